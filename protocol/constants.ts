@@ -1,0 +1,68 @@
+// The one table of domain-separation labels. Every DST in the protocol is
+// derived here from a context string, so Concordat outputs can never collide
+// with RFC 9497 outputs or any other protocol's (RFC 9380 §3.1).
+import { concatBytes, i2osp, utf8 } from './bytes.js';
+
+/** Concordat PSI v1 context string (DESIGN.md §1). Defined once. */
+export const CONCORDAT_CONTEXT = 'CONCORDAT-V1-ristretto255-SHA512';
+
+/** RFC 9497 §3.1 modes, used only to replay the RFC's own vectors. */
+export const RFC9497_MODE = { OPRF: 0x00, VOPRF: 0x01, POPRF: 0x02 } as const;
+export type Rfc9497Mode = keyof typeof RFC9497_MODE;
+
+/** RFC 9497 §3.1: contextString = "OPRFV1-" ‖ I2OSP(mode, 1) ‖ "-" ‖ identifier. */
+export function rfc9497Context(mode: Rfc9497Mode): Uint8Array {
+  return concatBytes(utf8('OPRFV1-'), i2osp(RFC9497_MODE[mode], 1), utf8('-ristretto255-SHA512'));
+}
+
+/** Element and scalar sizes for ristretto255 (RFC 9496 §4.3, RFC 9497 §4.1). */
+export const ELEMENT_BYTES = 32;
+export const SCALAR_BYTES = 32;
+export const TOKEN_BYTES = 16;
+export const PROOF_BYTES = 2 * SCALAR_BYTES;
+
+/**
+ * A suite fixes the context string and every label derived from it.
+ * Constructions take a Suite so that one implementation serves both the
+ * Concordat context and RFC 9497's (for the official vectors).
+ */
+export interface Suite {
+  readonly context: Uint8Array;
+  /** RFC 9497 §4.1 HashToGroup DST. */
+  readonly hashToGroupDST: Uint8Array;
+  /** RFC 9497 §4.1 HashToScalar DST. */
+  readonly hashToScalarDST: Uint8Array;
+  /** RFC 9497 §3.2.1 DeriveKeyPair DST (no hyphen, as the RFC writes it). */
+  readonly deriveKeyPairDST: Uint8Array;
+  /** RFC 9497 §2.2.1 ComputeComposites seed DST. */
+  readonly seedDST: Uint8Array;
+  /** DESIGN.md §1 Token prefix: "Token-" ‖ contextString. */
+  readonly tokenPrefix: Uint8Array;
+}
+
+export function makeSuite(context: Uint8Array | string): Suite {
+  const ctx = typeof context === 'string' ? utf8(context) : context;
+  return Object.freeze({
+    context: ctx,
+    hashToGroupDST: concatBytes(utf8('HashToGroup-'), ctx),
+    hashToScalarDST: concatBytes(utf8('HashToScalar-'), ctx),
+    deriveKeyPairDST: concatBytes(utf8('DeriveKeyPair'), ctx),
+    seedDST: concatBytes(utf8('Seed-'), ctx),
+    tokenPrefix: concatBytes(utf8('Token-'), ctx),
+  });
+}
+
+/** The Concordat PSI v1 suite. */
+export const CONCORDAT_SUITE: Suite = makeSuite(CONCORDAT_CONTEXT);
+
+/** Literal labels RFC 9497 appends to transcripts (§2.2.1, §3.3.1). */
+export const LABEL = {
+  challenge: utf8('Challenge'),
+  composite: utf8('Composite'),
+  finalize: utf8('Finalize'),
+} as const;
+
+/** `info` for an epoch key: "epoch:" ‖ epochId (DESIGN.md §1). */
+export function epochInfo(epochId: string): Uint8Array {
+  return utf8(`epoch:${epochId}`);
+}

@@ -1,0 +1,38 @@
+// The bulk engine interface (DESIGN.md §4). Elements and tokens travel packed
+// (n×32 and n×16 bytes) so batches of 10^4..10^7 move between threads as one
+// transferable buffer rather than millions of small arrays.
+import type { Suite } from '../constants.js';
+
+export const ENGINE_NAMES = ['fast', 'reference'] as const;
+export type EngineName = (typeof ENGINE_NAMES)[number];
+
+export interface Engine {
+  readonly name: EngineName;
+  /** HashToGroup(x) for each input: n×32 bytes. */
+  hashToGroup(suite: Suite, inputs: readonly Uint8Array[]): Uint8Array;
+  /** k·HashToGroup(x) for each input: n×32 bytes (an agency blinding its own set). */
+  blind(suite: Suite, sk: Uint8Array, inputs: readonly Uint8Array[]): Uint8Array;
+  /**
+   * k·E for each packed element (decode + evaluate + encode). Elements are
+   * strictly decoded; a bad one throws a DecodeError naming `${label}[i]`.
+   */
+  evaluate(sk: Uint8Array, elements: Uint8Array, label?: string): Uint8Array;
+  /** Token(k·E) for each packed element: n×16 bytes (a partner tokenising a set). */
+  tokenize(suite: Suite, sk: Uint8Array, elements: Uint8Array, label?: string): Uint8Array;
+}
+
+/** Split packed n×size bytes into views (no copy). */
+export function unpack(packed: Uint8Array, size: number): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (let o = 0; o < packed.length; o += size) out.push(packed.subarray(o, o + size));
+  return out;
+}
+
+export function pack(items: readonly Uint8Array[], size: number): Uint8Array {
+  const out = new Uint8Array(items.length * size);
+  items.forEach((it, i) => {
+    if (it.length !== size) throw new RangeError(`item ${i}: expected ${size} bytes, got ${it.length}`);
+    out.set(it, i * size);
+  });
+  return out;
+}

@@ -1,0 +1,13 @@
+// Concordat PSI v1: the protocol library. Pure bytes-in/bytes-out code; see SPEC.md.
+export * from './bytes.js';
+export * from './constants.js';
+export * from './errors.js';
+export * from './group.js';
+export * from './hash-to-group.js';
+export * from './keys.js';
+export * from './evaluate.js';
+export * from './token.js';
+export * from './dleq.js';
+export * from './rng.js';
+export * from './identifiers/index.js';
+export * from './engine/index.js';

@@ -1,0 +1,293 @@
+// The one loader for test vectors: recognises the RFC 9497 vector file and the
+// Concordat v1 file, and checks every case against every engine given. Pure:
+// the caller reads the file; failures name the case, never stop at the first.
+import { z } from 'zod';
+import { sha512 } from '@noble/hashes/sha2.js';
+import { bytesToHex, concatBytes, equalBytes, hexToBytes, lengthPrefixed } from './bytes.js';
+import { CONCORDAT_CONTEXT, CONCORDAT_SUITE, LABEL, makeSuite, rfc9497Context, type Suite } from './constants.js';
+import { generateProofWithR, verifyProof } from './dleq.js';
+import { unblind } from './evaluate.js';
+import { decodePoint, decodeScalar, encodePoint, Point } from './group.js';
+import { deriveKeyPair, publicKey } from './keys.js';
+import { tokenOfEncoded } from './token.js';
+import { invertScalar, tweakKey } from './poprf.js';
+import { canonicalize, identifierInput, IdentifierError, isIdentifierKind } from './identifiers/index.js';
+import type { Engine } from './engine/types.js';
+
+const hex = z.string().regex(/^(?:[0-9a-f]{2})*$/, 'lower-case even-length hex');
+
+// ---- Concordat v1 vector file (protocol/SPEC.md §Vectors) ----
+export const concordatVectorsSchema = z
+  .object({
+    suite: z.literal(CONCORDAT_CONTEXT),
+    hashToGroup: z.array(z.object({ input: hex, element: hex }).strict()),
+    deriveKeyPair: z.array(z.object({ seed: hex, info: hex, sk: hex, pk: hex }).strict()),
+    evaluate: z.array(z.object({ sk: hex, element: hex, result: hex }).strict()),
+    token: z.array(z.object({ element: hex, token: hex }).strict()),
+    pairs: z.array(
+      z
+        .object({
+          kind: z.string(),
+          value: z.string(),
+          canonical: z.string(),
+          input: hex,
+          skA: hex,
+          skB: hex,
+          blindedA: hex,
+          blindedB: hex,
+          doubleAB: hex,
+          token: hex,
+        })
+        .strict(),
+    ),
+    canonicalization: z.array(
+      z.union([
+        z.object({ kind: z.string(), raw: z.string(), canonical: z.string() }).strict(),
+        z.object({ kind: z.string(), raw: z.string(), error: z.string() }).strict(),
+      ]),
+    ),
+    invalidElements: z.array(hex),
+    proofs: z.array(
+      z
+        .object({
+          sk: hex,
+          pk: hex,
+          blinded: z.array(hex).min(1),
+          evaluated: z.array(hex).min(1),
+          proofRandomScalar: hex,
+          proof: hex,
+        })
+        .strict(),
+    ),
+  })
+  .strict();
+export type ConcordatVectors = z.infer<typeof concordatVectorsSchema>;
+
+// ---- RFC 9497 Appendix A.1 file, as shipped in vectors/ ----
+const rfcTestSchema = z.object({
+  name: z.string(),
+  Input: z.array(hex),
+  Info: hex.optional(),
+  Blind: z.array(hex),
+  BlindedElement: z.array(hex),
+  EvaluationElement: z.array(hex),
+  Proof: hex.optional(),
+  ProofRandomScalar: hex.optional(),
+  Output: z.array(hex),
+});
+export const rfc9497VectorsSchema = z.object({
+  source: z.string().optional(),
+  suite: z.literal('ristretto255-SHA512'),
+  modes: z.array(
+    z.object({
+      mode: z.enum(['OPRF', 'VOPRF', 'POPRF']),
+      Seed: hex,
+      KeyInfo: hex,
+      skSm: hex,
+      pkSm: hex.optional(),
+      tests: z.array(rfcTestSchema),
+    }),
+  ),
+});
+export type Rfc9497Vectors = z.infer<typeof rfc9497VectorsSchema>;
+
+export interface VectorFailure {
+  readonly case: string;
+  readonly message: string;
+}
+export interface VectorReport {
+  readonly format: 'concordat-v1' | 'rfc9497' | 'unknown';
+  readonly cases: number;
+  readonly failures: VectorFailure[];
+}
+
+const h = (s: string): Uint8Array => hexToBytes(s);
+
+/** Runs checks for one named case and records every failure instead of throwing. */
+class Checker {
+  cases = 0;
+  failures: VectorFailure[] = [];
+  run(name: string, body: (expect: (what: string, got: Uint8Array | string | boolean, want: Uint8Array | string | boolean) => void) => void): void {
+    this.cases++;
+    const before = this.failures.length;
+    const expect = (what: string, got: Uint8Array | string | boolean, want: Uint8Array | string | boolean): void => {
+      const g = got instanceof Uint8Array ? bytesToHex(got) : String(got);
+      const w = want instanceof Uint8Array ? bytesToHex(want) : String(want);
+      if (g !== w && this.failures.length === before) this.failures.push({ case: name, message: `${what} differs from the vector` });
+    };
+    try {
+      body(expect);
+    } catch (e) {
+      if (this.failures.length === before) {
+        this.failures.push({ case: name, message: `threw ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}` });
+      }
+    }
+  }
+}
+
+function verifyConcordat(v: ConcordatVectors, engines: readonly Engine[]): VectorReport {
+  const suite = CONCORDAT_SUITE;
+  const c = new Checker();
+  const G = encodePoint(Point.BASE);
+  v.hashToGroup.forEach((t, i) => {
+    for (const e of engines) c.run(`hashToGroup[${i}] (${e.name})`, (expect) => expect('element', e.hashToGroup(suite, [h(t.input)]), h(t.element)));
+  });
+  v.deriveKeyPair.forEach((t, i) => {
+    c.run(`deriveKeyPair[${i}]`, (expect) => {
+      const kp = deriveKeyPair(suite, h(t.seed), h(t.info));
+      expect('sk', kp.sk, h(t.sk));
+      expect('pk', kp.pk, h(t.pk));
+    });
+    for (const e of engines) c.run(`deriveKeyPair[${i}] pk (${e.name})`, (expect) => expect('pk', e.evaluate(h(t.sk), G), h(t.pk)));
+  });
+  v.evaluate.forEach((t, i) => {
+    for (const e of engines) c.run(`evaluate[${i}] (${e.name})`, (expect) => expect('result', e.evaluate(h(t.sk), h(t.element)), h(t.result)));
+  });
+  v.token.forEach((t, i) => {
+    c.run(`token[${i}]`, (expect) => {
+      decodePoint('element', h(t.element));
+      expect('token', tokenOfEncoded(suite, h(t.element)), h(t.token));
+    });
+  });
+  v.pairs.forEach((t, i) => {
+    c.run(`pairs[${i}] ${t.kind} canonical`, (expect) => {
+      expect('canonical', canonicalize(t.kind, t.value), t.canonical);
+      if (!isIdentifierKind(t.kind)) throw new Error(`unknown kind`);
+      expect('input', identifierInput(t.kind, t.canonical), h(t.input));
+    });
+    for (const e of engines) {
+      c.run(`pairs[${i}] ${t.kind} (${e.name})`, (expect) => {
+        const bA = e.blind(suite, h(t.skA), [h(t.input)]);
+        const bB = e.blind(suite, h(t.skB), [h(t.input)]);
+        expect('blindedA', bA, h(t.blindedA));
+        expect('blindedB', bB, h(t.blindedB));
+        const ab = e.evaluate(h(t.skB), h(t.blindedA));
+        expect('doubleAB', ab, h(t.doubleAB));
+        expect('doubleBA', e.evaluate(h(t.skA), h(t.blindedB)), h(t.doubleAB));
+        expect('token', e.tokenize(suite, h(t.skB), h(t.blindedA)), h(t.token));
+        expect('token', tokenOfEncoded(suite, ab), h(t.token));
+      });
+    }
+  });
+  v.canonicalization.forEach((t, i) => {
+    c.run(`canonicalization[${i}] ${t.kind}`, (expect) => {
+      if ('canonical' in t) {
+        expect('canonical', canonicalize(t.kind, t.raw), t.canonical);
+        return;
+      }
+      try {
+        canonicalize(t.kind, t.raw);
+        expect('error', 'accepted', t.error);
+      } catch (e) {
+        if (!(e instanceof IdentifierError)) throw e;
+        expect('error', e.code, t.error);
+      }
+    });
+  });
+  const sk1 = deriveKeyPair(suite, new Uint8Array(32).fill(1), new Uint8Array(0)).sk;
+  v.invalidElements.forEach((t, i) => {
+    c.run(`invalidElements[${i}]`, (expect) => {
+      let rejected = false;
+      try {
+        decodePoint('element', h(t));
+      } catch {
+        rejected = true;
+      }
+      expect('decodePoint rejects', rejected, true);
+      for (const e of engines) {
+        let engineRejected = false;
+        try {
+          e.evaluate(sk1, h(t));
+        } catch {
+          engineRejected = true;
+        }
+        expect(`${e.name} engine rejects`, engineRejected, true);
+      }
+    });
+  });
+  v.proofs.forEach((t, i) => {
+    c.run(`proofs[${i}]`, (expect) => {
+      const blinded = t.blinded.map(h);
+      const evaluated = t.evaluated.map(h);
+      expect('pk', deriveKeyPairPk(h(t.sk)), h(t.pk));
+      expect('proof', generateProofWithR(suite, { sk: h(t.sk), blinded, evaluated }, h(t.proofRandomScalar)), h(t.proof));
+      expect('verifyProof', verifyProof(suite, h(t.pk), blinded, evaluated, h(t.proof)), true);
+    });
+    for (const e of engines) {
+      c.run(`proofs[${i}] evaluated (${e.name})`, (expect) =>
+        expect('evaluated', e.evaluate(h(t.sk), concatBytes(...t.blinded.map(h))), concatBytes(...t.evaluated.map(h))),
+      );
+    }
+  });
+  return { format: 'concordat-v1', cases: c.cases, failures: c.failures };
+}
+
+function deriveKeyPairPk(sk: Uint8Array): Uint8Array {
+  return publicKey(decodeScalar('sk', sk));
+}
+
+function verifyRfc9497(v: Rfc9497Vectors, engines: readonly Engine[]): VectorReport {
+  const c = new Checker();
+  for (const m of v.modes) {
+    const suite: Suite = makeSuite(rfc9497Context(m.mode));
+    c.run(`${m.mode} DeriveKeyPair`, (expect) => {
+      const kp = deriveKeyPair(suite, h(m.Seed), h(m.KeyInfo));
+      expect('skSm', kp.sk, h(m.skSm));
+      if (m.pkSm) expect('pkSm', kp.pk, h(m.pkSm));
+    });
+    for (const t of m.tests) {
+      for (const e of engines) {
+        c.run(`${m.mode} ${t.name} (${e.name})`, (expect) => {
+          const info = t.Info !== undefined ? h(t.Info) : undefined;
+          const key = m.mode === 'POPRF' && info ? invertScalar(tweakKey(suite, h(m.skSm), info)) : h(m.skSm);
+          t.Input.forEach((inp, j) => {
+            const blinded = e.blind(suite, h(t.Blind[j] ?? ''), [h(inp)]);
+            expect(`BlindedElement[${j}]`, blinded, h(t.BlindedElement[j] ?? ''));
+            const evaluated = e.evaluate(key, blinded);
+            expect(`EvaluationElement[${j}]`, evaluated, h(t.EvaluationElement[j] ?? ''));
+            const n = unblind(h(t.Blind[j] ?? ''), evaluated);
+            const out = sha512(
+              concatBytes(lengthPrefixed(h(inp)), ...(info ? [lengthPrefixed(info)] : []), lengthPrefixed(n), LABEL.finalize),
+            );
+            expect(`Output[${j}]`, out, h(t.Output[j] ?? ''));
+          });
+          if (t.Proof && t.ProofRandomScalar) {
+            const blinded = t.BlindedElement.map(h);
+            const evaluated = t.EvaluationElement.map(h);
+            if (m.mode === 'POPRF' && info) {
+              // RFC 9497 §3.3.3: the proof is over the tweaked key with C and D swapped.
+              const tk = tweakKey(suite, h(m.skSm), info);
+              const proof = generateProofWithR(suite, { sk: tk, blinded: evaluated, evaluated: blinded }, h(t.ProofRandomScalar));
+              expect('Proof', proof, h(t.Proof));
+            } else {
+              const proof = generateProofWithR(suite, { sk: h(m.skSm), blinded, evaluated }, h(t.ProofRandomScalar));
+              expect('Proof', proof, h(t.Proof));
+              expect('VerifyProof', verifyProof(suite, h(m.pkSm ?? ''), blinded, evaluated, h(t.Proof)), true);
+            }
+          }
+        });
+      }
+    }
+  }
+  return { format: 'rfc9497', cases: c.cases, failures: c.failures };
+}
+
+/** Check one parsed vector file against the given engines. */
+export function verifyVectors(json: unknown, engines: readonly Engine[]): VectorReport {
+  if (json && typeof json === 'object' && 'modes' in json) {
+    const p = rfc9497VectorsSchema.safeParse(json);
+    if (!p.success) return schemaFailure('rfc9497', p.error);
+    return verifyRfc9497(p.data, engines);
+  }
+  const p = concordatVectorsSchema.safeParse(json);
+  if (!p.success) return schemaFailure('unknown', p.error);
+  return verifyConcordat(p.data, engines);
+}
+
+function schemaFailure(format: VectorReport['format'], err: z.ZodError): VectorReport {
+  return {
+    format,
+    cases: 1,
+    failures: err.issues.slice(0, 10).map((i) => ({ case: i.path.join('.') || '(file)', message: i.message })),
+  };
+}
