@@ -18,7 +18,7 @@ const file = JSON.parse(readFileSync(new URL('../vectors/rfc9497-ristretto255-sh
     tests: Array<{ name: string; Input: string[]; Blind: string[]; BlindedElement: string[]; EvaluationElement: string[]; Proof?: string; ProofRandomScalar?: string }>;
   }>;
 };
-const h = hexToBytes;
+const h = (s: string): Uint8Array => hexToBytes(s);
 const engines: Engine[] = [referenceEngine, await loadFastEngine()];
 const modes = file.modes.filter((m) => m.mode !== 'POPRF');
 
