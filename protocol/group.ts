@@ -4,7 +4,7 @@ import { ristretto255 } from '@noble/curves/ed25519.js';
 import { ELEMENT_BYTES, SCALAR_BYTES } from './constants.js';
 import { DecodeError } from './errors.js';
 
-export const Point = ristretto255.Point;
+export const Point: typeof ristretto255.Point = ristretto255.Point;
 export type Point = InstanceType<typeof ristretto255.Point>;
 /** Scalar field of the prime-order group, order ℓ = 2^252 + 27742317777372353535851937790883648493. */
 export const Fn = ristretto255.Point.Fn;

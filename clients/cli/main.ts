@@ -1,0 +1,27 @@
+// The agency `concordat` CLI. Each command group registers itself from
+// commands/; the coordinator's own commands live in src/cli (bin/concordat.js
+// dispatches `concordat coordinator …` there).
+import { Command, CommanderError } from 'commander';
+import { registerVectors } from './commands/vectors.js';
+
+export function buildProgram(): Command {
+  const program = new Command('concordat')
+    .description('Concordat agency client: privacy-preserving overlap checks between agencies')
+    .showHelpAfterError()
+    .exitOverride();
+  registerVectors(program);
+  return program;
+}
+
+/** Runs the CLI; resolves to the process exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode;
+    console.error(`concordat: ${e instanceof Error ? e.message : String(e)}`);
+    return 1;
+  }
+}

@@ -1,0 +1,224 @@
+// Deterministic generator of vectors/concordat-v1.json (protocol/SPEC.md
+// §Vectors). Every secret comes from SHA-512 of a fixed label, so re-running
+// it reproduces the file byte for byte; it computes with the reference
+// engine and the loader then checks both engines against the result.
+import { sha512 } from '@noble/hashes/sha2.js';
+import { bytesToHex, concatBytes, hexToBytes, utf8 } from './bytes.js';
+import { CONCORDAT_CONTEXT, CONCORDAT_SUITE, epochInfo } from './constants.js';
+import { generateProofWithR } from './dleq.js';
+import { decodePoint, encodePoint, encodeScalar, reduceScalarLE, Point } from './group.js';
+import { deriveKeyPair } from './keys.js';
+import { referenceEngine as ref } from './engine/reference.js';
+import { tokenOfEncoded } from './token.js';
+import { canonicalize, identifierInput, IdentifierError, type IdentifierKind } from './identifiers/index.js';
+import type { ConcordatVectors } from './vectors.js';
+
+const suite = CONCORDAT_SUITE;
+
+/** Fixed pseudo-random bytes for a label (not a secret: these are test vectors). */
+function fixedBytes(label: string, n = 32): Uint8Array {
+  let out: Uint8Array = new Uint8Array(0);
+  for (let i = 0; out.length < n; i++) out = concatBytes(out, sha512(utf8(`concordat-vectors:${label}:${i}`)));
+  return out.subarray(0, n);
+}
+const fixedScalar = (label: string): Uint8Array => encodeScalar(reduceScalarLE(fixedBytes(label, 64)));
+
+/** RFC 9496 Appendix A.2 bad encodings (non-canonical, negative, non-square, bad xy), plus identity and wrong lengths. */
+export const INVALID_ELEMENTS: readonly string[] = [
+  '00ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff',
+  'ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
+  'f3ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
+  'edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
+  '0100000000000000000000000000000000000000000000000000000000000000',
+  '01ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
+  'ed57ffd8c914fb201471d1c3d245ce3c746fcbe63a3679d51b6a516ebebe0e20',
+  'c34c4e1826e5d403b78e246e88aa051c36ccf0aafebffe137d148a2bf9104562',
+  'c940e5a4404157cfb1628b108db051a8d439e1a421394ec4ebccb9ec92a8ac78',
+  '47cfc5497c53dc8e61c91d17fd626ffb1c49e2bca94eed052281b510b1117a24',
+  'f1c6165d33367351b0da8f6e4511010c68174a03b6581212c71c0e1d026c3c72',
+  '87260f7a2f12495118360f02c26a470f450dadf34a413d21042b43b9d93e1309',
+  '26948d35ca62e643e26a83177332e6b6afeb9d08e4268b650f1f5bbd8d81d371',
+  '4eac077a713c57b4f4397629a4145982c661f48044dd3f96427d40b147d9742f',
+  'de6a7b00deadc788eb6b6c8d20c0ae96c2f2019078fa604fee5b87d6e989ad7b',
+  'bcab477be20861e01e4a0e295284146a510150d9817763caf1a6f4b422d67042',
+  '2a292df7e32cababbd9de088d1d1abec9fc0440f637ed2fba145094dc14bea08',
+  'f4a9e534fc0d216c44b218fa0c42d99635a0127ee2e53c712f70609649fdff22',
+  '8268436f8c4126196cf64b3c7ddbda90746a378625f9813dd9b8457077256731',
+  '2810e5cbc2cc4d4eece54f61c6f69758e289aa7ab440b3cbeaa21995c2f4232b',
+  '3eb858e78f5a7254d8c9731174a94f76755fd3941c0ac93735c07ba14579630e',
+  'a45fdc55c76448c049a1ab33f17023edfb2be3581e9c7aade8a6125215e04220',
+  'd483fe813c6ba647ebbfd3ec41adca1c6130c2beeee9d9bf065c8d151c5f396e',
+  '8a2e1d30050198c65a54483123960ccc38aef6848e1ec8f5f780e8523769ba32',
+  '32888462f8b486c68ad7dd9610be5192bbeaf3b443951ac1a8118419d9fa097b',
+  '227142501b9d4355ccba290404bde41575b037693cef1f438c47f8fbf35d1165',
+  '5c37cc491da847cfeb9281d407efc41e15144c876e0170b499a96a22ed31e01e',
+  '445425117cb8c90edcbc7c1cc0e74f747f2c1efa5630a967c64f287792a48a4b',
+  // the identity element
+  '0000000000000000000000000000000000000000000000000000000000000000',
+  // wrong lengths: 31 and 33 bytes
+  'e2f2ae0a6abc4e71a884a961c500515f58e30b6aa582dd8db6a65945e08d2d',
+  'e2f2ae0a6abc4e71a884a961c500515f58e30b6aa582dd8db6a65945e08d2d7600',
+];
+
+/** Identifier samples for the pairs section: every kind, raw as an agency might write it. */
+const PAIR_SAMPLES: ReadonlyArray<{ kind: IdentifierKind; value: string }> = [
+  { kind: 'passport', value: 'esp:P1234567' },
+  { kind: 'national_id', value: 'FRA 123 456 789 012' },
+  { kind: 'phone', value: '+34 91 123 45 67' },
+  { kind: 'email', value: '  Suspect.One@Example.ORG ' },
+  { kind: 'iban', value: 'GB82 WEST 1234 5698 7654 32' },
+  { kind: 'name_dob', value: 'José María García-López|1980-02-29' },
+  { kind: 'imei', value: '49-015420-323751-8' },
+  { kind: 'vin', value: '1M8GDM9AXKP042788' },
+  { kind: 'crypto_address', value: 'bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4' },
+  { kind: 'crypto_address', value: '0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed' },
+];
+
+/** Canonicalisation samples: accepted forms and rejected ones (with the error code). */
+const CANON_SAMPLES: ReadonlyArray<{ kind: string; raw: string }> = [
+  { kind: 'passport', raw: 'ESP-P1234567' },
+  { kind: 'passport', raw: 'Esp P 123 4567' },
+  { kind: 'passport', raw: 'P1234567' },
+  { kind: 'passport', raw: 'ZZZ:P1234567' },
+  { kind: 'national_id', raw: 'deu:T22000129' },
+  { kind: 'national_id', raw: 'DEU' },
+  { kind: 'email', raw: 'Agent.Smith@Example.COM' },
+  { kind: 'email', raw: 'not-an-email' },
+  { kind: 'phone', raw: '0034 91 123 45 67' },
+  { kind: 'phone', raw: '(+34) 911-234-567' },
+  { kind: 'phone', raw: '911234567' },
+  { kind: 'phone', raw: '+34 91 abc' },
+  { kind: 'iban', raw: 'de89 3704 0044 0532 0130 00' },
+  { kind: 'iban', raw: 'DE89 3704 0044 0532 0130 01' },
+  { kind: 'iban', raw: 'DE89 3704 0044 0532 0130' },
+  { kind: 'name_dob', raw: 'Müller, Hans|19750105' },
+  { kind: 'name_dob', raw: "Seán O'Brien|1990-12-31" },
+  { kind: 'name_dob', raw: 'Hans Müller|1975-02-30' },
+  { kind: 'name_dob', raw: 'Hans Müller' },
+  { kind: 'imei', raw: '49015420323751' },
+  { kind: 'imei', raw: '490154203237519' },
+  { kind: 'vin', raw: '1m8gdm9axkp042788' },
+  { kind: 'vin', raw: '1M8GDM9A1KP042788' },
+  { kind: 'vin', raw: 'WVWZZZ1JZXW000001' },
+  { kind: 'vin', raw: '1M8GDM9AXKP04278O' },
+  { kind: 'crypto_address', raw: '1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2' },
+  { kind: 'crypto_address', raw: '1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN3' },
+  { kind: 'crypto_address', raw: '0x5AAeb6053F3E94C9b9A09f33669435E7Ef1BeAed' },
+  { kind: 'tax_number', raw: '12345' },
+  { kind: 'email', raw: '   ' },
+];
+
+/** Build the vector object. Pure and deterministic. */
+export function generateConcordatVectors(): ConcordatVectors {
+  const hex = bytesToHex;
+  const h2gInputs: Uint8Array[] = [
+    new Uint8Array(0),
+    new Uint8Array([0]),
+    utf8('a'),
+    utf8('passport\u0000ESP:P1234567'),
+    utf8('email\u0000suspect.one@example.org'),
+    fixedBytes('h2g-medium', 200),
+    fixedBytes('h2g-long', 1000),
+    new Uint8Array(4096).fill(0x5a),
+  ];
+  const hashToGroup = h2gInputs.map((input) => ({ input: hex(input), element: hex(ref.hashToGroup(suite, [input])) }));
+
+  const dkpCases: Array<[Uint8Array, Uint8Array]> = [
+    [new Uint8Array(32).fill(0xa3), epochInfo('e1')],
+    [fixedBytes('seed-es'), epochInfo('2026-11')],
+    [fixedBytes('seed-pt'), epochInfo('2026-11')],
+    [fixedBytes('seed-es'), epochInfo('2026-12')],
+    [fixedBytes('seed-empty-info'), new Uint8Array(0)],
+  ];
+  const deriveKeyPairVectors = dkpCases.map(([seed, info]) => {
+    const kp = deriveKeyPair(suite, seed, info);
+    return { seed: hex(seed), info: hex(info), sk: hex(kp.sk), pk: hex(kp.pk) };
+  });
+
+  const evalElements = [
+    encodePoint(Point.BASE),
+    ...h2gInputs.slice(0, 4).map((x) => ref.hashToGroup(suite, [x])),
+  ];
+  const evaluate = evalElements.map((element, i) => {
+    const sk = fixedScalar(`evaluate-${i}`);
+    return { sk: hex(sk), element: hex(element), result: hex(ref.evaluate(sk, element)) };
+  });
+
+  const token = [encodePoint(Point.BASE), ...h2gInputs.slice(0, 4).map((x) => ref.hashToGroup(suite, [x]))].map((e) => ({
+    element: hex(e),
+    token: hex(tokenOfEncoded(suite, e)),
+  }));
+
+  const skA = deriveKeyPair(suite, fixedBytes('seed-es'), epochInfo('2026-11')).sk;
+  const skB = deriveKeyPair(suite, fixedBytes('seed-pt'), epochInfo('2026-11')).sk;
+  const pairs = PAIR_SAMPLES.map(({ kind, value }) => {
+    const canonical = canonicalize(kind, value);
+    const input = identifierInput(kind, canonical);
+    const blindedA = ref.blind(suite, skA, [input]);
+    const blindedB = ref.blind(suite, skB, [input]);
+    const doubleAB = ref.evaluate(skB, blindedA);
+    return {
+      kind,
+      value,
+      canonical,
+      input: hex(input),
+      skA: hex(skA),
+      skB: hex(skB),
+      blindedA: hex(blindedA),
+      blindedB: hex(blindedB),
+      doubleAB: hex(doubleAB),
+      token: hex(tokenOfEncoded(suite, doubleAB)),
+    };
+  });
+
+  const canonicalization = CANON_SAMPLES.map(({ kind, raw }) => {
+    try {
+      return { kind, raw, canonical: canonicalize(kind, raw) };
+    } catch (e) {
+      if (!(e instanceof IdentifierError)) throw e;
+      return { kind, raw, error: e.code };
+    }
+  });
+
+  for (const bad of INVALID_ELEMENTS) {
+    let rejected = false;
+    try {
+      decodePoint('element', hexToBytes(bad));
+    } catch {
+      rejected = true;
+    }
+    if (!rejected) throw new Error(`invalid element vector unexpectedly decodes: ${bad}`);
+  }
+
+  const proofs = [1, 2, 5].map((n) => {
+    const kp = deriveKeyPair(suite, fixedBytes(`proof-seed-${n}`), epochInfo('e1'));
+    const blinded = Array.from({ length: n }, (_, i) => ref.hashToGroup(suite, [utf8(`proof ${n} element ${i}`)]));
+    const evaluated = blinded.map((b) => ref.evaluate(kp.sk, b));
+    const r = fixedScalar(`proof-r-${n}`);
+    return {
+      sk: hex(kp.sk),
+      pk: hex(kp.pk),
+      blinded: blinded.map(hex),
+      evaluated: evaluated.map(hex),
+      proofRandomScalar: hex(r),
+      proof: hex(generateProofWithR(suite, { sk: kp.sk, blinded, evaluated }, r)),
+    };
+  });
+
+  return {
+    suite: CONCORDAT_CONTEXT,
+    hashToGroup,
+    deriveKeyPair: deriveKeyPairVectors,
+    evaluate,
+    token,
+    pairs,
+    canonicalization,
+    invalidElements: [...INVALID_ELEMENTS],
+    proofs,
+  };
+}
+
+/** Serialised exactly as committed: two-space JSON and a final newline. */
+export function renderConcordatVectors(): string {
+  return `${JSON.stringify(generateConcordatVectors(), null, 2)}\n`;
+}
