@@ -21,7 +21,11 @@ const STRIPPED_MARKS =
 // name: O'Brien, D’Angelo, N'Diaye.
 const APOSTROPHES = /['`\u2018\u2019\u02bc]/g;
 
-/** Normalise a personal name to its sorted upper-case Latin token string. */
+/**
+ * Normalise a personal name to its sorted upper-case Latin token string.
+ * The any-ascii table (pinned at 0.3.3) is part of the protocol: another
+ * version may transliterate some characters differently.
+ */
 export function normalizeName(name: string): string {
   const unmarked = name.normalize('NFKC').normalize('NFD').replace(STRIPPED_MARKS, '').normalize('NFC');
   const latin = anyAscii(unmarked).toUpperCase().replace(APOSTROPHES, '');
