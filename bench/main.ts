@@ -1,0 +1,28 @@
+// `npm run bench -- <scenario> [options] [--json]`. Scenarios print human
+// figures to stderr and, with --json, one JSON object to stdout.
+import { benchBlind } from './blind.js';
+import { intFlag, parseFlags } from './util.js';
+
+const SCENARIOS: Record<string, (flags: Map<string, string | true>, log: (s: string) => void) => Promise<object>> = {
+  blind: (flags, log) => benchBlind(intFlag(flags, 'n', intFlag(flags, 'size', 20000)), log),
+};
+
+async function run(): Promise<number> {
+  const { positional, flags } = parseFlags(process.argv.slice(2));
+  const name = positional[0] ?? 'blind';
+  const scenario = SCENARIOS[name];
+  if (!scenario) {
+    console.error(`bench: unknown scenario "${name}" (one of: ${Object.keys(SCENARIOS).join(', ')})`);
+    return 2;
+  }
+  const json = flags.has('json');
+  const log = (s: string): void => {
+    (json ? process.stderr : process.stdout).write(`${s}\n`);
+  };
+  const result = await scenario(flags, log);
+  if (json) process.stdout.write(`${JSON.stringify(result)}\n`);
+  else log(JSON.stringify(result, null, 2));
+  return 0;
+}
+
+process.exitCode = await run();
