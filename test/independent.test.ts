@@ -59,7 +59,7 @@ test('DeriveKeyPair (RFC 9497 §3.2.1 with the Concordat context)', () => {
   for (const t of v.deriveKeyPair) {
     const info = B(t.info);
     const input = Buffer.concat([B(t.seed), u16(info.length), info]);
-    let sk = new Uint8Array(32);
+    let sk: Uint8Array = new Uint8Array(32);
     for (let counter = 0; sk.every((b) => b === 0); counter++) sk = h2s(Buffer.concat([input, Buffer.from([counter])]), Buffer.concat([A('DeriveKeyPair'), CTX]));
     expect(hex(sk)).toBe(t.sk);
     expect(hex(sodium.crypto_scalarmult_ristretto255_base(sk))).toBe(t.pk);
