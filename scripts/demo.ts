@@ -1,0 +1,175 @@
+// `npm run demo`: the nightly job end to end, as operators run it. Starts a
+// coordinator on a temporary SQLite file, enrols three agencies with
+// agreements (one in count mode), generates watchlists with planted two- and
+// three-way overlaps written in each agency's national format, runs the
+// nightly syncs, prints each agency's overlaps and verifies the audit chain.
+import { spawn, execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { makePerson, prng, rowsFor, toCsv, type Style } from './synthetic.js';
+
+const run = promisify(execFile);
+const BIN = fileURLToPath(new URL('../../bin/concordat.js', import.meta.url));
+const t0 = performance.now();
+const say = (s: string): void => console.log(s);
+const elapsed = (): string => `${((performance.now() - t0) / 1000).toFixed(1)} s`;
+
+async function concordat(args: string[]): Promise<string> {
+  try {
+    const { stdout } = await run(BIN, args, { maxBuffer: 64 * 1024 * 1024 });
+    return stdout;
+  } catch (e) {
+    const err = e as { stderr?: string; stdout?: string; message: string };
+    throw new Error(`concordat ${args.slice(0, 2).join(' ')} failed:\n${err.stderr || err.stdout || err.message}`);
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      s.close(() => (a && typeof a === 'object' ? resolve(a.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+interface Agency {
+  id: string;
+  country: string;
+  style: Style;
+}
+const AGENCIES: Agency[] = [
+  { id: 'ES-CNP', country: 'ESP', style: 'es' },
+  { id: 'PT-PJ', country: 'PRT', style: 'pt' },
+  { id: 'FR-OCRTEH', country: 'FRA', style: 'fr' },
+];
+const AGREEMENTS = [
+  { id: 'es-pt', parties: ['ES-CNP', 'PT-PJ'], kinds: 'passport,email,phone,name_dob', mode: 'reveal', basis: 'Bilateral police cooperation agreement ES-PT' },
+  { id: 'es-fr', parties: ['ES-CNP', 'FR-OCRTEH'], kinds: 'passport,phone,iban', mode: 'reveal', basis: 'Prüm-style exchange ES-FR' },
+  { id: 'pt-fr', parties: ['PT-PJ', 'FR-OCRTEH'], kinds: 'passport,email', mode: 'count', basis: 'Statistical overlap study PT-FR' },
+];
+
+async function main(): Promise<number> {
+  const work = mkdtempSync(join(tmpdir(), 'concordat-demo-'));
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  let server: ReturnType<typeof spawn> | undefined;
+  try {
+    say(`Concordat demo — working in ${work}`);
+    await concordat(['coordinator', 'init', '--data', join(work, 'coordinator')]);
+    server = spawn(BIN, ['coordinator', 'serve', '--data', join(work, 'coordinator'), '--host', '127.0.0.1', '--port', String(port)], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const srv = server;
+    let serverErr = '';
+    srv.stderr?.on('data', (d: Buffer) => (serverErr += d.toString()));
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`coordinator did not start:\n${serverErr}`)), 20000);
+      srv.stdout?.on('data', (d: Buffer) => {
+        if (d.toString().includes('listening')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      srv.once('exit', (code) => reject(new Error(`coordinator exited (${code}):\n${serverErr}`)));
+    });
+    say(`coordinator listening on ${url} (SQLite: ${join(work, 'coordinator', 'coordinator.db')})`);
+
+    const admin = (args: string[]): Promise<string> =>
+      concordat(['coordinator', 'admin', '--url', url, '--admin-key', join(work, 'coordinator', 'admin.key'), ...args]);
+    for (const a of AGENCIES) {
+      await concordat(['init', '--dir', join(work, a.id), '--agency', a.id, '--coordinator', url]);
+      await admin(['agency', 'add', '--id', a.id, '--name', a.id, '--country', a.country, '--key', join(work, a.id, 'signing.pub')]);
+    }
+    for (const g of AGREEMENTS) {
+      await admin(['agreement', 'add', '--id', g.id, '--parties', g.parties.join(','), '--kinds', g.kinds, '--mode', g.mode, '--until', '2030-12-31', '--legal-basis', g.basis]);
+    }
+    say(`enrolled ${AGENCIES.map((a) => a.id).join(', ')}; agreements ${AGREEMENTS.map((g) => `${g.id} (${g.mode})`).join(', ')}`);
+
+    // Watchlists: each agency's own suspects plus planted overlaps.
+    const rnd = prng(20261128);
+    const PER_AGENCY = 3000;
+    const planted = { 'ES-CNP+PT-PJ': 40, 'ES-CNP+FR-OCRTEH': 30, 'PT-PJ+FR-OCRTEH': 25, 'ES-CNP+PT-PJ+FR-OCRTEH': 15 };
+    const members = new Map<string, number[]>(AGENCIES.map((a) => [a.id, []]));
+    let next = 1;
+    for (const [group, count] of Object.entries(planted)) {
+      for (let i = 0; i < count; i++) {
+        const id = next++;
+        for (const a of group.split('+')) members.get(a)!.push(id);
+      }
+    }
+    for (const a of AGENCIES) {
+      const m = members.get(a.id)!;
+      while (m.length < PER_AGENCY) m.push(next++);
+    }
+    const people = new Map<number, ReturnType<typeof makePerson>>();
+    for (let id = 1; id < next; id++) people.set(id, makePerson(id, rnd));
+    for (const a of AGENCIES) {
+      const rows = members.get(a.id)!.flatMap((id) => rowsFor(people.get(id)!, `${a.id}-${id}`, a.style));
+      writeFileSync(join(work, `${a.id}.csv`), toCsv(rows));
+      const out = await concordat(['import', '--dir', join(work, a.id), join(work, `${a.id}.csv`)]);
+      say(`${a.id}: ${out.trim().split('\n').at(-1)}`);
+    }
+
+    say(`nightly sync (two rounds, every agency) …`);
+    for (let round = 1; round <= 2; round++) {
+      for (const a of AGENCIES) {
+        const t = performance.now();
+        await concordat(['sync', '--dir', join(work, a.id)]);
+        say(`  round ${round}: ${a.id} synced in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+      }
+    }
+
+    let ok = true;
+    const expectWith = (me: string, partner: string): Set<string> =>
+      new Set(members.get(me)!.filter((id) => members.get(partner)!.includes(id)).map((id) => `${me}-${id}`));
+    for (const a of AGENCIES) {
+      const res = JSON.parse(await concordat(['results', '--dir', join(work, a.id), '--format', 'json'])) as {
+        matches: Array<{ partner: string; record_id: string; kinds: string[]; handle: string }>;
+        counts: Array<{ partner: string; count: number }>;
+      };
+      say(`\n${a.id} overlaps:`);
+      for (const g of AGREEMENTS.filter((x) => x.parties.includes(a.id))) {
+        const partner = g.parties.find((p) => p !== a.id)!;
+        const want = expectWith(a.id, partner);
+        if (g.mode === 'reveal') {
+          const got = new Set(res.matches.filter((m) => m.partner === partner).map((m) => m.record_id));
+          const found = [...want].filter((r) => got.has(r)).length;
+          const extra = [...got].filter((r) => !want.has(r)).length;
+          ok &&= found === want.size && extra === 0;
+          say(`  with ${partner} (reveal, ${g.kinds}): ${got.size} records match — ${found}/${want.size} planted found, ${extra} unexpected`);
+          for (const m of res.matches.filter((x) => x.partner === partner).slice(0, 3)) {
+            say(`    ${m.record_id.padEnd(16)} kinds ${m.kinds.join('+').padEnd(32)} handle ${m.handle}`);
+          }
+        } else {
+          const c = res.counts.find((x) => x.partner === partner)?.count;
+          const kinds = g.kinds.split(',').length;
+          ok &&= c === want.size * kinds;
+          say(`  with ${partner} (count, ${g.kinds}): ${c ?? 'no result'} matched identifiers — ${want.size} planted people × ${kinds} kinds, no records revealed`);
+        }
+      }
+    }
+
+    server.kill('SIGTERM');
+    await new Promise((r) => server!.once('exit', r));
+    server = undefined;
+    const audit = await concordat(['coordinator', 'audit', 'verify', '--data', join(work, 'coordinator')]);
+    say(`\n${audit.trim()}`);
+    say(ok ? `\nAll planted overlaps found, nothing else. Done in ${elapsed()}.` : `\nRESULTS DIFFER FROM THE PLANTED OVERLAPS (${elapsed()}).`);
+    return ok ? 0 : 1;
+  } finally {
+    if (server) server.kill('SIGTERM');
+    if (!process.env.CONCORDAT_DEMO_KEEP) rmSync(work, { recursive: true, force: true });
+  }
+}
+
+process.exitCode = await main().catch((e: unknown) => {
+  console.error(e instanceof Error ? e.message : String(e));
+  return 1;
+});
