@@ -10,8 +10,8 @@ import { hashToScalar } from './hash-to-group.js';
 
 type P = InstanceType<typeof Point>;
 
-/** RFC 9497 §2.2.1 ComputeComposites (verifier side, no key). */
-function computeComposites(suite: Suite, B: P, C: P[], D: P[]): { M: P; Z: P } {
+/** RFC 9497 §2.2.1 ComputeComposites (verifier side, no key; public inputs only). */
+export function computeComposites(suite: Suite, B: P, C: P[], D: P[]): { M: P; Z: P } {
   const seed = compositeSeed(suite, B);
   let M = Point.ZERO;
   let Z = Point.ZERO;
@@ -48,7 +48,8 @@ function compositeScalar(suite: Suite, seed: Uint8Array, i: number, Ci: P, Di: P
   return hashToScalar(suite, t);
 }
 
-function challenge(suite: Suite, B: P, M: P, Z: P, t2: P, t3: P): bigint {
+/** RFC 9497 §2.2.1 challenge scalar c over the proof transcript. */
+export function challenge(suite: Suite, B: P, M: P, Z: P, t2: P, t3: P): bigint {
   const t = concatBytes(
     lengthPrefixed(encodePoint(B)),
     lengthPrefixed(encodePoint(M)),
@@ -60,7 +61,7 @@ function challenge(suite: Suite, B: P, M: P, Z: P, t2: P, t3: P): bigint {
   return hashToScalar(suite, t);
 }
 
-function decodeBatch(C: Uint8Array[], D: Uint8Array[]): { Cp: P[]; Dp: P[] } {
+export function decodeBatch(C: Uint8Array[], D: Uint8Array[]): { Cp: P[]; Dp: P[] } {
   if (C.length !== D.length) throw new ProofError(`batch: ${C.length} blinded but ${D.length} evaluated elements`);
   if (C.length === 0) throw new ProofError('batch: empty');
   // RFC 9497 §2.2.1 frames the index with I2OSP(i, 2).

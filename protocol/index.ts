@@ -11,3 +11,5 @@ export * from './dleq.js';
 export * from './rng.js';
 export * from './identifiers/index.js';
 export * from './engine/index.js';
+export * from './query.js';
+export * from './http-signature.js';

@@ -9,7 +9,10 @@ import { DecodeError, ProtocolError } from '../errors.js';
 import { decodePoint, decodeScalar } from '../group.js';
 import { hashToGroupBytes } from '../hash-to-group.js';
 import { tokenOfEncoded } from '../token.js';
-import type { Engine } from './types.js';
+import { challenge, computeComposites, decodeBatch } from '../dleq.js';
+import { decodePoint as decodeP, encodePoint, encodeScalar, Point, randomScalar } from '../group.js';
+import { concatBytes } from '../bytes.js';
+import type { Engine, ProvenEvaluation } from './types.js';
 
 let ready: Promise<void> | undefined;
 
@@ -79,6 +82,22 @@ function makeFastEngine(): Engine {
         out.set(tokenOfEncoded(suite, evaluated.subarray(i * ELEMENT_BYTES, (i + 1) * ELEMENT_BYTES)), i * TOKEN_BYTES);
       }
       return out;
+    },
+    evaluateWithProof(suite: Suite, sk: Uint8Array, blinded: readonly Uint8Array[], rng: (n: number) => Uint8Array): ProvenEvaluation {
+      decodeScalar('sk', sk);
+      const evaluated = blinded.map((b, i) => scalarMult(sk, b, `blinded[${i}]`));
+      // Composites and the challenge involve public values only; every
+      // operation on k or on the proof nonce r runs in libsodium.
+      const { Cp, Dp } = decodeBatch([...blinded], evaluated);
+      const pk = sodium.crypto_scalarmult_ristretto255_base(sk);
+      const B = decodeP('pk', pk);
+      const { M, Z } = computeComposites(suite, B, Cp, Dp);
+      const r = encodeScalar(randomScalar(rng));
+      const t2 = sodium.crypto_scalarmult_ristretto255_base(r);
+      const t3 = sodium.crypto_scalarmult_ristretto255(r, encodePoint(M));
+      const c = encodeScalar(challenge(suite, B, M, Z, Point.fromBytes(t2), Point.fromBytes(t3)));
+      const s = sodium.crypto_core_ristretto255_scalar_sub(r, sodium.crypto_core_ristretto255_scalar_mul(c, sk));
+      return { evaluated, proof: concatBytes(c, s) };
     },
   };
 }

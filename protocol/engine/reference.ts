@@ -5,7 +5,8 @@ import { DecodeError } from '../errors.js';
 import { decodePoint, decodeScalar, encodePoint } from '../group.js';
 import { hashToGroup } from '../hash-to-group.js';
 import { tokenOfEncoded } from '../token.js';
-import type { Engine } from './types.js';
+import { generateProof } from '../dleq.js';
+import type { Engine, ProvenEvaluation } from './types.js';
 
 function checkPacked(label: string, elements: Uint8Array): number {
   if (elements.length % ELEMENT_BYTES !== 0) {
@@ -45,5 +46,9 @@ export const referenceEngine: Engine = {
       out.set(tokenOfEncoded(suite, evaluated.subarray(i * ELEMENT_BYTES, (i + 1) * ELEMENT_BYTES)), i * TOKEN_BYTES);
     }
     return out;
+  },
+  evaluateWithProof(suite: Suite, sk: Uint8Array, blinded: readonly Uint8Array[], rng: (n: number) => Uint8Array): ProvenEvaluation {
+    const evaluated = blinded.map((b, i) => this.evaluate(sk, b, `blinded[${i}]`));
+    return { evaluated, proof: generateProof(suite, { sk, blinded: [...blinded], evaluated }, rng) };
   },
 };

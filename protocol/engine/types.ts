@@ -19,6 +19,11 @@ export interface Engine {
   evaluate(sk: Uint8Array, elements: Uint8Array, label?: string): Uint8Array;
   /** Token(k·E) for each packed element: n×16 bytes (a partner tokenising a set). */
   tokenize(suite: Suite, sk: Uint8Array, elements: Uint8Array, label?: string): Uint8Array;
+  /**
+   * Evaluate a batch of blinded elements and prove it (VOPRF BlindEvaluate,
+   * RFC 9497 §3.3.2): the responder side of a targeted query.
+   */
+  evaluateWithProof(suite: Suite, sk: Uint8Array, blinded: readonly Uint8Array[], rng: (n: number) => Uint8Array): ProvenEvaluation;
 }
 
 /** Split packed n×size bytes into views (no copy). */
@@ -35,4 +40,10 @@ export function pack(items: readonly Uint8Array[], size: number): Uint8Array {
     out.set(it, i * size);
   });
   return out;
+}
+
+/** What a targeted-query responder returns: k·R for each R, and one batched DLEQ proof (RFC 9497 §2.2). */
+export interface ProvenEvaluation {
+  evaluated: Uint8Array[];
+  proof: Uint8Array;
 }
