@@ -1,0 +1,151 @@
+// The coordinator as a Hono app, built from its storage so the same app runs
+// on Node (SQLite) and on Cloudflare Workers (D1 + Durable Objects). Nothing
+// here may use a Node API.
+import { Hono, type Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { HTTPException } from 'hono/http-exception';
+import { matchedRoutes } from 'hono/route';
+import { roleMiddleware, signatureMiddleware } from './auth.js';
+import type { AppEnv, AuditRecordInput, LogEntry, Services } from './context.js';
+import { checkElements as portableCheckElements, type ElementChecker } from './elements.js';
+import { ProblemError, problemDocument, problemResponse } from './problem.js';
+import { adminRoutes } from './routes/admin/index.js';
+import { meRoutes } from './routes/me/index.js';
+import { pairRoutes } from './routes/pairs/index.js';
+import { resultsRoutes } from './routes/results/index.js';
+import { workRoutes } from './routes/work/index.js';
+import type { CoordinatorSecrets, Store } from './store/types.js';
+import { COORDINATOR_VERSION, SERVICE_NAME } from './version.js';
+
+export type { LogEntry } from './context.js';
+
+/**
+ * Largest request body: a removal list of 1,000,000 positions as JSON. A
+ * chunk (65,536 × 32 bytes = 2 MiB) is well below.
+ */
+export const MAX_BODY_BYTES = 16 * 1024 * 1024;
+
+export interface AppDeps {
+  store: Store;
+  now?: () => Date;
+  log?: (entry: LogEntry) => void;
+  /** Element validation for uploads; defaults to the portable @noble/curves decoder. */
+  checkElements?: ElementChecker;
+}
+
+/** Route pattern of the handler that answered, or the raw path when none did. */
+function routeOf(c: Context): string {
+  const handler = matchedRoutes(c)
+    .filter((r) => r.method !== 'ALL')
+    .at(-1);
+  return handler?.path ?? c.req.path;
+}
+
+export function createApp(deps: AppDeps): Hono<AppEnv> {
+  const now = deps.now ?? (() => new Date());
+  let secrets: Promise<CoordinatorSecrets> | undefined;
+  const svc: Services = {
+    store: deps.store,
+    now,
+    checkElements: deps.checkElements ?? portableCheckElements,
+    secrets() {
+      secrets ??= deps.store.getSecrets().then((s) => {
+        if (!s) {
+          secrets = undefined;
+          throw new Error('coordinator: the database is not initialised');
+        }
+        return s;
+      });
+      return secrets;
+    },
+    async audit(e: AuditRecordInput) {
+      await deps.store.appendAudit({
+        at: now().toISOString(),
+        actor: e.actor,
+        action: e.action,
+        subject: e.subject,
+        outcome: e.outcome ?? 'ok',
+        detail: e.detail ?? {},
+      });
+    },
+  };
+
+  const app = new Hono<AppEnv>();
+
+  app.use('*', async (c, next) => {
+    const started = Date.now();
+    await next();
+    if (deps.log) {
+      const entry: LogEntry = {
+        at: new Date(started).toISOString(),
+        method: c.req.method,
+        route: routeOf(c),
+        status: c.res.status,
+        ms: Date.now() - started,
+        actor: c.get('caller')?.keyid ?? null,
+      };
+      if (c.error && !(c.error instanceof ProblemError)) entry.error = `${c.error.name}: ${c.error.message}`.slice(0, 300);
+      deps.log(entry);
+    }
+  });
+
+  app.get('/', async (c) => {
+    const epoch = await svc.store.currentEpoch();
+    return c.json({ service: SERVICE_NAME, version: COORDINATOR_VERSION, epoch: epoch.id });
+  });
+
+  app.use(
+    '/v1/*',
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: () => {
+        throw new ProblemError('too-large', `request bodies are limited to ${MAX_BODY_BYTES} bytes`, { field: 'body' });
+      },
+    }),
+  );
+  app.use('/v1/*', signatureMiddleware(svc));
+  app.use('/v1/*', roleMiddleware());
+  // No v1 route takes query parameters; refuse any rather than ignore them.
+  app.use('/v1/*', async (c, next) => {
+    if (new URL(c.req.url).search !== '') {
+      throw new ProblemError('validation', 'this route takes no query parameters', { field: 'query' });
+    }
+    await next();
+  });
+
+  app.route('/v1/admin', adminRoutes(svc));
+  app.route('/v1', meRoutes(svc));
+  app.route('/v1/pairs', pairRoutes(svc));
+  app.route('/v1', workRoutes(svc));
+  app.route('/v1', resultsRoutes(svc));
+
+  app.notFound(() => problemResponse(problemDocument('not-found', 'no such route')));
+
+  app.onError(async (err, c) => {
+    let problem: ProblemError;
+    if (err instanceof ProblemError) problem = err;
+    else if (err instanceof HTTPException && err.status < 500) {
+      problem = new ProblemError(err.status === 413 ? 'too-large' : 'validation', err.status === 413 ? 'request body too large' : 'malformed request');
+    } else {
+      problem = new ProblemError('internal', 'internal error', { audit: false });
+    }
+    if (problem.audit !== false) {
+      const caller = c.get('caller');
+      const route = routeOf(c);
+      try {
+        await svc.audit({
+          actor: problem.audit.actor ?? caller?.keyid ?? 'unknown',
+          action: problem.audit.action ?? 'request.refused',
+          subject: problem.audit.subject ?? route,
+          outcome: problem.audit.outcome ?? problem.slug,
+          detail: { status: problem.status, method: c.req.method, route, ...(problem.field ? { field: problem.field } : {}) },
+        });
+      } catch {
+        // The refusal still goes out; a failing audit write is visible in the request log.
+      }
+    }
+    return problemResponse(problem.toJSON());
+  });
+
+  return app;
+}

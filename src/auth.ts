@@ -1,0 +1,81 @@
+// Request authentication for /v1: RFC 9421 HTTP Message Signatures (Ed25519)
+// over method, path, query and the RFC 9530 Content-Digest of the body,
+// verified by protocol/http-signature.ts. The body is read exactly once here
+// and handed to the route, so the bytes a handler stores are the bytes the
+// signature covered.
+import type { MiddlewareHandler } from 'hono';
+import { parseDictionary } from 'structured-headers';
+import { parseContentDigest, SignatureError, SIGNATURE_LABEL, verifyRequest } from '../protocol/http-signature.js';
+import type { AppEnv, Services } from './context.js';
+import { ProblemError } from './problem.js';
+import type { AgencyRecord } from './store/types.js';
+import { AGENCY_ID_RE } from './validation.js';
+
+export const ADMIN_KEYID = 'admin';
+
+/** The keyid a request claims, for the audit trail of a refusal; `unknown` unless well formed. */
+function claimedKeyid(header: string | null): string {
+  if (!header) return 'unknown';
+  try {
+    const entry = parseDictionary(header).get(SIGNATURE_LABEL);
+    const keyid = entry && Array.isArray(entry[0]) ? entry[1].get('keyid') : undefined;
+    if (typeof keyid === 'string' && (keyid === ADMIN_KEYID || AGENCY_ID_RE.test(keyid))) return keyid;
+  } catch {
+    // A malformed header is reported by verifyRequest itself.
+  }
+  return 'unknown';
+}
+
+export function signatureMiddleware(svc: Services): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const body = new Uint8Array(await c.req.arrayBuffer());
+    c.set('body', body);
+    const url = new URL(c.req.url);
+    let agency: AgencyRecord | undefined;
+    try {
+      const verified = await verifyRequest({
+        method: c.req.method,
+        path: url.pathname,
+        query: url.search === '' ? '?' : url.search,
+        headers: c.req.raw.headers,
+        body,
+        now: Math.floor(svc.now().getTime() / 1000),
+        lookupKey: async (keyid) => {
+          if (keyid === ADMIN_KEYID) return (await svc.secrets()).adminKey;
+          if (!AGENCY_ID_RE.test(keyid)) return undefined;
+          agency = await svc.store.getAgency(keyid);
+          return agency?.signingKey;
+        },
+        useNonce: (keyid, nonce, created) => svc.store.useNonce(keyid, nonce, created, Math.floor(svc.now().getTime() / 1000)),
+      });
+      c.set('caller', verified.keyid === ADMIN_KEYID ? { keyid: verified.keyid } : { keyid: verified.keyid, agency: agency as AgencyRecord });
+      c.set('bodySha256', parseContentDigest(c.req.header('content-digest')) as Uint8Array);
+    } catch (err) {
+      if (!(err instanceof SignatureError)) throw err;
+      throw new ProblemError('signature', err.message, {
+        reason: err.reason,
+        audit: { action: 'auth.refused', outcome: err.reason, actor: claimedKeyid(c.req.header('signature-input') ?? null) },
+      });
+    }
+    await next();
+  };
+}
+
+function isAdminPath(path: string): boolean {
+  return path === '/v1/admin' || path.startsWith('/v1/admin/');
+}
+
+/** Admin routes accept only the admin key, every other /v1 route only agency keys. */
+export function roleMiddleware(): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const caller = c.get('caller');
+    if (isAdminPath(c.req.path)) {
+      if (caller.keyid !== ADMIN_KEYID) {
+        throw new ProblemError('forbidden', 'admin routes accept only the admin key', { audit: { action: 'authz.refused' } });
+      }
+    } else if (!caller.agency) {
+      throw new ProblemError('forbidden', 'agency routes accept only agency keys', { audit: { action: 'authz.refused' } });
+    }
+    await next();
+  };
+}

@@ -1,0 +1,50 @@
+// Types shared by the app factory, its middleware and the feature routes.
+import type { AuditDetail } from './audit.js';
+import type { ElementChecker } from './elements.js';
+import type { AgencyRecord, CoordinatorSecrets, Store } from './store/types.js';
+
+/** One line per request (never bodies, never query values). */
+export interface LogEntry {
+  at: string;
+  method: string;
+  /** Matched route pattern, e.g. `/v1/pairs/:pair/status`, or the path when none matched. */
+  route: string;
+  status: number;
+  ms: number;
+  /** keyid of a verified signature, or null. */
+  actor: string | null;
+  /** Name and message of an unexpected error (500s only). */
+  error?: string;
+}
+
+export interface Caller {
+  keyid: string;
+  /** The agency behind the keyid; absent for `admin`. */
+  agency?: AgencyRecord;
+}
+
+export interface AppVariables {
+  /** The request body, read once; the signature middleware verified Content-Digest over these bytes. */
+  body: Uint8Array;
+  /** SHA-256 of `body` (RFC 9530 `sha-256`), as verified. */
+  bodySha256: Uint8Array;
+  caller: Caller;
+}
+
+export type AppEnv = { Variables: AppVariables };
+
+export interface AuditRecordInput {
+  actor: string;
+  action: string;
+  subject: string;
+  outcome?: string;
+  detail?: AuditDetail;
+}
+
+export interface Services {
+  store: Store;
+  now: () => Date;
+  checkElements: ElementChecker;
+  secrets(): Promise<CoordinatorSecrets>;
+  audit(entry: AuditRecordInput): Promise<void>;
+}

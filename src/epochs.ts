@@ -1,0 +1,3 @@
+// Epochs: keys are stable within an epoch; rotation (later) starts e2, e3, …
+// and purges the previous epoch's blinded data. Every per-pair row carries its epoch.
+export const FIRST_EPOCH = 'e1';

@@ -1,0 +1,141 @@
+// Pairs: who may touch which pair, and the pair state machine.
+// An agency sees a pair only while it is a party of an agreement valid today
+// (UTC); anything else is one indistinguishable `no-agreement` refusal, so a
+// non-party learns nothing, not even whether the pair exists.
+import type { Caller, Services } from './context.js';
+import { ProblemError } from './problem.js';
+import type { AgreementRecord, EpochRecord, PairRecord, PairStateRecord, PairStore, PairSummary, Side } from './store/types.js';
+import { todayUTC } from './validation.js';
+
+export function pairId(agreementId: string, a: string, b: string): string {
+  const [x, y] = a < b ? [a, b] : [b, a];
+  return `${agreementId}~${x}~${y}`;
+}
+
+/** Every pair of an agreement: n·(n−1)/2 of them, agencies sorted within each. */
+export function pairsOf(agreementId: string, parties: readonly string[]): PairRecord[] {
+  const sorted = [...parties].sort();
+  const out: PairRecord[] = [];
+  for (let i = 0; i < sorted.length; i++) {
+    for (let j = i + 1; j < sorted.length; j++) {
+      const a = sorted[i] as string;
+      const b = sorted[j] as string;
+      out.push({ id: pairId(agreementId, a, b), agreementId, agencies: [a, b] });
+    }
+  }
+  return out;
+}
+
+export function agreementValidOn(a: AgreementRecord, now: Date): boolean {
+  const today = todayUTC(now);
+  return a.validFrom <= today && today <= a.validUntil;
+}
+
+export function sideOf(pair: PairRecord, agency: string): Side | undefined {
+  if (pair.agencies[0] === agency) return 0;
+  if (pair.agencies[1] === agency) return 1;
+  return undefined;
+}
+
+export interface PairContext {
+  pair: PairRecord;
+  agreement: AgreementRecord;
+  epoch: EpochRecord;
+  me: string;
+  partner: string;
+  side: Side;
+  partnerSide: Side;
+  ps: PairStore;
+}
+
+/** Pairs the agency may use today, with their agreements. */
+export async function activePairsOf(svc: Services, agency: string): Promise<{ pair: PairRecord; agreement: AgreementRecord }[]> {
+  const now = svc.now();
+  const out: { pair: PairRecord; agreement: AgreementRecord }[] = [];
+  const cache = new Map<string, AgreementRecord | undefined>();
+  for (const pair of await svc.store.listPairsOf(agency)) {
+    if (!cache.has(pair.agreementId)) cache.set(pair.agreementId, await svc.store.getAgreement(pair.agreementId));
+    const agreement = cache.get(pair.agreementId);
+    if (agreement && agreementValidOn(agreement, now)) out.push({ pair, agreement });
+  }
+  return out;
+}
+
+export function contextFor(svc: Services, pair: PairRecord, agreement: AgreementRecord, epoch: EpochRecord, me: string): PairContext {
+  const side = sideOf(pair, me) as Side;
+  const partnerSide = (1 - side) as Side;
+  return { pair, agreement, epoch, me, partner: pair.agencies[partnerSide], side, partnerSide, ps: svc.store.pair(pair.id) };
+}
+
+/**
+ * Authorise an agency for a pair route: a party of a currently valid
+ * agreement, with its epoch key published for the current epoch.
+ */
+export async function pairAccess(svc: Services, caller: Caller, id: string): Promise<PairContext> {
+  const me = caller.agency?.id;
+  const pair = await svc.store.getPair(id);
+  const agreement = pair ? await svc.store.getAgreement(pair.agreementId) : undefined;
+  if (!me || !pair || !agreement || sideOf(pair, me) === undefined || !agreementValidOn(agreement, svc.now())) {
+    throw new ProblemError('no-agreement', 'no agreement valid today makes the caller a party of this pair', {
+      audit: { action: 'pair.refused', subject: id },
+    });
+  }
+  const epoch = await svc.store.currentEpoch();
+  if (!(await svc.store.getEpochKey(me, epoch.id))) {
+    throw new ProblemError('conflict', 'publish the epoch key first', { audit: { action: 'pair.refused', subject: id } });
+  }
+  return contextFor(svc, pair, agreement, epoch, me);
+}
+
+export function canaryFailureReason(agency: string, failed: number, checked: number): string {
+  return `canary check failed: ${failed} of ${checked} canaries in ${agency}'s side did not match`;
+}
+
+export interface EvaluatedState {
+  state: PairStateRecord;
+  summary: PairSummary;
+}
+
+/**
+ * Recompute a pair's state for the epoch and record transitions:
+ * `failed` (sticky) as soon as any canary token differs from its expected
+ * value; `complete` when every chunk of both sides has tokens and both sides
+ * finished registering canaries; otherwise `waiting`.
+ */
+export async function refreshPairState(svc: Services, ctx: Pick<PairContext, 'pair' | 'epoch' | 'ps'>): Promise<EvaluatedState> {
+  const summary = await ctx.ps.summary(ctx.epoch.id);
+  const current = summary.state;
+  if (current?.state === 'failed') return { state: current, summary };
+  const at = svc.now().toISOString();
+  let next: PairStateRecord;
+  let failedSide: Side | undefined;
+  if (summary.sides[0].canariesFailed > 0) failedSide = 0;
+  else if (summary.sides[1].canariesFailed > 0) failedSide = 1;
+  if (failedSide !== undefined) {
+    const s = summary.sides[failedSide];
+    next = { state: 'failed', reason: canaryFailureReason(ctx.pair.agencies[failedSide], s.canariesFailed, s.canariesChecked), updatedAt: at };
+  } else if (summary.sides.every((s) => s.tokenizedChunks === s.chunks && s.canariesDone)) {
+    next = { state: 'complete', reason: null, updatedAt: at };
+  } else {
+    next = { state: 'waiting', reason: null, updatedAt: at };
+  }
+  const from = current?.state;
+  if (next.state === (from ?? 'waiting')) return { state: current ?? next, summary };
+  if (await ctx.ps.transitionState(ctx.epoch.id, from, next)) {
+    if (next.state === 'failed') {
+      const s = summary.sides[failedSide as Side];
+      await svc.audit({
+        actor: 'coordinator',
+        action: 'pair.canary_failed',
+        subject: ctx.pair.id,
+        outcome: 'failed',
+        detail: { epoch: ctx.epoch.id, side: ctx.pair.agencies[failedSide as Side], failed: s.canariesFailed, checked: s.canariesChecked },
+      });
+    } else {
+      await svc.audit({ actor: 'coordinator', action: `pair.${next.state}`, subject: ctx.pair.id, detail: { epoch: ctx.epoch.id } });
+    }
+    return { state: next, summary };
+  }
+  const again = await ctx.ps.summary(ctx.epoch.id);
+  return { state: again.state ?? next, summary: again };
+}

@@ -1,0 +1,77 @@
+// The calling agency's own context: its pairs today, and its epoch key.
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { bytesToHex } from '../../../protocol/bytes.js';
+import { DecodeError } from '../../../protocol/errors.js';
+import { decodePoint } from '../../../protocol/group.js';
+import type { AppEnv, Services } from '../../context.js';
+import { activePairsOf, sideOf } from '../../pairs.js';
+import { ProblemError } from '../../problem.js';
+import type { AgencyRecord, Side } from '../../store/types.js';
+import { hexSchema, parseJsonBody } from '../../validation.js';
+
+const epochKeyBody = z
+  .object({
+    epoch: z.string().min(1).max(32),
+    publicKey: hexSchema(32),
+  })
+  .strict();
+
+export function meRoutes(svc: Services): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+
+  app.get('/me', async (c) => {
+    const me = c.get('caller').agency as AgencyRecord;
+    const epoch = await svc.store.currentEpoch();
+    const myKey = await svc.store.getEpochKey(me.id, epoch.id);
+    const pairs = [];
+    for (const { pair, agreement } of await activePairsOf(svc, me.id)) {
+      const partner = pair.agencies[1 - (sideOf(pair, me.id) as Side)] as string;
+      const partnerKey = await svc.store.getEpochKey(partner, epoch.id);
+      pairs.push({
+        pair: pair.id,
+        agreement: agreement.id,
+        partner,
+        mode: agreement.mode,
+        kinds: agreement.kinds,
+        validUntil: agreement.validUntil,
+        maxSetSize: agreement.maxSetSize,
+        myEpochKey: myKey ? bytesToHex(myKey.publicKey) : null,
+        partnerEpochKey: partnerKey ? bytesToHex(partnerKey.publicKey) : null,
+      });
+    }
+    return c.json({
+      agency: { id: me.id, name: me.name, country: me.country },
+      epoch: { id: epoch.id, startedAt: epoch.startedAt },
+      pairs,
+    });
+  });
+
+  app.put('/epoch-key', async (c) => {
+    const me = c.get('caller').agency as AgencyRecord;
+    const body = parseJsonBody(c.get('body'), epochKeyBody);
+    const epoch = await svc.store.currentEpoch();
+    if (body.epoch !== epoch.id) {
+      throw new ProblemError('stale-epoch', `the current epoch is ${epoch.id}`, { field: 'body.epoch', audit: { action: 'epoch_key.refused' } });
+    }
+    try {
+      decodePoint('body.publicKey', body.publicKey);
+    } catch (err) {
+      if (err instanceof DecodeError) throw new ProblemError('validation', err.message, { field: 'body.publicKey' });
+      throw err;
+    }
+    const at = svc.now().toISOString();
+    const result = await svc.store.putEpochKey({ agency: me.id, epoch: epoch.id, publicKey: body.publicKey, publishedAt: at });
+    if (result === 'conflict') {
+      throw new ProblemError('conflict', 'another key is already published for this epoch', { audit: { action: 'epoch_key.refused', subject: me.id } });
+    }
+    const stored = await svc.store.getEpochKey(me.id, epoch.id);
+    if (result === 'created') await svc.audit({ actor: me.id, action: 'epoch_key.published', subject: me.id, detail: { epoch: epoch.id } });
+    return c.json(
+      { epoch: epoch.id, publicKey: bytesToHex(body.publicKey), publishedAt: stored?.publishedAt ?? at },
+      result === 'created' ? 201 : 200,
+    );
+  });
+
+  return app;
+}

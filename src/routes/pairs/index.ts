@@ -1,0 +1,14 @@
+// Pair routes under /v1/pairs/{pair}/…: own side, partner work, status.
+import { Hono } from 'hono';
+import type { AppEnv, Services } from '../../context.js';
+import { partnerRoutes } from './partner.js';
+import { setRoutes } from './set.js';
+import { statusRoutes } from './status.js';
+
+export function pairRoutes(svc: Services): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  app.route('/', setRoutes(svc));
+  app.route('/', partnerRoutes(svc));
+  app.route('/', statusRoutes(svc));
+  return app;
+}

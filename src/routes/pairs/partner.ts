@@ -1,0 +1,75 @@
+// Partner work: download a chunk of the partner's side, upload its tokens
+// Token(k_caller · element). Tokens are matched as they arrive.
+import { Hono } from 'hono';
+import { bytesToHex } from '../../../protocol/bytes.js';
+import { TOKEN_BYTES } from '../../../protocol/constants.js';
+import type { AppEnv, Services } from '../../context.js';
+import { pairAccess, refreshPairState, type PairContext } from '../../pairs.js';
+import { ProblemError } from '../../problem.js';
+import { parseIndexParam, parsePairParam } from '../../validation.js';
+
+async function refuseIfFailed(ctx: PairContext): Promise<void> {
+  const s = await ctx.ps.summary(ctx.epoch.id);
+  if (s.state?.state === 'failed') {
+    throw new ProblemError('conflict', 'the pair failed its canary check for this epoch', { audit: { action: 'pair.refused', subject: ctx.pair.id } });
+  }
+}
+
+export function partnerRoutes(svc: Services): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+
+  app.get('/:pair/partner-set/chunks/:index', async (c) => {
+    const ctx = await pairAccess(svc, c.get('caller'), parsePairParam(c.req.param('pair')));
+    const index = parseIndexParam(c.req.param('index'));
+    await refuseIfFailed(ctx);
+    const elements = await ctx.ps.getChunkElements(ctx.epoch.id, ctx.partnerSide, index);
+    if (!elements) throw new ProblemError('not-found', `the partner's side has no chunk ${index}`, { audit: false });
+    await svc.audit({ actor: ctx.me, action: 'partner_set.served', subject: ctx.pair.id, detail: { epoch: ctx.epoch.id, index } });
+    return c.body(elements as Uint8Array<ArrayBuffer>, 200, { 'content-type': 'application/octet-stream' });
+  });
+
+  app.put('/:pair/partner-set/chunks/:index/tokens', async (c) => {
+    const ctx = await pairAccess(svc, c.get('caller'), parsePairParam(c.req.param('pair')));
+    const index = parseIndexParam(c.req.param('index'));
+    await refuseIfFailed(ctx);
+    const chunk = await ctx.ps.getChunk(ctx.epoch.id, ctx.partnerSide, index);
+    if (!chunk) throw new ProblemError('not-found', `the partner's side has no chunk ${index}`, { audit: false });
+    const body = c.get('body');
+    if (body.length !== chunk.count * TOKEN_BYTES) {
+      throw new ProblemError('validation', `body must be ${chunk.count}×${TOKEN_BYTES} bytes: one token per element of the chunk`, {
+        field: 'body',
+        audit: { action: 'tokens.refused', subject: ctx.pair.id },
+      });
+    }
+    const sha256 = c.get('bodySha256');
+    const r = await ctx.ps.putTokens({
+      epoch: ctx.epoch.id,
+      side: ctx.partnerSide,
+      index,
+      tokens: body,
+      sha256,
+      handleKey: (await svc.secrets()).handleKey,
+      at: svc.now().toISOString(),
+    });
+    switch (r.status) {
+      case 'not-found':
+        throw new ProblemError('not-found', `the partner's side has no chunk ${index}`, { audit: false });
+      case 'count-mismatch':
+        throw new ProblemError('validation', `body must be ${r.expected}×${TOKEN_BYTES} bytes`, { field: 'body' });
+      case 'conflict':
+        throw new ProblemError('conflict', `tokens for chunk ${index} were already stored with a different SHA-256`, {
+          audit: { action: 'tokens.refused', subject: ctx.pair.id },
+        });
+      case 'same':
+        return c.json({ index, count: r.count, sha256: bytesToHex(sha256) }, 200);
+      case 'created':
+        break;
+    }
+    // The response never says whether anything matched: results are released only for complete pairs.
+    await svc.audit({ actor: ctx.me, action: 'tokens.stored', subject: ctx.pair.id, detail: { epoch: ctx.epoch.id, side: ctx.partner, index, count: r.count } });
+    await refreshPairState(svc, ctx);
+    return c.json({ index, count: r.count, sha256: bytesToHex(sha256) }, 201);
+  });
+
+  return app;
+}

@@ -1,0 +1,144 @@
+// An agency's own side of a pair: blinded chunks, removals, canaries.
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { bytesToHex } from '../../../protocol/bytes.js';
+import { ELEMENT_BYTES, TOKEN_BYTES } from '../../../protocol/constants.js';
+import { DecodeError } from '../../../protocol/errors.js';
+import type { AppEnv, Services } from '../../context.js';
+import { pairAccess, refreshPairState } from '../../pairs.js';
+import { ProblemError } from '../../problem.js';
+import { hexSchema, parseIndexParam, parseJsonBody, parsePairParam, positionSchema } from '../../validation.js';
+
+/** Elements per chunk (src/API.md): a chunk is at most 2 MiB. */
+export const MAX_CHUNK_ELEMENTS = 65_536;
+export const MAX_REMOVALS_PER_CALL = 1_000_000;
+export const MAX_CANARIES_PER_CALL = 65_536;
+
+const removalsBody = z.object({ positions: z.array(positionSchema).max(MAX_REMOVALS_PER_CALL) }).strict();
+
+const canariesBody = z
+  .object({
+    canaries: z.array(z.object({ position: positionSchema, token: hexSchema(TOKEN_BYTES) }).strict()).max(MAX_CANARIES_PER_CALL),
+  })
+  .strict();
+
+const emptyBody = z.object({}).strict();
+
+export function setRoutes(svc: Services): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+
+  app.put('/:pair/set/chunks/:index', async (c) => {
+    const ctx = await pairAccess(svc, c.get('caller'), parsePairParam(c.req.param('pair')));
+    const index = parseIndexParam(c.req.param('index'));
+    const body = c.get('body');
+    if (body.length === 0 || body.length % ELEMENT_BYTES !== 0) {
+      throw new ProblemError('validation', `body must be n×${ELEMENT_BYTES} bytes with n ≥ 1`, { field: 'body' });
+    }
+    const n = body.length / ELEMENT_BYTES;
+    if (n > MAX_CHUNK_ELEMENTS) throw new ProblemError('too-large', `a chunk holds at most ${MAX_CHUNK_ELEMENTS} elements`, { field: 'body' });
+    const sha256 = c.get('bodySha256');
+    const reply = (chunk: { index: number; firstPosition: number; count: number; sha256: Uint8Array }, status: 200 | 201) =>
+      c.json({ index: chunk.index, firstPosition: chunk.firstPosition, count: chunk.count, sha256: bytesToHex(chunk.sha256) }, status);
+    const conflict = () =>
+      new ProblemError('conflict', `chunk ${index} was already stored with a different SHA-256`, { audit: { action: 'chunk.refused', subject: ctx.pair.id } });
+
+    const existing = await ctx.ps.getChunk(ctx.epoch.id, ctx.side, index);
+    if (existing) {
+      if (bytesToHex(existing.sha256) === bytesToHex(sha256)) return reply(existing, 200);
+      throw conflict();
+    }
+    try {
+      svc.checkElements(body, 'element');
+    } catch (err) {
+      if (err instanceof DecodeError) {
+        throw new ProblemError('validation', err.message, { field: err.field, audit: { action: 'chunk.refused', subject: ctx.pair.id } });
+      }
+      throw err;
+    }
+    const at = svc.now().toISOString();
+    const r = await ctx.ps.putChunk({
+      epoch: ctx.epoch.id,
+      side: ctx.side,
+      index,
+      elements: body,
+      sha256,
+      maxLiveSize: ctx.agreement.maxSetSize,
+      at,
+    });
+    switch (r.status) {
+      case 'same':
+        return reply(r.chunk, 200);
+      case 'conflict':
+        throw conflict();
+      case 'gap':
+        throw new ProblemError('conflict', `chunk index must be an existing chunk or the next one (${r.nextIndex})`, {
+          field: 'path.index',
+          audit: { action: 'chunk.refused', subject: ctx.pair.id },
+        });
+      case 'too-large':
+        throw new ProblemError('too-large', `the side would exceed the agreement's maximum set size of ${ctx.agreement.maxSetSize}`, {
+          audit: { action: 'chunk.refused', subject: ctx.pair.id },
+        });
+      case 'created':
+        break;
+    }
+    await svc.audit({
+      actor: ctx.me,
+      action: 'chunk.stored',
+      subject: ctx.pair.id,
+      detail: { epoch: ctx.epoch.id, index, count: r.chunk.count, sha256: bytesToHex(sha256) },
+    });
+    await refreshPairState(svc, ctx);
+    return reply(r.chunk, 201);
+  });
+
+  app.post('/:pair/set/removals', async (c) => {
+    const ctx = await pairAccess(svc, c.get('caller'), parsePairParam(c.req.param('pair')));
+    const body = parseJsonBody(c.get('body'), removalsBody);
+    const r = await ctx.ps.removePositions(ctx.epoch.id, ctx.side, body.positions, svc.now().toISOString());
+    if (!r.ok) {
+      throw new ProblemError('validation', `body.positions[${r.badIndex}]: no such position on this side`, {
+        field: `body.positions[${r.badIndex}]`,
+        audit: { action: 'removals.refused', subject: ctx.pair.id },
+      });
+    }
+    await svc.audit({ actor: ctx.me, action: 'removals.applied', subject: ctx.pair.id, detail: { epoch: ctx.epoch.id, positions: r.removed } });
+    return c.json({ removed: r.removed });
+  });
+
+  app.put('/:pair/set/canaries', async (c) => {
+    const ctx = await pairAccess(svc, c.get('caller'), parsePairParam(c.req.param('pair')));
+    const body = parseJsonBody(c.get('body'), canariesBody);
+    const r = await ctx.ps.registerCanaries(ctx.epoch.id, ctx.side, body.canaries, svc.now().toISOString());
+    if (!r.ok) {
+      if (r.reason === 'conflict') {
+        throw new ProblemError('conflict', `body.canaries[${r.badIndex}]: a different token is registered for this position`, {
+          field: `body.canaries[${r.badIndex}].token`,
+          audit: { action: 'canaries.refused', subject: ctx.pair.id },
+        });
+      }
+      throw new ProblemError('validation', `body.canaries[${r.badIndex}].position: no such position on this side`, {
+        field: `body.canaries[${r.badIndex}].position`,
+        audit: { action: 'canaries.refused', subject: ctx.pair.id },
+      });
+    }
+    if (r.added > 0) {
+      await svc.audit({ actor: ctx.me, action: 'canaries.registered', subject: ctx.pair.id, detail: { epoch: ctx.epoch.id, count: r.added } });
+    }
+    // Canaries whose partner tokens already arrived are checked now.
+    await refreshPairState(svc, ctx);
+    return c.json({ registered: r.registered });
+  });
+
+  app.post('/:pair/set/canaries/done', async (c) => {
+    const ctx = await pairAccess(svc, c.get('caller'), parsePairParam(c.req.param('pair')));
+    parseJsonBody(c.get('body'), emptyBody);
+    if (await ctx.ps.markCanariesDone(ctx.epoch.id, ctx.side, svc.now().toISOString())) {
+      await svc.audit({ actor: ctx.me, action: 'canaries.done', subject: ctx.pair.id, detail: { epoch: ctx.epoch.id } });
+    }
+    await refreshPairState(svc, ctx);
+    return c.json({ canariesRegistered: true });
+  });
+
+  return app;
+}

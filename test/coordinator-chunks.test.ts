@@ -1,0 +1,210 @@
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { bytesToHex } from '../protocol/bytes.js';
+import { CONCORDAT_SUITE } from '../protocol/constants.js';
+import { loadFastEngine, type Engine } from '../protocol/engine/index.js';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { checkElements } from '../src/elements.js';
+import { loadSodiumElementChecker } from '../src/node/elements.js';
+import type { ElementChecker } from '../src/elements.js';
+import { addAgreement, concat, epochKeyPair, makeHarness, publishKey, type Harness, type Signer } from './coordinator-harness.js';
+
+const PAIR = 'es-pt~ES-CNP~PT-PJ';
+let engine: Engine;
+let sodiumChecker: ElementChecker;
+
+beforeAll(async () => {
+  engine = await loadFastEngine();
+  sodiumChecker = await loadSodiumElementChecker();
+});
+
+function elements(n: number, tag = 'x'): Uint8Array {
+  const kp = epochKeyPair();
+  const inputs = Array.from({ length: n }, (_, i) => new TextEncoder().encode(`email\u0000${tag}${i}@example.org`));
+  return engine.blind(CONCORDAT_SUITE, kp.sk, inputs);
+}
+
+async function setup(checker?: ElementChecker, maxSetSize?: number) {
+  const h = await makeHarness(checker ? { checkElements: checker } : {});
+  const es = await h.addAgency('ES-CNP', 'ESP');
+  const pt = await h.addAgency('PT-PJ', 'PRT');
+  await addAgreement(h, { id: 'es-pt', parties: ['ES-CNP', 'PT-PJ'], ...(maxSetSize ? { maxSetSize } : {}) });
+  await publishKey(h, es, epochKeyPair());
+  await publishKey(h, pt, epochKeyPair());
+  return { h, es, pt };
+}
+
+describe('chunk upload', () => {
+  let h: Harness;
+  let es: Signer;
+  let pt: Signer;
+  beforeEach(async () => {
+    ({ h, es, pt } = await setup());
+  });
+  afterEach(async () => {
+    await h.close();
+  });
+
+  it('appends, is idempotent by index and digest, refuses disagreement and gaps', async () => {
+    const c0 = elements(10, 'a');
+    const c1 = elements(5, 'b');
+    const put = (i: number, body: Uint8Array) => h.json(es, 'PUT', `/v1/pairs/${PAIR}/set/chunks/${i}`, { body });
+    const r0 = await put(0, c0);
+    expect(r0).toEqual({ status: 201, body: { index: 0, firstPosition: 0, count: 10, sha256: bytesToHex(sha256(c0)) } });
+    expect(await put(0, c0)).toEqual({ status: 200, body: r0.body });
+    const other = await put(0, c1);
+    expect(other.status).toBe(409);
+    expect(other.body.type).toBe('urn:concordat:problem:conflict');
+    const gap = await put(2, c1);
+    expect(gap.status).toBe(409);
+    expect(gap.body.detail).toContain('(1)');
+    const r1 = await put(1, c1);
+    expect(r1).toEqual({ status: 201, body: { index: 1, firstPosition: 10, count: 5, sha256: bytesToHex(sha256(c1)) } });
+    const st = await h.json(es, 'GET', `/v1/pairs/${PAIR}/status`);
+    expect(st.body).toEqual({
+      pair: PAIR,
+      state: 'waiting',
+      mine: {
+        chunks: [
+          { index: 0, count: 10, sha256: bytesToHex(sha256(c0)) },
+          { index: 1, count: 5, sha256: bytesToHex(sha256(c1)) },
+        ],
+        size: 15,
+        removed: 0,
+        canariesRegistered: false,
+        tokenizedByPartner: 0,
+      },
+      partner: { chunks: 0, size: 0, tokenizedByMe: 0 },
+    });
+    const ptView = await h.json(pt, 'GET', `/v1/pairs/${PAIR}/status`);
+    expect(ptView.body.partner).toEqual({ chunks: 2, size: 15, tokenizedByMe: 0 });
+    const work = await h.json(pt, 'GET', '/v1/work');
+    expect(work.body.tasks).toEqual([
+      { pair: PAIR, partner: 'ES-CNP', index: 0, count: 10, sha256: bytesToHex(sha256(c0)) },
+      { pair: PAIR, partner: 'ES-CNP', index: 1, count: 5, sha256: bytesToHex(sha256(c1)) },
+    ]);
+    const dl = await h.send(pt, 'GET', `/v1/pairs/${PAIR}/partner-set/chunks/1`);
+    expect(dl.status).toBe(200);
+    expect(dl.headers.get('content-type')).toBe('application/octet-stream');
+    expect(new Uint8Array(await dl.arrayBuffer())).toEqual(c1);
+    expect((await h.send(pt, 'GET', `/v1/pairs/${PAIR}/partner-set/chunks/2`)).status).toBe(404);
+    const audit = await h.store.readAudit(0, 1000);
+    expect(audit.filter((e) => e.action === 'chunk.stored').map((e) => e.detail)).toEqual([
+      { epoch: 'e1', index: 0, count: 10, sha256: bytesToHex(sha256(c0)) },
+      { epoch: 'e1', index: 1, count: 5, sha256: bytesToHex(sha256(c1)) },
+    ]);
+  });
+
+  it('refuses bodies that are not whole elements and bad path parameters', async () => {
+    const bad = await h.json(es, 'PUT', `/v1/pairs/${PAIR}/set/chunks/0`, { body: new Uint8Array(33) });
+    expect(bad.status).toBe(422);
+    expect(bad.body.field).toBe('body');
+    expect((await h.json(es, 'PUT', `/v1/pairs/${PAIR}/set/chunks/0`, { body: new Uint8Array(0) })).status).toBe(422);
+    const idx = await h.json(es, 'PUT', `/v1/pairs/${PAIR}/set/chunks/01`, { body: elements(1) });
+    expect(idx.body.field).toBe('path.index');
+    const pair = await h.json(es, 'GET', `/v1/pairs/not-a-pair/status`);
+    expect(pair.body.field).toBe('path.pair');
+  });
+
+  it('refuses tokens of the wrong count, and disagreeing tokens', async () => {
+    const c0 = elements(4);
+    await h.json(es, 'PUT', `/v1/pairs/${PAIR}/set/chunks/0`, { body: c0 });
+    const path = `/v1/pairs/${PAIR}/partner-set/chunks/0/tokens`;
+    const wrong = await h.json(pt, 'PUT', path, { body: new Uint8Array(3 * 16) });
+    expect(wrong.status).toBe(422);
+    expect(wrong.body.field).toBe('body');
+    const t = new Uint8Array(64).fill(7);
+    expect((await h.json(pt, 'PUT', path, { body: t })).status).toBe(201);
+    expect((await h.json(pt, 'PUT', path, { body: t })).status).toBe(200);
+    const t2 = new Uint8Array(64).fill(8);
+    expect((await h.json(pt, 'PUT', path, { body: t2 })).status).toBe(409);
+    expect((await h.json(pt, 'PUT', `/v1/pairs/${PAIR}/partner-set/chunks/1/tokens`, { body: t })).status).toBe(404);
+    expect((await h.json(pt, 'GET', '/v1/work')).body.tasks).toEqual([]);
+  });
+
+  it('validates removals and canaries', async () => {
+    await h.json(es, 'PUT', `/v1/pairs/${PAIR}/set/chunks/0`, { body: elements(4) });
+    const rm = await h.json(es, 'POST', `/v1/pairs/${PAIR}/set/removals`, { body: { positions: [1, 4] } });
+    expect(rm.status).toBe(422);
+    expect(rm.body.field).toBe('body.positions[1]');
+    expect((await h.json(es, 'POST', `/v1/pairs/${PAIR}/set/removals`, { body: { positions: [-1] } })).status).toBe(422);
+    expect(await h.json(es, 'POST', `/v1/pairs/${PAIR}/set/removals`, { body: { positions: [1, 1, 2] } })).toEqual({ status: 200, body: { removed: 2 } });
+    expect(await h.json(es, 'POST', `/v1/pairs/${PAIR}/set/removals`, { body: { positions: [1, 2] } })).toEqual({ status: 200, body: { removed: 2 } });
+    const tok = 'ab'.repeat(16);
+    const cn = await h.json(es, 'PUT', `/v1/pairs/${PAIR}/set/canaries`, { body: { canaries: [{ position: 9, token: tok }] } });
+    expect(cn.status).toBe(422);
+    expect(cn.body.field).toBe('body.canaries[0].position');
+    const badTok = await h.json(es, 'PUT', `/v1/pairs/${PAIR}/set/canaries`, { body: { canaries: [{ position: 0, token: 'AB'.repeat(16) }] } });
+    expect(badTok.body.field).toBe('body.canaries[0].token');
+    expect(await h.json(es, 'PUT', `/v1/pairs/${PAIR}/set/canaries`, { body: { canaries: [{ position: 0, token: tok }] } })).toEqual({
+      status: 200,
+      body: { registered: 1 },
+    });
+    expect((await h.json(es, 'PUT', `/v1/pairs/${PAIR}/set/canaries`, { body: { canaries: [{ position: 0, token: tok }] } })).status).toBe(200);
+    const conflict = await h.json(es, 'PUT', `/v1/pairs/${PAIR}/set/canaries`, { body: { canaries: [{ position: 0, token: 'cd'.repeat(16) }] } });
+    expect(conflict.status).toBe(409);
+    expect((await h.json(es, 'POST', `/v1/pairs/${PAIR}/set/canaries/done`, { body: { x: 1 } })).status).toBe(422);
+    expect(await h.json(es, 'POST', `/v1/pairs/${PAIR}/set/canaries/done`, { body: {} })).toEqual({ status: 200, body: { canariesRegistered: true } });
+    const st = await h.json(es, 'GET', `/v1/pairs/${PAIR}/status`);
+    expect(st.body.mine).toMatchObject({ size: 4, removed: 2, canariesRegistered: true });
+  });
+});
+
+describe.each([
+  ['portable (@noble/curves)', undefined as ElementChecker | undefined],
+  ['libsodium', 'sodium' as const],
+])('element validation: %s', (_name, which) => {
+  let h: Harness;
+  let es: Signer;
+  beforeEach(async () => {
+    ({ h, es } = await setup(which === 'sodium' ? sodiumChecker : (which ?? checkElements)));
+  });
+  afterEach(async () => {
+    await h.close();
+  });
+
+  it('refuses the identity, naming the element', async () => {
+    const good = elements(6);
+    const body = concat([good.subarray(0, 3 * 32), new Uint8Array(32), good.subarray(4 * 32)]);
+    const r = await h.json(es, 'PUT', `/v1/pairs/${PAIR}/set/chunks/0`, { body });
+    expect(r.status).toBe(422);
+    expect(r.body).toMatchObject({ type: 'urn:concordat:problem:validation', field: 'element[3]' });
+    expect(r.body.detail).not.toMatch(/[0-9a-f]{16}/);
+  });
+
+  it('refuses non-canonical encodings, naming the element', async () => {
+    const good = elements(3);
+    // s ≥ p (2^255 − 19): all ones with the top bit clear is above the field prime.
+    const overflow = new Uint8Array(32).fill(0xff);
+    overflow[31] = 0x7f;
+    // A negative s (odd low bit) is never canonical (RFC 9496 §4.3.1).
+    const negative = good.slice(0, 32);
+    negative[0] = (negative[0] as number) | 1;
+    for (const bad of [overflow, negative]) {
+      const body = concat([good, bad]);
+      const r = await h.json(es, 'PUT', `/v1/pairs/${PAIR}/set/chunks/0`, { body });
+      expect(r.status).toBe(422);
+      expect(r.body.field).toBe('element[3]');
+    }
+    expect((await h.json(es, 'PUT', `/v1/pairs/${PAIR}/set/chunks/0`, { body: good })).status).toBe(201);
+  });
+});
+
+describe('maximum set size', () => {
+  let h: Harness;
+  let es: Signer;
+  beforeAll(async () => {
+    ({ h, es } = await setup(undefined, 10));
+  });
+  afterAll(async () => {
+    await h.close();
+  });
+
+  it('counts live positions: removals make room', async () => {
+    expect((await h.json(es, 'PUT', `/v1/pairs/${PAIR}/set/chunks/0`, { body: elements(8, 'a') })).status).toBe(201);
+    const over = await h.json(es, 'PUT', `/v1/pairs/${PAIR}/set/chunks/1`, { body: elements(3, 'b') });
+    expect(over.status).toBe(413);
+    expect(over.body.type).toBe('urn:concordat:problem:too-large');
+    await h.json(es, 'POST', `/v1/pairs/${PAIR}/set/removals`, { body: { positions: [0] } });
+    expect((await h.json(es, 'PUT', `/v1/pairs/${PAIR}/set/chunks/1`, { body: elements(3, 'b') })).status).toBe(201);
+  });
+});

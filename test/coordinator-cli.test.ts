@@ -1,0 +1,161 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { ed25519 } from '@noble/curves/ed25519.js';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { bytesToHex, hexToBytes } from '../protocol/bytes.js';
+import { main } from '../src/cli/main.js';
+import { startServer } from '../src/cli/serve.js';
+import { newSigner } from './coordinator-harness.js';
+
+let root: string;
+let data: string;
+
+async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
+  const error = vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
+  const stdout = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => (out.push(String(s)), true));
+  const stderr = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => (err.push(String(s)), true));
+  try {
+    const code = await main(['coordinator', ...args]);
+    return { code, out: out.join('\n'), err: err.join('\n') };
+  } finally {
+    log.mockRestore();
+    error.mockRestore();
+    stdout.mockRestore();
+    stderr.mockRestore();
+  }
+}
+
+beforeAll(() => {
+  root = mkdtempSync(join(tmpdir(), 'concordat-cli-'));
+  data = join(root, 'coord');
+});
+afterAll(() => {
+  rmSync(root, { recursive: true, force: true });
+});
+
+describe('concordat coordinator CLI', () => {
+  it('init creates the database and a 0600 admin key, and refuses to overwrite', async () => {
+    const r = await run(['init', '--data', data]);
+    expect(r.code).toBe(0);
+    const secret = hexToBytes(readFileSync(join(data, 'admin.key'), 'utf8').trim());
+    expect(readFileSync(join(data, 'admin.key'), 'utf8')).toMatch(/^[0-9a-f]{64}\n$/);
+    expect(r.out.trim()).toBe(bytesToHex(ed25519.getPublicKey(secret)));
+    expect(statSync(join(data, 'admin.key')).mode & 0o777).toBe(0o600);
+    expect(statSync(data).mode & 0o777).toBe(0o700);
+    expect(existsSync(join(data, 'coordinator.db'))).toBe(true);
+    const again = await run(['init', '--data', data]);
+    expect(again.code).toBe(1);
+    expect(again.err).toContain('already exists');
+  });
+
+  it('serves, takes admin commands, and logs one JSON line per request', async () => {
+    const lines: string[] = [];
+    const ac = new AbortController();
+    const server = await startServer({ data, host: '127.0.0.1', port: 0, signal: ac.signal, out: (l) => lines.push(l) });
+    try {
+      expect(lines[0]).toBe(`concordat coordinator listening on ${server.url}`);
+      const admin = ['admin', '--url', server.url, '--admin-key', join(data, 'admin.key')];
+      for (const [id, country] of [
+        ['ES-CNP', 'ESP'],
+        ['PT-PJ', 'PRT'],
+      ] as const) {
+        const pub = join(root, `${id}.pub`);
+        writeFileSync(pub, `${bytesToHex(newSigner(id).publicKey)}\n`);
+        const r = await run([...admin, 'agency', 'add', '--id', id, '--name', `${id} agency`, '--country', country, '--key', pub]);
+        expect(r.code, r.err).toBe(0);
+        expect(JSON.parse(r.out).agency).toMatchObject({ id, country });
+      }
+      const add = await run([
+        ...admin,
+        'agreement',
+        'add',
+        '--id',
+        'es-pt',
+        '--parties',
+        'ES-CNP,PT-PJ',
+        '--kinds',
+        'passport,email',
+        '--mode',
+        'reveal',
+        '--until',
+        '2099-12-31',
+        '--legal-basis',
+        'Prüm Decision art. 12',
+        '--max-set-size',
+        '500000',
+      ]);
+      expect(add.code, add.err).toBe(0);
+      expect(JSON.parse(add.out).agreement).toMatchObject({ id: 'es-pt', pairs: ['es-pt~ES-CNP~PT-PJ'], maxSetSize: 500000, kinds: ['email', 'passport'] });
+      const list = await run([...admin, 'agreement', 'list']);
+      expect(list.code).toBe(0);
+      expect(JSON.parse(list.out).agreements).toHaveLength(1);
+      const bad = await run([...admin, 'agreement', 'add', '--id', 'x', '--parties', 'ES-CNP,DE-BKA', '--kinds', 'email', '--mode', 'count', '--until', '2099-01-01', '--legal-basis', 'x']);
+      expect(bad.code).toBe(1);
+      expect(bad.err).toContain('422');
+      expect(bad.err).toContain('body.parties[1]');
+      const wrongKey = join(root, 'wrong.key');
+      writeFileSync(wrongKey, `${bytesToHex(newSigner('x').secretKey)}\n`);
+      const refused = await run(['admin', '--url', server.url, '--admin-key', wrongKey, 'agreement', 'list']);
+      expect(refused.code).toBe(1);
+      expect(refused.err).toContain('401');
+      const logs = lines.slice(1).map((l) => JSON.parse(l));
+      expect(logs[0]).toMatchObject({ method: 'POST', route: '/v1/admin/agencies', status: 201, actor: 'admin' });
+      expect(logs.at(-1)).toMatchObject({ method: 'GET', route: '/v1/admin/agreements', status: 401, actor: null });
+      expect(lines.join('\n')).not.toContain('Prüm');
+    } finally {
+      ac.abort();
+    }
+    expect(await server.closed).toBe(0);
+  });
+
+  it('audit verify walks the chain and names the first bad entry', async () => {
+    const ok = await run(['audit', 'verify', '--data', data]);
+    expect(ok.code).toBe(0);
+    expect(ok.out).toMatch(/^audit chain ok: 6 entries/);
+    const db = new Database(join(data, 'coordinator.db'));
+    db.exec("UPDATE audit_log SET actor = 'ES-CNP' WHERE seq = 3");
+    db.close();
+    const bad = await run(['audit', 'verify', '--data', data]);
+    expect(bad.code).toBe(1);
+    expect(bad.err).toContain('seq 3');
+  });
+
+  it('reports usage errors and a missing database clearly', async () => {
+    expect((await run(['serve', '--data', join(root, 'nowhere')])).code).toBe(1);
+    expect((await run(['audit', 'verify', '--data', join(root, 'nowhere')])).code).toBe(1);
+    expect((await run(['init'])).code).toBe(1);
+    expect((await run(['frobnicate'])).code).toBe(1);
+  });
+
+  const built = join(process.cwd(), 'dist', 'src', 'cli', 'main.js');
+  it.skipIf(!existsSync(built))('serve stops gracefully on SIGTERM (built CLI)', async () => {
+    const child = spawn(
+      process.execPath,
+      ['--input-type=module', '-e', 'const { main } = await import(process.argv[1]); process.exitCode = await main(process.argv.slice(2));', built, 'coordinator', 'serve', '--data', data, '--port', '0'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let out = '';
+    const url = await new Promise<string>((resolve, reject) => {
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        const m = /listening on (http:\/\/\S+)/.exec(out);
+        if (m) resolve(m[1] as string);
+      });
+      child.once('exit', (code) => reject(new Error(`exited early with ${code}`)));
+    });
+    const res = await fetch(`${url}/`);
+    expect(res.status).toBe(200);
+    const code = await new Promise<number | null>((resolve) => {
+      child.once('exit', (c) => resolve(c));
+      child.kill('SIGTERM');
+    });
+    expect(code).toBe(0);
+    expect(out).toContain('"route":"/"');
+  });
+});

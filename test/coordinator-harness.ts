@@ -1,0 +1,163 @@
+// Shared set-up for the coordinator tests: a real SQLite store in a temp
+// directory, the app driven through app.request, requests signed exactly as
+// an agency or the admin signs them.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ed25519 } from '@noble/curves/ed25519.js';
+import { bytesToHex, utf8 } from '../protocol/bytes.js';
+import { CONCORDAT_SUITE, epochInfo } from '../protocol/constants.js';
+import { signRequest, toBase64 } from '../protocol/http-signature.js';
+import { deriveKeyPair, type KeyPair } from '../protocol/keys.js';
+import { randomBytes } from '../protocol/rng.js';
+import { createApp, type LogEntry } from '../src/app.js';
+import type { ElementChecker } from '../src/elements.js';
+import { openSqliteStore, type SqliteStore } from '../src/store/sqlite.js';
+
+export const T0 = new Date('2026-03-10T12:00:00Z');
+
+export interface Signer {
+  keyid: string;
+  secretKey: Uint8Array;
+  publicKey: Uint8Array;
+}
+
+export function newSigner(keyid: string): Signer {
+  const secretKey = randomBytes(32);
+  return { keyid, secretKey, publicKey: ed25519.getPublicKey(secretKey) };
+}
+
+export function nonce(): string {
+  return toBase64(randomBytes(24)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+export interface SendOptions {
+  body?: Uint8Array | object;
+  /** Override the signature's `created` (seconds). */
+  created?: number;
+  nonce?: string;
+  /** Sign these bytes but send `body` (digest mismatch). */
+  signedBody?: Uint8Array;
+  /** Sign with this key while claiming the signer's keyid. */
+  signWith?: Uint8Array;
+  unsigned?: boolean;
+  /** Sign this query instead of the one sent. */
+  signedQuery?: string;
+}
+
+export interface Harness {
+  dir: string;
+  dbPath: string;
+  store: SqliteStore;
+  app: ReturnType<typeof createApp>;
+  clock: { now: Date };
+  admin: Signer;
+  logs: LogEntry[];
+  send(signer: Signer | undefined, method: string, path: string, opts?: SendOptions): Promise<Response>;
+  json<T = any>(signer: Signer | undefined, method: string, path: string, opts?: SendOptions): Promise<{ status: number; body: T }>;
+  addAgency(id: string, country: string): Promise<Signer>;
+  close(): Promise<void>;
+}
+
+export async function makeHarness(opts: { checkElements?: ElementChecker } = {}): Promise<Harness> {
+  const dir = mkdtempSync(join(tmpdir(), 'concordat-coord-'));
+  const dbPath = join(dir, 'coordinator.db');
+  const store = openSqliteStore(dbPath);
+  const clock = { now: new Date(T0) };
+  const admin = newSigner('admin');
+  await store.initialise({ adminKey: admin.publicKey, handleKey: randomBytes(32), epoch: { id: 'e1', startedAt: clock.now.toISOString() }, at: clock.now.toISOString() });
+  const logs: LogEntry[] = [];
+  const app = createApp({ store, now: () => clock.now, log: (e) => logs.push(e), ...(opts.checkElements ? { checkElements: opts.checkElements } : {}) });
+
+  async function send(signer: Signer | undefined, method: string, path: string, o: SendOptions = {}): Promise<Response> {
+    const body =
+      o.body === undefined ? new Uint8Array(0) : o.body instanceof Uint8Array ? o.body : utf8(JSON.stringify(o.body));
+    const url = new URL(path, 'http://coordinator.test');
+    const headers: Record<string, string> = {};
+    if (signer && !o.unsigned) {
+      Object.assign(
+        headers,
+        signRequest({
+          method,
+          path: url.pathname,
+          query: o.signedQuery ?? (url.search === '' ? '?' : url.search),
+          body: o.signedBody ?? body,
+          keyid: signer.keyid,
+          secretKey: o.signWith ?? signer.secretKey,
+          created: o.created ?? Math.floor(clock.now.getTime() / 1000),
+          nonce: o.nonce ?? nonce(),
+        }),
+      );
+    }
+    if (o.body !== undefined) headers['content-type'] = o.body instanceof Uint8Array ? 'application/octet-stream' : 'application/json';
+    return app.request(url.toString(), { method, headers, ...(method === 'GET' || method === 'HEAD' ? {} : { body }) });
+  }
+
+  const h: Harness = {
+    dir,
+    dbPath,
+    store,
+    app,
+    clock,
+    admin,
+    logs,
+    send,
+    async json(signer, method, path, o) {
+      const res = await send(signer, method, path, o);
+      const text = await res.text();
+      return { status: res.status, body: text === '' ? undefined : JSON.parse(text) };
+    },
+    async addAgency(id, country) {
+      const s = newSigner(id);
+      const r = await h.json(admin, 'POST', '/v1/admin/agencies', { body: { id, name: `${id} agency`, country, signingKey: bytesToHex(s.publicKey) } });
+      if (r.status !== 201) throw new Error(`addAgency ${id}: ${r.status} ${JSON.stringify(r.body)}`);
+      return s;
+    },
+    async close() {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return h;
+}
+
+export function epochKeyPair(): KeyPair & { seed: Uint8Array } {
+  const seed = randomBytes(32);
+  return { seed, ...deriveKeyPair(CONCORDAT_SUITE, seed, epochInfo('e1')) };
+}
+
+export async function publishKey(h: Harness, s: Signer, kp: KeyPair): Promise<void> {
+  const r = await h.json(s, 'PUT', '/v1/epoch-key', { body: { epoch: 'e1', publicKey: bytesToHex(kp.pk) } });
+  if (r.status !== 201 && r.status !== 200) throw new Error(`publishKey: ${r.status} ${JSON.stringify(r.body)}`);
+}
+
+export async function addAgreement(h: Harness, body: Record<string, unknown>): Promise<any> {
+  const r = await h.json(h.admin, 'POST', '/v1/admin/agreements', {
+    body: { kinds: ['email', 'passport'], mode: 'reveal', validUntil: '2026-12-31', legalBasis: 'Test treaty art. 1', ...body },
+  });
+  if (r.status !== 201) throw new Error(`addAgreement: ${r.status} ${JSON.stringify(r.body)}`);
+  return r.body.agreement;
+}
+
+/** Fisher–Yates with WebCrypto randomness. */
+export function shuffle<T>(xs: T[]): T[] {
+  const a = [...xs];
+  for (let i = a.length - 1; i > 0; i--) {
+    const r = randomBytes(4);
+    const j = (((r[0] as number) << 24) | ((r[1] as number) << 16) | ((r[2] as number) << 8) | (r[3] as number)) >>> 0;
+    const k = j % (i + 1);
+    [a[i], a[k]] = [a[k] as T, a[i] as T];
+  }
+  return a;
+}
+
+export function concat(chunks: Uint8Array[]): Uint8Array {
+  const n = chunks.reduce((s, c) => s + c.length, 0);
+  const out = new Uint8Array(n);
+  let o = 0;
+  for (const c of chunks) {
+    out.set(c, o);
+    o += c.length;
+  }
+  return out;
+}
