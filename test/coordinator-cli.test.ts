@@ -134,7 +134,7 @@ describe('concordat coordinator CLI', () => {
   });
 
   const built = join(process.cwd(), 'dist', 'src', 'cli', 'main.js');
-  it.skipIf(!existsSync(built))('serve stops gracefully on SIGTERM (built CLI)', async () => {
+  it('serve stops gracefully on SIGTERM (built CLI; npm test builds first)', async () => {
     const child = spawn(
       process.execPath,
       ['--input-type=module', '-e', 'const { main } = await import(process.argv[1]); process.exitCode = await main(process.argv.slice(2));', built, 'coordinator', 'serve', '--data', data, '--port', '0'],

@@ -39,7 +39,7 @@ describe('performance: 100,000 elements per side', () => {
     await h.close();
   });
 
-  it('uploads, tokenises and matches in seconds', async () => {
+  it('matches 2 × 100,000 positions exactly (timings: npm run bench -- nightly)', async () => {
     const esElements = elements(N);
     const ptElements = elements(N);
     // Tokens of each side: random, with SHARED planted equal pairs at random-ish positions.
@@ -51,7 +51,6 @@ describe('performance: 100,000 elements per side', () => {
       tokB.set(tokA.subarray(i * TOKEN_BYTES, (i + 1) * TOKEN_BYTES), j * TOKEN_BYTES);
     }
 
-    const t0 = performance.now();
     for (const [signer, els] of [
       [es, esElements],
       [pt, ptElements],
@@ -63,7 +62,6 @@ describe('performance: 100,000 elements per side', () => {
       }
       expect((await h.send(signer, 'POST', `/v1/pairs/${PAIR}/set/canaries/done`, { body: {} })).status).toBe(200);
     }
-    const t1 = performance.now();
     for (const [signer, toks] of [
       [pt, tokA],
       [es, tokB],
@@ -74,13 +72,7 @@ describe('performance: 100,000 elements per side', () => {
         expect(r.status).toBe(201);
       }
     }
-    const t2 = performance.now();
     const res = await h.json(es, 'GET', '/v1/results');
     expect(res.body.pairs[0]).toMatchObject({ state: 'complete', count: SHARED });
-    const t3 = performance.now();
-    console.log(
-      `2 × ${N} elements: upload+validate ${((t1 - t0) / 1000).toFixed(2)} s, tokens+match ${((t2 - t1) / 1000).toFixed(2)} s, results ${((t3 - t2) / 1000).toFixed(2)} s`,
-    );
-    expect(t3 - t0).toBeLessThan(20_000);
   });
 });

@@ -2,6 +2,7 @@
 // commands/; the coordinator's own commands live in src/cli (bin/concordat.js
 // dispatches `concordat coordinator …` there).
 import { Command, CommanderError } from 'commander';
+import { registerAgency } from './commands/agency.js';
 import { registerVectors } from './commands/vectors.js';
 
 export function buildProgram(): Command {
@@ -9,6 +10,7 @@ export function buildProgram(): Command {
     .description('Concordat agency client: privacy-preserving overlap checks between agencies')
     .showHelpAfterError()
     .exitOverride();
+  registerAgency(program);
   registerVectors(program);
   return program;
 }
