@@ -1,0 +1,134 @@
+// The agency commands of `concordat`: init, import, sync, results. Their
+// flags, output and exit codes are a contract operators' scripts depend on
+// (clients/README-cli.md).
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { Option } from 'commander';
+import { engineNameFrom } from '../../../protocol/engine/index.js';
+import { AgencyError, initAgency, loadAgency, lockAgency } from '../../agency/config.js';
+import { defaultProgress } from '../../agency/progress.js';
+import { failedPairs, formatCsv, formatJson, formatTable, loadResultsView, pullResults } from '../../agency/results.js';
+import { clientFor, sync } from '../../agency/sync.js';
+import { formatImportSummary, importWatchlist } from '../../agency/watchlist.js';
+import { openStore } from '../../store/db.js';
+
+/** Exit codes of the agency commands. */
+export const EXIT = { ok: 0, error: 1, pairFailed: 3 } as const;
+
+const out = (l: string) => process.stdout.write(`${l}\n`);
+const err = (l: string) => process.stderr.write(`${l}\n`);
+
+export function registerAgency(program: Command): void {
+  program
+    .command('init')
+    .description('create an agency directory: agency.json, signing key pair, epoch seed (secrets 0600)')
+    .requiredOption('--dir <dir>', 'agency directory to create')
+    .requiredOption('--agency <id>', 'agency id as registered at the coordinator, e.g. FR-OCRTEH')
+    .requiredOption('--coordinator <url>', 'coordinator base URL, e.g. https://concordat.example.org')
+    .action((o: { dir: string; agency: string; coordinator: string }) => {
+      const r = initAgency(o);
+      openStore(r.dir).close();
+      out(`agency ${r.agency} initialised in ${r.dir}`);
+      out(`give the coordinator's administrator the agency id ${r.agency} and the public key file ${r.publicKeyPath}`);
+      out(`public key: ${r.publicKeyHex}`);
+      process.exitCode = EXIT.ok;
+    });
+
+  program
+    .command('import')
+    .description("replace the stored watchlist with FILE, the agency's full current watchlist (CSV record_id,kind,value or JSON Lines)")
+    .requiredOption('--dir <dir>', 'agency directory')
+    .argument('<file>', 'watchlist file (.csv, .jsonl/.ndjson; other names are sniffed)')
+    .option('--default-country <iso2>', 'ISO 3166-1 alpha-2 country for phone numbers without a country calling code')
+    .option('--strict', 'refuse the whole file if any row is bad (nothing is imported)')
+    .action(async (file: string, o: { dir: string; defaultCountry?: string; strict?: boolean }) => {
+      let defaultCountry: string | undefined;
+      if (o.defaultCountry !== undefined) {
+        if (!/^[A-Za-z]{2}$/.test(o.defaultCountry)) throw new AgencyError('--default-country: expected an ISO 3166-1 alpha-2 code such as ES');
+        defaultCountry = o.defaultCountry.toUpperCase();
+      }
+      const agency = loadAgency(o.dir, err);
+      const unlock = lockAgency(agency.dir, 'import');
+      const store = openStore(agency.dir);
+      try {
+        const s = await importWatchlist(store, resolve(file), {
+          strict: o.strict === true,
+          ...(defaultCountry ? { defaultCountry } : {}),
+          onReject: (r) => err(`${file}:${r.line}: ${r.reason}`),
+        });
+        if (!s.imported) {
+          err(`import: ${s.rejected} of ${s.rows} rows rejected; --strict: nothing imported`);
+          process.exitCode = EXIT.error;
+          return;
+        }
+        if (s.identifiers === 0 && s.withdrawn > 0) err(`import: warning: ${file} holds no valid identifier; every identifier is withdrawn at the next sync`);
+        out(formatImportSummary(s));
+        process.exitCode = EXIT.ok;
+      } finally {
+        store.close();
+        unlock();
+      }
+    });
+
+  program
+    .command('sync')
+    .description('push the watchlist delta to every pair, do pending partner work, pull results (idempotent, resumable)')
+    .requiredOption('--dir <dir>', 'agency directory')
+    .addOption(new Option('--engine <name>', 'crypto engine (default: $CONCORDAT_ENGINE or fast)').choices(['fast', 'reference']))
+    .action(async (o: { dir: string; engine?: string }) => {
+      const agency = loadAgency(o.dir, err);
+      const unlock = lockAgency(agency.dir, 'sync');
+      const store = openStore(agency.dir);
+      const started = Date.now();
+      try {
+        const report = await sync(agency, store, {
+          log: out,
+          warn: err,
+          progress: defaultProgress('sync'),
+          engine: engineNameFrom(o.engine, process.env.CONCORDAT_ENGINE),
+        });
+        out(`sync: done in ${((Date.now() - started) / 1000).toFixed(1)} s (epoch ${report.epoch})`);
+        if (report.errors.length > 0) {
+          err(`sync: ${report.errors.length} error(s); rerun sync to resume`);
+          process.exitCode = EXIT.error;
+        } else process.exitCode = report.failedPairs.length > 0 ? EXIT.pairFailed : EXIT.ok;
+      } finally {
+        store.close();
+        unlock();
+      }
+    });
+
+  program
+    .command('results')
+    .description('refresh results from the coordinator (read-only) and print them')
+    .requiredOption('--dir <dir>', 'agency directory')
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'csv', 'json']).default('table'))
+    .option('--no-refresh', 'print the results last pulled, without asking the coordinator')
+    .action(async (o: { dir: string; format: 'table' | 'csv' | 'json'; refresh: boolean }) => {
+      const agency = loadAgency(o.dir, err);
+      const store = openStore(agency.dir);
+      try {
+        if (o.refresh) {
+          try {
+            await pullResults(clientFor(agency, { retries: 2, timeoutMs: 30_000 }), store);
+          } catch (e) {
+            const last = store.sqlite.prepare('SELECT max(updated_at) FROM pair_results').pluck().get() as string | null;
+            const busy = (e as { code?: unknown }).code === 'SQLITE_BUSY';
+            err(
+              busy
+                ? 'results: warning: the local store is busy (a sync is running); not refreshed'
+                : `results: warning: could not refresh from the coordinator (${e instanceof Error ? e.message : String(e)})`,
+            );
+            err(`results: warning: showing the results last pulled ${last ? `at ${last}` : '(none pulled yet)'}`);
+          }
+        }
+        const view = loadResultsView(store);
+        process.stdout.write(o.format === 'json' ? `${formatJson(view)}\n` : o.format === 'csv' ? formatCsv(view) : formatTable(view));
+        const failed = failedPairs(view);
+        if (o.format !== 'table') for (const f of failed) err(`results: !!! PAIR FAILED ${f.pair} (partner ${f.partner}): ${f.reason ?? 'no reason given'}`);
+        process.exitCode = EXIT.ok;
+      } finally {
+        store.close();
+      }
+    });
+}

@@ -1,0 +1,369 @@
+// The signed HTTP client every agency command is built on. Every request is an
+// RFC 9421 message signature over method, path, query and Content-Digest
+// (src/API.md, "Authentication"); each attempt is signed afresh, because the
+// coordinator refuses a nonce it has already seen and a `created` older than
+// 300 s, so a retried request must never reuse the previous attempt's headers.
+import { randomBytes } from 'node:crypto';
+import { sha256 } from '@noble/hashes/sha2.js';
+import type { z } from 'zod';
+import { bytesToHex } from '../../protocol/bytes.js';
+import { signRequest } from '../../protocol/http-signature.js';
+import {
+  canariesReplySchema,
+  chunkReceiptSchema,
+  meSchema,
+  removalsReplySchema,
+  resultsSchema,
+  statusSchema,
+  workSchema,
+  type ChunkReceipt,
+  type Me,
+  type PairStatus,
+  type Results,
+  type WorkTask,
+} from './api.js';
+import {
+  ChunkConflictError,
+  CoordinatorError,
+  CoordinatorUnreachableError,
+  ProtocolViolationError,
+  describeNetworkError,
+  type ProblemDocument,
+} from './errors.js';
+
+export interface RetryEvent {
+  method: string;
+  path: string;
+  /** 1-based number of the attempt that failed. */
+  attempt: number;
+  delayMs: number;
+  reason: string;
+}
+
+export interface CoordinatorClientOptions {
+  /** Coordinator base URL, e.g. `http://127.0.0.1:8787` (a path prefix is kept). */
+  baseUrl: string;
+  /** Signature keyid: the agency id (or `admin`). */
+  keyId: string;
+  /** Ed25519 secret key, 32 bytes. */
+  secretKey: Uint8Array;
+  /** Per-attempt timeout; default 120 s, enough for a 2 MiB chunk on a slow link. */
+  timeoutMs?: number;
+  /** Further attempts after the first on network errors, 5xx and 429; default 5. */
+  retries?: number;
+  /** First backoff delay; doubles per attempt, with jitter; default 500 ms. */
+  backoffBaseMs?: number;
+  /** Cap of one backoff delay; default 30 s. */
+  backoffMaxMs?: number;
+  /** Seconds since the Unix epoch, for `created`. */
+  now?: () => number;
+  fetch?: typeof fetch;
+  onRetry?: (e: RetryEvent) => void;
+}
+
+export interface RawResponse {
+  status: number;
+  headers: Headers;
+  body: Uint8Array;
+}
+
+export interface RequestOptions {
+  body?: Uint8Array;
+  contentType?: string;
+  accept?: string;
+}
+
+const JSON_TYPE = 'application/json';
+const BINARY_TYPE = 'application/octet-stream';
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+/** A nonce of 24 random bytes, base64url (32 characters; API.md allows 16..128). */
+export function newNonce(): string {
+  return randomBytes(24).toString('base64url');
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Path segment encoding for pair ids (`~` is unreserved and stays as is). */
+function seg(s: string): string {
+  return encodeURIComponent(s);
+}
+
+export class CoordinatorClient {
+  readonly baseUrl: URL;
+  private readonly keyId: string;
+  private readonly secretKey: Uint8Array;
+  private readonly timeoutMs: number;
+  private readonly retries: number;
+  private readonly backoffBaseMs: number;
+  private readonly backoffMaxMs: number;
+  private readonly now: () => number;
+  private readonly fetchImpl: typeof fetch;
+  private readonly onRetry: ((e: RetryEvent) => void) | undefined;
+
+  constructor(o: CoordinatorClientOptions) {
+    let base: URL;
+    try {
+      base = new URL(o.baseUrl);
+    } catch {
+      throw new TypeError(`coordinator URL is not a valid URL`);
+    }
+    if (base.protocol !== 'http:' && base.protocol !== 'https:') throw new TypeError('coordinator URL must be http: or https:');
+    if (o.secretKey.length !== 32) throw new TypeError('signing key: expected a 32-byte Ed25519 secret key');
+    this.baseUrl = base;
+    this.keyId = o.keyId;
+    this.secretKey = o.secretKey;
+    this.timeoutMs = o.timeoutMs ?? 120_000;
+    this.retries = o.retries ?? 5;
+    this.backoffBaseMs = o.backoffBaseMs ?? 500;
+    this.backoffMaxMs = o.backoffMaxMs ?? 30_000;
+    this.now = o.now ?? (() => Math.floor(Date.now() / 1000));
+    this.fetchImpl = o.fetch ?? ((input, init) => globalThis.fetch(input, init));
+    this.onRetry = o.onRetry;
+  }
+
+  /** Absolute URL for an API path such as `/v1/me?x=1`. */
+  urlFor(path: string): URL {
+    if (!path.startsWith('/')) throw new TypeError(`path must start with "/": ${path}`);
+    const prefix = this.baseUrl.pathname.replace(/\/+$/, '');
+    const u = new URL(this.baseUrl.origin);
+    const q = path.indexOf('?');
+    u.pathname = prefix + (q < 0 ? path : path.slice(0, q));
+    u.search = q < 0 ? '' : path.slice(q);
+    return u;
+  }
+
+  /** Exponential backoff with jitter: a uniformly random delay in [d/2, d], d = base·2^(attempt−1), capped. */
+  backoffDelay(attempt: number, retryAfterMs?: number): number {
+    const d = Math.min(this.backoffMaxMs, this.backoffBaseMs * 2 ** (attempt - 1));
+    const jittered = d / 2 + Math.random() * (d / 2);
+    return Math.round(retryAfterMs !== undefined ? Math.min(Math.max(jittered, retryAfterMs), this.backoffMaxMs) : jittered);
+  }
+
+  /**
+   * One signed request with retries. Resolves with any 2xx response; a 4xx
+   * throws {@link CoordinatorError} at once (retrying cannot change the
+   * answer); network errors, timeouts, 5xx and 429 are retried with backoff
+   * and finally throw {@link CoordinatorUnreachableError} or the last
+   * {@link CoordinatorError}. Every route of the API is idempotent, so
+   * retrying a PUT or POST whose response was lost is safe.
+   */
+  async request(method: string, path: string, o: RequestOptions = {}): Promise<RawResponse> {
+    const url = this.urlFor(path);
+    const body = o.body ?? new Uint8Array(0);
+    const attempts = this.retries + 1;
+    let lastError: unknown;
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      const sig = signRequest({
+        method,
+        path: url.pathname,
+        query: url.search === '' ? '?' : url.search,
+        body,
+        keyid: this.keyId,
+        secretKey: this.secretKey,
+        created: this.now(),
+        nonce: newNonce(),
+      });
+      const headers: Record<string, string> = { ...sig, accept: o.accept ?? `${JSON_TYPE}, application/problem+json` };
+      if (o.body !== undefined) headers['content-type'] = o.contentType ?? BINARY_TYPE;
+      let res: Response;
+      try {
+        res = await this.fetchImpl(url, {
+          method,
+          headers,
+          ...(o.body !== undefined ? { body: body as unknown as NonNullable<RequestInit['body']> } : {}),
+          signal: AbortSignal.timeout(this.timeoutMs),
+        });
+      } catch (e) {
+        lastError = e;
+        if (attempt < attempts) {
+          const delayMs = this.backoffDelay(attempt);
+          this.onRetry?.({ method, path, attempt, delayMs, reason: describeNetworkError(e) });
+          await sleep(delayMs);
+          continue;
+        }
+        throw new CoordinatorUnreachableError(url.origin, attempt, e);
+      }
+      let bytes: Uint8Array;
+      try {
+        bytes = new Uint8Array(await res.arrayBuffer());
+      } catch (e) {
+        // The connection broke while the body streamed in: a network error.
+        lastError = e;
+        if (attempt < attempts) {
+          const delayMs = this.backoffDelay(attempt);
+          this.onRetry?.({ method, path, attempt, delayMs, reason: describeNetworkError(e) });
+          await sleep(delayMs);
+          continue;
+        }
+        throw new CoordinatorUnreachableError(url.origin, attempt, e);
+      }
+      if (res.status >= 200 && res.status < 300) return { status: res.status, headers: res.headers, body: bytes };
+      const err = problemFrom(res, bytes, method, url.pathname);
+      const retryable = res.status >= 500 || res.status === 429;
+      if (!retryable || attempt === attempts) throw err;
+      lastError = err;
+      const delayMs = this.backoffDelay(attempt, retryAfterMs(res.headers.get('retry-after')));
+      this.onRetry?.({ method, path, attempt, delayMs, reason: `${res.status} ${err.title}` });
+      await sleep(delayMs);
+    }
+    throw lastError;
+  }
+
+  async json<S extends z.ZodType>(method: string, path: string, schema: S, payload?: unknown): Promise<{ status: number; data: z.infer<S> }> {
+    const res = await this.request(method, path, payload === undefined ? {} : { body: enc.encode(JSON.stringify(payload)), contentType: JSON_TYPE });
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(dec.decode(res.body));
+    } catch {
+      throw new ProtocolViolationError(`${method} ${path}: the coordinator's response is not JSON`);
+    }
+    const r = schema.safeParse(parsed);
+    if (!r.success) {
+      const issue = r.error.issues[0];
+      throw new ProtocolViolationError(
+        `${method} ${path}: unexpected response shape (${issue ? `${issue.path.join('.') || 'body'}: ${issue.message}` : 'invalid'})`,
+      );
+    }
+    return { status: res.status, data: r.data };
+  }
+
+  async binary(method: string, path: string, body?: Uint8Array): Promise<RawResponse> {
+    return this.request(method, path, body === undefined ? { accept: `${BINARY_TYPE}, application/problem+json` } : { body, contentType: BINARY_TYPE });
+  }
+
+  // ---- the API of src/API.md ----
+
+  async me(): Promise<Me> {
+    return (await this.json('GET', '/v1/me', meSchema)).data;
+  }
+
+  /** Publishes the epoch key; true when newly published (201), false when it already was (200). */
+  async putEpochKey(epoch: string, publicKey: Uint8Array): Promise<boolean> {
+    const res = await this.request('PUT', '/v1/epoch-key', {
+      body: enc.encode(JSON.stringify({ epoch, publicKey: bytesToHex(publicKey) })),
+      contentType: JSON_TYPE,
+    });
+    return res.status === 201;
+  }
+
+  async status(pair: string): Promise<PairStatus> {
+    return (await this.json('GET', `/v1/pairs/${seg(pair)}/status`, statusSchema)).data;
+  }
+
+  /**
+   * Idempotent upload of chunk `index` of this agency's side. 201 (stored) and
+   * 200 (already held, same digest) both succeed; 409 means the coordinator
+   * holds other bytes under that index and throws {@link ChunkConflictError}.
+   */
+  async putChunk(pair: string, index: number, elements: Uint8Array): Promise<{ created: boolean; receipt: ChunkReceipt }> {
+    let r;
+    try {
+      r = await this.sendBinaryJson('PUT', `/v1/pairs/${seg(pair)}/set/chunks/${index}`, elements, chunkReceiptSchema);
+    } catch (e) {
+      if (e instanceof CoordinatorError && e.status === 409 && e.slug === 'conflict' && !/epoch key/i.test(e.detail ?? '')) {
+        throw new ChunkConflictError(pair, index, 'chunk', e);
+      }
+      throw e;
+    }
+    const want = bytesToHex(sha256(elements));
+    if (r.data.sha256 !== want || r.data.index !== index) {
+      throw new ProtocolViolationError(`pair ${pair}: the coordinator acknowledged chunk ${index} with another index or digest`);
+    }
+    return { created: r.status === 201, receipt: r.data };
+  }
+
+  async postRemovals(pair: string, positions: number[]): Promise<number> {
+    return (await this.json('POST', `/v1/pairs/${seg(pair)}/set/removals`, removalsReplySchema, { positions })).data.removed;
+  }
+
+  async putCanaries(pair: string, canaries: Array<{ position: number; token: string }>): Promise<number> {
+    return (await this.json('PUT', `/v1/pairs/${seg(pair)}/set/canaries`, canariesReplySchema, { canaries })).data.registered;
+  }
+
+  async canariesDone(pair: string): Promise<void> {
+    await this.request('POST', `/v1/pairs/${seg(pair)}/set/canaries/done`, { body: enc.encode('{}'), contentType: JSON_TYPE });
+  }
+
+  async work(): Promise<WorkTask[]> {
+    return (await this.json('GET', '/v1/work', workSchema)).data.tasks;
+  }
+
+  /** Downloads a partner chunk; checks its length and, when given, its SHA-256 (hex). */
+  async getPartnerChunk(pair: string, index: number, expect?: { count: number; sha256: string }): Promise<Uint8Array> {
+    const res = await this.binary('GET', `/v1/pairs/${seg(pair)}/partner-set/chunks/${index}`);
+    if (expect) {
+      if (res.body.length !== expect.count * 32) {
+        throw new ProtocolViolationError(`pair ${pair}: partner chunk ${index} has ${res.body.length} bytes, expected ${expect.count * 32}`);
+      }
+      if (bytesToHex(sha256(res.body)) !== expect.sha256) {
+        throw new ProtocolViolationError(`pair ${pair}: partner chunk ${index} does not match its announced SHA-256`);
+      }
+    }
+    return res.body;
+  }
+
+  /** Idempotent upload of the tokens of a partner chunk (200/201 succeed; 409 throws {@link ChunkConflictError}). */
+  async putTokens(pair: string, index: number, tokens: Uint8Array): Promise<boolean> {
+    try {
+      const res = await this.binary('PUT', `/v1/pairs/${seg(pair)}/partner-set/chunks/${index}/tokens`, tokens);
+      return res.status === 201;
+    } catch (e) {
+      if (e instanceof CoordinatorError && e.status === 409 && e.slug === 'conflict' && !/epoch key/i.test(e.detail ?? '')) {
+        throw new ChunkConflictError(pair, index, 'tokens', e);
+      }
+      throw e;
+    }
+  }
+
+  async results(): Promise<Results> {
+    return (await this.json('GET', '/v1/results', resultsSchema)).data;
+  }
+
+  private async sendBinaryJson<S extends z.ZodType>(method: string, path: string, body: Uint8Array, schema: S): Promise<{ status: number; data: z.infer<S> }> {
+    const res = await this.binary(method, path, body);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(dec.decode(res.body));
+    } catch {
+      throw new ProtocolViolationError(`${method} ${path}: the coordinator's response is not JSON`);
+    }
+    const r = schema.safeParse(parsed);
+    if (!r.success) throw new ProtocolViolationError(`${method} ${path}: unexpected response shape`);
+    return { status: res.status, data: r.data };
+  }
+}
+
+function retryAfterMs(h: string | null): number | undefined {
+  if (!h) return undefined;
+  const s = Number(h);
+  if (Number.isFinite(s) && s >= 0) return s * 1000;
+  const t = Date.parse(h);
+  return Number.isNaN(t) ? undefined : Math.max(0, t - Date.now());
+}
+
+/** Turns an error response into a {@link CoordinatorError}, from its problem document when it has one. */
+export function problemFrom(res: { status: number; statusText?: string; headers: Headers }, body: Uint8Array, method: string, path: string): CoordinatorError {
+  const ct = res.headers.get('content-type') ?? '';
+  let doc: Partial<ProblemDocument> = {};
+  if (/json/i.test(ct)) {
+    try {
+      const v: unknown = JSON.parse(dec.decode(body));
+      if (v && typeof v === 'object') doc = v as Partial<ProblemDocument>;
+    } catch {
+      doc = {};
+    }
+  }
+  return new CoordinatorError({
+    status: res.status,
+    type: typeof doc.type === 'string' ? doc.type : 'about:blank',
+    title: typeof doc.title === 'string' ? doc.title : res.statusText || `HTTP ${res.status}`,
+    ...(typeof doc.detail === 'string' ? { detail: doc.detail } : {}),
+    ...(typeof doc.field === 'string' ? { field: doc.field } : {}),
+    method,
+    path,
+  });
+}

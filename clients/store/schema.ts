@@ -1,0 +1,141 @@
+// The agency's local store (DIR/agency.db). It is the only place identifiers
+// exist in the clear: they leave it only as blinded elements. Everything a
+// sync computes is written here before it is sent, so an interrupted sync
+// resumes by re-sending byte-identical data instead of re-deriving it.
+import { blob, index, integer, primaryKey, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+
+/** The current watchlist: one row per (record, identifier). Replaced by each import. */
+export const identifiers = sqliteTable(
+  'identifiers',
+  {
+    recordId: text('record_id').notNull(),
+    kind: text('kind').notNull(),
+    canonical: text('canonical').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.recordId, t.kind, t.canonical] }), index('identifiers_kind_canonical').on(t.kind, t.canonical)],
+);
+
+/** One row per import, for the operator's history (counts only, never values). */
+export const imports = sqliteTable('imports', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  file: text('file').notNull(),
+  importedAt: text('imported_at').notNull(),
+  rows: integer('rows').notNull(),
+  rejected: integer('rejected').notNull(),
+  identifiers: integer('identifiers').notNull(),
+  records: integer('records').notNull(),
+  added: integer('added').notNull(),
+  withdrawn: integer('withdrawn').notNull(),
+});
+
+/**
+ * This agency's side of a pair in an epoch: when it was first built, how many
+ * canaries it carries and whether their expected tokens are registered.
+ */
+export const sides = sqliteTable(
+  'sides',
+  {
+    pair: text('pair').notNull(),
+    epoch: text('epoch').notNull(),
+    agreement: text('agreement').notNull(),
+    partner: text('partner').notNull(),
+    createdAt: text('created_at').notNull(),
+    canaries: integer('canaries').notNull(),
+    /** Hex of the partner's epoch key the expected canary tokens were computed with. */
+    canaryPartnerKey: text('canary_partner_key'),
+    canariesRegistered: integer('canaries_registered', { mode: 'boolean' }).notNull().default(false),
+  },
+  (t) => [primaryKey({ columns: [t.pair, t.epoch] })],
+);
+
+/**
+ * Positions of a side. A position holds either an identifier (kind +
+ * canonical) or a canary (its secret scalar r; the element is r·G). Each
+ * distinct identifier gets one live position per side, whichever records
+ * carry it; a withdrawn identifier's position is marked removed, and a
+ * re-added one gets a new position.
+ */
+export const positions = sqliteTable(
+  'positions',
+  {
+    pair: text('pair').notNull(),
+    epoch: text('epoch').notNull(),
+    position: integer('position').notNull(),
+    chunk: integer('chunk').notNull(),
+    kind: text('kind'),
+    canonical: text('canonical'),
+    canaryR: blob('canary_r', { mode: 'buffer' }),
+    removed: integer('removed', { mode: 'boolean' }).notNull().default(false),
+    removalSent: integer('removal_sent', { mode: 'boolean' }).notNull().default(false),
+  },
+  (t) => [
+    primaryKey({ columns: [t.pair, t.epoch, t.position] }),
+    index('positions_identifier').on(t.pair, t.epoch, t.kind, t.canonical),
+    // An identifier blinds to the same element in every pair of an epoch (one epoch key per agency).
+    index('positions_epoch_identifier').on(t.epoch, t.kind, t.canonical),
+    index('positions_pending_removal').on(t.pair, t.epoch, t.removed, t.removalSent),
+  ],
+);
+
+/** Chunks of a side, with their exact bytes, so a resumed upload sends what was computed. */
+export const chunks = sqliteTable(
+  'chunks',
+  {
+    pair: text('pair').notNull(),
+    epoch: text('epoch').notNull(),
+    index: integer('idx').notNull(),
+    firstPosition: integer('first_position').notNull(),
+    count: integer('count').notNull(),
+    /** Lower-case hex SHA-256 of `data`. */
+    sha256: text('sha256').notNull(),
+    data: blob('data', { mode: 'buffer' }).notNull(),
+    uploaded: integer('uploaded', { mode: 'boolean' }).notNull().default(false),
+  },
+  (t) => [primaryKey({ columns: [t.pair, t.epoch, t.index] })],
+);
+
+/** Partner chunks this agency has tokenised (the coordinator's /v1/work is authoritative; this is the log). */
+export const partnerChunks = sqliteTable(
+  'partner_chunks',
+  {
+    pair: text('pair').notNull(),
+    epoch: text('epoch').notNull(),
+    index: integer('idx').notNull(),
+    count: integer('count').notNull(),
+    sha256: text('sha256').notNull(),
+    tokenizedAt: text('tokenized_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.pair, t.epoch, t.index] })],
+);
+
+/** Last known state of each pair as pulled from GET /v1/results. */
+export const pairResults = sqliteTable('pair_results', {
+  pair: text('pair').primaryKey(),
+  agreement: text('agreement').notNull(),
+  partner: text('partner').notNull(),
+  mode: text('mode').notNull(),
+  epoch: text('epoch').notNull(),
+  state: text('state').notNull(),
+  reason: text('reason'),
+  /** Count-mode pairs: matched identifier pairs at the last complete pull. */
+  count: integer('count'),
+  updatedAt: text('updated_at').notNull(),
+  /** When the matches/count below were last replaced by a complete pull. */
+  completedAt: text('completed_at'),
+});
+
+/** Matches of reveal-mode pairs, mapped back to local records at pull time. */
+export const matches = sqliteTable(
+  'matches',
+  {
+    pair: text('pair').notNull(),
+    partner: text('partner').notNull(),
+    epoch: text('epoch').notNull(),
+    position: integer('position').notNull(),
+    recordId: text('record_id').notNull(),
+    kind: text('kind').notNull(),
+    handle: text('handle').notNull(),
+    firstSeen: text('first_seen').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.pair, t.position, t.recordId] }), index('matches_partner_record').on(t.partner, t.recordId)],
+);

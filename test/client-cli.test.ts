@@ -1,0 +1,143 @@
+// The agency commands as operators run them: the built `concordat` binary in
+// a child process, against an in-memory coordinator following src/API.md.
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FakeCoordinator } from './client-fake-coordinator.js';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const bin = join(root, 'bin', 'concordat.js');
+const built = existsSync(join(root, 'dist', 'clients', 'cli', 'main.js'));
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [bin, ...args], { env: { ...process.env, ...env }, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
+      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 1) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+let dir: string;
+let coord: FakeCoordinator;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'concordat-cli-'));
+  coord = new FakeCoordinator();
+  await coord.start();
+});
+afterAll(async () => {
+  await coord.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function csv(prefix: string, people: number[], extra = ''): string {
+  const lines = ['record_id,kind,value'];
+  for (const p of people) {
+    lines.push(`${prefix}-${p},passport,ESP:P${String(p).padStart(7, '0')}`, `${prefix}-${p},email,person${p}@mail.example`);
+    if (p % 2) lines.push(`${prefix}-${p},phone,+3491${String(p).padStart(7, '0')}`);
+  }
+  return `${lines.join('\n')}\n${extra}`;
+}
+
+describe.skipIf(!built)('concordat agency CLI (built binary)', () => {
+  it('init creates the agency files with owner-only secrets and refuses to overwrite them', async () => {
+    const d = join(dir, 'init-test');
+    const r = await cli(['init', '--dir', d, '--agency', 'FR-OCRTEH', '--coordinator', coord.url]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('FR-OCRTEH');
+    expect(r.stdout).toContain(join(d, 'signing.pub'));
+    expect(statSync(d).mode & 0o777).toBe(0o700);
+    for (const f of ['signing.key', 'epoch.seed']) {
+      expect(statSync(join(d, f)).mode & 0o777).toBe(0o600);
+      expect(readFileSync(join(d, f), 'utf8')).toMatch(/^[0-9a-f]{64}\n$/);
+    }
+    expect(readFileSync(join(d, 'signing.pub'), 'utf8')).toMatch(/^[0-9a-f]{64}\n$/);
+    const json = JSON.parse(readFileSync(join(d, 'agency.json'), 'utf8'));
+    expect(Object.keys(json).sort()).toEqual(['agency', 'coordinator', 'createdAt']);
+    expect(json.agency).toBe('FR-OCRTEH');
+    const key = readFileSync(join(d, 'signing.key'), 'utf8');
+    const again = await cli(['init', '--dir', d, '--agency', 'FR-OCRTEH', '--coordinator', coord.url]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/already exists; refusing to overwrite/);
+    expect(readFileSync(join(d, 'signing.key'), 'utf8')).toBe(key);
+    const bad = await cli(['init', '--dir', join(dir, 'x'), '--agency', 'bad id', '--coordinator', coord.url]);
+    expect(bad.code).toBe(1);
+  });
+
+  it('runs the nightly flow for two agencies: import, sync twice each, results', async () => {
+    const both = [501, 502, 503, 504, 505, 506, 507];
+    const es = join(dir, 'ES-CNP');
+    const pt = join(dir, 'PT-PJ');
+    for (const [a, d] of [['ES-CNP', es], ['PT-PJ', pt]] as const) {
+      expect((await cli(['init', '--dir', d, '--agency', a, '--coordinator', coord.url])).code).toBe(0);
+      coord.addAgency(a, readFileSync(join(d, 'signing.pub'), 'utf8'));
+    }
+    coord.agreements.push({ id: 'es-pt', parties: ['ES-CNP', 'PT-PJ'], kinds: ['passport', 'email', 'phone'], mode: 'reveal' });
+    const esFile = join(dir, 'es.csv');
+    const ptFile = join(dir, 'pt.jsonl');
+    writeFileSync(esFile, csv('ES-CNP', [...Array.from({ length: 300 }, (_, i) => 1000 + i), ...both], 'ES-CNP-x,iban,NOT-AN-IBAN-SECRET\n'));
+    const ptRows = [...Array.from({ length: 200 }, (_, i) => 5000 + i), ...both].flatMap((p) => [
+      { record_id: `PT-PJ-${p}`, kind: 'passport', value: `ESP:P${String(p).padStart(7, '0')}` },
+      { record_id: `PT-PJ-${p}`, kind: 'email', value: `person${p}@mail.example` },
+    ]);
+    writeFileSync(ptFile, ptRows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+
+    const strict = await cli(['import', '--dir', es, esFile, '--strict']);
+    expect(strict.code).toBe(1);
+    expect(strict.stderr).toContain(`${esFile}:`);
+    const imp = await cli(['import', '--dir', es, esFile]);
+    expect(imp.code).toBe(0);
+    const lines = csv('ES-CNP', [...Array.from({ length: 300 }, (_, i) => 1000 + i), ...both]).trim().split('\n').length - 1;
+    expect(imp.stdout.trim()).toBe(`imported ${lines} identifiers of 307 records; 1 rows rejected; ${lines} added, 0 withdrawn since the last import`);
+    expect(imp.stderr.trim()).toMatch(new RegExp(`^${esFile.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:${lines + 2}: iban identifier rejected \\(iban\\.`));
+    expect(imp.stderr).not.toContain('SECRET');
+    expect((await cli(['import', '--dir', pt, ptFile])).code).toBe(0);
+
+    for (let i = 0; i < 2; i++) {
+      for (const d of [es, pt]) {
+        const s = await cli(['sync', '--dir', d]);
+        expect(s.stderr).not.toMatch(/ERROR/);
+        expect(s.code).toBe(0);
+        expect(s.stdout).toMatch(/sync: es-pt~ES-CNP~PT-PJ with /);
+      }
+    }
+    const esJson = JSON.parse((await cli(['results', '--dir', es, '--format', 'json'])).stdout);
+    expect(esJson.matches.map((m: { record_id: string }) => m.record_id).sort()).toEqual(both.map((p) => `ES-CNP-${p}`).sort());
+    expect(esJson.counts).toEqual([]);
+    for (const m of esJson.matches) {
+      expect(Object.keys(m)).toEqual(['partner', 'record_id', 'kinds', 'handle', 'first_seen']);
+      expect(m.kinds).toEqual(['email', 'passport']);
+    }
+    const ptCsv = (await cli(['results', '--dir', pt, '--format', 'csv'])).stdout.trim().split('\n');
+    expect(ptCsv[0]).toBe('partner,record_id,kinds,handle,first_seen');
+    expect(ptCsv.length).toBe(both.length + 1);
+    const table = await cli(['results', '--dir', pt]);
+    expect(table.stdout).toMatch(/PARTNER\s+RECORD_ID/);
+    expect(table.stdout).toMatch(/es-pt~ES-CNP~PT-PJ\s+ES-CNP\s+reveal\s+complete/);
+
+    // Sync logs plain progress lines when stderr is not a terminal.
+    writeFileSync(ptFile, ptRows.slice(2).map((r) => JSON.stringify(r)).join('\n') + '\n');
+    expect((await cli(['import', '--dir', pt, ptFile])).stdout).toMatch(/0 added, 2 withdrawn/);
+    const s = await cli(['sync', '--dir', pt], { CONCORDAT_ENGINE: 'reference' });
+    expect(s.code).toBe(0);
+    expect(s.stdout).toMatch(/2 removal\(s\) sent/);
+
+    // The coordinator unreachable: results warns and shows the last pulled results.
+    await coord.stop();
+    const offline = await cli(['results', '--dir', es, '--format', 'json']);
+    expect(offline.code).toBe(0);
+    expect(offline.stderr).toMatch(/warning: could not refresh/);
+    expect(JSON.parse(offline.stdout)).toEqual(esJson);
+    await coord.start();
+  });
+});

@@ -1,0 +1,145 @@
+// Results: mapping the coordinator's positions back to local records, keeping
+// or clearing them by pair state, and the table / CSV / JSON outputs.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { applyResults, formatCsv, formatJson, formatTable, loadResultsView } from '../clients/agency/results.js';
+import type { Results } from '../clients/sdk/api.js';
+import { openStore, type Store } from '../clients/store/db.js';
+
+let dir: string;
+let store: Store;
+
+const PAIR = 'es-pt~ES-CNP~PT-PJ';
+const PAIR_FR = 'es-fr~ES-CNP~FR-OC';
+const PAIR_IT = 'es-it-stats~ES-CNP~IT-DC';
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'concordat-results-'));
+  store = openStore(dir);
+  const ins = store.sqlite.prepare('INSERT INTO identifiers (record_id, kind, canonical) VALUES (?, ?, ?)');
+  ins.run('rec-1', 'passport', 'ESP:P1');
+  ins.run('rec-1', 'email', 'a@mail.example');
+  ins.run('rec-2', 'email', 'b@mail.example');
+  ins.run('rec-3', 'email', 'b@mail.example'); // two records share an identifier
+  ins.run('rec-4', 'phone', '+34911111111');
+  const pos = store.sqlite.prepare('INSERT INTO positions (pair, epoch, position, chunk, kind, canonical, canary_r) VALUES (?, ?, ?, 0, ?, ?, ?)');
+  pos.run(PAIR, 'e1', 0, 'email', 'a@mail.example', null);
+  pos.run(PAIR, 'e1', 1, null, null, Buffer.alloc(32, 1));
+  pos.run(PAIR, 'e1', 2, 'passport', 'ESP:P1', null);
+  pos.run(PAIR, 'e1', 3, 'email', 'b@mail.example', null);
+  pos.run(PAIR, 'e1', 4, 'phone', '+34911111111', null);
+  pos.run(PAIR_FR, 'e1', 0, 'phone', '+34911111111', null);
+});
+afterEach(() => {
+  store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const complete: Results = {
+  epoch: 'e1',
+  pairs: [
+    {
+      pair: PAIR,
+      agreement: 'es-pt',
+      partner: 'PT-PJ',
+      mode: 'reveal',
+      state: 'complete',
+      matches: [
+        { position: 0, handle: 'bbbb', firstSeen: '2025-01-03T00:00:00Z' },
+        { position: 2, handle: 'aaaa', firstSeen: '2025-01-05T00:00:00.000Z' },
+        { position: 3, handle: 'cccc', firstSeen: '2025-01-04T00:00:00.000Z' },
+        { position: 1, handle: 'dddd', firstSeen: '2025-01-04T00:00:00.000Z' }, // a canary never maps to a record
+      ],
+    },
+    {
+      pair: PAIR_FR,
+      agreement: 'es-fr',
+      partner: 'FR-OC',
+      mode: 'reveal',
+      state: 'complete',
+      matches: [{ position: 0, handle: 'eeee', firstSeen: '2025-01-06T00:00:00.000Z' }],
+    },
+    { pair: PAIR_IT, agreement: 'es-it-stats', partner: 'IT-DC', mode: 'count', state: 'complete', count: 12 },
+  ],
+};
+
+describe('results', () => {
+  it('maps positions to records and aggregates one entry per partner and record', () => {
+    const pulled = applyResults(store, complete);
+    expect(pulled.pairs.find((p) => p.pair === PAIR)).toMatchObject({ state: 'complete', records: 3, unmapped: 1 });
+    const view = loadResultsView(store);
+    expect(JSON.parse(formatJson(view))).toEqual({
+      matches: [
+        { partner: 'FR-OC', record_id: 'rec-4', kinds: ['phone'], handle: 'eeee', first_seen: '2025-01-06T00:00:00.000Z' },
+        { partner: 'PT-PJ', record_id: 'rec-1', kinds: ['email', 'passport'], handle: 'aaaa', first_seen: '2025-01-03T00:00:00.000Z' },
+        { partner: 'PT-PJ', record_id: 'rec-2', kinds: ['email'], handle: 'cccc', first_seen: '2025-01-04T00:00:00.000Z' },
+        { partner: 'PT-PJ', record_id: 'rec-3', kinds: ['email'], handle: 'cccc', first_seen: '2025-01-04T00:00:00.000Z' },
+      ],
+      counts: [{ partner: 'IT-DC', count: 12 }],
+    });
+    expect(formatCsv(view).split('\n')).toEqual([
+      'partner,record_id,kinds,handle,first_seen',
+      'FR-OC,rec-4,phone,eeee,2025-01-06T00:00:00.000Z',
+      'PT-PJ,rec-1,email;passport,aaaa,2025-01-03T00:00:00.000Z',
+      'PT-PJ,rec-2,email,cccc,2025-01-04T00:00:00.000Z',
+      'PT-PJ,rec-3,email,cccc,2025-01-04T00:00:00.000Z',
+      '',
+    ]);
+    const table = formatTable(view);
+    expect(table).toMatch(/^PARTNER\s+RECORD_ID\s+KINDS\s+HANDLE\s+FIRST_SEEN$/m);
+    expect(table).toMatch(/^PT-PJ\s+rec-1\s+email;passport\s+aaaa\s+2025-01-03T00:00:00.000Z$/m);
+    expect(table).toMatch(/IT-DC\s+12/);
+    expect(table).toContain('4 matched record(s) with 2 partner(s).');
+  });
+
+  it('keeps the last complete results while a pair waits, and replaces them when it completes again', () => {
+    applyResults(store, complete);
+    const waiting: Results = {
+      epoch: 'e1',
+      pairs: complete.pairs.map(({ matches: _m, count: _c, ...p }) => ({ ...p, state: 'waiting' as const })),
+    };
+    applyResults(store, waiting);
+    const v = loadResultsView(store);
+    expect(v.matches.length).toBe(4);
+    expect(v.counts).toEqual([{ partner: 'IT-DC', count: 12 }]);
+    expect(v.pairs.every((p) => p.state === 'waiting')).toBe(true);
+
+    const fewer: Results = {
+      epoch: 'e1',
+      pairs: [{ pair: PAIR, agreement: 'es-pt', partner: 'PT-PJ', mode: 'reveal', state: 'complete', matches: [{ position: 4, handle: 'ffff', firstSeen: '2025-01-07T00:00:00Z' }] }],
+    };
+    applyResults(store, fewer);
+    expect(loadResultsView(store).matches.filter((m) => m.partner === 'PT-PJ').map((m) => m.record_id)).toEqual(['rec-4']);
+  });
+
+  it('clears a failed pair and shows its reason', () => {
+    applyResults(store, complete);
+    const failed: Results = {
+      epoch: 'e1',
+      pairs: [
+        {
+          pair: PAIR,
+          agreement: 'es-pt',
+          partner: 'PT-PJ',
+          mode: 'reveal',
+          state: 'failed',
+          reason: "canary check failed: 3 of 32 canaries in ES-CNP's side did not match",
+        },
+      ],
+    };
+    applyResults(store, failed);
+    const v = loadResultsView(store);
+    expect(v.matches.map((m) => m.partner)).toEqual(['FR-OC']);
+    const t = formatTable(v);
+    expect(t).toContain("FAILED es-pt~ES-CNP~PT-PJ (partner PT-PJ): canary check failed: 3 of 32 canaries in ES-CNP's side did not match");
+  });
+
+  it('prints an empty result set in every format', () => {
+    const v = loadResultsView(store);
+    expect(formatJson(v)).toBe('{"matches":[],"counts":[]}');
+    expect(formatCsv(v)).toBe('partner,record_id,kinds,handle,first_seen\n');
+    expect(formatTable(v)).toContain('No matched records.');
+  });
+});

@@ -1,0 +1,201 @@
+// The SDK's signed requests (checked with the coordinator's verifier) and its
+// retry policy, against real HTTP servers on 127.0.0.1.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ed25519 } from '@noble/curves/ed25519.js';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { bytesToHex } from '../protocol/bytes.js';
+import { verifyRequest, type Verified } from '../protocol/http-signature.js';
+import { ChunkConflictError, CoordinatorClient, CoordinatorError, CoordinatorUnreachableError, type RetryEvent } from '../clients/sdk/index.js';
+
+const secretKey = new Uint8Array(32).fill(7);
+const publicKey = ed25519.getPublicKey(secretKey);
+
+interface Seen {
+  method: string;
+  path: string;
+  query: string;
+  body: Uint8Array;
+  verified?: Verified;
+  error?: string;
+  contentType: string | undefined;
+}
+
+let server: Server | undefined;
+afterEach(async () => {
+  server?.closeAllConnections();
+  await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
+  server = undefined;
+});
+
+async function serve(handler: (seen: Seen, res: ServerResponse, req: IncomingMessage) => void): Promise<{ url: string; seen: Seen[] }> {
+  const seen: Seen[] = [];
+  const nonces = new Set<string>();
+  server = createServer(async (req, res) => {
+    const parts: Buffer[] = [];
+    for await (const c of req) parts.push(c as Buffer);
+    const body = new Uint8Array(Buffer.concat(parts));
+    const u = new URL(req.url ?? '/', 'http://x');
+    const s: Seen = { method: req.method ?? '', path: u.pathname, query: u.search, body, contentType: req.headers['content-type'] };
+    try {
+      s.verified = await verifyRequest({
+        method: s.method,
+        path: u.pathname,
+        query: u.search === '' ? '?' : u.search,
+        headers: { get: (n) => (req.headers[n.toLowerCase()] as string | undefined) ?? null },
+        body,
+        now: Math.floor(Date.now() / 1000),
+        lookupKey: (k) => (k === 'ES-CNP' ? publicKey : undefined),
+        useNonce: (k, n) => !nonces.has(`${k}${n}`) && (nonces.add(`${k}${n}`), true),
+      });
+    } catch (e) {
+      s.error = (e as Error).message;
+    }
+    seen.push(s);
+    handler(s, res, req);
+  });
+  await new Promise<void>((r) => server?.listen(0, '127.0.0.1', r));
+  return { url: `http://127.0.0.1:${(server?.address() as AddressInfo).port}`, seen };
+}
+
+function json(res: ServerResponse, status: number, body: unknown, type = 'application/json'): void {
+  res.writeHead(status, { 'content-type': type });
+  res.end(JSON.stringify(body));
+}
+
+const client = (url: string, extra: Partial<ConstructorParameters<typeof CoordinatorClient>[0]> = {}) =>
+  new CoordinatorClient({ baseUrl: url, keyId: 'ES-CNP', secretKey, backoffBaseMs: 20, backoffMaxMs: 200, ...extra });
+
+describe('CoordinatorClient', () => {
+  it('signs GET, JSON and binary requests so that the coordinator verifier accepts them', async () => {
+    const { url, seen } = await serve((s, res) => {
+      if (s.path.endsWith('/chunks/0')) return json(res, 201, { index: 0, firstPosition: 0, count: 1, sha256: bytesToHex(sha256(s.body)) });
+      json(res, 200, { removed: 2 });
+    });
+    const c = client(`${url}/`);
+    await c.request('GET', '/v1/me?x=1&y=2');
+    expect(await c.postRemovals('es-pt~ES-CNP~PT-PJ', [1, 2])).toBe(2);
+    const element = new Uint8Array(32).fill(1);
+    await c.putChunk('es-pt~ES-CNP~PT-PJ', 0, element);
+    expect(seen.map((s) => s.error)).toEqual([undefined, undefined, undefined]);
+    expect(seen.map((s) => s.verified?.keyid)).toEqual(['ES-CNP', 'ES-CNP', 'ES-CNP']);
+    expect(seen[0]?.query).toBe('?x=1&y=2');
+    expect(seen[1]?.contentType).toBe('application/json');
+    expect(JSON.parse(Buffer.from(seen[1]?.body ?? []).toString())).toEqual({ positions: [1, 2] });
+    expect(seen[2]?.path).toBe('/v1/pairs/es-pt~ES-CNP~PT-PJ/set/chunks/0');
+    expect(seen[2]?.contentType).toBe('application/octet-stream');
+    // Nonces: 24 random bytes in base64url, never reused; created is the current time.
+    const nonces = seen.map((s) => s.verified?.nonce ?? '');
+    for (const n of nonces) expect(n).toMatch(/^[A-Za-z0-9_-]{32}$/);
+    expect(new Set(nonces).size).toBe(3);
+    expect(Math.abs((seen[0]?.verified?.created ?? 0) - Date.now() / 1000)).toBeLessThan(5);
+  });
+
+  it('keeps a path prefix of the base URL in the signed @path', async () => {
+    const { url, seen } = await serve((_s, res) => json(res, 200, { tasks: [] }));
+    await client(`${url}/concordat`).work();
+    expect(seen[0]?.path).toBe('/concordat/v1/work');
+    expect(seen[0]?.error).toBeUndefined();
+  });
+
+  it('retries 5xx with backoff and a fresh signature per attempt, then succeeds', async () => {
+    let calls = 0;
+    const { url, seen } = await serve((_s, res) => {
+      calls++;
+      if (calls <= 2) return json(res, 503, { type: 'urn:concordat:problem:internal', title: 'Internal', status: 503 }, 'application/problem+json');
+      json(res, 200, { tasks: [] });
+    });
+    const retries: RetryEvent[] = [];
+    const t0 = Date.now();
+    const tasks = await client(url, { onRetry: (e) => retries.push(e) }).work();
+    expect(tasks).toEqual([]);
+    expect(calls).toBe(3);
+    expect(retries.map((r) => r.attempt)).toEqual([1, 2]);
+    // Exponential with jitter: attempt n waits within [d/2, d], d = 20·2^(n−1) ms.
+    expect(retries[0]?.delayMs).toBeGreaterThanOrEqual(10);
+    expect(retries[0]?.delayMs).toBeLessThanOrEqual(20);
+    expect(retries[1]?.delayMs).toBeGreaterThanOrEqual(20);
+    expect(retries[1]?.delayMs).toBeLessThanOrEqual(40);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(30);
+    expect(seen.every((s) => s.error === undefined)).toBe(true);
+    expect(new Set(seen.map((s) => s.verified?.nonce)).size).toBe(3);
+  });
+
+  it('retries network errors and 429, and gives up with a clear error', async () => {
+    let calls = 0;
+    const { url } = await serve((_s, res, req) => {
+      calls++;
+      if (calls === 1) return req.socket.destroy();
+      if (calls === 2) {
+        res.writeHead(429, { 'retry-after': '0', 'content-type': 'application/problem+json' });
+        return res.end(JSON.stringify({ type: 'about:blank', title: 'Too Many Requests', status: 429 }));
+      }
+      json(res, 200, { removed: 0 });
+    });
+    expect(await client(url).postRemovals('p', [])).toBe(0);
+    expect(calls).toBe(3);
+
+    const dead = client('http://127.0.0.1:1', { retries: 2 });
+    const err = await dead.work().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CoordinatorUnreachableError);
+    expect((err as CoordinatorUnreachableError).attempts).toBe(3);
+  });
+
+  it('does not retry 4xx and parses problem documents', async () => {
+    let calls = 0;
+    const { url } = await serve((_s, res) => {
+      calls++;
+      json(
+        res,
+        422,
+        { type: 'urn:concordat:problem:validation', title: 'Validation failed', status: 422, detail: 'bad element', field: 'element[17]' },
+        'application/problem+json',
+      );
+    });
+    const err = (await client(url).putEpochKey('e1', new Uint8Array(32)).catch((e: unknown) => e)) as CoordinatorError;
+    expect(calls).toBe(1);
+    expect(err).toBeInstanceOf(CoordinatorError);
+    expect(err).toMatchObject({ status: 422, type: 'urn:concordat:problem:validation', title: 'Validation failed', detail: 'bad element', field: 'element[17]' });
+    expect(err.slug).toBe('validation');
+    expect(err.message).toContain('element[17]');
+  });
+
+  it('turns 409 on an idempotent chunk upload into a ChunkConflictError; 200 and 201 both succeed', async () => {
+    const { url } = await serve((s, res) => {
+      const n = Number(/chunks\/(\d+)/.exec(s.path)?.[1]);
+      if (n === 2) return json(res, 409, { type: 'urn:concordat:problem:conflict', title: 'Conflict', status: 409, detail: 'other digest' }, 'application/problem+json');
+      json(res, n === 0 ? 200 : 201, { index: n, firstPosition: n, count: 1, sha256: bytesToHex(sha256(s.body)) });
+    });
+    const c = client(url);
+    const el = new Uint8Array(32).fill(3);
+    expect((await c.putChunk('p', 0, el)).created).toBe(false);
+    expect((await c.putChunk('p', 1, el)).created).toBe(true);
+    const err = await c.putChunk('p', 2, el).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ChunkConflictError);
+    expect((err as Error).message).toMatch(/holds different data for chunk 2/);
+  });
+
+  it('times out a request that never answers and retries it', async () => {
+    let calls = 0;
+    const { url } = await serve((_s, res) => {
+      calls++;
+      if (calls === 1) return; // never answers
+      json(res, 200, { tasks: [] });
+    });
+    expect(await client(url, { timeoutMs: 300 }).work()).toEqual([]);
+    expect(calls).toBe(2);
+  });
+
+  it('checks a downloaded partner chunk against its announced digest', async () => {
+    const data = new Uint8Array(64).fill(9);
+    const { url } = await serve((_s, res) => {
+      res.writeHead(200, { 'content-type': 'application/octet-stream' });
+      res.end(Buffer.from(data));
+    });
+    const c = client(url);
+    expect(await c.getPartnerChunk('p', 0, { count: 2, sha256: bytesToHex(sha256(data)) })).toEqual(data);
+    await expect(c.getPartnerChunk('p', 0, { count: 2, sha256: '00'.repeat(32) })).rejects.toThrow(/SHA-256/);
+    await expect(c.getPartnerChunk('p', 0, { count: 3, sha256: bytesToHex(sha256(data)) })).rejects.toThrow(/bytes/);
+  });
+});
