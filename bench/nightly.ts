@@ -1,0 +1,185 @@
+// `npm run bench -- nightly [--size N] [--json]`: two agencies with N records
+// each (10% overlap, passport + email + phone per record), a coordinator on
+// this machine, first night then a second night with 1% churn. Every agency
+// step runs in its own process (bench/agency-step.ts) for its own peak RSS;
+// the coordinator's share of matching comes from its request log.
+import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+const BIN = fileURLToPath(new URL('../../bin/concordat.js', import.meta.url));
+const STEP = fileURLToPath(new URL('./agency-step.js', import.meta.url));
+const AGENCIES = [
+  { id: 'ES-CNP', country: 'ESP' },
+  { id: 'PT-PJ', country: 'PRT' },
+] as const;
+
+interface StepResult {
+  step: string;
+  seconds: number;
+  phases: Record<string, number>;
+  peak_rss_mb: number;
+}
+
+interface NightFigures {
+  wall_s: number;
+  import_s: number;
+  blind_s: number;
+  upload_s: number;
+  tokenise_s: number;
+  match_s: number;
+  results_s: number;
+  chunks_uploaded: number;
+}
+
+export interface NightlyResult {
+  size: number;
+  overlap: number;
+  identifiers_per_agency: number;
+  first_night_s: number;
+  second_night_s: number;
+  second_vs_first: number;
+  peak_rss_mb: number;
+  peak_rss_mb_by_process: Record<string, number>;
+  first_night: NightFigures;
+  second_night: NightFigures;
+  matches_found: number;
+  matches_expected: number;
+}
+
+function rows(prefix: string, ids: Iterable<number>): string {
+  const out = ['record_id,kind,value'];
+  for (const p of ids) {
+    out.push(`${prefix}-${p},passport,ESP:P${String(p).padStart(8, '0')}`, `${prefix}-${p},email,person${p}@bench.example`, `${prefix}-${p},phone,+3460${String(p).padStart(7, '0')}`);
+  }
+  return `${out.join('\n')}\n`;
+}
+
+function vmHwmMb(pid: number): number {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+export async function benchNightly(size: number, log: (s: string) => void): Promise<NightlyResult> {
+  const work = mkdtempSync(join(tmpdir(), 'concordat-bench-nightly-'));
+  const rss: Record<string, number> = {};
+  const bump = (who: string, mb: number): void => {
+    rss[who] = Math.max(rss[who] ?? 0, Math.round(mb));
+  };
+  await run(BIN, ['coordinator', 'init', '--data', join(work, 'coord')]);
+  const server = spawn(BIN, ['coordinator', 'serve', '--data', join(work, 'coord'), '--host', '127.0.0.1', '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let serverOut = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    server.stdout?.on('data', (b: Buffer) => {
+      serverOut += b.toString();
+      const m = /listening on (http:\/\/[\d.]+:\d+)/.exec(serverOut);
+      if (m) resolve(m[1] as string);
+    });
+    server.once('exit', (c) => reject(new Error(`coordinator exited ${c}`)));
+  });
+  const coordinatorMs = (from: number, re: RegExp): number => {
+    let ms = 0;
+    for (const line of serverOut.slice(from).split('\n')) {
+      if (!line.startsWith('{')) continue;
+      try {
+        const e = JSON.parse(line) as { method?: string; path?: string; route?: string; ms?: number };
+        if (re.test(`${e.method} ${e.route ?? e.path}`)) ms += e.ms ?? 0;
+      } catch {
+        // not a log line
+      }
+    }
+    return ms / 1000;
+  };
+  const step = async (agency: string, name: string, file?: string): Promise<StepResult> => {
+    const { stdout } = await run(process.execPath, [STEP, name, join(work, agency), ...(file ? [file] : [])], { maxBuffer: 16 << 20 });
+    const r = JSON.parse(stdout.trim().split('\n').at(-1) as string) as StepResult;
+    bump(agency, r.peak_rss_mb);
+    return r;
+  };
+  try {
+    const admin = ['coordinator', 'admin', '--url', url, '--admin-key', join(work, 'coord', 'admin.key')];
+    for (const a of AGENCIES) {
+      await run(BIN, ['init', '--dir', join(work, a.id), '--agency', a.id, '--coordinator', url]);
+      await run(BIN, [...admin, 'agency', 'add', '--id', a.id, '--name', a.id, '--country', a.country, '--key', join(work, a.id, 'signing.pub')]);
+    }
+    await run(BIN, [...admin, 'agreement', 'add', '--id', 'bench', '--parties', AGENCIES.map((a) => a.id).join(','), '--kinds', 'passport,email,phone', '--mode', 'reveal', '--until', '2030-12-31', '--legal-basis', 'bench', '--max-set-size', String(4 * size + 1000)]);
+
+    const shared = Math.round(size * 0.1);
+    const sets: Record<string, number[]> = { 'ES-CNP': [], 'PT-PJ': [] };
+    for (let i = 0; i < shared; i++) for (const a of AGENCIES) sets[a.id]!.push(i);
+    let next = shared;
+    for (const a of AGENCIES) for (let i = shared; i < size; i++) sets[a.id]!.push(next++);
+
+    const night = async (label: string): Promise<NightFigures> => {
+      const logFrom = serverOut.length;
+      const t0 = performance.now();
+      const f: NightFigures = { wall_s: 0, import_s: 0, blind_s: 0, upload_s: 0, tokenise_s: 0, match_s: 0, results_s: 0, chunks_uploaded: 0 };
+      for (const a of AGENCIES) {
+        const file = join(work, `${a.id}-${label}.csv`);
+        writeFileSync(file, rows(a.id, sets[a.id]!));
+        f.import_s += (await step(a.id, 'import', file)).seconds;
+      }
+      log(`${label}: imported ${AGENCIES.length} × ${size} records`);
+      for (let round = 1; round <= 2; round++) {
+        for (const a of AGENCIES) {
+          const r = await step(a.id, 'sync');
+          f.blind_s += r.phases.blinding ?? 0;
+          f.upload_s += r.phases.uploading ?? 0;
+          f.tokenise_s += r.phases.tokenising ?? 0;
+          log(`${label}: sync ${round} ${a.id} ${r.seconds.toFixed(1)} s (${Object.entries(r.phases).map(([k, v]) => `${k} ${v.toFixed(1)} s`).join(', ') || 'nothing to do'})`);
+        }
+      }
+      for (const a of AGENCIES) f.results_s += (await step(a.id, 'results')).seconds;
+      f.wall_s = (performance.now() - t0) / 1000;
+      f.match_s = coordinatorMs(logFrom, /^PUT .*\/tokens$/);
+      for (const line of serverOut.slice(logFrom).split('\n')) {
+        if (/"method":"PUT"/.test(line) && /\/set\/chunks\/:index"/.test(line) && /"status":201/.test(line)) f.chunks_uploaded++;
+      }
+      bump('coordinator', vmHwmMb(server.pid ?? 0));
+      return f;
+    };
+
+    const first = await night('night 1');
+    // 1% churn: 0.5% of each agency's records withdrawn, as many new ones added.
+    const churn = Math.max(1, Math.round(size * 0.005));
+    for (const a of AGENCIES) {
+      const s = sets[a.id]!;
+      s.splice(shared, churn);
+      for (let i = 0; i < churn; i++) s.push(next++);
+    }
+    const second = await night('night 2');
+
+    const { stdout } = await run(BIN, ['results', '--dir', join(work, 'ES-CNP'), '--format', 'json', '--no-refresh'], { maxBuffer: 256 << 20 });
+    const found = (JSON.parse(stdout) as { matches: unknown[] }).matches.length;
+    const peak = Math.max(...Object.values(rss));
+    return {
+      size,
+      overlap: shared,
+      identifiers_per_agency: 3 * size,
+      first_night_s: Number(first.wall_s.toFixed(2)),
+      second_night_s: Number(second.wall_s.toFixed(2)),
+      second_vs_first: Number((second.wall_s / first.wall_s).toFixed(3)),
+      peak_rss_mb: peak,
+      peak_rss_mb_by_process: rss,
+      first_night: round(first),
+      second_night: round(second),
+      matches_found: found,
+      matches_expected: shared,
+    };
+  } finally {
+    server.kill('SIGTERM');
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+function round(f: NightFigures): NightFigures {
+  return Object.fromEntries(Object.entries(f).map(([k, v]) => [k, k === 'chunks_uploaded' ? v : Number(v.toFixed(2))])) as unknown as NightFigures;
+}
