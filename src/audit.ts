@@ -3,7 +3,11 @@
 //   hash_n = SHA-256(hash_{n-1} ‖ UTF8(canonicalJSON(event_n)))
 // event = {seq, at, actor, action, subject, outcome, detail}. Editing,
 // removing or reordering an entry changes every later hash, so re-walking the
-// chain finds the first entry that no longer fits. Pure: runs on Node and Workers.
+// chain finds the first entry that no longer fits. A retention purge removes
+// the oldest entries and keeps a checkpoint (seq and hash of the last removed
+// one) from which verification starts; the `retention.purged` entry appended
+// by that purge records the checkpoint, so the chain itself vouches for it.
+// Pure: runs on Node and Workers.
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, concatBytes, equalBytes, utf8 } from '../protocol/bytes.js';
 
@@ -35,6 +39,21 @@ export interface AuditEntry extends AuditEvent {
 }
 
 export const AUDIT_GENESIS_HASH: Uint8Array = new Uint8Array(32);
+
+/** Action of the entry a retention purge appends; its detail carries `auditCheckpoint`. */
+export const RETENTION_PURGED = 'retention.purged';
+
+/** The last entry removed by a retention purge. */
+export interface AuditCheckpoint {
+  seq: number;
+  /** hash_seq, 32 bytes. */
+  hash: Uint8Array;
+}
+
+/** How a checkpoint appears in the detail of a `retention.purged` entry. */
+export function checkpointDetail(c: AuditCheckpoint | undefined): JsonValue {
+  return c ? { seq: c.seq, hash: bytesToHex(c.hash) } : null;
+}
 
 /**
  * Canonical JSON: object keys sorted by code unit, recursively, no
@@ -76,14 +95,23 @@ export type AuditVerification = { ok: true; count: number } | { ok: false; seq: 
 
 /** Walks a chain entry by entry, so a long log need not sit in memory. */
 export class AuditChainVerifier {
-  private previous: Uint8Array = AUDIT_GENESIS_HASH;
+  private previous: Uint8Array;
+  private readonly startSeq: number;
   private count = 0;
   private failure: { ok: false; seq: number; reason: string } | undefined;
+  private checkpointConfirmed: boolean;
+
+  /** Starts from the genesis hash, or from a retention checkpoint. */
+  constructor(private readonly checkpoint?: AuditCheckpoint) {
+    this.previous = checkpoint ? checkpoint.hash : AUDIT_GENESIS_HASH;
+    this.startSeq = checkpoint ? checkpoint.seq : 0;
+    this.checkpointConfirmed = checkpoint === undefined;
+  }
 
   /** Feed the next entry in storage order; returns the failure once one is found. */
   push(entry: AuditEntry): AuditVerification | undefined {
     if (this.failure) return this.failure;
-    const expectedSeq = this.count + 1;
+    const expectedSeq = this.startSeq + this.count + 1;
     if (entry.seq !== expectedSeq) {
       this.failure = {
         ok: false,
@@ -107,13 +135,30 @@ export class AuditChainVerifier {
       };
       return this.failure;
     }
+    if (!this.checkpointConfirmed && entry.action === RETENTION_PURGED) {
+      this.checkpointConfirmed = canonicalJSON(entry.detail.auditCheckpoint ?? null) === canonicalJSON(checkpointDetail(this.checkpoint));
+    }
     this.previous = computed;
     this.count++;
     return undefined;
   }
 
   result(): AuditVerification {
-    return this.failure ?? { ok: true, count: this.count };
+    if (this.failure) return this.failure;
+    if (!this.checkpointConfirmed && this.checkpoint) {
+      // Rows were removed (and the checkpoint moved) outside a retention purge.
+      return {
+        ok: false,
+        seq: this.checkpoint.seq,
+        reason: `the purge checkpoint at seq ${this.checkpoint.seq} is not recorded by any ${RETENTION_PURGED} entry: entries were removed outside a retention purge`,
+      };
+    }
+    return { ok: true, count: this.count };
+  }
+
+  /** Hash that precedes `seq` in the chain (for exports: each line carries its prevHash). */
+  previousHash(): Uint8Array {
+    return this.previous;
   }
 
   /** Hash of the last verified entry (hex), to anchor the chain outside the database. */
@@ -122,9 +167,9 @@ export class AuditChainVerifier {
   }
 }
 
-/** Re-walk a whole chain given in storage (seq) order. */
-export function verifyAuditChain(entries: Iterable<AuditEntry>): AuditVerification {
-  const v = new AuditChainVerifier();
+/** Re-walk a whole chain given in storage (seq) order, from a retention checkpoint if there is one. */
+export function verifyAuditChain(entries: Iterable<AuditEntry>, checkpoint?: AuditCheckpoint): AuditVerification {
+  const v = new AuditChainVerifier(checkpoint);
   for (const e of entries) {
     const bad = v.push(e);
     if (bad) return bad;

@@ -1,16 +1,22 @@
 // RFC 9457 problem details. Every error the coordinator returns is one of
 // these slugs (src/API.md, "Conventions"); a detail names the failing field or
 // rule, never an identifier, a blinded element, a token or a key.
+import type { AuditDetail, JsonValue } from './audit.js';
 
 export const PROBLEM_STATUS = {
   signature: 401,
   forbidden: 403,
   'no-agreement': 403,
+  purpose: 403,
+  kind: 403,
+  'count-mode': 403,
   'not-found': 404,
   conflict: 409,
   'stale-epoch': 409,
+  'epoch-key-required': 409,
   validation: 422,
   'too-large': 413,
+  quota: 429,
   internal: 500,
 } as const;
 
@@ -20,11 +26,16 @@ const TITLES: Record<ProblemSlug, string> = {
   signature: 'Request signature refused',
   forbidden: 'Forbidden',
   'no-agreement': 'No agreement covers this request',
+  purpose: 'Purpose not allowed',
+  kind: 'Identifier kind not allowed',
+  'count-mode': 'Count-mode agreements allow no targeted queries',
   'not-found': 'Not found',
   conflict: 'Conflict',
   'stale-epoch': 'Stale epoch',
+  'epoch-key-required': 'Epoch key required',
   validation: 'Validation failed',
   'too-large': 'Too large',
+  quota: 'Query quota used up',
   internal: 'Internal error',
 };
 
@@ -36,6 +47,8 @@ export interface ProblemAudit {
   subject?: string;
   outcome?: string;
   actor?: string;
+  /** Merged into the entry's detail (never an identifier, element or token). */
+  detail?: AuditDetail;
 }
 
 export interface ProblemOptions {
@@ -43,6 +56,10 @@ export interface ProblemOptions {
   /** RFC 9457 §3.2 extension member: a stable machine-readable reason (signature refusals). */
   reason?: string;
   audit?: ProblemAudit | false;
+  /** Further RFC 9457 §3.2 extension members, e.g. `resetsAt` of a quota refusal. */
+  extensions?: { [key: string]: JsonValue };
+  /** Response headers, e.g. `Retry-After` (RFC 9110 §10.2.3). */
+  headers?: Record<string, string>;
 }
 
 export interface ProblemDocument {
@@ -52,6 +69,7 @@ export interface ProblemDocument {
   detail: string;
   field?: string;
   reason?: string;
+  [extension: string]: JsonValue | undefined;
 }
 
 export class ProblemError extends Error {
@@ -60,6 +78,8 @@ export class ProblemError extends Error {
   readonly field: string | undefined;
   readonly reason: string | undefined;
   readonly audit: ProblemAudit | false;
+  readonly extensions: { [key: string]: JsonValue };
+  readonly headers: Record<string, string>;
 
   constructor(
     readonly slug: ProblemSlug,
@@ -71,10 +91,12 @@ export class ProblemError extends Error {
     this.field = opts.field;
     this.reason = opts.reason;
     this.audit = opts.audit ?? {};
+    this.extensions = opts.extensions ?? {};
+    this.headers = opts.headers ?? {};
   }
 
   toJSON(): ProblemDocument {
-    const doc = problemDocument(this.slug, this.detail, this.field);
+    const doc: ProblemDocument = { ...this.extensions, ...problemDocument(this.slug, this.detail, this.field) };
     if (this.reason !== undefined) doc.reason = this.reason;
     return doc;
   }
@@ -86,6 +108,6 @@ export function problemDocument(slug: ProblemSlug, detail: string, field?: strin
   return doc;
 }
 
-export function problemResponse(doc: ProblemDocument): Response {
-  return new Response(JSON.stringify(doc), { status: doc.status, headers: { 'content-type': PROBLEM_CONTENT_TYPE } });
+export function problemResponse(doc: ProblemDocument, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(doc), { status: doc.status, headers: { ...headers, 'content-type': PROBLEM_CONTENT_TYPE } });
 }

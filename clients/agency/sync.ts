@@ -10,7 +10,7 @@
 import { randomInt } from 'node:crypto';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, hexToBytes } from '../../protocol/bytes.js';
-import { CONCORDAT_SUITE, ELEMENT_BYTES, epochInfo } from '../../protocol/constants.js';
+import { CONCORDAT_SUITE, ELEMENT_BYTES, TOKEN_BYTES, epochInfo } from '../../protocol/constants.js';
 import { engineNameFrom, type EngineName } from '../../protocol/engine/index.js';
 import { createPool, type EnginePool } from '../../protocol/engine/pool.js';
 import { encodePoint, encodeScalar, randomScalar, reduceScalarLE, scalarMulBase } from '../../protocol/group.js';
@@ -24,6 +24,7 @@ import { ChunkConflictError, CoordinatorError, CoordinatorUnreachableError } fro
 import type { Store } from '../store/db.js';
 import { AgencyError, type Agency } from './config.js';
 import { silentProgress, type ProgressFactory } from './progress.js';
+import { pullHitStatuses } from './hits.js';
 import { pullResults, type PairPull } from './results.js';
 
 /** API.md: a chunk holds 1..65,536 elements. */
@@ -48,6 +49,8 @@ export interface SyncOptions {
   canaryCount?: () => number;
   /** Elements per chunk (≤ 65,536); smaller only in tests. */
   chunkElements?: number;
+  /** Stops the sync between steps (a daemon shutting down); it resumes at the next run. */
+  signal?: AbortSignal;
 }
 
 export interface PairSyncSummary {
@@ -65,6 +68,8 @@ export interface PairSyncSummary {
   canariesRegisteredNow: boolean;
   partnerChunksTokenized: number;
   waitingForPartnerKey: boolean;
+  /** Positions linked to the previous epoch's matches (handle continuity). */
+  linked?: number;
   error?: string;
   result?: PairPull;
 }
@@ -116,6 +121,9 @@ interface Ctx {
   pool: () => Promise<EnginePool>;
   canaryCount: () => number;
   chunkElements: number;
+  signal: AbortSignal | undefined;
+  /** Partner chunk count per pair, from GET …/status (null: the pair failed, its partner set is closed). */
+  partnerChunks: Map<string, number | null>;
 }
 
 export async function sync(agency: Agency, store: Store, o: SyncOptions = {}): Promise<SyncReport> {
@@ -127,82 +135,145 @@ export async function sync(agency: Agency, store: Store, o: SyncOptions = {}): P
   const pool = () => (poolPromise ??= createPool({ engine, ...(o.threads !== undefined ? { threads: o.threads } : {}) }));
   const chunkElements = Math.min(CHUNK_ELEMENTS, Math.max(1, o.chunkElements ?? CHUNK_ELEMENTS));
   try {
-    // (a) who we are, the epoch, and our epoch key.
-    let me = await client.me();
-    let key = deriveKeyPair(CONCORDAT_SUITE, agency.epochSeed, epochInfo(me.epoch.id));
-    try {
-      await publishEpochKey(client, me, key);
-    } catch (e) {
-      // The epoch rotated between GET /v1/me and the PUT: start over once on the new epoch.
-      if (!(e instanceof CoordinatorError && e.slug === 'stale-epoch')) throw e;
-      me = await client.me();
-      key = deriveKeyPair(CONCORDAT_SUITE, agency.epochSeed, epochInfo(me.epoch.id));
-      await publishEpochKey(client, me, key);
-    }
-    const ctx: Ctx = {
-      agency,
-      store,
-      client,
-      me,
-      epoch: me.epoch.id,
-      key,
-      log,
-      warn,
-      progress: o.progress ?? silentProgress,
-      pool,
-      canaryCount: o.canaryCount ?? (() => randomInt(CANARIES_MIN, CANARIES_MAX + 1)),
-      chunkElements,
-    };
-    log(`sync: agency ${agency.agency}, epoch ${me.epoch.id}, ${me.pairs.length} pair(s)`);
-    if (store.sqlite.prepare('SELECT count(*) FROM imports').pluck().get() === 0) {
-      warn('sync: warning: no watchlist has been imported yet (concordat import); sides hold only canaries');
-    }
-    purgeOtherEpochs(store, me.epoch.id);
-
-    // (b) our side of every pair.
-    const summaries: PairSyncSummary[] = [];
-    const errors: string[] = [];
-    for (const p of me.pairs) {
-      const s = emptySummary(p);
-      summaries.push(s);
+    // The epoch can rotate while a sync runs: every upload names its epoch and
+    // the coordinator refuses a stale one; the whole sync then starts over in
+    // the new epoch (everything it had done is kept and resumes).
+    for (let round = 1; ; round++) {
       try {
-        await syncSide(ctx, p, s);
+        return await syncOnce(agency, store, o, { log, warn, client, pool, chunkElements });
       } catch (e) {
-        if (e instanceof CoordinatorUnreachableError) throw e;
-        s.error = e instanceof Error ? e.message : String(e);
-        errors.push(`pair ${p.pair}: ${s.error}`);
-        warn(`sync: ERROR pair ${p.pair}: ${s.error}`);
+        if (!isStaleEpoch(e) || round >= MAX_EPOCH_RESTARTS) throw e;
+        warn('sync: the coordinator moved to a new epoch during the sync; starting over in the new epoch');
       }
     }
-
-    // (c) partner work.
-    let tokenized = 0;
-    try {
-      tokenized = await doPartnerWork(ctx, summaries);
-    } catch (e) {
-      if (e instanceof CoordinatorUnreachableError) throw e;
-      const msg = e instanceof Error ? e.message : String(e);
-      errors.push(`partner work: ${msg}`);
-      warn(`sync: ERROR partner work: ${msg}`);
-    }
-
-    // (d) results.
-    const pulled = await pullResults(client, store);
-    const failedPairs: PairPull[] = [];
-    for (const r of pulled.pairs) {
-      const s = summaries.find((x) => x.pair === r.pair);
-      if (s) s.result = r;
-      if (r.state === 'failed') failedPairs.push(r);
-    }
-    for (const s of summaries) log(formatPairSummary(s));
-    for (const f of failedPairs) {
-      warn(`sync: !!! PAIR FAILED ${f.pair} (partner ${f.partner}): ${f.reason ?? 'no reason given'}`);
-      warn('sync: !!! no results are released for this pair for the rest of the epoch; earlier matches with it were cleared.');
-    }
-    return { epoch: me.epoch.id, pairs: summaries, partnerChunksTokenized: tokenized, failedPairs, errors };
   } finally {
     if (poolPromise) await (await poolPromise).close();
   }
+}
+
+/** Restarts of a sync after a `409 stale-epoch` before giving up (one is usual: a rotation mid-sync). */
+const MAX_EPOCH_RESTARTS = 3;
+
+export function isStaleEpoch(e: unknown): boolean {
+  return e instanceof StaleEpochError || (e instanceof CoordinatorError && e.slug === 'stale-epoch');
+}
+
+/** The coordinator's epoch is not the one this sync started in (seen in /v1/work). */
+class StaleEpochError extends Error {
+  override readonly name = 'StaleEpochError';
+}
+
+function isEpochKeyRequired(e: unknown): boolean {
+  return e instanceof CoordinatorError && e.slug === 'epoch-key-required';
+}
+
+/** Errors that end the whole sync instead of one pair's work. */
+function isFatal(e: unknown): boolean {
+  return e instanceof CoordinatorUnreachableError || isStaleEpoch(e) || (e instanceof Error && e.name === 'AbortError');
+}
+
+async function syncOnce(
+  agency: Agency,
+  store: Store,
+  o: SyncOptions,
+  base: { log: (l: string) => void; warn: (l: string) => void; client: CoordinatorClient; pool: () => Promise<EnginePool>; chunkElements: number },
+): Promise<SyncReport> {
+  const { log, warn, client } = base;
+  o.signal?.throwIfAborted();
+  // (a) who we are, the epoch, and our epoch key.
+  let me = await client.me();
+  let key = deriveKeyPair(CONCORDAT_SUITE, agency.epochSeed, epochInfo(me.epoch.id));
+  try {
+    await publishEpochKey(client, me, key);
+  } catch (e) {
+    // The epoch rotated between GET /v1/me and the PUT: start over once on the new epoch.
+    if (!isStaleEpoch(e)) throw e;
+    me = await client.me();
+    key = deriveKeyPair(CONCORDAT_SUITE, agency.epochSeed, epochInfo(me.epoch.id));
+    await publishEpochKey(client, me, key);
+  }
+  const ctx: Ctx = {
+    agency,
+    store,
+    client,
+    me,
+    epoch: me.epoch.id,
+    key,
+    log,
+    warn,
+    progress: o.progress ?? silentProgress,
+    pool: base.pool,
+    canaryCount: o.canaryCount ?? (() => randomInt(CANARIES_MIN, CANARIES_MAX + 1)),
+    chunkElements: base.chunkElements,
+    signal: o.signal,
+    partnerChunks: new Map(),
+  };
+  log(`sync: agency ${agency.agency}, epoch ${me.epoch.id}, ${me.pairs.length} pair(s)`);
+  if (store.sqlite.prepare('SELECT count(*) FROM imports').pluck().get() === 0) {
+    warn('sync: warning: no watchlist has been imported yet (concordat import); sides hold only canaries');
+  }
+  purgeOtherEpochs(store, me);
+
+  // Publishes the key again when the coordinator says it lacks it, then retries once.
+  const withKey = async <T>(f: () => Promise<T>): Promise<T> => {
+    try {
+      return await f();
+    } catch (e) {
+      if (!isEpochKeyRequired(e)) throw e;
+      warn(`sync: the coordinator has no epoch key of this agency for ${ctx.epoch}; publishing it again`);
+      await client.putEpochKey(ctx.epoch, key.pk);
+      return f();
+    }
+  };
+
+  // (b) our side of every pair.
+  const summaries: PairSyncSummary[] = [];
+  const errors: string[] = [];
+  for (const p of me.pairs) {
+    o.signal?.throwIfAborted();
+    const s = emptySummary(p);
+    summaries.push(s);
+    try {
+      await withKey(() => syncSide(ctx, p, s));
+    } catch (e) {
+      if (isFatal(e)) throw e;
+      s.error = e instanceof Error ? e.message : String(e);
+      errors.push(`pair ${p.pair}: ${s.error}`);
+      warn(`sync: ERROR pair ${p.pair}: ${s.error}`);
+    }
+  }
+
+  // (c) partner work, and the local copy of the tokens targeted queries check against.
+  let tokenized = 0;
+  try {
+    tokenized = await withKey(() => doPartnerWork(ctx, summaries));
+  } catch (e) {
+    if (isFatal(e)) throw e;
+    const msg = e instanceof Error ? e.message : String(e);
+    errors.push(`partner work: ${msg}`);
+    warn(`sync: ERROR partner work: ${msg}`);
+  }
+
+  // (d) results, and the status of every hit (shown next to the matches).
+  const pulled = await pullResults(client, store);
+  try {
+    await pullHitStatuses(client, store);
+  } catch (e) {
+    if (isFatal(e)) throw e;
+    warn(`sync: warning: could not refresh hit statuses (${e instanceof Error ? e.message : String(e)})`);
+  }
+  const failedPairs: PairPull[] = [];
+  for (const r of pulled.pairs) {
+    const s = summaries.find((x) => x.pair === r.pair);
+    if (s) s.result = r;
+    if (r.state === 'failed') failedPairs.push(r);
+  }
+  for (const s of summaries) log(formatPairSummary(s));
+  for (const f of failedPairs) {
+    warn(`sync: !!! PAIR FAILED ${f.pair} (partner ${f.partner}): ${f.reason ?? 'no reason given'}`);
+    warn('sync: !!! no results are released for this pair for the rest of the epoch; earlier matches with it were cleared.');
+  }
+  return { epoch: me.epoch.id, pairs: summaries, partnerChunksTokenized: tokenized, failedPairs, errors };
 }
 
 async function publishEpochKey(client: CoordinatorClient, me: Me, key: KeyPair): Promise<void> {
@@ -235,24 +306,96 @@ function emptySummary(p: MePair): PairSyncSummary {
   };
 }
 
-/** An epoch rotation re-blinds everything: local state of older epochs is of no further use. */
-function purgeOtherEpochs(store: Store, epoch: string): void {
+/**
+ * An epoch rotation re-blinds everything. A pair's data of an older epoch is
+ * dropped once its side in the current epoch has sent its handle links (the
+ * old positions are the only map from the previous epoch's matches to
+ * identifiers); pairs that left every valid agreement are dropped at once.
+ * Partner tokens of older epochs stay while a query of this agency is open:
+ * its answer may come in the epoch the query was asked in.
+ */
+function purgeOtherEpochs(store: Store, me: Me): void {
   const db = store.sqlite;
+  const epoch = me.epoch.id;
+  const current = JSON.stringify(me.pairs.map((p) => p.pair));
   db.transaction(() => {
-    for (const t of ['positions', 'chunks', 'sides', 'partner_chunks']) db.prepare(`DELETE FROM ${t} WHERE epoch <> ?`).run(epoch);
+    for (const t of ['positions', 'chunks', 'partner_chunks', 'sides']) {
+      db.prepare(
+        `DELETE FROM ${t} WHERE epoch <> @epoch AND (pair NOT IN (SELECT value FROM json_each(@current))
+           OR pair IN (SELECT pair FROM sides WHERE epoch = @epoch AND links_sent = 1))`,
+      ).run({ epoch, current });
+    }
+    const open = db.prepare('SELECT count(*) FROM queries WHERE closed_at IS NULL').pluck().get() as number;
+    if (open === 0) db.prepare('DELETE FROM partner_tokens WHERE epoch <> ?').run(epoch);
   })();
 }
 
 async function syncSide(ctx: Ctx, p: MePair, s: PairSyncSummary): Promise<void> {
   await buildDelta(ctx, p, s);
   const status = await ctx.client.status(p.pair);
+  ctx.partnerChunks.set(p.pair, status.state === 'failed' ? null : status.partner.chunks);
   await uploadChunks(ctx, p, status, s);
+  await sendLinks(ctx, p, s);
   await sendRemovals(ctx, p, status, s);
   await registerCanaries(ctx, p, status, s);
   s.live = ctx.store.sqlite
     .prepare('SELECT count(*) FROM positions WHERE pair = ? AND epoch = ? AND removed = 0')
     .pluck()
     .get(p.pair, ctx.epoch) as number;
+}
+
+/** API.md sets no limit per links call; this keeps one request well under the body limit. */
+const LINKS_PER_CALL = 100_000;
+
+/**
+ * Handle continuity across a rotation (reveal pairs): once every chunk of the
+ * new side is uploaded, tells the coordinator which previous-epoch position
+ * each previously matched identifier held, so a new-epoch match of the same
+ * two identifiers keeps its handle, first sighting and hit status. Only
+ * matched positions are linked: the coordinator learns nothing about the rest.
+ * Then the pair's older local data is dropped.
+ */
+async function sendLinks(ctx: Ctx, p: MePair, s: PairSyncSummary): Promise<void> {
+  const db = ctx.store.sqlite;
+  const side = db.prepare('SELECT links_sent AS sent FROM sides WHERE pair = ? AND epoch = ?').get(p.pair, ctx.epoch) as { sent: number } | undefined;
+  if (!side || side.sent) return;
+  const pendingUploads = db.prepare('SELECT count(*) FROM chunks WHERE pair = ? AND epoch = ? AND uploaded = 0').pluck().get(p.pair, ctx.epoch) as number;
+  if (pendingUploads > 0) return;
+  // The matches kept from the last complete pull, if they are of an older epoch whose positions are still here.
+  const previous = db
+    .prepare(
+      `SELECT DISTINCT m.epoch FROM matches m WHERE m.pair = ? AND m.epoch <> ?
+       AND EXISTS (SELECT 1 FROM positions o WHERE o.pair = m.pair AND o.epoch = m.epoch)`,
+    )
+    .pluck()
+    .all(p.pair, ctx.epoch) as string[];
+  const previousEpoch = previous.length === 1 ? previous[0] : undefined;
+  if (p.mode === 'reveal' && previousEpoch !== undefined) {
+    const links = db
+      .prepare(
+        `SELECT DISTINCT n.position AS position, o.position AS previous FROM matches m
+         JOIN positions o ON o.pair = m.pair AND o.epoch = m.epoch AND o.position = m.position
+         JOIN positions n ON n.pair = o.pair AND n.epoch = @epoch AND n.kind = o.kind AND n.canonical = o.canonical AND n.removed = 0
+         WHERE m.pair = @pair AND m.epoch = @previous ORDER BY n.position`,
+      )
+      .all({ pair: p.pair, epoch: ctx.epoch, previous: previousEpoch }) as Array<{ position: number; previous: number }>;
+    try {
+      for (let i = 0; i < links.length; i += LINKS_PER_CALL) {
+        await ctx.client.putLinks(p.pair, ctx.epoch, previousEpoch, links.slice(i, i + LINKS_PER_CALL));
+      }
+      s.linked = links.length;
+      if (links.length > 0) ctx.log(`sync: ${p.pair}: linked ${links.length} previously matched position(s) to epoch ${previousEpoch}, keeping their handles`);
+    } catch (e) {
+      // A refusal here costs handle continuity, never correctness: the matches
+      // are found again with new handles. Anything retryable is retried next sync.
+      if (!(e instanceof CoordinatorError) || e.status >= 500 || e.status === 429 || isStaleEpoch(e) || isEpochKeyRequired(e)) throw e;
+      ctx.warn(`sync: warning: ${p.pair}: the coordinator refused the handle links (${e.message}); matches of epoch ${previousEpoch} will get new handles`);
+    }
+  }
+  db.transaction(() => {
+    db.prepare('UPDATE sides SET links_sent = 1 WHERE pair = ? AND epoch = ?').run(p.pair, ctx.epoch);
+    for (const t of ['positions', 'chunks', 'partner_chunks', 'sides']) db.prepare(`DELETE FROM ${t} WHERE pair = ? AND epoch <> ?`).run(p.pair, ctx.epoch);
+  })();
 }
 
 /**
@@ -439,7 +582,8 @@ async function uploadChunks(ctx: Ctx, p: MePair, status: PairStatus, s: PairSync
   try {
     for (const c of pending) {
       const data = new Uint8Array(dataOf.get(p.pair, ctx.epoch, c.index) as Buffer);
-      await ctx.client.putChunk(p.pair, c.index, data);
+      ctx.signal?.throwIfAborted();
+      await ctx.client.putChunk(p.pair, c.index, data, ctx.epoch);
       markUploaded.run(p.pair, ctx.epoch, c.index);
       s.chunksUploaded++;
       sent += c.count;
@@ -477,7 +621,7 @@ async function sendRemovals(ctx: Ctx, p: MePair, status: PairStatus, s: PairSync
   const mark = db.prepare('UPDATE positions SET removal_sent = 1 WHERE pair = ? AND epoch = ? AND position = ?');
   for (let i = 0; i < positionsToSend.length; i += REMOVALS_PER_CALL) {
     const batch = positionsToSend.slice(i, i + REMOVALS_PER_CALL);
-    await ctx.client.postRemovals(p.pair, batch);
+    await ctx.client.postRemovals(p.pair, batch, ctx.epoch);
     db.transaction(() => {
       for (const pos of batch) mark.run(p.pair, ctx.epoch, pos);
     })();
@@ -512,58 +656,130 @@ async function registerCanaries(ctx: Ctx, p: MePair, status: PairStatus, s: Pair
     position: row.position,
     token: bytesToHex(canaryFromScalar(CONCORDAT_SUITE, new Uint8Array(row.r), K).expectedToken),
   }));
-  if (canaries.length > 0) await ctx.client.putCanaries(p.pair, canaries);
-  await ctx.client.canariesDone(p.pair);
+  if (canaries.length > 0) await ctx.client.putCanaries(p.pair, canaries, ctx.epoch);
+  await ctx.client.canariesDone(p.pair, ctx.epoch);
   db.prepare('UPDATE sides SET canaries_registered = 1 WHERE pair = ? AND epoch = ?').run(p.pair, ctx.epoch);
   s.canariesRegistered = true;
   s.canariesRegisteredNow = true;
 }
 
+interface PartnerJob {
+  pair: string;
+  index: number;
+  /** Count and digest when known (from /v1/work or the local log), checked on download. */
+  expect?: { count: number; sha256: string };
+  /** True for /v1/work tasks: the tokens go to the coordinator. False: only the local copy is missing. */
+  upload: boolean;
+}
+
 /**
- * Tokenises every partner chunk the coordinator lists in GET /v1/work. The
- * tokens are a deterministic function of the epoch key and the chunk, so a
- * rerun recomputes byte-identical tokens and needs nothing stored first.
+ * Tokenises every partner chunk the coordinator lists in GET /v1/work and
+ * keeps every token locally (partner_tokens): a targeted query's answer is
+ * checked against exactly these values. Chunks tokenised before this store
+ * kept tokens (or whose local copy is missing) are downloaded and tokenised
+ * again for the local copy only. Tokens are a deterministic function of the
+ * epoch key and the chunk, so a rerun recomputes byte-identical tokens.
  */
 async function doPartnerWork(ctx: Ctx, summaries: PairSyncSummary[]): Promise<number> {
+  const db = ctx.store.sqlite;
   const tasks = await ctx.client.work();
-  if (tasks.length === 0) return 0;
-  const total = tasks.reduce((a, t) => a + t.count, 0);
-  ctx.log(`sync: tokenising ${tasks.length} partner chunk(s), ${total} element(s)`);
+  const stale = tasks.find((t) => t.epoch !== undefined && t.epoch !== ctx.epoch);
+  if (stale) throw new StaleEpochError(`the coordinator hands out work of epoch ${stale.epoch}, not ${ctx.epoch}`);
+  const logged = db.prepare('SELECT count, sha256 FROM partner_chunks WHERE pair = ? AND epoch = ? AND idx = ?');
+  const haveLocal = db.prepare('SELECT DISTINCT chunk FROM partner_tokens WHERE pair = ? AND epoch = ?').pluck();
+  const jobs: PartnerJob[] = [];
+  const pairs = new Set([...ctx.me.pairs.map((p) => p.pair), ...tasks.map((t) => t.pair)]);
+  for (const pair of pairs) {
+    const mine = tasks.filter((t) => t.pair === pair);
+    const known = ctx.partnerChunks.get(pair);
+    if (known === null) continue;
+    const n = Math.max(known ?? 0, ...mine.map((t) => t.index + 1));
+    const local = new Set(haveLocal.all(pair, ctx.epoch) as number[]);
+    for (let index = 0; index < n; index++) {
+      const t = mine.find((x) => x.index === index);
+      if (t) jobs.push({ pair, index, expect: { count: t.count, sha256: t.sha256 }, upload: true });
+      else if (!local.has(index)) {
+        const l = logged.get(pair, ctx.epoch, index) as { count: number; sha256: string } | undefined;
+        jobs.push({ pair, index, ...(l ? { expect: l } : {}), upload: false });
+      }
+    }
+  }
+  if (jobs.length === 0) return 0;
+  const uploads = jobs.filter((j) => j.upload);
+  const total = jobs.reduce((a, j) => a + (j.expect?.count ?? 0), 0);
+  if (uploads.length > 0) ctx.log(`sync: tokenising ${uploads.length} partner chunk(s), ${uploads.reduce((a, j) => a + (j.expect?.count ?? 0), 0)} element(s)`);
+  if (jobs.length > uploads.length) ctx.log(`sync: keeping a local copy of the tokens of ${jobs.length - uploads.length} partner chunk(s) tokenised earlier`);
   const pool = await ctx.pool();
   const bar = ctx.progress('tokenising', total);
-  const record = ctx.store.sqlite.prepare(
+  const record = db.prepare(
     'INSERT INTO partner_chunks (pair, epoch, idx, count, sha256, tokenized_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET count = excluded.count, sha256 = excluded.sha256, tokenized_at = excluded.tokenized_at',
   );
+  const countOf = db.prepare('SELECT count FROM partner_chunks WHERE pair = ? AND epoch = ? AND idx = ?').pluck();
+  const keepTokens = keepTokensStatement(ctx.store);
+  /** First position of chunk `index` of the partner's side: the counts of the chunks before it. */
+  const firstPosition = (pair: string, index: number): number => {
+    let sum = 0;
+    for (let k = 0; k < index; k++) {
+      const c = countOf.get(pair, ctx.epoch, k) as number | undefined;
+      if (c === undefined) throw new Error(`internal: partner chunk ${k} of ${pair} is not logged`);
+      sum += c;
+    }
+    return sum;
+  };
   let done = 0;
   let count = 0;
-  const fetchTask = (i: number) => {
-    const t = tasks[i];
-    if (!t) return undefined;
-    const pr = ctx.client.getPartnerChunk(t.pair, t.index, { count: t.count, sha256: t.sha256 });
+  const fetchJob = (i: number) => {
+    const j = jobs[i];
+    if (!j) return undefined;
+    const pr = ctx.client.getPartnerChunk(j.pair, j.index, j.expect);
     pr.catch(() => {}); // Observed when awaited below; avoids an unhandled rejection meanwhile.
     return pr;
   };
   // Download the next chunk while the current one is tokenised.
-  let next = fetchTask(0);
+  let next = fetchJob(0);
   try {
-    for (let i = 0; i < tasks.length; i++) {
-      const t = tasks[i] as (typeof tasks)[number];
+    for (let i = 0; i < jobs.length; i++) {
+      ctx.signal?.throwIfAborted();
+      const j = jobs[i] as PartnerJob;
       const elements = await (next as Promise<Uint8Array>);
-      next = fetchTask(i + 1);
+      next = fetchJob(i + 1);
+      if (elements.length === 0 || elements.length % ELEMENT_BYTES !== 0) {
+        throw new Error(`pair ${j.pair}: partner chunk ${j.index} has ${elements.length} bytes, not a whole number of elements`);
+      }
+      const n = elements.length / ELEMENT_BYTES;
       const base = done;
       const tokens = await pool.tokenize(CONCORDAT_SUITE, ctx.key.sk, elements, { onProgress: (d) => bar.update(base + d), label: 'element' });
-      await ctx.client.putTokens(t.pair, t.index, tokens);
-      record.run(t.pair, ctx.epoch, t.index, t.count, t.sha256, nowIso());
-      done += t.count;
-      count++;
+      if (j.upload) await ctx.client.putTokens(j.pair, j.index, tokens, ctx.epoch);
+      const digest = j.expect?.sha256 ?? bytesToHex(sha256(elements));
+      db.transaction(() => {
+        record.run(j.pair, ctx.epoch, j.index, n, digest, nowIso());
+        keepTokens(j.pair, ctx.epoch, j.index, firstPosition(j.pair, j.index), tokens);
+      })();
+      done += n;
       bar.update(done);
-      const s = summaries.find((x) => x.pair === t.pair);
-      if (s) s.partnerChunksTokenized++;
+      if (j.upload) {
+        count++;
+        const s = summaries.find((x) => x.pair === j.pair);
+        if (s) s.partnerChunksTokenized++;
+      }
     }
   } finally {
     bar.stop();
   }
   return count;
+}
+
+/** Writes the tokens of one partner chunk (n×16 bytes) into partner_tokens, replacing any earlier copy. */
+export function keepTokensStatement(store: Store): (pair: string, epoch: string, chunk: number, firstPosition: number, tokens: Uint8Array) => void {
+  const del = store.sqlite.prepare('DELETE FROM partner_tokens WHERE pair = ? AND epoch = ? AND chunk = ?');
+  const ins = store.sqlite.prepare('INSERT OR REPLACE INTO partner_tokens (pair, epoch, position, chunk, token) VALUES (?, ?, ?, ?, ?)');
+  return (pair, epoch, chunk, firstPosition, tokens) => {
+    del.run(pair, epoch, chunk);
+    const buf = Buffer.from(tokens.buffer, tokens.byteOffset, tokens.byteLength);
+    for (let k = 0; k * TOKEN_BYTES < tokens.length; k++) {
+      ins.run(pair, epoch, firstPosition + k, chunk, buf.subarray(k * TOKEN_BYTES, (k + 1) * TOKEN_BYTES));
+    }
+  };
 }
 
 export function formatPairSummary(s: PairSyncSummary): string {

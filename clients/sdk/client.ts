@@ -11,14 +11,27 @@ import { signRequest } from '../../protocol/http-signature.js';
 import {
   canariesReplySchema,
   chunkReceiptSchema,
+  createQueryReplySchema,
+  hitReplySchema,
+  hitsSchema,
+  inboxSchema,
+  linksReplySchema,
   meSchema,
+  outcomeReplySchema,
+  queryStateSchema,
   removalsReplySchema,
   resultsSchema,
   statusSchema,
   workSchema,
   type ChunkReceipt,
+  type CreateQueryReply,
+  type Hit,
+  type InboxQuery,
   type Me,
+  type OutcomeLeg,
+  type OutcomeReply,
   type PairStatus,
+  type QueryState,
   type Results,
   type WorkTask,
 } from './api.js';
@@ -71,7 +84,27 @@ export interface RequestOptions {
   body?: Uint8Array;
   contentType?: string;
   accept?: string;
+  /** Extra request headers (e.g. `Concordat-Epoch`). */
+  headers?: Record<string, string>;
+  /**
+   * False for the few routes that are not idempotent (creating a query):
+   * such a request is retried only when it certainly did not reach the
+   * coordinator's logic (connection refused, 502/503/504), never after a
+   * timeout or a reset, which could have come after the coordinator acted.
+   */
+  idempotent?: boolean;
+  /** Further attempts after the first; default: the client's. */
+  retries?: number;
+  /** Per-attempt timeout; default: the client's (long polls need more). */
+  timeoutMs?: number;
+  /** Aborts the request and its retries (a daemon shutting down). */
+  signal?: AbortSignal;
+  /** Statuses that are never retried, e.g. 429 for a quota that resets at midnight. */
+  noRetryStatuses?: number[];
 }
+
+/** The header that binds every upload to an epoch (API.md part 2, "Epochs"). */
+export const EPOCH_HEADER = 'Concordat-Epoch';
 
 const JSON_TYPE = 'application/json';
 const BINARY_TYPE = 'application/octet-stream';
@@ -83,8 +116,27 @@ export function newNonce(): string {
   return randomBytes(24).toString('base64url');
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason as Error);
+    const t = setTimeout(done, ms);
+    function done() {
+      signal?.removeEventListener('abort', abort);
+      resolve();
+    }
+    function abort() {
+      clearTimeout(t);
+      reject(signal?.reason as Error);
+    }
+    signal?.addEventListener('abort', abort, { once: true });
+  });
+}
+
+/** True when a fetch failure happened before the request could reach the server. */
+function neverSent(e: unknown): boolean {
+  const cause = e && typeof e === 'object' ? (e as { cause?: unknown }).cause : undefined;
+  const code = cause && typeof cause === 'object' && 'code' in cause ? String((cause as { code: unknown }).code) : '';
+  return code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH';
 }
 
 /** Path segment encoding for pair ids (`~` is unreserved and stays as is). */
@@ -154,9 +206,12 @@ export class CoordinatorClient {
   async request(method: string, path: string, o: RequestOptions = {}): Promise<RawResponse> {
     const url = this.urlFor(path);
     const body = o.body ?? new Uint8Array(0);
-    const attempts = this.retries + 1;
+    const attempts = (o.retries ?? this.retries) + 1;
+    const idempotent = o.idempotent !== false;
+    const timeoutMs = o.timeoutMs ?? this.timeoutMs;
     let lastError: unknown;
     for (let attempt = 1; attempt <= attempts; attempt++) {
+      o.signal?.throwIfAborted();
       const sig = signRequest({
         method,
         path: url.pathname,
@@ -167,22 +222,24 @@ export class CoordinatorClient {
         created: this.now(),
         nonce: newNonce(),
       });
-      const headers: Record<string, string> = { ...sig, accept: o.accept ?? `${JSON_TYPE}, application/problem+json` };
+      const headers: Record<string, string> = { ...o.headers, ...sig, accept: o.accept ?? `${JSON_TYPE}, application/problem+json` };
       if (o.body !== undefined) headers['content-type'] = o.contentType ?? BINARY_TYPE;
+      const timeout = AbortSignal.timeout(timeoutMs);
       let res: Response;
       try {
         res = await this.fetchImpl(url, {
           method,
           headers,
           ...(o.body !== undefined ? { body: body as unknown as NonNullable<RequestInit['body']> } : {}),
-          signal: AbortSignal.timeout(this.timeoutMs),
+          signal: o.signal ? AbortSignal.any([timeout, o.signal]) : timeout,
         });
       } catch (e) {
+        if (o.signal?.aborted) throw o.signal.reason;
         lastError = e;
-        if (attempt < attempts) {
+        if (attempt < attempts && (idempotent || neverSent(e))) {
           const delayMs = this.backoffDelay(attempt);
           this.onRetry?.({ method, path, attempt, delayMs, reason: describeNetworkError(e) });
-          await sleep(delayMs);
+          await sleep(delayMs, o.signal);
           continue;
         }
         throw new CoordinatorUnreachableError(url.origin, attempt, e);
@@ -191,30 +248,39 @@ export class CoordinatorClient {
       try {
         bytes = new Uint8Array(await res.arrayBuffer());
       } catch (e) {
+        if (o.signal?.aborted) throw o.signal.reason;
         // The connection broke while the body streamed in: a network error.
         lastError = e;
-        if (attempt < attempts) {
+        if (attempt < attempts && idempotent) {
           const delayMs = this.backoffDelay(attempt);
           this.onRetry?.({ method, path, attempt, delayMs, reason: describeNetworkError(e) });
-          await sleep(delayMs);
+          await sleep(delayMs, o.signal);
           continue;
         }
         throw new CoordinatorUnreachableError(url.origin, attempt, e);
       }
       if (res.status >= 200 && res.status < 300) return { status: res.status, headers: res.headers, body: bytes };
       const err = problemFrom(res, bytes, method, url.pathname);
-      const retryable = res.status >= 500 || res.status === 429;
+      const retryable =
+        !(o.noRetryStatuses ?? []).includes(res.status) &&
+        (idempotent ? res.status >= 500 || res.status === 429 : res.status === 502 || res.status === 503 || res.status === 504);
       if (!retryable || attempt === attempts) throw err;
       lastError = err;
       const delayMs = this.backoffDelay(attempt, retryAfterMs(res.headers.get('retry-after')));
       this.onRetry?.({ method, path, attempt, delayMs, reason: `${res.status} ${err.title}` });
-      await sleep(delayMs);
+      await sleep(delayMs, o.signal);
     }
     throw lastError;
   }
 
-  async json<S extends z.ZodType>(method: string, path: string, schema: S, payload?: unknown): Promise<{ status: number; data: z.infer<S> }> {
-    const res = await this.request(method, path, payload === undefined ? {} : { body: enc.encode(JSON.stringify(payload)), contentType: JSON_TYPE });
+  async json<S extends z.ZodType>(
+    method: string,
+    path: string,
+    schema: S,
+    payload?: unknown,
+    o: Omit<RequestOptions, 'body' | 'contentType'> = {},
+  ): Promise<{ status: number; data: z.infer<S> }> {
+    const res = await this.request(method, path, payload === undefined ? o : { ...o, body: enc.encode(JSON.stringify(payload)), contentType: JSON_TYPE });
     let parsed: unknown;
     try {
       parsed = JSON.parse(dec.decode(res.body));
@@ -231,8 +297,8 @@ export class CoordinatorClient {
     return { status: res.status, data: r.data };
   }
 
-  async binary(method: string, path: string, body?: Uint8Array): Promise<RawResponse> {
-    return this.request(method, path, body === undefined ? { accept: `${BINARY_TYPE}, application/problem+json` } : { body, contentType: BINARY_TYPE });
+  async binary(method: string, path: string, body?: Uint8Array, o: Omit<RequestOptions, 'body' | 'contentType'> = {}): Promise<RawResponse> {
+    return this.request(method, path, body === undefined ? { ...o, accept: `${BINARY_TYPE}, application/problem+json` } : { ...o, body, contentType: BINARY_TYPE });
   }
 
   // ---- the API of src/API.md ----
@@ -259,10 +325,10 @@ export class CoordinatorClient {
    * 200 (already held, same digest) both succeed; 409 means the coordinator
    * holds other bytes under that index and throws {@link ChunkConflictError}.
    */
-  async putChunk(pair: string, index: number, elements: Uint8Array): Promise<{ created: boolean; receipt: ChunkReceipt }> {
+  async putChunk(pair: string, index: number, elements: Uint8Array, epoch?: string): Promise<{ created: boolean; receipt: ChunkReceipt }> {
     let r;
     try {
-      r = await this.sendBinaryJson('PUT', `/v1/pairs/${seg(pair)}/set/chunks/${index}`, elements, chunkReceiptSchema);
+      r = await this.sendBinaryJson('PUT', `/v1/pairs/${seg(pair)}/set/chunks/${index}`, elements, chunkReceiptSchema, epochHeaders(epoch));
     } catch (e) {
       if (e instanceof CoordinatorError && e.status === 409 && e.slug === 'conflict' && !/epoch key/i.test(e.detail ?? '')) {
         throw new ChunkConflictError(pair, index, 'chunk', e);
@@ -276,16 +342,24 @@ export class CoordinatorClient {
     return { created: r.status === 201, receipt: r.data };
   }
 
-  async postRemovals(pair: string, positions: number[]): Promise<number> {
-    return (await this.json('POST', `/v1/pairs/${seg(pair)}/set/removals`, removalsReplySchema, { positions })).data.removed;
+  async postRemovals(pair: string, positions: number[], epoch?: string): Promise<number> {
+    return (await this.json('POST', `/v1/pairs/${seg(pair)}/set/removals`, removalsReplySchema, { positions }, epochHeaders(epoch))).data.removed;
   }
 
-  async putCanaries(pair: string, canaries: Array<{ position: number; token: string }>): Promise<number> {
-    return (await this.json('PUT', `/v1/pairs/${seg(pair)}/set/canaries`, canariesReplySchema, { canaries })).data.registered;
+  async putCanaries(pair: string, canaries: Array<{ position: number; token: string }>, epoch?: string): Promise<number> {
+    return (await this.json('PUT', `/v1/pairs/${seg(pair)}/set/canaries`, canariesReplySchema, { canaries }, epochHeaders(epoch))).data.registered;
   }
 
-  async canariesDone(pair: string): Promise<void> {
-    await this.request('POST', `/v1/pairs/${seg(pair)}/set/canaries/done`, { body: enc.encode('{}'), contentType: JSON_TYPE });
+  async canariesDone(pair: string, epoch?: string): Promise<void> {
+    await this.request('POST', `/v1/pairs/${seg(pair)}/set/canaries/done`, { body: enc.encode('{}'), contentType: JSON_TYPE, ...epochHeaders(epoch) });
+  }
+
+  /**
+   * Handle continuity after a rotation: which previous-epoch position each of
+   * these new positions held (only previously matched identifiers). Idempotent.
+   */
+  async putLinks(pair: string, epoch: string, previousEpoch: string, links: Array<{ position: number; previous: number }>): Promise<number> {
+    return (await this.json('PUT', `/v1/pairs/${seg(pair)}/set/links`, linksReplySchema, { previousEpoch, links }, epochHeaders(epoch))).data.linked;
   }
 
   async work(): Promise<WorkTask[]> {
@@ -307,9 +381,9 @@ export class CoordinatorClient {
   }
 
   /** Idempotent upload of the tokens of a partner chunk (200/201 succeed; 409 throws {@link ChunkConflictError}). */
-  async putTokens(pair: string, index: number, tokens: Uint8Array): Promise<boolean> {
+  async putTokens(pair: string, index: number, tokens: Uint8Array, epoch?: string): Promise<boolean> {
     try {
-      const res = await this.binary('PUT', `/v1/pairs/${seg(pair)}/partner-set/chunks/${index}/tokens`, tokens);
+      const res = await this.binary('PUT', `/v1/pairs/${seg(pair)}/partner-set/chunks/${index}/tokens`, tokens, epochHeaders(epoch));
       return res.status === 201;
     } catch (e) {
       if (e instanceof CoordinatorError && e.status === 409 && e.slug === 'conflict' && !/epoch key/i.test(e.detail ?? '')) {
@@ -323,8 +397,85 @@ export class CoordinatorClient {
     return (await this.json('GET', '/v1/results', resultsSchema)).data;
   }
 
-  private async sendBinaryJson<S extends z.ZodType>(method: string, path: string, body: Uint8Array, schema: S): Promise<{ status: number; data: z.infer<S> }> {
-    const res = await this.binary(method, path, body);
+  // ---- targeted queries (API.md part 2) ----
+
+  /**
+   * Creates a query. Not idempotent (each call is a new query and counts
+   * against the quota), so it is retried only when it cannot have reached
+   * the coordinator, and a 429 quota refusal is never retried.
+   */
+  async createQuery(q: { partners: string[]; kind: string; purpose: string; caseRef: string; officer: string; blinded: string[] }): Promise<CreateQueryReply> {
+    return (await this.json('POST', '/v1/queries', createQueryReplySchema, q, { idempotent: false, noRetryStatuses: [429] })).data;
+  }
+
+  /** Long poll (0..30 s) for legs addressed to this agency that are still pending. */
+  async inbox(waitSeconds: number, o: { signal?: AbortSignal; retries?: number } = {}): Promise<InboxQuery[]> {
+    const wait = Math.max(0, Math.min(30, Math.floor(waitSeconds)));
+    return (
+      await this.json('GET', `/v1/queries/inbox?wait=${wait}`, inboxSchema, undefined, {
+        timeoutMs: wait * 1000 + 15_000,
+        ...(o.signal ? { signal: o.signal } : {}),
+        ...(o.retries !== undefined ? { retries: o.retries } : {}),
+      })
+    ).data.queries;
+  }
+
+  /**
+   * Answers a query addressed to this agency. True when stored now; false when
+   * the coordinator already holds an answer (409 — e.g. a retry of a request
+   * whose response was lost, or another responder of the same agency).
+   */
+  async answerQuery(queryId: string, a: { epoch: string; evaluated: string[]; proof: string }, o: { signal?: AbortSignal } = {}): Promise<boolean> {
+    try {
+      await this.request('POST', `/v1/queries/${seg(queryId)}/answer`, {
+        body: enc.encode(JSON.stringify(a)),
+        contentType: JSON_TYPE,
+        ...(o.signal ? { signal: o.signal } : {}),
+      });
+      return true;
+    } catch (e) {
+      if (e instanceof CoordinatorError && e.status === 409 && e.slug === 'conflict') return false;
+      throw e;
+    }
+  }
+
+  /** The requester's view of a query; `waitSeconds` > 0 long-polls until a leg changes. */
+  async getQuery(queryId: string, waitSeconds = 0, o: { signal?: AbortSignal } = {}): Promise<QueryState> {
+    const wait = Math.max(0, Math.min(30, Math.floor(waitSeconds)));
+    return (
+      await this.json('GET', `/v1/queries/${seg(queryId)}${wait > 0 ? `?wait=${wait}` : ''}`, queryStateSchema, undefined, {
+        timeoutMs: wait * 1000 + 15_000,
+        ...(o.signal ? { signal: o.signal } : {}),
+      })
+    ).data;
+  }
+
+  async postOutcome(queryId: string, legs: OutcomeLeg[]): Promise<OutcomeReply> {
+    return (await this.json('POST', `/v1/queries/${seg(queryId)}/outcome`, outcomeReplySchema, { legs })).data;
+  }
+
+  // ---- hits ----
+
+  async hits(filter: { status?: string; since?: string } = {}): Promise<Hit[]> {
+    const q = new URLSearchParams();
+    if (filter.status) q.set('status', filter.status);
+    if (filter.since) q.set('since', filter.since);
+    const qs = q.toString();
+    return (await this.json('GET', `/v1/hits${qs ? `?${qs}` : ''}`, hitsSchema)).data.hits;
+  }
+
+  async decideHit(handle: string, decision: 'confirm' | 'decline', body: { officer: string; note?: string }): Promise<Hit> {
+    return (await this.json('POST', `/v1/hits/${seg(handle)}/${decision}`, hitReplySchema, body)).data as Hit;
+  }
+
+  private async sendBinaryJson<S extends z.ZodType>(
+    method: string,
+    path: string,
+    body: Uint8Array,
+    schema: S,
+    o: Omit<RequestOptions, 'body' | 'contentType'> = {},
+  ): Promise<{ status: number; data: z.infer<S> }> {
+    const res = await this.binary(method, path, body, o);
     let parsed: unknown;
     try {
       parsed = JSON.parse(dec.decode(res.body));
@@ -335,6 +486,10 @@ export class CoordinatorClient {
     if (!r.success) throw new ProtocolViolationError(`${method} ${path}: unexpected response shape`);
     return { status: res.status, data: r.data };
   }
+}
+
+function epochHeaders(epoch: string | undefined): { headers?: Record<string, string> } {
+  return epoch === undefined ? {} : { headers: { [EPOCH_HEADER]: epoch } };
 }
 
 function retryAfterMs(h: string | null): number | undefined {
@@ -363,6 +518,9 @@ export function problemFrom(res: { status: number; statusText?: string; headers:
     title: typeof doc.title === 'string' ? doc.title : res.statusText || `HTTP ${res.status}`,
     ...(typeof doc.detail === 'string' ? { detail: doc.detail } : {}),
     ...(typeof doc.field === 'string' ? { field: doc.field } : {}),
+    ...(typeof doc.resetsAt === 'string' ? { resetsAt: doc.resetsAt } : {}),
+    ...(typeof doc.reason === 'string' ? { reason: doc.reason } : {}),
+    ...(res.headers.get('retry-after') ? { retryAfter: res.headers.get('retry-after') as string } : {}),
     method,
     path,
   });

@@ -10,6 +10,10 @@ export interface ProblemDocument {
   status: number;
   detail?: string;
   field?: string;
+  /** 429 quota refusals: the next UTC midnight, when the quota resets. */
+  resetsAt?: string;
+  /** 401 signature refusals: why. */
+  reason?: string;
 }
 
 /** A response the coordinator refused (4xx) or failed on (5xx). */
@@ -21,10 +25,14 @@ export class CoordinatorError extends Error {
   readonly title: string;
   readonly detail: string | undefined;
   readonly field: string | undefined;
+  readonly resetsAt: string | undefined;
+  readonly reason: string | undefined;
+  /** The Retry-After header, when the coordinator sent one. */
+  readonly retryAfter: string | undefined;
   readonly method: string;
   readonly path: string;
 
-  constructor(p: ProblemDocument & { method: string; path: string }) {
+  constructor(p: ProblemDocument & { method: string; path: string; retryAfter?: string }) {
     const where = `${p.method} ${p.path}`;
     const field = p.field ? ` (field ${p.field})` : '';
     super(`coordinator refused ${where}: ${p.status} ${p.title}${p.detail ? `: ${p.detail}` : ''}${field}`);
@@ -33,6 +41,9 @@ export class CoordinatorError extends Error {
     this.title = p.title;
     this.detail = p.detail;
     this.field = p.field;
+    this.resetsAt = p.resetsAt;
+    this.reason = p.reason;
+    this.retryAfter = p.retryAfter;
     this.method = p.method;
     this.path = p.path;
   }

@@ -44,6 +44,13 @@ export const sides = sqliteTable(
     /** Hex of the partner's epoch key the expected canary tokens were computed with. */
     canaryPartnerKey: text('canary_partner_key'),
     canariesRegistered: integer('canaries_registered', { mode: 'boolean' }).notNull().default(false),
+    /**
+     * Handle continuity after a rotation (reveal pairs): set once the links from
+     * this side's positions to the previous epoch's matched positions were
+     * sent (or none were needed). The previous epoch's local data of the pair is
+     * kept until then, because it is the only map from old positions to identifiers.
+     */
+    linksSent: integer('links_sent', { mode: 'boolean' }).notNull().default(false),
   },
   (t) => [primaryKey({ columns: [t.pair, t.epoch] })],
 );
@@ -107,6 +114,90 @@ export const partnerChunks = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.pair, t.epoch, t.index] })],
 );
+
+/**
+ * Tokens this agency computed for the partner's side of a pair,
+ * Token(k_mine · element) per partner position. A targeted query's finished
+ * answer is Token(k_mine · k_partner · H(x)), so a hit is a lookup here: the
+ * same value the nightly flow produced for the partner's identifier.
+ */
+export const partnerTokens = sqliteTable(
+  'partner_tokens',
+  {
+    pair: text('pair').notNull(),
+    epoch: text('epoch').notNull(),
+    position: integer('position').notNull(),
+    chunk: integer('chunk').notNull(),
+    token: blob('token', { mode: 'buffer' }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.pair, t.epoch, t.position] }), index('partner_tokens_token').on(t.token)],
+);
+
+/**
+ * Targeted queries this agency asked. The blinds (secret per-value scalars r)
+ * are kept only until every leg is answered or expired: they are what turns a
+ * partner's answer into tokens, and nothing else.
+ */
+export const queries = sqliteTable('queries', {
+  id: text('id').primaryKey(),
+  createdAt: text('created_at').notNull(),
+  kind: text('kind').notNull(),
+  purpose: text('purpose').notNull(),
+  caseRef: text('case_ref').notNull(),
+  officer: text('officer').notNull(),
+  /** Number of values asked. */
+  values: integer('values_count').notNull(),
+  /** n×32 bytes: the blinds r, then null once the query is closed. */
+  blinds: blob('blinds', { mode: 'buffer' }),
+  /** n×32 bytes: r·HashToGroup(Input(x)) as sent (the proof covers them), null once closed. */
+  blinded: blob('blinded', { mode: 'buffer' }),
+  closedAt: text('closed_at'),
+});
+
+/** One leg per partner asked: its state and, once finished, the outcome. */
+export const queryLegs = sqliteTable(
+  'query_legs',
+  {
+    queryId: text('query_id')
+      .notNull()
+      .references(() => queries.id, { onDelete: 'cascade' }),
+    partner: text('partner').notNull(),
+    /** pending | done (hits below are final) | error (see error) | expired. */
+    state: text('state').notNull(),
+    epoch: text('epoch'),
+    /** bad-proof | unanswered | incomplete | … */
+    error: text('error'),
+    detail: text('detail'),
+    outcomeSent: integer('outcome_sent', { mode: 'boolean' }).notNull().default(false),
+    finishedAt: text('finished_at'),
+  },
+  (t) => [primaryKey({ columns: [t.queryId, t.partner] })],
+);
+
+/** Per leg and value: hit or not, and the handle the coordinator gave a hit. Never the value. */
+export const queryResults = sqliteTable(
+  'query_results',
+  {
+    queryId: text('query_id').notNull(),
+    partner: text('partner').notNull(),
+    valueIndex: integer('value_index').notNull(),
+    hit: integer('hit', { mode: 'boolean' }).notNull(),
+    handle: text('handle'),
+  },
+  (t) => [primaryKey({ columns: [t.queryId, t.partner, t.valueIndex] })],
+);
+
+/** Status of every hit this agency is a party of, as last pulled from GET /v1/hits. */
+export const hitStatus = sqliteTable('hit_status', {
+  handle: text('handle').primaryKey(),
+  pair: text('pair').notNull(),
+  partner: text('partner').notNull(),
+  source: text('source').notNull(),
+  status: text('status').notNull(),
+  myStatus: text('my_status'),
+  partnerStatus: text('partner_status'),
+  updatedAt: text('updated_at').notNull(),
+});
 
 /** Last known state of each pair as pulled from GET /v1/results. */
 export const pairResults = sqliteTable('pair_results', {

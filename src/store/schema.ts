@@ -8,6 +8,10 @@
 // a chunk is one row (≤ 65,536 × 32 bytes), tokens one row per position
 // because matching and retraction work per position.
 import { blob, index, integer, primaryKey, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+import { DEFAULT_PURPOSES, DEFAULT_QUERY_MAX_VALUES, DEFAULT_QUERY_PER_DAY } from '../config.js';
+
+/** Agreements created before purposes existed allow every default purpose. */
+const DEFAULT_PURPOSES_JSON = JSON.stringify(DEFAULT_PURPOSES);
 
 export const coordinator = sqliteTable('coordinator', {
   /** Always 1: one coordinator per database. */
@@ -37,6 +41,12 @@ export const agreements = sqliteTable('agreements', {
   maxSetSize: integer('max_set_size').notNull(),
   legalBasis: text('legal_basis').notNull(),
   createdAt: text('created_at').notNull(),
+  /** JSON array of purposes (from the deployment list) targeted queries may cite, sorted. */
+  purposes: text('purposes').notNull().default(DEFAULT_PURPOSES_JSON),
+  /** Targeted queries per requesting agency per UTC day; 0 allows none. */
+  queryPerDay: integer('query_per_day').notNull().default(DEFAULT_QUERY_PER_DAY),
+  /** Values (blinded elements) per targeted query. */
+  queryMaxValues: integer('query_max_values').notNull().default(DEFAULT_QUERY_MAX_VALUES),
 });
 
 export const pairs = sqliteTable(
@@ -86,6 +96,30 @@ export const nonces = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.keyid, t.nonce] }), index('nonces_created').on(t.created)],
 );
+
+/** Deployment configuration (src/API.md, "Deployment configuration"); absent row = defaults. */
+export const config = sqliteTable('config', {
+  /** Always 1. */
+  id: integer('id').primaryKey(),
+  /** JSON array: the closed list of purposes. */
+  purposes: text('purposes').notNull(),
+  /** Days an epoch's pair data outlives the epoch; null = until the pair completes in the next epoch. */
+  dataDays: integer('data_days'),
+  auditDays: integer('audit_days').notNull(),
+  updatedAt: text('updated_at').notNull(),
+});
+
+/**
+ * The last audit entry removed by a retention purge: verification of what
+ * remains starts from its seq and hash instead of the genesis hash.
+ */
+export const auditCheckpoint = sqliteTable('audit_checkpoint', {
+  /** Always 1. */
+  id: integer('id').primaryKey(),
+  seq: integer('seq').notNull(),
+  hash: blob('hash', { mode: 'buffer' }).notNull(),
+  purgedAt: text('purged_at').notNull(),
+});
 
 export const auditLog = sqliteTable('audit_log', {
   seq: integer('seq').primaryKey(),
@@ -208,4 +242,143 @@ export const matches = sqliteTable(
     createdAt: text('created_at').notNull(),
   },
   (t) => [primaryKey({ columns: [t.pairKey, t.epoch, t.posA, t.posB] }), index('matches_pos_b').on(t.pairKey, t.epoch, t.posB)],
+);
+
+/**
+ * Handle continuity across rotation: a new-epoch position of one side that
+ * held an identifier matched in the previous epoch, and that previous position.
+ */
+export const links = sqliteTable(
+  'links',
+  {
+    pairKey: integer('pair_key').notNull(),
+    epoch: text('epoch').notNull(),
+    side: integer('side').notNull(),
+    position: integer('position').notNull(),
+    previousEpoch: text('previous_epoch').notNull(),
+    previousPosition: integer('previous_position').notNull(),
+    linkedAt: text('linked_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.pairKey, t.epoch, t.side, t.position] })],
+);
+
+/**
+ * The matches of a purged epoch (positions and handles only, no element or
+ * token), kept while links from the next epoch may still refer to them.
+ */
+export const carriedMatches = sqliteTable(
+  'carried_matches',
+  {
+    pairKey: integer('pair_key').notNull(),
+    epoch: text('epoch').notNull(),
+    posA: integer('pos_a').notNull(),
+    posB: integer('pos_b').notNull(),
+    handle: text('handle').notNull(),
+    firstSeen: text('first_seen').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.pairKey, t.epoch, t.posA, t.posB] })],
+);
+
+/** A targeted query (blinded values are dropped by the retention purge once the query is old). */
+export const queries = sqliteTable(
+  'queries',
+  {
+    id: text('id').primaryKey(),
+    requester: text('requester').notNull(),
+    kind: text('kind').notNull(),
+    purpose: text('purpose').notNull(),
+    caseRef: text('case_ref').notNull(),
+    officer: text('officer').notNull(),
+    values: integer('n_values').notNull(),
+    /** Current epoch when the query was made. */
+    epoch: text('epoch').notNull(),
+    /** n×32 bytes; null once purged. */
+    blinded: blob('blinded', { mode: 'buffer' }),
+    createdAt: text('created_at').notNull(),
+  },
+  (t) => [index('queries_requester').on(t.requester, t.createdAt), index('queries_created').on(t.createdAt)],
+);
+
+/** One leg per partner asked. */
+export const queryLegs = sqliteTable(
+  'query_legs',
+  {
+    queryId: text('query_id')
+      .notNull()
+      .references(() => queries.id),
+    partner: text('partner').notNull(),
+    agreementId: text('agreement_id').notNull(),
+    pairId: text('pair_id').notNull(),
+    createdAt: text('created_at').notNull(),
+    status: text('status', { enum: ['pending', 'answered'] }).notNull(),
+    answerEpoch: text('answer_epoch'),
+    /** n×32 bytes; null until answered and once purged. */
+    evaluated: blob('evaluated', { mode: 'buffer' }),
+    proof: blob('proof', { mode: 'buffer' }),
+    proofValid: integer('proof_valid'),
+    answeredAt: text('answered_at'),
+    outcomeAt: text('outcome_at'),
+    outcomeHits: integer('outcome_hits'),
+    outcomeNoHits: integer('outcome_no_hits'),
+    outcomeError: text('outcome_error'),
+  },
+  (t) => [primaryKey({ columns: [t.queryId, t.partner] }), index('query_legs_inbox').on(t.partner, t.status, t.createdAt)],
+);
+
+/** Queries made per requesting agency, agreement and UTC day. */
+export const queryQuota = sqliteTable(
+  'query_quota',
+  {
+    agency: text('agency').notNull(),
+    agreementId: text('agreement_id').notNull(),
+    day: text('day').notNull(),
+    used: integer('used').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.agency, t.agreementId, t.day] })],
+);
+
+/** Hits reported by a requester, held by the partner that was asked. */
+export const queryHits = sqliteTable(
+  'query_hits',
+  {
+    queryId: text('query_id').notNull(),
+    partner: text('partner').notNull(),
+    idx: integer('idx').notNull(),
+    handle: text('handle').notNull(),
+    pairId: text('pair_id').notNull(),
+    epoch: text('epoch').notNull(),
+    /** The partner's position holding the value, when its token was found. */
+    position: integer('position'),
+    createdAt: text('created_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.queryId, t.partner, t.idx] }), index('query_hits_partner').on(t.partner), index('query_hits_handle').on(t.handle)],
+);
+
+/** Nightly match handles of complete reveal pairs; they outlive the pair data. */
+export const nightlyHits = sqliteTable(
+  'nightly_hits',
+  {
+    pairId: text('pair_id').notNull(),
+    handle: text('handle').notNull(),
+    /** Latest epoch the match was seen in, and its positions there. */
+    epoch: text('epoch').notNull(),
+    posA: integer('pos_a').notNull(),
+    posB: integer('pos_b').notNull(),
+    createdAt: text('created_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.pairId, t.handle] }), index('nightly_hits_handle').on(t.handle)],
+);
+
+/** Status of a handle per holding agency; no row = unverified. */
+export const hitStatus = sqliteTable(
+  'hit_status',
+  {
+    handle: text('handle').notNull(),
+    agency: text('agency').notNull(),
+    status: text('status', { enum: ['confirmed', 'declined'] }).notNull(),
+    officer: text('officer').notNull(),
+    note: text('note'),
+    updatedAt: text('updated_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.handle, t.agency] })],
 );

@@ -4,7 +4,8 @@
 // `Store`, per-pair bulk data (chunks, tokens, canaries, matching) behind
 // `Store.pair(pairId)`, so a Workers store can route each pair to its own
 // object. Pure types only: no Node API may appear here.
-import type { AuditEntry, AuditInput } from '../audit.js';
+import type { AuditCheckpoint, AuditEntry, AuditInput } from '../audit.js';
+import type { DeploymentConfig } from '../config.js';
 
 export type AgreementMode = 'reveal' | 'count';
 
@@ -31,6 +32,16 @@ export interface AgreementRecord {
   maxSetSize: number;
   legalBasis: string;
   createdAt: string;
+  /** Purposes targeted queries may cite, sorted, distinct. */
+  purposes: string[];
+  queryQuota: QueryQuota;
+}
+
+export interface QueryQuota {
+  /** Queries per requesting agency per UTC day. */
+  perDay: number;
+  /** Values per query. */
+  maxValues: number;
 }
 
 /** Two parties of one agreement; `agencies` is sorted (code-unit order), side 0 first. */
@@ -62,6 +73,8 @@ export interface CoordinatorSecrets {
 export interface InitialiseInput extends CoordinatorSecrets {
   epoch: EpochRecord;
   at: string;
+  /** Defaults when absent (src/config.ts). */
+  config?: DeploymentConfig;
 }
 
 export type PutResult = 'created' | 'same' | 'conflict';
@@ -109,6 +122,42 @@ export interface PutTokensInput {
   /** Key and pair id for match handles (see src/matching.ts). */
   handleKey: Uint8Array;
   at: string;
+}
+
+export interface LinkInput {
+  /** Position on the caller's side in the current epoch. */
+  position: number;
+  /** Position on the same side in `previousEpoch`. */
+  previous: number;
+}
+
+export type PutLinksResult =
+  | { ok: true; linked: number; added: number; rehandled: number }
+  | { ok: false; reason: 'unknown-position' | 'conflict'; badIndex: number };
+
+/** A handle matched in an epoch, with one position per side (the lowest when an item repeats). */
+export interface MatchedHandle {
+  handle: string;
+  posA: number;
+  posB: number;
+  firstSeen: string;
+}
+
+export interface TokenLookup {
+  /** Lowest live position of the side holding the token. */
+  position: number;
+  /** Handle of a match at that position, if it matched nightly. */
+  matchHandle: string | undefined;
+}
+
+export interface PurgeCounts {
+  epochs: string[];
+  chunks: number;
+  tokens: number;
+  removals: number;
+  canaries: number;
+  matches: number;
+  links: number;
 }
 
 export type PutTokensResult =
@@ -187,7 +236,147 @@ export interface PairStore {
   listMatches(epoch: string, side: Side): Promise<MatchRecord[]>;
   /** Number of matched position pairs. */
   countMatches(epoch: string): Promise<number>;
+
+  /**
+   * Record continuity links of one side and re-handle matches of the epoch
+   * they complete (src/API.md, "Handle continuity"). Idempotent per position.
+   */
+  putLinks(epoch: string, side: Side, previousEpoch: string, links: readonly LinkInput[], at: string): Promise<PutLinksResult>;
+  /** Every handle matched in the epoch, once each. */
+  matchedHandles(epoch: string): Promise<MatchedHandle[]>;
+  /** Find a live (not removed, not canary) position of `side` holding `token`, through the matching index. */
+  lookupToken(epoch: string, side: Side, token: Uint8Array): Promise<TokenLookup | undefined>;
+  /** Epochs for which this pair holds any data (bulk rows or carried matches). */
+  dataEpochs(): Promise<string[]>;
+  /**
+   * Delete every bulk row of `epochs`. The matches of `carry` (when it is one
+   * of them) are kept as positions and handles only, for links still to come;
+   * carried matches of every epoch other than `carry` are dropped.
+   */
+  purgeEpochs(epochs: readonly string[], carry: string | undefined): Promise<PurgeCounts>;
 }
+
+export type QueryLegStatus = 'pending' | 'answered';
+
+export interface QueryLegRecord {
+  partner: string;
+  agreementId: string;
+  pairId: string;
+  createdAt: string;
+  status: QueryLegStatus;
+  answerEpoch: string | null;
+  evaluated: Uint8Array | null;
+  proof: Uint8Array | null;
+  proofValid: boolean | null;
+  answeredAt: string | null;
+  outcome: { at: string; hits: number; noHits: number; error: string | null } | null;
+}
+
+export interface QueryRecord {
+  id: string;
+  requester: string;
+  kind: string;
+  purpose: string;
+  caseRef: string;
+  officer: string;
+  values: number;
+  epoch: string;
+  /** n×32 bytes, null once purged. */
+  blinded: Uint8Array | null;
+  createdAt: string;
+  legs: QueryLegRecord[];
+}
+
+export interface NewQuery {
+  id: string;
+  requester: string;
+  kind: string;
+  purpose: string;
+  caseRef: string;
+  officer: string;
+  epoch: string;
+  blinded: Uint8Array;
+  values: number;
+  createdAt: string;
+  legs: { partner: string; agreementId: string; pairId: string }[];
+}
+
+export type CreateQueryResult = { ok: true } | { ok: false; agreementId: string; used: number };
+
+export interface InboxEntry {
+  queryId: string;
+  from: string;
+  kind: string;
+  purpose: string;
+  caseRef: string;
+  epoch: string;
+  blinded: Uint8Array | null;
+  values: number;
+  createdAt: string;
+}
+
+export interface AnswerInput {
+  epoch: string;
+  evaluated: Uint8Array;
+  proof: Uint8Array;
+  proofValid: boolean;
+  at: string;
+}
+
+export type AnswerResult = 'answered' | 'same' | 'conflict';
+
+export interface QueryHitInput {
+  index: number;
+  handle: string;
+  pairId: string;
+  epoch: string;
+  position: number | null;
+}
+
+export interface OutcomeInput {
+  hits: QueryHitInput[];
+  noHits: number;
+  error: string | null;
+  at: string;
+}
+
+export type OutcomeResult = 'recorded' | 'same' | 'conflict';
+
+export type HitStatusName = 'unverified' | 'confirmed' | 'declined';
+
+export interface HitStatusRecord {
+  handle: string;
+  agency: string;
+  status: 'confirmed' | 'declined';
+  officer: string;
+  note: string | null;
+  updatedAt: string;
+}
+
+export interface NightlyHitRecord {
+  pairId: string;
+  handle: string;
+  epoch: string;
+  posA: number;
+  posB: number;
+  createdAt: string;
+}
+
+export interface QueryHitRecord {
+  queryId: string;
+  partner: string;
+  requester: string;
+  index: number;
+  handle: string;
+  pairId: string;
+  epoch: string;
+  position: number | null;
+  caseRef: string;
+  purpose: string;
+  createdAt: string;
+}
+
+export type SetHitStatusResult = 'set' | 'same' | 'conflict';
 
 export interface Store {
   /** One-time set-up (`coordinator init`): secrets, the first epoch. Throws if already initialised. */
@@ -205,7 +394,16 @@ export interface Store {
   getPair(id: string): Promise<PairRecord | undefined>;
   listPairsOf(agencyId: string): Promise<PairRecord[]>;
 
+  getConfig(): Promise<DeploymentConfig>;
+  putConfig(config: DeploymentConfig, at: string): Promise<void>;
+
   currentEpoch(): Promise<EpochRecord>;
+  /** Every epoch, oldest first. */
+  listEpochs(): Promise<EpochRecord[]>;
+  /** Start the next epoch (`e<n+1>`) atomically; returns it and the previous one's id. */
+  rotateEpoch(at: string): Promise<{ epoch: EpochRecord; previous: string }>;
+  /** Every pair of every agreement. */
+  listPairs(): Promise<PairRecord[]>;
   getEpochKey(agency: string, epoch: string): Promise<EpochKeyRecord | undefined>;
   putEpochKey(key: EpochKeyRecord): Promise<PutResult>;
 
@@ -220,6 +418,46 @@ export interface Store {
   appendAudit(input: AuditInput): Promise<AuditEntry>;
   /** Entries with seq > afterSeq in seq order. */
   readAudit(afterSeq: number, limit: number): Promise<AuditEntry[]>;
+  /** Where verification starts after a retention purge (absent before the first one). */
+  getAuditCheckpoint(): Promise<AuditCheckpoint | undefined>;
+  /**
+   * Atomically: remove the oldest entries up to (not including) the first one
+   * at or after `cutoff`, store the checkpoint of the last removed entry, and
+   * append the entry `record(removed, checkpoint)` built from them.
+   */
+  purgeAudit(cutoff: string, record: (removed: number, checkpoint: AuditCheckpoint | undefined) => AuditInput): Promise<{ removed: number; entry: AuditEntry }>;
+
+  /**
+   * Create a query and its legs, counting one query against each agreement's
+   * daily quota; refuses (creating nothing) when any agreement's quota for
+   * `day` is used up.
+   */
+  createQuery(query: NewQuery, quotas: readonly { agreementId: string; perDay: number }[], day: string): Promise<CreateQueryResult>;
+  /** Queries `agency` made under `agreementId` on UTC day `day`. */
+  queriesUsed(agency: string, agreementId: string, day: string): Promise<number>;
+  getQuery(id: string): Promise<QueryRecord | undefined>;
+  /** Pending legs addressed to `agency` created at or after `since`, oldest first. */
+  inbox(agency: string, since: string): Promise<InboxEntry[]>;
+  /** Store an answer once; 'same' for an identical re-send, 'conflict' for another. */
+  answerQuery(queryId: string, partner: string, answer: AnswerInput): Promise<AnswerResult>;
+  /** Record a leg's outcome and its hits once; 'same' for an identical re-send. */
+  recordOutcome(queryId: string, partner: string, outcome: OutcomeInput): Promise<OutcomeResult>;
+  /** Drop blinded and evaluated elements and proofs of queries created before `before`; returns the number of queries. */
+  purgeQueryValues(before: string): Promise<number>;
+  /** Drop quota counters of days before `day`. */
+  purgeQuotaCounters(day: string): Promise<number>;
+
+  /** Insert or refresh (epoch, positions) the nightly hits of a pair; first-seen times never change. */
+  upsertNightlyHits(pairId: string, epoch: string, hits: readonly MatchedHandle[]): Promise<number>;
+  /** Nightly hits of these pairs. */
+  listNightlyHits(pairIds: readonly string[]): Promise<NightlyHitRecord[]>;
+  /** Query hits the agency asked for or holds. */
+  listQueryHits(agency: string): Promise<QueryHitRecord[]>;
+  /** Nightly and query hits carrying this handle. */
+  hitsByHandle(handle: string): Promise<{ nightly: NightlyHitRecord[]; query: QueryHitRecord[] }>;
+  hitStatuses(handles: readonly string[]): Promise<HitStatusRecord[]>;
+  /** Set a holder's final status once; 'same' when already that status, 'conflict' when the other one. */
+  setHitStatus(record: HitStatusRecord): Promise<SetHitStatusResult>;
 
   pair(pairId: string): PairStore;
   close(): Promise<void>;
