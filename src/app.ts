@@ -8,16 +8,20 @@ import { matchedRoutes } from 'hono/route';
 import { roleMiddleware, signatureMiddleware } from './auth.js';
 import type { AppEnv, AuditRecordInput, LogEntry, Services } from './context.js';
 import { checkElements as portableCheckElements, type ElementChecker } from './elements.js';
+import type { Notifier } from './notify.js';
 import { ProblemError, problemDocument, problemResponse } from './problem.js';
 import { adminRoutes } from './routes/admin/index.js';
+import { hitRoutes } from './routes/hits/index.js';
 import { meRoutes } from './routes/me/index.js';
 import { pairRoutes } from './routes/pairs/index.js';
+import { queryRoutes } from './routes/queries/index.js';
 import { resultsRoutes } from './routes/results/index.js';
 import { workRoutes } from './routes/work/index.js';
 import type { CoordinatorSecrets, Store } from './store/types.js';
 import { COORDINATOR_VERSION, SERVICE_NAME } from './version.js';
 
 export type { LogEntry } from './context.js';
+export type { Notifier } from './notify.js';
 
 /**
  * Largest request body: a removal list of 1,000,000 positions as JSON. A
@@ -31,7 +35,12 @@ export interface AppDeps {
   log?: (entry: LogEntry) => void;
   /** Element validation for uploads; defaults to the portable @noble/curves decoder. */
   checkElements?: ElementChecker;
+  /** Wakes long polls at once (src/node/notifier.ts on Node); without one they poll the store every 250 ms. */
+  notifier?: Notifier;
 }
+
+/** Routes that take query parameters (each validates its own); every other /v1 route refuses them. */
+const ROUTES_WITH_QUERY = [/^\/v1\/queries\/inbox$/, /^\/v1\/queries\/[0-9a-f]{32}$/, /^\/v1\/hits$/];
 
 /** Route pattern of the handler that answered, or the raw path when none did. */
 function routeOf(c: Context): string {
@@ -41,13 +50,15 @@ function routeOf(c: Context): string {
   return handler?.path ?? c.req.path;
 }
 
-export function createApp(deps: AppDeps): Hono<AppEnv> {
+/** The services the routes share; also what scheduled work (the retention purge) runs on. */
+export function createServices(deps: AppDeps): Services {
   const now = deps.now ?? (() => new Date());
   let secrets: Promise<CoordinatorSecrets> | undefined;
-  const svc: Services = {
+  return {
     store: deps.store,
     now,
     checkElements: deps.checkElements ?? portableCheckElements,
+    notifier: deps.notifier,
     secrets() {
       secrets ??= deps.store.getSecrets().then((s) => {
         if (!s) {
@@ -69,7 +80,10 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
       });
     },
   };
+}
 
+export function createApp(deps: AppDeps): Hono<AppEnv> {
+  const svc = createServices(deps);
   const app = new Hono<AppEnv>();
 
   app.use('*', async (c, next) => {
@@ -105,9 +119,9 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   );
   app.use('/v1/*', signatureMiddleware(svc));
   app.use('/v1/*', roleMiddleware());
-  // No v1 route takes query parameters; refuse any rather than ignore them.
+  // Only the long polls and the hit list take query parameters; refuse any elsewhere rather than ignore them.
   app.use('/v1/*', async (c, next) => {
-    if (new URL(c.req.url).search !== '') {
+    if (new URL(c.req.url).search !== '' && !(c.req.method === 'GET' && ROUTES_WITH_QUERY.some((r) => r.test(c.req.path)))) {
       throw new ProblemError('validation', 'this route takes no query parameters', { field: 'query' });
     }
     await next();
@@ -118,6 +132,8 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.route('/v1/pairs', pairRoutes(svc));
   app.route('/v1', workRoutes(svc));
   app.route('/v1', resultsRoutes(svc));
+  app.route('/v1/queries', queryRoutes(svc));
+  app.route('/v1/hits', hitRoutes(svc));
 
   app.notFound(() => problemResponse(problemDocument('not-found', 'no such route')));
 
@@ -138,13 +154,13 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
           action: problem.audit.action ?? 'request.refused',
           subject: problem.audit.subject ?? route,
           outcome: problem.audit.outcome ?? problem.slug,
-          detail: { status: problem.status, method: c.req.method, route, ...(problem.field ? { field: problem.field } : {}) },
+          detail: { status: problem.status, method: c.req.method, route, ...(problem.field ? { field: problem.field } : {}), ...(problem.audit.detail ?? {}) },
         });
       } catch {
         // The refusal still goes out; a failing audit write is visible in the request log.
       }
     }
-    return problemResponse(problem.toJSON());
+    return problemResponse(problem.toJSON(), problem.headers);
   });
 
   return app;

@@ -1,6 +1,7 @@
 // Types shared by the app factory, its middleware and the feature routes.
 import type { AuditDetail } from './audit.js';
 import type { ElementChecker } from './elements.js';
+import type { Notifier } from './notify.js';
 import type { AgencyRecord, CoordinatorSecrets, Store } from './store/types.js';
 
 /** One line per request (never bodies, never query values). */
@@ -45,6 +46,8 @@ export interface Services {
   store: Store;
   now: () => Date;
   checkElements: ElementChecker;
+  /** Wakes long polls; absent, they re-read the store every 250 ms. */
+  notifier: Notifier | undefined;
   secrets(): Promise<CoordinatorSecrets>;
   audit(entry: AuditRecordInput): Promise<void>;
 }

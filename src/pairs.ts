@@ -3,6 +3,8 @@
 // (UTC); anything else is one indistinguishable `no-agreement` refusal, so a
 // non-party learns nothing, not even whether the pair exists.
 import type { Caller, Services } from './context.js';
+import { purgeBehind } from './epochs.js';
+import { recordNightlyHits } from './hits.js';
 import { ProblemError } from './problem.js';
 import type { AgreementRecord, EpochRecord, PairRecord, PairStateRecord, PairStore, PairSummary, Side } from './store/types.js';
 import { todayUTC } from './validation.js';
@@ -69,9 +71,12 @@ export function contextFor(svc: Services, pair: PairRecord, agreement: Agreement
 
 /**
  * Authorise an agency for a pair route: a party of a currently valid
- * agreement, with its epoch key published for the current epoch.
+ * agreement, with its epoch key published for the current epoch. Uploads pass
+ * the `Concordat-Epoch` header they carry: naming another epoch than the
+ * current one is `stale-epoch`; without the header the upload is taken as
+ * meant for the current epoch.
  */
-export async function pairAccess(svc: Services, caller: Caller, id: string): Promise<PairContext> {
+export async function pairAccess(svc: Services, caller: Caller, id: string, epochHeader?: string): Promise<PairContext> {
   const me = caller.agency?.id;
   const pair = await svc.store.getPair(id);
   const agreement = pair ? await svc.store.getAgreement(pair.agreementId) : undefined;
@@ -81,14 +86,29 @@ export async function pairAccess(svc: Services, caller: Caller, id: string): Pro
     });
   }
   const epoch = await svc.store.currentEpoch();
+  if (epochHeader !== undefined && epochHeader.trim() !== epoch.id) {
+    throw new ProblemError('stale-epoch', `the current epoch is ${epoch.id}`, {
+      field: 'header.concordat-epoch',
+      audit: { action: 'pair.refused', subject: id, detail: { epoch: epoch.id } },
+    });
+  }
   if (!(await svc.store.getEpochKey(me, epoch.id))) {
-    throw new ProblemError('conflict', 'publish the epoch key first', { audit: { action: 'pair.refused', subject: id } });
+    throw new ProblemError('epoch-key-required', 'publish the epoch key first', { audit: { action: 'pair.refused', subject: id, detail: { epoch: epoch.id } } });
   }
   return contextFor(svc, pair, agreement, epoch, me);
 }
 
 export function canaryFailureReason(agency: string, failed: number, checked: number): string {
   return `canary check failed: ${failed} of ${checked} canaries in ${agency}'s side did not match`;
+}
+
+/**
+ * Each transition to complete: record the matches of a reveal pair as nightly
+ * hits, then purge what earlier epochs left of the pair (src/API.md, "Epochs").
+ */
+async function onComplete(svc: Services, ctx: Pick<PairContext, 'pair' | 'agreement' | 'epoch' | 'ps'>): Promise<void> {
+  if (ctx.agreement.mode === 'reveal') await recordNightlyHits(svc, ctx.pair.id, ctx.ps, ctx.epoch.id);
+  await purgeBehind(svc, ctx.pair.id, ctx.ps, ctx.epoch.id);
 }
 
 export interface EvaluatedState {
@@ -102,7 +122,7 @@ export interface EvaluatedState {
  * value; `complete` when every chunk of both sides has tokens and both sides
  * finished registering canaries; otherwise `waiting`.
  */
-export async function refreshPairState(svc: Services, ctx: Pick<PairContext, 'pair' | 'epoch' | 'ps'>): Promise<EvaluatedState> {
+export async function refreshPairState(svc: Services, ctx: Pick<PairContext, 'pair' | 'agreement' | 'epoch' | 'ps'>): Promise<EvaluatedState> {
   const summary = await ctx.ps.summary(ctx.epoch.id);
   const current = summary.state;
   if (current?.state === 'failed') return { state: current, summary };
@@ -133,6 +153,7 @@ export async function refreshPairState(svc: Services, ctx: Pick<PairContext, 'pa
       });
     } else {
       await svc.audit({ actor: 'coordinator', action: `pair.${next.state}`, subject: ctx.pair.id, detail: { epoch: ctx.epoch.id } });
+      if (next.state === 'complete') await onComplete(svc, ctx);
     }
     return { state: next, summary };
   }

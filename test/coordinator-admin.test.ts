@@ -100,6 +100,9 @@ describe('authorisation', () => {
         maxSetSize: 10_000_000,
         myEpochKey: null,
         partnerEpochKey: bytesToHex(kp.pk),
+        purposes: ['cybercrime', 'drug_trafficking', 'human_trafficking', 'money_laundering', 'organised_crime', 'terrorism'],
+        queryQuota: { perDay: 50, maxValues: 100 },
+        queriesLeftToday: 50,
       },
     ]);
     expect((await h.json(fr, 'GET', '/v1/me')).body.pairs).toEqual([]);
@@ -160,6 +163,7 @@ describe('authorisation', () => {
     await addAgreement(h, { id: 'es-pt', parties: ['ES-CNP', 'PT-PJ'] });
     const r = await h.json(es, 'GET', '/v1/pairs/es-pt~ES-CNP~PT-PJ/status');
     expect(r.status).toBe(409);
+    expect(r.body.type).toBe('urn:concordat:problem:epoch-key-required');
     expect(r.body.detail).toBe('publish the epoch key first');
     const kp = epochKeyPair();
     const stale = await h.json(es, 'PUT', '/v1/epoch-key', { body: { epoch: 'e0', publicKey: bytesToHex(kp.pk) } });

@@ -79,8 +79,8 @@ describe('chunk upload', () => {
     expect(ptView.body.partner).toEqual({ chunks: 2, size: 15, tokenizedByMe: 0 });
     const work = await h.json(pt, 'GET', '/v1/work');
     expect(work.body.tasks).toEqual([
-      { pair: PAIR, partner: 'ES-CNP', index: 0, count: 10, sha256: bytesToHex(sha256(c0)) },
-      { pair: PAIR, partner: 'ES-CNP', index: 1, count: 5, sha256: bytesToHex(sha256(c1)) },
+      { pair: PAIR, partner: 'ES-CNP', epoch: 'e1', index: 0, count: 10, sha256: bytesToHex(sha256(c0)) },
+      { pair: PAIR, partner: 'ES-CNP', epoch: 'e1', index: 1, count: 5, sha256: bytesToHex(sha256(c1)) },
     ]);
     const dl = await h.send(pt, 'GET', `/v1/pairs/${PAIR}/partner-set/chunks/1`);
     expect(dl.status).toBe(200);

@@ -159,3 +159,80 @@ describe('concordat coordinator CLI', () => {
     expect(out).toContain('"route":"/"');
   });
 });
+
+describe('concordat coordinator CLI: governance', () => {
+  it('init takes the purposes; admin sets config, agreement quotas, rotates epochs and purges', async () => {
+    const dir = join(root, 'gov');
+    expect((await run(['init', '--data', dir, '--purposes', 'terrorism,Bad'])).code).toBe(1);
+    const init = await run(['init', '--data', dir, '--purposes', 'terrorism,fraud']);
+    expect(init.code, init.err).toBe(0);
+    const ac = new AbortController();
+    const lines: string[] = [];
+    const server = await startServer({ data: dir, host: '127.0.0.1', port: 0, signal: ac.signal, out: (l) => lines.push(l), purgeEveryMs: 25 });
+    try {
+      // The scheduled retention purge runs inside serve.
+      await vi.waitFor(() => expect(lines.some((l) => l.includes('"purge":{'))).toBe(true));
+      const admin = ['admin', '--url', server.url, '--admin-key', join(dir, 'admin.key')];
+      const show = await run([...admin, 'config', 'show']);
+      expect(JSON.parse(show.out)).toEqual({ purposes: ['terrorism', 'fraud'], retention: { dataDays: null, auditDays: 730 } });
+      const set = await run([...admin, 'config', 'set', '--purposes', 'terrorism,fraud,cybercrime', '--data-retention-days', '45', '--audit-retention-days', '365']);
+      expect(set.code, set.err).toBe(0);
+      expect(JSON.parse(set.out)).toEqual({ purposes: ['terrorism', 'fraud', 'cybercrime'], retention: { dataDays: 45, auditDays: 365 } });
+      const back = await run([...admin, 'config', 'set', '--data-retention-days', 'epoch']);
+      expect(JSON.parse(back.out).retention).toEqual({ dataDays: null, auditDays: 365 });
+      expect((await run([...admin, 'config', 'set'])).code).toBe(1);
+
+      for (const [id, country] of [
+        ['ES-CNP', 'ESP'],
+        ['PT-PJ', 'PRT'],
+      ] as const) {
+        const pub = join(root, `gov-${id}.pub`);
+        writeFileSync(pub, `${bytesToHex(newSigner(id).publicKey)}\n`);
+        expect((await run([...admin, 'agency', 'add', '--id', id, '--name', id, '--country', country, '--key', pub])).code).toBe(0);
+      }
+      const add = await run([
+        ...admin,
+        'agreement',
+        'add',
+        '--id',
+        'es-pt',
+        '--parties',
+        'ES-CNP,PT-PJ',
+        '--kinds',
+        'email',
+        '--mode',
+        'reveal',
+        '--until',
+        '2099-12-31',
+        '--legal-basis',
+        'Treaty art. 3',
+        '--purposes',
+        'fraud',
+        '--queries-per-day',
+        '10',
+        '--values-per-query',
+        '5',
+      ]);
+      expect(add.code, add.err).toBe(0);
+      expect(JSON.parse(add.out).agreement).toMatchObject({ purposes: ['fraud'], queryQuota: { perDay: 10, maxValues: 5 } });
+
+      const rotate = await run([...admin, 'epoch', 'rotate']);
+      expect(rotate.code, rotate.err).toBe(0);
+      expect(rotate.out.trim()).toBe('e2');
+      const purge = await run([...admin, 'purge']);
+      expect(purge.code, purge.err).toBe(0);
+      expect(JSON.parse(purge.out).purged).toMatchObject({ pairEpochs: 0, auditEntries: 0 });
+    } finally {
+      ac.abort();
+    }
+    expect(await server.closed).toBe(0);
+    const verify = await run(['audit', 'verify', '--data', dir]);
+    expect(verify.code, verify.err).toBe(0);
+    const actions = (await run(['audit', 'export', '--data', dir, '--agency', 'PT-PJ'])).out;
+    expect(actions).toContain('"action":"agreement.added"');
+    const db = new Database(join(dir, 'coordinator.db'), { readonly: true });
+    const scheduled = db.prepare("SELECT count(*) AS n FROM audit_log WHERE action = 'retention.purged' AND actor = 'coordinator'").get() as { n: number };
+    db.close();
+    expect(scheduled.n).toBeGreaterThan(0);
+  });
+});

@@ -3,128 +3,25 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { bytesToHex, utf8 } from '../protocol/bytes.js';
-import { CONCORDAT_SUITE, ELEMENT_BYTES } from '../protocol/constants.js';
+import { CONCORDAT_SUITE } from '../protocol/constants.js';
 import { loadFastEngine, type Engine } from '../protocol/engine/index.js';
-import { canonicalize, identifierInput, type IdentifierKind } from '../protocol/identifiers/index.js';
+import { identifierInput } from '../protocol/identifiers/index.js';
 import type { KeyPair } from '../protocol/keys.js';
 import { randomBytes } from '../protocol/rng.js';
 import { makeCanary } from '../protocol/token.js';
 import { verifyAuditChain } from '../src/audit.js';
-import { addAgreement, epochKeyPair, makeHarness, publishKey, shuffle, type Harness, type Signer } from './coordinator-harness.js';
+import { addAgreement, epochKeyPair, makeHarness, type Harness, type Signer } from './coordinator-harness.js';
+import { emails, item, SimAgency as BaseSim, type Item } from './coordinator-sim.js';
 
 let engine: Engine;
 beforeAll(async () => {
   engine = await loadFastEngine();
 });
 
-interface Item {
-  kind: IdentifierKind;
-  raw: string;
-  canonical: string;
-}
-
-function item(kind: IdentifierKind, raw: string): Item {
-  return { kind, raw, canonical: canonicalize(kind, raw) };
-}
-
-type Slot = { type: 'item'; item: Item } | { type: 'canary'; token: Uint8Array };
-
-/** The local side of an agency client for one pair: its position map stays here. */
-class SimAgency {
-  readonly kp: KeyPair;
-  slots: Slot[] = [];
-  chunksSent = 0;
-  constructor(
-    readonly h: Harness,
-    readonly signer: Signer,
-    readonly items: Item[],
-  ) {
-    this.kp = epochKeyPair();
+class SimAgency extends BaseSim {
+  constructor(h: Harness, signer: Signer, items: Item[]) {
+    super(h, engine, signer, items);
   }
-
-  get id(): string {
-    return this.signer.keyid;
-  }
-
-  async publish(): Promise<void> {
-    await publishKey(this.h, this.signer, this.kp);
-  }
-
-  /** Blind the items, mix in canaries for the partner key, upload in chunks. */
-  async upload(pair: string, partnerPk: Uint8Array, items: Item[], canaries: number, chunkSize: number): Promise<void> {
-    const blinded = engine.blind(
-      CONCORDAT_SUITE,
-      this.kp.sk,
-      items.map((i) => identifierInput(i.kind, i.canonical)),
-    );
-    const fresh: { slot: Slot; element: Uint8Array }[] = items.map((it, i) => ({
-      slot: { type: 'item', item: it },
-      element: blinded.subarray(i * ELEMENT_BYTES, (i + 1) * ELEMENT_BYTES),
-    }));
-    for (let i = 0; i < canaries; i++) {
-      const c = makeCanary(CONCORDAT_SUITE, partnerPk, randomBytes);
-      fresh.push({ slot: { type: 'canary', token: c.expectedToken }, element: c.element });
-    }
-    const order = shuffle(fresh);
-    const start = this.slots.length;
-    for (let o = 0; o < order.length; o += chunkSize) {
-      const part = order.slice(o, o + chunkSize);
-      const body = new Uint8Array(part.length * ELEMENT_BYTES);
-      part.forEach((p, i) => body.set(p.element, i * ELEMENT_BYTES));
-      const r = await this.h.json(this.signer, 'PUT', `/v1/pairs/${pair}/set/chunks/${this.chunksSent}`, { body });
-      expect(r.status).toBe(201);
-      expect(r.body.firstPosition).toBe(start + o);
-      this.chunksSent++;
-    }
-    this.slots.push(...order.map((p) => p.slot));
-    const canaryList = this.slots
-      .map((s, position) => (s.type === 'canary' && position >= start ? { position, token: bytesToHex(s.token) } : undefined))
-      .filter((x) => x !== undefined);
-    const r = await this.h.json(this.signer, 'PUT', `/v1/pairs/${pair}/set/canaries`, { body: { canaries: canaryList } });
-    expect(r.status).toBe(200);
-    expect((await this.h.json(this.signer, 'POST', `/v1/pairs/${pair}/set/canaries/done`, { body: {} })).status).toBe(200);
-  }
-
-  /** Do every pending partner task, optionally with a key other than the published one. */
-  async work(sk: Uint8Array = this.kp.sk): Promise<number> {
-    const { body } = await this.h.json(this.signer, 'GET', '/v1/work');
-    let done = 0;
-    for (const t of body.tasks as { pair: string; index: number; count: number }[]) {
-      const res = await this.h.send(this.signer, 'GET', `/v1/pairs/${t.pair}/partner-set/chunks/${t.index}`);
-      // A pair that failed its canary check releases nothing more.
-      if (res.status === 409) continue;
-      expect(res.status).toBe(200);
-      const elements = new Uint8Array(await res.arrayBuffer());
-      expect(elements.length).toBe(t.count * ELEMENT_BYTES);
-      const tokens = engine.tokenize(CONCORDAT_SUITE, sk, elements);
-      const up = await this.h.json(this.signer, 'PUT', `/v1/pairs/${t.pair}/partner-set/chunks/${t.index}/tokens`, { body: tokens });
-      expect(up.status).toBe(201);
-      expect(Object.keys(up.body).sort()).toEqual(['count', 'index', 'sha256']);
-      done++;
-    }
-    return done;
-  }
-
-  async results(): Promise<any> {
-    const r = await this.h.json(this.signer, 'GET', '/v1/results');
-    expect(r.status).toBe(200);
-    return r.body;
-  }
-
-  /** Matched local records (by canonical value) with their handles. */
-  matchedItems(pairResult: { matches: { position: number; handle: string; firstSeen: string }[] }): Map<string, { handle: string; firstSeen: string; position: number }> {
-    const out = new Map<string, { handle: string; firstSeen: string; position: number }>();
-    for (const m of pairResult.matches) {
-      const slot = this.slots[m.position];
-      expect(slot?.type).toBe('item');
-      if (slot?.type === 'item') out.set(`${slot.item.kind}:${slot.item.canonical}`, { handle: m.handle, firstSeen: m.firstSeen, position: m.position });
-    }
-    return out;
-  }
-}
-
-function emails(prefix: string, n: number, domain: string): Item[] {
-  return Array.from({ length: n }, (_, i) => item('email', `${prefix}.${i}@${domain}`));
 }
 
 const PAIR = 'es-pt~ES-CNP~PT-PJ';

@@ -10,8 +10,9 @@ import { CONCORDAT_SUITE, epochInfo } from '../protocol/constants.js';
 import { signRequest, toBase64 } from '../protocol/http-signature.js';
 import { deriveKeyPair, type KeyPair } from '../protocol/keys.js';
 import { randomBytes } from '../protocol/rng.js';
-import { createApp, type LogEntry } from '../src/app.js';
+import { createApp, type LogEntry, type Notifier } from '../src/app.js';
 import type { ElementChecker } from '../src/elements.js';
+import { memoryNotifier } from '../src/node/notifier.js';
 import { openSqliteStore, type SqliteStore } from '../src/store/sqlite.js';
 
 export const T0 = new Date('2026-03-10T12:00:00Z');
@@ -43,6 +44,8 @@ export interface SendOptions {
   unsigned?: boolean;
   /** Sign this query instead of the one sent. */
   signedQuery?: string;
+  /** Extra request headers (not signed, e.g. `Concordat-Epoch`). */
+  headers?: Record<string, string>;
 }
 
 export interface Harness {
@@ -59,7 +62,13 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function makeHarness(opts: { checkElements?: ElementChecker } = {}): Promise<Harness> {
+export interface HarnessOptions {
+  checkElements?: ElementChecker;
+  /** Wake long polls at once (as `coordinator serve` does); without it the app polls the store. */
+  notifier?: boolean;
+}
+
+export async function makeHarness(opts: HarnessOptions = {}): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'concordat-coord-'));
   const dbPath = join(dir, 'coordinator.db');
   const store = openSqliteStore(dbPath);
@@ -67,13 +76,20 @@ export async function makeHarness(opts: { checkElements?: ElementChecker } = {})
   const admin = newSigner('admin');
   await store.initialise({ adminKey: admin.publicKey, handleKey: randomBytes(32), epoch: { id: 'e1', startedAt: clock.now.toISOString() }, at: clock.now.toISOString() });
   const logs: LogEntry[] = [];
-  const app = createApp({ store, now: () => clock.now, log: (e) => logs.push(e), ...(opts.checkElements ? { checkElements: opts.checkElements } : {}) });
+  const notifier: Notifier | undefined = opts.notifier ? memoryNotifier() : undefined;
+  const app = createApp({
+    store,
+    now: () => clock.now,
+    log: (e) => logs.push(e),
+    ...(opts.checkElements ? { checkElements: opts.checkElements } : {}),
+    ...(notifier ? { notifier } : {}),
+  });
 
   async function send(signer: Signer | undefined, method: string, path: string, o: SendOptions = {}): Promise<Response> {
     const body =
       o.body === undefined ? new Uint8Array(0) : o.body instanceof Uint8Array ? o.body : utf8(JSON.stringify(o.body));
     const url = new URL(path, 'http://coordinator.test');
-    const headers: Record<string, string> = {};
+    const headers: Record<string, string> = { ...(o.headers ?? {}) };
     if (signer && !o.unsigned) {
       Object.assign(
         headers,
@@ -121,13 +137,13 @@ export async function makeHarness(opts: { checkElements?: ElementChecker } = {})
   return h;
 }
 
-export function epochKeyPair(): KeyPair & { seed: Uint8Array } {
-  const seed = randomBytes(32);
-  return { seed, ...deriveKeyPair(CONCORDAT_SUITE, seed, epochInfo('e1')) };
+/** An epoch key pair derived as an agency derives it: from its seed and the epoch id (DESIGN.md §1). */
+export function epochKeyPair(epoch = 'e1', seed: Uint8Array = randomBytes(32)): KeyPair & { seed: Uint8Array } {
+  return { seed, ...deriveKeyPair(CONCORDAT_SUITE, seed, epochInfo(epoch)) };
 }
 
-export async function publishKey(h: Harness, s: Signer, kp: KeyPair): Promise<void> {
-  const r = await h.json(s, 'PUT', '/v1/epoch-key', { body: { epoch: 'e1', publicKey: bytesToHex(kp.pk) } });
+export async function publishKey(h: Harness, s: Signer, kp: KeyPair, epoch = 'e1'): Promise<void> {
+  const r = await h.json(s, 'PUT', '/v1/epoch-key', { body: { epoch, publicKey: bytesToHex(kp.pk) } });
   if (r.status !== 201 && r.status !== 200) throw new Error(`publishKey: ${r.status} ${JSON.stringify(r.body)}`);
 }
 

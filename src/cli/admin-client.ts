@@ -22,6 +22,10 @@ export class AdminClient {
     return this.request('POST', path, body);
   }
 
+  put(path: string, body: unknown): Promise<unknown> {
+    return this.request('PUT', path, body);
+  }
+
   async request(method: string, path: string, json?: unknown): Promise<unknown> {
     let url: URL;
     try {

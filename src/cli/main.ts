@@ -1,15 +1,17 @@
-// `concordat coordinator …`: init, serve, admin, audit verify.
+// `concordat coordinator …`: init, serve, admin, audit verify|export.
 // bin/concordat.js dispatches here with argv starting at `coordinator`.
-import { existsSync } from 'node:fs';
+import { closeSync, existsSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { Command, CommanderError } from 'commander';
 import { bytesToHex } from '../../protocol/bytes.js';
 import { randomBytes } from '../../protocol/rng.js';
-import { AuditChainVerifier } from '../audit.js';
+import { AuditChainVerifier, AUDIT_GENESIS_HASH, type AuditEntry, type JsonValue } from '../audit.js';
+import { DEFAULT_PURPOSES, defaultConfig, PURPOSE_RE, type DeploymentConfig } from '../config.js';
 import { FIRST_EPOCH } from '../epochs.js';
 import { ensurePrivateDir, readKeyFile, writeSecretKeyFile } from '../node/keyfiles.js';
-import { openSqliteStore, readAuditFile } from '../store/sqlite.js';
+import { openSqliteStore, readAuditCheckpointFile, readAuditFile } from '../store/sqlite.js';
+import { AGENCY_ID_RE, isCalendarDate } from '../validation.js';
 import { AdminClient } from './admin-client.js';
 import { ADMIN_KEY_FILE, DB_FILE, startServer } from './serve.js';
 
@@ -27,7 +29,15 @@ function int(value: string): number {
   return Number(value);
 }
 
-async function init(dir: string): Promise<number> {
+function purposeList(value: string): string[] {
+  const out = list(value);
+  for (const p of out) if (!PURPOSE_RE.test(p)) throw new Error(`not a purpose (lower-case letters, digits, _): ${p}`);
+  if (new Set(out).size !== out.length) throw new Error('purposes must be distinct');
+  if (out.length === 0) throw new Error('give at least one purpose');
+  return out;
+}
+
+async function init(dir: string, purposes: string[] | undefined): Promise<number> {
   const dbPath = join(dir, DB_FILE);
   const keyPath = join(dir, ADMIN_KEY_FILE);
   if (existsSync(dbPath)) {
@@ -44,14 +54,15 @@ async function init(dir: string): Promise<number> {
   const store = openSqliteStore(dbPath);
   try {
     const at = new Date().toISOString();
-    await store.initialise({ adminKey: adminPublic, handleKey: randomBytes(32), epoch: { id: FIRST_EPOCH, startedAt: at }, at });
+    const config: DeploymentConfig = { ...defaultConfig(), purposes: purposes ?? [...DEFAULT_PURPOSES] };
+    await store.initialise({ adminKey: adminPublic, handleKey: randomBytes(32), epoch: { id: FIRST_EPOCH, startedAt: at }, at, config });
     await store.appendAudit({
       at,
       actor: 'admin',
       action: 'coordinator.initialised',
       subject: 'coordinator',
       outcome: 'ok',
-      detail: { epoch: FIRST_EPOCH, adminKey: bytesToHex(adminPublic) },
+      detail: { epoch: FIRST_EPOCH, adminKey: bytesToHex(adminPublic), purposes: config.purposes, retention: { ...config.retention } },
     });
   } finally {
     await store.close();
@@ -81,7 +92,9 @@ function auditVerify(dir: string): number {
     console.error(`concordat coordinator: ${dbPath} does not exist`);
     return 1;
   }
-  const v = new AuditChainVerifier();
+  // After a retention purge the chain starts from the checkpoint of the last removed entry.
+  const checkpoint = readAuditCheckpointFile(dbPath);
+  const v = new AuditChainVerifier(checkpoint);
   for (const entry of readAuditFile(dbPath)) {
     const bad = v.push(entry);
     if (bad && !bad.ok) {
@@ -92,9 +105,67 @@ function auditVerify(dir: string): number {
     }
   }
   const r = v.result();
-  if (!r.ok) return 1;
-  console.log(`audit chain ok: ${r.count} entries`);
+  if (!r.ok) {
+    console.error(`audit chain broken at seq ${r.seq}: ${r.reason}`);
+    return 1;
+  }
+  const from = checkpoint ? ` after the retention checkpoint at seq ${checkpoint.seq}` : '';
+  console.log(`audit chain ok: ${r.count} entries${from}; head ${v.head()}`);
   return 0;
+}
+
+/** True when `value` holds the string `id` anywhere (a party list, a partner, a requester). */
+function mentions(value: JsonValue, id: string): boolean {
+  if (typeof value === 'string') return value === id;
+  if (Array.isArray(value)) return value.some((v) => mentions(v, id));
+  if (value !== null && typeof value === 'object') return Object.values(value).some((v) => mentions(v, id));
+  return false;
+}
+
+/** The agency acted, is the subject, is one of a pair's parties, or is named in the detail. */
+export function involves(e: AuditEntry, agency: string): boolean {
+  return e.actor === agency || e.subject === agency || e.subject.split('~').includes(agency) || mentions(e.detail, agency);
+}
+
+function auditExport(dir: string, agency: string, from: string | undefined, out: string | undefined): number {
+  const dbPath = join(dir, DB_FILE);
+  if (!existsSync(dbPath)) {
+    console.error(`concordat coordinator: ${dbPath} does not exist`);
+    return 1;
+  }
+  if (!AGENCY_ID_RE.test(agency)) {
+    console.error(`concordat coordinator: not an agency id: ${agency}`);
+    return 1;
+  }
+  if (from !== undefined && !isCalendarDate(from)) {
+    console.error(`concordat coordinator: --from must be a date YYYY-MM-DD, got ${from}`);
+    return 1;
+  }
+  const fd = out === undefined ? undefined : openSync(out, 'w', 0o600);
+  const write = (line: string) => (fd === undefined ? process.stdout.write(line) : writeSync(fd, line));
+  let n = 0;
+  try {
+    // Each line carries prevHash, so hash = SHA-256(prevHash ‖ canonicalJSON(event)) checks line by line.
+    let previous = readAuditCheckpointFile(dbPath)?.hash ?? AUDIT_GENESIS_HASH;
+    for (const e of readAuditFile(dbPath)) {
+      const prevHash = previous;
+      previous = e.hash;
+      if (from !== undefined && e.at < from) continue;
+      if (!involves(e, agency)) continue;
+      const line = { seq: e.seq, at: e.at, actor: e.actor, action: e.action, subject: e.subject, outcome: e.outcome, detail: e.detail, hash: bytesToHex(e.hash), prevHash: bytesToHex(prevHash) };
+      write(`${JSON.stringify(line)}\n`);
+      n++;
+    }
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+  if (out !== undefined) console.log(`exported ${n} audit entries involving ${agency} to ${out}`);
+  return 0;
+}
+
+/** A number of days, or `epoch` (kept as the string: commander treats a parsed null as "no value"). */
+function retentionDays(value: string): number | 'epoch' {
+  return value === 'epoch' ? 'epoch' : int(value);
 }
 
 function print(value: unknown): void {
@@ -113,8 +184,9 @@ export async function main(argv: string[]): Promise<number> {
     .command('init')
     .description('create DIR/coordinator.db and DIR/admin.key; prints the admin public key (hex)')
     .requiredOption('--data <dir>', 'data directory')
-    .action(async (o: { data: string }) => {
-      code = await init(o.data);
+    .option('--purposes <list>', `comma-separated closed list of purposes (default ${DEFAULT_PURPOSES.join(',')})`, purposeList)
+    .action(async (o: { data: string; purposes?: string[] }) => {
+      code = await init(o.data, o.purposes);
     });
 
   program
@@ -166,9 +238,24 @@ export async function main(argv: string[]): Promise<number> {
     .requiredOption('--legal-basis <text>', 'legal basis of the exchange')
     .option('--from <date>', 'first valid day, YYYY-MM-DD (UTC); default today')
     .option('--max-set-size <n>', 'maximum live set size per side', int)
+    .option('--purposes <list>', "comma-separated purposes targeted queries may cite (default: the deployment's list)", list)
+    .option('--queries-per-day <n>', 'targeted queries per requesting agency per UTC day (default 50)', int)
+    .option('--values-per-query <n>', 'values per targeted query, 1..100 (default 100)', int)
     .action(
       async (
-        o: { id: string; parties: string[]; kinds: string[]; mode: string; until: string; legalBasis: string; from?: string; maxSetSize?: number },
+        o: {
+          id: string;
+          parties: string[];
+          kinds: string[];
+          mode: string;
+          until: string;
+          legalBasis: string;
+          from?: string;
+          maxSetSize?: number;
+          purposes?: string[];
+          queriesPerDay?: number;
+          valuesPerQuery?: number;
+        },
         cmd: Command,
       ) => {
         const body: Record<string, unknown> = {
@@ -181,6 +268,13 @@ export async function main(argv: string[]): Promise<number> {
         };
         if (o.from !== undefined) body.validFrom = o.from;
         if (o.maxSetSize !== undefined) body.maxSetSize = o.maxSetSize;
+        if (o.purposes !== undefined) body.purposes = o.purposes;
+        if (o.queriesPerDay !== undefined || o.valuesPerQuery !== undefined) {
+          body.queryQuota = {
+            ...(o.queriesPerDay !== undefined ? { perDay: o.queriesPerDay } : {}),
+            ...(o.valuesPerQuery !== undefined ? { maxValues: o.valuesPerQuery } : {}),
+          };
+        }
         print(await client(cmd).post('/v1/admin/agreements', body));
       },
     );
@@ -191,14 +285,66 @@ export async function main(argv: string[]): Promise<number> {
       print(await client(cmd).get('/v1/admin/agreements'));
     });
 
-  program
-    .command('audit')
-    .description('audit log')
+  const config = admin.command('config').description('deployment configuration: purposes and retention');
+  config
+    .command('show')
+    .description('print the configuration')
+    .action(async (_o: unknown, cmd: Command) => {
+      print(await client(cmd).get('/v1/admin/config'));
+    });
+  config
+    .command('set')
+    .description('change purposes and/or retention')
+    .option('--purposes <list>', 'comma-separated closed list of purposes', purposeList)
+    .option('--data-retention-days <n|epoch>', "days an epoch's pair data outlives the epoch, or `epoch` (until the next epoch completes)", retentionDays)
+    .option('--audit-retention-days <n>', 'days audit entries are kept', int)
+    .action(async (o: { purposes?: string[]; dataRetentionDays?: number | 'epoch'; auditRetentionDays?: number }, cmd: Command) => {
+      const body: Record<string, unknown> = {};
+      if (o.purposes !== undefined) body.purposes = o.purposes;
+      if (o.dataRetentionDays !== undefined || o.auditRetentionDays !== undefined) {
+        body.retention = {
+          ...(o.dataRetentionDays !== undefined ? { dataDays: o.dataRetentionDays === 'epoch' ? null : o.dataRetentionDays } : {}),
+          ...(o.auditRetentionDays !== undefined ? { auditDays: o.auditRetentionDays } : {}),
+        };
+      }
+      if (Object.keys(body).length === 0) throw new Error('nothing to set: give --purposes, --data-retention-days or --audit-retention-days');
+      print(await client(cmd).put('/v1/admin/config', body));
+    });
+
+  admin
+    .command('epoch')
+    .description('epochs')
+    .command('rotate')
+    .description('start the next epoch; prints its id')
+    .action(async (_o: unknown, cmd: Command) => {
+      const r = (await client(cmd).post('/v1/admin/epochs/rotate', {})) as { epoch: { id: string } };
+      console.log(r.epoch.id);
+    });
+
+  admin
+    .command('purge')
+    .description('run the retention purge now')
+    .action(async (_o: unknown, cmd: Command) => {
+      print(await client(cmd).post('/v1/admin/purge', {}));
+    });
+
+  const audit = program.command('audit').description('audit log');
+  audit
     .command('verify')
-    .description('re-walk the hash chain of the audit log')
+    .description('re-walk the hash chain of the audit log (from the retention checkpoint, if any)')
     .requiredOption('--data <dir>', 'data directory')
     .action((o: { data: string }) => {
       code = auditVerify(o.data);
+    });
+  audit
+    .command('export')
+    .description('write the entries involving an agency as JSON Lines (seq, hash and prevHash on each line)')
+    .requiredOption('--data <dir>', 'data directory')
+    .requiredOption('--agency <id>', 'agency id, e.g. ES-CNP')
+    .option('--from <date>', 'first day, YYYY-MM-DD (UTC)')
+    .option('--out <file>', 'output file (default: standard output)')
+    .action((o: { data: string; agency: string; from?: string; out?: string }) => {
+      code = auditExport(o.data, o.agency, o.from, o.out);
     });
 
   try {

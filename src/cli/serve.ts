@@ -3,12 +3,16 @@ import { existsSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { serve } from '@hono/node-server';
-import { createApp } from '../app.js';
+import { createApp, createServices, type AppDeps } from '../app.js';
 import { loadSodiumElementChecker } from '../node/elements.js';
+import { memoryNotifier } from '../node/notifier.js';
+import { purgeExpired } from '../retention.js';
 import { openSqliteStore } from '../store/sqlite.js';
 
 export const DB_FILE = 'coordinator.db';
 export const ADMIN_KEY_FILE = 'admin.key';
+/** The retention purge runs this often inside `serve` (src/API.md, "Audit export and retention"). */
+export const PURGE_INTERVAL_MS = 3_600_000;
 
 export interface ServeOptions {
   data: string;
@@ -18,6 +22,8 @@ export interface ServeOptions {
   signal: AbortSignal;
   /** Where the listening line and the request log go (stdout in the CLI). */
   out: (line: string) => void;
+  /** Retention purge period; hourly by default. */
+  purgeEveryMs?: number;
 }
 
 export interface RunningServer {
@@ -34,11 +40,30 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
   const dbPath = join(o.data, DB_FILE);
   if (!existsSync(dbPath)) throw new Error(`${dbPath} does not exist; run \`concordat coordinator init --data ${o.data}\` first`);
   const store = openSqliteStore(dbPath);
-  const app = createApp({
+  const deps: AppDeps = {
     store,
     checkElements: await loadSodiumElementChecker(),
+    notifier: memoryNotifier(),
     log: (entry) => o.out(JSON.stringify(entry)),
-  });
+  };
+  const app = createApp(deps);
+  const svc = createServices(deps);
+  let purging: Promise<unknown> | undefined;
+  const purge = () => {
+    // A purge still running (a large epoch) is not started twice.
+    if (purging) return;
+    purging = purgeExpired(svc, 'coordinator')
+      .then(
+        (counts) => o.out(JSON.stringify({ at: new Date().toISOString(), purge: counts })),
+        (err: unknown) => o.out(JSON.stringify({ at: new Date().toISOString(), purge: 'failed', error: err instanceof Error ? err.message : String(err) })),
+      )
+      .finally(() => {
+        purging = undefined;
+      });
+  };
+  // Unref'd: the hourly purge never keeps the process alive on its own.
+  const timer = setInterval(purge, o.purgeEveryMs ?? PURGE_INTERVAL_MS);
+  timer.unref();
   let listening: (info: AddressInfo) => void = () => {};
   let failed: (err: Error) => void = () => {};
   const ready = new Promise<AddressInfo>((resolve, reject) => {
@@ -51,6 +76,7 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
   try {
     info = await ready;
   } catch (err) {
+    clearInterval(timer);
     await store.close();
     throw err;
   }
@@ -64,9 +90,10 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
         if ('closeAllConnections' in server) server.closeAllConnections();
       }, 10_000);
       force.unref();
+      clearInterval(timer);
       server.close(() => {
         clearTimeout(force);
-        void store.close().then(
+        void (purging ?? Promise.resolve()).then(() => store.close()).then(
           () => resolve(0),
           () => resolve(1),
         );

@@ -2,11 +2,13 @@
 // `npx drizzle-kit generate` derives the migrations in drizzle/ from it.
 //
 // Per-pair bulk tables (chunks, tokens, removals, canaries, side_state,
-// pair_state, handles, matches) are keyed by an integer pair key and carry the
-// epoch, so rotation can purge one epoch and a Workers store can move them
-// into a Durable Object per pair unchanged. Elements and tokens are BLOBs:
-// a chunk is one row (≤ 65,536 × 32 bytes), tokens one row per position
-// because matching and retraction work per position.
+// pair_state, handles, matches, links, carried_matches) are keyed by an
+// integer pair key and carry the epoch, so rotation can purge one epoch and a
+// Workers store can move them into a Durable Object per pair unchanged.
+// Elements and tokens are BLOBs: a chunk is one row (≤ 65,536 × 32 bytes),
+// tokens one row per position because matching and retraction work per
+// position. Queries, quotas, hits and their statuses are control-plane rows
+// keyed by pair id: they outlive every purge of pair data.
 import { blob, index, integer, primaryKey, sqliteTable, text } from 'drizzle-orm/sqlite-core';
 import { DEFAULT_PURPOSES, DEFAULT_QUERY_MAX_VALUES, DEFAULT_QUERY_PER_DAY } from '../config.js';
 

@@ -7,17 +7,36 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { and, asc, between, count, desc, eq, gt, lt, or, sql, sum } from 'drizzle-orm';
+import { and, asc, between, count, desc, eq, gt, gte, inArray, isNotNull, lt, ne, or, sql, sum } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/sqlite-core';
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
-import { AUDIT_GENESIS_HASH, canonicalJSON, chainHash, type AuditDetail, type AuditEntry, type AuditInput } from '../audit.js';
+import { AUDIT_GENESIS_HASH, canonicalJSON, chainHash, type AuditCheckpoint, type AuditDetail, type AuditEntry, type AuditInput } from '../audit.js';
+import { defaultConfig, type DeploymentConfig } from '../config.js';
 import { matchHandle } from '../matching.js';
 import * as schema from './schema.js';
 import type {
   AgencyRecord,
   AgreementRecord,
+  AnswerInput,
+  AnswerResult,
   CanaryInput,
+  CreateQueryResult,
+  HitStatusRecord,
+  InboxEntry,
+  LinkInput,
+  MatchedHandle,
+  NewQuery,
+  NightlyHitRecord,
+  OutcomeInput,
+  OutcomeResult,
+  PurgeCounts,
+  PutLinksResult,
+  QueryHitRecord,
+  QueryLegRecord,
+  QueryRecord,
+  SetHitStatusResult,
+  TokenLookup,
   ChunkInfo,
   CoordinatorSecrets,
   EpochKeyRecord,
@@ -41,8 +60,34 @@ import type {
   Store,
 } from './types.js';
 
-const { agencies, agreements, auditLog, canaries, chunks, coordinator, epochKeys, epochs, handles, matches, nonces, pairState, pairs, removals, sideState, tokens } =
-  schema;
+const {
+  agencies,
+  agreements,
+  auditCheckpoint,
+  auditLog,
+  canaries,
+  carriedMatches,
+  chunks,
+  config,
+  coordinator,
+  epochKeys,
+  epochs,
+  handles,
+  hitStatus,
+  links,
+  matches,
+  nightlyHits,
+  nonces,
+  pairState,
+  pairs,
+  queries,
+  queryHits,
+  queryLegs,
+  queryQuota,
+  removals,
+  sideState,
+  tokens,
+} = schema;
 
 type Db = BetterSQLite3Database<typeof schema>;
 
@@ -63,6 +108,15 @@ function u8(b: Buffer): Uint8Array {
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return buf(a).equals(buf(b));
+}
+
+function sameNullableBytes(a: Uint8Array | null, b: Uint8Array | null): boolean {
+  return a === null || b === null ? a === b : sameBytes(a, b);
+}
+
+/** Bound list parameters well under SQLite's host-parameter limit. */
+function* batches<T>(xs: readonly T[], size = 500): Generator<T[]> {
+  for (let i = 0; i < xs.length; i += size) yield xs.slice(i, i + size);
 }
 
 /** drizzle/ sits at the package root, above both src/store and dist/src/store. */
@@ -110,8 +164,43 @@ function agreementOf(r: typeof agreements.$inferSelect): AgreementRecord {
     maxSetSize: r.maxSetSize,
     legalBasis: r.legalBasis,
     createdAt: r.createdAt,
+    purposes: JSON.parse(r.purposes) as string[],
+    queryQuota: { perDay: r.queryPerDay, maxValues: r.queryMaxValues },
   };
 }
+
+function legOf(r: typeof queryLegs.$inferSelect): QueryLegRecord {
+  return {
+    partner: r.partner,
+    agreementId: r.agreementId,
+    pairId: r.pairId,
+    createdAt: r.createdAt,
+    status: r.status,
+    answerEpoch: r.answerEpoch,
+    evaluated: r.evaluated ? u8(r.evaluated) : null,
+    proof: r.proof ? u8(r.proof) : null,
+    proofValid: r.proofValid === null ? null : r.proofValid === 1,
+    answeredAt: r.answeredAt,
+    outcome:
+      r.outcomeAt === null
+        ? null
+        : { at: r.outcomeAt, hits: r.outcomeHits ?? 0, noHits: r.outcomeNoHits ?? 0, error: r.outcomeError },
+  };
+}
+
+const queryHitColumns = {
+  queryId: queryHits.queryId,
+  partner: queryHits.partner,
+  requester: queries.requester,
+  index: queryHits.idx,
+  handle: queryHits.handle,
+  pairId: queryHits.pairId,
+  epoch: queryHits.epoch,
+  position: queryHits.position,
+  caseRef: queries.caseRef,
+  purpose: queries.purpose,
+  createdAt: queryHits.createdAt,
+};
 
 function pairOf(r: typeof pairs.$inferSelect): PairRecord {
   return { id: r.id, agreementId: r.agreementId, agencies: [r.agencyA, r.agencyB] };
@@ -169,7 +258,26 @@ export class SqliteStore implements Store {
         .values({ id: 1, adminKey: buf(input.adminKey), handleKey: buf(input.handleKey), createdAt: input.at })
         .run();
       tx.insert(epochs).values({ seq: 1, id: input.epoch.id, startedAt: input.epoch.startedAt }).run();
+      if (input.config) this.writeConfig(tx as unknown as Db, input.config, input.at);
     });
+  }
+
+  private writeConfig(db: Db, c: DeploymentConfig, at: string): void {
+    const values = { purposes: JSON.stringify(c.purposes), dataDays: c.retention.dataDays, auditDays: c.retention.auditDays, updatedAt: at };
+    db.insert(config)
+      .values({ id: 1, ...values })
+      .onConflictDoUpdate({ target: config.id, set: values })
+      .run();
+  }
+
+  async getConfig(): Promise<DeploymentConfig> {
+    const r = this.db.select().from(config).where(eq(config.id, 1)).get();
+    if (!r) return defaultConfig();
+    return { purposes: JSON.parse(r.purposes) as string[], retention: { dataDays: r.dataDays, auditDays: r.auditDays } };
+  }
+
+  async putConfig(c: DeploymentConfig, at: string): Promise<void> {
+    this.writeConfig(this.db, c, at);
   }
 
   async getSecrets(): Promise<CoordinatorSecrets | undefined> {
@@ -216,6 +324,9 @@ export class SqliteStore implements Store {
           maxSetSize: a.maxSetSize,
           legalBasis: a.legalBasis,
           createdAt: a.createdAt,
+          purposes: JSON.stringify(a.purposes),
+          queryPerDay: a.queryQuota.perDay,
+          queryMaxValues: a.queryQuota.maxValues,
         })
         .run();
       for (const p of ps) {
@@ -240,10 +351,36 @@ export class SqliteStore implements Store {
       .map(pairOf);
   }
 
+  async listPairs(): Promise<PairRecord[]> {
+    return this.db.select().from(pairs).orderBy(asc(pairs.id)).all().map(pairOf);
+  }
+
   async currentEpoch(): Promise<EpochRecord> {
     const r = this.db.select().from(epochs).orderBy(desc(epochs.seq)).limit(1).get();
     if (!r) throw new Error('coordinator: the database is not initialised (run `concordat coordinator init`)');
     return { id: r.id, startedAt: r.startedAt };
+  }
+
+  async listEpochs(): Promise<EpochRecord[]> {
+    return this.db
+      .select({ id: epochs.id, startedAt: epochs.startedAt })
+      .from(epochs)
+      .orderBy(asc(epochs.seq))
+      .all();
+  }
+
+  async rotateEpoch(at: string): Promise<{ epoch: EpochRecord; previous: string }> {
+    return this.db.transaction(
+      (tx) => {
+        const last = tx.select().from(epochs).orderBy(desc(epochs.seq)).limit(1).get();
+        if (!last) throw new Error('coordinator: the database is not initialised (run `concordat coordinator init`)');
+        const seq = last.seq + 1;
+        const epoch = { id: `e${seq}`, startedAt: at };
+        tx.insert(epochs).values({ seq, ...epoch }).run();
+        return { epoch, previous: last.id };
+      },
+      { behavior: 'immediate' },
+    );
   }
 
   async getEpochKey(agency: string, epoch: string): Promise<EpochKeyRecord | undefined> {
@@ -278,27 +415,331 @@ export class SqliteStore implements Store {
   }
 
   async appendAudit(input: AuditInput): Promise<AuditEntry> {
+    return this.db.transaction((tx) => this.appendIn(tx as unknown as Db, input), { behavior: 'immediate' });
+  }
+
+  private checkpointIn(db: Db): AuditCheckpoint | undefined {
+    const r = db.select().from(auditCheckpoint).where(eq(auditCheckpoint.id, 1)).get();
+    return r ? { seq: r.seq, hash: u8(r.hash) } : undefined;
+  }
+
+  /** Append inside a transaction; after a purge that removed every entry the chain continues from the checkpoint. */
+  private appendIn(db: Db, input: AuditInput): AuditEntry {
+    const last = db.select({ seq: auditLog.seq, hash: auditLog.hash }).from(auditLog).orderBy(desc(auditLog.seq)).limit(1).get();
+    const from = last ? { seq: last.seq, hash: u8(last.hash) } : (this.checkpointIn(db) ?? { seq: 0, hash: AUDIT_GENESIS_HASH });
+    const seq = from.seq + 1;
+    // Store and hash the detail as it reads back, so verification sees exactly what was hashed.
+    const detailJson = canonicalJSON(input.detail);
+    const event = { ...input, seq, detail: JSON.parse(detailJson) as AuditDetail };
+    const hash = chainHash(from.hash, event);
+    db.insert(auditLog)
+      .values({
+        seq,
+        at: event.at,
+        actor: event.actor,
+        action: event.action,
+        subject: event.subject,
+        outcome: event.outcome,
+        detail: detailJson,
+        hash: buf(hash),
+      })
+      .run();
+    return { ...event, hash };
+  }
+
+  async getAuditCheckpoint(): Promise<AuditCheckpoint | undefined> {
+    return this.checkpointIn(this.db);
+  }
+
+  async purgeAudit(
+    cutoff: string,
+    at: string,
+    record: (removed: number, checkpoint: AuditCheckpoint | undefined) => AuditInput,
+  ): Promise<{ removed: number; entry: AuditEntry }> {
     return this.db.transaction(
       (tx) => {
-        const last = tx.select({ seq: auditLog.seq, hash: auditLog.hash }).from(auditLog).orderBy(desc(auditLog.seq)).limit(1).get();
-        const seq = (last?.seq ?? 0) + 1;
-        // Store and hash the detail as it reads back, so verification sees exactly what was hashed.
-        const detailJson = canonicalJSON(input.detail);
-        const event = { ...input, seq, detail: JSON.parse(detailJson) as AuditDetail };
-        const hash = chainHash(last ? u8(last.hash) : AUDIT_GENESIS_HASH, event);
-        tx.insert(auditLog)
+        const db = tx as unknown as Db;
+        // Remove a prefix of the chain only: everything before the first entry that is still recent.
+        // Walking seq order from the oldest reads only that prefix (there is no index on `at`).
+        const keep = db.select({ seq: auditLog.seq }).from(auditLog).where(gte(auditLog.at, cutoff)).orderBy(asc(auditLog.seq)).limit(1).get();
+        const lastRemoved =
+          keep === undefined
+            ? db.select({ seq: auditLog.seq, hash: auditLog.hash }).from(auditLog).orderBy(desc(auditLog.seq)).limit(1).get()
+            : db.select({ seq: auditLog.seq, hash: auditLog.hash }).from(auditLog).where(lt(auditLog.seq, keep.seq)).orderBy(desc(auditLog.seq)).limit(1).get();
+        let removed = 0;
+        if (lastRemoved) {
+          removed = db.delete(auditLog).where(sql`${auditLog.seq} <= ${lastRemoved.seq}`).run().changes;
+          const values = { seq: lastRemoved.seq, hash: lastRemoved.hash, purgedAt: at };
+          db.insert(auditCheckpoint)
+            .values({ id: 1, ...values })
+            .onConflictDoUpdate({ target: auditCheckpoint.id, set: values })
+            .run();
+        }
+        const entry = this.appendIn(db, record(removed, this.checkpointIn(db)));
+        return { removed, entry };
+      },
+      { behavior: 'immediate' },
+    );
+  }
+
+  async createQuery(q: NewQuery, quotas: readonly { agreementId: string; perDay: number }[], day: string): Promise<CreateQueryResult> {
+    return this.db.transaction(
+      (tx) => {
+        for (const quota of quotas) {
+          const r = tx
+            .select({ used: queryQuota.used })
+            .from(queryQuota)
+            .where(and(eq(queryQuota.agency, q.requester), eq(queryQuota.agreementId, quota.agreementId), eq(queryQuota.day, day)))
+            .get();
+          const used = r?.used ?? 0;
+          if (used >= quota.perDay) return { ok: false, agreementId: quota.agreementId, used };
+        }
+        for (const quota of quotas) {
+          tx.insert(queryQuota)
+            .values({ agency: q.requester, agreementId: quota.agreementId, day, used: 1 })
+            .onConflictDoUpdate({ target: [queryQuota.agency, queryQuota.agreementId, queryQuota.day], set: { used: sql`${queryQuota.used} + 1` } })
+            .run();
+        }
+        tx.insert(queries)
           .values({
-            seq,
-            at: event.at,
-            actor: event.actor,
-            action: event.action,
-            subject: event.subject,
-            outcome: event.outcome,
-            detail: detailJson,
-            hash: buf(hash),
+            id: q.id,
+            requester: q.requester,
+            kind: q.kind,
+            purpose: q.purpose,
+            caseRef: q.caseRef,
+            officer: q.officer,
+            values: q.values,
+            epoch: q.epoch,
+            blinded: buf(q.blinded),
+            createdAt: q.createdAt,
           })
           .run();
-        return { ...event, hash };
+        for (const leg of q.legs) {
+          tx.insert(queryLegs)
+            .values({ queryId: q.id, partner: leg.partner, agreementId: leg.agreementId, pairId: leg.pairId, createdAt: q.createdAt, status: 'pending' })
+            .run();
+        }
+        return { ok: true };
+      },
+      { behavior: 'immediate' },
+    );
+  }
+
+  async queriesUsed(agency: string, agreementId: string, day: string): Promise<number> {
+    const r = this.db
+      .select({ used: queryQuota.used })
+      .from(queryQuota)
+      .where(and(eq(queryQuota.agency, agency), eq(queryQuota.agreementId, agreementId), eq(queryQuota.day, day)))
+      .get();
+    return r?.used ?? 0;
+  }
+
+  async getQuery(id: string): Promise<QueryRecord | undefined> {
+    const q = this.db.select().from(queries).where(eq(queries.id, id)).get();
+    if (!q) return undefined;
+    const legs = this.db.select().from(queryLegs).where(eq(queryLegs.queryId, id)).orderBy(asc(queryLegs.partner)).all().map(legOf);
+    return {
+      id: q.id,
+      requester: q.requester,
+      kind: q.kind,
+      purpose: q.purpose,
+      caseRef: q.caseRef,
+      officer: q.officer,
+      values: q.values,
+      epoch: q.epoch,
+      blinded: q.blinded ? u8(q.blinded) : null,
+      createdAt: q.createdAt,
+      legs,
+    };
+  }
+
+  async inbox(agency: string, since: string): Promise<InboxEntry[]> {
+    return this.db
+      .select({
+        queryId: queries.id,
+        from: queries.requester,
+        kind: queries.kind,
+        purpose: queries.purpose,
+        caseRef: queries.caseRef,
+        epoch: queries.epoch,
+        blinded: queries.blinded,
+        values: queries.values,
+        createdAt: queries.createdAt,
+      })
+      .from(queryLegs)
+      .innerJoin(queries, eq(queries.id, queryLegs.queryId))
+      .where(and(eq(queryLegs.partner, agency), eq(queryLegs.status, 'pending'), gt(queryLegs.createdAt, since)))
+      .orderBy(asc(queryLegs.createdAt), asc(queryLegs.queryId))
+      .all()
+      .map((r) => ({ ...r, blinded: r.blinded ? u8(r.blinded) : null }));
+  }
+
+  async answerQuery(queryId: string, partner: string, a: AnswerInput): Promise<AnswerResult> {
+    return this.db.transaction(
+      (tx) => {
+        const where = and(eq(queryLegs.queryId, queryId), eq(queryLegs.partner, partner));
+        const leg = tx.select().from(queryLegs).where(where).get();
+        if (!leg) throw new Error('coordinator: no such query leg');
+        if (leg.status === 'answered') {
+          const same =
+            leg.answerEpoch === a.epoch &&
+            sameNullableBytes(leg.evaluated ? u8(leg.evaluated) : null, a.evaluated) &&
+            sameNullableBytes(leg.proof ? u8(leg.proof) : null, a.proof);
+          return same ? 'same' : 'conflict';
+        }
+        tx.update(queryLegs)
+          .set({
+            status: 'answered',
+            answerEpoch: a.epoch,
+            evaluated: buf(a.evaluated),
+            proof: buf(a.proof),
+            proofValid: a.proofValid ? 1 : 0,
+            answeredAt: a.at,
+          })
+          .where(where)
+          .run();
+        return 'answered';
+      },
+      { behavior: 'immediate' },
+    );
+  }
+
+  async recordOutcome(queryId: string, partner: string, o: OutcomeInput): Promise<OutcomeResult> {
+    return this.db.transaction(
+      (tx) => {
+        const where = and(eq(queryLegs.queryId, queryId), eq(queryLegs.partner, partner));
+        const leg = tx.select().from(queryLegs).where(where).get();
+        if (!leg) throw new Error('coordinator: no such query leg');
+        if (leg.outcomeAt !== null) {
+          const stored = tx
+            .select({ idx: queryHits.idx, handle: queryHits.handle })
+            .from(queryHits)
+            .where(and(eq(queryHits.queryId, queryId), eq(queryHits.partner, partner)))
+            .orderBy(asc(queryHits.idx))
+            .all();
+          const given = [...o.hits].sort((x, y) => x.index - y.index);
+          const same =
+            leg.outcomeNoHits === o.noHits &&
+            leg.outcomeError === o.error &&
+            stored.length === given.length &&
+            stored.every((s, i) => s.idx === given[i]?.index && s.handle === given[i]?.handle);
+          return same ? 'same' : 'conflict';
+        }
+        tx.update(queryLegs)
+          .set({ outcomeAt: o.at, outcomeHits: o.hits.length, outcomeNoHits: o.noHits, outcomeError: o.error })
+          .where(where)
+          .run();
+        for (const h of o.hits) {
+          tx.insert(queryHits)
+            .values({ queryId, partner, idx: h.index, handle: h.handle, pairId: h.pairId, epoch: h.epoch, position: h.position, createdAt: o.at })
+            .run();
+        }
+        return 'recorded';
+      },
+      { behavior: 'immediate' },
+    );
+  }
+
+  async purgeQueryValues(before: string): Promise<number> {
+    return this.db.transaction(
+      (tx) => {
+        const n = tx
+          .update(queries)
+          .set({ blinded: null })
+          .where(and(lt(queries.createdAt, before), isNotNull(queries.blinded)))
+          .run().changes;
+        tx.update(queryLegs)
+          .set({ evaluated: null, proof: null })
+          .where(and(lt(queryLegs.createdAt, before), or(isNotNull(queryLegs.evaluated), isNotNull(queryLegs.proof))))
+          .run();
+        return n;
+      },
+      { behavior: 'immediate' },
+    );
+  }
+
+  async purgeQuotaCounters(day: string): Promise<number> {
+    return this.db.delete(queryQuota).where(lt(queryQuota.day, day)).run().changes;
+  }
+
+  async upsertNightlyHits(pairId: string, epoch: string, list: readonly MatchedHandle[]): Promise<number> {
+    if (list.length === 0) return 0;
+    return this.db.transaction(
+      (tx) => {
+        let n = 0;
+        for (const m of list) {
+          n += tx
+            .insert(nightlyHits)
+            .values({ pairId, handle: m.handle, epoch, posA: m.posA, posB: m.posB, createdAt: m.firstSeen })
+            .onConflictDoUpdate({ target: [nightlyHits.pairId, nightlyHits.handle], set: { epoch, posA: m.posA, posB: m.posB } })
+            .run().changes;
+        }
+        return n;
+      },
+      { behavior: 'immediate' },
+    );
+  }
+
+  async pruneNightlyHits(pairId: string, epoch: string, matched: readonly string[]): Promise<number> {
+    const keep = new Set(matched);
+    return this.db.transaction(
+      (tx) => {
+        let n = 0;
+        const held = tx
+          .select({ handle: nightlyHits.handle })
+          .from(nightlyHits)
+          .where(and(eq(nightlyHits.pairId, pairId), eq(nightlyHits.epoch, epoch)))
+          .all();
+        for (const { handle } of held) {
+          if (keep.has(handle)) continue;
+          if (tx.select({ one: sql<number>`1` }).from(hitStatus).where(eq(hitStatus.handle, handle)).limit(1).get()) continue;
+          n += tx
+            .delete(nightlyHits)
+            .where(and(eq(nightlyHits.pairId, pairId), eq(nightlyHits.handle, handle)))
+            .run().changes;
+        }
+        return n;
+      },
+      { behavior: 'immediate' },
+    );
+  }
+
+  async listNightlyHits(pairIds: readonly string[]): Promise<NightlyHitRecord[]> {
+    const out: NightlyHitRecord[] = [];
+    for (const part of batches(pairIds)) out.push(...this.db.select().from(nightlyHits).where(inArray(nightlyHits.pairId, part)).all());
+    return out;
+  }
+
+  async listQueryHits(agency: string): Promise<QueryHitRecord[]> {
+    const held = this.db.select(queryHitColumns).from(queryHits).innerJoin(queries, eq(queries.id, queryHits.queryId)).where(eq(queryHits.partner, agency)).all();
+    const asked = this.db.select(queryHitColumns).from(queries).innerJoin(queryHits, eq(queryHits.queryId, queries.id)).where(eq(queries.requester, agency)).all();
+    return [...held, ...asked];
+  }
+
+  async hitsByHandle(handle: string): Promise<{ nightly: NightlyHitRecord[]; query: QueryHitRecord[] }> {
+    return {
+      nightly: this.db.select().from(nightlyHits).where(eq(nightlyHits.handle, handle)).all(),
+      query: this.db.select(queryHitColumns).from(queryHits).innerJoin(queries, eq(queries.id, queryHits.queryId)).where(eq(queryHits.handle, handle)).all(),
+    };
+  }
+
+  async hitStatuses(list: readonly string[]): Promise<HitStatusRecord[]> {
+    const out: HitStatusRecord[] = [];
+    for (const part of batches([...new Set(list)])) out.push(...this.db.select().from(hitStatus).where(inArray(hitStatus.handle, part)).all());
+    return out;
+  }
+
+  async setHitStatus(r: HitStatusRecord): Promise<SetHitStatusResult> {
+    return this.db.transaction(
+      (tx) => {
+        const cur = tx
+          .select({ status: hitStatus.status })
+          .from(hitStatus)
+          .where(and(eq(hitStatus.handle, r.handle), eq(hitStatus.agency, r.agency)))
+          .get();
+        if (cur) return cur.status === r.status ? 'same' : 'conflict';
+        tx.insert(hitStatus).values(r).run();
+        return 'set';
       },
       { behavior: 'immediate' },
     );
@@ -378,7 +819,45 @@ function prepareBulk(db: Db) {
       .values({ pairKey: p('k'), epoch: p('e'), posA: p('a'), posB: p('b'), handle: p('h'), createdAt: p('at') })
       .onConflictDoNothing()
       .prepare(),
+    anyLink: db
+      .select({ one: sql<number>`1` })
+      .from(links)
+      .where(and(eq(links.pairKey, p('k')), eq(links.epoch, p('e'))))
+      .limit(1)
+      .prepare(),
+    getLink: db
+      .select({ previousEpoch: links.previousEpoch, previousPosition: links.previousPosition })
+      .from(links)
+      .where(and(eq(links.pairKey, p('k')), eq(links.epoch, p('e')), eq(links.side, p('s')), eq(links.position, p('pos'))))
+      .prepare(),
+    getPreviousMatch: db
+      .select({ handle: matches.handle, firstSeen: handles.firstSeen })
+      .from(matches)
+      .innerJoin(handles, and(eq(handles.pairKey, matches.pairKey), eq(handles.epoch, matches.epoch), eq(handles.handle, matches.handle)))
+      .where(and(eq(matches.pairKey, p('k')), eq(matches.epoch, p('e')), eq(matches.posA, p('a')), eq(matches.posB, p('b'))))
+      .prepare(),
+    getCarried: db
+      .select({ handle: carriedMatches.handle, firstSeen: carriedMatches.firstSeen })
+      .from(carriedMatches)
+      .where(and(eq(carriedMatches.pairKey, p('k')), eq(carriedMatches.epoch, p('e')), eq(carriedMatches.posA, p('a')), eq(carriedMatches.posB, p('b'))))
+      .prepare(),
   };
+}
+
+type Bulk = ReturnType<typeof prepareBulk>;
+
+/**
+ * The previous-epoch match a new-epoch match (a, b) continues: both positions
+ * link to the two positions of one match of the same previous epoch, still
+ * live or carried past its purge.
+ */
+function continuedHandle(bulk: Bulk, k: number, epoch: string, a: number, b: number): { handle: string; firstSeen: string } | undefined {
+  const la = bulk.getLink.get({ k, e: epoch, s: 0, pos: a });
+  if (!la) return undefined;
+  const lb = bulk.getLink.get({ k, e: epoch, s: 1, pos: b });
+  if (!lb || lb.previousEpoch !== la.previousEpoch) return undefined;
+  const key = { k, e: la.previousEpoch, a: la.previousPosition, b: lb.previousPosition };
+  return bulk.getPreviousMatch.get(key) ?? bulk.getCarried.get(key);
 }
 
 class SqlitePairStore implements PairStore {
@@ -622,10 +1101,13 @@ class SqlitePairStore implements PairStore {
           .where(and(eq(n.pairKey, k), eq(n.epoch, epoch), eq(n.side, side), between(n.position, first, last), eq(n.removed, 0), eq(n.canary, 0)))
           .all();
         let newMatches = 0;
+        const bulk = this.store.bulk;
+        const linked = found.length > 0 && bulk.anyLink.get({ k, e: epoch }) !== undefined;
         for (const m of found) {
-          const h = matchHandle(input.handleKey, pairId, m.token);
-          insertHandle.run({ k, e: epoch, h, at });
           const [a, b] = side === 0 ? [m.mine, m.theirs] : [m.theirs, m.mine];
+          const continued = linked ? continuedHandle(bulk, k, epoch, a, b) : undefined;
+          const h = continued?.handle ?? matchHandle(input.handleKey, pairId, m.token);
+          insertHandle.run({ k, e: epoch, h, at: continued?.firstSeen ?? at });
           newMatches += insertMatch.run({ k, e: epoch, a, b, h, at }).changes;
         }
         return { status: 'created', count: chunk.count, newMatches };
@@ -747,6 +1229,155 @@ class SqlitePairStore implements PairStore {
       .where(and(eq(matches.pairKey, this.key), eq(matches.epoch, epoch)))
       .get();
     return r?.n ?? 0;
+  }
+
+  async putLinks(epoch: string, side: Side, previousEpoch: string, list: readonly LinkInput[], at: string): Promise<PutLinksResult> {
+    const k = this.key;
+    const bulk = this.store.bulk;
+    return this.db.transaction(
+      (tx) => {
+        const { size } = this.extent(tx as unknown as Db, epoch, side);
+        const seen = new Map<number, number>();
+        const fresh: LinkInput[] = [];
+        for (let i = 0; i < list.length; i++) {
+          const l = list[i] as LinkInput;
+          if (l.position >= size) return { ok: false, reason: 'unknown-position', badIndex: i };
+          const earlier = seen.get(l.position);
+          if (earlier !== undefined) {
+            if (earlier !== l.previous) return { ok: false, reason: 'conflict', badIndex: i };
+            continue;
+          }
+          seen.set(l.position, l.previous);
+          const r = bulk.getLink.get({ k, e: epoch, s: side, pos: l.position });
+          if (r) {
+            if (r.previousEpoch !== previousEpoch || r.previousPosition !== l.previous) return { ok: false, reason: 'conflict', badIndex: i };
+            continue;
+          }
+          fresh.push(l);
+        }
+        for (const l of fresh) {
+          tx.insert(links).values({ pairKey: k, epoch, side, position: l.position, previousEpoch, previousPosition: l.previous, linkedAt: at }).run();
+        }
+        // Links may arrive after the partner's tokens: matches already made take over the previous handle now.
+        let rehandled = 0;
+        const pos = side === 0 ? matches.posA : matches.posB;
+        for (const l of fresh) {
+          const made = tx
+            .select({ posA: matches.posA, posB: matches.posB, handle: matches.handle })
+            .from(matches)
+            .where(and(eq(matches.pairKey, k), eq(matches.epoch, epoch), eq(pos, l.position)))
+            .all();
+          for (const m of made) {
+            const continued = continuedHandle(bulk, k, epoch, m.posA, m.posB);
+            if (!continued || continued.handle === m.handle) continue;
+            bulk.insertHandle.run({ k, e: epoch, h: continued.handle, at: continued.firstSeen });
+            tx.update(matches)
+              .set({ handle: continued.handle })
+              .where(and(eq(matches.pairKey, k), eq(matches.epoch, epoch), eq(matches.posA, m.posA), eq(matches.posB, m.posB)))
+              .run();
+            rehandled++;
+          }
+        }
+        return { ok: true, linked: seen.size, added: fresh.length, rehandled };
+      },
+      { behavior: 'immediate' },
+    );
+  }
+
+  async matchedHandles(epoch: string): Promise<MatchedHandle[]> {
+    const k = this.key;
+    return this.db
+      .select({
+        handle: matches.handle,
+        posA: sql<number>`min(${matches.posA})`,
+        posB: sql<number>`min(${matches.posB})`,
+        firstSeen: handles.firstSeen,
+      })
+      .from(matches)
+      .innerJoin(handles, and(eq(handles.pairKey, matches.pairKey), eq(handles.epoch, matches.epoch), eq(handles.handle, matches.handle)))
+      .where(and(eq(matches.pairKey, k), eq(matches.epoch, epoch)))
+      .groupBy(matches.handle, handles.firstSeen)
+      .orderBy(asc(matches.handle))
+      .all();
+  }
+
+  async lookupToken(epoch: string, side: Side, token: Uint8Array): Promise<TokenLookup | undefined> {
+    const k = this.key;
+    // tokens_match (pair_key, epoch, side, token) finds the token in O(log n). No ORDER BY or min():
+    // either makes SQLite walk the primary key (the whole side) in position order instead.
+    const found = this.db
+      .select({ position: tokens.position })
+      .from(tokens)
+      .where(and(eq(tokens.pairKey, k), eq(tokens.epoch, epoch), eq(tokens.side, side), eq(tokens.token, buf(token)), eq(tokens.removed, 0), eq(tokens.canary, 0)))
+      .all();
+    if (found.length === 0) return undefined;
+    const t = { position: Math.min(...found.map((r) => r.position)) };
+    const pos = side === 0 ? matches.posA : matches.posB;
+    const m = this.db
+      .select({ handle: matches.handle })
+      .from(matches)
+      .where(and(eq(matches.pairKey, k), eq(matches.epoch, epoch), eq(pos, t.position)))
+      .limit(1)
+      .get();
+    return { position: t.position, matchHandle: m?.handle };
+  }
+
+  async dataEpochs(): Promise<{ bulk: string[]; carried: string[] }> {
+    const k = this.key;
+    // Tokens, removals, canaries, matches and links exist only for positions of chunks, so chunks stand for them.
+    const bulk = new Set<string>();
+    for (const t of [chunks, sideState, pairState] as const) {
+      for (const r of this.db.selectDistinct({ epoch: t.epoch }).from(t).where(eq(t.pairKey, k)).all()) bulk.add(r.epoch);
+    }
+    const carried = this.db.selectDistinct({ epoch: carriedMatches.epoch }).from(carriedMatches).where(eq(carriedMatches.pairKey, k)).all();
+    return { bulk: [...bulk], carried: carried.map((r) => r.epoch) };
+  }
+
+  async purgeEpochs(list: readonly string[], carry: string | undefined): Promise<PurgeCounts> {
+    const k = this.key;
+    return this.db.transaction(
+      (tx) => {
+        const counts: PurgeCounts = { epochs: [...list], chunks: 0, tokens: 0, removals: 0, canaries: 0, matches: 0, links: 0 };
+        for (const epoch of list) {
+          if (epoch === carry) {
+            tx.run(sql`INSERT OR IGNORE INTO ${carriedMatches} (pair_key, epoch, pos_a, pos_b, handle, first_seen)
+              SELECT m.pair_key, m.epoch, m.pos_a, m.pos_b, m.handle, h.first_seen FROM ${matches} m
+              JOIN ${handles} h ON h.pair_key = m.pair_key AND h.epoch = m.epoch AND h.handle = m.handle
+              WHERE m.pair_key = ${k} AND m.epoch = ${epoch}`);
+          }
+          const del = (t: typeof chunks | typeof tokens | typeof removals | typeof canaries | typeof matches | typeof links | typeof sideState | typeof pairState | typeof handles) =>
+            tx.delete(t).where(and(eq(t.pairKey, k), eq(t.epoch, epoch))).run().changes;
+          counts.chunks += del(chunks);
+          counts.tokens += del(tokens);
+          counts.removals += del(removals);
+          counts.canaries += del(canaries);
+          counts.matches += del(matches);
+          counts.links += del(links);
+          del(sideState);
+          del(pairState);
+          del(handles);
+        }
+        tx.delete(carriedMatches)
+          .where(carry === undefined ? eq(carriedMatches.pairKey, k) : and(eq(carriedMatches.pairKey, k), ne(carriedMatches.epoch, carry)))
+          .run();
+        return counts;
+      },
+      { behavior: 'immediate' },
+    );
+  }
+}
+
+/** The retention checkpoint of a database file, read-only (for `audit verify` and `audit export`). */
+export function readAuditCheckpointFile(file: string): AuditCheckpoint | undefined {
+  const store = openSqliteStore(file, { readonly: true });
+  try {
+    // A database from before retention existed has no checkpoint table yet.
+    const exists = store.client.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'audit_checkpoint'").get();
+    if (!exists) return undefined;
+    const r = store.db.select().from(auditCheckpoint).where(eq(auditCheckpoint.id, 1)).get();
+    return r ? { seq: r.seq, hash: u8(r.hash) } : undefined;
+  } finally {
+    store.client.close();
   }
 }
 

@@ -246,8 +246,8 @@ export interface PairStore {
   matchedHandles(epoch: string): Promise<MatchedHandle[]>;
   /** Find a live (not removed, not canary) position of `side` holding `token`, through the matching index. */
   lookupToken(epoch: string, side: Side, token: Uint8Array): Promise<TokenLookup | undefined>;
-  /** Epochs for which this pair holds any data (bulk rows or carried matches). */
-  dataEpochs(): Promise<string[]>;
+  /** Epochs for which this pair holds bulk rows, and epochs whose matches are carried. */
+  dataEpochs(): Promise<{ bulk: string[]; carried: string[] }>;
   /**
    * Delete every bulk row of `epochs`. The matches of `carry` (when it is one
    * of them) are kept as positions and handles only, for links still to come;
@@ -425,7 +425,7 @@ export interface Store {
    * at or after `cutoff`, store the checkpoint of the last removed entry, and
    * append the entry `record(removed, checkpoint)` built from them.
    */
-  purgeAudit(cutoff: string, record: (removed: number, checkpoint: AuditCheckpoint | undefined) => AuditInput): Promise<{ removed: number; entry: AuditEntry }>;
+  purgeAudit(cutoff: string, at: string, record: (removed: number, checkpoint: AuditCheckpoint | undefined) => AuditInput): Promise<{ removed: number; entry: AuditEntry }>;
 
   /**
    * Create a query and its legs, counting one query against each agreement's
@@ -436,7 +436,7 @@ export interface Store {
   /** Queries `agency` made under `agreementId` on UTC day `day`. */
   queriesUsed(agency: string, agreementId: string, day: string): Promise<number>;
   getQuery(id: string): Promise<QueryRecord | undefined>;
-  /** Pending legs addressed to `agency` created at or after `since`, oldest first. */
+  /** Pending legs addressed to `agency` created after `since`, oldest first. */
   inbox(agency: string, since: string): Promise<InboxEntry[]>;
   /** Store an answer once; 'same' for an identical re-send, 'conflict' for another. */
   answerQuery(queryId: string, partner: string, answer: AnswerInput): Promise<AnswerResult>;
@@ -449,6 +449,12 @@ export interface Store {
 
   /** Insert or refresh (epoch, positions) the nightly hits of a pair; first-seen times never change. */
   upsertNightlyHits(pairId: string, epoch: string, hits: readonly MatchedHandle[]): Promise<number>;
+  /**
+   * Drop the pair's nightly hits of `epoch` whose handle is no longer matched
+   * there (retracted, or taken over by a continued handle), unless a holder
+   * already confirmed or declined them.
+   */
+  pruneNightlyHits(pairId: string, epoch: string, matched: readonly string[]): Promise<number>;
   /** Nightly hits of these pairs. */
   listNightlyHits(pairIds: readonly string[]): Promise<NightlyHitRecord[]>;
   /** Query hits the agency asked for or holds. */

@@ -1,4 +1,5 @@
-// Admin routes (keyid `admin` only): agencies and agreements. Agreements are
+// Admin routes (keyid `admin` only): agencies, agreements, the deployment
+// configuration, epoch rotation and the retention purge. Agreements are
 // first-class: no agreement, no data flows between two agencies.
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { Hono } from 'hono';
@@ -6,9 +7,12 @@ import { z } from 'zod';
 import { bytesToHex } from '../../../protocol/bytes.js';
 import { ISO_3166_ALPHA3 } from '../../../protocol/identifiers/countries.js';
 import { identifierKindSchema } from '../../../protocol/identifiers/index.js';
+import { MAX_QUERY_VALUES } from '../../../protocol/query.js';
+import { DEFAULT_QUERY_MAX_VALUES, DEFAULT_QUERY_PER_DAY, PURPOSE_RE, type DeploymentConfig } from '../../config.js';
 import type { AppEnv, Services } from '../../context.js';
 import { pairsOf } from '../../pairs.js';
 import { ProblemError } from '../../problem.js';
+import { purgeExpired } from '../../retention.js';
 import type { AgencyRecord, AgreementRecord } from '../../store/types.js';
 import { agencyIdSchema, agreementIdSchema, dateSchema, hexSchema, parseJsonBody, todayUTC } from '../../validation.js';
 
@@ -35,8 +39,37 @@ const agreementBody = z
     validUntil: dateSchema,
     maxSetSize: z.number().int().min(1).max(1_000_000_000).optional(),
     legalBasis: z.string().trim().min(1).max(500),
+    purposes: z.array(z.string().min(1).max(64)).min(1).max(64).optional(),
+    queryQuota: z
+      .object({
+        perDay: z.number().int().min(0).max(1_000_000).optional(),
+        maxValues: z.number().int().min(1).max(MAX_QUERY_VALUES).optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
+
+const purposeSchema = z.string().regex(PURPOSE_RE, 'must match ^[a-z][a-z0-9_]{0,63}$');
+
+const configBody = z
+  .object({
+    purposes: z.array(purposeSchema).min(1).max(64).optional(),
+    retention: z
+      .object({
+        dataDays: z.number().int().min(0).max(36_500).nullable().optional(),
+        auditDays: z.number().int().min(1).max(36_500).optional(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+const emptyBody = z.object({}).strict();
+
+export function configJson(c: DeploymentConfig) {
+  return { purposes: c.purposes, retention: { dataDays: c.retention.dataDays, auditDays: c.retention.auditDays } };
+}
 
 export function agencyJson(a: AgencyRecord) {
   return { id: a.id, name: a.name, country: a.country, signingKey: bytesToHex(a.signingKey), createdAt: a.createdAt };
@@ -52,6 +85,8 @@ export function agreementJson(a: AgreementRecord) {
     validUntil: a.validUntil,
     maxSetSize: a.maxSetSize,
     legalBasis: a.legalBasis,
+    purposes: a.purposes,
+    queryQuota: { perDay: a.queryQuota.perDay, maxValues: a.queryQuota.maxValues },
     createdAt: a.createdAt,
     pairs: pairsOf(a.id, a.parties).map((p) => p.id),
   };
@@ -104,6 +139,17 @@ export function adminRoutes(svc: Services): Hono<AppEnv> {
       throw new ProblemError('validation', 'body.validUntil: must not be before validFrom', { field: 'body.validUntil' });
     }
     if (body.validUntil < today) throw new ProblemError('validation', 'body.validUntil: must not be in the past', { field: 'body.validUntil' });
+    const deployment = await svc.store.getConfig();
+    const allowed = new Set(deployment.purposes);
+    for (let i = 0; i < (body.purposes ?? []).length; i++) {
+      if (!allowed.has(body.purposes?.[i] as string)) {
+        throw new ProblemError('validation', `body.purposes[${i}]: not in the deployment's list of purposes`, { field: `body.purposes[${i}]` });
+      }
+    }
+    const purposes = [...new Set(body.purposes ?? deployment.purposes)].sort();
+    if (body.purposes && purposes.length !== body.purposes.length) {
+      throw new ProblemError('validation', 'body.purposes: purposes must be distinct', { field: 'body.purposes' });
+    }
     const record: AgreementRecord = {
       id: body.id,
       parties,
@@ -114,6 +160,8 @@ export function adminRoutes(svc: Services): Hono<AppEnv> {
       maxSetSize: body.maxSetSize ?? DEFAULT_MAX_SET_SIZE,
       legalBasis: body.legalBasis,
       createdAt: now.toISOString(),
+      purposes,
+      queryQuota: { perDay: body.queryQuota?.perDay ?? DEFAULT_QUERY_PER_DAY, maxValues: body.queryQuota?.maxValues ?? DEFAULT_QUERY_MAX_VALUES },
     };
     const existing = await svc.store.getAgreement(body.id);
     const identical = (e: AgreementRecord) =>
@@ -123,7 +171,10 @@ export function adminRoutes(svc: Services): Hono<AppEnv> {
       (body.validFrom === undefined || e.validFrom === record.validFrom) &&
       e.validUntil === record.validUntil &&
       e.maxSetSize === record.maxSetSize &&
-      e.legalBasis === record.legalBasis;
+      e.legalBasis === record.legalBasis &&
+      (body.purposes === undefined || sameList(e.purposes, record.purposes)) &&
+      e.queryQuota.perDay === record.queryQuota.perDay &&
+      e.queryQuota.maxValues === record.queryQuota.maxValues;
     if (existing) {
       if (identical(existing)) return c.json({ agreement: agreementJson(existing) }, 200);
       throw new ProblemError('conflict', 'an agreement with this id exists with other terms', {
@@ -141,7 +192,16 @@ export function adminRoutes(svc: Services): Hono<AppEnv> {
       actor: 'admin',
       action: 'agreement.added',
       subject: record.id,
-      detail: { parties: record.parties, kinds: record.kinds, mode: record.mode, validFrom, validUntil: record.validUntil, maxSetSize: record.maxSetSize },
+      detail: {
+        parties: record.parties,
+        kinds: record.kinds,
+        mode: record.mode,
+        validFrom,
+        validUntil: record.validUntil,
+        maxSetSize: record.maxSetSize,
+        purposes: record.purposes,
+        queryQuota: { perDay: record.queryQuota.perDay, maxValues: record.queryQuota.maxValues },
+      },
     });
     return c.json({ agreement: agreementJson(record) }, 201);
   });
@@ -149,6 +209,38 @@ export function adminRoutes(svc: Services): Hono<AppEnv> {
   app.get('/agreements', async (c) => {
     const list = await svc.store.listAgreements();
     return c.json({ agreements: list.map(agreementJson) });
+  });
+
+  app.get('/config', async (c) => c.json(configJson(await svc.store.getConfig())));
+
+  app.put('/config', async (c) => {
+    const body = parseJsonBody(c.get('body'), configBody);
+    const current = await svc.store.getConfig();
+    if (body.purposes && new Set(body.purposes).size !== body.purposes.length) {
+      throw new ProblemError('validation', 'body.purposes: purposes must be distinct', { field: 'body.purposes' });
+    }
+    const next: DeploymentConfig = {
+      purposes: body.purposes ?? current.purposes,
+      retention: {
+        dataDays: body.retention?.dataDays === undefined ? current.retention.dataDays : body.retention.dataDays,
+        auditDays: body.retention?.auditDays ?? current.retention.auditDays,
+      },
+    };
+    await svc.store.putConfig(next, svc.now().toISOString());
+    await svc.audit({ actor: 'admin', action: 'config.updated', subject: 'coordinator', detail: configJson(next) });
+    return c.json(configJson(next));
+  });
+
+  app.post('/epochs/rotate', async (c) => {
+    parseJsonBody(c.get('body'), emptyBody);
+    const { epoch, previous } = await svc.store.rotateEpoch(svc.now().toISOString());
+    await svc.audit({ actor: 'admin', action: 'epoch.rotated', subject: epoch.id, detail: { previous, startedAt: epoch.startedAt } });
+    return c.json({ epoch: { id: epoch.id, startedAt: epoch.startedAt }, previous }, 201);
+  });
+
+  app.post('/purge', async (c) => {
+    parseJsonBody(c.get('body'), emptyBody);
+    return c.json({ purged: await purgeExpired(svc, 'admin') });
   });
 
   return app;

@@ -8,7 +8,7 @@ import type { AppEnv, Services } from '../../context.js';
 import { activePairsOf, sideOf } from '../../pairs.js';
 import { ProblemError } from '../../problem.js';
 import type { AgencyRecord, Side } from '../../store/types.js';
-import { hexSchema, parseJsonBody } from '../../validation.js';
+import { hexSchema, parseJsonBody, todayUTC } from '../../validation.js';
 
 const epochKeyBody = z
   .object({
@@ -25,7 +25,14 @@ export function meRoutes(svc: Services): Hono<AppEnv> {
     const epoch = await svc.store.currentEpoch();
     const myKey = await svc.store.getEpochKey(me.id, epoch.id);
     const pairs = [];
+    const today = todayUTC(svc.now());
+    // A purpose the deployment dropped from its list can no longer be cited.
+    const deployment = new Set((await svc.store.getConfig()).purposes);
+    const used = new Map<string, number>();
     for (const { pair, agreement } of await activePairsOf(svc, me.id)) {
+      if (!used.has(agreement.id)) used.set(agreement.id, await svc.store.queriesUsed(me.id, agreement.id, today));
+      // Count-mode agreements allow no targeted queries (src/API.md, "Agreements").
+      const left = agreement.mode === 'reveal' ? Math.max(0, agreement.queryQuota.perDay - (used.get(agreement.id) ?? 0)) : 0;
       const partner = pair.agencies[1 - (sideOf(pair, me.id) as Side)] as string;
       const partnerKey = await svc.store.getEpochKey(partner, epoch.id);
       pairs.push({
@@ -38,6 +45,9 @@ export function meRoutes(svc: Services): Hono<AppEnv> {
         maxSetSize: agreement.maxSetSize,
         myEpochKey: myKey ? bytesToHex(myKey.publicKey) : null,
         partnerEpochKey: partnerKey ? bytesToHex(partnerKey.publicKey) : null,
+        purposes: agreement.purposes.filter((p) => deployment.has(p)),
+        queryQuota: { perDay: agreement.queryQuota.perDay, maxValues: agreement.queryQuota.maxValues },
+        queriesLeftToday: left,
       });
     }
     return c.json({

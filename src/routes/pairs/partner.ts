@@ -4,6 +4,7 @@ import { Hono } from 'hono';
 import { bytesToHex } from '../../../protocol/bytes.js';
 import { TOKEN_BYTES } from '../../../protocol/constants.js';
 import type { AppEnv, Services } from '../../context.js';
+import { EPOCH_HEADER } from '../../epochs.js';
 import { pairAccess, refreshPairState, type PairContext } from '../../pairs.js';
 import { ProblemError } from '../../problem.js';
 import { parseIndexParam, parsePairParam } from '../../validation.js';
@@ -19,7 +20,7 @@ export function partnerRoutes(svc: Services): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
   app.get('/:pair/partner-set/chunks/:index', async (c) => {
-    const ctx = await pairAccess(svc, c.get('caller'), parsePairParam(c.req.param('pair')));
+    const ctx = await pairAccess(svc, c.get('caller'), parsePairParam(c.req.param('pair')), c.req.header(EPOCH_HEADER));
     const index = parseIndexParam(c.req.param('index'));
     await refuseIfFailed(ctx);
     const elements = await ctx.ps.getChunkElements(ctx.epoch.id, ctx.partnerSide, index);
@@ -29,7 +30,7 @@ export function partnerRoutes(svc: Services): Hono<AppEnv> {
   });
 
   app.put('/:pair/partner-set/chunks/:index/tokens', async (c) => {
-    const ctx = await pairAccess(svc, c.get('caller'), parsePairParam(c.req.param('pair')));
+    const ctx = await pairAccess(svc, c.get('caller'), parsePairParam(c.req.param('pair')), c.req.header(EPOCH_HEADER));
     const index = parseIndexParam(c.req.param('index'));
     await refuseIfFailed(ctx);
     const chunk = await ctx.ps.getChunk(ctx.epoch.id, ctx.partnerSide, index);

@@ -5,6 +5,8 @@ import { bytesToHex } from '../../../protocol/bytes.js';
 import { ELEMENT_BYTES, TOKEN_BYTES } from '../../../protocol/constants.js';
 import { DecodeError } from '../../../protocol/errors.js';
 import type { AppEnv, Services } from '../../context.js';
+import { EPOCH_HEADER, epochBefore } from '../../epochs.js';
+import { recordNightlyHits } from '../../hits.js';
 import { pairAccess, refreshPairState } from '../../pairs.js';
 import { ProblemError } from '../../problem.js';
 import { hexSchema, parseIndexParam, parseJsonBody, parsePairParam, positionSchema } from '../../validation.js';
@@ -13,6 +15,7 @@ import { hexSchema, parseIndexParam, parseJsonBody, parsePairParam, positionSche
 export const MAX_CHUNK_ELEMENTS = 65_536;
 export const MAX_REMOVALS_PER_CALL = 1_000_000;
 export const MAX_CANARIES_PER_CALL = 65_536;
+export const MAX_LINKS_PER_CALL = 1_000_000;
 
 const removalsBody = z.object({ positions: z.array(positionSchema).max(MAX_REMOVALS_PER_CALL) }).strict();
 
@@ -24,11 +27,18 @@ const canariesBody = z
 
 const emptyBody = z.object({}).strict();
 
+const linksBody = z
+  .object({
+    previousEpoch: z.string().min(1).max(32),
+    links: z.array(z.object({ position: positionSchema, previous: positionSchema }).strict()).max(MAX_LINKS_PER_CALL),
+  })
+  .strict();
+
 export function setRoutes(svc: Services): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
   app.put('/:pair/set/chunks/:index', async (c) => {
-    const ctx = await pairAccess(svc, c.get('caller'), parsePairParam(c.req.param('pair')));
+    const ctx = await pairAccess(svc, c.get('caller'), parsePairParam(c.req.param('pair')), c.req.header(EPOCH_HEADER));
     const index = parseIndexParam(c.req.param('index'));
     const body = c.get('body');
     if (body.length === 0 || body.length % ELEMENT_BYTES !== 0) {
@@ -93,7 +103,7 @@ export function setRoutes(svc: Services): Hono<AppEnv> {
   });
 
   app.post('/:pair/set/removals', async (c) => {
-    const ctx = await pairAccess(svc, c.get('caller'), parsePairParam(c.req.param('pair')));
+    const ctx = await pairAccess(svc, c.get('caller'), parsePairParam(c.req.param('pair')), c.req.header(EPOCH_HEADER));
     const body = parseJsonBody(c.get('body'), removalsBody);
     const r = await ctx.ps.removePositions(ctx.epoch.id, ctx.side, body.positions, svc.now().toISOString());
     if (!r.ok) {
@@ -107,7 +117,7 @@ export function setRoutes(svc: Services): Hono<AppEnv> {
   });
 
   app.put('/:pair/set/canaries', async (c) => {
-    const ctx = await pairAccess(svc, c.get('caller'), parsePairParam(c.req.param('pair')));
+    const ctx = await pairAccess(svc, c.get('caller'), parsePairParam(c.req.param('pair')), c.req.header(EPOCH_HEADER));
     const body = parseJsonBody(c.get('body'), canariesBody);
     const r = await ctx.ps.registerCanaries(ctx.epoch.id, ctx.side, body.canaries, svc.now().toISOString());
     if (!r.ok) {
@@ -131,13 +141,54 @@ export function setRoutes(svc: Services): Hono<AppEnv> {
   });
 
   app.post('/:pair/set/canaries/done', async (c) => {
-    const ctx = await pairAccess(svc, c.get('caller'), parsePairParam(c.req.param('pair')));
+    const ctx = await pairAccess(svc, c.get('caller'), parsePairParam(c.req.param('pair')), c.req.header(EPOCH_HEADER));
     parseJsonBody(c.get('body'), emptyBody);
     if (await ctx.ps.markCanariesDone(ctx.epoch.id, ctx.side, svc.now().toISOString())) {
       await svc.audit({ actor: ctx.me, action: 'canaries.done', subject: ctx.pair.id, detail: { epoch: ctx.epoch.id } });
     }
     await refreshPairState(svc, ctx);
     return c.json({ canariesRegistered: true });
+  });
+
+  // Handle continuity across rotation (src/API.md, "Epochs"): which previous-epoch
+  // position each new position continues, for previously matched items only.
+  app.put('/:pair/set/links', async (c) => {
+    const ctx = await pairAccess(svc, c.get('caller'), parsePairParam(c.req.param('pair')), c.req.header(EPOCH_HEADER));
+    const body = parseJsonBody(c.get('body'), linksBody);
+    const previous = epochBefore(await svc.store.listEpochs(), ctx.epoch.id);
+    if (body.previousEpoch !== previous) {
+      throw new ProblemError('validation', `body.previousEpoch: must be the epoch before the current one (${previous ?? 'none'})`, {
+        field: 'body.previousEpoch',
+        audit: { action: 'links.refused', subject: ctx.pair.id },
+      });
+    }
+    const r = await ctx.ps.putLinks(ctx.epoch.id, ctx.side, body.previousEpoch, body.links, svc.now().toISOString());
+    if (!r.ok) {
+      if (r.reason === 'conflict') {
+        throw new ProblemError('conflict', `body.links[${r.badIndex}]: this position is already linked to another previous position`, {
+          field: `body.links[${r.badIndex}].previous`,
+          audit: { action: 'links.refused', subject: ctx.pair.id },
+        });
+      }
+      throw new ProblemError('validation', `body.links[${r.badIndex}].position: no such position on this side`, {
+        field: `body.links[${r.badIndex}].position`,
+        audit: { action: 'links.refused', subject: ctx.pair.id },
+      });
+    }
+    if (r.added > 0) {
+      await svc.audit({
+        actor: ctx.me,
+        action: 'links.registered',
+        subject: ctx.pair.id,
+        detail: { epoch: ctx.epoch.id, previousEpoch: body.previousEpoch, count: r.added, rehandled: r.rehandled },
+      });
+    }
+    // Matches re-handled after the pair completed: their hits follow the continued handle.
+    if (r.rehandled > 0 && ctx.agreement.mode === 'reveal') {
+      const { state } = await refreshPairState(svc, ctx);
+      if (state.state === 'complete') await recordNightlyHits(svc, ctx.pair.id, ctx.ps, ctx.epoch.id);
+    }
+    return c.json({ linked: r.linked });
   });
 
   return app;

@@ -11,7 +11,7 @@ export function workRoutes(svc: Services): Hono<AppEnv> {
   app.get('/work', async (c) => {
     const me = c.get('caller').agency as AgencyRecord;
     const epoch = await svc.store.currentEpoch();
-    const tasks: { pair: string; partner: string; index: number; count: number; sha256: string }[] = [];
+    const tasks: { pair: string; partner: string; epoch: string; index: number; count: number; sha256: string }[] = [];
     // Tokenising before publishing the epoch key would let a partner dodge the
     // canary check (the owner derives expected tokens from that key).
     if (await svc.store.getEpochKey(me.id, epoch.id)) {
@@ -22,7 +22,7 @@ export function workRoutes(svc: Services): Hono<AppEnv> {
         if (summary.sides[ctx.partnerSide].tokenizedChunks === summary.sides[ctx.partnerSide].chunks) continue;
         for (const chunk of await ctx.ps.listChunks(epoch.id, ctx.partnerSide)) {
           if (chunk.tokensSha256) continue;
-          tasks.push({ pair: pair.id, partner: ctx.partner, index: chunk.index, count: chunk.count, sha256: bytesToHex(chunk.sha256) });
+          tasks.push({ pair: pair.id, partner: ctx.partner, epoch: epoch.id, index: chunk.index, count: chunk.count, sha256: bytesToHex(chunk.sha256) });
         }
       }
     }

@@ -1,0 +1,124 @@
+// Hits and their two-step status (src/API.md, "Hits"): an officer of a
+// holding agency confirms or declines each nightly match and query hit.
+import { Hono, type Context } from 'hono';
+import { z } from 'zod';
+import type { AppEnv, Services } from '../../context.js';
+import { nightlyView, queryView, StatusBook, type HitView } from '../../hits.js';
+import { HANDLE_HEX_CHARS } from '../../matching.js';
+import { ProblemError } from '../../problem.js';
+import type { AgencyRecord, HitStatusName, NightlyHitRecord, PairRecord, QueryHitRecord } from '../../store/types.js';
+import { isCalendarDate, parseJsonBody } from '../../validation.js';
+
+const decisionBody = z
+  .object({
+    officer: z.string().trim().min(1).max(64),
+    note: z.string().max(500).optional(),
+  })
+  .strict();
+
+const STATUSES: readonly HitStatusName[] = ['unverified', 'confirmed', 'declined'];
+const ISO_TIME_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/;
+
+/** `status` (one of the three) and `since` (a date or an ISO 8601 time); empty means no filter. */
+function parseFilter(c: Context<AppEnv>): { status?: HitStatusName; since?: string } {
+  const out: { status?: HitStatusName; since?: string } = {};
+  for (const [name, values] of Object.entries(c.req.queries())) {
+    if (name !== 'status' && name !== 'since') throw new ProblemError('validation', `query.${name}: unknown parameter`, { field: `query.${name}` });
+    if (values.length !== 1) throw new ProblemError('validation', `query.${name}: give it once`, { field: `query.${name}` });
+    const v = values[0] as string;
+    if (v === '') continue;
+    if (name === 'status') {
+      if (!(STATUSES as readonly string[]).includes(v)) throw new ProblemError('validation', 'query.status: unverified, confirmed or declined', { field: 'query.status' });
+      out.status = v as HitStatusName;
+    } else {
+      const t = isCalendarDate(v) ? Date.parse(`${v}T00:00:00Z`) : ISO_TIME_RE.test(v) ? Date.parse(v) : Number.NaN;
+      if (Number.isNaN(t)) throw new ProblemError('validation', 'query.since: a date YYYY-MM-DD or an ISO 8601 time', { field: 'query.since' });
+      out.since = new Date(t).toISOString();
+    }
+  }
+  return out;
+}
+
+export function hitRoutes(svc: Services): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+
+  async function viewsOf(me: string, nightly: readonly NightlyHitRecord[], query: readonly QueryHitRecord[], pairs: ReadonlyMap<string, PairRecord>) {
+    const book = new StatusBook(await svc.store.hitStatuses([...nightly.map((h) => h.handle), ...query.map((h) => h.handle)]));
+    const views: { view: HitView; holders: readonly string[] }[] = [];
+    for (const h of nightly) {
+      const pair = pairs.get(h.pairId);
+      if (pair) views.push({ view: nightlyView(h, pair, me, book), holders: pair.agencies });
+    }
+    for (const h of query) views.push({ view: queryView(h, me, book), holders: [h.partner] });
+    return { views, book };
+  }
+
+  app.get('/', async (c) => {
+    const me = (c.get('caller').agency as AgencyRecord).id;
+    const filter = parseFilter(c);
+    // Hits outlive agreements: every pair the agency was ever a party of.
+    const pairs = new Map((await svc.store.listPairsOf(me)).map((p) => [p.id, p]));
+    const { views, book } = await viewsOf(me, await svc.store.listNightlyHits([...pairs.keys()]), await svc.store.listQueryHits(me), pairs);
+    const hits = views
+      .filter(({ view, holders }) => {
+        if (filter.status && view.status !== filter.status) return false;
+        if (filter.since) {
+          const changed = book.lastChange(view.handle, holders);
+          if (view.createdAt < filter.since && (changed === undefined || changed < filter.since)) return false;
+        }
+        return true;
+      })
+      .map((v) => v.view)
+      .sort((a, b) => (a.createdAt === b.createdAt ? (a.handle < b.handle ? -1 : a.handle > b.handle ? 1 : 0) : a.createdAt < b.createdAt ? -1 : 1));
+    return c.json({ hits });
+  });
+
+  for (const decision of ['confirm', 'decline'] as const) {
+    const status = decision === 'confirm' ? 'confirmed' : 'declined';
+    app.post(`/:handle{[0-9a-f]{${HANDLE_HEX_CHARS}}}/${decision}`, async (c) => {
+      const me = (c.get('caller').agency as AgencyRecord).id;
+      const handle = c.req.param('handle') as string;
+      const body = parseJsonBody(c.get('body'), decisionBody);
+      const found = await svc.store.hitsByHandle(handle);
+      const pairs = new Map<string, PairRecord>();
+      for (const h of found.nightly) {
+        const p = await svc.store.getPair(h.pairId);
+        if (p && p.agencies.includes(me)) pairs.set(p.id, p);
+      }
+      // Nightly matches are held by both parties; a query hit only by the partner that was asked.
+      const nightly = found.nightly.filter((h) => pairs.has(h.pairId));
+      const held = found.query.filter((h) => h.partner === me);
+      const refused = { action: `hit.${decision}_refused`, subject: handle, detail: { officer: body.officer } };
+      if (nightly.length === 0 && held.length === 0) {
+        if (found.query.some((h) => h.requester === me)) {
+          throw new ProblemError('forbidden', 'only the agency holding the hit may confirm or decline it', { audit: refused });
+        }
+        throw new ProblemError('not-found', 'no hit with this handle involves the caller', { audit: refused });
+      }
+      const r = await svc.store.setHitStatus({ handle, agency: me, status, officer: body.officer, note: body.note ?? null, updatedAt: svc.now().toISOString() });
+      if (r === 'conflict') {
+        throw new ProblemError('conflict', `this hit was already ${status === 'confirmed' ? 'declined' : 'confirmed'} by the agency`, { audit: refused });
+      }
+      if (r === 'set') {
+        const partners = [...new Set([...nightly.map((h) => (pairs.get(h.pairId) as PairRecord).agencies.find((a) => a !== me) as string), ...held.map((h) => h.requester)])];
+        await svc.audit({
+          actor: me,
+          action: `hit.${status}`,
+          subject: handle,
+          detail: {
+            officer: body.officer,
+            note: body.note !== undefined,
+            pairs: [...new Set([...nightly.map((h) => h.pairId), ...held.map((h) => h.pairId)])],
+            partners,
+            ...(held.length > 0 ? { queries: held.map((h) => h.queryId), caseRefs: [...new Set(held.map((h) => h.caseRef))] } : {}),
+          },
+        });
+      }
+      const { views } = await viewsOf(me, nightly, held, pairs);
+      const latest = views.map((v) => v.view).sort((a, b) => (a.source === b.source ? (a.createdAt < b.createdAt ? 1 : -1) : a.source === 'nightly' ? -1 : 1))[0];
+      return c.json(latest as HitView);
+    });
+  }
+
+  return app;
+}

@@ -1,0 +1,437 @@
+// Targeted hit/no-hit queries (DESIGN.md §1, src/API.md "Targeted queries").
+// The requester sends r·HashToGroup(q) per value; the partner's online
+// responder picks it up from its inbox and answers k_B·(r·H(q)) with a DLEQ
+// proof (RFC 9497 §2.2) that the coordinator checks against the responder's
+// published epoch key; the requester unblinds, finishes with its own key and
+// reports hits by token. The coordinator never sees a value: only blinded
+// elements, evaluated elements and, for hits, tokens it already holds.
+import { Hono, type Context } from 'hono';
+import { z } from 'zod';
+import { bytesToHex } from '../../../protocol/bytes.js';
+import { CONCORDAT_SUITE, ELEMENT_BYTES, PROOF_BYTES, TOKEN_BYTES } from '../../../protocol/constants.js';
+import { verifyProof } from '../../../protocol/dleq.js';
+import { DecodeError } from '../../../protocol/errors.js';
+import { identifierKindSchema } from '../../../protocol/identifiers/index.js';
+import { MAX_QUERY_VALUES } from '../../../protocol/query.js';
+import { randomBytes } from '../../../protocol/rng.js';
+import type { JsonValue } from '../../audit.js';
+import type { AppEnv, Services } from '../../context.js';
+import { matchHandle } from '../../matching.js';
+import { inboxKey, longPoll, queryKey } from '../../notify.js';
+import { activePairsOf, sideOf } from '../../pairs.js';
+import { ProblemError, type ProblemSlug } from '../../problem.js';
+import { QUERY_LEG_TTL_MS } from '../../retention.js';
+import type { AgencyRecord, AgreementRecord, PairRecord, QueryHitInput, QueryLegRecord, QueryRecord, Side } from '../../store/types.js';
+import { agencyIdSchema, hexSchema, parseJsonBody, todayUTC } from '../../validation.js';
+
+export const MAX_WAIT_SECONDS = 30;
+const QUERY_ID_PATTERN = '[0-9a-f]{32}';
+const WAIT_RE = /^(\d{1,2})(\.\d{1,3})?$/;
+const MAX_PARTNERS = 64;
+
+const createBody = z
+  .object({
+    partners: z.array(agencyIdSchema).min(1).max(MAX_PARTNERS),
+    kind: identifierKindSchema,
+    purpose: z.string().min(1).max(64),
+    caseRef: z.string().trim().min(1).max(100),
+    officer: z.string().trim().min(1).max(64),
+    blinded: z.array(hexSchema(ELEMENT_BYTES)).min(1).max(MAX_QUERY_VALUES),
+  })
+  .strict();
+
+const answerBody = z
+  .object({
+    epoch: z.string().min(1).max(32),
+    evaluated: z.array(hexSchema(ELEMENT_BYTES)).min(1).max(MAX_QUERY_VALUES),
+    proof: hexSchema(PROOF_BYTES),
+  })
+  .strict();
+
+const outcomeBody = z
+  .object({
+    legs: z
+      .array(
+        z
+          .object({
+            partner: agencyIdSchema,
+            hits: z.array(z.object({ index: z.number().int().min(0).max(MAX_QUERY_VALUES - 1), token: hexSchema(TOKEN_BYTES) }).strict()).max(MAX_QUERY_VALUES),
+            noHits: z.number().int().min(0).max(MAX_QUERY_VALUES),
+            error: z.enum(['bad-proof', 'unanswered']).optional(),
+          })
+          .strict(),
+      )
+      .min(1)
+      .max(MAX_PARTNERS),
+  })
+  .strict();
+
+function pack(list: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(list.length * ELEMENT_BYTES);
+  list.forEach((e, i) => out.set(e, i * ELEMENT_BYTES));
+  return out;
+}
+
+function unpack(packed: Uint8Array): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (let o = 0; o < packed.length; o += ELEMENT_BYTES) out.push(packed.subarray(o, o + ELEMENT_BYTES));
+  return out;
+}
+
+/** Query parameters of a long poll: `wait` only, 0..30 seconds. */
+export function parseWait(c: Context<AppEnv>): number {
+  const params = c.req.queries();
+  for (const [name, values] of Object.entries(params)) {
+    if (name !== 'wait') throw new ProblemError('validation', `query.${name}: unknown parameter`, { field: `query.${name}` });
+    if (values.length !== 1) throw new ProblemError('validation', 'query.wait: give it once', { field: 'query.wait' });
+  }
+  const raw = params.wait?.[0];
+  if (raw === undefined) return 0;
+  const seconds = WAIT_RE.test(raw) ? Number(raw) : Number.NaN;
+  if (!(seconds >= 0 && seconds <= MAX_WAIT_SECONDS)) {
+    throw new ProblemError('validation', `query.wait: seconds, 0..${MAX_WAIT_SECONDS}`, { field: 'query.wait' });
+  }
+  return seconds * 1000;
+}
+
+function nextUtcMidnight(now: Date): Date {
+  return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1));
+}
+
+function legExpired(leg: QueryLegRecord, now: Date): boolean {
+  return leg.status === 'pending' && Date.parse(leg.createdAt) + QUERY_LEG_TTL_MS <= now.getTime();
+}
+
+function legStatus(leg: QueryLegRecord, now: Date): 'pending' | 'answered' | 'expired' {
+  return legExpired(leg, now) ? 'expired' : leg.status;
+}
+
+/** Why no agreement allows this query with this partner, or the agreement that does (the first by id). */
+function chooseAgreement(
+  candidates: readonly { pair: PairRecord; agreement: AgreementRecord }[],
+  kind: string,
+  purpose: string,
+): { ok: true; pair: PairRecord; agreement: AgreementRecord } | { ok: false; slug: ProblemSlug; detail: string } {
+  const sorted = [...candidates].sort((a, b) => (a.agreement.id < b.agreement.id ? -1 : a.agreement.id > b.agreement.id ? 1 : 0));
+  if (sorted.length === 0) return { ok: false, slug: 'no-agreement', detail: 'no agreement valid today covers targeted queries with this partner' };
+  const reveal = sorted.filter((x) => x.agreement.mode === 'reveal');
+  if (reveal.length === 0) return { ok: false, slug: 'count-mode', detail: 'the agreements with this partner are count-mode: they allow no targeted queries' };
+  const withKind = reveal.filter((x) => x.agreement.kinds.includes(kind));
+  if (withKind.length === 0) return { ok: false, slug: 'kind', detail: `no agreement with this partner covers the kind ${kind}` };
+  const withPurpose = withKind.filter((x) => x.agreement.purposes.includes(purpose));
+  const chosen = withPurpose[0];
+  if (!chosen) return { ok: false, slug: 'purpose', detail: `no agreement with this partner covering ${kind} allows the purpose ${purpose}` };
+  return { ok: true, ...chosen };
+}
+
+export function queryRoutes(svc: Services): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+
+  app.post('/', async (c) => {
+    const me = c.get('caller').agency as AgencyRecord;
+    const body = parseJsonBody(c.get('body'), createBody);
+    const now = svc.now();
+    const values = body.blinded.length;
+    // What every query audit entry records (src/API.md): never a value, element or token.
+    const about: { [key: string]: JsonValue } = {
+      requester: me.id,
+      officer: body.officer,
+      caseRef: body.caseRef,
+      purpose: body.purpose,
+      kind: body.kind,
+      values,
+      partners: body.partners,
+    };
+    const refuse = (slug: ProblemSlug, detail: string, extra: { field?: string; partner?: string } = {}, opts: { extensions?: { [k: string]: JsonValue }; headers?: Record<string, string> } = {}) =>
+      new ProblemError(slug, detail, {
+        ...(extra.field ? { field: extra.field } : {}),
+        ...opts,
+        audit: { action: 'query.refused', subject: me.id, detail: { ...about, ...(extra.partner ? { partner: extra.partner } : {}), reason: detail } },
+      });
+
+    const partners = body.partners;
+    for (let i = 0; i < partners.length; i++) {
+      if (partners[i] === me.id) throw refuse('validation', `body.partners[${i}]: an agency cannot query itself`, { field: `body.partners[${i}]` });
+      if (partners.indexOf(partners[i] as string) !== i) throw refuse('validation', `body.partners[${i}]: partners must be distinct`, { field: `body.partners[${i}]` });
+    }
+    const deployment = await svc.store.getConfig();
+    if (!deployment.purposes.includes(body.purpose)) {
+      throw refuse('purpose', `the purpose ${body.purpose} is not in the deployment's list`, { field: 'body.purpose' });
+    }
+    const active = await activePairsOf(svc, me.id);
+    const legs: { partner: string; agreement: AgreementRecord; pair: PairRecord }[] = [];
+    for (const partner of partners) {
+      const candidates = active.filter((x) => x.pair.agencies.includes(partner));
+      const r = chooseAgreement(candidates, body.kind, body.purpose);
+      if (!r.ok) throw refuse(r.slug, `${partner}: ${r.detail}`, { partner });
+      if (values > r.agreement.queryQuota.maxValues) {
+        throw refuse('validation', `body.blinded: agreement ${r.agreement.id} allows at most ${r.agreement.queryQuota.maxValues} values per query`, {
+          field: 'body.blinded',
+          partner,
+        });
+      }
+      legs.push({ partner, agreement: r.agreement, pair: r.pair });
+    }
+    const packed = pack(body.blinded);
+    try {
+      svc.checkElements(packed, 'body.blinded');
+    } catch (err) {
+      if (err instanceof DecodeError) throw refuse('validation', err.message, { field: err.field });
+      throw err;
+    }
+    const epoch = await svc.store.currentEpoch();
+    const id = bytesToHex(randomBytes(16));
+    const quotas = [...new Map(legs.map((l) => [l.agreement.id, { agreementId: l.agreement.id, perDay: l.agreement.queryQuota.perDay }])).values()];
+    const created = await svc.store.createQuery(
+      {
+        id,
+        requester: me.id,
+        kind: body.kind,
+        purpose: body.purpose,
+        caseRef: body.caseRef,
+        officer: body.officer,
+        epoch: epoch.id,
+        blinded: packed,
+        values,
+        createdAt: now.toISOString(),
+        legs: legs.map((l) => ({ partner: l.partner, agreementId: l.agreement.id, pairId: l.pair.id })),
+      },
+      quotas,
+      todayUTC(now),
+    );
+    if (!created.ok) {
+      const resetsAt = nextUtcMidnight(now);
+      const retryAfter = Math.max(1, Math.ceil((resetsAt.getTime() - now.getTime()) / 1000));
+      const perDay = quotas.find((q) => q.agreementId === created.agreementId)?.perDay ?? 0;
+      const partner = legs.find((l) => l.agreement.id === created.agreementId)?.partner;
+      throw refuse(
+        'quota',
+        `agreement ${created.agreementId} allows ${perDay} queries per agency per UTC day; the quota resets at ${resetsAt.toISOString()}`,
+        partner ? { partner } : {},
+        { extensions: { resetsAt: resetsAt.toISOString() }, headers: { 'Retry-After': String(retryAfter) } },
+      );
+    }
+    await svc.audit({
+      actor: me.id,
+      action: 'query.created',
+      subject: id,
+      detail: { ...about, agreements: quotas.map((q) => q.agreementId), epoch: epoch.id },
+    });
+    for (const l of legs) svc.notifier?.notify(inboxKey(l.partner));
+    return c.json({ queryId: id, legs: legs.map((l) => ({ partner: l.partner, status: 'pending' as const })) }, 201);
+  });
+
+  app.get('/inbox', async (c) => {
+    const me = c.get('caller').agency as AgencyRecord;
+    const waitMs = parseWait(c);
+    const list = await longPoll(
+      svc.notifier,
+      inboxKey(me.id),
+      waitMs,
+      async () => {
+        const since = new Date(svc.now().getTime() - QUERY_LEG_TTL_MS).toISOString();
+        const entries = (await svc.store.inbox(me.id, since)).filter((e) => e.blinded !== null);
+        return { done: entries.length > 0, value: entries };
+      },
+      c.req.raw.signal,
+    );
+    return c.json({
+      queries: list.map((e) => ({
+        queryId: e.queryId,
+        from: e.from,
+        kind: e.kind,
+        purpose: e.purpose,
+        caseRef: e.caseRef,
+        epoch: e.epoch,
+        blinded: unpack(e.blinded as Uint8Array).map(bytesToHex),
+        createdAt: e.createdAt,
+      })),
+    });
+  });
+
+  /** The query, for a caller that `may` see it; 404 when it does not exist, 403 (audited) otherwise. */
+  async function loadQuery(c: Context<AppEnv>, may: (q: QueryRecord, me: string) => boolean, what: string): Promise<{ q: QueryRecord; me: string }> {
+    const me = (c.get('caller').agency as AgencyRecord).id;
+    const id = c.req.param('id') as string;
+    const q = await svc.store.getQuery(id);
+    if (!q) throw new ProblemError('not-found', 'no such query', { audit: { action: 'query.refused', subject: id } });
+    if (!may(q, me)) throw new ProblemError('forbidden', what, { audit: { action: 'query.refused', subject: id, detail: { requester: q.requester } } });
+    return { q, me };
+  }
+
+  app.post(`/:id{${QUERY_ID_PATTERN}}/answer`, async (c) => {
+    const { q, me } = await loadQuery(c, (q, me) => q.legs.some((l) => l.partner === me), 'only an agency the query is addressed to may answer it');
+    const body = parseJsonBody(c.get('body'), answerBody);
+    const leg = q.legs.find((l) => l.partner === me) as QueryLegRecord;
+    const now = svc.now();
+    const about = { requester: q.requester, partner: me, caseRef: q.caseRef, purpose: q.purpose, kind: q.kind, values: q.values };
+    const refuse = (slug: ProblemSlug, detail: string, field?: string) =>
+      new ProblemError(slug, detail, { ...(field ? { field } : {}), audit: { action: 'query.answer_refused', subject: q.id, detail: about } });
+    const evaluated = pack(body.evaluated);
+    if (leg.status === 'answered') {
+      // An identical re-send (a retry whose response was lost) is not a second answer.
+      const same =
+        leg.answerEpoch === body.epoch &&
+        leg.evaluated !== null &&
+        bytesToHex(leg.evaluated) === bytesToHex(evaluated) &&
+        leg.proof !== null &&
+        bytesToHex(leg.proof) === bytesToHex(body.proof);
+      if (!same) throw refuse('conflict', 'this query was already answered');
+      return c.json({ queryId: q.id, status: 'answered', proofValid: leg.proofValid === true });
+    }
+    if (legExpired(leg, now) || q.blinded === null) throw refuse('conflict', 'this query expired unanswered');
+    if (body.evaluated.length !== q.values) {
+      throw refuse('validation', `body.evaluated: ${q.values} elements expected, one per blinded value`, 'body.evaluated');
+    }
+    try {
+      svc.checkElements(evaluated, 'body.evaluated');
+    } catch (err) {
+      if (err instanceof DecodeError) throw refuse('validation', err.message, err.field);
+      throw err;
+    }
+    const current = await svc.store.currentEpoch();
+    if (body.epoch !== q.epoch && body.epoch !== current.id) {
+      throw refuse('stale-epoch', `answer with the key of epoch ${q.epoch === current.id ? q.epoch : `${q.epoch} or ${current.id}`}`, 'body.epoch');
+    }
+    const key = await svc.store.getEpochKey(me, body.epoch);
+    if (!key) throw refuse('epoch-key-required', `publish the epoch key for ${body.epoch} first`, 'body.epoch');
+    let proofValid: boolean;
+    try {
+      proofValid = verifyProof(CONCORDAT_SUITE, key.publicKey, unpack(q.blinded), body.evaluated, body.proof);
+    } catch {
+      // Non-canonical proof scalars: not a valid proof, relayed as such.
+      proofValid = false;
+    }
+    const r = await svc.store.answerQuery(q.id, me, { epoch: body.epoch, evaluated, proof: body.proof, proofValid, at: now.toISOString() });
+    if (r === 'conflict') throw refuse('conflict', 'this query was already answered');
+    if (r === 'answered') {
+      await svc.audit({
+        actor: me,
+        action: proofValid ? 'query.answered' : 'query.bad_proof',
+        subject: q.id,
+        outcome: proofValid ? 'ok' : 'bad-proof',
+        detail: { ...about, epoch: body.epoch, proofValid },
+      });
+      svc.notifier?.notify(queryKey(q.id));
+    }
+    return c.json({ queryId: q.id, status: 'answered', proofValid });
+  });
+
+  app.get(`/:id{${QUERY_ID_PATTERN}}`, async (c) => {
+    const { q: first } = await loadQuery(c, (q, me) => q.requester === me, "only the requesting agency may read a query's answers");
+    const waitMs = parseWait(c);
+    // Wake when a leg pending at the start is answered (or expires), so each further poll waits for the next answer.
+    const pendingAtStart = new Set(first.legs.filter((l) => legStatus(l, svc.now()) === 'pending').map((l) => l.partner));
+    const q =
+      pendingAtStart.size === 0
+        ? first
+        : await longPoll(
+            svc.notifier,
+            queryKey(first.id),
+            waitMs,
+            async () => {
+              const now = svc.now();
+              const cur = (await svc.store.getQuery(first.id)) as QueryRecord;
+              return { done: cur.legs.some((l) => pendingAtStart.has(l.partner) && legStatus(l, now) !== 'pending'), value: cur };
+            },
+            c.req.raw.signal,
+          );
+    const now = svc.now();
+    const legs = [];
+    for (const leg of q.legs) {
+      const status = legStatus(leg, now);
+      const out: { [key: string]: JsonValue } = { partner: leg.partner, status };
+      if (status === 'answered' && leg.answerEpoch !== null) {
+        const key = await svc.store.getEpochKey(leg.partner, leg.answerEpoch);
+        out.epoch = leg.answerEpoch;
+        if (key) out.partnerEpochKey = bytesToHex(key.publicKey);
+        if (leg.evaluated) out.evaluated = unpack(leg.evaluated).map(bytesToHex);
+        if (leg.proof) out.proof = bytesToHex(leg.proof);
+        out.proofValid = leg.proofValid === true;
+      }
+      legs.push(out);
+    }
+    return c.json({ queryId: q.id, kind: q.kind, purpose: q.purpose, caseRef: q.caseRef, createdAt: q.createdAt, legs });
+  });
+
+  app.post(`/:id{${QUERY_ID_PATTERN}}/outcome`, async (c) => {
+    const { q, me } = await loadQuery(c, (q, me) => q.requester === me, 'only the requesting agency may report the outcome of a query');
+    const body = parseJsonBody(c.get('body'), outcomeBody);
+    const now = svc.now();
+    const at = now.toISOString();
+    const about = { requester: me, officer: q.officer, caseRef: q.caseRef, purpose: q.purpose, kind: q.kind, values: q.values };
+    const bad = (field: string, detail: string) =>
+      new ProblemError('validation', `${field}: ${detail}`, { field, audit: { action: 'query.outcome_refused', subject: q.id, detail: about } });
+
+    // Validate every leg before recording any, so a refusal records nothing.
+    const plans: { leg: QueryLegRecord; hits: { index: number; token: Uint8Array }[]; noHits: number; error: string | null }[] = [];
+    for (let i = 0; i < body.legs.length; i++) {
+      const l = body.legs[i] as (typeof body.legs)[number];
+      const f = `body.legs[${i}]`;
+      const leg = q.legs.find((x) => x.partner === l.partner);
+      if (!leg) throw bad(`${f}.partner`, 'not a partner of this query');
+      if (plans.some((p) => p.leg.partner === l.partner)) throw bad(`${f}.partner`, 'each leg once');
+      const error = l.error ?? null;
+      if (error === null || error === 'bad-proof') {
+        if (leg.status !== 'answered') {
+          throw new ProblemError('conflict', `${f}: the leg of ${l.partner} is not answered`, { field: `${f}.partner`, audit: { action: 'query.outcome_refused', subject: q.id, detail: about } });
+        }
+      }
+      if (error !== null && l.hits.length > 0) throw bad(`${f}.hits`, 'a leg reported with an error has no hits');
+      if (error === null && l.hits.length + l.noHits !== q.values) throw bad(`${f}.noHits`, `hits and noHits must add up to the ${q.values} values`);
+      const seen = new Set<number>();
+      for (let j = 0; j < l.hits.length; j++) {
+        const h = l.hits[j] as (typeof l.hits)[number];
+        if (h.index >= q.values) throw bad(`${f}.hits[${j}].index`, `must be below ${q.values}`);
+        if (seen.has(h.index)) throw bad(`${f}.hits[${j}].index`, 'each value once');
+        seen.add(h.index);
+      }
+      plans.push({ leg, hits: l.hits, noHits: l.noHits, error });
+    }
+
+    const { handleKey } = await svc.secrets();
+    const replies: { partner: string; hits: { index: number; handle: string }[] }[] = [];
+    for (const plan of plans) {
+      const { leg } = plan;
+      const pair = (await svc.store.getPair(leg.pairId)) as PairRecord;
+      const partnerSide = sideOf(pair, leg.partner) as Side;
+      const epoch = leg.answerEpoch ?? q.epoch;
+      const ps = svc.store.pair(pair.id);
+      const hits: QueryHitInput[] = [];
+      for (const h of plan.hits) {
+        // A hit token is one of the partner side's tokens (computed by the requester in the nightly flow):
+        // the match index finds its position; a nightly match there lends its (possibly continued) handle.
+        const found = await ps.lookupToken(epoch, partnerSide, h.token);
+        const handle = found?.matchHandle ?? matchHandle(handleKey, pair.id, h.token);
+        hits.push({ index: h.index, handle, pairId: pair.id, epoch, position: found ? found.position : null });
+      }
+      const r = await svc.store.recordOutcome(q.id, leg.partner, { hits, noHits: plan.noHits, error: plan.error, at });
+      if (r === 'conflict') {
+        throw new ProblemError('conflict', `the outcome of the leg of ${leg.partner} was already reported differently`, {
+          audit: { action: 'query.outcome_refused', subject: q.id, detail: { ...about, partner: leg.partner } },
+        });
+      }
+      if (r === 'recorded') {
+        await svc.audit({
+          actor: me,
+          action: 'query.outcome',
+          subject: q.id,
+          outcome: plan.error ?? 'ok',
+          detail: {
+            ...about,
+            partner: leg.partner,
+            epoch,
+            hits: hits.length,
+            noHits: plan.noHits,
+            unlocated: hits.filter((h) => h.position === null).length,
+            ...(plan.error ? { error: plan.error } : {}),
+          },
+        });
+      }
+      replies.push({ partner: leg.partner, hits: hits.map((h) => ({ index: h.index, handle: h.handle })) });
+    }
+    return c.json({ legs: replies });
+  });
+
+  return app;
+}

@@ -1,0 +1,453 @@
+// Governance around the exchange: deployment configuration, epoch rotation
+// with purge and handle continuity, retention, audit export and verification
+// after a purge, and the migration of a database from before part 2.
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { drizzle } from 'drizzle-orm/better-sqlite3';
+import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { bytesToHex, concatBytes, hexToBytes, utf8 } from '../protocol/bytes.js';
+import { loadFastEngine, type Engine } from '../protocol/engine/index.js';
+import { canonicalJSON } from '../src/audit.js';
+import { main } from '../src/cli/main.js';
+import { migrationsFolder, openSqliteStore } from '../src/store/sqlite.js';
+import { addAgreement, makeHarness, type Harness, type Signer } from './coordinator-harness.js';
+import { emails, item, keyOf, SimAgency, type Item, type MatchEntry } from './coordinator-sim.js';
+
+let engine: Engine;
+beforeAll(async () => {
+  engine = await loadFastEngine();
+});
+
+const PAIR = 'es-pt~ES-CNP~PT-PJ';
+const shared = emails('shared.suspect', 6, 'example.org');
+const ptOnly = emails('pt.only', 30, 'pj.example');
+const esOnly = emails('es.only', 30, 'policia.example');
+
+let h: Harness;
+let es: SimAgency;
+let pt: SimAgency;
+let fr: Signer;
+
+afterEach(async () => {
+  await h?.close();
+});
+
+async function setup(agreement: Record<string, unknown> = {}): Promise<void> {
+  h = await makeHarness({ notifier: true });
+  es = new SimAgency(h, engine, await h.addAgency('ES-CNP', 'ESP'), [...esOnly, ...shared.slice(0, 5)]);
+  pt = new SimAgency(h, engine, await h.addAgency('PT-PJ', 'PRT'), [...ptOnly, ...shared]);
+  fr = await h.addAgency('FR-OCRTEH', 'FRA');
+  await addAgreement(h, { id: 'es-pt', parties: ['ES-CNP', 'PT-PJ'], ...agreement });
+  await nightly();
+}
+
+async function nightly(esItems = es.items, ptItems = pt.items): Promise<void> {
+  await es.publish();
+  await pt.publish();
+  await es.upload(PAIR, pt.kp.pk, esItems, 4, 16);
+  await pt.upload(PAIR, es.kp.pk, ptItems, 4, 16);
+  await es.work();
+  await pt.work();
+}
+
+/** One targeted query ES → PT with the full round trip; returns the query id and reported handles. */
+async function query(values: Item[]): Promise<{ id: string; handles: string[]; blinded: string[]; tokens: string[] }> {
+  const q = es.blindQuery(values);
+  const blinded = q.blinded.map(bytesToHex);
+  const a = await h.json(es.signer, 'POST', '/v1/queries', {
+    body: { partners: ['PT-PJ'], kind: 'email', purpose: 'terrorism', caseRef: 'OP-NORTE-7', officer: 'es-officer-1', blinded },
+  });
+  expect(a.status).toBe(201);
+  const entry = (await h.json(pt.signer, 'GET', '/v1/queries/inbox')).body.queries[0];
+  expect((await h.json(pt.signer, 'POST', `/v1/queries/${a.body.queryId}/answer`, { body: { epoch: entry.epoch, ...pt.answer(entry.blinded) } })).status).toBe(200);
+  const leg = (await h.json(es.signer, 'GET', `/v1/queries/${a.body.queryId}`)).body.legs[0];
+  const concluded = es.conclude(PAIR, q, leg);
+  const out = await h.json(es.signer, 'POST', `/v1/queries/${a.body.queryId}/outcome`, { body: { legs: [{ partner: 'PT-PJ', ...concluded }] } });
+  expect(out.status).toBe(200);
+  return { id: a.body.queryId, handles: out.body.legs[0].hits.map((x: any) => x.handle), blinded: [...blinded, ...leg.evaluated], tokens: concluded.hits.map((x) => x.token) };
+}
+
+function rows(sql: string, ...params: unknown[]): any[] {
+  return h.store.client.prepare(sql).all(...params);
+}
+
+async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
+  const error = vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
+  try {
+    const code = await main(['coordinator', ...args]);
+    return { code, out: out.join('\n'), err: err.join('\n') };
+  } finally {
+    log.mockRestore();
+    error.mockRestore();
+  }
+}
+
+/** A copy of the harness database in its own data directory, optionally tampered with. */
+function copyData(name: string, sql: string[] = []): string {
+  h.store.client.pragma('wal_checkpoint(TRUNCATE)');
+  const dir = join(h.dir, name);
+  mkdirSync(dir);
+  copyFileSync(h.dbPath, join(dir, 'coordinator.db'));
+  const db = new Database(join(dir, 'coordinator.db'));
+  for (const s of sql) db.exec(s);
+  db.close();
+  return dir;
+}
+
+describe('deployment configuration', () => {
+  it('has defaults, changes through the admin API, and closes the list of purposes', async () => {
+    await setup({ purposes: ['terrorism', 'cybercrime'] });
+    const cfg = await h.json(h.admin, 'GET', '/v1/admin/config');
+    expect(cfg).toEqual({
+      status: 200,
+      body: {
+        purposes: ['terrorism', 'drug_trafficking', 'human_trafficking', 'cybercrime', 'money_laundering', 'organised_crime'],
+        retention: { dataDays: null, auditDays: 730 },
+      },
+    });
+    expect((await h.json(es.signer, 'GET', '/v1/admin/config')).status).toBe(403);
+    const set = await h.json(h.admin, 'PUT', '/v1/admin/config', { body: { purposes: ['terrorism', 'fraud'], retention: { dataDays: 10 } } });
+    expect(set.body).toEqual({ purposes: ['terrorism', 'fraud'], retention: { dataDays: 10, auditDays: 730 } });
+    expect((await h.json(h.admin, 'PUT', '/v1/admin/config', { body: { retention: { auditDays: 90 } } })).body.retention).toEqual({ dataDays: 10, auditDays: 90 });
+    expect((await h.json(h.admin, 'PUT', '/v1/admin/config', { body: { retention: { dataDays: null } } })).body.retention).toEqual({ dataDays: null, auditDays: 90 });
+    for (const [body, field] of [
+      [{ purposes: [] }, 'body.purposes'],
+      [{ purposes: ['Terror'] }, 'body.purposes[0]'],
+      [{ purposes: ['a', 'a'] }, 'body.purposes'],
+      [{ retention: { auditDays: 0 } }, 'body.retention.auditDays'],
+      [{ retention: { dataDays: -1 } }, 'body.retention.dataDays'],
+      [{ other: 1 }, 'body'],
+    ] as const) {
+      const r = await h.json(h.admin, 'PUT', '/v1/admin/config', { body });
+      expect(r.status, JSON.stringify(body)).toBe(422);
+      expect(r.body.field).toBe(field);
+    }
+    // Agreements take purposes from the deployment list only; the default is the whole list.
+    const bad = await h.json(h.admin, 'POST', '/v1/admin/agreements', {
+      body: { id: 'es-fr', parties: ['ES-CNP', 'FR-OCRTEH'], kinds: ['email'], mode: 'reveal', validUntil: '2026-12-31', legalBasis: 'x', purposes: ['fraud', 'cybercrime'] },
+    });
+    expect(bad).toMatchObject({ status: 422, body: { field: 'body.purposes[1]' } });
+    const ok = await addAgreement(h, { id: 'es-fr', parties: ['ES-CNP', 'FR-OCRTEH'], queryQuota: { perDay: 5 } });
+    expect(ok).toMatchObject({ purposes: ['fraud', 'terrorism'], queryQuota: { perDay: 5, maxValues: 100 } });
+    // A purpose dropped from the deployment list can no longer be cited, even where an agreement names it.
+    expect((await h.json(es.signer, 'GET', '/v1/me')).body.pairs.find((p: any) => p.pair === PAIR).purposes).toEqual(['terrorism']);
+    const q = es.blindQuery([item('email', 'a@b.example')]);
+    const refused = await h.json(es.signer, 'POST', '/v1/queries', {
+      body: { partners: ['PT-PJ'], kind: 'email', purpose: 'cybercrime', caseRef: 'c', officer: 'o', blinded: q.blinded.map(bytesToHex) },
+    });
+    expect(refused.body.type).toBe('urn:concordat:problem:purpose');
+    const audit = await h.store.readAudit(0, 10_000);
+    expect(audit.filter((e) => e.action === 'config.updated')).toHaveLength(3);
+  });
+
+  it('migrates a database created before targeted queries existed', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'concordat-migrate-'));
+    try {
+      // The migrations folder as it was: only 0000_init.
+      const old = join(dir, 'drizzle');
+      mkdirSync(join(old, 'meta'), { recursive: true });
+      const journal = JSON.parse(readFileSync(join(migrationsFolder(), 'meta', '_journal.json'), 'utf8'));
+      journal.entries = journal.entries.slice(0, 1);
+      writeFileSync(join(old, 'meta', '_journal.json'), JSON.stringify(journal));
+      copyFileSync(join(migrationsFolder(), '0000_init.sql'), join(old, '0000_init.sql'));
+      const file = join(dir, 'coordinator.db');
+      const client = new Database(file);
+      migrate(drizzle({ client }), { migrationsFolder: old });
+      client.exec(`INSERT INTO coordinator VALUES (1, x'${'11'.repeat(32)}', x'${'22'.repeat(32)}', '2026-01-01T00:00:00.000Z');
+        INSERT INTO epochs VALUES (1, 'e1', '2026-01-01T00:00:00.000Z');
+        INSERT INTO agencies VALUES ('ES-CNP', 'x', 'ESP', x'${'33'.repeat(32)}', '2026-01-01T00:00:00.000Z'), ('PT-PJ', 'y', 'PRT', x'${'44'.repeat(32)}', '2026-01-01T00:00:00.000Z');
+        INSERT INTO agreements VALUES ('es-pt', '["ES-CNP","PT-PJ"]', '["email"]', 'reveal', '2026-01-01', '2026-12-31', 1000, 'treaty', '2026-01-01T00:00:00.000Z');`);
+      client.close();
+      const store = openSqliteStore(file);
+      try {
+        expect(await store.getAgreement('es-pt')).toMatchObject({
+          purposes: ['terrorism', 'drug_trafficking', 'human_trafficking', 'cybercrime', 'money_laundering', 'organised_crime'],
+          queryQuota: { perDay: 50, maxValues: 100 },
+          maxSetSize: 1000,
+        });
+        expect(await store.getConfig()).toEqual({
+          purposes: ['terrorism', 'drug_trafficking', 'human_trafficking', 'cybercrime', 'money_laundering', 'organised_crime'],
+          retention: { dataDays: null, auditDays: 730 },
+        });
+        expect(await store.getAuditCheckpoint()).toBeUndefined();
+      } finally {
+        await store.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('epoch rotation', () => {
+  it('refuses stale uploads, purges the old epoch once the new run completes, and keeps handles, first-seen times and hits', async () => {
+    await setup();
+    const e1Results = { es: (await es.results()).pairs[0], pt: (await pt.results()).pairs[0] };
+    const e1 = { es: es.matchedItems(e1Results.es), pt: pt.matchedItems(e1Results.pt), esSlots: es.slots, ptSlots: pt.slots };
+    expect(e1.es.size).toBe(5);
+    const target = shared[0] as Item;
+    const confirmedHandle = e1.es.get(keyOf(target))?.handle as string;
+    expect((await h.json(es.signer, 'POST', `/v1/hits/${confirmedHandle}/confirm`, { body: { officer: 'es-officer-2' } })).status).toBe(200);
+    const qHit = await query([ptOnly[4] as Item]);
+    expect(qHit.handles).toHaveLength(1);
+    const e1Seen = h.clock.now.toISOString();
+
+    h.clock.now = new Date(h.clock.now.getTime() + 30 * 86_400_000);
+    expect((await h.json(es.signer, 'POST', '/v1/admin/epochs/rotate', { body: {} })).status).toBe(403);
+    const rot = await h.json(h.admin, 'POST', '/v1/admin/epochs/rotate', { body: {} });
+    expect(rot).toEqual({ status: 201, body: { epoch: { id: 'e2', startedAt: h.clock.now.toISOString() }, previous: 'e1' } });
+    expect((await h.json(undefined, 'GET', '/')).body.epoch).toBe('e2');
+    const me = (await h.json(es.signer, 'GET', '/v1/me')).body;
+    expect(me.epoch).toEqual({ id: 'e2', startedAt: h.clock.now.toISOString() });
+    expect(me.pairs[0]).toMatchObject({ myEpochKey: null, partnerEpochKey: null });
+
+    // Uploads for the old epoch are stale; without the header, the new epoch's key is required first.
+    const element = es.kp.pk;
+    const stale = await h.json(es.signer, 'PUT', `/v1/pairs/${PAIR}/set/chunks/0`, { body: element, headers: { 'Concordat-Epoch': 'e1' } });
+    expect(stale).toMatchObject({ status: 409, body: { type: 'urn:concordat:problem:stale-epoch', field: 'header.concordat-epoch' } });
+    const staleTokens = await h.json(pt.signer, 'PUT', `/v1/pairs/${PAIR}/partner-set/chunks/0/tokens`, { body: new Uint8Array(16), headers: { 'Concordat-Epoch': 'e1' } });
+    expect(staleTokens.body.type).toBe('urn:concordat:problem:stale-epoch');
+    const noKey = await h.json(es.signer, 'PUT', `/v1/pairs/${PAIR}/set/chunks/0`, { body: element });
+    expect(noKey).toMatchObject({ status: 409, body: { type: 'urn:concordat:problem:epoch-key-required' } });
+    expect((await es.results()).pairs[0]).toMatchObject({ state: 'waiting' });
+    const e1Rows = rows("SELECT count(*) AS n FROM tokens WHERE epoch = 'e1'")[0].n;
+    expect(e1Rows).toBe(es.slots.length + pt.slots.length);
+
+    // New keys from the same seeds, everything re-blinded; a new shared suspect appears in ES's list.
+    const newShared = shared[5] as Item;
+    es.enterEpoch('e2');
+    pt.enterEpoch('e2');
+    await es.publish();
+    await pt.publish();
+    await es.upload(PAIR, pt.kp.pk, [...esOnly, ...shared], 4, 16);
+    await pt.upload(PAIR, es.kp.pk, pt.items, 4, 16);
+    const linksOf = (sim: SimAgency, prev: Map<string, MatchEntry>) =>
+      sim.slots.flatMap((s, position) => (s.type === 'item' && prev.has(keyOf(s.item)) ? [{ position, previous: (prev.get(keyOf(s.item)) as MatchEntry).position }] : []));
+    const put = (sim: SimAgency, body: object, epoch = 'e2') => h.json(sim.signer, 'PUT', `/v1/pairs/${PAIR}/set/links`, { body, headers: { 'Concordat-Epoch': epoch } });
+    const esLinks = linksOf(es, e1.es);
+    expect(esLinks).toHaveLength(5);
+    expect((await put(es, { previousEpoch: 'e0', links: esLinks })).body.field).toBe('body.previousEpoch');
+    expect((await put(es, { previousEpoch: 'e1', links: [{ position: 10_000, previous: 0 }] })).body.field).toBe('body.links[0].position');
+    expect((await put(es, { previousEpoch: 'e1', links: esLinks }, 'e1')).status).toBe(409);
+    // ES links before the tokens arrive, PT only after the pair completed: both orders keep the handle.
+    expect(await put(es, { previousEpoch: 'e1', links: esLinks })).toEqual({ status: 200, body: { linked: 5 } });
+    expect(await put(es, { previousEpoch: 'e1', links: esLinks })).toEqual({ status: 200, body: { linked: 5 } });
+    const moved = esLinks[0] as { position: number; previous: number };
+    expect((await put(es, { previousEpoch: 'e1', links: [{ position: moved.position, previous: moved.previous + 1 }] })).status).toBe(409);
+    await es.work();
+    await pt.work();
+    expect((await es.results()).pairs[0].state).toBe('complete');
+
+    // Complete in e2: e1's blinded data, tokens and matches are gone, audited.
+    for (const t of ['chunks', 'tokens', 'canaries', 'matches', 'side_state', 'pair_state', 'handles']) {
+      expect(rows(`SELECT count(*) AS n FROM ${t} WHERE epoch = 'e1'`)[0].n, t).toBe(0);
+    }
+    expect(rows("SELECT count(*) AS n FROM tokens WHERE epoch = 'e2'")[0].n).toBeGreaterThan(0);
+    const purged = (await h.store.readAudit(0, 100_000)).filter((e) => e.action === 'epoch.purged');
+    expect(purged).toHaveLength(1);
+    expect(purged[0]).toMatchObject({ actor: 'coordinator', subject: PAIR, detail: { reason: 'complete', epochs: ['e1'], tokens: e1Rows, matches: 5 } });
+
+    expect(await put(pt, { previousEpoch: 'e1', links: linksOf(pt, e1.pt) })).toEqual({ status: 200, body: { linked: 5 } });
+    const linked = (await h.store.readAudit(0, 100_000)).filter((e) => e.action === 'links.registered');
+    expect(linked.map((e) => [e.actor, e.detail.count, e.detail.rehandled])).toEqual([
+      ['ES-CNP', 5, 0],
+      ['PT-PJ', 5, 5],
+    ]);
+    const e2 = { es: es.matchedItems((await es.results()).pairs[0]), pt: pt.matchedItems((await pt.results()).pairs[0]) };
+    expect(e2.es.size).toBe(6);
+    for (const s of shared.slice(0, 5)) {
+      expect(e2.es.get(keyOf(s))?.handle, s.raw).toBe(e1.es.get(keyOf(s))?.handle);
+      expect(e2.pt.get(keyOf(s))?.handle).toBe(e1.es.get(keyOf(s))?.handle);
+      expect(e2.es.get(keyOf(s))?.firstSeen).toBe(e1Seen);
+    }
+    expect([...e1.es.values()].map((m) => m.handle)).not.toContain(e2.es.get(keyOf(newShared))?.handle);
+    expect(e2.es.get(keyOf(newShared))?.firstSeen).toBe(h.clock.now.toISOString());
+
+    // Hits survive: the same handles (one per record), now at their e2 positions, statuses kept; the query hit of e1 stays.
+    const hits = (await h.json(es.signer, 'GET', '/v1/hits')).body.hits;
+    const nightlyHits = hits.filter((x: any) => x.source === 'nightly');
+    expect(nightlyHits.map((x: any) => x.handle).sort()).toEqual([...e2.es.values()].map((m) => m.handle).sort());
+    const kept = nightlyHits.find((x: any) => x.handle === confirmedHandle);
+    expect(kept).toMatchObject({ epoch: 'e2', myStatus: 'confirmed', partnerStatus: 'unverified', createdAt: e1Seen, position: e2.es.get(keyOf(target))?.position });
+    expect(es.slots[kept.position]).toEqual({ type: 'item', item: target });
+    expect(hits.filter((x: any) => x.source === 'query')).toMatchObject([{ handle: qHit.handles[0], epoch: 'e1', queryId: qHit.id }]);
+
+    // Rotating again: e2 is purged once e3 completes, and the carried e1 matches go with it.
+    h.clock.now = new Date(h.clock.now.getTime() + 30 * 86_400_000);
+    expect((await h.json(h.admin, 'POST', '/v1/admin/epochs/rotate', { body: {} })).body.previous).toBe('e2');
+    const e2Matches = { es: e2.es, pt: e2.pt };
+    es.enterEpoch('e3');
+    pt.enterEpoch('e3');
+    await es.publish();
+    await pt.publish();
+    await es.upload(PAIR, pt.kp.pk, shared, 2, 16);
+    await pt.upload(PAIR, es.kp.pk, shared, 2, 16);
+    expect(await put(es, { previousEpoch: 'e2', links: linksOf(es, e2Matches.es) }, 'e3')).toEqual({ status: 200, body: { linked: 6 } });
+    expect(await put(pt, { previousEpoch: 'e2', links: linksOf(pt, e2Matches.pt) }, 'e3')).toEqual({ status: 200, body: { linked: 6 } });
+    await es.work();
+    await pt.work();
+    const e3 = es.matchedItems((await es.results()).pairs[0]);
+    for (const s of shared) expect(e3.get(keyOf(s))?.handle).toBe(e2.es.get(keyOf(s))?.handle);
+    expect(rows("SELECT count(*) AS n FROM chunks WHERE epoch != 'e3'")[0].n).toBe(0);
+    expect(rows("SELECT epoch FROM carried_matches GROUP BY epoch").map((r) => r.epoch)).toEqual(['e2']);
+  });
+});
+
+describe('retention', () => {
+  it('purges exactly what is past retention, audits it, and audit verify still works from the checkpoint', async () => {
+    await setup();
+    expect((await h.json(h.admin, 'PUT', '/v1/admin/config', { body: { retention: { dataDays: 1, auditDays: 30 } } })).status).toBe(200);
+    const q = await query([shared[0] as Item, ptOnly[2] as Item]);
+    const T0 = h.clock.now.getTime();
+    const at = (hours: number) => new Date(T0 + hours * 3_600_000);
+    const purge = async () => {
+      const r = await h.json(h.admin, 'POST', '/v1/admin/purge', { body: {} });
+      expect(r.status).toBe(200);
+      return r.body.purged;
+    };
+    const nothing = { pairEpochs: 0, chunks: 0, tokens: 0, removals: 0, canaries: 0, matches: 0, links: 0, queryValues: 0, quotaCounters: 0, auditEntries: 0 };
+
+    // Before any rotation nothing expires: the current epoch is never purged by retention.
+    h.clock.now = at(72);
+    expect(await purge()).toEqual({ ...nothing, quotaCounters: 1 });
+    h.clock.now = at(73);
+    expect((await h.json(h.admin, 'POST', '/v1/admin/epochs/rotate', { body: {} })).status).toBe(201);
+    es.enterEpoch('e2');
+    await es.publish();
+    const e2Chunk = new Uint8Array(es.kp.pk);
+    expect((await h.json(es.signer, 'PUT', `/v1/pairs/${PAIR}/set/chunks/0`, { body: e2Chunk })).status).toBe(201);
+    const e1 = { chunks: rows("SELECT count(*) AS n FROM chunks WHERE epoch = 'e1'")[0].n, tokens: rows("SELECT count(*) AS n FROM tokens WHERE epoch = 'e1'")[0].n };
+    expect(e1.tokens).toBeGreaterThan(0);
+
+    // e1 ended at hour 73; one day later its pair data expires, not a moment before.
+    h.clock.now = at(73 + 23);
+    expect(await purge()).toEqual(nothing);
+    h.clock.now = at(73 + 24);
+    const p = await purge();
+    expect(p).toEqual({ ...nothing, pairEpochs: 1, chunks: e1.chunks, tokens: e1.tokens, canaries: 8, matches: 5 });
+    expect(rows("SELECT count(*) AS n FROM chunks WHERE epoch = 'e1'")[0].n).toBe(0);
+    expect(rows("SELECT count(*) AS n FROM chunks WHERE epoch = 'e2'")[0].n).toBe(1);
+    expect((await h.json(es.signer, 'GET', `/v1/pairs/${PAIR}/status`)).body.mine.size).toBe(1);
+    const audit = await h.store.readAudit(0, 100_000);
+    expect(audit.filter((e) => e.action === 'epoch.purged').at(-1)).toMatchObject({ subject: PAIR, detail: { reason: 'retention', epochs: ['e1'] } });
+    expect(audit.at(-1)).toMatchObject({ action: 'retention.purged', actor: 'admin', detail: { ...p, auditCheckpoint: null, dataDays: 1, auditDays: 30 } });
+
+    // Query values go with the query's seven-day lifetime; the query and its hits stay.
+    h.clock.now = at(7 * 24 + 1);
+    expect((await purge()).queryValues).toBe(1);
+    const st = (await h.json(es.signer, 'GET', `/v1/queries/${q.id}`)).body;
+    expect(st.legs[0]).toEqual({ partner: 'PT-PJ', status: 'answered', epoch: 'e1', partnerEpochKey: expect.any(String), proofValid: true });
+    expect(rows('SELECT count(*) AS n FROM queries WHERE blinded IS NOT NULL')[0].n).toBe(0);
+    const hitHandles = (await h.json(pt.signer, 'GET', '/v1/hits')).body.hits.map((x: any) => x.handle);
+    expect(hitHandles).toEqual(expect.arrayContaining(q.handles));
+
+    // Audit entries older than 30 days go; the chain verifies from the checkpoint.
+    const before = await h.store.readAudit(0, 100_000);
+    h.clock.now = at(31 * 24 + 2);
+    const recent = before.filter((e) => e.at >= new Date(h.clock.now.getTime() - 30 * 86_400_000).toISOString());
+    const old = before.length - recent.length;
+    expect(old).toBeGreaterThan(0);
+    expect(recent.length).toBeGreaterThan(0);
+    const a = await purge();
+    expect(a.auditEntries).toBe(old);
+    const lastRemoved = before[old - 1];
+    const after = await h.store.readAudit(0, 100_000);
+    expect(after[0]?.seq).toBe((lastRemoved?.seq as number) + 1);
+    expect(after.at(-1)).toMatchObject({ action: 'retention.purged', detail: { auditEntries: old, auditCheckpoint: { seq: lastRemoved?.seq, hash: bytesToHex(lastRemoved?.hash as Uint8Array) } } });
+    expect(await h.store.getAuditCheckpoint()).toEqual({ seq: lastRemoved?.seq, hash: lastRemoved?.hash });
+    const ok = await run(['audit', 'verify', '--data', copyData('ok')]);
+    expect(ok.code, ok.err).toBe(0);
+    expect(ok.out).toContain(`audit chain ok: ${after.length} entries after the retention checkpoint at seq ${lastRemoved?.seq}`);
+
+    // Tampering after a purge is still found, and named.
+    const first = after[0]?.seq as number;
+    const cols = 'at, actor, action, subject, outcome, detail, hash';
+    const tamperings: [string, string[], string][] = [
+      ['edited', [`UPDATE audit_log SET actor = 'FR-OCRTEH' WHERE seq = ${first + 2}`], `seq ${first + 2}`],
+      ['deleted', [`DELETE FROM audit_log WHERE seq = ${first + 1}`], `seq ${first + 2}`],
+      [
+        'reordered',
+        [
+          `CREATE TEMP TABLE t AS SELECT * FROM audit_log WHERE seq IN (${first}, ${first + 1})`,
+          `UPDATE audit_log SET (${cols}) = (SELECT ${cols} FROM t WHERE t.seq = ${first + 1}) WHERE seq = ${first}`,
+          `UPDATE audit_log SET (${cols}) = (SELECT ${cols} FROM t WHERE t.seq = ${first}) WHERE seq = ${first + 1}`,
+        ],
+        `seq ${first}`,
+      ],
+      // Removing the oldest remaining rows and moving the checkpoint over them: no retention.purged entry vouches for it.
+      [
+        'checkpoint-moved',
+        [`UPDATE audit_checkpoint SET seq = ${first + 1}, hash = (SELECT hash FROM audit_log WHERE seq = ${first + 1})`, `DELETE FROM audit_log WHERE seq <= ${first + 1}`],
+        `seq ${first + 1}`,
+      ],
+      ['checkpoint-edited', [`UPDATE audit_checkpoint SET hash = zeroblob(32)`], `seq ${first}`],
+    ];
+    for (const [name, sql, where] of tamperings) {
+      const r = await run(['audit', 'verify', '--data', copyData(name, sql)]);
+      expect(r.code, name).toBe(1);
+      expect(r.err, name).toContain(`audit chain broken at ${where}`);
+    }
+  });
+});
+
+describe('audit export', () => {
+  it('writes every entry involving the agency as JSON Lines a data-protection authority can check line by line', async () => {
+    await setup();
+    const q = await query([shared[1] as Item, ptOnly[0] as Item, item('email', 'nobody@nowhere.example')]);
+    // A refusal involving ES (count of values over the quota is refused up front).
+    const refused = await h.json(es.signer, 'POST', '/v1/queries', {
+      body: { partners: ['PT-PJ'], kind: 'email', purpose: 'espionage', caseRef: 'OP-NORTE-8', officer: 'es-officer-1', blinded: [bytesToHex(es.kp.pk)] },
+    });
+    expect(refused.status).toBe(403);
+    const hitHandle = q.handles[1] as string;
+    expect((await h.json(pt.signer, 'POST', `/v1/hits/${hitHandle}/confirm`, { body: { officer: 'pt-officer-9' } })).status).toBe(200);
+    // FR's own business does not appear in ES's export.
+    await h.json(fr, 'GET', '/v1/results');
+
+    const dir = copyData('export');
+    const file = join(dir, 'es.jsonl');
+    const r = await run(['audit', 'export', '--data', dir, '--agency', 'ES-CNP', '--out', file]);
+    expect(r.code, r.err).toBe(0);
+    const text = readFileSync(file, 'utf8');
+    const lines = text.trim().split('\n').map((l) => JSON.parse(l));
+    expect(r.out).toContain(`exported ${lines.length} audit entries involving ES-CNP`);
+    const all = await h.store.readAudit(0, 100_000);
+    for (const l of lines) {
+      expect(Object.keys(l).sort()).toEqual(['action', 'actor', 'at', 'detail', 'hash', 'outcome', 'prevHash', 'seq', 'subject']);
+      const { hash, prevHash, ...event } = l;
+      expect(bytesToHex(sha256(concatBytes(hexToBytes(prevHash), utf8(canonicalJSON(event)))))).toBe(hash);
+      expect(bytesToHex(all.find((e) => e.seq === l.seq)?.hash as Uint8Array)).toBe(hash);
+    }
+    const actions = lines.map((l) => l.action);
+    for (const a of ['agency.added', 'agreement.added', 'chunk.stored', 'pair.complete', 'query.created', 'query.answered', 'query.outcome', 'query.refused', 'hit.confirmed']) {
+      expect(actions, a).toContain(a);
+    }
+    expect(lines.filter((l) => l.action === 'agency.added').map((l) => l.subject)).toEqual(['ES-CNP']);
+    expect(lines.some((l) => l.actor === 'FR-OCRTEH')).toBe(false);
+    const outcome = lines.find((l) => l.action === 'query.outcome');
+    expect(outcome).toMatchObject({ actor: 'ES-CNP', subject: q.id, detail: { requester: 'ES-CNP', officer: 'es-officer-1', caseRef: 'OP-NORTE-7', purpose: 'terrorism', kind: 'email', values: 3, partner: 'PT-PJ', hits: 2, noHits: 1 } });
+    expect(lines.find((l) => l.action === 'hit.confirmed')).toMatchObject({ actor: 'PT-PJ', subject: hitHandle, detail: { officer: 'pt-officer-9', queries: [q.id] } });
+    expect(lines.find((l) => l.action === 'query.refused')).toMatchObject({ outcome: 'purpose', detail: { caseRef: 'OP-NORTE-8' } });
+    // Never an identifier, a blinded or evaluated element, or a token.
+    const lower = text.toLowerCase();
+    for (const x of [...q.blinded, ...q.tokens]) expect(lower).not.toContain(x);
+    for (const it of [...shared, ...ptOnly, ...esOnly]) expect(lower).not.toContain(it.canonical.toLowerCase());
+
+    const forPt = await run(['audit', 'export', '--data', dir, '--agency', 'PT-PJ', '--out', join(dir, 'pt.jsonl')]);
+    expect(forPt.code).toBe(0);
+    const ptLines = readFileSync(join(dir, 'pt.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    // The asked partner's export shows that ES asked, under which case and purpose, and what came of it.
+    expect(ptLines.map((l) => l.action)).toEqual(expect.arrayContaining(['query.created', 'query.answered', 'query.outcome', 'hit.confirmed']));
+    const late = await run(['audit', 'export', '--data', dir, '--agency', 'ES-CNP', '--from', '2026-03-11', '--out', join(dir, 'none.jsonl')]);
+    expect(late.out).toContain('exported 0 audit entries');
+    expect((await run(['audit', 'export', '--data', dir, '--agency', 'es-cnp'])).code).toBe(1);
+    expect((await run(['audit', 'export', '--data', dir, '--agency', 'ES-CNP', '--from', '2026-02-30'])).code).toBe(1);
+  });
+});
