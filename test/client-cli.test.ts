@@ -1,12 +1,13 @@
 // The agency commands as operators run them: the built `concordat` binary in
-// a child process, against an in-memory coordinator following src/API.md.
+// a child process, against the real coordinator (src/app.ts over SQLite)
+// listening on 127.0.0.1.
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FakeCoordinator } from './client-fake-coordinator.js';
+import { RealCoordinator } from './client-coordinator.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const bin = join(root, 'bin', 'concordat.js');
@@ -28,12 +29,11 @@ function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
 }
 
 let dir: string;
-let coord: FakeCoordinator;
+let coord: RealCoordinator;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'concordat-cli-'));
-  coord = new FakeCoordinator();
-  await coord.start();
+  coord = await RealCoordinator.start();
 });
 afterAll(async () => {
   await coord.stop();
@@ -80,9 +80,9 @@ describe.skipIf(!built)('concordat agency CLI (built binary)', () => {
     const pt = join(dir, 'PT-PJ');
     for (const [a, d] of [['ES-CNP', es], ['PT-PJ', pt]] as const) {
       expect((await cli(['init', '--dir', d, '--agency', a, '--coordinator', coord.url])).code).toBe(0);
-      coord.addAgency(a, readFileSync(join(d, 'signing.pub'), 'utf8'));
+      await coord.addAgency(a, readFileSync(join(d, 'signing.pub'), 'utf8'), a === 'ES-CNP' ? 'ESP' : 'PRT');
     }
-    coord.agreements.push({ id: 'es-pt', parties: ['ES-CNP', 'PT-PJ'], kinds: ['passport', 'email', 'phone'], mode: 'reveal' });
+    await coord.addAgreement({ id: 'es-pt', parties: ['ES-CNP', 'PT-PJ'], kinds: ['passport', 'email', 'phone'], mode: 'reveal' });
     const esFile = join(dir, 'es.csv');
     const ptFile = join(dir, 'pt.jsonl');
     writeFileSync(esFile, csv('ES-CNP', [...Array.from({ length: 300 }, (_, i) => 1000 + i), ...both], 'ES-CNP-x,iban,NOT-AN-IBAN-SECRET\n'));
@@ -115,14 +115,15 @@ describe.skipIf(!built)('concordat agency CLI (built binary)', () => {
     expect(esJson.matches.map((m: { record_id: string }) => m.record_id).sort()).toEqual(both.map((p) => `ES-CNP-${p}`).sort());
     expect(esJson.counts).toEqual([]);
     for (const m of esJson.matches) {
-      expect(Object.keys(m)).toEqual(['partner', 'record_id', 'kinds', 'handle', 'first_seen']);
+      expect(Object.keys(m)).toEqual(['partner', 'record_id', 'kinds', 'handle', 'first_seen', 'status']);
       expect(m.kinds).toEqual(['email', 'passport']);
+      expect(m.status).toBe('unverified');
     }
     const ptCsv = (await cli(['results', '--dir', pt, '--format', 'csv'])).stdout.trim().split('\n');
-    expect(ptCsv[0]).toBe('partner,record_id,kinds,handle,first_seen');
+    expect(ptCsv[0]).toBe('partner,record_id,kinds,handle,first_seen,status');
     expect(ptCsv.length).toBe(both.length + 1);
     const table = await cli(['results', '--dir', pt]);
-    expect(table.stdout).toMatch(/PARTNER\s+RECORD_ID/);
+    expect(table.stdout).toMatch(/PARTNER\s+RECORD_ID\s+KINDS\s+HANDLE\s+FIRST_SEEN\s+STATUS/);
     expect(table.stdout).toMatch(/es-pt~ES-CNP~PT-PJ\s+ES-CNP\s+reveal\s+complete/);
 
     // Sync logs plain progress lines when stderr is not a terminal.
@@ -133,11 +134,11 @@ describe.skipIf(!built)('concordat agency CLI (built binary)', () => {
     expect(s.stdout).toMatch(/2 removal\(s\) sent/);
 
     // The coordinator unreachable: results warns and shows the last pulled results.
-    await coord.stop();
+    await coord.pause();
     const offline = await cli(['results', '--dir', es, '--format', 'json']);
     expect(offline.code).toBe(0);
     expect(offline.stderr).toMatch(/warning: could not refresh/);
     expect(JSON.parse(offline.stdout)).toEqual(esJson);
-    await coord.start();
+    await coord.listen();
   });
 });

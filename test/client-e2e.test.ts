@@ -186,5 +186,20 @@ describe.skipIf(!ready)('two nights against the real coordinator', () => {
     const table = await ok(['results', '--dir', es]);
     expect(table.stdout).toMatch(/es-pt~ES-CNP~PT-PJ\s+PT-PJ\s+reveal\s+complete/);
     expect(table.stdout).toMatch(/FR-OCRTEH\s+8/);
+
+    // Epoch rotation: every agency re-blinds and re-uploads everything; results, handles and first sightings survive.
+    const rotated = await admin(['epoch', 'rotate']);
+    expect(rotated.stdout).toContain('e2');
+    for (let round = 0; round < 2; round++) {
+      for (const dir of [es, pt, fr]) {
+        const r = await ok(['sync', '--dir', dir]);
+        expect(r.stdout).toContain('epoch e2');
+      }
+    }
+    expect(await results(es)).toEqual(esRes2);
+    expect(await results(pt)).toEqual(ptRes2);
+    expect(await results(fr)).toEqual(frRes);
+    const after = await ok(['results', '--dir', es]);
+    expect(after.stdout).toMatch(/es-pt~ES-CNP~PT-PJ\s+PT-PJ\s+reveal\s+complete/);
   });
 });

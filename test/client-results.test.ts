@@ -4,7 +4,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { applyResults, formatCsv, formatJson, formatTable, loadResultsView } from '../clients/agency/results.js';
+import { formatHitsJson, formatHitsTable, mapHits, saveHitStatuses } from '../clients/agency/hits.js';
+import { applyResults, formatCsv, formatJson, formatTable, loadResultsView, recordStatus } from '../clients/agency/results.js';
 import type { Results } from '../clients/sdk/api.js';
 import { openStore, type Store } from '../clients/store/db.js';
 
@@ -72,24 +73,24 @@ describe('results', () => {
     const view = loadResultsView(store);
     expect(JSON.parse(formatJson(view))).toEqual({
       matches: [
-        { partner: 'FR-OC', record_id: 'rec-4', kinds: ['phone'], handle: 'eeee', first_seen: '2025-01-06T00:00:00.000Z' },
-        { partner: 'PT-PJ', record_id: 'rec-1', kinds: ['email', 'passport'], handle: 'aaaa', first_seen: '2025-01-03T00:00:00.000Z' },
-        { partner: 'PT-PJ', record_id: 'rec-2', kinds: ['email'], handle: 'cccc', first_seen: '2025-01-04T00:00:00.000Z' },
-        { partner: 'PT-PJ', record_id: 'rec-3', kinds: ['email'], handle: 'cccc', first_seen: '2025-01-04T00:00:00.000Z' },
+        { partner: 'FR-OC', record_id: 'rec-4', kinds: ['phone'], handle: 'eeee', first_seen: '2025-01-06T00:00:00.000Z', status: 'unverified' },
+        { partner: 'PT-PJ', record_id: 'rec-1', kinds: ['email', 'passport'], handle: 'aaaa', first_seen: '2025-01-03T00:00:00.000Z', status: 'unverified' },
+        { partner: 'PT-PJ', record_id: 'rec-2', kinds: ['email'], handle: 'cccc', first_seen: '2025-01-04T00:00:00.000Z', status: 'unverified' },
+        { partner: 'PT-PJ', record_id: 'rec-3', kinds: ['email'], handle: 'cccc', first_seen: '2025-01-04T00:00:00.000Z', status: 'unverified' },
       ],
       counts: [{ partner: 'IT-DC', count: 12 }],
     });
     expect(formatCsv(view).split('\n')).toEqual([
-      'partner,record_id,kinds,handle,first_seen',
-      'FR-OC,rec-4,phone,eeee,2025-01-06T00:00:00.000Z',
-      'PT-PJ,rec-1,email;passport,aaaa,2025-01-03T00:00:00.000Z',
-      'PT-PJ,rec-2,email,cccc,2025-01-04T00:00:00.000Z',
-      'PT-PJ,rec-3,email,cccc,2025-01-04T00:00:00.000Z',
+      'partner,record_id,kinds,handle,first_seen,status',
+      'FR-OC,rec-4,phone,eeee,2025-01-06T00:00:00.000Z,unverified',
+      'PT-PJ,rec-1,email;passport,aaaa,2025-01-03T00:00:00.000Z,unverified',
+      'PT-PJ,rec-2,email,cccc,2025-01-04T00:00:00.000Z,unverified',
+      'PT-PJ,rec-3,email,cccc,2025-01-04T00:00:00.000Z,unverified',
       '',
     ]);
     const table = formatTable(view);
-    expect(table).toMatch(/^PARTNER\s+RECORD_ID\s+KINDS\s+HANDLE\s+FIRST_SEEN$/m);
-    expect(table).toMatch(/^PT-PJ\s+rec-1\s+email;passport\s+aaaa\s+2025-01-03T00:00:00.000Z$/m);
+    expect(table).toMatch(/^PARTNER\s+RECORD_ID\s+KINDS\s+HANDLE\s+FIRST_SEEN\s+STATUS$/m);
+    expect(table).toMatch(/^PT-PJ\s+rec-1\s+email;passport\s+aaaa\s+2025-01-03T00:00:00.000Z\s+unverified$/m);
     expect(table).toMatch(/IT-DC\s+12/);
     expect(table).toContain('4 matched record(s) with 2 partner(s).');
   });
@@ -139,7 +140,45 @@ describe('results', () => {
   it('prints an empty result set in every format', () => {
     const v = loadResultsView(store);
     expect(formatJson(v)).toBe('{"matches":[],"counts":[]}');
-    expect(formatCsv(v)).toBe('partner,record_id,kinds,handle,first_seen\n');
+    expect(formatCsv(v)).toBe('partner,record_id,kinds,handle,first_seen,status\n');
     expect(formatTable(v)).toContain('No matched records.');
+  });
+
+  it('shows each record with the status of its hits: confirmed by any handle, declined only by all', () => {
+    applyResults(store, complete);
+    const hit = (handle: string, status: 'unverified' | 'confirmed' | 'declined') => ({
+      handle,
+      pair: PAIR,
+      partner: 'PT-PJ',
+      source: 'nightly' as const,
+      epoch: 'e1',
+      status,
+      createdAt: '2025-01-03T00:00:00.000Z',
+    });
+    // rec-1 matched by passport (aaaa) and email (bbbb); rec-2/rec-3 share cccc.
+    saveHitStatuses(store, [hit('aaaa', 'declined'), hit('bbbb', 'confirmed'), hit('cccc', 'declined')]);
+    const status = () => Object.fromEntries(loadResultsView(store).matches.map((m) => [`${m.partner}/${m.record_id}`, m.status]));
+    expect(status()).toEqual({ 'FR-OC/rec-4': 'unverified', 'PT-PJ/rec-1': 'confirmed', 'PT-PJ/rec-2': 'declined', 'PT-PJ/rec-3': 'declined' });
+    saveHitStatuses(store, [hit('aaaa', 'declined'), hit('bbbb', 'declined')]);
+    expect(status()).toMatchObject({ 'PT-PJ/rec-1': 'declined', 'PT-PJ/rec-2': 'unverified' });
+    expect(recordStatus([])).toBe('unverified');
+    expect(recordStatus(['unverified', null])).toBe('unverified');
+  });
+
+  it('maps hits to local records by own position, else by the handle of a kept match', () => {
+    applyResults(store, complete);
+    const views = mapHits(store, [
+      { handle: 'zzzz', pair: PAIR, partner: 'PT-PJ', source: 'query', position: 3, epoch: 'e1', status: 'unverified', myStatus: 'unverified', partnerStatus: null, queryId: 'q1', caseRef: 'OP\u00071', purpose: 'terrorism', createdAt: 't' },
+      { handle: 'aaaa', pair: PAIR, partner: 'PT-PJ', source: 'nightly', epoch: 'e0', position: 99, status: 'confirmed', createdAt: 't' },
+      { handle: 'yyyy', pair: PAIR, partner: 'PT-PJ', source: 'query', epoch: 'e1', status: 'unverified', myStatus: null, createdAt: 't' },
+    ]);
+    expect(views.map((v) => [v.handle, v.record_ids, v.kinds])).toEqual([
+      ['zzzz', ['rec-2', 'rec-3'], ['email']],
+      ['aaaa', ['rec-1'], ['passport']],
+      ['yyyy', [], []],
+    ]);
+    // Another agency's case reference is printed without control characters.
+    expect(formatHitsTable(views)).toContain('OP 1');
+    expect(JSON.parse(formatHitsJson(views)).hits[0]).toMatchObject({ handle: 'zzzz', source: 'query', position: 3, query_id: 'q1', my_status: 'unverified', partner_status: null });
   });
 });

@@ -1,5 +1,7 @@
 // The SDK's signed requests (checked with the coordinator's verifier) and its
-// retry policy, against real HTTP servers on 127.0.0.1.
+// retry policy, against small HTTP servers on 127.0.0.1 that produce exactly
+// the transport failures under test; and the targeted-query routes' retry
+// semantics and epoch header against the real coordinator.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ed25519 } from '@noble/curves/ed25519.js';
@@ -7,7 +9,12 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { bytesToHex } from '../protocol/bytes.js';
 import { verifyRequest, type Verified } from '../protocol/http-signature.js';
+import { CONCORDAT_SUITE, epochInfo } from '../protocol/constants.js';
+import { referenceEngine } from '../protocol/engine/index.js';
+import { deriveKeyPair } from '../protocol/keys.js';
+import { randomBytes } from '../protocol/rng.js';
 import { ChunkConflictError, CoordinatorClient, CoordinatorError, CoordinatorUnreachableError, type RetryEvent } from '../clients/sdk/index.js';
+import { RealCoordinator } from './client-coordinator.js';
 
 const secretKey = new Uint8Array(32).fill(7);
 const publicKey = ed25519.getPublicKey(secretKey);
@@ -197,5 +204,71 @@ describe('CoordinatorClient', () => {
     expect(await c.getPartnerChunk('p', 0, { count: 2, sha256: bytesToHex(sha256(data)) })).toEqual(data);
     await expect(c.getPartnerChunk('p', 0, { count: 2, sha256: '00'.repeat(32) })).rejects.toThrow(/SHA-256/);
     await expect(c.getPartnerChunk('p', 0, { count: 3, sha256: bytesToHex(sha256(data)) })).rejects.toThrow(/bytes/);
+  });
+});
+
+describe('CoordinatorClient against the real coordinator: targeted-query routes', () => {
+  /** Two agencies with a reveal agreement and published epoch keys. */
+  async function setup() {
+    const coord = await RealCoordinator.start();
+    const mk = async (id: string, country: string) => {
+      const sk = randomBytes(32);
+      await coord.addAgency(id, bytesToHex(ed25519.getPublicKey(sk)), country, sk);
+      const c = coord.client(id, sk, 2);
+      await c.putEpochKey('e1', deriveKeyPair(CONCORDAT_SUITE, randomBytes(32), epochInfo('e1')).pk);
+      return c;
+    };
+    const es = await mk('ES-CNP', 'ESP');
+    await mk('PT-PJ', 'PRT');
+    await coord.addAgreement({ id: 'es-pt', parties: ['ES-CNP', 'PT-PJ'], kinds: ['email'], mode: 'reveal', queryQuota: { perDay: 2, maxValues: 10 } });
+    return { coord, es };
+  }
+  const blinded = () => [bytesToHex(referenceEngine.hashToGroup(CONCORDAT_SUITE, [randomBytes(8)]))];
+  const q = () => ({ partners: ['PT-PJ'], kind: 'email', purpose: 'terrorism', caseRef: 'C-1', officer: 'o-1', blinded: blinded() });
+
+  it('creates a query once: retried when it never reached the coordinator (503), not after a lost response; 429 is never retried', async () => {
+    const { coord, es } = await setup();
+    try {
+      let unavailable = 0;
+      coord.faults = [(r) => (r.path === '/v1/queries' && unavailable++ === 0 ? 'fail-503' : undefined)];
+      expect((await es.createQuery(q())).legs).toEqual([{ partner: 'PT-PJ', status: 'pending' }]);
+      expect(unavailable).toBe(2);
+
+      // The coordinator created the second query but its response was lost: no retry, so no third query.
+      let dropped = 0;
+      coord.faults = [(r) => (r.path === '/v1/queries' && dropped++ === 0 ? 'drop-after' : undefined)];
+      await expect(es.createQuery(q())).rejects.toBeInstanceOf(CoordinatorUnreachableError);
+      expect(dropped).toBe(1);
+      coord.faults = [];
+
+      // Quota of 2 used: a 429 with its reset time, at once.
+      const t0 = Date.now();
+      const err = (await es.createQuery(q()).catch((e: unknown) => e)) as CoordinatorError;
+      expect(err).toBeInstanceOf(CoordinatorError);
+      expect(err).toMatchObject({ status: 429, slug: 'quota', resetsAt: expect.stringMatching(/T00:00:00\.000Z$/) });
+      expect(Number(err.retryAfter)).toBeGreaterThan(0);
+      expect(Date.now() - t0).toBeLessThan(5_000);
+      // Reached the coordinator: the retry after the 503, the dropped one, the refused one.
+      expect(coord.seen.filter((s) => s.path === '/v1/queries').length).toBe(3);
+    } finally {
+      await coord.stop();
+    }
+  });
+
+  it('sends Concordat-Epoch on uploads and surfaces stale-epoch and epoch-key-required', async () => {
+    const { coord, es } = await setup();
+    try {
+      const pair = 'es-pt~ES-CNP~PT-PJ';
+      const el = referenceEngine.hashToGroup(CONCORDAT_SUITE, [randomBytes(8)]);
+      await es.putChunk(pair, 0, el, 'e1');
+      expect(coord.seen.at(-1)).toMatchObject({ method: 'PUT', epoch: 'e1' });
+      const stale = (await es.postRemovals(pair, [0], 'e0').catch((e: unknown) => e)) as CoordinatorError;
+      expect(stale).toMatchObject({ status: 409, slug: 'stale-epoch' });
+      await coord.rotate();
+      const noKey = (await es.putChunk(pair, 0, el, 'e2').catch((e: unknown) => e)) as CoordinatorError;
+      expect(noKey).toMatchObject({ status: 409, slug: 'epoch-key-required' });
+    } finally {
+      await coord.stop();
+    }
   });
 });

@@ -1,6 +1,8 @@
-// The agency's sync against an in-memory coordinator that follows src/API.md:
-// two agencies, planted overlaps, withdrawals, interrupted syncs, a dishonest
-// partner, and a count-only agreement.
+// The agency's sync against the real coordinator (src/app.ts over SQLite, real
+// HTTP): two agencies, planted overlaps, withdrawals, interrupted syncs with
+// lost responses and 503s, a dishonest partner, a count-only agreement, the
+// local copy of partner tokens, and epoch rotation (mid-sync too) keeping
+// results and handles.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,9 +11,8 @@ import { initAgency, loadAgency, type Agency } from '../clients/agency/config.js
 import { loadResultsView } from '../clients/agency/results.js';
 import { sync, type SyncOptions } from '../clients/agency/sync.js';
 import { importWatchlist } from '../clients/agency/watchlist.js';
-import { CoordinatorClient } from '../clients/sdk/client.js';
 import { openStore, type Store } from '../clients/store/db.js';
-import { FakeCoordinator, pairId, type FakeAgreement } from './client-fake-coordinator.js';
+import { pairId, RealCoordinator, type AgreementInput } from './client-coordinator.js';
 
 interface Party {
   agency: Agency;
@@ -34,13 +35,12 @@ function writeCsv(file: string, r: string[][]): void {
 }
 
 let dir: string;
-let coord: FakeCoordinator;
+let coord: RealCoordinator;
 const opened: Store[] = [];
 
 beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), 'concordat-sync-'));
-  coord = new FakeCoordinator();
-  await coord.start();
+  coord = await RealCoordinator.start();
 });
 
 afterEach(async () => {
@@ -49,10 +49,12 @@ afterEach(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+const COUNTRY: Record<string, string> = { 'ES-CNP': 'ESP', 'PT-PJ': 'PRT', 'FR-OC': 'FRA' };
+
 async function party(id: string, people: number[]): Promise<Party> {
   const r = initAgency({ dir: join(dir, id), agency: id, coordinator: coord.url });
-  coord.addAgency(id, r.publicKeyHex);
   const agency = loadAgency(r.dir);
+  await coord.addAgency(id, r.publicKeyHex, COUNTRY[id], agency.signingKey);
   const store = openStore(r.dir);
   opened.push(store);
   const file = join(dir, `${id}.csv`);
@@ -61,20 +63,15 @@ async function party(id: string, people: number[]): Promise<Party> {
   return { agency, store, file };
 }
 
-function options(extra: Partial<SyncOptions> & { retries?: number } = {}, a?: Agency): SyncOptions {
+const agreement = (a: Partial<AgreementInput> & { id: string; parties: string[] }): Promise<unknown> =>
+  coord.addAgreement({ kinds: ['passport', 'email', 'phone'], mode: 'reveal', ...a });
+
+function options(a: Agency, extra: Partial<SyncOptions> & { retries?: number } = {}): SyncOptions {
   const { retries, ...rest } = extra;
-  return {
-    threads: 0,
-    chunkElements: 40,
-    canaryCount: () => 5,
-    ...(a
-      ? { client: new CoordinatorClient({ baseUrl: a.coordinator, keyId: a.agency, secretKey: a.signingKey, retries: retries ?? 3, backoffBaseMs: 5 }) }
-      : {}),
-    ...rest,
-  };
+  return { threads: 0, chunkElements: 40, canaryCount: () => 5, client: coord.client(a.agency, a.signingKey, retries ?? 3), ...rest };
 }
 
-const run = (p: Party, extra: Partial<SyncOptions> & { retries?: number } = {}) => sync(p.agency, p.store, options(extra, p.agency));
+const run = (p: Party, extra: Partial<SyncOptions> & { retries?: number } = {}) => sync(p.agency, p.store, options(p.agency, extra));
 
 function matchedRecords(p: Party, partner: string): string[] {
   return loadResultsView(p.store)
@@ -83,14 +80,18 @@ function matchedRecords(p: Party, partner: string): string[] {
     .sort();
 }
 
+const status = (p: Party, pair: string) => coord.client(p.agency.agency, p.agency.signingKey).status(pair);
+const count = (p: Party, sql: string, ...args: unknown[]) => p.store.sqlite.prepare(sql).pluck().get(...args) as number;
+
 const people = (from: number, n: number) => Array.from({ length: n }, (_, i) => from + i * 7);
 
-describe('sync against a coordinator following API.md', () => {
-  it('finds exactly the planted overlaps, is idempotent, and follows withdrawals', async () => {
+describe('sync against the real coordinator', () => {
+  it('finds exactly the planted overlaps, is idempotent, follows withdrawals, and keeps the partner tokens', async () => {
     const both = people(5000, 9);
     const es = await party('ES-CNP', [...people(1000, 50), ...both]);
     const pt = await party('PT-PJ', [...people(3000, 60), ...both]);
-    coord.agreements.push({ id: 'es-pt', parties: ['ES-CNP', 'PT-PJ'], kinds: ['passport', 'email', 'phone'], mode: 'reveal' });
+    await agreement({ id: 'es-pt', parties: ['ES-CNP', 'PT-PJ'] });
+    const pair = pairId('es-pt', 'ES-CNP', 'PT-PJ');
 
     const r1 = await run(es);
     expect(r1.errors).toEqual([]);
@@ -105,27 +106,47 @@ describe('sync against a coordinator following API.md', () => {
     expect(matchedRecords(es, 'PT-PJ')).toEqual(wantEs);
     expect(matchedRecords(pt, 'ES-CNP')).toEqual(wantPt);
 
-    // Both sides see the same handle per matched identifier; kinds are the union per record.
+    // Both sides see the same handle per matched identifier; kinds are the union per record; nightly matches start unverified.
     const esView = loadResultsView(es.store);
     const m0 = esView.matches[0];
     expect(m0?.kinds).toEqual(Number(m0?.record_id.split('-').pop()) % 2 ? ['email', 'passport', 'phone'] : ['email', 'passport']);
+    expect(new Set(esView.matches.map((m) => m.status))).toEqual(new Set(['unverified']));
     const ptHandles = new Set(loadResultsView(pt.store).matches.map((m) => m.handle));
     for (const m of esView.matches) expect(ptHandles.has(m.handle)).toBe(true);
 
     // Side size: distinct identifiers + canaries, nothing else.
-    const esIds = es.store.sqlite.prepare('SELECT count(*) FROM identifiers').pluck().get() as number;
-    const ptIds = pt.store.sqlite.prepare('SELECT count(*) FROM identifiers').pluck().get() as number;
+    const esIds = count(es, 'SELECT count(*) FROM identifiers');
+    const ptIds = count(pt, 'SELECT count(*) FROM identifiers');
     expect(last.pairs[0]?.live).toBe(ptIds + 5);
-    const st = coord.side(pairId('es-pt', 'ES-CNP', 'PT-PJ'), 'ES-CNP');
-    expect(st.chunks.reduce((a, c) => a + c.count, 0)).toBe(esIds + 5);
-    expect(st.canaries.size).toBe(5);
+    const st = await status(es, pair);
+    expect(st.mine.size).toBe(esIds + 5);
+    expect(st.mine.canariesRegistered).toBe(true);
+    expect(st.state).toBe('complete');
+
+    // Every upload named its epoch.
+    const uploads = coord.seen.filter((s) => s.method !== 'GET' && s.path.startsWith('/v1/pairs/'));
+    expect(uploads.length).toBeGreaterThan(0);
+    expect(new Set(uploads.map((s) => s.epoch))).toEqual(new Set(['e1']));
+
+    // The tokens each agency computed for the partner's side are kept, one per partner position.
+    expect(count(es, 'SELECT count(*) FROM partner_tokens WHERE pair = ? AND epoch = ?', pair, 'e1')).toBe(ptIds + 5);
+    expect(count(pt, 'SELECT count(*) FROM partner_tokens WHERE pair = ? AND epoch = ?', pair, 'e1')).toBe(esIds + 5);
+    expect(count(es, 'SELECT count(DISTINCT position) FROM partner_tokens')).toBe(ptIds + 5);
+    expect(count(es, 'SELECT max(position) FROM partner_tokens')).toBe(ptIds + 4);
 
     // A sync with nothing new sends nothing new.
-    const before = coord.log.length;
+    const before = coord.seen.length;
     const again = await run(es);
     expect(again.pairs[0]).toMatchObject({ added: 0, withdrawn: 0, chunksUploaded: 0, removalsSent: 0, partnerChunksTokenized: 0 });
-    const sent = coord.log.slice(before).filter((l) => !l.includes(' GET '));
-    expect(sent).toEqual([]);
+    expect(coord.seen.slice(before).filter((l) => l.method !== 'GET')).toEqual([]);
+
+    // A store that lost its token copy (or predates it) rebuilds it from the partner's chunks without uploading anything.
+    es.store.sqlite.prepare('DELETE FROM partner_tokens').run();
+    es.store.sqlite.prepare('UPDATE partner_chunks SET tokens_kept = 0').run();
+    const mark = coord.seen.length;
+    await run(es);
+    expect(count(es, 'SELECT count(*) FROM partner_tokens')).toBe(ptIds + 5);
+    expect(coord.seen.slice(mark).filter((l) => l.method !== 'GET')).toEqual([]);
 
     // Night 2: PT withdraws three overlapping records and adds a new overlap.
     const extra = 9999;
@@ -140,14 +161,16 @@ describe('sync against a coordinator following API.md', () => {
     }
     expect(matchedRecords(es, 'PT-PJ')).toEqual([...both.slice(3).map((p) => `ES-CNP-${p}`), `ES-CNP-${extra}`].sort());
     expect(matchedRecords(pt, 'ES-CNP')).toEqual([...both.slice(3).map((p) => `PT-PJ-${p}`), `PT-PJ-${extra}`].sort());
-    expect(coord.side(pairId('es-pt', 'ES-CNP', 'PT-PJ'), 'PT-PJ').removed.size).toBe(rows('PT-PJ', both.slice(0, 3)).length);
+    expect((await status(pt, pair)).mine.removed).toBe(rows('PT-PJ', both.slice(0, 3)).length);
+    // ES keeps the tokens of PT's new chunk too.
+    expect(count(es, 'SELECT count(*) FROM partner_tokens')).toBe((await status(pt, pair)).mine.size);
   });
 
-  it('resumes after lost responses, server errors and an interrupted blinding, sending byte-identical chunks', async () => {
+  it('resumes after lost responses, 503s and an interrupted blinding, sending byte-identical chunks', async () => {
     const both = people(7000, 6);
     const es = await party('ES-CNP', [...people(1000, 80), ...both]);
     const pt = await party('PT-PJ', [...people(3000, 30), ...both]);
-    coord.agreements.push({ id: 'es-pt', parties: ['ES-CNP', 'PT-PJ'], kinds: ['passport', 'email', 'phone'], mode: 'reveal' });
+    await agreement({ id: 'es-pt', parties: ['ES-CNP', 'PT-PJ'] });
     const pair = pairId('es-pt', 'ES-CNP', 'PT-PJ');
 
     // Killed while blinding: nothing stored, nothing sent.
@@ -160,20 +183,21 @@ describe('sync against a coordinator following API.md', () => {
       }),
     });
     expect(killed.errors).toEqual([`pair ${pair}: killed`]);
-    expect(es.store.sqlite.prepare('SELECT count(*) FROM positions').pluck().get()).toBe(0);
-    expect(coord.side(pair, 'ES-CNP').chunks.length).toBe(0);
+    expect(count(es, 'SELECT count(*) FROM positions')).toBe(0);
+    expect((await status(es, pair)).mine.chunks.length).toBe(0);
 
     // The response to chunk 1 is lost once (the coordinator stored it): the retry gets 200.
     let dropped = 0;
     coord.faults = [
       (r) => (r.method === 'PUT' && r.path.endsWith('/set/chunks/1') && dropped++ === 0 ? 'drop-after' : undefined),
       // Chunk 3 keeps failing: this sync gives up on the pair after its retries.
-      (r) => (r.method === 'PUT' && r.path.endsWith('/set/chunks/3') ? 'fail-500' : undefined),
+      (r) => (r.method === 'PUT' && r.path.endsWith('/set/chunks/3') ? 'fail-503' : undefined),
     ];
     const first = await run(es, { retries: 1 });
+    expect(dropped).toBeGreaterThan(1);
     expect(first.errors.length).toBe(1);
-    expect(first.errors[0]).toMatch(/500/);
-    expect(coord.side(pair, 'ES-CNP').chunks.length).toBe(3);
+    expect(first.errors[0]).toMatch(/503/);
+    expect((await status(es, pair)).mine.chunks.length).toBe(3);
     const local = es.store.sqlite.prepare('SELECT idx, sha256, uploaded FROM chunks ORDER BY idx').all() as Array<{ idx: number; sha256: string; uploaded: number }>;
     expect(local.map((c) => c.uploaded)).toEqual(local.map((c) => (c.idx < 3 ? 1 : 0)));
 
@@ -181,12 +205,21 @@ describe('sync against a coordinator following API.md', () => {
     coord.faults = [];
     const second = await run(es);
     expect(second.errors).toEqual([]);
-    expect(coord.side(pair, 'ES-CNP').chunks.map((c) => c.sha256)).toEqual(local.map((c) => c.sha256));
+    expect((await status(es, pair)).mine.chunks.map((c) => c.sha256)).toEqual(local.map((c) => c.sha256));
 
+    // Lost token-upload responses and 503s during partner work are retried too.
+    let lost = 0;
+    let unavailable = 0;
+    coord.faults = [
+      (r) => (r.method === 'PUT' && r.path.endsWith('/tokens') && lost++ === 0 ? 'drop-after' : undefined),
+      (r) => (r.method === 'GET' && r.path.includes('/partner-set/chunks/') && unavailable++ < 2 ? 'fail-503' : undefined),
+    ];
     for (let i = 0; i < 2; i++) {
-      await run(pt);
-      await run(es);
+      expect((await run(pt)).errors).toEqual([]);
+      expect((await run(es)).errors).toEqual([]);
     }
+    expect(lost).toBeGreaterThan(1);
+    expect(unavailable).toBeGreaterThan(1);
     expect(matchedRecords(es, 'PT-PJ')).toEqual(both.map((p) => `ES-CNP-${p}`).sort());
     expect(matchedRecords(pt, 'ES-CNP')).toEqual(both.map((p) => `PT-PJ-${p}`).sort());
   });
@@ -197,12 +230,13 @@ describe('sync against a coordinator following API.md', () => {
     const es = await party('ES-CNP', [...people(1000, 30), ...withPt, ...withFr]);
     const pt = await party('PT-PJ', [...people(3000, 10), ...withPt]);
     const fr = await party('FR-OC', [...people(4000, 10), ...withFr]);
-    coord.agreements.push({ id: 'es-pt', parties: ['ES-CNP', 'PT-PJ'], kinds: ['passport', 'email', 'phone'], mode: 'reveal' });
-    coord.agreements.push({ id: 'es-fr', parties: ['ES-CNP', 'FR-OC'], kinds: ['email'], mode: 'reveal' });
+    await agreement({ id: 'es-pt', parties: ['ES-CNP', 'PT-PJ'] });
+    await agreement({ id: 'es-fr', parties: ['ES-CNP', 'FR-OC'], kinds: ['email'] });
     const logs: string[] = [];
     await run(es, { log: (l) => logs.push(l) });
-    const emails = es.store.sqlite.prepare("SELECT count(*) FROM identifiers WHERE kind = 'email'").pluck().get() as number;
-    expect(logs.join('\n')).toContain(`${emails} element(s) reused from other pairs of the epoch, 0 blinded`);
+    const emails = count(es, "SELECT count(*) FROM identifiers WHERE kind = 'email'");
+    // Each email is blinded for whichever pair comes first and reused in the other.
+    expect(logs.join('\n')).toContain(`${emails} element(s) reused from other pairs of the epoch`);
     for (let i = 0; i < 2; i++) for (const x of [pt, fr, es]) await run(x);
     expect(matchedRecords(es, 'PT-PJ')).toEqual(withPt.map((p) => `ES-CNP-${p}`).sort());
     expect(matchedRecords(es, 'FR-OC')).toEqual(withFr.map((p) => `ES-CNP-${p}`).sort());
@@ -213,17 +247,17 @@ describe('sync against a coordinator following API.md', () => {
   it('sends a pair only the kinds of its agreement', async () => {
     const es = await party('ES-CNP', people(1000, 20));
     await party('PT-PJ', people(3000, 20));
-    coord.agreements.push({ id: 'es-pt', parties: ['ES-CNP', 'PT-PJ'], kinds: ['passport'], mode: 'reveal' });
+    await agreement({ id: 'es-pt', parties: ['ES-CNP', 'PT-PJ'], kinds: ['passport'] });
     const r = await run(es);
     expect(r.pairs[0]?.added).toBe(20);
-    expect(coord.side(pairId('es-pt', 'ES-CNP', 'PT-PJ'), 'ES-CNP').chunks.reduce((a, c) => a + c.count, 0)).toBe(25);
+    expect((await status(es, pairId('es-pt', 'ES-CNP', 'PT-PJ'))).mine.size).toBe(25);
   });
 
   it('fails a pair loudly when the partner tokenises dishonestly, and clears its matches', async () => {
     const both = people(7000, 4);
     const es = await party('ES-CNP', [...people(1000, 10), ...both]);
     const pt = await party('PT-PJ', [...people(3000, 10), ...both]);
-    coord.agreements.push({ id: 'es-pt', parties: ['ES-CNP', 'PT-PJ'], kinds: ['passport', 'email'], mode: 'reveal' });
+    await agreement({ id: 'es-pt', parties: ['ES-CNP', 'PT-PJ'], kinds: ['passport', 'email'] });
     coord.corruptTokensOf.add('PT-PJ');
     const warnings: string[] = [];
     await run(es);
@@ -240,8 +274,7 @@ describe('sync against a coordinator following API.md', () => {
     const both = people(7000, 7);
     const es = await party('ES-CNP', [...people(1000, 10), ...both]);
     const pt = await party('PT-PJ', [...people(3000, 10), ...both]);
-    const a: FakeAgreement = { id: 'es-pt-stats', parties: ['ES-CNP', 'PT-PJ'], kinds: ['passport'], mode: 'count' };
-    coord.agreements.push(a);
+    await agreement({ id: 'es-pt-stats', parties: ['ES-CNP', 'PT-PJ'], kinds: ['passport'], mode: 'count' });
     for (let i = 0; i < 2; i++) {
       await run(es);
       await run(pt);
@@ -254,9 +287,83 @@ describe('sync against a coordinator following API.md', () => {
   it('refuses to grow a side beyond the agreement maximum', async () => {
     const es = await party('ES-CNP', people(1000, 20));
     await party('PT-PJ', people(3000, 5));
-    coord.agreements.push({ id: 'es-pt', parties: ['ES-CNP', 'PT-PJ'], kinds: ['passport'], mode: 'reveal', maxSetSize: 10 });
+    await agreement({ id: 'es-pt', parties: ['ES-CNP', 'PT-PJ'], kinds: ['passport'], maxSetSize: 10 });
     const r = await run(es);
     expect(r.errors[0]).toMatch(/maximum set size of 10/);
-    expect(es.store.sqlite.prepare('SELECT count(*) FROM positions').pluck().get()).toBe(0);
+    expect(count(es, 'SELECT count(*) FROM positions')).toBe(0);
+  });
+
+  it('re-blinds everything on epoch rotation, keeping results, handles and first sightings through the links', async () => {
+    const both = people(5000, 8);
+    const es = await party('ES-CNP', [...people(1000, 40), ...both]);
+    const pt = await party('PT-PJ', [...people(3000, 30), ...both]);
+    await agreement({ id: 'es-pt', parties: ['ES-CNP', 'PT-PJ'] });
+    const pair = pairId('es-pt', 'ES-CNP', 'PT-PJ');
+    for (let i = 0; i < 2; i++) {
+      await run(es);
+      await run(pt);
+    }
+    const esBefore = loadResultsView(es.store).matches;
+    const ptBefore = loadResultsView(pt.store).matches;
+    expect(esBefore.map((m) => m.record_id).sort()).toEqual(both.map((p) => `ES-CNP-${p}`).sort());
+
+    expect((await coord.rotate()).epoch.id).toBe('e2');
+    // While the new epoch is being built the last complete results are kept.
+    const first = await run(es);
+    expect(first.epoch).toBe('e2');
+    expect(first.pairs[0]?.linked).toBe(count(es, 'SELECT count(DISTINCT position) FROM matches'));
+    expect(loadResultsView(es.store).matches).toEqual(esBefore);
+    await run(pt);
+    await run(es);
+    await run(pt);
+    expect((await status(es, pair)).state).toBe('complete');
+    // Same records, same handles, same first sightings.
+    expect(loadResultsView(es.store).matches).toEqual(esBefore);
+    expect(loadResultsView(pt.store).matches).toEqual(ptBefore);
+    // Positions restarted at 0 in e2, every upload named e2, and e1's local data is gone.
+    const e2uploads = coord.seen.filter((s) => s.method !== 'GET' && s.path.startsWith('/v1/pairs/') && s.epoch === 'e2');
+    expect(e2uploads.some((s) => s.path.endsWith('/set/chunks/0'))).toBe(true);
+    expect(e2uploads.some((s) => s.path.endsWith('/set/links'))).toBe(true);
+    for (const t of ['positions', 'chunks', 'sides', 'partner_chunks', 'partner_tokens']) {
+      expect(count(es, `SELECT count(*) FROM ${t} WHERE epoch <> 'e2'`), t).toBe(0);
+    }
+    expect(count(es, "SELECT min(position) FROM positions WHERE epoch = 'e2'")).toBe(0);
+  });
+
+  it('starts over in the new epoch when the epoch rotates during a sync', async () => {
+    const both = people(5000, 5);
+    const es = await party('ES-CNP', [...people(1000, 30), ...both]);
+    const pt = await party('PT-PJ', [...people(3000, 30), ...both]);
+    await agreement({ id: 'es-pt', parties: ['ES-CNP', 'PT-PJ'] });
+    for (let i = 0; i < 2; i++) {
+      await run(es);
+      await run(pt);
+    }
+    // New watchlist entries make ES upload a chunk; the epoch rotates just before it arrives.
+    writeCsv(es.file, rows('ES-CNP', [...people(1000, 30), ...both, ...people(9000, 3)]));
+    await importWatchlist(es.store, es.file);
+    let rotated = false;
+    coord.faults = [
+      async (r) => {
+        if (!rotated && r.agency === 'ES-CNP' && r.method === 'PUT' && r.path.includes('/set/chunks/')) {
+          rotated = true;
+          await coord.rotate();
+        }
+        return undefined;
+      },
+    ];
+    const warnings: string[] = [];
+    const report = await run(es, { warn: (l) => warnings.push(l) });
+    expect(rotated).toBe(true);
+    expect(warnings.join('\n')).toContain('starting over in the new epoch');
+    expect(report.epoch).toBe('e2');
+    expect(report.errors).toEqual([]);
+    expect(coord.seen.some((s) => s.agency === 'ES-CNP' && s.epoch === 'e1' && s.path.includes('/set/chunks/'))).toBe(true);
+    coord.faults = [];
+    for (let i = 0; i < 2; i++) {
+      await run(pt);
+      await run(es);
+    }
+    expect(matchedRecords(es, 'PT-PJ')).toEqual(both.map((p) => `ES-CNP-${p}`).sort());
   });
 });

@@ -13,6 +13,8 @@ export const SIGNING_KEY_FILE = 'signing.key';
 export const SIGNING_PUB_FILE = 'signing.pub';
 export const EPOCH_SEED_FILE = 'epoch.seed';
 const LOCK_FILE = '.lock';
+/** Held by `concordat serve` for its lifetime: one responder daemon per agency directory. */
+export const SERVE_LOCK_FILE = '.serve.lock';
 
 export const AGENCY_ID_RE = /^[A-Z]{2}-[A-Z0-9]{2,16}$/;
 
@@ -143,8 +145,8 @@ function pidAlive(pid: number): boolean {
  * import) never assign the same positions twice. A lock left by a killed
  * process is taken over once its pid is gone.
  */
-export function lockAgency(dir: string, what: string): () => void {
-  const path = join(dir, LOCK_FILE);
+export function lockAgency(dir: string, what: string, file = LOCK_FILE): () => void {
+  const path = join(dir, file);
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const fd = openSync(path, 'wx', 0o600);

@@ -108,6 +108,8 @@ export interface MatchView {
   kinds: string[];
   handle: string;
   first_seen: string;
+  /** unverified | confirmed | declined, from GET /v1/hits (see {@link recordStatus}). */
+  status: string;
 }
 
 export interface PairView {
@@ -128,25 +130,59 @@ export interface ResultsView {
 
 const byCodeUnits = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
-/** One entry per (partner, record): sorted union of kinds, smallest handle, earliest first sighting. */
+/**
+ * A record matched through several identifiers has several handles: it is
+ * `confirmed` once any of them is, `declined` once all of them are, else
+ * `unverified` (also when the coordinator has not reported a status).
+ */
+export function recordStatus(statuses: Iterable<string | null>): string {
+  let all = 0;
+  let declined = 0;
+  for (const s of statuses) {
+    all++;
+    if (s === 'confirmed') return 'confirmed';
+    if (s === 'declined') declined++;
+  }
+  return all > 0 && declined === all ? 'declined' : 'unverified';
+}
+
+/** One entry per (partner, record): sorted union of kinds, smallest handle, earliest first sighting, status. */
 export function loadResultsView(store: Store): ResultsView {
   const rows = store.sqlite
-    .prepare('SELECT partner, record_id AS recordId, kind, handle, first_seen AS firstSeen FROM matches')
-    .all() as Array<{ partner: string; recordId: string; kind: string; handle: string; firstSeen: string }>;
-  const grouped = new Map<string, { partner: string; record_id: string; kinds: Set<string>; handle: string; first_seen: string }>();
+    .prepare(
+      `SELECT m.partner, m.record_id AS recordId, m.kind, m.handle, m.first_seen AS firstSeen, h.status
+       FROM matches m LEFT JOIN hit_status h ON h.handle = m.handle`,
+    )
+    .all() as Array<{ partner: string; recordId: string; kind: string; handle: string; firstSeen: string; status: string | null }>;
+  const grouped = new Map<string, { partner: string; record_id: string; kinds: Set<string>; handle: string; first_seen: string; statuses: Map<string, string | null> }>();
   for (const r of rows) {
     const key = `${r.partner}\u0000${r.recordId}`;
     const g = grouped.get(key);
     if (!g) {
-      grouped.set(key, { partner: r.partner, record_id: r.recordId, kinds: new Set([r.kind]), handle: r.handle, first_seen: r.firstSeen });
+      grouped.set(key, {
+        partner: r.partner,
+        record_id: r.recordId,
+        kinds: new Set([r.kind]),
+        handle: r.handle,
+        first_seen: r.firstSeen,
+        statuses: new Map([[r.handle, r.status]]),
+      });
       continue;
     }
     g.kinds.add(r.kind);
+    g.statuses.set(r.handle, r.status);
     if (r.handle < g.handle) g.handle = r.handle;
     if (Date.parse(r.firstSeen) < Date.parse(g.first_seen)) g.first_seen = r.firstSeen;
   }
   const matches: MatchView[] = [...grouped.values()]
-    .map((g) => ({ partner: g.partner, record_id: g.record_id, kinds: [...g.kinds].sort(byCodeUnits), handle: g.handle, first_seen: g.first_seen }))
+    .map((g) => ({
+      partner: g.partner,
+      record_id: g.record_id,
+      kinds: [...g.kinds].sort(byCodeUnits),
+      handle: g.handle,
+      first_seen: g.first_seen,
+      status: recordStatus(g.statuses.values()),
+    }))
     .sort((a, b) => byCodeUnits(a.partner, b.partner) || byCodeUnits(a.record_id, b.record_id));
 
   const pairRows = store.sqlite
@@ -172,8 +208,8 @@ function csvField(s: string): string {
 }
 
 export function formatCsv(v: ResultsView): string {
-  const lines = ['partner,record_id,kinds,handle,first_seen'];
-  for (const m of v.matches) lines.push([m.partner, m.record_id, m.kinds.join(';'), m.handle, m.first_seen].map(csvField).join(','));
+  const lines = ['partner,record_id,kinds,handle,first_seen,status'];
+  for (const m of v.matches) lines.push([m.partner, m.record_id, m.kinds.join(';'), m.handle, m.first_seen, m.status].map(csvField).join(','));
   return `${lines.join('\n')}\n`;
 }
 
@@ -187,7 +223,12 @@ export function formatTable(v: ResultsView): string {
   const out: string[] = [];
   if (v.matches.length === 0) out.push('No matched records.');
   else {
-    out.push(...table(['PARTNER', 'RECORD_ID', 'KINDS', 'HANDLE', 'FIRST_SEEN'], v.matches.map((m) => [m.partner, m.record_id, m.kinds.join(';'), m.handle, m.first_seen])));
+    out.push(
+      ...table(
+        ['PARTNER', 'RECORD_ID', 'KINDS', 'HANDLE', 'FIRST_SEEN', 'STATUS'],
+        v.matches.map((m) => [m.partner, m.record_id, m.kinds.join(';'), m.handle, m.first_seen, m.status]),
+      ),
+    );
     out.push('', `${v.matches.length} matched record(s) with ${new Set(v.matches.map((m) => m.partner)).size} partner(s).`);
   }
   if (v.counts.length > 0) {

@@ -82,14 +82,19 @@ export interface SyncReport {
   errors: string[];
 }
 
-export function clientFor(agency: Agency, o: { retries?: number; timeoutMs?: number; warn?: (l: string) => void } = {}): CoordinatorClient {
+export function clientFor(
+  agency: Agency,
+  o: { retries?: number; timeoutMs?: number; warn?: (l: string) => void; label?: string; backoffMaxMs?: number } = {},
+): CoordinatorClient {
+  const label = o.label ?? 'sync';
   return new CoordinatorClient({
     baseUrl: agency.coordinator,
     keyId: agency.agency,
     secretKey: agency.signingKey,
     ...(o.retries !== undefined ? { retries: o.retries } : {}),
     ...(o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {}),
-    onRetry: (e) => o.warn?.(`sync: ${e.method} ${e.path} failed (${e.reason}); retry ${e.attempt} in ${(e.delayMs / 1000).toFixed(1)} s`),
+    ...(o.backoffMaxMs !== undefined ? { backoffMaxMs: o.backoffMaxMs } : {}),
+    onRetry: (e) => o.warn?.(`${label}: ${e.method} ${e.path} failed (${e.reason}); retry ${e.attempt} in ${(e.delayMs / 1000).toFixed(1)} s`),
   });
 }
 
@@ -319,14 +324,19 @@ function purgeOtherEpochs(store: Store, me: Me): void {
   const epoch = me.epoch.id;
   const current = JSON.stringify(me.pairs.map((p) => p.pair));
   db.transaction(() => {
-    for (const t of ['positions', 'chunks', 'partner_chunks', 'sides']) {
+    for (const t of ['positions', 'chunks', 'sides']) {
       db.prepare(
         `DELETE FROM ${t} WHERE epoch <> @epoch AND (pair NOT IN (SELECT value FROM json_each(@current))
            OR pair IN (SELECT pair FROM sides WHERE epoch = @epoch AND links_sent = 1))`,
       ).run({ epoch, current });
     }
     const open = db.prepare('SELECT count(*) FROM queries WHERE closed_at IS NULL').pluck().get() as number;
-    if (open === 0) db.prepare('DELETE FROM partner_tokens WHERE epoch <> ?').run(epoch);
+    if (open > 0) return;
+    // partner_chunks is the catalogue of kept tokens: each (pair, epoch) is one range of partner_tokens' key.
+    const stale = db.prepare('SELECT DISTINCT pair, epoch FROM partner_chunks WHERE epoch <> ?').all(epoch) as Array<{ pair: string; epoch: string }>;
+    const dropTokens = db.prepare('DELETE FROM partner_tokens WHERE pair = ? AND epoch = ?');
+    for (const x of stale) dropTokens.run(x.pair, x.epoch);
+    db.prepare('DELETE FROM partner_chunks WHERE epoch <> ?').run(epoch);
   })();
 }
 
@@ -353,7 +363,7 @@ const LINKS_PER_CALL = 100_000;
  * each previously matched identifier held, so a new-epoch match of the same
  * two identifiers keeps its handle, first sighting and hit status. Only
  * matched positions are linked: the coordinator learns nothing about the rest.
- * Then the pair's older local data is dropped.
+ * Then the pair's older positions and chunks are dropped (partner tokens go with purgeOtherEpochs).
  */
 async function sendLinks(ctx: Ctx, p: MePair, s: PairSyncSummary): Promise<void> {
   const db = ctx.store.sqlite;
@@ -394,7 +404,7 @@ async function sendLinks(ctx: Ctx, p: MePair, s: PairSyncSummary): Promise<void>
   }
   db.transaction(() => {
     db.prepare('UPDATE sides SET links_sent = 1 WHERE pair = ? AND epoch = ?').run(p.pair, ctx.epoch);
-    for (const t of ['positions', 'chunks', 'partner_chunks', 'sides']) db.prepare(`DELETE FROM ${t} WHERE pair = ? AND epoch <> ?`).run(p.pair, ctx.epoch);
+    for (const t of ['positions', 'chunks', 'sides']) db.prepare(`DELETE FROM ${t} WHERE pair = ? AND epoch <> ?`).run(p.pair, ctx.epoch);
   })();
 }
 
@@ -686,7 +696,7 @@ async function doPartnerWork(ctx: Ctx, summaries: PairSyncSummary[]): Promise<nu
   const stale = tasks.find((t) => t.epoch !== undefined && t.epoch !== ctx.epoch);
   if (stale) throw new StaleEpochError(`the coordinator hands out work of epoch ${stale.epoch}, not ${ctx.epoch}`);
   const logged = db.prepare('SELECT count, sha256 FROM partner_chunks WHERE pair = ? AND epoch = ? AND idx = ?');
-  const haveLocal = db.prepare('SELECT DISTINCT chunk FROM partner_tokens WHERE pair = ? AND epoch = ?').pluck();
+  const haveLocal = db.prepare('SELECT idx FROM partner_chunks WHERE pair = ? AND epoch = ? AND tokens_kept = 1').pluck();
   const jobs: PartnerJob[] = [];
   const pairs = new Set([...ctx.me.pairs.map((p) => p.pair), ...tasks.map((t) => t.pair)]);
   for (const pair of pairs) {
@@ -712,7 +722,8 @@ async function doPartnerWork(ctx: Ctx, summaries: PairSyncSummary[]): Promise<nu
   const pool = await ctx.pool();
   const bar = ctx.progress('tokenising', total);
   const record = db.prepare(
-    'INSERT INTO partner_chunks (pair, epoch, idx, count, sha256, tokenized_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET count = excluded.count, sha256 = excluded.sha256, tokenized_at = excluded.tokenized_at',
+    `INSERT INTO partner_chunks (pair, epoch, idx, count, sha256, tokenized_at, tokens_kept) VALUES (?, ?, ?, ?, ?, ?, 1)
+     ON CONFLICT DO UPDATE SET count = excluded.count, sha256 = excluded.sha256, tokenized_at = excluded.tokenized_at, tokens_kept = 1`,
   );
   const countOf = db.prepare('SELECT count FROM partner_chunks WHERE pair = ? AND epoch = ? AND idx = ?').pluck();
   const keepTokens = keepTokensStatement(ctx.store);
@@ -771,10 +782,10 @@ async function doPartnerWork(ctx: Ctx, summaries: PairSyncSummary[]): Promise<nu
 
 /** Writes the tokens of one partner chunk (n×16 bytes) into partner_tokens, replacing any earlier copy. */
 export function keepTokensStatement(store: Store): (pair: string, epoch: string, chunk: number, firstPosition: number, tokens: Uint8Array) => void {
-  const del = store.sqlite.prepare('DELETE FROM partner_tokens WHERE pair = ? AND epoch = ? AND chunk = ?');
+  const del = store.sqlite.prepare('DELETE FROM partner_tokens WHERE pair = ? AND epoch = ? AND position >= ? AND position < ?');
   const ins = store.sqlite.prepare('INSERT OR REPLACE INTO partner_tokens (pair, epoch, position, chunk, token) VALUES (?, ?, ?, ?, ?)');
   return (pair, epoch, chunk, firstPosition, tokens) => {
-    del.run(pair, epoch, chunk);
+    del.run(pair, epoch, firstPosition, firstPosition + tokens.length / TOKEN_BYTES);
     const buf = Buffer.from(tokens.buffer, tokens.byteOffset, tokens.byteLength);
     for (let k = 0; k * TOKEN_BYTES < tokens.length; k++) {
       ins.run(pair, epoch, firstPosition + k, chunk, buf.subarray(k * TOKEN_BYTES, (k + 1) * TOKEN_BYTES));

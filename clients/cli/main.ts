@@ -3,6 +3,7 @@
 // dispatches `concordat coordinator …` there).
 import { Command, CommanderError } from 'commander';
 import { registerAgency } from './commands/agency.js';
+import { registerInvestigate } from './commands/investigate.js';
 import { registerVectors } from './commands/vectors.js';
 
 export function buildProgram(): Command {
@@ -11,6 +12,7 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   registerAgency(program);
+  registerInvestigate(program);
   registerVectors(program);
   return program;
 }
@@ -24,6 +26,8 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode;
     console.error(`concordat: ${e instanceof Error ? e.message : String(e)}`);
-    return 1;
+    // Usage errors of `query` carry their own code (2); everything else is 1.
+    const code = e && typeof e === 'object' ? (e as { exitCode?: unknown }).exitCode : undefined;
+    return typeof code === 'number' ? code : 1;
   }
 }

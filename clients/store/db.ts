@@ -47,6 +47,9 @@ export function openStore(dir: string): Store {
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('busy_timeout = 10000');
+  // partner_tokens takes one row per partner element with a token index: a larger page cache keeps
+  // the index's inner pages in memory while a sync writes 65,536 random tokens per chunk.
+  sqlite.pragma('cache_size = -65536');
   sqlite.pragma('foreign_keys = ON');
   const db = drizzle(sqlite, { schema });
   try {

@@ -111,6 +111,8 @@ export const partnerChunks = sqliteTable(
     count: integer('count').notNull(),
     sha256: text('sha256').notNull(),
     tokenizedAt: text('tokenized_at').notNull(),
+    /** Its tokens are in partner_tokens (false for chunks tokenised before the store kept them). */
+    tokensKept: integer('tokens_kept', { mode: 'boolean' }).notNull().default(false),
   },
   (t) => [primaryKey({ columns: [t.pair, t.epoch, t.index] })],
 );

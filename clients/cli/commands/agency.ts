@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { Option } from 'commander';
 import { engineNameFrom } from '../../../protocol/engine/index.js';
 import { AgencyError, initAgency, loadAgency, lockAgency } from '../../agency/config.js';
+import { pullHitStatuses } from '../../agency/hits.js';
 import { defaultProgress } from '../../agency/progress.js';
 import { failedPairs, formatCsv, formatJson, formatTable, loadResultsView, pullResults } from '../../agency/results.js';
 import { clientFor, sync } from '../../agency/sync.js';
@@ -110,7 +111,9 @@ export function registerAgency(program: Command): void {
       try {
         if (o.refresh) {
           try {
-            await pullResults(clientFor(agency, { retries: 2, timeoutMs: 30_000 }), store);
+            const client = clientFor(agency, { retries: 2, timeoutMs: 30_000 });
+            await pullResults(client, store);
+            await pullHitStatuses(client, store);
           } catch (e) {
             const last = store.sqlite.prepare('SELECT max(updated_at) FROM pair_results').pluck().get() as string | null;
             const busy = (e as { code?: unknown }).code === 'SQLITE_BUSY';

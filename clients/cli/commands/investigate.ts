@@ -1,0 +1,226 @@
+// `concordat query`, `concordat serve` and `concordat hits`: targeted
+// hit/no-hit queries, the responder daemon, and the two-step status of hits
+// (API.md part 2). Values are never printed: results refer to them by index.
+import { Option, type Command } from 'commander';
+import { engineNameFrom, loadEngine } from '../../../protocol/engine/index.js';
+import { AgencyError, loadAgency, lockAgency, SERVE_LOCK_FILE } from '../../agency/config.js';
+import { decideHit, formatHitsJson, formatHitsTable, HIT_STATUSES, listHits, type HitStatusName } from '../../agency/hits.js';
+import {
+  canonicalizeValues,
+  createQuery,
+  describeRefusal,
+  followQuery,
+  formatQueryJson,
+  formatQueryTable,
+  queryExitCode,
+  queryWarnings,
+  QueryUsageError,
+  readValuesFile,
+  QUERY_EXIT,
+  type QueryContext,
+} from '../../agency/query.js';
+import { serveAgency } from '../../agency/serve.js';
+import { clientFor } from '../../agency/sync.js';
+import { CoordinatorError } from '../../sdk/errors.js';
+import { openStore } from '../../store/db.js';
+
+const QUERY_BUSY_TIMEOUT_MS = 10 * 60_000;
+
+const out = (l: string) => process.stdout.write(`${l}\n`);
+const err = (l: string) => process.stderr.write(`${l}\n`);
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, ...value.split(',').map((s) => s.trim()).filter((s) => s !== '')];
+}
+
+function seconds(name: string, v: string): number {
+  if (!/^\d+(\.\d+)?$/.test(v)) throw new QueryUsageError(`${name}: expected a number of seconds`);
+  return Number(v);
+}
+
+interface QueryOpts {
+  dir: string;
+  partner?: string[];
+  all?: boolean;
+  kind?: string;
+  value?: string;
+  values?: string;
+  case?: string;
+  purpose?: string;
+  officer?: string;
+  json?: boolean;
+  timeout: string;
+  defaultCountry?: string;
+  status?: string;
+}
+
+export function registerInvestigate(program: Command): void {
+  program
+    .command('query')
+    .description('targeted hit/no-hit query of 1..100 identifiers at partner agencies (or --status ID to follow one up)')
+    .requiredOption('--dir <dir>', 'agency directory')
+    .option('--partner <id>', 'partner agency to ask (repeatable, or comma-separated)', collect)
+    .option('--all', 'ask every partner whose reveal agreement allows --kind for --purpose')
+    .option('--kind <kind>', 'identifier kind of every value (passport, email, phone, …)')
+    .option('--value <value>', 'one value (visible in the process list: prefer --values FILE)')
+    .option('--values <file>', 'file with one value per line (at most 100)')
+    .option('--case <ref>', 'case reference (1..100 characters), shown to the partner')
+    .option('--purpose <purpose>', 'purpose from the deployment list, e.g. terrorism')
+    .option('--officer <id>', 'the investigating officer (1..64 characters), audited, never shown to the partner')
+    .option('--json', 'print {"results":[…],"query_id"} instead of a table')
+    .option('--timeout <seconds>', 'how long to wait for answers', '30')
+    .option('--default-country <iso2>', 'country for phone numbers without a country calling code')
+    .option('--status <queryId>', 'follow up a query asked earlier from this directory')
+    .action(async (o: QueryOpts) => {
+      const timeout = seconds('--timeout', o.timeout);
+      if (o.status !== undefined) {
+        const extra = (['partner', 'all', 'kind', 'value', 'values', 'case', 'purpose', 'officer', 'defaultCountry'] as const).filter((k) => o[k] !== undefined);
+        if (extra.length > 0) throw new QueryUsageError(`--status takes only --dir, --json and --timeout (not --${extra.join(', --')})`);
+      } else {
+        const missing = (['kind', 'case', 'purpose', 'officer'] as const).filter((k) => o[k] === undefined);
+        if (missing.length > 0) throw new QueryUsageError(`missing --${missing.join(', --')}`);
+        if ((o.value === undefined) === (o.values === undefined)) throw new QueryUsageError('give exactly one of --value V and --values FILE');
+        if (!o.all && !o.partner) throw new QueryUsageError('give --partner ID or --all');
+        if (o.all && o.partner) throw new QueryUsageError('give either --partner or --all, not both');
+      }
+      let defaultCountry: string | undefined;
+      if (o.defaultCountry !== undefined) {
+        if (!/^[A-Za-z]{2}$/.test(o.defaultCountry)) throw new QueryUsageError('--default-country: expected an ISO 3166-1 alpha-2 code such as ES');
+        defaultCountry = o.defaultCountry.toUpperCase();
+      }
+      // Values are read and canonicalised before anything else: a bad one stops here, unsent.
+      const canonical =
+        o.status === undefined
+          ? canonicalizeValues(o.kind as string, o.value !== undefined ? { values: [o.value] } : readValuesFile(o.values as string), defaultCountry)
+          : [];
+      const agency = loadAgency(o.dir, err);
+      const store = openStore(agency.dir);
+      // A sync commits a batch of new positions in one transaction that spans their blinding (seconds
+      // nightly, minutes after a rotation): the query's few writes wait for it rather than fail.
+      store.sqlite.pragma(`busy_timeout = ${QUERY_BUSY_TIMEOUT_MS}`);
+      try {
+        const ctx: QueryContext = {
+          agency,
+          store,
+          client: clientFor(agency, { retries: 3, timeoutMs: 30_000, warn: err, label: 'query', backoffMaxMs: 5_000 }),
+          engine: await loadEngine('fast'),
+          warn: err,
+        };
+        let id: string;
+        if (o.status !== undefined) id = o.status;
+        else {
+          try {
+            id = await createQuery(
+              ctx,
+              {
+                ...(o.partner ? { partners: o.partner } : {}),
+                all: o.all === true,
+                kind: o.kind as string,
+                purpose: o.purpose as string,
+                caseRef: o.case as string,
+                officer: o.officer as string,
+              },
+              canonical,
+            );
+          } catch (e) {
+            if (e instanceof CoordinatorError && e.status >= 400 && e.status < 500) {
+              err(`query: ${describeRefusal(e)}`);
+              process.exitCode = QUERY_EXIT.error;
+              return;
+            }
+            throw e;
+          }
+          if (!o.json) err(`query: ${id} sent (${canonical.length} value(s)); waiting up to ${timeout} s for answers`);
+        }
+        const report = await followQuery(ctx, id, timeout, { fresh: o.status === undefined });
+        process.stdout.write(o.json ? `${formatQueryJson(report)}\n` : formatQueryTable(report));
+        for (const w of queryWarnings(report, o.dir)) err(w);
+        process.exitCode = queryExitCode(report);
+      } finally {
+        store.close();
+      }
+    });
+
+  program
+    .command('serve')
+    .description('responder daemon: answers targeted queries by long poll (no inbound port) and syncs on a schedule')
+    .requiredOption('--dir <dir>', 'agency directory')
+    .option('--sync-every <minutes>', 'minutes between syncs (0: no scheduled sync)', '60')
+    .option('--once', 'sync once, answer every pending query, and exit')
+    .addOption(new Option('--engine <name>', 'crypto engine of the sync (default: $CONCORDAT_ENGINE or fast)').choices(['fast', 'reference']))
+    .action(async (o: { dir: string; syncEvery: string; once?: boolean; engine?: string }) => {
+      if (!/^\d+(\.\d+)?$/.test(o.syncEvery)) throw new AgencyError('--sync-every: expected a number of minutes');
+      const agency = loadAgency(o.dir, err);
+      const unlock = lockAgency(agency.dir, 'serve', SERVE_LOCK_FILE);
+      const ac = new AbortController();
+      const stop = (sig: string) => {
+        if (ac.signal.aborted) {
+          // A second signal while a sync finishes its step: leave now (a sync resumes; stale locks are taken over).
+          err(`serve: ${sig} received again, exiting without waiting`);
+          process.exit(130);
+        }
+        out(`serve: ${sig} received, stopping`);
+        ac.abort();
+      };
+      const onInt = () => stop('SIGINT');
+      const onTerm = () => stop('SIGTERM');
+      process.on('SIGINT', onInt);
+      process.on('SIGTERM', onTerm);
+      try {
+        process.exitCode = await serveAgency(agency, {
+          client: clientFor(agency, { warn: err, label: 'serve', backoffMaxMs: 10_000 }),
+          syncEveryMinutes: Number(o.syncEvery),
+          once: o.once === true,
+          signal: ac.signal,
+          log: out,
+          warn: err,
+          syncEngine: engineNameFrom(o.engine, process.env.CONCORDAT_ENGINE),
+        });
+      } finally {
+        process.off('SIGINT', onInt);
+        process.off('SIGTERM', onTerm);
+        unlock();
+      }
+    });
+
+  const hits = program
+    .command('hits')
+    .description('list hits (nightly matches and query hits) with their status; `hits confirm|decline HANDLE` to decide one')
+    .option('--dir <dir>', 'agency directory')
+    .addOption(new Option('--status <status>', 'only hits in this status').choices([...HIT_STATUSES]))
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
+    .action(async (o: { dir?: string; status?: HitStatusName; format: 'table' | 'json' }) => {
+      if (!o.dir) throw new AgencyError("required option '--dir <dir>' not specified");
+      const agency = loadAgency(o.dir, err);
+      const store = openStore(agency.dir);
+      try {
+        const list = await listHits(clientFor(agency, { retries: 2, timeoutMs: 30_000, warn: err, label: 'hits' }), store, o.status);
+        process.stdout.write(o.format === 'json' ? `${formatHitsJson(list)}\n` : formatHitsTable(list));
+        process.exitCode = 0;
+      } finally {
+        store.close();
+      }
+    });
+
+  for (const decision of ['confirm', 'decline'] as const) {
+    hits
+      .command(decision)
+      .description(`${decision} a hit this agency holds (an officer's decision, audited)`)
+      .argument('<handle>', 'the match handle')
+      .requiredOption('--officer <id>', 'the deciding officer (1..64 characters)')
+      .option('--note <text>', 'optional note (at most 500 characters)')
+      .action(async (handle: string, _o: unknown, cmd: Command) => {
+        const o = cmd.optsWithGlobals<{ dir?: string; officer: string; note?: string; format: 'table' | 'json' }>();
+        if (!o.dir) throw new AgencyError("required option '--dir <dir>' not specified");
+        const agency = loadAgency(o.dir, err);
+        const store = openStore(agency.dir);
+        try {
+          const hit = await decideHit(clientFor(agency, { retries: 2, timeoutMs: 30_000, warn: err, label: 'hits' }), store, handle, decision, o.officer, o.note);
+          process.stdout.write(o.format === 'json' ? `${JSON.stringify({ hit })}\n` : formatHitsTable([hit]));
+          process.exitCode = 0;
+        } finally {
+          store.close();
+        }
+      });
+  }
+}
