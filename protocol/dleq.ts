@@ -33,11 +33,11 @@ function computeCompositesFast(suite: Suite, k: bigint, B: P, C: P[], D: P[]): {
   return { M, Z: M.multiply(k) };
 }
 
-function compositeSeed(suite: Suite, B: P): Uint8Array {
+export function compositeSeed(suite: Suite, B: P): Uint8Array {
   return sha512(concatBytes(lengthPrefixed(encodePoint(B)), lengthPrefixed(suite.seedDST)));
 }
 
-function compositeScalar(suite: Suite, seed: Uint8Array, i: number, Ci: P, Di: P): bigint {
+export function compositeScalar(suite: Suite, seed: Uint8Array, i: number, Ci: P, Di: P): bigint {
   const t = concatBytes(
     lengthPrefixed(seed),
     i2osp(i, 2),

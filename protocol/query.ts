@@ -3,7 +3,6 @@
 // followed by the asking agency's own key so the result is the token that the
 // nightly flow produced for the same identifier.
 import type { Suite } from './constants.js';
-import { verifyProof } from './dleq.js';
 import { ProofError } from './errors.js';
 import { decodeScalar, encodeScalar, Fn, randomScalar } from './group.js';
 import type { Engine } from './engine/types.js';
@@ -42,7 +41,7 @@ export function finishQuery(
   mySk: Uint8Array,
 ): Uint8Array[] {
   if (evaluated.length !== q.blinded.length) throw new ProofError(`answer: ${evaluated.length} elements for ${q.blinded.length} values`);
-  if (!verifyProof(suite, partnerPk, q.blinded, [...evaluated], proof)) {
+  if (!engine.verifyProof(suite, partnerPk, q.blinded, evaluated, proof)) {
     throw new ProofError('answer: the DLEQ proof does not verify against the partner epoch key');
   }
   const k = decodeScalar('sk', mySk);

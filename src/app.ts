@@ -8,6 +8,9 @@ import { matchedRoutes } from 'hono/route';
 import { roleMiddleware, signatureMiddleware } from './auth.js';
 import type { AppEnv, AuditRecordInput, LogEntry, Services } from './context.js';
 import { checkElements as portableCheckElements, type ElementChecker } from './elements.js';
+import { verifyProof as nobleVerifyProof } from '../protocol/dleq.js';
+import { CONCORDAT_SUITE } from '../protocol/constants.js';
+import type { ProofVerifier } from './context.js';
 import type { Notifier } from './notify.js';
 import { ProblemError, problemDocument, problemResponse } from './problem.js';
 import { adminRoutes } from './routes/admin/index.js';
@@ -37,7 +40,11 @@ export interface AppDeps {
   checkElements?: ElementChecker;
   /** Wakes long polls at once (src/node/notifier.ts on Node); without one they poll the store every 250 ms. */
   notifier?: Notifier;
+  /** DLEQ proof check for query answers; defaults to the portable @noble/curves verifier (RFC 9497 §2.2.2). */
+  verifyProof?: ProofVerifier;
 }
+
+const portableVerifyProof: ProofVerifier = (pk, blinded, evaluated, proof) => nobleVerifyProof(CONCORDAT_SUITE, pk, blinded, evaluated, proof);
 
 /** Routes that take query parameters (each validates its own); every other /v1 route refuses them. */
 const ROUTES_WITH_QUERY = [/^\/v1\/queries\/inbox$/, /^\/v1\/queries\/[0-9a-f]{32}$/, /^\/v1\/hits$/];
@@ -58,6 +65,7 @@ export function createServices(deps: AppDeps): Services {
     store: deps.store,
     now,
     checkElements: deps.checkElements ?? portableCheckElements,
+    verifyProof: deps.verifyProof ?? portableVerifyProof,
     notifier: deps.notifier,
     secrets() {
       secrets ??= deps.store.getSecrets().then((s) => {

@@ -46,8 +46,12 @@ export interface Services {
   store: Store;
   now: () => Date;
   checkElements: ElementChecker;
+  verifyProof: ProofVerifier;
   /** Wakes long polls; absent, they re-read the store every 250 ms. */
   notifier: Notifier | undefined;
   secrets(): Promise<CoordinatorSecrets>;
   audit(entry: AuditRecordInput): Promise<void>;
 }
+
+/** Checks a responder's batched DLEQ proof against its epoch public key (CONCORDAT_SUITE). */
+export type ProofVerifier = (pk: Uint8Array, blinded: Uint8Array[], evaluated: Uint8Array[], proof: Uint8Array) => boolean;

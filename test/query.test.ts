@@ -66,3 +66,20 @@ test('both engines produce the same proof for the same proof nonce', async () =>
   expect(bytesToHex(p2.proof)).toBe(bytesToHex(p1.proof));
   expect(p2.evaluated.map(bytesToHex)).toEqual(p1.evaluated.map(bytesToHex));
 });
+
+test('the fast engine verifies proofs exactly as the reference does', async () => {
+  const fast = await loadFastEngine();
+  for (const n of [1, 3]) {
+    const blinded = Array.from({ length: n }, (_, i) => referenceEngine.hashToGroup(suite, [input(`v${i}`)]));
+    const good = referenceEngine.evaluateWithProof(suite, B.sk, blinded, seeded(n));
+    const wrong = referenceEngine.evaluateWithProof(suite, Bwrong.sk, blinded, seeded(n));
+    const flipped = good.proof.slice();
+    flipped[40]! ^= 1;
+    for (const e of [referenceEngine, fast]) {
+      expect(e.verifyProof(suite, B.pk, blinded, good.evaluated, good.proof)).toBe(true);
+      expect(e.verifyProof(suite, B.pk, blinded, wrong.evaluated, wrong.proof)).toBe(false);
+      expect(e.verifyProof(suite, B.pk, blinded, good.evaluated, flipped)).toBe(false);
+      expect(() => e.verifyProof(suite, B.pk, blinded, good.evaluated, good.proof.subarray(1))).toThrow(ProofError);
+    }
+  }
+});

@@ -5,7 +5,7 @@ import { DecodeError } from '../errors.js';
 import { decodePoint, decodeScalar, encodePoint } from '../group.js';
 import { hashToGroup } from '../hash-to-group.js';
 import { tokenOfEncoded } from '../token.js';
-import { generateProof } from '../dleq.js';
+import { generateProof, verifyProof } from '../dleq.js';
 import type { Engine, ProvenEvaluation } from './types.js';
 
 function checkPacked(label: string, elements: Uint8Array): number {
@@ -50,5 +50,8 @@ export const referenceEngine: Engine = {
   evaluateWithProof(suite: Suite, sk: Uint8Array, blinded: readonly Uint8Array[], rng: (n: number) => Uint8Array): ProvenEvaluation {
     const evaluated = blinded.map((b, i) => this.evaluate(sk, b, `blinded[${i}]`));
     return { evaluated, proof: generateProof(suite, { sk, blinded: [...blinded], evaluated }, rng) };
+  },
+  verifyProof(suite: Suite, pk: Uint8Array, blinded: readonly Uint8Array[], evaluated: readonly Uint8Array[], proof: Uint8Array): boolean {
+    return verifyProof(suite, pk, [...blinded], [...evaluated], proof);
   },
 };

@@ -24,6 +24,11 @@ export interface Engine {
    * RFC 9497 §3.3.2): the responder side of a targeted query.
    */
   evaluateWithProof(suite: Suite, sk: Uint8Array, blinded: readonly Uint8Array[], rng: (n: number) => Uint8Array): ProvenEvaluation;
+  /**
+   * RFC 9497 §2.2.2 VerifyProof against the evaluator's public key; same
+   * contract as `verifyProof` in dleq.ts (malformed inputs throw).
+   */
+  verifyProof(suite: Suite, pk: Uint8Array, blinded: readonly Uint8Array[], evaluated: readonly Uint8Array[], proof: Uint8Array): boolean;
 }
 
 /** Split packed n×size bytes into views (no copy). */

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { serve } from '@hono/node-server';
 import { createApp, createServices, type AppDeps } from '../app.js';
-import { loadSodiumElementChecker } from '../node/elements.js';
+import { loadSodiumElementChecker, loadSodiumProofVerifier } from '../node/elements.js';
 import { memoryNotifier } from '../node/notifier.js';
 import { purgeExpired } from '../retention.js';
 import { openSqliteStore } from '../store/sqlite.js';
@@ -43,6 +43,7 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
   const deps: AppDeps = {
     store,
     checkElements: await loadSodiumElementChecker(),
+    verifyProof: await loadSodiumProofVerifier(),
     notifier: memoryNotifier(),
     log: (entry) => o.out(JSON.stringify(entry)),
   };

@@ -6,11 +6,12 @@
 // here. On any failure the strict portable decoder re-checks the element so
 // the error names the field and the rule exactly as everywhere else.
 import sodium from 'libsodium-wrappers-sumo';
-import { ELEMENT_BYTES } from '../../protocol/constants.js';
+import { CONCORDAT_SUITE, ELEMENT_BYTES } from '../../protocol/constants.js';
 import { DecodeError } from '../../protocol/errors.js';
 import { decodePoint } from '../../protocol/group.js';
-import { loadSodium } from '../../protocol/engine/fast.js';
+import { loadFastEngine, loadSodium } from '../../protocol/engine/fast.js';
 import type { ElementChecker } from '../elements.js';
+import type { ProofVerifier } from '../context.js';
 
 function isZero(b: Uint8Array): boolean {
   let acc = 0;
@@ -30,4 +31,10 @@ export async function loadSodiumElementChecker(): Promise<ElementChecker> {
       throw new DecodeError(field, 'non-canonical', 'not a canonical ristretto255 encoding');
     }
   };
+}
+
+/** Query-answer proof check on libsodium (the fast engine): about ten times faster than @noble/curves. */
+export async function loadSodiumProofVerifier(): Promise<ProofVerifier> {
+  const engine = await loadFastEngine();
+  return (pk, blinded, evaluated, proof) => engine.verifyProof(CONCORDAT_SUITE, pk, blinded, evaluated, proof);
 }

@@ -9,7 +9,6 @@ import { Hono, type Context } from 'hono';
 import { z } from 'zod';
 import { bytesToHex } from '../../../protocol/bytes.js';
 import { CONCORDAT_SUITE, ELEMENT_BYTES, PROOF_BYTES, TOKEN_BYTES } from '../../../protocol/constants.js';
-import { verifyProof } from '../../../protocol/dleq.js';
 import { DecodeError } from '../../../protocol/errors.js';
 import { identifierKindSchema } from '../../../protocol/identifiers/index.js';
 import { MAX_QUERY_VALUES } from '../../../protocol/query.js';
@@ -297,7 +296,7 @@ export function queryRoutes(svc: Services): Hono<AppEnv> {
     if (!key) throw refuse('epoch-key-required', `publish the epoch key for ${body.epoch} first`, 'body.epoch');
     let proofValid: boolean;
     try {
-      proofValid = verifyProof(CONCORDAT_SUITE, key.publicKey, unpack(q.blinded), body.evaluated, body.proof);
+      proofValid = svc.verifyProof(key.publicKey, unpack(q.blinded), body.evaluated, body.proof);
     } catch {
       // Non-canonical proof scalars: not a valid proof, relayed as such.
       proofValid = false;
