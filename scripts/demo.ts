@@ -156,6 +156,31 @@ async function main(): Promise<number> {
       }
     }
 
+    // A targeted query: an investigator at ES-CNP asks PT-PJ about two passports, one of them planted.
+    say(`\ntargeted query: ES-CNP asks PT-PJ about two passports (PT-PJ's responder online) …`);
+    const responder = spawn(BIN, ['serve', '--dir', join(work, 'PT-PJ'), '--sync-every', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      const plantedId = members.get('ES-CNP')!.find((id) => members.get('PT-PJ')!.includes(id))!;
+      const p = people.get(plantedId)!;
+      const valuesFile = join(work, 'query-values.txt');
+      writeFileSync(valuesFile, `${p.passportState}:${p.passportNumber}\nESP:Z9999999\n`);
+      const t = performance.now();
+      const q = JSON.parse(
+        await concordat(['query', '--dir', join(work, 'ES-CNP'), '--partner', 'PT-PJ', '--kind', 'passport', '--values', valuesFile, '--case', 'OP-DEMO-1', '--purpose', 'drug_trafficking', '--officer', 'es.officer.1', '--json', '--timeout', '20']),
+      ) as { results: Array<{ partner: string; value_index: number; hit: boolean; handle?: string }>; query_id: string };
+      const ms = performance.now() - t;
+      for (const r of q.results) say(`  value #${r.value_index + 1} at ${r.partner}: ${r.hit ? `HIT (handle ${r.handle}, unverified until PT-PJ confirms)` : 'no hit'}`);
+      say(`  query ${q.query_id} answered with a verified DLEQ proof in ${ms.toFixed(0)} ms (including process start-up)`);
+      ok &&= q.results.length === 2 && q.results[0]?.hit === true && q.results[1]?.hit === false;
+      const hit = q.results[0]?.handle;
+      if (hit) {
+        await concordat(['hits', 'confirm', hit, '--dir', join(work, 'PT-PJ'), '--officer', 'pt.officer.7', '--note', 'record checked']);
+        say(`  PT-PJ officer confirmed hit ${hit}`);
+      }
+    } finally {
+      responder.kill('SIGTERM');
+    }
+
     server.kill('SIGTERM');
     await new Promise((r) => server!.once('exit', r));
     server = undefined;
