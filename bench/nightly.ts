@@ -1,18 +1,155 @@
-// `npm run bench -- nightly [--size N] [--json]`: two agencies with N records
-// each (10% overlap, passport + email + phone per record), a coordinator on
-// this machine, first night then a second night with 1% churn. Every agency
-// step runs in its own process (bench/agency-step.ts) for its own peak RSS;
-// the coordinator's share of matching comes from its request log.
-import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+// `npm run bench -- nightly [--size N] [--coordinator node|workers] [--json]`:
+// two agencies with N records each (10% overlap, passport + email + phone per
+// record), a coordinator on this machine, first night then a second night
+// with 1% churn. Every agency step runs in its own process
+// (bench/agency-step.ts) for its own peak RSS; the coordinator's share of
+// matching comes from its request log. `--coordinator workers` runs the
+// Workers coordinator under `wrangler dev --local` (workerd, local D1 and
+// Durable Objects) instead of `coordinator serve`; the JSON has the same shape.
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { parseFlags } from './util.js';
 
 const run = promisify(execFile);
-const BIN = fileURLToPath(new URL('../../bin/concordat.js', import.meta.url));
+const ROOT = fileURLToPath(new URL(existsSync(fileURLToPath(new URL('../../bin/concordat.js', import.meta.url))) ? '../../' : '../', import.meta.url));
+const BIN = join(ROOT, 'bin', 'concordat.js');
 const STEP = fileURLToPath(new URL('./agency-step.js', import.meta.url));
+const WRANGLER = join(ROOT, 'node_modules', 'wrangler', 'bin', 'wrangler.js');
+
+export type CoordinatorKind = 'node' | 'workers';
+
+/** `--coordinator` of the bench command line (bench/main.ts passes the size and the log only). */
+export function coordinatorFromArgv(argv: string[] = process.argv.slice(2)): CoordinatorKind {
+  const v = parseFlags(argv).flags.get('coordinator') ?? 'node';
+  if (v !== 'node' && v !== 'workers') throw new Error('--coordinator: node or workers');
+  return v;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Environment for wrangler here: no network, no telemetry. */
+function wranglerEnv(): NodeJS.ProcessEnv {
+  return { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: 'false', WRANGLER_SEND_METRICS: 'false', NO_COLOR: '1', FORCE_COLOR: '0' };
+}
+
+export interface RunningCoordinator {
+  url: string;
+  /**
+   * Peak RSS of the coordinator in MB: the server process on Node; under
+   * `wrangler dev` the sum of the peaks of its workerd processes (the proxy and
+   * the runtime holding D1 and the Durable Objects), an upper bound.
+   */
+  peakRssMb(): number;
+  /** Everything the coordinator wrote (one JSON line per request among it). */
+  output(): string;
+  stop(): Promise<void>;
+}
+
+/** Direct children of a process, from /proc (Linux). */
+function childrenOf(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/** workerd processes started (directly or not) by `root`. */
+function workerdPids(root: number): number[] {
+  const out: number[] = [];
+  const queue = [root];
+  while (queue.length > 0) {
+    const pid = queue.shift() as number;
+    try {
+      if (/workerd/.test(readFileSync(`/proc/${pid}/cmdline`, 'utf8'))) out.push(pid);
+    } catch {
+      // exited
+    }
+    queue.push(...childrenOf(pid));
+  }
+  return out;
+}
+
+/**
+ * The Workers coordinator under `wrangler dev --local` on a free loopback
+ * port, persisting D1 and the Durable Objects in `persistTo`: applies the D1
+ * migrations first, passes the admin public key as ADMIN_PUBLIC_KEY, and
+ * resolves once wrangler reports it ready.
+ */
+export async function startWorkersCoordinator(persistTo: string, adminPublicKey: string): Promise<RunningCoordinator> {
+  await run(process.execPath, [WRANGLER, 'd1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persistTo], { cwd: ROOT, env: wranglerEnv() });
+  const port = await freePort();
+  const inspector = await freePort();
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [WRANGLER, 'dev', '--local', '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(inspector), '--persist-to', persistTo,
+      '--var', `ADMIN_PUBLIC_KEY:${adminPublicKey}`, '--show-interactive-dev-session=false'],
+    { cwd: ROOT, env: wranglerEnv(), stdio: ['ignore', 'pipe', 'pipe'], detached: true },
+  );
+  let out = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    const onData = (b: Buffer) => {
+      out += b.toString();
+      const m = /Ready on (http:\/\/[\d.]+:\d+)/.exec(out);
+      if (m) resolve(m[1] as string);
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.once('exit', (c) => reject(new Error(`wrangler dev exited ${c}:\n${out}`)));
+  });
+  return {
+    url,
+    peakRssMb: () => workerdPids(child.pid as number).reduce((mb, pid) => mb + vmHwmMb(pid), 0),
+    output: () => out,
+    async stop() {
+      if (child.exitCode !== null || child.pid === undefined) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      // wrangler and the workerd it started form one process group.
+      process.kill(-child.pid, 'SIGTERM');
+      const timer = setTimeout(() => child.pid !== undefined && child.exitCode === null && process.kill(-child.pid, 'SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+async function startNodeCoordinator(data: string): Promise<RunningCoordinator> {
+  const server = spawn(BIN, ['coordinator', 'serve', '--data', data, '--host', '127.0.0.1', '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    server.stdout?.on('data', (b: Buffer) => {
+      out += b.toString();
+      const m = /listening on (http:\/\/[\d.]+:\d+)/.exec(out);
+      if (m) resolve(m[1] as string);
+    });
+    server.once('exit', (c) => reject(new Error(`coordinator exited ${c}`)));
+  });
+  return {
+    url,
+    peakRssMb: () => vmHwmMb(server.pid ?? 0),
+    output: () => out,
+    async stop() {
+      if (server.exitCode !== null) return;
+      const exited = new Promise((r) => server.once('exit', r));
+      server.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
 const AGENCIES = [
   { id: 'ES-CNP', country: 'ESP' },
   { id: 'PT-PJ', country: 'PRT' },
@@ -68,26 +205,21 @@ function vmHwmMb(pid: number): number {
   }
 }
 
-export async function benchNightly(size: number, log: (s: string) => void): Promise<NightlyResult> {
+export async function benchNightly(size: number, log: (s: string) => void, coordinator: CoordinatorKind = coordinatorFromArgv()): Promise<NightlyResult> {
   const work = mkdtempSync(join(tmpdir(), 'concordat-bench-nightly-'));
   const rss: Record<string, number> = {};
   const bump = (who: string, mb: number): void => {
     rss[who] = Math.max(rss[who] ?? 0, Math.round(mb));
   };
-  await run(BIN, ['coordinator', 'init', '--data', join(work, 'coord')]);
-  const server = spawn(BIN, ['coordinator', 'serve', '--data', join(work, 'coord'), '--host', '127.0.0.1', '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let serverOut = '';
-  const url = await new Promise<string>((resolve, reject) => {
-    server.stdout?.on('data', (b: Buffer) => {
-      serverOut += b.toString();
-      const m = /listening on (http:\/\/[\d.]+:\d+)/.exec(serverOut);
-      if (m) resolve(m[1] as string);
-    });
-    server.once('exit', (c) => reject(new Error(`coordinator exited ${c}`)));
-  });
+  // `coordinator init` makes the admin key either way; the Workers coordinator takes its public half.
+  const { stdout: adminPublicKey } = await run(BIN, ['coordinator', 'init', '--data', join(work, 'coord')]);
+  const server =
+    coordinator === 'workers' ? await startWorkersCoordinator(join(work, 'workers-state'), adminPublicKey.trim()) : await startNodeCoordinator(join(work, 'coord'));
+  const url = server.url;
+  log(`coordinator: ${coordinator} at ${url}`);
   const coordinatorMs = (from: number, re: RegExp): number => {
     let ms = 0;
-    for (const line of serverOut.slice(from).split('\n')) {
+    for (const line of server.output().slice(from).split('\n')) {
       if (!line.startsWith('{')) continue;
       try {
         const e = JSON.parse(line) as { method?: string; path?: string; route?: string; ms?: number };
@@ -119,7 +251,7 @@ export async function benchNightly(size: number, log: (s: string) => void): Prom
     for (const a of AGENCIES) for (let i = shared; i < size; i++) sets[a.id]!.push(next++);
 
     const night = async (label: string): Promise<NightFigures> => {
-      const logFrom = serverOut.length;
+      const logFrom = server.output().length;
       const t0 = performance.now();
       const f: NightFigures = { wall_s: 0, import_s: 0, blind_s: 0, upload_s: 0, tokenise_s: 0, match_s: 0, results_s: 0, chunks_uploaded: 0 };
       for (const a of AGENCIES) {
@@ -140,10 +272,10 @@ export async function benchNightly(size: number, log: (s: string) => void): Prom
       for (const a of AGENCIES) f.results_s += (await step(a.id, 'results')).seconds;
       f.wall_s = (performance.now() - t0) / 1000;
       f.match_s = coordinatorMs(logFrom, /^PUT .*\/tokens$/);
-      for (const line of serverOut.slice(logFrom).split('\n')) {
+      for (const line of server.output().slice(logFrom).split('\n')) {
         if (/"method":"PUT"/.test(line) && /\/set\/chunks\/:index"/.test(line) && /"status":201/.test(line)) f.chunks_uploaded++;
       }
-      bump('coordinator', vmHwmMb(server.pid ?? 0));
+      bump('coordinator', server.peakRssMb());
       return f;
     };
 
@@ -175,7 +307,7 @@ export async function benchNightly(size: number, log: (s: string) => void): Prom
       matches_expected: shared,
     };
   } finally {
-    server.kill('SIGTERM');
+    await server.stop();
     rmSync(work, { recursive: true, force: true });
   }
 }

@@ -77,8 +77,8 @@ describe('request signatures (RFC 9421)', () => {
     expect((await h.send(es, 'GET', '/v1/me', { nonce: n })).status).toBe(200);
     h.clock.now = new Date(h.clock.now.getTime() + 11 * 60_000);
     await h.send(es, 'GET', '/v1/me');
-    const rows = h.store.client.prepare('SELECT count(*) AS n FROM nonces WHERE nonce = ?').get(n) as { n: number };
-    expect(rows.n).toBe(0);
+    const [rows] = await h.controlRows('SELECT count(*) AS n FROM nonces WHERE nonce = ?', n);
+    expect(rows?.n).toBe(0);
     // The old request itself is now stale.
     const created = Math.floor(h.clock.now.getTime() / 1000) - 11 * 60;
     await expectRefused(await h.send(es, 'GET', '/v1/me', { nonce: n, created }), 'stale', 'ES-CNP');

@@ -1,9 +1,7 @@
-// Shared set-up for the coordinator tests: a real SQLite store in a temp
-// directory, the app driven through app.request, requests signed exactly as
-// an agency or the admin signs them.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+// Shared set-up for the coordinator tests: a fresh store of the runtime the
+// suite runs on (SQLite on Node, D1 and Durable Objects inside workerd; see
+// coordinator-runtime.ts), the app driven through app.request, requests
+// signed exactly as an agency or the admin signs them.
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { bytesToHex, utf8 } from '../protocol/bytes.js';
 import { CONCORDAT_SUITE, epochInfo } from '../protocol/constants.js';
@@ -12,8 +10,8 @@ import { deriveKeyPair, type KeyPair } from '../protocol/keys.js';
 import { randomBytes } from '../protocol/rng.js';
 import { createApp, type LogEntry, type Notifier } from '../src/app.js';
 import type { ElementChecker } from '../src/elements.js';
-import { memoryNotifier } from '../src/node/notifier.js';
-import { openSqliteStore, type SqliteStore } from '../src/store/sqlite.js';
+import type { Store } from '../src/store/types.js';
+import { openTestStore, testNotifier, type Row, type TestStore } from './coordinator-runtime.js';
 
 export const T0 = new Date('2026-03-10T12:00:00Z');
 
@@ -48,10 +46,8 @@ export interface SendOptions {
   headers?: Record<string, string>;
 }
 
-export interface Harness {
-  dir: string;
-  dbPath: string;
-  store: SqliteStore;
+export interface Harness<S extends Store = Store> {
+  store: S;
   app: ReturnType<typeof createApp>;
   clock: { now: Date };
   admin: Signer;
@@ -59,24 +55,31 @@ export interface Harness {
   send(signer: Signer | undefined, method: string, path: string, opts?: SendOptions): Promise<Response>;
   json<T = any>(signer: Signer | undefined, method: string, path: string, opts?: SendOptions): Promise<{ status: number; body: T }>;
   addAgency(id: string, country: string): Promise<Signer>;
+  /** Rows of a query on the control-plane tables. */
+  controlRows(sql: string, ...params: unknown[]): Promise<Row[]>;
+  /** Rows of a query on the per-pair tables holding `pairId`'s data. */
+  pairRows(pairId: string, sql: string, ...params: unknown[]): Promise<Row[]>;
   close(): Promise<void>;
 }
 
 export interface HarnessOptions {
   checkElements?: ElementChecker;
-  /** Wake long polls at once (as `coordinator serve` does); without it the app polls the store. */
+  /** Wake long polls at once where the runtime can (as `coordinator serve` does); without it the app polls the store. */
   notifier?: boolean;
 }
 
 export async function makeHarness(opts: HarnessOptions = {}): Promise<Harness> {
-  const dir = mkdtempSync(join(tmpdir(), 'concordat-coord-'));
-  const dbPath = join(dir, 'coordinator.db');
-  const store = openSqliteStore(dbPath);
+  return harnessOn(await openTestStore(), opts);
+}
+
+/** A harness over a given test store (coordinator-harness-sqlite.ts uses it for the Node-only tests). */
+export async function harnessOn<S extends Store, F extends TestStore<S>>(fixture: F, opts: HarnessOptions = {}): Promise<Harness<S> & Omit<F, keyof TestStore<S>>> {
+  const { store } = fixture;
   const clock = { now: new Date(T0) };
   const admin = newSigner('admin');
   await store.initialise({ adminKey: admin.publicKey, handleKey: randomBytes(32), epoch: { id: 'e1', startedAt: clock.now.toISOString() }, at: clock.now.toISOString() });
   const logs: LogEntry[] = [];
-  const notifier: Notifier | undefined = opts.notifier ? memoryNotifier() : undefined;
+  const notifier: Notifier | undefined = opts.notifier ? testNotifier() : undefined;
   const app = createApp({
     store,
     now: () => clock.now,
@@ -109,9 +112,8 @@ export async function makeHarness(opts: HarnessOptions = {}): Promise<Harness> {
     return app.request(url.toString(), { method, headers, ...(method === 'GET' || method === 'HEAD' ? {} : { body }) });
   }
 
-  const h: Harness = {
-    dir,
-    dbPath,
+  const h: Harness<S> & Omit<F, keyof TestStore<S>> = {
+    ...fixture,
     store,
     app,
     clock,
@@ -129,10 +131,9 @@ export async function makeHarness(opts: HarnessOptions = {}): Promise<Harness> {
       if (r.status !== 201) throw new Error(`addAgency ${id}: ${r.status} ${JSON.stringify(r.body)}`);
       return s;
     },
-    async close() {
-      await store.close();
-      rmSync(dir, { recursive: true, force: true });
-    },
+    controlRows: (sql, ...params) => fixture.controlRows(sql, ...params),
+    pairRows: (pairId, sql, ...params) => fixture.pairRows(pairId, sql, ...params),
+    close: () => fixture.close(),
   };
   return h;
 }

@@ -134,7 +134,7 @@ export class SimAgency {
       for (let i = 0; i < t.count; i++) known.add(bytesToHex(tokens.subarray(i * TOKEN_BYTES, (i + 1) * TOKEN_BYTES)));
       this.partnerTokens.set(t.pair, known);
       const up = await this.h.json(this.signer, 'PUT', `/v1/pairs/${t.pair}/partner-set/chunks/${t.index}/tokens`, { body: tokens, headers: this.headers() });
-      expect(up.status).toBe(201);
+      expect(up.status, JSON.stringify(this.h.logs.filter((l) => l.error).slice(-1))).toBe(201);
       expect(Object.keys(up.body).sort()).toEqual(['count', 'index', 'sha256']);
       done++;
     }

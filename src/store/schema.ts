@@ -5,10 +5,12 @@
 // pair_state, handles, matches, links, carried_matches) are keyed by an
 // integer pair key and carry the epoch, so rotation can purge one epoch and a
 // Workers store can move them into a Durable Object per pair unchanged.
-// Elements and tokens are BLOBs: a chunk is one row (≤ 65,536 × 32 bytes),
-// tokens one row per position because matching and retraction work per
-// position. Queries, quotas, hits and their statuses are control-plane rows
-// keyed by pair id: they outlive every purge of pair data.
+// Elements and tokens are BLOBs: a chunk's elements are one row of at most
+// 1 MiB plus `chunk_pieces` rows for the rest (a full chunk is 65,536 × 32
+// bytes = 2 MiB, more than the 2,000,000-byte row limit of D1 and Durable
+// Object SQLite), tokens one row per position because matching and
+// retraction work per position. Queries, quotas, hits and their statuses are
+// control-plane rows keyed by pair id: they outlive every purge of pair data.
 import { blob, index, integer, primaryKey, sqliteTable, text } from 'drizzle-orm/sqlite-core';
 import { DEFAULT_PURPOSES, DEFAULT_QUERY_MAX_VALUES, DEFAULT_QUERY_PER_DAY } from '../config.js';
 
@@ -151,6 +153,23 @@ export const chunks = sqliteTable(
     tokenizedAt: text('tokenized_at'),
   },
   (t) => [primaryKey({ columns: [t.pairKey, t.epoch, t.side, t.idx] })],
+);
+
+/**
+ * The elements of a chunk beyond its first piece, in pieces of at most
+ * CHUNK_PIECE_BYTES (src/store/pair-sql.ts): piece 1 holds the second MiB.
+ */
+export const chunkPieces = sqliteTable(
+  'chunk_pieces',
+  {
+    pairKey: integer('pair_key').notNull(),
+    epoch: text('epoch').notNull(),
+    side: integer('side').notNull(),
+    idx: integer('idx').notNull(),
+    piece: integer('piece').notNull(),
+    elements: blob('elements', { mode: 'buffer' }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.pairKey, t.epoch, t.side, t.idx, t.piece] })],
 );
 
 export const tokens = sqliteTable(

@@ -1,0 +1,97 @@
+// Row mappings between the coordinator schema and the store records, and
+// byte helpers, shared by every store over the schema (better-sqlite3, D1,
+// Durable Object SQLite). drizzle's BLOB columns read as Buffer on each.
+import type { AuditDetail, AuditEntry } from '../audit.js';
+import * as schema from './schema.js';
+import type { AgencyRecord, AgreementRecord, PairRecord, QueryLegRecord } from './types.js';
+
+const { agencies, agreements, auditLog, pairs, queries, queryHits, queryLegs } = schema;
+
+/** A view of the bytes as a Buffer, without copying (better-sqlite3 binds Buffers as BLOBs). */
+export function buf(u: Uint8Array): Buffer {
+  return Buffer.isBuffer(u) ? u : Buffer.from(u.buffer, u.byteOffset, u.byteLength);
+}
+
+export function u8(b: Buffer): Uint8Array {
+  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+}
+
+export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return buf(a).equals(buf(b));
+}
+
+export function sameNullableBytes(a: Uint8Array | null, b: Uint8Array | null): boolean {
+  return a === null || b === null ? a === b : sameBytes(a, b);
+}
+
+
+export function agencyOf(r: typeof agencies.$inferSelect): AgencyRecord {
+  return { id: r.id, name: r.name, country: r.country, signingKey: u8(r.signingKey), createdAt: r.createdAt };
+}
+
+export function agreementOf(r: typeof agreements.$inferSelect): AgreementRecord {
+  return {
+    id: r.id,
+    parties: JSON.parse(r.parties) as string[],
+    kinds: JSON.parse(r.kinds) as string[],
+    mode: r.mode,
+    validFrom: r.validFrom,
+    validUntil: r.validUntil,
+    maxSetSize: r.maxSetSize,
+    legalBasis: r.legalBasis,
+    createdAt: r.createdAt,
+    purposes: JSON.parse(r.purposes) as string[],
+    queryQuota: { perDay: r.queryPerDay, maxValues: r.queryMaxValues },
+  };
+}
+
+export function legOf(r: typeof queryLegs.$inferSelect): QueryLegRecord {
+  return {
+    partner: r.partner,
+    agreementId: r.agreementId,
+    pairId: r.pairId,
+    createdAt: r.createdAt,
+    status: r.status,
+    answerEpoch: r.answerEpoch,
+    evaluated: r.evaluated ? u8(r.evaluated) : null,
+    proof: r.proof ? u8(r.proof) : null,
+    proofValid: r.proofValid === null ? null : r.proofValid === 1,
+    answeredAt: r.answeredAt,
+    outcome:
+      r.outcomeAt === null
+        ? null
+        : { at: r.outcomeAt, hits: r.outcomeHits ?? 0, noHits: r.outcomeNoHits ?? 0, error: r.outcomeError },
+  };
+}
+
+export const queryHitColumns = {
+  queryId: queryHits.queryId,
+  partner: queryHits.partner,
+  requester: queries.requester,
+  index: queryHits.idx,
+  handle: queryHits.handle,
+  pairId: queryHits.pairId,
+  epoch: queryHits.epoch,
+  position: queryHits.position,
+  caseRef: queries.caseRef,
+  purpose: queries.purpose,
+  createdAt: queryHits.createdAt,
+};
+
+export function pairOf(r: typeof pairs.$inferSelect): PairRecord {
+  return { id: r.id, agreementId: r.agreementId, agencies: [r.agencyA, r.agencyB] };
+}
+
+export function auditOf(r: typeof auditLog.$inferSelect): AuditEntry {
+  return {
+    seq: r.seq,
+    at: r.at,
+    actor: r.actor,
+    action: r.action,
+    subject: r.subject,
+    outcome: r.outcome,
+    detail: JSON.parse(r.detail) as AuditDetail,
+    hash: u8(r.hash),
+  };
+}
+
