@@ -6,34 +6,17 @@
 // coordinator's wire, database or logs, and that a second night's upload is
 // proportional to the change. A proxy mode that corrupts one agency's tokens
 // shows canaries catching a dishonest partner.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { canonicalize } from '../protocol/identifiers/index.js';
 import { signRequest } from '../protocol/http-signature.js';
-import { makePerson, prng, rowsFor, toCsv, type Person, type Style } from '../scripts/synthetic.js';
-
-const root = fileURLToPath(new URL('..', import.meta.url));
-const bin = join(root, 'bin', 'concordat.js');
-
-function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [bin, ...args], { maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-async function ok(args: string[]): Promise<string> {
-  const r = await cli(args);
-  if (r.code !== 0) throw new Error(`concordat ${args.slice(0, 3).join(' ')} exited ${r.code}:\n${r.stderr}`);
-  return r.stdout;
-}
+import { rowsFor } from '../scripts/synthetic.js';
+import { AGENCIES, bin, cli, ok, recs, World } from './e2e-world.js';
 
 interface Recorded {
   agency: string;
@@ -95,18 +78,11 @@ class RecordingProxy {
   }
 }
 
-const AGENCIES: Array<{ id: string; country: string; style: Style }> = [
-  { id: 'ES-CNP', country: 'ESP', style: 'es' },
-  { id: 'PT-PJ', country: 'PRT', style: 'pt' },
-  { id: 'FR-OCRTEH', country: 'FRA', style: 'fr' },
-];
-
 let work: string;
 let server: ChildProcess;
 let serverLog = '';
 let proxy: RecordingProxy;
-const people = new Map<number, Person>();
-const members = new Map<string, number[]>();
+let world: World;
 
 async function startCoordinator(dataDir: string): Promise<string> {
   server = spawn(process.execPath, [bin, 'coordinator', 'serve', '--data', dataDir, '--host', '127.0.0.1', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -121,46 +97,14 @@ async function startCoordinator(dataDir: string): Promise<string> {
   });
 }
 
-function writeWatchlist(agency: string, style: Style, ids: number[]): string {
-  const file = join(work, `${agency}.csv`);
-  writeFileSync(file, toCsv(ids.flatMap((id) => rowsFor(people.get(id)!, `${agency}-${id}`, style))));
-  return file;
-}
-
-async function syncAll(): Promise<void> {
-  for (let round = 0; round < 2; round++) for (const a of AGENCIES) await ok(['sync', '--dir', join(work, a.id)]);
-}
-
-async function matchesOf(agency: string): Promise<{ matches: Array<{ partner: string; record_id: string; kinds: string[]; handle: string }>; counts: Array<{ partner: string; count: number }> }> {
-  return JSON.parse(await ok(['results', '--dir', join(work, agency), '--format', 'json']));
-}
-
-const expected = (me: string, partner: string): string[] =>
-  members.get(me)!.filter((id) => members.get(partner)!.includes(id)).map((id) => `${me}-${id}`).sort();
-
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'concordat-e2e-nightly-'));
   await ok(['coordinator', 'init', '--data', join(work, 'coord')]);
   proxy = new RecordingProxy(await startCoordinator(join(work, 'coord')));
   await proxy.listen();
-  const admin = (args: string[]) => ok(['coordinator', 'admin', '--url', proxy.url, '--admin-key', join(work, 'coord', 'admin.key'), ...args]);
-  for (const a of AGENCIES) {
-    await ok(['init', '--dir', join(work, a.id), '--agency', a.id, '--coordinator', proxy.url]);
-    await admin(['agency', 'add', '--id', a.id, '--name', a.id, '--country', a.country, '--key', join(work, a.id, 'signing.pub')]);
-  }
-  await admin(['agreement', 'add', '--id', 'es-pt', '--parties', 'ES-CNP,PT-PJ', '--kinds', 'passport,email,phone,name_dob', '--mode', 'reveal', '--until', '2030-12-31', '--legal-basis', 'test']);
-  await admin(['agreement', 'add', '--id', 'es-fr', '--parties', 'ES-CNP,FR-OCRTEH', '--kinds', 'passport,phone,iban', '--mode', 'reveal', '--until', '2030-12-31', '--legal-basis', 'test']);
-  await admin(['agreement', 'add', '--id', 'pt-fr', '--parties', 'PT-PJ,FR-OCRTEH', '--kinds', 'passport,email', '--mode', 'count', '--until', '2030-12-31', '--legal-basis', 'test']);
-
-  const rnd = prng(7);
-  let next = 1;
-  for (const a of AGENCIES) members.set(a.id, []);
-  for (const [group, n] of [['ES-CNP+PT-PJ', 12], ['ES-CNP+FR-OCRTEH', 9], ['PT-PJ+FR-OCRTEH', 7], ['ES-CNP+PT-PJ+FR-OCRTEH', 5]] as const) {
-    for (let i = 0; i < n; i++, next++) for (const a of group.split('+')) members.get(a)!.push(next);
-  }
-  for (const a of AGENCIES) for (let i = 0; i < 300; i++) members.get(a.id)!.push(next++);
-  for (let id = 1; id < next + 50; id++) people.set(id, makePerson(id, rnd));
-  for (const a of AGENCIES) await ok(['import', '--dir', join(work, a.id), writeWatchlist(a.id, a.style, members.get(a.id)!)]);
+  world = new World(work);
+  await world.enrol(proxy.url);
+  await world.plant(7);
 }, 120_000);
 
 afterAll(async () => {
@@ -175,41 +119,40 @@ afterAll(async () => {
 
 describe('three agencies, national formats, real coordinator', () => {
   it('night 1: results equal the planted overlaps; count mode reveals only counts', async () => {
-    await syncAll();
-    const es = await matchesOf('ES-CNP');
-    const pt = await matchesOf('PT-PJ');
-    const fr = await matchesOf('FR-OCRTEH');
-    const recs = (r: typeof es, partner: string) => r.matches.filter((m) => m.partner === partner).map((m) => m.record_id).sort();
-    expect(recs(es, 'PT-PJ')).toEqual(expected('ES-CNP', 'PT-PJ'));
-    expect(recs(pt, 'ES-CNP')).toEqual(expected('PT-PJ', 'ES-CNP'));
-    expect(recs(es, 'FR-OCRTEH')).toEqual(expected('ES-CNP', 'FR-OCRTEH'));
-    expect(recs(fr, 'ES-CNP')).toEqual(expected('FR-OCRTEH', 'ES-CNP'));
+    await world.syncAll();
+    const es = await world.results('ES-CNP');
+    const pt = await world.results('PT-PJ');
+    const fr = await world.results('FR-OCRTEH');
+        expect(recs(es, 'PT-PJ')).toEqual(world.expected('ES-CNP', 'PT-PJ'));
+    expect(recs(pt, 'ES-CNP')).toEqual(world.expected('PT-PJ', 'ES-CNP'));
+    expect(recs(es, 'FR-OCRTEH')).toEqual(world.expected('ES-CNP', 'FR-OCRTEH'));
+    expect(recs(fr, 'ES-CNP')).toEqual(world.expected('FR-OCRTEH', 'ES-CNP'));
     // Both sides of a reveal pair hold the same handles.
     const handles = (r: typeof es, partner: string) => new Set(r.matches.filter((m) => m.partner === partner).map((m) => m.handle));
     expect(handles(es, 'PT-PJ')).toEqual(handles(pt, 'ES-CNP'));
     // pt-fr is count mode: 12 planted people × 2 kinds, and no record ids either way.
     expect(pt.matches.filter((m) => m.partner === 'FR-OCRTEH')).toEqual([]);
     expect(fr.matches.filter((m) => m.partner === 'PT-PJ')).toEqual([]);
-    expect(pt.counts).toEqual([{ partner: 'FR-OCRTEH', count: expected('PT-PJ', 'FR-OCRTEH').length * 2 }]);
-    expect(fr.counts).toEqual([{ partner: 'PT-PJ', count: expected('PT-PJ', 'FR-OCRTEH').length * 2 }]);
+    expect(pt.counts).toEqual([{ partner: 'FR-OCRTEH', count: world.expected('PT-PJ', 'FR-OCRTEH').length * 2 }]);
+    expect(fr.counts).toEqual([{ partner: 'PT-PJ', count: world.expected('PT-PJ', 'FR-OCRTEH').length * 2 }]);
   }, 180_000);
 
   it('night 2: withdrawals and additions are uploaded as a delta and change the results', async () => {
     const before = proxy.recorded.length;
     // PT withdraws 3 shared people and 20 others, and adds 2 people ES also adds (new overlap).
-    const ptIds = members.get('PT-PJ')!;
-    const shared = expected('PT-PJ', 'ES-CNP').map((r) => Number(r.split('-').at(-1)));
+    const ptIds = world.members.get('PT-PJ')!;
+    const shared = world.expected('PT-PJ', 'ES-CNP').map((r) => Number(r.split('-').at(-1)));
     const drop = new Set([...shared.slice(0, 3), ...ptIds.filter((id) => !shared.includes(id)).slice(0, 20)]);
-    const newcomers = [...people.keys()].slice(-2);
-    members.set('PT-PJ', [...ptIds.filter((id) => !drop.has(id)), ...newcomers]);
-    members.set('ES-CNP', [...members.get('ES-CNP')!, ...newcomers]);
-    await ok(['import', '--dir', join(work, 'PT-PJ'), writeWatchlist('PT-PJ', 'pt', members.get('PT-PJ')!)]);
-    await ok(['import', '--dir', join(work, 'ES-CNP'), writeWatchlist('ES-CNP', 'es', members.get('ES-CNP')!)]);
-    await syncAll();
-    const es = await matchesOf('ES-CNP');
-    expect(es.matches.filter((m) => m.partner === 'PT-PJ').map((m) => m.record_id).sort()).toEqual(expected('ES-CNP', 'PT-PJ'));
-    const pt = await matchesOf('PT-PJ');
-    expect(pt.matches.filter((m) => m.partner === 'ES-CNP').map((m) => m.record_id).sort()).toEqual(expected('PT-PJ', 'ES-CNP'));
+    const newcomers = [...world.people.keys()].slice(-2);
+    world.members.set('PT-PJ', [...ptIds.filter((id) => !drop.has(id)), ...newcomers]);
+    world.members.set('ES-CNP', [...world.members.get('ES-CNP')!, ...newcomers]);
+    await world.importWatchlist('PT-PJ');
+    await world.importWatchlist('ES-CNP');
+    await world.syncAll();
+    const es = await world.results('ES-CNP');
+    expect(es.matches.filter((m) => m.partner === 'PT-PJ').map((m) => m.record_id).sort()).toEqual(world.expected('ES-CNP', 'PT-PJ'));
+    const pt = await world.results('PT-PJ');
+    expect(pt.matches.filter((m) => m.partner === 'ES-CNP').map((m) => m.record_id).sort()).toEqual(world.expected('PT-PJ', 'ES-CNP'));
 
     // Cost follows the change: night 2 uploads only the new elements (2 people × ≤ 5 identifiers per pair).
     const night2 = proxy.recorded.slice(before);
@@ -226,15 +169,15 @@ describe('three agencies, national formats, real coordinator', () => {
   it('no planted identifier, raw or canonical, reaches the coordinator: wire, database or logs', async () => {
     const needles = new Set<string>();
     for (const a of AGENCIES) {
-      for (const id of members.get(a.id)!) {
-        for (const [, kind, raw] of rowsFor(people.get(id)!, `${a.id}-${id}`, a.style)) {
+      for (const id of world.members.get(a.id)!) {
+        for (const [, kind, raw] of rowsFor(world.people.get(id)!, `${a.id}-${id}`, a.style)) {
           needles.add(raw.trim());
           needles.add(canonicalize(kind, raw));
         }
       }
     }
     // Numbers alone are identifying too (passport numbers, phone digits).
-    for (const p of people.values()) {
+    for (const p of world.people.values()) {
       needles.add(p.passportNumber);
       needles.add(p.phoneNational);
     }
@@ -270,8 +213,8 @@ describe('three agencies, national formats, real coordinator', () => {
     expect(es.stdout + es.stderr).toMatch(/es-fr-email[\s\S]*canary/i);
     expect(fr.stdout + fr.stderr).toMatch(/es-fr-email[\s\S]*canary/i);
     // The honest pairs are untouched.
-    const esJson = await matchesOf('ES-CNP');
-    expect(esJson.matches.filter((m) => m.partner === 'FR-OCRTEH').map((m) => m.record_id).sort()).toEqual(expected('ES-CNP', 'FR-OCRTEH'));
+    const esJson = await world.results('ES-CNP');
+    expect(esJson.matches.filter((m) => m.partner === 'FR-OCRTEH').map((m) => m.record_id).sort()).toEqual(world.expected('ES-CNP', 'FR-OCRTEH'));
     const audit = await ok(['coordinator', 'audit', 'verify', '--data', join(work, 'coord')]);
     expect(audit).toMatch(/audit chain ok/);
     const dbFiles = Buffer.concat(readdirSync(join(work, 'coord')).map((f) => readFileSync(join(work, 'coord', f))));
