@@ -32,6 +32,7 @@ let dir: string;
 let coord: RealCoordinator;
 
 beforeAll(async () => {
+  if (!built) throw new Error('the build output is missing: run `npm run build` (npm test builds first)');
   dir = mkdtempSync(join(tmpdir(), 'concordat-cli-'));
   coord = await RealCoordinator.start();
 });
@@ -49,7 +50,7 @@ function csv(prefix: string, people: number[], extra = ''): string {
   return `${lines.join('\n')}\n${extra}`;
 }
 
-describe.skipIf(!built)('concordat agency CLI (built binary)', () => {
+describe('concordat agency CLI (built binary)', () => {
   it('init creates the agency files with owner-only secrets and refuses to overwrite them', async () => {
     const d = join(dir, 'init-test');
     const r = await cli(['init', '--dir', d, '--agency', 'FR-OCRTEH', '--coordinator', coord.url]);

@@ -22,7 +22,7 @@ let fr: string;
 let ptServe: ServeProcess;
 
 beforeAll(async () => {
-  if (!built) return;
+  if (!built) throw new Error('the build output is missing: run `npm run build` (npm test builds first)');
   w = await World.start();
   await w.agency('ES-CNP', 'ESP', [...range(100_000, 200), ...bothPt, ...bothFr]);
   await w.agency('PT-PJ', 'PRT', [...range(200_000, 150), ...bothPt]);
@@ -55,7 +55,7 @@ function noValueIn(text: string, values: string[]): void {
   for (const v of values) expect(text).not.toContain(v);
 }
 
-describe.skipIf(!built)('concordat query', () => {
+describe('concordat query', () => {
   it('answers hit, no-hit and mixed batches from an online responder, in value order, with handles for hits', async () => {
     ptServe = w.serve('PT-PJ');
     await ptServe.waitFor(/answering targeted queries/);
