@@ -3,7 +3,7 @@
 // Durable Object SQLite). drizzle's BLOB columns read as Buffer on each.
 import type { AuditDetail, AuditEntry } from '../audit.js';
 import * as schema from './schema.js';
-import type { AgencyRecord, AgreementRecord, PairRecord, QueryLegRecord } from './types.js';
+import type { AgencyRecord, AgreementRecord, PairRecord, QueryLegRecord, QueryRecord } from './types.js';
 
 const { agencies, agreements, auditLog, pairs, queries, queryHits, queryLegs } = schema;
 
@@ -77,6 +77,22 @@ export const queryHitColumns = {
   purpose: queries.purpose,
   createdAt: queryHits.createdAt,
 };
+
+export function queryOf(q: typeof queries.$inferSelect, legs: QueryLegRecord[]): QueryRecord {
+  return {
+    id: q.id,
+    requester: q.requester,
+    kind: q.kind,
+    purpose: q.purpose,
+    caseRef: q.caseRef,
+    officer: q.officer,
+    values: q.values,
+    epoch: q.epoch,
+    blinded: q.blinded ? u8(q.blinded) : null,
+    createdAt: q.createdAt,
+    legs,
+  };
+}
 
 export function pairOf(r: typeof pairs.$inferSelect): PairRecord {
   return { id: r.id, agreementId: r.agreementId, agencies: [r.agencyA, r.agencyB] };

@@ -13,7 +13,7 @@ import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { AUDIT_GENESIS_HASH, canonicalJSON, chainHash, type AuditCheckpoint, type AuditDetail, type AuditEntry, type AuditInput } from '../audit.js';
 import { defaultConfig, type DeploymentConfig } from '../config.js';
 import { prepareBulk, SqlPairStore, type Bulk } from './pair-sql.js';
-import { agencyOf, agreementOf, auditOf, buf, legOf, pairOf, queryHitColumns, sameBytes, sameNullableBytes, u8 } from './rows.js';
+import { agencyOf, agreementOf, auditOf, buf, legOf, pairOf, queryHitColumns, queryOf, sameBytes, sameNullableBytes, u8 } from './rows.js';
 import * as schema from './schema.js';
 import type {
   AgencyRecord,
@@ -400,19 +400,7 @@ export class SqliteStore implements Store {
     const q = this.db.select().from(queries).where(eq(queries.id, id)).get();
     if (!q) return undefined;
     const legs = this.db.select().from(queryLegs).where(eq(queryLegs.queryId, id)).orderBy(asc(queryLegs.partner)).all().map(legOf);
-    return {
-      id: q.id,
-      requester: q.requester,
-      kind: q.kind,
-      purpose: q.purpose,
-      caseRef: q.caseRef,
-      officer: q.officer,
-      values: q.values,
-      epoch: q.epoch,
-      blinded: q.blinded ? u8(q.blinded) : null,
-      createdAt: q.createdAt,
-      legs,
-    };
+    return queryOf(q, legs);
   }
 
   async inbox(agency: string, since: string): Promise<InboxEntry[]> {
