@@ -6,6 +6,7 @@ import type { Hit } from '../sdk/api.js';
 import type { CoordinatorClient } from '../sdk/client.js';
 import { CoordinatorError } from '../sdk/errors.js';
 import type { Store } from '../store/db.js';
+import { appendAudit } from './audit.js';
 import { AgencyError } from './config.js';
 
 export const HIT_STATUSES = ['unverified', 'confirmed', 'declined'] as const;
@@ -144,8 +145,19 @@ export async function decideHit(
 ): Promise<HitView> {
   if (!/^[0-9a-f]{8,128}$/.test(handle)) throw new AgencyError('HANDLE: expected the hexadecimal match handle shown by `concordat hits` or `concordat results`');
   if (note !== undefined && note.length > NOTE_MAX) throw new AgencyError(`--note: at most ${NOTE_MAX} characters`);
-  const hit = await client.decideHit(handle, decision, { officer: checkOfficer(officer), ...(note !== undefined ? { note } : {}) });
+  const audit = { officer: checkOfficer(officer), action: `hit.${decision}`, subject: handle };
+  let hit: Hit;
+  try {
+    hit = await client.decideHit(handle, decision, { officer: audit.officer, ...(note !== undefined ? { note } : {}) });
+  } catch (e) {
+    if (e instanceof CoordinatorError && e.status >= 400 && e.status < 500) {
+      appendAudit(store, { ...audit, outcome: 'refused', detail: { reason: e.slug ?? String(e.status) } });
+    }
+    throw e;
+  }
   trySave(store, [hit], false);
+  // The note goes to the coordinator's audit with the decision; here only whether there was one.
+  appendAudit(store, { ...audit, outcome: 'ok', caseRef: hit.caseRef ?? null, detail: { partner: hit.partner, source: hit.source, status: hit.status, note: note !== undefined && note !== '' } });
   return mapHits(store, [hit])[0] as HitView;
 }
 

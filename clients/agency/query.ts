@@ -20,10 +20,11 @@ import { identifierInput, isIdentifierKind, IDENTIFIER_KINDS, tryCanonicalize, t
 import { deriveKeyPair, type KeyPair } from '../../protocol/keys.js';
 import { blindQuery, finishQuery, MAX_QUERY_VALUES } from '../../protocol/query.js';
 import { randomBytes } from '../../protocol/rng.js';
-import type { Me, MePair, OutcomeLeg, PairStatus, QueryLeg, QueryState } from '../sdk/api.js';
+import type { CreateQueryReply, Me, MePair, OutcomeLeg, PairStatus, QueryLeg, QueryState } from '../sdk/api.js';
 import type { CoordinatorClient } from '../sdk/client.js';
 import { CoordinatorError } from '../sdk/errors.js';
 import type { Store } from '../store/db.js';
+import { appendAudit } from './audit.js';
 import { AgencyError, type Agency } from './config.js';
 import { OFFICER_MAX, printable } from './hits.js';
 
@@ -169,14 +170,24 @@ export async function createQuery(ctx: QueryContext, r: QueryRequest, canonical:
   const partners = r.all ? partnersFor(me ?? (await ctx.client.me()), r) : [...new Set(r.partners ?? [])];
   const inputs = canonical.map((c) => identifierInput(kind, c));
   const q = blindQuery(CONCORDAT_SUITE, ctx.engine, inputs, randomBytes);
-  const reply = await ctx.client.createQuery({
-    partners,
-    kind,
-    purpose: r.purpose,
-    caseRef: r.caseRef,
-    officer: r.officer,
-    blinded: q.blinded.map(bytesToHex),
-  });
+  const audit = { officer: r.officer, action: 'query.create', caseRef: r.caseRef };
+  const asked = { kind, purpose: r.purpose, partners, values: canonical.length };
+  let reply: CreateQueryReply;
+  try {
+    reply = await ctx.client.createQuery({
+      partners,
+      kind,
+      purpose: r.purpose,
+      caseRef: r.caseRef,
+      officer: r.officer,
+      blinded: q.blinded.map(bytesToHex),
+    });
+  } catch (e) {
+    if (e instanceof CoordinatorError && e.status >= 400 && e.status < 500) {
+      appendAudit(ctx.store, { ...audit, subject: 'query', outcome: 'refused', detail: { ...asked, reason: e.slug ?? String(e.status) } });
+    }
+    throw e;
+  }
   const db = ctx.store.sqlite;
   db.transaction(() => {
     db.prepare(
@@ -184,6 +195,7 @@ export async function createQuery(ctx: QueryContext, r: QueryRequest, canonical:
     ).run(reply.queryId, new Date().toISOString(), kind, r.purpose, r.caseRef, r.officer, canonical.length, Buffer.concat(q.blinds), Buffer.concat(q.blinded));
     const leg = db.prepare("INSERT INTO query_legs (query_id, partner, state) VALUES (?, ?, 'pending')");
     for (const l of reply.legs.length > 0 ? reply.legs : partners.map((partner) => ({ partner }))) leg.run(reply.queryId, l.partner);
+    appendAudit(ctx.store, { ...audit, subject: reply.queryId, outcome: 'ok', detail: asked });
   })();
   return reply.queryId;
 }
@@ -469,6 +481,7 @@ async function reportOutcome(ctx: QueryContext, id: string, finished: Finished[]
   );
   const db = ctx.store.sqlite;
   const at = new Date().toISOString();
+  const q = db.prepare('SELECT officer, case_ref AS caseRef FROM queries WHERE id = ?').get(id) as { officer: string; caseRef: string };
   db.transaction(() => {
     const leg = db.prepare('UPDATE query_legs SET state = ?, epoch = ?, error = ?, detail = ?, outcome_sent = 1, finished_at = ? WHERE query_id = ? AND partner = ?');
     const result = db.prepare('INSERT OR REPLACE INTO query_results (query_id, partner, value_index, hit, handle) VALUES (?, ?, ?, ?, ?)');
@@ -481,6 +494,19 @@ async function reportOutcome(ctx: QueryContext, id: string, finished: Finished[]
         f.hits.forEach((h, i) => result.run(id, f.partner, i, h ? 1 : 0, h ? (handles.get(i) ?? null) : null));
       }
       leg.run(f.state, f.epoch || null, f.error ?? null, detail, at, id, f.partner);
+      appendAudit(ctx.store, {
+        officer: q.officer,
+        action: 'query.result',
+        subject: id,
+        outcome: f.state === 'done' ? 'ok' : 'failed',
+        caseRef: q.caseRef,
+        detail: {
+          partner: f.partner,
+          state: f.state,
+          ...(f.hits ? { hits: f.hits.filter((h) => h).length, noHits: f.hits.filter((h) => !h).length, proofVerified: true } : {}),
+          ...(f.error ? { error: f.error } : {}),
+        },
+      });
     }
   })();
 }

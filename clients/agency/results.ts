@@ -44,6 +44,11 @@ export function applyResults(store: Store, res: Results, now = new Date()): Pull
   );
   const recordsKept = db.prepare('SELECT count(DISTINCT record_id) FROM matches WHERE pair = ?').pluck();
   const countKept = db.prepare('SELECT count FROM pair_results WHERE pair = ?').pluck();
+  // Trends: the overlap of each pair as of the last complete pull of the UTC night.
+  const night = db.prepare(
+    `INSERT INTO pair_nights (pair, date, partner, mode, overlaps, at) VALUES (?, ?, ?, ?, ?, ?)
+     ON CONFLICT (pair, date) DO UPDATE SET partner = excluded.partner, mode = excluded.mode, overlaps = excluded.overlaps, at = excluded.at`,
+  );
 
   const out: PairPull[] = [];
   const apply = db.transaction((pairs: PairResult[]) => {
@@ -54,6 +59,7 @@ export function applyResults(store: Store, res: Results, now = new Date()): Pull
       if (p.state === 'complete') {
         clear.run(p.pair);
         let unmapped = 0;
+        let overlaps = 0;
         if (p.mode === 'reveal') {
           for (const m of p.matches ?? []) {
             const pos = positionOf.get(p.pair, res.epoch, m.position) as { kind: string | null; canonical: string | null; canary: number } | undefined;
@@ -61,6 +67,7 @@ export function applyResults(store: Store, res: Results, now = new Date()): Pull
               unmapped++;
               continue;
             }
+            overlaps++;
             const recs = recordsOf.all(pos.kind, pos.canonical) as string[];
             if (recs.length === 0) unmapped++;
             for (const r of recs) insertMatch.run(p.pair, p.partner, res.epoch, m.position, r, pos.kind, m.handle, normaliseTime(m.firstSeen));
@@ -69,7 +76,9 @@ export function applyResults(store: Store, res: Results, now = new Date()): Pull
           summary.unmapped = unmapped;
         } else {
           summary.count = p.count ?? 0;
+          overlaps = summary.count;
         }
+        night.run(p.pair, at.slice(0, 10), p.partner, p.mode, overlaps, at);
         upsert.run({ ...base, state: p.state, reason: null, count: p.mode === 'count' ? (p.count ?? 0) : null, completedAt: at, keep: 0 });
       } else if (p.state === 'failed') {
         // A failed canary check means the partner did not tokenise honestly:

@@ -39,6 +39,8 @@ export interface ServeOptions {
   warn: (line: string) => void;
   /** Engine of the scheduled sync (the responder always uses the fast engine). */
   syncEngine?: EngineName;
+  /** Hears when the next scheduled sync will start (undefined: none scheduled, or one is running). */
+  onNextSync?: (at: Date | undefined) => void;
   /** The sync the daemon runs (tests substitute it). */
   runSync?: (signal: AbortSignal) => Promise<SyncReport | undefined>;
 }
@@ -128,6 +130,7 @@ export async function serveAgency(agency: Agency, o: ServeOptions): Promise<numb
   const startSync = (): Promise<void> => {
     if (syncing) return syncing;
     const started = Date.now();
+    o.onNextSync?.(undefined);
     syncing = (async () => {
       let ok = false;
       try {
@@ -144,6 +147,7 @@ export async function serveAgency(agency: Agency, o: ServeOptions): Promise<numb
       if (!o.once && everyMs > 0 && !signal.aborted) {
         const next = ok ? Math.max(0, started + everyMs - Date.now()) : Math.min(everyMs, SYNC_RETRY_MAX_MS);
         timer = setTimeout(() => void startSync(), next);
+        o.onNextSync?.(new Date(Date.now() + next));
         if (!ok) log(`serve: next sync attempt in ${Math.round(next / 60_000)} min`);
       }
     })();

@@ -20,7 +20,7 @@ import { randomBytes } from '../../protocol/rng.js';
 import { canaryFromScalar } from '../../protocol/token.js';
 import type { Me, MePair, PairStatus } from '../sdk/api.js';
 import { CoordinatorClient } from '../sdk/client.js';
-import { ChunkConflictError, CoordinatorError, CoordinatorUnreachableError } from '../sdk/errors.js';
+import { ChunkConflictError, CoordinatorError, CoordinatorUnreachableError, describeNetworkError } from '../sdk/errors.js';
 import type { Store } from '../store/db.js';
 import { AgencyError, type Agency } from './config.js';
 import { silentProgress, type ProgressFactory } from './progress.js';
@@ -139,15 +139,25 @@ export async function sync(agency: Agency, store: Store, o: SyncOptions = {}): P
   let poolPromise: Promise<EnginePool> | undefined;
   const pool = () => (poolPromise ??= createPool({ engine, ...(o.threads !== undefined ? { threads: o.threads } : {}) }));
   const chunkElements = Math.min(CHUNK_ELEMENTS, Math.max(1, o.chunkElements ?? CHUNK_ELEMENTS));
+  const run = store.sqlite.prepare('INSERT INTO sync_runs (started_at) VALUES (?)').run(new Date().toISOString()).lastInsertRowid;
+  const finish = (ok: boolean, epoch: string | null, errors: string[]) =>
+    store.sqlite
+      .prepare('UPDATE sync_runs SET finished_at = ?, ok = ?, epoch = ?, errors = ? WHERE id = ?')
+      .run(new Date().toISOString(), ok ? 1 : 0, epoch, JSON.stringify(errors), run);
   try {
     // The epoch can rotate while a sync runs: every upload names its epoch and
     // the coordinator refuses a stale one; the whole sync then starts over in
     // the new epoch (everything it had done is kept and resumes).
     for (let round = 1; ; round++) {
       try {
-        return await syncOnce(agency, store, o, { log, warn, client, pool, chunkElements });
+        const report = await syncOnce(agency, store, o, { log, warn, client, pool, chunkElements });
+        finish(report.errors.length === 0, report.epoch, report.errors);
+        return report;
       } catch (e) {
-        if (!isStaleEpoch(e) || round >= MAX_EPOCH_RESTARTS) throw e;
+        if (!isStaleEpoch(e) || round >= MAX_EPOCH_RESTARTS) {
+          finish(false, null, [o.signal?.aborted ? 'interrupted' : e instanceof CoordinatorError ? e.message : e instanceof Error ? describeNetworkError(e) : String(e)]);
+          throw e;
+        }
         warn('sync: the coordinator moved to a new epoch during the sync; starting over in the new epoch');
       }
     }

@@ -4,6 +4,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerAgency } from './commands/agency.js';
 import { registerInvestigate } from './commands/investigate.js';
+import { registerOfficers } from './commands/officers.js';
 import { registerVectors } from './commands/vectors.js';
 
 export function buildProgram(): Command {
@@ -13,6 +14,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerAgency(program);
   registerInvestigate(program);
+  registerOfficers(program);
   registerVectors(program);
   return program;
 }

@@ -232,3 +232,61 @@ export const matches = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.pair, t.position, t.recordId] }), index('matches_partner_record').on(t.partner, t.recordId)],
 );
+
+/**
+ * Officers who may log in to the investigator console. The password is kept
+ * only as an scrypt hash (`scrypt$N$r$p$salt$hash`, base64url).
+ */
+export const officers = sqliteTable('officers', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  passwordHash: text('password_hash').notNull(),
+  createdAt: text('created_at').notNull(),
+  disabledAt: text('disabled_at'),
+});
+
+/**
+ * This agency's own audit trail: officers' actions in the console and the CLI
+ * (logins, queries, hit decisions, exports). Like the coordinator's, it never
+ * holds an identifier value: queries are recorded by kind, count and case.
+ */
+export const auditLog = sqliteTable(
+  'audit_log',
+  {
+    seq: integer('seq').primaryKey({ autoIncrement: true }),
+    at: text('at').notNull(),
+    officer: text('officer'),
+    action: text('action').notNull(),
+    subject: text('subject').notNull(),
+    outcome: text('outcome').notNull(),
+    caseRef: text('case_ref'),
+    /** JSON object. */
+    detail: text('detail').notNull(),
+  },
+  (t) => [index('audit_log_at').on(t.at)],
+);
+
+/** One row per sync run (CLI or daemon): when, and why it failed if it did. */
+export const syncRuns = sqliteTable('sync_runs', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  startedAt: text('started_at').notNull(),
+  finishedAt: text('finished_at'),
+  ok: integer('ok', { mode: 'boolean' }),
+  epoch: text('epoch'),
+  /** JSON array of failure reasons (never identifiers). */
+  errors: text('errors').notNull().default('[]'),
+});
+
+/** Overlaps per pair per UTC night, as of the last complete results pull of that night (for trends). */
+export const pairNights = sqliteTable(
+  'pair_nights',
+  {
+    pair: text('pair').notNull(),
+    date: text('date').notNull(),
+    partner: text('partner').notNull(),
+    mode: text('mode').notNull(),
+    overlaps: integer('overlaps').notNull(),
+    at: text('at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.pair, t.date] })],
+);

@@ -20,6 +20,7 @@ import {
   type QueryContext,
 } from '../../agency/query.js';
 import { serveAgency } from '../../agency/serve.js';
+import { DEFAULT_UI_HOST, DEFAULT_UI_PORT, startConsole, type ConsoleServer } from '../../console/server.js';
 import { clientFor } from '../../agency/sync.js';
 import { CoordinatorError } from '../../sdk/errors.js';
 import { openStore } from '../../store/db.js';
@@ -148,10 +149,37 @@ export function registerInvestigate(program: Command): void {
     .option('--sync-every <minutes>', 'minutes between syncs (0: no scheduled sync)', '60')
     .option('--once', 'sync once, answer every pending query, and exit')
     .addOption(new Option('--engine <name>', 'crypto engine of the sync (default: $CONCORDAT_ENGINE or fast)').choices(['fast', 'reference']))
-    .action(async (o: { dir: string; syncEvery: string; once?: boolean; engine?: string }) => {
+    .option('--ui', 'also serve the investigator console (needs an officer: `concordat officers add`)')
+    .option('--ui-port <port>', `console port (default ${DEFAULT_UI_PORT}; 0 picks a free one)`)
+    .option('--ui-host <address>', `console address (default ${DEFAULT_UI_HOST}; anything else is reachable from other machines)`)
+    .action(async (o: { dir: string; syncEvery: string; once?: boolean; engine?: string; ui?: boolean; uiPort?: string; uiHost?: string }) => {
       if (!/^\d+(\.\d+)?$/.test(o.syncEvery)) throw new AgencyError('--sync-every: expected a number of minutes');
+      if (!o.ui && (o.uiPort !== undefined || o.uiHost !== undefined)) throw new AgencyError('--ui-port and --ui-host need --ui');
+      if (o.ui && o.once) throw new AgencyError('--ui serves the console until stopped; it cannot be combined with --once');
+      const uiPort = o.uiPort === undefined ? DEFAULT_UI_PORT : Number(o.uiPort);
+      if (!/^\d{1,5}$/.test(o.uiPort ?? '0') || uiPort > 65535) throw new AgencyError('--ui-port: expected a port number 0..65535');
       const agency = loadAgency(o.dir, err);
       const unlock = lockAgency(agency.dir, 'serve', SERVE_LOCK_FILE);
+      let nextSync: Date | undefined;
+      let console_: ConsoleServer | undefined;
+      if (o.ui) {
+        try {
+          console_ = await startConsole({
+            agency,
+            client: clientFor(agency, { retries: 2, timeoutMs: 30_000, warn: err, label: 'console' }),
+            engine: await loadEngine('fast'),
+            ...(o.uiHost !== undefined ? { host: o.uiHost } : {}),
+            port: uiPort,
+            log: out,
+            warn: err,
+            nextSync: () => nextSync,
+          });
+        } catch (e) {
+          unlock();
+          throw e;
+        }
+        out(`serve: investigator console on ${console_.url}`);
+      }
       const ac = new AbortController();
       const stop = (sig: string) => {
         if (ac.signal.aborted) {
@@ -175,10 +203,12 @@ export function registerInvestigate(program: Command): void {
           log: out,
           warn: err,
           syncEngine: engineNameFrom(o.engine, process.env.CONCORDAT_ENGINE),
+          onNextSync: (at) => (nextSync = at),
         });
       } finally {
         process.off('SIGINT', onInt);
         process.off('SIGTERM', onTerm);
+        await console_?.close();
         unlock();
       }
     });

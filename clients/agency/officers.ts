@@ -1,0 +1,111 @@
+// Officers of the investigator console. Passwords are stored as scrypt
+// hashes (RFC 7914) with the parameters beside them, so they can be raised
+// later without invalidating existing logins.
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { scryptAsync } from '@noble/hashes/scrypt.js';
+import type { Store } from '../store/db.js';
+import { AgencyError } from './config.js';
+
+export const OFFICER_ID_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+export const OFFICER_NAME_MAX = 100;
+export const PASSWORD_MIN = 12;
+export const PASSWORD_MAX = 1024;
+
+/** N = 2^15, r = 8, p = 1: the interactive-login parameters RFC 7914 §2 suggests (32 MiB, ~0.1–0.3 s). */
+export const SCRYPT_DEFAULT = { N: 2 ** 15, r: 8, p: 1 } as const;
+const DK_LEN = 32;
+
+export interface Officer {
+  id: string;
+  name: string;
+  createdAt: string;
+  disabled: boolean;
+}
+
+const b64 = (b: Uint8Array): string => Buffer.from(b).toString('base64url');
+const unb64 = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'base64url'));
+
+export function checkOfficerId(id: string): string {
+  if (!OFFICER_ID_RE.test(id)) throw new AgencyError('--id: an officer id is 1..64 of A-Z a-z 0-9 . _ - (starting with a letter or digit)');
+  return id;
+}
+
+export function checkPassword(password: string): string {
+  if (password.length < PASSWORD_MIN) throw new AgencyError(`password: at least ${PASSWORD_MIN} characters`);
+  if (password.length > PASSWORD_MAX) throw new AgencyError(`password: at most ${PASSWORD_MAX} characters`);
+  return password;
+}
+
+export async function hashPassword(password: string, params: { N: number; r: number; p: number } = SCRYPT_DEFAULT, salt = new Uint8Array(randomBytes(16))): Promise<string> {
+  const dk = await scryptAsync(password.normalize('NFC'), salt, { ...params, dkLen: DK_LEN, maxmem: 256 * params.r * params.N + 1024 });
+  return `scrypt$${params.N}$${params.r}$${params.p}$${b64(salt)}$${b64(dk)}`;
+}
+
+export async function verifyPassword(password: string, stored: string): Promise<boolean> {
+  const m = /^scrypt\$(\d+)\$(\d+)\$(\d+)\$([A-Za-z0-9_-]+)\$([A-Za-z0-9_-]+)$/.exec(stored);
+  if (!m) return false;
+  const [N, r, p] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const expected = unb64(m[5] as string);
+  const dk = await scryptAsync(password.normalize('NFC'), unb64(m[4] as string), { N, r, p, dkLen: expected.length, maxmem: 256 * r * N + 1024 });
+  return dk.length === expected.length && timingSafeEqual(dk, expected);
+}
+
+function rowToOfficer(r: { id: string; name: string; createdAt: string; passwordHash: string; disabledAt: string | null }): Officer {
+  return { id: r.id, name: r.name, createdAt: r.createdAt, disabled: r.disabledAt !== null };
+}
+
+const SELECT = 'SELECT id, name, created_at AS createdAt, password_hash AS passwordHash, disabled_at AS disabledAt FROM officers';
+
+export function listOfficers(store: Store): Officer[] {
+  return (store.sqlite.prepare(`${SELECT} ORDER BY id`).all() as Parameters<typeof rowToOfficer>[0][]).map(rowToOfficer);
+}
+
+/** Officers who can log in now. */
+export function activeOfficerCount(store: Store): number {
+  return store.sqlite.prepare('SELECT count(*) FROM officers WHERE disabled_at IS NULL').pluck().get() as number;
+}
+
+export interface AddOfficer {
+  id: string;
+  name: string;
+  password: string;
+  params?: { N: number; r: number; p: number };
+}
+
+export async function addOfficer(store: Store, o: AddOfficer, now = new Date()): Promise<Officer> {
+  checkOfficerId(o.id);
+  const name = o.name.trim();
+  if (name.length < 1 || name.length > OFFICER_NAME_MAX) throw new AgencyError(`--name: 1..${OFFICER_NAME_MAX} characters`);
+  if (store.sqlite.prepare('SELECT 1 FROM officers WHERE id = ?').get(o.id)) throw new AgencyError(`officer ${o.id} already exists`);
+  const passwordHash = await hashPassword(checkPassword(o.password), o.params);
+  store.sqlite.prepare('INSERT INTO officers (id, name, password_hash, created_at) VALUES (?, ?, ?, ?)').run(o.id, name, passwordHash, now.toISOString());
+  return { id: o.id, name, createdAt: now.toISOString(), disabled: false };
+}
+
+/** Replaces an officer's password. */
+export async function setPassword(store: Store, id: string, password: string, params?: { N: number; r: number; p: number }): Promise<void> {
+  const hash = await hashPassword(checkPassword(password), params);
+  const r = store.sqlite.prepare('UPDATE officers SET password_hash = ? WHERE id = ?').run(hash, id);
+  if (r.changes === 0) throw new AgencyError(`no officer ${id}`);
+}
+
+export function disableOfficer(store: Store, id: string, now = new Date()): void {
+  const r = store.sqlite.prepare('UPDATE officers SET disabled_at = ? WHERE id = ? AND disabled_at IS NULL').run(now.toISOString(), id);
+  if (r.changes === 0) throw new AgencyError(`no active officer ${id}`);
+}
+
+/**
+ * Checks a login. The same work (one scrypt) is done for an unknown officer,
+ * so the answer time does not tell which officer ids exist.
+ */
+export async function authenticate(store: Store, id: string, password: string): Promise<Officer | undefined> {
+  const row = OFFICER_ID_RE.test(id)
+    ? (store.sqlite.prepare(`${SELECT} WHERE id = ?`).get(id) as Parameters<typeof rowToOfficer>[0] | undefined)
+    : undefined;
+  const usable = row !== undefined && row.disabledAt === null;
+  const ok = await verifyPassword(password, usable ? row.passwordHash : DUMMY_HASH);
+  return ok && usable ? rowToOfficer(row) : undefined;
+}
+
+/** A well-formed hash of a random password nobody knows (the unknown-officer path). */
+const DUMMY_HASH = `scrypt$${SCRYPT_DEFAULT.N}$${SCRYPT_DEFAULT.r}$${SCRYPT_DEFAULT.p}$${b64(new Uint8Array(16))}$${b64(new Uint8Array(DK_LEN).fill(1))}`;

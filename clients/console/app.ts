@@ -1,0 +1,185 @@
+// The investigator console's local server (clients/console/API.md): a Hono
+// app built by a factory over the agency's own client, store and engine. The
+// browser talks only to it; it does every protocol step and every call to
+// the coordinator. Security at a glance: an HttpOnly SameSite=Strict session
+// cookie, a CSRF token on every state change, an Origin and Host check, a
+// strict CSP on every response, throttled logins, and no identifier value in
+// any URL, header or log line (query values arrive in POST bodies only).
+import { Hono, type Context } from 'hono';
+import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
+import { HTTPException } from 'hono/http-exception';
+import { z } from 'zod';
+import { appendAudit } from '../agency/audit.js';
+import { authenticate } from '../agency/officers.js';
+import type { Assets } from './assets.js';
+import { ConsoleProblem, problemBody, type ConsoleDeps, type ConsoleEnv } from './context.js';
+import { auditRoutes } from './routes/audit.js';
+import { matchRoutes } from './routes/matches.js';
+import { overviewRoutes } from './routes/overview.js';
+import { queryRoutes } from './routes/queries.js';
+import { trendRoutes } from './routes/trends.js';
+import { CSRF_HEADER, csrfMatches, LoginLimiter, SECURITY_HEADERS, SESSION_COOKIE, SessionStore } from './security.js';
+
+/** Request bodies are small JSON documents: 100 values of an identifier are far below this. */
+export const BODY_LIMIT = 256 * 1024;
+
+const loginBody = z.object({ officer: z.string().min(1).max(64), password: z.string().min(1).max(1024) }).strict();
+
+export async function jsonBody<T>(c: Context, schema: z.ZodType<T>): Promise<T> {
+  const type = c.req.header('content-type') ?? '';
+  // Only JSON: an HTML form cannot send it cross-site without a CORS preflight.
+  if (!/^application\/json\b/i.test(type)) throw new ConsoleProblem(422, 'invalid', 'the body must be application/json', 'header.content-type');
+  const len = Number(c.req.header('content-length') ?? '0');
+  if (len > BODY_LIMIT) throw new ConsoleProblem(413, 'too-large', `the body is larger than ${BODY_LIMIT} bytes`);
+  let raw: unknown;
+  try {
+    const text = await c.req.text();
+    if (text.length > BODY_LIMIT) throw new ConsoleProblem(413, 'too-large', `the body is larger than ${BODY_LIMIT} bytes`);
+    raw = JSON.parse(text);
+  } catch (e) {
+    if (e instanceof ConsoleProblem) throw e;
+    throw new ConsoleProblem(422, 'invalid', 'the body is not valid JSON', 'body');
+  }
+  const r = schema.safeParse(raw);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    const path = issue ? issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('') : '';
+    // zod messages describe the rule (type, length, enum), never the offending value.
+    throw new ConsoleProblem(422, 'invalid', issue ? issue.message : 'invalid body', `body${path}`);
+  }
+  return r.data;
+}
+
+export interface ConsoleApp {
+  app: Hono<ConsoleEnv>;
+  sessions: SessionStore;
+}
+
+export function createConsoleApp(deps: ConsoleDeps, assets: Assets): ConsoleApp {
+  const now = deps.now ?? (() => new Date());
+  const log = deps.log ?? (() => {});
+  const sessions = new SessionStore(() => now().getTime());
+  const limiter = new LoginLimiter(() => now().getTime());
+  const addressOf = deps.addressOf ?? (() => 'local');
+  const app = new Hono<ConsoleEnv>();
+
+  app.use('*', async (c, next) => {
+    const t0 = performance.now();
+    await next();
+    for (const [k, v] of Object.entries(SECURITY_HEADERS)) c.res.headers.set(k, v);
+    if (c.req.path.startsWith('/api/')) c.res.headers.set('Cache-Control', 'no-store');
+    // The path only: filters in the query string name officers and cases, which stay out of logs too.
+    log(`console: ${c.req.method} ${c.req.path} ${c.res.status} ${(performance.now() - t0).toFixed(0)} ms`);
+  });
+
+  // DNS rebinding: a hostile page whose name resolves to 127.0.0.1 would be same-origin with itself, not with us.
+  app.use('*', async (c, next) => {
+    const allowed = deps.allowedHosts ?? [];
+    const host = (c.req.header('host') ?? '').toLowerCase();
+    if (allowed.length > 0 && !allowed.some((h) => h.toLowerCase() === host)) {
+      throw new ConsoleProblem(403, 'host', 'this console answers only to the address it was started on');
+    }
+    await next();
+  });
+
+  app.use('/api/*', async (c, next) => {
+    const m = c.req.method;
+    const changing = m !== 'GET' && m !== 'HEAD' && m !== 'OPTIONS';
+    if (changing) {
+      const origin = c.req.header('origin');
+      if (origin !== undefined && origin !== new URL(c.req.url).origin && !sameHostOrigin(origin, c.req.header('host'))) {
+        throw new ConsoleProblem(403, 'origin', 'requests from another origin are refused');
+      }
+    }
+    if (c.req.path === '/api/session' && m === 'POST') return next();
+    const session = sessions.get(getCookie(c, SESSION_COOKIE));
+    if (!session) throw new ConsoleProblem(401, 'unauthenticated', 'log in first');
+    if (changing && !csrfMatches(session.csrf, c.req.header(CSRF_HEADER))) {
+      throw new ConsoleProblem(403, 'csrf', `send the session's CSRF token in the ${CSRF_HEADER} header`);
+    }
+    c.set('session', session);
+    return next();
+  });
+
+  const agencyInfo = () => ({ id: deps.agency.agency, name: deps.agency.agency });
+
+  app.post('/api/session', async (c) => {
+    const body = await jsonBody(c, loginBody);
+    const keys = [`officer:${body.officer}`, `address:${addressOf(c)}`];
+    const wait = limiter.blockedFor(keys);
+    if (wait > 0) {
+      const secs = Math.ceil(wait / 1000);
+      throw new ConsoleProblem(429, 'rate-limited', `too many failed logins; try again in ${secs} s`, undefined, { 'Retry-After': String(secs) });
+    }
+    const officer = await authenticate(deps.store, body.officer, body.password);
+    if (!officer) {
+      limiter.fail(keys);
+      // The id typed is not an identifier of a suspect; it is kept so a supervisor sees who was tried.
+      appendAudit(deps.store, { officer: null, action: 'session.login', subject: 'console', outcome: 'refused', detail: { triedOfficer: body.officer.slice(0, 64), address: addressOf(c) } }, now());
+      throw new ConsoleProblem(401, 'bad-credentials', 'wrong officer id or password');
+    }
+    limiter.succeed(keys);
+    const { cookie, session } = sessions.create({ id: officer.id, name: officer.name });
+    setCookie(c, SESSION_COOKIE, cookie, { httpOnly: true, sameSite: 'Strict', path: '/', secure: deps.secureCookie === true });
+    appendAudit(deps.store, { officer: officer.id, action: 'session.login', subject: 'console', outcome: 'ok', detail: { address: addressOf(c) } }, now());
+    return c.json({ officer: session.officer, csrf: session.csrf, agency: agencyInfo() });
+  });
+
+  app.get('/api/session', (c) => {
+    const s = c.get('session');
+    return c.json({ officer: s.officer, csrf: s.csrf, agency: agencyInfo() });
+  });
+
+  app.delete('/api/session', (c) => {
+    const s = c.get('session');
+    sessions.delete(getCookie(c, SESSION_COOKIE));
+    deleteCookie(c, SESSION_COOKIE, { path: '/', httpOnly: true, sameSite: 'Strict', secure: deps.secureCookie === true });
+    appendAudit(deps.store, { officer: s.officer.id, action: 'session.logout', subject: 'console', outcome: 'ok' }, now());
+    return c.body(null, 204);
+  });
+
+  app.route('/api', overviewRoutes(deps));
+  app.route('/api', matchRoutes(deps));
+  app.route('/api', queryRoutes(deps));
+  app.route('/api', auditRoutes(deps));
+  app.route('/api', trendRoutes(deps));
+  app.all('/api/*', () => {
+    throw new ConsoleProblem(404, 'not-found', 'no such route');
+  });
+
+  // Static files; any other GET is the single page (its router reads the hash).
+  app.get('*', (c) => {
+    const a = assets.get(c.req.path) ?? assets.get('/index.html');
+    if (!a) throw new ConsoleProblem(404, 'not-found', 'no such file');
+    const isIndex = a === assets.get('/index.html');
+    return c.body(a.body as Uint8Array<ArrayBuffer>, 200, {
+      'Content-Type': a.type,
+      'Cache-Control': a.immutable && !isIndex ? 'public, max-age=31536000, immutable' : 'no-cache',
+    });
+  });
+
+  app.onError((err, c) => {
+    let p: ConsoleProblem;
+    if (err instanceof ConsoleProblem) p = err;
+    else if (err instanceof HTTPException) p = new ConsoleProblem(err.status === 413 ? 413 : 400, err.status === 413 ? 'too-large' : 'invalid', 'malformed request');
+    else {
+      // The message may carry anything (a driver error quoting SQL): the log gets its class only.
+      log(`console: internal error on ${c.req.method} ${c.req.path}: ${err instanceof Error ? err.name : 'error'}`);
+      p = new ConsoleProblem(500, 'internal', 'internal error');
+    }
+    const res = c.json(problemBody(p), p.status, { 'Content-Type': 'application/problem+json', ...p.headers });
+    return res;
+  });
+
+  return { app, sessions };
+}
+
+/** `Origin: http://127.0.0.1:8788` against `Host: 127.0.0.1:8788` (behind no proxy the request URL says the same). */
+function sameHostOrigin(origin: string, host: string | undefined): boolean {
+  if (!host) return false;
+  try {
+    return new URL(origin).host.toLowerCase() === host.toLowerCase();
+  } catch {
+    return false;
+  }
+}

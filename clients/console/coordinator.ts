@@ -1,0 +1,32 @@
+// Turns what the coordinator said (or that it said nothing) into a console
+// problem. The coordinator's own problem documents name rules and fields,
+// never values, so their title and detail can be shown to the officer.
+import { CoordinatorError, CoordinatorUnreachableError, describeNetworkError } from '../sdk/errors.js';
+import { ConsoleProblem } from './context.js';
+
+export function coordinatorProblem(e: unknown): ConsoleProblem | undefined {
+  if (e instanceof CoordinatorError) {
+    const what = `${e.title}${e.detail ? `: ${e.detail}` : ''}`;
+    if (e.status === 429) {
+      const headers: Record<string, string> = e.retryAfter ? { 'Retry-After': e.retryAfter } : {};
+      return new ConsoleProblem(429, 'rate-limited', `${what}${e.resetsAt ? ` (resets at ${e.resetsAt})` : ''}`, undefined, headers);
+    }
+    if (e.status === 409) return new ConsoleProblem(409, 'conflict', what);
+    if (e.status === 404) return new ConsoleProblem(404, 'not-found', what);
+    if (e.status === 403) return new ConsoleProblem(403, e.slug ?? 'forbidden', what);
+    if (e.status === 422) return new ConsoleProblem(422, 'invalid', what, e.field);
+    return new ConsoleProblem(502, 'coordinator', `the coordinator answered ${e.status}: ${what}`);
+  }
+  if (e instanceof CoordinatorUnreachableError) return new ConsoleProblem(502, 'coordinator', e.message);
+  if (e instanceof TypeError || (e instanceof Error && 'code' in e)) return new ConsoleProblem(502, 'coordinator', `the coordinator could not be reached: ${describeNetworkError(e)}`);
+  return undefined;
+}
+
+/** Rethrows `e` as a console problem when it came from the coordinator. */
+export function rethrowCoordinator(e: unknown): never {
+  throw coordinatorProblem(e) ?? e;
+}
+
+export function reachErrorText(e: unknown): string {
+  return coordinatorProblem(e)?.message ?? (e instanceof Error ? e.message : String(e));
+}

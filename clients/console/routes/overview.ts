@@ -1,0 +1,136 @@
+// Overview: partners and agreements, the state of each pair, sync runs and
+// the schedule. Answers from the local store when the coordinator is down.
+import { Hono } from 'hono';
+import type { Me, PairStatus, WorkTask } from '../../sdk/api.js';
+import type { ConsoleDeps, ConsoleEnv } from '../context.js';
+import { reachErrorText } from '../coordinator.js';
+
+interface PairRow {
+  pair: string;
+  agreement: string;
+  partner: string;
+  mode: string;
+  state: string;
+  reason: string | null;
+  count: number | null;
+  updatedAt: string;
+  completedAt: string | null;
+  epoch: string;
+}
+
+interface SyncRunRow {
+  startedAt: string;
+  finishedAt: string | null;
+  ok: number | null;
+  errors: string;
+}
+
+const parseErrors = (s: string): string[] => {
+  try {
+    const v: unknown = JSON.parse(s);
+    return Array.isArray(v) ? v.map(String) : [];
+  } catch {
+    return [];
+  }
+};
+
+export function overviewRoutes(deps: ConsoleDeps): Hono<ConsoleEnv> {
+  const app = new Hono<ConsoleEnv>();
+
+  app.get('/overview', async (c) => {
+    const db = deps.store.sqlite;
+    let me: Me | undefined;
+    let work: WorkTask[] | undefined;
+    let coordinatorError: string | undefined;
+    const statuses = new Map<string, PairStatus>();
+    try {
+      me = await deps.client.me();
+      work = await deps.client.work();
+      await Promise.all(
+        me.pairs.map(async (p) => {
+          try {
+            statuses.set(p.pair, await deps.client.status(p.pair));
+          } catch {
+            // A pair without this agency's side yet has no status; the rest of the page still answers.
+          }
+        }),
+      );
+    } catch (e) {
+      coordinatorError = reachErrorText(e);
+    }
+
+    const local = new Map((db.prepare('SELECT pair, agreement, partner, mode, state, reason, count, updated_at AS updatedAt, completed_at AS completedAt, epoch FROM pair_results').all() as PairRow[]).map((r) => [r.pair, r]));
+    const matchesOf = db.prepare('SELECT count(DISTINCT handle) FROM matches WHERE pair = ?').pluck();
+    const mySize = db.prepare('SELECT count(*) FROM positions WHERE pair = ? AND epoch = ? AND removed = 0 AND canary_r IS NULL').pluck();
+
+    type Agreement = Record<string, unknown> & { partner: string };
+    const agreements: Agreement[] = [];
+    const seen = new Set<string>();
+    for (const p of me?.pairs ?? []) {
+      seen.add(p.pair);
+      const l = local.get(p.pair);
+      const st = statuses.get(p.pair);
+      agreements.push({
+        partner: p.partner,
+        agreement: p.agreement,
+        pair: p.pair,
+        mode: p.mode,
+        kinds: p.kinds,
+        purposes: p.purposes ?? [],
+        validUntil: p.validUntil,
+        ...(p.queriesLeftToday !== undefined ? { queriesLeftToday: p.queriesLeftToday } : {}),
+        ...(p.queryQuota ? { queryQuota: p.queryQuota } : {}),
+        state: st?.state ?? l?.state ?? 'unknown',
+        ...((st?.reason ?? l?.reason) ? { reason: st?.reason ?? l?.reason } : {}),
+        ...(l?.completedAt ? { lastSync: l.completedAt } : {}),
+        mySetSize: st ? st.mine.size - st.mine.removed : (mySize.get(p.pair, me?.epoch.id) as number),
+        ...(st ? { partnerSetSize: st.partner.size } : {}),
+        ...(p.mode === 'reveal' ? { matches: matchesOf.get(p.pair) as number } : l?.count !== null && l?.count !== undefined ? { count: l.count } : {}),
+      });
+    }
+    // Without the coordinator, the pairs last pulled.
+    for (const l of local.values()) {
+      if (seen.has(l.pair) || me) continue;
+      agreements.push({
+        partner: l.partner,
+        agreement: l.agreement,
+        pair: l.pair,
+        mode: l.mode,
+        kinds: [],
+        purposes: [],
+        validUntil: '',
+        state: l.state,
+        ...(l.reason ? { reason: l.reason } : {}),
+        ...(l.completedAt ? { lastSync: l.completedAt } : {}),
+        mySetSize: mySize.get(l.pair, l.epoch) as number,
+        ...(l.mode === 'reveal' ? { matches: matchesOf.get(l.pair) as number } : l.count !== null ? { count: l.count } : {}),
+      });
+    }
+    const partners = [...new Set(agreements.map((a) => a.partner))].sort().map((partner) => ({ partner, agreements: agreements.filter((a) => a.partner === partner) }));
+
+    const runs = db.prepare('SELECT started_at AS startedAt, finished_at AS finishedAt, ok, errors FROM sync_runs ORDER BY id DESC LIMIT 50').all() as SyncRunRow[];
+    const last = runs[0];
+    const failedRuns = [
+      ...[...local.values()].filter((l) => l.state === 'failed').map((l) => ({ at: l.updatedAt, pair: l.pair, partner: l.partner, reason: l.reason ?? 'failed' })),
+      ...runs.filter((r) => r.ok === 0).slice(0, 10).flatMap((r) => (parseErrors(r.errors).length ? parseErrors(r.errors) : ['sync failed']).map((reason) => ({ at: r.finishedAt ?? r.startedAt, reason }))),
+    ].sort((a, b) => (a.at < b.at ? 1 : -1));
+
+    const imp = db.prepare('SELECT imported_at AS importedAt, records, identifiers FROM imports ORDER BY id DESC LIMIT 1').get() as { importedAt: string; records: number; identifiers: number } | undefined;
+    const next = deps.nextSync?.();
+    return c.json({
+      agency: me ? me.agency : { id: deps.agency.agency, name: deps.agency.agency, country: deps.agency.agency.slice(0, 2) },
+      coordinator: deps.agency.coordinator,
+      coordinatorReachable: me !== undefined,
+      ...(coordinatorError ? { coordinatorError } : {}),
+      epoch: me ? me.epoch : null,
+      partners,
+      pendingWork: work?.length ?? 0,
+      failedRuns,
+      lastSync: last ? { startedAt: last.startedAt, finishedAt: last.finishedAt, ok: last.ok === 1, errors: parseErrors(last.errors) } : null,
+      nextSync: next ? next.toISOString() : null,
+      watchlist: imp ?? null,
+    });
+  });
+
+  return app;
+}

@@ -1,0 +1,138 @@
+// Sessions, CSRF tokens and login throttling of the investigator console.
+// Sessions live in the serving process only: a restart logs every officer
+// out, which is the safe failure for a console that can reveal hits.
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+
+export const SESSION_COOKIE = 'concordat_session';
+export const CSRF_HEADER = 'x-csrf-token';
+export const SESSION_IDLE_MS = 30 * 60_000;
+export const SESSION_MAX_MS = 12 * 3600_000;
+export const LOGIN_WINDOW_MS = 15 * 60_000;
+export const LOGIN_MAX_FAILURES = 5;
+
+export interface Session {
+  officer: { id: string; name: string };
+  csrf: string;
+  createdAt: number;
+  lastSeen: number;
+}
+
+const token = (): string => randomBytes(32).toString('base64url');
+/** The map is keyed by a hash of the cookie, so a heap dump does not hold usable cookies. */
+const keyOf = (cookie: string): string => createHash('sha256').update(cookie).digest('base64url');
+
+export class SessionStore {
+  private readonly sessions = new Map<string, Session>();
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  create(officer: { id: string; name: string }): { cookie: string; session: Session } {
+    this.sweep();
+    const cookie = token();
+    const t = this.now();
+    const session: Session = { officer, csrf: token(), createdAt: t, lastSeen: t };
+    this.sessions.set(keyOf(cookie), session);
+    return { cookie, session };
+  }
+
+  /** The live session of a cookie (and marks it used), or undefined. */
+  get(cookie: string | undefined): Session | undefined {
+    if (!cookie || cookie.length > 100) return undefined;
+    const k = keyOf(cookie);
+    const s = this.sessions.get(k);
+    if (!s) return undefined;
+    const t = this.now();
+    if (t - s.lastSeen > SESSION_IDLE_MS || t - s.createdAt > SESSION_MAX_MS) {
+      this.sessions.delete(k);
+      return undefined;
+    }
+    s.lastSeen = t;
+    return s;
+  }
+
+  delete(cookie: string | undefined): void {
+    if (cookie) this.sessions.delete(keyOf(cookie));
+  }
+
+  /** Ends every session of an officer (e.g. when the officer is disabled). */
+  deleteOfficer(id: string): void {
+    for (const [k, s] of this.sessions) if (s.officer.id === id) this.sessions.delete(k);
+  }
+
+  get size(): number {
+    return this.sessions.size;
+  }
+
+  private sweep(): void {
+    const t = this.now();
+    for (const [k, s] of this.sessions) if (t - s.lastSeen > SESSION_IDLE_MS || t - s.createdAt > SESSION_MAX_MS) this.sessions.delete(k);
+  }
+}
+
+export function csrfMatches(expected: string, given: string | undefined): boolean {
+  if (!given) return false;
+  const a = Buffer.from(expected);
+  const b = Buffer.from(given);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/**
+ * Failed logins per key (an officer id, a client address) in a sliding
+ * window. Both keys are checked, so neither guessing many passwords for one
+ * officer nor one password for many officers gets far.
+ */
+export class LoginLimiter {
+  private readonly failures = new Map<string, number[]>();
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  /** Milliseconds until `keys` may try again, or 0. */
+  blockedFor(keys: readonly string[]): number {
+    const t = this.now();
+    let wait = 0;
+    for (const k of keys) {
+      const list = this.recent(k, t);
+      if (list.length >= LOGIN_MAX_FAILURES) wait = Math.max(wait, (list[0] as number) + LOGIN_WINDOW_MS - t);
+    }
+    return wait;
+  }
+
+  fail(keys: readonly string[]): void {
+    const t = this.now();
+    for (const k of keys) this.failures.set(k, [...this.recent(k, t), t]);
+    if (this.failures.size > 10_000) for (const k of this.failures.keys()) if (this.recent(k, t).length === 0) this.failures.delete(k);
+  }
+
+  succeed(keys: readonly string[]): void {
+    for (const k of keys) this.failures.delete(k);
+  }
+
+  private recent(k: string, t: number): number[] {
+    return (this.failures.get(k) ?? []).filter((x) => t - x < LOGIN_WINDOW_MS);
+  }
+}
+
+/**
+ * The strict policy the console's pages are built for: only its own script
+ * and style files, no inline code, no framing, nothing fetched elsewhere.
+ */
+export const CONTENT_SECURITY_POLICY = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+  "base-uri 'none'",
+].join('; ');
+
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  'Content-Security-Policy': CONTENT_SECURITY_POLICY,
+  'X-Content-Type-Options': 'nosniff',
+  'X-Frame-Options': 'DENY',
+  'Referrer-Policy': 'no-referrer',
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Resource-Policy': 'same-origin',
+  'Permissions-Policy': 'camera=(), microphone=(), geolocation=(), payment=()',
+};
