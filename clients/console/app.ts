@@ -18,7 +18,7 @@ import { matchRoutes } from './routes/matches.js';
 import { overviewRoutes } from './routes/overview.js';
 import { queryRoutes } from './routes/queries.js';
 import { trendRoutes } from './routes/trends.js';
-import { CSRF_HEADER, csrfMatches, LoginLimiter, SECURITY_HEADERS, SESSION_COOKIE, SessionStore } from './security.js';
+import { CSRF_HEADER, csrfMatches, LOGIN_MAX_FAILURES, LOGIN_MAX_FAILURES_PER_ADDRESS, LoginLimiter, SECURITY_HEADERS, SESSION_COOKIE, SessionStore } from './security.js';
 
 /** Request bodies are small JSON documents: 100 values of an identifier are far below this. */
 export const BODY_LIMIT = 256 * 1024;
@@ -105,7 +105,10 @@ export function createConsoleApp(deps: ConsoleDeps, assets: Assets): ConsoleApp 
 
   app.post('/api/session', async (c) => {
     const body = await jsonBody(c, loginBody);
-    const keys = [`officer:${body.officer}`, `address:${addressOf(c)}`];
+    const keys = [
+      [`officer:${body.officer}`, LOGIN_MAX_FAILURES],
+      [`address:${addressOf(c)}`, LOGIN_MAX_FAILURES_PER_ADDRESS],
+    ] as const;
     const wait = limiter.blockedFor(keys);
     if (wait > 0) {
       const secs = Math.ceil(wait / 1000);
@@ -114,11 +117,17 @@ export function createConsoleApp(deps: ConsoleDeps, assets: Assets): ConsoleApp 
     const officer = await authenticate(deps.store, body.officer, body.password);
     if (!officer) {
       limiter.fail(keys);
-      // The id typed is not an identifier of a suspect; it is kept so a supervisor sees who was tried.
-      appendAudit(deps.store, { officer: null, action: 'session.login', subject: 'console', outcome: 'refused', detail: { triedOfficer: body.officer.slice(0, 64), address: addressOf(c) } }, now());
+      // A known officer id is recorded so a supervisor sees who was tried; anything else typed
+      // there (a password in the wrong field, say) is not.
+      const known = deps.store.sqlite.prepare('SELECT 1 FROM officers WHERE id = ?').get(body.officer) !== undefined;
+      appendAudit(
+        deps.store,
+        { officer: null, action: 'session.login', subject: known ? body.officer : 'console', outcome: 'refused', detail: { knownOfficer: known, address: addressOf(c) } },
+        now(),
+      );
       throw new ConsoleProblem(401, 'bad-credentials', 'wrong officer id or password');
     }
-    limiter.succeed(keys);
+    limiter.succeed(keys[0][0]);
     const { cookie, session } = sessions.create({ id: officer.id, name: officer.name });
     setCookie(c, SESSION_COOKIE, cookie, { httpOnly: true, sameSite: 'Strict', path: '/', secure: deps.secureCookie === true });
     appendAudit(deps.store, { officer: officer.id, action: 'session.login', subject: 'console', outcome: 'ok', detail: { address: addressOf(c) } }, now());

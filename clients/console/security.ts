@@ -8,7 +8,13 @@ export const CSRF_HEADER = 'x-csrf-token';
 export const SESSION_IDLE_MS = 30 * 60_000;
 export const SESSION_MAX_MS = 12 * 3600_000;
 export const LOGIN_WINDOW_MS = 15 * 60_000;
+/** Per officer id. */
 export const LOGIN_MAX_FAILURES = 5;
+/**
+ * Per client address: higher, because every officer of a loopback console
+ * shares 127.0.0.1 and one officer's typos must not lock the others out.
+ */
+export const LOGIN_MAX_FAILURES_PER_ADDRESS = 20;
 
 export interface Session {
   officer: { id: string; name: string };
@@ -86,25 +92,26 @@ export class LoginLimiter {
 
   constructor(private readonly now: () => number = Date.now) {}
 
-  /** Milliseconds until `keys` may try again, or 0. */
-  blockedFor(keys: readonly string[]): number {
+  /** Milliseconds until the keys may try again, or 0. Each key comes with its own limit. */
+  blockedFor(keys: ReadonlyArray<readonly [key: string, max: number]>): number {
     const t = this.now();
     let wait = 0;
-    for (const k of keys) {
+    for (const [k, max] of keys) {
       const list = this.recent(k, t);
-      if (list.length >= LOGIN_MAX_FAILURES) wait = Math.max(wait, (list[0] as number) + LOGIN_WINDOW_MS - t);
+      if (list.length >= max) wait = Math.max(wait, (list[list.length - max] as number) + LOGIN_WINDOW_MS - t);
     }
     return wait;
   }
 
-  fail(keys: readonly string[]): void {
+  fail(keys: ReadonlyArray<readonly [key: string, max: number]>): void {
     const t = this.now();
-    for (const k of keys) this.failures.set(k, [...this.recent(k, t), t]);
+    for (const [k] of keys) this.failures.set(k, [...this.recent(k, t), t]);
     if (this.failures.size > 10_000) for (const k of this.failures.keys()) if (this.recent(k, t).length === 0) this.failures.delete(k);
   }
 
-  succeed(keys: readonly string[]): void {
-    for (const k of keys) this.failures.delete(k);
+  /** A successful login clears its officer's count (not the address's: others may be guessing from there). */
+  succeed(key: string): void {
+    this.failures.delete(key);
   }
 
   private recent(k: string, t: number): number[] {

@@ -83,7 +83,8 @@ export function overviewRoutes(deps: ConsoleDeps): Hono<ConsoleEnv> {
         state: st?.state ?? l?.state ?? 'unknown',
         ...((st?.reason ?? l?.reason) ? { reason: st?.reason ?? l?.reason } : {}),
         ...(l?.completedAt ? { lastSync: l.completedAt } : {}),
-        mySetSize: st ? st.mine.size - st.mine.removed : (mySize.get(p.pair, me?.epoch.id) as number),
+        // Counted locally: the coordinator's size includes this side's canaries, which only we can tell apart.
+        mySetSize: mySize.get(p.pair, me?.epoch.id) as number,
         ...(st ? { partnerSetSize: st.partner.size } : {}),
         ...(p.mode === 'reveal' ? { matches: matchesOf.get(p.pair) as number } : l?.count !== null && l?.count !== undefined ? { count: l.count } : {}),
       });

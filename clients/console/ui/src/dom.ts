@@ -1,0 +1,167 @@
+// Tiny DOM helpers. Everything is built with createElement and textContent so
+// server data can never become markup, and no style attribute is ever written
+// (the CSP has no 'unsafe-inline' for styles).
+
+export type Child = Node | string | number | null | undefined | false | readonly Child[];
+type AttrValue = string | number | boolean | null | undefined;
+export type Attrs = Record<string, AttrValue | EventListener | ((ev: never) => void)>;
+
+function append(parent: Node, children: readonly Child[]): void {
+  for (const c of children) {
+    if (c === null || c === undefined || c === false) continue;
+    if (Array.isArray(c)) append(parent, c);
+    else if (c instanceof Node) parent.appendChild(c);
+    else parent.appendChild(document.createTextNode(String(c)));
+  }
+}
+
+function applyAttrs(el: Element, attrs: Attrs | null | undefined): void {
+  if (!attrs) return;
+  for (const [name, value] of Object.entries(attrs)) {
+    if (name === 'style') throw new Error('inline styles are not allowed under the console CSP');
+    if (name.startsWith('on') && typeof value === 'function') {
+      el.addEventListener(name.slice(2).toLowerCase(), value as EventListener);
+    } else if (value === true) {
+      el.setAttribute(name, '');
+    } else if (value !== false && value !== null && value !== undefined && typeof value !== 'function') {
+      el.setAttribute(name, String(value));
+    }
+  }
+}
+
+export function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs?: Attrs | null,
+  ...children: Child[]
+): HTMLElementTagNameMap[K] {
+  const el = document.createElement(tag);
+  applyAttrs(el, attrs);
+  append(el, children);
+  return el;
+}
+
+const SVG_NS = 'http://www.w3.org/2000/svg';
+
+export function s<K extends keyof SVGElementTagNameMap>(
+  tag: K,
+  attrs?: Attrs | null,
+  ...children: Child[]
+): SVGElementTagNameMap[K] {
+  const el = document.createElementNS(SVG_NS, tag);
+  applyAttrs(el, attrs);
+  append(el, children);
+  return el;
+}
+
+export function replaceChildren(parent: Element, ...children: Child[]): void {
+  parent.replaceChildren();
+  append(parent, children);
+}
+
+let idCounter = 0;
+export function uid(prefix: string): string {
+  idCounter += 1;
+  return `${prefix}-${idCounter}`;
+}
+
+/** A horizontally scrollable, keyboard-focusable wrapper so wide tables never break the layout at high zoom. */
+export function tableWrap(label: string, table: HTMLTableElement): HTMLDivElement {
+  return h('div', { class: 'table-wrap', role: 'region', 'aria-label': label, tabindex: 0 }, table);
+}
+
+export function th(text: string, scope: 'col' | 'row' = 'col', attrs?: Attrs): HTMLTableCellElement {
+  return h('th', { scope, ...attrs }, text);
+}
+
+export type Tone = 'ok' | 'warn' | 'bad' | 'info' | 'neutral';
+
+/** Status badges always carry their meaning in text; the colour only repeats it. */
+export function badge(text: string, tone: Tone, extra?: Attrs): HTMLSpanElement {
+  const glyph = tone === 'ok' ? '✓ ' : tone === 'bad' ? '✗ ' : tone === 'warn' ? '! ' : '';
+  return h('span', { class: `badge badge-${tone}`, ...extra }, h('span', { 'aria-hidden': 'true' }, glyph), text);
+}
+
+export function pad2(n: number): string {
+  return n < 10 ? `0${n}` : String(n);
+}
+
+function parseTime(iso: string): Date | null {
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? null : d;
+}
+
+/** Times are shown in UTC, as the API and the partner agencies use it. */
+export function fmtTime(iso: string | null | undefined): string {
+  if (!iso) return '—';
+  const d = parseTime(iso);
+  if (!d) return iso;
+  return `${d.getUTCFullYear()}-${pad2(d.getUTCMonth() + 1)}-${pad2(d.getUTCDate())} ${pad2(d.getUTCHours())}:${pad2(d.getUTCMinutes())} UTC`;
+}
+
+export function timeEl(iso: string | null | undefined): HTMLElement {
+  if (!iso) return h('span', null, '—');
+  return h('time', { datetime: iso }, fmtTime(iso));
+}
+
+export function relative(iso: string, now = Date.now()): string {
+  const d = parseTime(iso);
+  if (!d) return '';
+  const diff = d.getTime() - now;
+  const abs = Math.abs(diff);
+  const mins = Math.round(abs / 60_000);
+  let text: string;
+  if (mins < 1) text = 'less than a minute';
+  else if (mins < 90) text = `${mins} min`;
+  else if (mins < 48 * 60) text = `${Math.round(mins / 60)} h`;
+  else text = `${Math.round(mins / 1440)} days`;
+  return diff >= 0 ? `in ${text}` : `${text} ago`;
+}
+
+export function fmtNum(n: number | null | undefined): string {
+  if (n === null || n === undefined) return '—';
+  return n.toLocaleString('en-GB');
+}
+
+export function todayUtc(): string {
+  const d = new Date();
+  return `${d.getUTCFullYear()}-${pad2(d.getUTCMonth() + 1)}-${pad2(d.getUTCDate())}`;
+}
+
+/** Turns `drug_trafficking` into `drug trafficking` for display; the raw value stays in option values. */
+export function humanise(slug: string): string {
+  return slug.replace(/_/g, ' ');
+}
+
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${fmtNum(n)} ${n === 1 ? one : many}`;
+}
+
+const statusEl = (): HTMLElement | null => document.getElementById('status');
+let clearTimer: number | undefined;
+let showTimer: number | undefined;
+
+/** Writes to the page's single aria-live="polite" region. */
+export function announce(message: string, tone: 'info' | 'ok' | 'error' = 'info'): void {
+  const el = statusEl();
+  if (!el) return;
+  window.clearTimeout(clearTimer);
+  window.clearTimeout(showTimer);
+  el.className = `status-region status-${tone}`;
+  // Emptying first makes screen readers announce a repeated identical message.
+  el.textContent = '';
+  showTimer = window.setTimeout(() => {
+    el.textContent = message;
+  }, 30);
+  if (tone !== 'error') {
+    clearTimer = window.setTimeout(() => {
+      el.textContent = '';
+    }, 10_000);
+  }
+}
+
+export function clearAnnouncement(): void {
+  const el = statusEl();
+  window.clearTimeout(clearTimer);
+  window.clearTimeout(showTimer);
+  if (el) el.textContent = '';
+}

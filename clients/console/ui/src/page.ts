@@ -1,0 +1,54 @@
+import { errorMessage, isAbort } from './api';
+import { h, replaceChildren, type Child } from './dom';
+import type { RouteName } from './router';
+import type { Session } from './types';
+
+export interface PageContext {
+  /** The page's own section; replaced wholesale on navigation, so late async writes land in a detached node. */
+  root: HTMLElement;
+  params: URLSearchParams;
+  signal: AbortSignal;
+  session: Session;
+  route: RouteName;
+}
+
+export type PageRender = (ctx: PageContext) => void | Promise<void>;
+
+export function pageHeader(title: string, lead: string, ...actions: Child[]): HTMLElement {
+  return h(
+    'div',
+    { class: 'page-header' },
+    h('div', null, h('h1', { id: 'page-title', tabindex: -1 }, title), h('p', { class: 'lead' }, lead)),
+    actions.length ? h('div', { class: 'page-actions' }, actions) : null,
+  );
+}
+
+export function loading(text: string): HTMLElement {
+  return h('p', { class: 'loading' }, h('span', { class: 'spinner', 'aria-hidden': 'true' }), text);
+}
+
+export type NoticeTone = 'info' | 'warn' | 'error' | 'ok';
+
+export function notice(tone: NoticeTone, title: string, ...body: Child[]): HTMLElement {
+  const label = tone === 'error' ? 'Error' : tone === 'warn' ? 'Warning' : tone === 'ok' ? 'Done' : 'Note';
+  return h(
+    'div',
+    { class: `notice notice-${tone}` },
+    h('p', { class: 'notice-title' }, h('span', { class: 'visually-hidden' }, `${label}: `), title),
+    body.length ? h('div', { class: 'notice-body' }, body) : null,
+  );
+}
+
+/** Replaces a container's content with an error and a retry button (no-op when the request was aborted by navigation). */
+export function showLoadError(container: HTMLElement, err: unknown, what: string, retry: () => void): void {
+  if (isAbort(err)) return;
+  container.removeAttribute('aria-busy');
+  replaceChildren(
+    container,
+    notice('error', `Could not load ${what}.`, h('p', null, errorMessage(err)), h('button', { type: 'button', class: 'btn', onclick: retry }, 'Try again')),
+  );
+}
+
+export function emptyState(text: string): HTMLElement {
+  return h('p', { class: 'empty' }, text);
+}
