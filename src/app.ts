@@ -14,6 +14,7 @@ import type { ProofVerifier } from './context.js';
 import type { Notifier } from './notify.js';
 import { ProblemError, problemDocument, problemResponse } from './problem.js';
 import { adminRoutes } from './routes/admin/index.js';
+import { auditRoutes } from './routes/audit/index.js';
 import { hitRoutes } from './routes/hits/index.js';
 import { meRoutes } from './routes/me/index.js';
 import { pairRoutes } from './routes/pairs/index.js';
@@ -47,7 +48,7 @@ export interface AppDeps {
 const portableVerifyProof: ProofVerifier = (pk, blinded, evaluated, proof) => nobleVerifyProof(CONCORDAT_SUITE, pk, blinded, evaluated, proof);
 
 /** Routes that take query parameters (each validates its own); every other /v1 route refuses them. */
-const ROUTES_WITH_QUERY = [/^\/v1\/queries\/inbox$/, /^\/v1\/queries\/[0-9a-f]{32}$/, /^\/v1\/hits$/];
+const ROUTES_WITH_QUERY = [/^\/v1\/queries\/inbox$/, /^\/v1\/queries\/[0-9a-f]{32}$/, /^\/v1\/hits$/, /^\/v1\/audit$/];
 
 /** Route pattern of the handler that answered, or the raw path when none did. */
 function routeOf(c: Context): string {
@@ -127,7 +128,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   );
   app.use('/v1/*', signatureMiddleware(svc));
   app.use('/v1/*', roleMiddleware());
-  // Only the long polls and the hit list take query parameters; refuse any elsewhere rather than ignore them.
+  // Only the long polls, the hit list and the audit list take query parameters; refuse any elsewhere rather than ignore them.
   app.use('/v1/*', async (c, next) => {
     if (new URL(c.req.url).search !== '' && !(c.req.method === 'GET' && ROUTES_WITH_QUERY.some((r) => r.test(c.req.path)))) {
       throw new ProblemError('validation', 'this route takes no query parameters', { field: 'query' });
@@ -142,6 +143,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.route('/v1', resultsRoutes(svc));
   app.route('/v1/queries', queryRoutes(svc));
   app.route('/v1/hits', hitRoutes(svc));
+  app.route('/v1/audit', auditRoutes(svc));
 
   app.notFound(() => problemResponse(problemDocument('not-found', 'no such route')));
 

@@ -7,7 +7,10 @@
 // the oldest entries and keeps a checkpoint (seq and hash of the last removed
 // one) from which verification starts; the `retention.purged` entry appended
 // by that purge records the checkpoint, so the chain itself vouches for it.
-// Pure: runs on Node and Workers.
+//
+// Which entries involve an agency, and paging through them, are defined here
+// once, so `coordinator audit export` and `GET /v1/audit` cannot drift apart.
+// Runs on Node and Workers.
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, concatBytes, equalBytes, utf8 } from '../protocol/bytes.js';
 
@@ -175,4 +178,121 @@ export function verifyAuditChain(entries: Iterable<AuditEntry>, checkpoint?: Aud
     if (bad) return bad;
   }
   return v.result();
+}
+
+/** True when `value` holds the string `id` anywhere (a party list, a partner, a requester). */
+function mentions(value: JsonValue, id: string): boolean {
+  if (typeof value === 'string') return value === id;
+  if (Array.isArray(value)) return value.some((v) => mentions(v, id));
+  if (value !== null && typeof value === 'object') return Object.values(value).some((v) => mentions(v, id));
+  return false;
+}
+
+/** The agency acted, is the subject, is one of a pair's parties, or is named in the detail. */
+export function involves(e: AuditInput, agency: string): boolean {
+  return e.actor === agency || e.subject === agency || e.subject.split('~').includes(agency) || mentions(e.detail, agency);
+}
+
+/**
+ * An entry as `audit export` writes it and `GET /v1/audit` returns it. With
+ * prevHash it checks on its own: hash = SHA-256(prevHash ‖ canonicalJSON(event)).
+ */
+export interface AuditRecord {
+  seq: number;
+  at: string;
+  actor: string;
+  action: string;
+  subject: string;
+  outcome: string;
+  detail: AuditDetail;
+  /** Lower-case hex. */
+  hash: string;
+  /** Lower-case hex of the hash the entry was chained to. */
+  prevHash: string;
+}
+
+export function auditRecord(e: AuditEntry, prevHash: Uint8Array): AuditRecord {
+  return {
+    seq: e.seq,
+    at: e.at,
+    actor: e.actor,
+    action: e.action,
+    subject: e.subject,
+    outcome: e.outcome,
+    detail: e.detail,
+    hash: bytesToHex(e.hash),
+    prevHash: bytesToHex(prevHash),
+  };
+}
+
+/** What paging through the chain needs from a store. */
+export interface AuditSource {
+  /** Entries with seq > afterSeq in seq order. */
+  readAudit(afterSeq: number, limit: number): Promise<AuditEntry[]>;
+  getAuditCheckpoint(): Promise<AuditCheckpoint | undefined>;
+}
+
+/** Most chain rows one `GET /v1/audit` reads, however few of them involve the caller. */
+export const AUDIT_SCAN_ROWS = 5000;
+/** Rows per store read while scanning. */
+const AUDIT_READ_ROWS = 1000;
+/** Reads of the first rows of a page when a retention purge keeps moving the checkpoint underneath. */
+const PREDECESSOR_ATTEMPTS = 3;
+
+export interface AuditPage {
+  entries: AuditRecord[];
+  /** Pass as `after` for the next page; null once the end of the log is reached. */
+  next: number | null;
+}
+
+/** Up to `n` entries after `after`, and the hash the first of them is chained to. */
+async function readFrom(source: AuditSource, after: number, n: number): Promise<{ previous: Uint8Array; rows: AuditEntry[] }> {
+  for (let attempt = 1; ; attempt++) {
+    // Entry `after` itself, when still stored, carries the hash the next one is chained to.
+    const rows = after > 0 ? await source.readAudit(after - 1, n + 1) : await source.readAudit(0, n);
+    const head = rows[0];
+    if (after > 0 && head?.seq === after) return { previous: head.hash, rows: rows.slice(1) };
+    const page = rows.slice(0, n);
+    const first = page[0];
+    if (first === undefined || first.seq === 1) return { previous: AUDIT_GENESIS_HASH, rows: page };
+    // The predecessor was removed by a retention purge, which kept its hash as the checkpoint.
+    const checkpoint = await source.getAuditCheckpoint();
+    if (checkpoint?.seq === first.seq - 1 || attempt === PREDECESSOR_ATTEMPTS) {
+      // Past a purge that raced every attempt, or rows removed without one, the checkpoint is still the
+      // closest stored predecessor; a removal that no purge recorded then shows in the reader's hash check.
+      return { previous: checkpoint?.hash ?? AUDIT_GENESIS_HASH, rows: page };
+    }
+  }
+}
+
+/**
+ * The entries after seq `after` that involve `agency`, oldest first, at most
+ * `limit` of them, found among at most `scanRows` rows of the chain: a long
+ * stretch of entries about others ends the page early with `next` set past it,
+ * so no request reads an unbounded part of the log.
+ */
+export async function readInvolving(source: AuditSource, agency: string, after: number, limit: number, scanRows = AUDIT_SCAN_ROWS): Promise<AuditPage> {
+  const entries: AuditRecord[] = [];
+  let requested = Math.min(AUDIT_READ_ROWS, scanRows);
+  let { previous, rows } = await readFrom(source, after, requested);
+  let scanned = 0;
+  for (;;) {
+    for (let i = 0; i < rows.length; i++) {
+      const e = rows[i] as AuditEntry;
+      if (involves(e, agency)) {
+        entries.push(auditRecord(e, previous));
+        if (entries.length === limit) {
+          const more = i < rows.length - 1 || rows.length === requested;
+          return { entries, next: more ? e.seq : null };
+        }
+      }
+      previous = e.hash;
+    }
+    scanned += rows.length;
+    const last = rows.at(-1);
+    if (last === undefined || rows.length < requested) return { entries, next: null };
+    if (scanned >= scanRows) return { entries, next: last.seq };
+    requested = Math.min(AUDIT_READ_ROWS, scanRows - scanned);
+    rows = await source.readAudit(last.seq, requested);
+  }
 }

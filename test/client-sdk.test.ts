@@ -1,18 +1,19 @@
 // The SDK's signed requests (checked with the coordinator's verifier) and its
 // retry policy, against small HTTP servers on 127.0.0.1 that produce exactly
-// the transport failures under test; and the targeted-query routes' retry
-// semantics and epoch header against the real coordinator.
+// the transport failures under test; the targeted-query routes' retry
+// semantics and epoch header, and the audit list, against the real coordinator.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { bytesToHex } from '../protocol/bytes.js';
+import { bytesToHex, concatBytes, hexToBytes, utf8 } from '../protocol/bytes.js';
 import { verifyRequest, type Verified } from '../protocol/http-signature.js';
 import { CONCORDAT_SUITE, epochInfo } from '../protocol/constants.js';
 import { referenceEngine } from '../protocol/engine/index.js';
 import { deriveKeyPair } from '../protocol/keys.js';
 import { randomBytes } from '../protocol/rng.js';
+import { canonicalJSON } from '../src/audit.js';
 import { ChunkConflictError, CoordinatorClient, CoordinatorError, CoordinatorUnreachableError, type RetryEvent } from '../clients/sdk/index.js';
 import { RealCoordinator } from './client-coordinator.js';
 
@@ -267,6 +268,59 @@ describe('CoordinatorClient against the real coordinator: targeted-query routes'
       await coord.rotate();
       const noKey = (await es.putChunk(pair, 0, el, 'e2').catch((e: unknown) => e)) as CoordinatorError;
       expect(noKey).toMatchObject({ status: 409, slug: 'epoch-key-required' });
+    } finally {
+      await coord.stop();
+    }
+  });
+});
+
+describe('CoordinatorClient against the real coordinator: audit', () => {
+  it('pages through the entries that involve the agency, each checkable on its own', async () => {
+    const coord = await RealCoordinator.start();
+    try {
+      const mk = async (id: string, country: string) => {
+        const sk = randomBytes(32);
+        await coord.addAgency(id, bytesToHex(ed25519.getPublicKey(sk)), country, sk);
+        const c = coord.client(id, sk, 0);
+        await c.putEpochKey('e1', deriveKeyPair(CONCORDAT_SUITE, randomBytes(32), epochInfo('e1')).pk);
+        return c;
+      };
+      const es = await mk('ES-CNP', 'ESP');
+      const pt = await mk('PT-PJ', 'PRT');
+      const fr = await mk('FR-OCRTEH', 'FRA');
+      await coord.addAgreement({ id: 'es-pt', parties: ['ES-CNP', 'PT-PJ'], kinds: ['email'], mode: 'reveal' });
+      await es.results();
+      await pt.results();
+      await fr.results();
+
+      const before = (await coord.store.readAudit(0, 10_000)).length;
+      const page = await es.audit();
+      expect(page.next).toBeNull();
+      expect(page.entries.map((e) => e.action)).toEqual(['agency.added', 'epoch_key.published', 'agreement.added', 'results.served']);
+      expect(page.entries.map((e) => e.actor)).toEqual(['admin', 'ES-CNP', 'admin', 'ES-CNP']);
+      for (const e of page.entries) {
+        const { hash, prevHash, ...event } = e;
+        expect(bytesToHex(sha256(concatBytes(hexToBytes(prevHash), utf8(canonicalJSON(event)))))).toBe(hash);
+      }
+      // The call was signed with its query, and reading appended nothing.
+      expect(coord.seen.at(-1)).toMatchObject({ method: 'GET', path: '/v1/audit', agency: 'ES-CNP' });
+      expect(await coord.store.readAudit(0, 10_000)).toHaveLength(before);
+
+      const paged = [];
+      let after = 0;
+      for (;;) {
+        const p = await es.audit(after, 1);
+        expect(p.entries.length).toBeLessThanOrEqual(1);
+        paged.push(...p.entries);
+        if (p.next === null) break;
+        after = p.next;
+      }
+      expect(paged).toEqual(page.entries);
+      expect((await pt.audit()).entries.some((e) => e.actor === 'ES-CNP' && e.action === 'results.served')).toBe(false);
+
+      const err = (await es.audit(0, 0).catch((e: unknown) => e)) as CoordinatorError;
+      expect(err).toBeInstanceOf(CoordinatorError);
+      expect(err).toMatchObject({ status: 422, slug: 'validation', field: 'query.limit' });
     } finally {
       await coord.stop();
     }

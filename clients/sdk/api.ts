@@ -170,3 +170,20 @@ export type Hit = z.infer<typeof hitSchema>;
 export const hitsSchema = z.object({ hits: z.array(hitSchema) });
 /** confirm/decline answer "the hit": accepted bare or wrapped as {"hit": …}. */
 export const hitReplySchema = z.union([z.object({ hit: hitSchema }).transform((x) => x.hit), hitSchema]);
+
+// ---- audit (API.md, "Audit log") ----
+
+export const auditRecordSchema = z.object({
+  seq: z.number().int().positive(),
+  at: z.string(),
+  actor: z.string(),
+  action: z.string(),
+  subject: z.string(),
+  outcome: z.string(),
+  detail: z.record(z.string(), z.json()),
+  hash: hex(32),
+  prevHash: hex(32),
+});
+export type AuditRecord = z.infer<typeof auditRecordSchema>;
+export const auditPageSchema = z.object({ entries: z.array(auditRecordSchema), next: nonNegInt.nullable() });
+export type AuditPage = z.infer<typeof auditPageSchema>;

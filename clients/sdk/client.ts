@@ -9,6 +9,7 @@ import type { z } from 'zod';
 import { bytesToHex } from '../../protocol/bytes.js';
 import { signRequest } from '../../protocol/http-signature.js';
 import {
+  auditPageSchema,
   canariesReplySchema,
   chunkReceiptSchema,
   createQueryReplySchema,
@@ -23,6 +24,7 @@ import {
   resultsSchema,
   statusSchema,
   workSchema,
+  type AuditPage,
   type ChunkReceipt,
   type CreateQueryReply,
   type Hit,
@@ -466,6 +468,19 @@ export class CoordinatorClient {
 
   async decideHit(handle: string, decision: 'confirm' | 'decline', body: { officer: string; note?: string }): Promise<Hit> {
     return (await this.json('POST', `/v1/hits/${seg(handle)}/${decision}`, hitReplySchema, body)).data as Hit;
+  }
+
+  // ---- audit ----
+
+  /**
+   * The audit entries that involve this agency with seq > `after`, oldest
+   * first (at most `limit`; the coordinator's default when absent). While
+   * `next` is not null, pass it as `after` for the following page.
+   */
+  async audit(after = 0, limit?: number): Promise<AuditPage> {
+    const q = new URLSearchParams({ after: String(after) });
+    if (limit !== undefined) q.set('limit', String(limit));
+    return (await this.json('GET', `/v1/audit?${q.toString()}`, auditPageSchema)).data;
   }
 
   private async sendBinaryJson<S extends z.ZodType>(

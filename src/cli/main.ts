@@ -6,7 +6,7 @@ import { ed25519 } from '@noble/curves/ed25519.js';
 import { Command, CommanderError } from 'commander';
 import { bytesToHex } from '../../protocol/bytes.js';
 import { randomBytes } from '../../protocol/rng.js';
-import { AuditChainVerifier, AUDIT_GENESIS_HASH, type AuditEntry, type JsonValue } from '../audit.js';
+import { AuditChainVerifier, AUDIT_GENESIS_HASH, auditRecord, involves } from '../audit.js';
 import { DEFAULT_PURPOSES, defaultConfig, PURPOSE_RE, type DeploymentConfig } from '../config.js';
 import { FIRST_EPOCH } from '../epochs.js';
 import { ensurePrivateDir, readKeyFile, writeSecretKeyFile } from '../node/keyfiles.js';
@@ -114,19 +114,6 @@ function auditVerify(dir: string): number {
   return 0;
 }
 
-/** True when `value` holds the string `id` anywhere (a party list, a partner, a requester). */
-function mentions(value: JsonValue, id: string): boolean {
-  if (typeof value === 'string') return value === id;
-  if (Array.isArray(value)) return value.some((v) => mentions(v, id));
-  if (value !== null && typeof value === 'object') return Object.values(value).some((v) => mentions(v, id));
-  return false;
-}
-
-/** The agency acted, is the subject, is one of a pair's parties, or is named in the detail. */
-export function involves(e: AuditEntry, agency: string): boolean {
-  return e.actor === agency || e.subject === agency || e.subject.split('~').includes(agency) || mentions(e.detail, agency);
-}
-
 function auditExport(dir: string, agency: string, from: string | undefined, out: string | undefined): number {
   const dbPath = join(dir, DB_FILE);
   if (!existsSync(dbPath)) {
@@ -152,8 +139,7 @@ function auditExport(dir: string, agency: string, from: string | undefined, out:
       previous = e.hash;
       if (from !== undefined && e.at < from) continue;
       if (!involves(e, agency)) continue;
-      const line = { seq: e.seq, at: e.at, actor: e.actor, action: e.action, subject: e.subject, outcome: e.outcome, detail: e.detail, hash: bytesToHex(e.hash), prevHash: bytesToHex(prevHash) };
-      write(`${JSON.stringify(line)}\n`);
+      write(`${JSON.stringify(auditRecord(e, prevHash))}\n`);
       n++;
     }
   } finally {

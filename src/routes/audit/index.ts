@@ -1,0 +1,44 @@
+// The audit entries that involve the calling agency (src/API.md, "Audit log"):
+// the same rule and entry shape as `coordinator audit export`, paged by seq.
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { readInvolving } from '../../audit.js';
+import type { AppEnv, Services } from '../../context.js';
+import { ProblemError } from '../../problem.js';
+import type { AgencyRecord } from '../../store/types.js';
+import { parseWith } from '../../validation.js';
+
+export const MAX_AUDIT_LIMIT = 1000;
+export const DEFAULT_AUDIT_LIMIT = 500;
+
+const count = z
+  .string()
+  .regex(/^(0|[1-9][0-9]{0,15})$/, 'must be a non-negative integer')
+  .transform(Number);
+
+const auditQuery = z
+  .object({
+    after: count.pipe(z.number().max(Number.MAX_SAFE_INTEGER, 'must be a non-negative integer')).default(0),
+    limit: count.pipe(z.number().min(1, `must be 1..${MAX_AUDIT_LIMIT}`).max(MAX_AUDIT_LIMIT, `must be 1..${MAX_AUDIT_LIMIT}`)).default(DEFAULT_AUDIT_LIMIT),
+  })
+  .strict();
+
+export function auditRoutes(svc: Services): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+
+  app.get('/', async (c) => {
+    const me = (c.get('caller').agency as AgencyRecord).id;
+    const params: Record<string, string> = {};
+    // Unknown and repeated parameters get the same problems as on the other routes with query parameters.
+    for (const [name, values] of Object.entries(c.req.queries())) {
+      if (name !== 'after' && name !== 'limit') throw new ProblemError('validation', `query.${name}: unknown parameter`, { field: `query.${name}` });
+      if (values.length !== 1) throw new ProblemError('validation', `query.${name}: give it once`, { field: `query.${name}` });
+      params[name] = values[0] as string;
+    }
+    const { after, limit } = parseWith(auditQuery, params, 'query');
+    // A read appends nothing: an entry per read would also make every page grow the log it pages through.
+    return c.json(await readInvolving(svc.store, me, after, limit));
+  });
+
+  return app;
+}
