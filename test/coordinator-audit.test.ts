@@ -173,16 +173,25 @@ describe('GET /v1/audit', () => {
         ]),
       );
       expect(entries.filter((e) => e.actor === 'FR-OCRTEH').map((e) => e.detail.caseRef)).toEqual(['CASE-FR-1']);
+      expect(entries.filter((e) => e.actor === 'FR-OCRTEH').some((e) => 'officer' in e.detail)).toBe(false);
+      expect(entries.some((e) => e.actor !== 'ES-CNP' && e.redacted)).toBe(true);
       expect(entries.some((e) => e.actor === 'IT-DCSA' || e.subject === 'fr-it' || e.subject === OTHER_PAIR || e.subject === 'IT-DCSA')).toBe(false);
       expect(entries.some((e) => e.actor === 'FR-OCRTEH' && e.action === 'results.served')).toBe(false);
 
       // Every entry checks on its own, and is the stored one.
       const stored = new Map(all.map((e) => [e.seq, e]));
       for (const e of entries) {
-        expect(Object.keys(e).sort()).toEqual(['action', 'actor', 'at', 'detail', 'hash', 'outcome', 'prevHash', 'seq', 'subject']);
+        // Another agency's officer is withheld (the responder never learns who asked); the hash covers the full entry.
+        const redacted = e.actor !== 'ES-CNP' && 'officer' in ((stored.get(e.seq) as AuditEntry).detail ?? {});
+        expect(Object.keys(e).sort()).toEqual(['action', 'actor', 'at', 'detail', 'hash', 'outcome', 'prevHash', ...(redacted ? ['redacted'] : []), 'seq', 'subject']);
         expect(e.hash).toMatch(/^[0-9a-f]{64}$/);
         expect(e.prevHash).toMatch(/^[0-9a-f]{64}$/);
-        expect(checksOnItsOwn(e), `seq ${e.seq}`).toBe(true);
+        if (redacted) {
+          expect(e.redacted).toEqual(['detail.officer']);
+          expect(e.detail.officer).toBeUndefined();
+          const { redacted: _redacted, ...full } = e;
+          expect(checksOnItsOwn({ ...full, detail: (stored.get(e.seq) as AuditEntry).detail })).toBe(true);
+        } else expect(checksOnItsOwn(e), `seq ${e.seq}`).toBe(true);
         expect(e.hash).toBe(bytesToHex((stored.get(e.seq) as AuditEntry).hash));
         expect(e.prevHash).toBe(bytesToHex(e.seq === 1 ? AUDIT_GENESIS_HASH : (stored.get(e.seq - 1) as AuditEntry).hash));
       }

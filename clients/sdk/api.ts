@@ -183,6 +183,8 @@ export const auditRecordSchema = z.object({
   detail: z.record(z.string(), z.json()),
   hash: hex(32),
   prevHash: hex(32),
+  /** Members withheld from `detail` (another party's officer): `hash` is then not recomputable here. */
+  redacted: z.array(z.string()).optional(),
 });
 export type AuditRecord = z.infer<typeof auditRecordSchema>;
 export const auditPageSchema = z.object({ entries: z.array(auditRecordSchema), next: nonNegInt.nullable() });

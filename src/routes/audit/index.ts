@@ -37,8 +37,22 @@ export function auditRoutes(svc: Services): Hono<AppEnv> {
     }
     const { after, limit } = parseWith(auditQuery, params, 'query');
     // A read appends nothing: an entry per read would also make every page grow the log it pages through.
-    return c.json(await readInvolving(svc.store, me, after, limit));
+    const page = await readInvolving(svc.store, me, after, limit);
+    return c.json({ ...page, entries: page.entries.map((e) => redactFor(e, me)) });
   });
 
   return app;
+}
+
+/**
+ * Which officer acted is the acting agency's business only (a responder
+ * "never learns the officer", API.md part 2): in an entry another party
+ * acted in, `detail.officer` is withheld and the entry says so. Its `hash`
+ * is then not recomputable by the caller; `coordinator audit export` has
+ * the full entry.
+ */
+export function redactFor<E extends { actor: string; detail: unknown }>(e: E, me: string): E & { redacted?: string[] } {
+  if (e.actor === me || e.detail === null || typeof e.detail !== 'object' || !('officer' in e.detail)) return e;
+  const { officer: _officer, ...detail } = e.detail as Record<string, unknown>;
+  return { ...e, detail, redacted: ['detail.officer'] };
 }
