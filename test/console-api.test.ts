@@ -160,6 +160,20 @@ describe('console API: authentication', () => {
     }
   });
 
+  it('disabling an officer ends their session at the next request', async () => {
+    const store = openStore(es.dir);
+    try {
+      await addOfficer(store, { id: 'temp.officer', name: 'Temp', password: PASSWORD, params: FAST });
+      const { cookie } = await login('temp.officer');
+      expect((await call('/api/session', { cookie })).status).toBe(200);
+      const r = await cli(['officers', 'disable', '--dir', es.dir, '--id', 'temp.officer']);
+      expect(r.code, r.stderr).toBe(0);
+      expect((await call('/api/session', { cookie })).status).toBe(401);
+    } finally {
+      store.close();
+    }
+  });
+
   it('logout ends the session', async () => {
     const { cookie, csrf } = await login('sgt.lopez');
     expect((await call('/api/session', { method: 'DELETE', cookie, csrf })).status).toBe(204);

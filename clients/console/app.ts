@@ -62,6 +62,7 @@ export function createConsoleApp(deps: ConsoleDeps, assets: Assets): ConsoleApp 
   const limiter = new LoginLimiter(() => now().getTime());
   const addressOf = deps.addressOf ?? (() => 'local');
   const app = new Hono<ConsoleEnv>();
+  const stillActive = deps.store.sqlite.prepare('SELECT 1 FROM officers WHERE id = ? AND disabled_at IS NULL');
 
   app.use('*', async (c, next) => {
     const t0 = performance.now();
@@ -94,6 +95,11 @@ export function createConsoleApp(deps: ConsoleDeps, assets: Assets): ConsoleApp 
     if (c.req.path === '/api/session' && m === 'POST') return next();
     const session = sessions.get(getCookie(c, SESSION_COOKIE));
     if (!session) throw new ConsoleProblem(401, 'unauthenticated', 'log in first');
+    // `concordat officers disable` runs in another process: it takes effect at the officer's next request.
+    if (!stillActive.get(session.officer.id)) {
+      sessions.deleteOfficer(session.officer.id);
+      throw new ConsoleProblem(401, 'unauthenticated', 'this officer can no longer log in');
+    }
     if (changing && !csrfMatches(session.csrf, c.req.header(CSRF_HEADER))) {
       throw new ConsoleProblem(403, 'csrf', `send the session's CSRF token in the ${CSRF_HEADER} header`);
     }

@@ -102,7 +102,7 @@ export function registerOfficers(program: Command): void {
       try {
         disableOfficer(store, o.id);
         appendAudit(store, { officer: null, action: 'officer.disable', subject: o.id, outcome: 'ok', detail: { via: 'cli' } });
-        out(`officer ${o.id} disabled; a running console ends their sessions within 30 minutes of inactivity, or at once on restart`);
+        out(`officer ${o.id} disabled; a running console ends their sessions at their next request`);
         process.exitCode = 0;
       } finally {
         store.close();

@@ -15,12 +15,17 @@
  *                 #matches-table, rows tr[data-handle="<handle>"][data-status="<status>"] with
  *                 button[data-action="confirm"] / button[data-action="decline"];
  *                 decision dialog #decision-dialog, #decision-note, #decision-submit, #decision-cancel
- *   Query         #query-form, #query-kind, #query-values, #query-values-count, #query-all,
- *                 input[name="partner"][value="<id>"], #query-purpose, #query-case, #query-country,
- *                 #query-submit, #query-error; results #query-results with
- *                 section[data-leg="<partner>"][data-state="<state>"] and rows
- *                 tr[data-partner="<id>"][data-index="<i>"] containing "HIT" or "no hit",
- *                 #query-quota; recent queries #recent-queries, tr[data-query-id="<id>"]
+ *   Query         #query-form, #query-kind, #query-values, #query-values-count, #query-clear, #query-all,
+ *                 input[name="partner"][value="<id>"], #query-purpose, #query-case, #query-country
+ *                 (shown for kind "phone" only), #query-submit, #query-busy, #query-error;
+ *                 results #query-results: per-partner table #query-legs with
+ *                 tr[data-leg="<partner>"][data-state="<state>"] (state, proof, hits, and
+ *                 td[data-quota="<partner>"] = queries left today), #query-check-again (pending legs),
+ *                 and the value matrix #query-matrix (one row per value, one column per partner)
+ *                 whose cells [data-partner="<id>"][data-index="<i>"] contain "HIT" (+ handle),
+ *                 "no hit", or "pending"/"no answer"; they also carry data-hit="true|false|unknown"
+ *                 (prefer it: Playwright's hasText is case-insensitive, so "no hit" matches "HIT");
+ *                 recent queries #recent-queries, tr[data-query-id="<id>"]
  *   Audit         #audit-filters with #audit-from, #audit-to, #audit-officer, #audit-case,
  *                 #audit-source, #audit-apply; #audit-export (download link);
  *                 #audit-table rows tr[data-action="<action>"][data-source="<source>"]
@@ -146,6 +151,7 @@ function markNav(name: RouteName): void {
 
 function renderRoute(route: Route): void {
   if (!session) return;
+  clearAnnouncement();
   pageAbort?.abort();
   pageAbort = new AbortController();
   const page = PAGES[route.name];
@@ -165,6 +171,7 @@ function renderRoute(route: Route): void {
 }
 
 function startApp(s: Session): void {
+  clearAnnouncement();
   session = s;
   setCsrf(s.csrf);
   document.body.classList.add('signed-in');

@@ -282,12 +282,11 @@ function buildDecisionDialog(): DecisionDialog {
       })
       .catch((e: unknown) => {
         busy = false;
-        const msg =
-          e instanceof ApiError && e.status === 409
-            ? notice('error', 'A decision was already recorded for this match.', h('p', null, e.detail ?? 'Reload the list to see it.'))
-            : notice('error', 'The decision was not recorded.', h('p', null, errorMessage(e)));
-        replaceChildren(error, msg);
-        announce(msg.textContent ?? 'The decision was not recorded.', 'error');
+        const conflict = e instanceof ApiError && e.status === 409;
+        const title = conflict ? 'A decision was already recorded for this match.' : 'The decision was not recorded.';
+        const detail = conflict ? ((e instanceof ApiError && e.detail) || 'Reload the list to see it.') : errorMessage(e);
+        replaceChildren(error, notice('error', title, h('p', null, detail)));
+        announce(`${title} ${detail}`, 'error');
         note.focus();
       })
       .finally(() => {

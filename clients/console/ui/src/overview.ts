@@ -28,39 +28,56 @@ function validUntil(a: Agreement): HTMLElement {
   return h('span', null, date);
 }
 
-function queriesLeft(a: Agreement): string {
-  if (a.mode === 'count') return 'No queries (count mode)';
-  if (a.queriesLeftToday === undefined) return '—';
-  const of = a.queryQuota ? ` of ${fmtNum(a.queryQuota.perDay)}` : '';
-  const max = a.queryQuota ? `; up to ${fmtNum(a.queryQuota.maxValues)} values each` : '';
-  return `${fmtNum(a.queriesLeftToday)}${of} left today${max}`;
+function queriesLeft(a: Agreement): HTMLElement {
+  if (a.mode === 'count') return h('span', { class: 'muted' }, 'None (count mode)');
+  if (a.queriesLeftToday === undefined) return h('span', null, '—');
+  return h(
+    'span',
+    null,
+    fmtNum(a.queriesLeftToday),
+    a.queryQuota ? ` of ${fmtNum(a.queryQuota.perDay)}` : '',
+    a.queryQuota ? h('div', { class: 'muted small' }, `≤ ${fmtNum(a.queryQuota.maxValues)} values per query`) : null,
+  );
 }
 
 function agreementsTable(partner: string, agreements: Agreement[]): HTMLElement {
-  const rows = agreements.map((a) =>
-    h(
+  const rows = agreements.flatMap((a) => {
+    const failed = a.state === 'failed';
+    const main = h(
       'tr',
-      { 'data-agreement': a.agreement, 'data-state': a.state, class: a.state === 'failed' ? 'row-failed' : null },
-      h('th', { scope: 'row' }, h('span', { class: 'mono' }, a.agreement), h('div', { class: 'muted small' }, 'Pair ', h('span', { class: 'mono' }, a.pair))),
-      h('td', null, a.mode === 'reveal' ? 'Reveal' : 'Count'),
-      h('td', null, a.kinds.map((k) => h('span', { class: 'tag' }, humanise(k)))),
-      h('td', null, a.purposes.length ? a.purposes.map((p) => h('span', { class: 'tag' }, humanise(p))) : '—'),
-      h('td', null, validUntil(a)),
+      { 'data-agreement': a.agreement, 'data-state': a.state, class: failed ? 'row-failed' : null },
       h(
-        'td',
-        null,
-        stateBadge(a.state),
-        a.reason ? h('div', { class: a.state === 'failed' ? 'reason reason-failed' : 'reason' }, h('span', { class: 'visually-hidden' }, 'Reason: '), a.reason) : null,
+        'th',
+        { scope: 'row' },
+        h('span', { class: 'mono' }, a.agreement),
+        h('div', { class: 'small' }, a.mode === 'reveal' ? 'Reveal mode' : 'Count mode'),
+        h('div', { class: 'muted small' }, 'Pair ', h('span', { class: 'mono nowrap' }, a.pair)),
       ),
+      h('td', null, a.kinds.map((k) => h('span', { class: 'tag' }, humanise(k)))),
+      h('td', { class: 'purposes' }, a.purposes.length ? a.purposes.map(humanise).join(', ') : '—'),
+      h('td', null, validUntil(a)),
+      h('td', null, stateBadge(a.state)),
       h('td', null, timeEl(a.lastSync), a.lastSync ? h('div', { class: 'muted small' }, relative(a.lastSync)) : null),
       h('td', { class: 'num' }, `${fmtNum(a.mySetSize)} / ${fmtNum(a.partnerSetSize)}`),
       h('td', { class: 'num' }, a.mode === 'count' ? `${fmtNum(a.count)} (count)` : fmtNum(a.matches)),
       h('td', null, queriesLeft(a)),
-    ),
-  );
+    );
+    if (!a.reason) return [main];
+    // The reason gets a full-width row of its own so a failure (e.g. a canary check) cannot be missed.
+    const reason = h(
+      'tr',
+      { class: failed ? 'reason-row row-failed' : 'reason-row', 'data-reason-for': a.agreement },
+      h(
+        'td',
+        { colspan: 9 },
+        h('div', { class: 'reason-text' }, h('span', { class: 'reason-label' }, failed ? 'Why it failed: ' : 'State: '), h('span', { class: failed ? 'reason-failed' : 'reason' }, a.reason)),
+      ),
+    );
+    return [main, reason];
+  });
   const table = h(
     'table',
-    { class: 'data' },
+    { class: 'data no-zebra' },
     h('caption', { class: 'visually-hidden' }, `Agreements with ${partner}`),
     h(
       'thead',
@@ -69,15 +86,14 @@ function agreementsTable(partner: string, agreements: Agreement[]): HTMLElement 
         'tr',
         null,
         th('Agreement'),
-        th('Mode'),
         th('Kinds'),
         th('Purposes'),
         th('Valid until'),
         th('State'),
         th('Last sync'),
-        th('Set sizes (ours / theirs)', 'col', { class: 'num' }),
+        th('Sets (ours / theirs)', 'col', { class: 'num' }),
         th('Matches', 'col', { class: 'num' }),
-        th('Targeted queries'),
+        th('Queries left today'),
       ),
     ),
     h('tbody', null, rows),
@@ -111,7 +127,9 @@ function renderBody(body: HTMLElement, ov: Overview): void {
           h('li', null, h('strong', null, partner), ' — pair ', h('span', { class: 'mono' }, a.pair), ` (${a.agreement}): `, h('strong', null, a.reason ?? 'no reason given')),
         ),
       ),
-      h('p', { class: 'small' }, 'A failed canary check means the partner did not apply its key honestly; results for that pair are withheld.'),
+      failed.some(({ a }) => /canary/i.test(a.reason ?? ''))
+        ? h('p', { class: 'small' }, 'A failed canary check means the partner’s tokens could not be verified; do not rely on that pair’s results until it is resolved.')
+        : null,
     );
     box.id = 'failed-pairs';
     parts.push(box);

@@ -121,6 +121,7 @@ function buildForm(ctx: PageContext, area: HTMLElement, results: HTMLElement, op
     countryIn,
   );
   const submit = h('button', { id: 'query-submit', type: 'submit', class: 'btn btn-primary' }, 'Send query');
+  const clear = h('button', { id: 'query-clear', type: 'button', class: 'btn btn-quiet' }, 'Clear values');
   const busyText = h('span', { id: 'query-busy', class: 'busy', hidden: true });
   const errorBox = h('div', { id: 'query-error', class: 'form-error-slot' });
 
@@ -146,7 +147,8 @@ function buildForm(ctx: PageContext, area: HTMLElement, results: HTMLElement, op
           type: 'checkbox',
           name: 'partner',
           value: c.partner,
-          checked: checked.has(c.partner) && !why,
+          // Under "All allowed partners" every eligible partner is shown ticked (and locked) so the choice is visible.
+          checked: !why && (allBox.checked || checked.has(c.partner)),
           disabled: !!why || allBox.checked,
           'aria-describedby': `${id}-info`,
           'data-unavailable': why ? 'true' : null,
@@ -196,6 +198,14 @@ function buildForm(ctx: PageContext, area: HTMLElement, results: HTMLElement, op
   purposeSel.addEventListener('change', renderPartners);
   allBox.addEventListener('change', renderPartners);
   values.addEventListener('input', updateCount);
+  clear.addEventListener('click', () => {
+    values.value = '';
+    values.removeAttribute('aria-invalid');
+    replaceChildren(results);
+    updateCount();
+    values.focus();
+    announce('Values and results cleared from the page.');
+  });
 
   const fieldError = (control: HTMLElement, title: string, detail?: string): void => {
     control.setAttribute('aria-invalid', 'true');
@@ -237,7 +247,7 @@ function buildForm(ctx: PageContext, area: HTMLElement, results: HTMLElement, op
       caseIn,
     ),
     errorBox,
-    h('div', { class: 'form-actions' }, submit, busyText),
+    h('div', { class: 'form-actions' }, submit, clear, busyText),
   );
 
   form.addEventListener('submit', (ev) => {
@@ -269,6 +279,7 @@ function buildForm(ctx: PageContext, area: HTMLElement, results: HTMLElement, op
     const sent = parsed;
 
     submit.disabled = true;
+    clear.disabled = true;
     submit.textContent = 'Querying partners…';
     form.setAttribute('aria-busy', 'true');
     busyText.hidden = false;
@@ -294,7 +305,13 @@ function buildForm(ctx: PageContext, area: HTMLElement, results: HTMLElement, op
         renderResults(results, reply, sent.map((s) => s.value), reply.quota);
         const hits = reply.legs.reduce((n, l) => n + (l.state === 'done' && l.proofVerified ? l.results.filter((r) => r.hit).length : 0), 0);
         const pending = reply.legs.filter((l) => l.state === 'pending').length;
-        announce(`Query ${reply.queryId} answered: ${plural(hits, 'hit')}${pending ? `, ${plural(pending, 'partner')} still pending` : ''}.`, 'ok');
+        const summary = `Query ${reply.queryId} answered: ${plural(hits, 'hit')}${pending ? `, ${plural(pending, 'partner')} still pending` : ''}.`;
+        if (ctx.signal.aborted) {
+          // The officer left the page while waiting; the values are gone with it, the answer is kept server-side.
+          announce(`${summary} See Recent queries on the Query page.`, 'ok');
+          return;
+        }
+        announce(summary, 'ok');
         refreshRecent();
         results.querySelector<HTMLElement>('#query-results-title')?.focus();
       })
@@ -325,6 +342,7 @@ function buildForm(ctx: PageContext, area: HTMLElement, results: HTMLElement, op
       .finally(() => {
         window.clearInterval(timer);
         submit.disabled = false;
+        clear.disabled = false;
         submit.textContent = 'Send query';
         form.removeAttribute('aria-busy');
         busyText.hidden = true;
@@ -346,61 +364,79 @@ function selectLine(textarea: HTMLTextAreaElement, line: number): void {
 }
 
 function proofText(leg: QueryLeg): HTMLElement {
-  if (leg.state !== 'done') return h('span', { class: 'muted' }, 'No answer yet');
+  if (leg.state !== 'done') return h('span', { class: 'muted' }, '— no answer yet');
   return leg.proofVerified ? badge('Proof verified', 'ok') : badge('Proof NOT verified', 'bad');
 }
 
-function legResult(leg: QueryLeg, index: number): HTMLElement {
-  const r = leg.results.find((x) => x.index === index);
+/** The result a leg gives for one value; undefined when there is no trustworthy answer. */
+function resultFor(leg: QueryLeg, index: number): { hit: boolean; handle?: string } | undefined {
   // A partner answer whose proof did not verify is never shown as "no hit".
-  if (leg.state !== 'done' || !leg.proofVerified || !r) {
-    return h('span', { class: 'muted' }, leg.state === 'done' && !leg.proofVerified ? 'unknown (proof failed)' : 'no answer');
+  if (leg.state !== 'done' || !leg.proofVerified) return undefined;
+  return leg.results.find((x) => x.index === index);
+}
+
+function resultCell(leg: QueryLeg, index: number): HTMLTableCellElement {
+  const r = resultFor(leg, index);
+  const attrs = { 'data-partner': leg.partner, 'data-index': index, 'data-hit': r ? String(r.hit) : 'unknown', class: r?.hit ? 'cell-hit' : null };
+  if (!r) {
+    const why = leg.state === 'done' && !leg.proofVerified ? 'unknown (proof failed)' : leg.state === 'pending' ? 'pending' : 'no answer';
+    return h('td', attrs, h('span', { class: 'muted' }, why));
   }
-  return r.hit
-    ? h('span', { class: 'hit' }, badge('HIT', 'ok'), r.handle ? h('span', null, ' handle ', h('code', { class: 'handle' }, r.handle)) : null)
-    : h('span', { class: 'nohit' }, 'no hit');
+  return h(
+    'td',
+    attrs,
+    r.hit
+      ? h('span', { class: 'hit' }, badge('HIT', 'ok'), r.handle ? [' ', h('code', { class: 'handle', title: 'Handle' }, r.handle)] : null)
+      : h('span', { class: 'nohit' }, 'no hit'),
+  );
 }
 
 function renderResults(container: HTMLElement, q: QuerySummary, sent: readonly string[] | null, quota: QueryReply['quota'] | null): void {
   const n = sent ? sent.length : q.values;
-  const legs = q.legs.map((leg) => {
+  const left = new Map((quota ?? []).map((x) => [x.partner, x.queriesLeftToday]));
+
+  const legRows = q.legs.map((leg) => {
     const hits = leg.state === 'done' && leg.proofVerified ? leg.results.filter((r) => r.hit).length : null;
-    const rows: HTMLTableRowElement[] = [];
-    for (let i = 0; i < n; i++) {
-      const r = leg.state === 'done' && leg.proofVerified ? leg.results.find((x) => x.index === i) : undefined;
-      rows.push(
-        h(
-          'tr',
-          { 'data-partner': leg.partner, 'data-index': i, 'data-hit': r ? String(r.hit) : 'unknown', class: r?.hit ? 'row-hit' : null },
-          h('td', { class: 'num' }, String(i + 1)),
-          sent ? h('th', { scope: 'row', class: 'mono value' }, sent[i] ?? '') : null,
-          h('td', null, legResult(leg, i)),
-        ),
-      );
-    }
-    const table = h(
-      'table',
-      { class: 'data compact' },
-      h('caption', { class: 'visually-hidden' }, `Answers from ${leg.partner}`),
-      h('thead', null, h('tr', null, th('#', 'col', { class: 'num' }), sent ? th('Value') : null, th('Result'))),
-      h('tbody', null, rows),
-    );
+    const note = [leg.error, leg.detail].filter(Boolean).join(': ');
     return h(
-      'section',
-      { class: 'leg', 'data-leg': leg.partner, 'data-state': leg.state, 'aria-labelledby': `leg-${leg.partner}` },
-      h(
-        'div',
-        { class: 'leg-header' },
-        h('h3', { id: `leg-${leg.partner}` }, leg.partner),
-        legBadge(leg.state),
-        proofText(leg),
-        hits !== null ? h('span', { class: 'leg-hits' }, plural(hits, 'hit')) : null,
-      ),
-      leg.error || leg.detail ? h('p', { class: 'reason-failed small' }, [leg.error, leg.detail].filter(Boolean).join(': ')) : null,
-      leg.state === 'pending' ? h('p', { class: 'small' }, 'The partner has not answered yet. Use “Check again” below or find the query under Recent queries.') : null,
-      tableWrap(`Answers from ${leg.partner}`, table),
+      'tr',
+      { 'data-leg': leg.partner, 'data-state': leg.state },
+      h('th', { scope: 'row' }, leg.partner),
+      h('td', null, legBadge(leg.state)),
+      h('td', null, proofText(leg)),
+      h('td', { class: 'num' }, hits === null ? '—' : plural(hits, 'hit')),
+      h('td', { class: 'num', 'data-quota': leg.partner }, left.has(leg.partner) ? fmtNum(left.get(leg.partner)) : '—'),
+      h('td', { class: note ? 'reason-failed small' : 'muted small' }, note || (leg.state === 'pending' ? 'Not answered yet; use “Check again”.' : '')),
     );
   });
+  const legTable = h(
+    'table',
+    { class: 'data', id: 'query-legs' },
+    h('caption', null, 'Answers per partner'),
+    h('thead', null, h('tr', null, th('Partner'), th('State'), th('Proof'), th('Hits', 'col', { class: 'num' }), th('Queries left today', 'col', { class: 'num' }), th('Detail'))),
+    h('tbody', null, legRows),
+  );
+
+  const valueRows: HTMLTableRowElement[] = [];
+  for (let i = 0; i < n; i++) {
+    const anyHit = q.legs.some((l) => resultFor(l, i)?.hit);
+    valueRows.push(
+      h(
+        'tr',
+        { 'data-value-index': i, class: anyHit ? 'row-hit' : null },
+        h('td', { class: 'num' }, String(i + 1)),
+        sent ? h('th', { scope: 'row', class: 'mono value' }, sent[i] ?? '') : h('th', { scope: 'row', class: 'muted' }, `Value ${i + 1}`),
+        q.legs.map((leg) => resultCell(leg, i)),
+      ),
+    );
+  }
+  const matrix = h(
+    'table',
+    { class: 'data compact', id: 'query-matrix' },
+    h('caption', null, 'Result per value'),
+    h('thead', null, h('tr', null, th('#', 'col', { class: 'num' }), th('Value'), q.legs.map((l) => th(l.partner)))),
+    h('tbody', null, valueRows),
+  );
 
   const pending = q.legs.some((l) => l.state === 'pending');
   const again = pending ? h('button', { type: 'button', class: 'btn', id: 'query-check-again' }, 'Check again') : null;
@@ -438,16 +474,9 @@ function renderResults(container: HTMLElement, q: QuerySummary, sent: readonly s
       h('dt', null, 'Values'),
       h('dd', null, fmtNum(q.values)),
     ),
-    quota && quota.length
-      ? h(
-          'div',
-          { id: 'query-quota', class: 'quota' },
-          h('h3', null, 'Queries left today'),
-          h('ul', { class: 'inline-list' }, quota.map((x) => h('li', { 'data-partner': x.partner }, h('strong', null, x.partner), `: ${fmtNum(x.queriesLeftToday)}`))),
-        )
-      : null,
-    again,
-    h('div', { class: 'legs' }, legs),
+    tableWrap('Answers per partner', legTable),
+    again ? h('p', null, again) : null,
+    tableWrap('Result per value', matrix),
   );
 }
 
@@ -483,7 +512,7 @@ function loadRecent(ctx: PageContext, area: HTMLElement): void {
           h('td', null, q.caseRef),
           h('td', null, q.officer),
           h('td', { class: 'num' }, fmtNum(q.values)),
-          h('td', null, h('ul', { class: 'plain' }, q.legs.map(legSummary))),
+          h('td', { class: 'legs-cell' }, h('ul', { class: 'plain' }, q.legs.map(legSummary))),
         ),
       );
       const table = h(

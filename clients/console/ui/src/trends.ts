@@ -23,12 +23,17 @@ function dateRange(dates: readonly string[]): string[] {
 }
 
 function hiddenTable(caption: string, head: string[], rows: (string | number)[][]): HTMLElement {
+  // Wrapped because a table treats `height` as a minimum, so it cannot itself be clipped to 1px.
   return h(
-    'table',
+    'div',
     { class: 'visually-hidden' },
+    h(
+    'table',
+    null,
     h('caption', null, caption),
     h('thead', null, h('tr', null, head.map((c) => th(c)))),
     h('tbody', null, rows.map((r) => h('tr', null, r.map((c, i) => (i === 0 ? h('th', { scope: 'row' }, String(c)) : h('td', null, String(c))))))),
+    ),
   );
 }
 
