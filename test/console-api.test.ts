@@ -61,7 +61,12 @@ beforeAll(async () => {
   w = await World.start();
   es = await w.agency('ES-CNP', 'ESP', [...range(100_000, 40), ...both]);
   await w.agency('PT-PJ', 'PRT', [...range(200_000, 30), ...both]);
+  await w.agency('FR-OC', 'FRA', [...range(300_000, 20), ...both]);
   await w.agreement({ id: 'es-pt', parties: ['ES-CNP', 'PT-PJ'], purposes: ['terrorism', 'cybercrime'] });
+  await w.agreement({ id: 'es-fr', parties: ['ES-CNP', 'FR-OC'], mode: 'count' });
+  // FR-OC tokenises dishonestly: ES-CNP's canaries catch it and the pair fails.
+  w.coord.corruptTokensOf.add('FR-OC');
+  // The failed pair's partner work stops; the other pairs complete, and sync reports no error.
   await w.syncAll();
   const store = openStore(es.dir);
   try {
@@ -241,8 +246,8 @@ describe('console API: the officer’s work', () => {
     const o = r.json();
     expect(o.coordinatorReachable).toBe(true);
     expect(o.agency.id).toBe('ES-CNP');
-    expect(o.partners).toHaveLength(1);
-    const a = o.partners[0].agreements[0];
+    expect(o.partners.map((p: any) => p.partner)).toEqual(['FR-OC', 'PT-PJ']);
+    const a = o.partners[1].agreements[0];
     // 45 records × 2 identifiers here; the partner's size counts its canaries (5 in these tests).
     expect(a).toMatchObject({ partner: 'PT-PJ', agreement: 'es-pt', mode: 'reveal', state: 'complete', mySetSize: 90, partnerSetSize: 75, matches: 10 });
     expect([...a.kinds].sort()).toEqual(['email', 'passport']);
@@ -251,7 +256,11 @@ describe('console API: the officer’s work', () => {
     expect(o.lastSync.ok).toBe(true);
     expect(o.nextSync).toBe('2030-01-01T02:00:00.000Z');
     expect(o.watchlist).toMatchObject({ records: 45, identifiers: 90 });
-    expect(o.failedRuns).toEqual([]);
+    const fr = o.partners[0].agreements[0];
+    expect(fr).toMatchObject({ agreement: 'es-fr', mode: 'count', state: 'failed' });
+    expect(fr.reason).toMatch(/canar/i);
+    expect(fr.count).toBeUndefined();
+    expect(o.failedRuns).toEqual([expect.objectContaining({ pair: fr.pair, partner: 'FR-OC', reason: fr.reason })]);
   });
 
   it('matches: the planted overlaps, filterable', async () => {
@@ -420,8 +429,8 @@ describe('console API: privacy and start-up', () => {
   it('the console refuses to start without an officer (API and CLI)', async () => {
     const pt = loadAgency(w.dir('PT-PJ'));
     await expect(startConsole({ agency: pt, client: clientFor(pt), engine: await loadEngine('fast'), port: 0, log: () => {}, warn: () => {} })).rejects.toThrow(/at least one officer/);
-    const fresh = join(w.work, 'FR-OC');
-    expect((await cli(['init', '--dir', fresh, '--agency', 'FR-OC', '--coordinator', w.coord.url])).code).toBe(0);
+    const fresh = join(w.work, 'IT-DC');
+    expect((await cli(['init', '--dir', fresh, '--agency', 'IT-DC', '--coordinator', w.coord.url])).code).toBe(0);
     const r = await cli(['serve', '--dir', fresh, '--ui', '--ui-port', '0']);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/at least one officer.*concordat officers add/);

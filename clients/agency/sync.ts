@@ -749,9 +749,20 @@ async function doPartnerWork(ctx: Ctx, summaries: PairSyncSummary[]): Promise<nu
   };
   let done = 0;
   let count = 0;
+  // A pair can fail its canary check while this sync runs (its partner's honesty is checked on the
+  // partner's uploads): the coordinator then refuses its partner work (409), and only that pair stops.
+  const failed = new Set<string>();
+  const pairFailed = async (pair: string, e: unknown): Promise<boolean> => {
+    if (!(e instanceof CoordinatorError && e.status === 409)) return false;
+    const st = await ctx.client.status(pair).catch(() => undefined);
+    if (st?.state !== 'failed') return false;
+    failed.add(pair);
+    ctx.warn(`sync: pair ${pair} failed its canary check${st.reason ? ` (${st.reason})` : ''}; its partner work stops`);
+    return true;
+  };
   const fetchJob = (i: number) => {
     const j = jobs[i];
-    if (!j) return undefined;
+    if (!j || failed.has(j.pair)) return undefined;
     const pr = ctx.client.getPartnerChunk(j.pair, j.index, j.expect);
     pr.catch(() => {}); // Observed when awaited below; avoids an unhandled rejection meanwhile.
     return pr;
@@ -762,7 +773,19 @@ async function doPartnerWork(ctx: Ctx, summaries: PairSyncSummary[]): Promise<nu
     for (let i = 0; i < jobs.length; i++) {
       ctx.signal?.throwIfAborted();
       const j = jobs[i] as PartnerJob;
-      const elements = await (next as Promise<Uint8Array>);
+      const current = next;
+      let elements: Uint8Array;
+      try {
+        if (failed.has(j.pair) || current === undefined) {
+          next = fetchJob(i + 1);
+          continue;
+        }
+        elements = await current;
+      } catch (e) {
+        if (!(await pairFailed(j.pair, e))) throw e;
+        next = fetchJob(i + 1);
+        continue;
+      }
       next = fetchJob(i + 1);
       if (elements.length === 0 || elements.length % ELEMENT_BYTES !== 0) {
         throw new Error(`pair ${j.pair}: partner chunk ${j.index} has ${elements.length} bytes, not a whole number of elements`);
@@ -770,7 +793,14 @@ async function doPartnerWork(ctx: Ctx, summaries: PairSyncSummary[]): Promise<nu
       const n = elements.length / ELEMENT_BYTES;
       const base = done;
       const tokens = await pool.tokenize(CONCORDAT_SUITE, ctx.key.sk, elements, { onProgress: (d) => bar.update(base + d), label: 'element' });
-      if (j.upload) await ctx.client.putTokens(j.pair, j.index, tokens, ctx.epoch);
+      if (j.upload) {
+        try {
+          await ctx.client.putTokens(j.pair, j.index, tokens, ctx.epoch);
+        } catch (e) {
+          if (await pairFailed(j.pair, e)) continue;
+          throw e;
+        }
+      }
       const digest = j.expect?.sha256 ?? bytesToHex(sha256(elements));
       db.transaction(() => {
         record.run(j.pair, ctx.epoch, j.index, n, digest, nowIso());
