@@ -354,6 +354,7 @@ describe('console API: the officer’s work', () => {
   it('a purpose outside the agreement is refused with the coordinator’s reason', async () => {
     const r = await call('/api/queries', { method: 'POST', cookie, csrf, body: { kind: 'email', values: [email(1)], partners: ['PT-PJ'], purpose: 'drug_trafficking', caseRef: 'OP-X' } });
     expect(r.status).toBe(403);
+    expect(r.json().type).toBe('urn:concordat:console:refused');
     expect(r.json().detail).toMatch(/purpose/i);
   });
 

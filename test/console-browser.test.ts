@@ -142,6 +142,7 @@ describe('investigator console in Chromium', () => {
     await page.click('#query-submit');
     const hit = page.locator('tr[data-partner="PT-PJ"][data-index="0"]');
     await hit.waitFor({ timeout: 40_000 });
+    expect(await hit.getAttribute('data-hit')).toBe('true');
     expect(await hit.textContent()).toContain('HIT');
     expect(await page.textContent('section[data-leg="PT-PJ"]')).toContain('Proof verified');
     await page.screenshot({ path: join(shots, 'console-query.png'), fullPage: true });
@@ -152,9 +153,8 @@ describe('investigator console in Chromium', () => {
     await page.selectOption('#query-purpose', 'cybercrime');
     await page.fill('#query-case', 'OP-BOREAS-2');
     await page.click('#query-submit');
-    await expect
-      .poll(async () => (await page.locator('tr[data-partner="PT-PJ"][data-index="0"]').textContent()) ?? '', { timeout: 40_000 })
-      .toMatch(/no hit/i);
+    await expect.poll(async () => page.locator('tr[data-partner="PT-PJ"][data-index="0"]').getAttribute('data-hit'), { timeout: 40_000 }).toBe('false');
+    expect(await page.locator('tr[data-partner="PT-PJ"][data-index="0"]').textContent()).toMatch(/no hit/i);
     expect(await page.textContent('section[data-leg="PT-PJ"]')).toContain('Proof verified');
   });
 

@@ -107,7 +107,12 @@ export function createConsoleApp(deps: ConsoleDeps, assets: Assets): ConsoleApp 
     return next();
   });
 
-  const agencyInfo = () => ({ id: deps.agency.agency, name: deps.agency.agency });
+  // The agency's display name is the coordinator's; until it answers once, the id stands in.
+  let agencyName: string | undefined;
+  const agencyInfo = async () => {
+    if (agencyName === undefined) agencyName = await deps.client.me().then((m) => m.agency.name, () => undefined);
+    return { id: deps.agency.agency, name: agencyName ?? deps.agency.agency };
+  };
 
   app.post('/api/session', async (c) => {
     const body = await jsonBody(c, loginBody);
@@ -137,12 +142,12 @@ export function createConsoleApp(deps: ConsoleDeps, assets: Assets): ConsoleApp 
     const { cookie, session } = sessions.create({ id: officer.id, name: officer.name });
     setCookie(c, SESSION_COOKIE, cookie, { httpOnly: true, sameSite: 'Strict', path: '/', secure: deps.secureCookie === true });
     appendAudit(deps.store, { officer: officer.id, action: 'session.login', subject: 'console', outcome: 'ok', detail: { address: addressOf(c) } }, now());
-    return c.json({ officer: session.officer, csrf: session.csrf, agency: agencyInfo() });
+    return c.json({ officer: session.officer, csrf: session.csrf, agency: await agencyInfo() });
   });
 
-  app.get('/api/session', (c) => {
+  app.get('/api/session', async (c) => {
     const s = c.get('session');
-    return c.json({ officer: s.officer, csrf: s.csrf, agency: agencyInfo() });
+    return c.json({ officer: s.officer, csrf: s.csrf, agency: await agencyInfo() });
   });
 
   app.delete('/api/session', (c) => {

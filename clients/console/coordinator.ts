@@ -9,11 +9,12 @@ export function coordinatorProblem(e: unknown): ConsoleProblem | undefined {
     const what = `${e.title}${e.detail ? `: ${e.detail}` : ''}`;
     if (e.status === 429) {
       const headers: Record<string, string> = e.retryAfter ? { 'Retry-After': e.retryAfter } : {};
-      return new ConsoleProblem(429, 'rate-limited', `${what}${e.resetsAt ? ` (resets at ${e.resetsAt})` : ''}`, undefined, headers);
+      return new ConsoleProblem(429, 'quota', `${what}${e.resetsAt ? ` (resets at ${e.resetsAt})` : ''}`, undefined, headers);
     }
     if (e.status === 409) return new ConsoleProblem(409, 'conflict', what);
     if (e.status === 404) return new ConsoleProblem(404, 'not-found', what);
-    if (e.status === 403) return new ConsoleProblem(403, e.slug ?? 'forbidden', what);
+    // The coordinator's reason (purpose, kind, no-agreement …) is in the detail; the slug says who refused.
+    if (e.status === 403) return new ConsoleProblem(403, 'refused', what);
     if (e.status === 422) return new ConsoleProblem(422, 'invalid', what, e.field);
     return new ConsoleProblem(502, 'coordinator', `the coordinator answered ${e.status}: ${what}`);
   }

@@ -18,13 +18,13 @@
  *   Query         #query-form, #query-kind, #query-values, #query-values-count, #query-clear, #query-all,
  *                 input[name="partner"][value="<id>"], #query-purpose, #query-case, #query-country
  *                 (shown for kind "phone" only), #query-submit, #query-busy, #query-error;
- *                 results #query-results: per-partner table #query-legs with
- *                 tr[data-leg="<partner>"][data-state="<state>"] (state, proof, hits, and
- *                 td[data-quota="<partner>"] = queries left today), #query-check-again (pending legs),
- *                 and the value matrix #query-matrix (one row per value, one column per partner)
- *                 whose cells [data-partner="<id>"][data-index="<i>"] contain "HIT" (+ handle),
- *                 "no hit", or "pending"/"no answer"; they also carry data-hit="true|false|unknown"
+ *                 results #query-results with one section[data-leg="<partner>"][data-state="<state>"]
+ *                 per partner (state, "Proof verified" / "Proof NOT verified" text, hit count,
+ *                 span[data-quota="<partner>"] = queries left today) holding rows
+ *                 tr[data-partner="<id>"][data-index="<i>"] with the value as typed and "HIT" (+ handle),
+ *                 "no hit", or "pending"/"no answer"; rows also carry data-hit="true|false|unknown"
  *                 (prefer it: Playwright's hasText is case-insensitive, so "no hit" matches "HIT");
+ *                 #query-check-again while a partner is pending;
  *                 recent queries #recent-queries, tr[data-query-id="<id>"]
  *   Audit         #audit-filters with #audit-from, #audit-to, #audit-officer, #audit-case,
  *                 #audit-source, #audit-apply; #audit-export (download link);

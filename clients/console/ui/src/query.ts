@@ -375,68 +375,67 @@ function resultFor(leg: QueryLeg, index: number): { hit: boolean; handle?: strin
   return leg.results.find((x) => x.index === index);
 }
 
-function resultCell(leg: QueryLeg, index: number): HTMLTableCellElement {
+function resultText(leg: QueryLeg, index: number): HTMLElement {
   const r = resultFor(leg, index);
-  const attrs = { 'data-partner': leg.partner, 'data-index': index, 'data-hit': r ? String(r.hit) : 'unknown', class: r?.hit ? 'cell-hit' : null };
   if (!r) {
     const why = leg.state === 'done' && !leg.proofVerified ? 'unknown (proof failed)' : leg.state === 'pending' ? 'pending' : 'no answer';
-    return h('td', attrs, h('span', { class: 'muted' }, why));
+    return h('span', { class: 'muted' }, why);
   }
-  return h(
-    'td',
-    attrs,
-    r.hit
-      ? h('span', { class: 'hit' }, badge('HIT', 'ok'), r.handle ? [' ', h('code', { class: 'handle', title: 'Handle' }, r.handle)] : null)
-      : h('span', { class: 'nohit' }, 'no hit'),
-  );
+  return r.hit
+    ? h('span', { class: 'hit' }, badge('HIT', 'ok'), r.handle ? [' ', h('code', { class: 'handle', title: 'Handle' }, r.handle)] : null)
+    : h('span', { class: 'nohit' }, 'no hit');
 }
 
 function renderResults(container: HTMLElement, q: QuerySummary, sent: readonly string[] | null, quota: QueryReply['quota'] | null): void {
   const n = sent ? sent.length : q.values;
   const left = new Map((quota ?? []).map((x) => [x.partner, x.queriesLeftToday]));
 
-  const legRows = q.legs.map((leg) => {
+  // One section per partner, one row per value: the officer reads each partner's answer with its proof status beside it.
+  const legs = q.legs.map((leg) => {
     const hits = leg.state === 'done' && leg.proofVerified ? leg.results.filter((r) => r.hit).length : null;
     const note = [leg.error, leg.detail].filter(Boolean).join(': ');
+    const rows: HTMLTableRowElement[] = [];
+    for (let i = 0; i < n; i++) {
+      const r = resultFor(leg, i);
+      rows.push(
+        h(
+          'tr',
+          { 'data-partner': leg.partner, 'data-index': i, 'data-hit': r ? String(r.hit) : 'unknown', class: r?.hit ? 'row-hit' : null },
+          h('td', { class: 'num' }, String(i + 1)),
+          sent ? h('th', { scope: 'row', class: 'mono value' }, sent[i] ?? '') : h('th', { scope: 'row', class: 'muted' }, `Value ${i + 1}`),
+          h('td', null, resultText(leg, i)),
+        ),
+      );
+    }
+    const table = h(
+      'table',
+      { class: 'data compact' },
+      h('caption', { class: 'visually-hidden' }, `Answers from ${leg.partner}`),
+      h('thead', null, h('tr', null, th('#', 'col', { class: 'num' }), th('Value'), th('Result'))),
+      h('tbody', null, rows),
+    );
+    const headingId = `leg-${leg.partner}`;
     return h(
-      'tr',
-      { 'data-leg': leg.partner, 'data-state': leg.state },
-      h('th', { scope: 'row' }, leg.partner),
-      h('td', null, legBadge(leg.state)),
-      h('td', null, proofText(leg)),
-      h('td', { class: 'num' }, hits === null ? '—' : plural(hits, 'hit')),
-      h('td', { class: 'num', 'data-quota': leg.partner }, left.has(leg.partner) ? fmtNum(left.get(leg.partner)) : '—'),
-      h('td', { class: note ? 'reason-failed small' : 'muted small' }, note || (leg.state === 'pending' ? 'Not answered yet; use “Check again”.' : '')),
+      'section',
+      { class: 'leg', 'data-leg': leg.partner, 'data-state': leg.state, 'aria-labelledby': headingId },
+      h(
+        'div',
+        { class: 'leg-header' },
+        h('h3', { id: headingId }, leg.partner),
+        legBadge(leg.state),
+        proofText(leg),
+      ),
+      h(
+        'p',
+        { class: 'leg-meta small' },
+        hits === null ? 'No verified answer yet' : plural(hits, 'hit'),
+        left.has(leg.partner) ? [' · ', h('span', { 'data-quota': leg.partner }, `${fmtNum(left.get(leg.partner))} queries left today`)] : null,
+      ),
+      note ? h('p', { class: 'reason-failed small' }, note) : null,
+      leg.state === 'pending' ? h('p', { class: 'small' }, 'The partner has not answered yet; use “Check again”.') : null,
+      tableWrap(`Answers from ${leg.partner}`, table),
     );
   });
-  const legTable = h(
-    'table',
-    { class: 'data', id: 'query-legs' },
-    h('caption', null, 'Answers per partner'),
-    h('thead', null, h('tr', null, th('Partner'), th('State'), th('Proof'), th('Hits', 'col', { class: 'num' }), th('Queries left today', 'col', { class: 'num' }), th('Detail'))),
-    h('tbody', null, legRows),
-  );
-
-  const valueRows: HTMLTableRowElement[] = [];
-  for (let i = 0; i < n; i++) {
-    const anyHit = q.legs.some((l) => resultFor(l, i)?.hit);
-    valueRows.push(
-      h(
-        'tr',
-        { 'data-value-index': i, class: anyHit ? 'row-hit' : null },
-        h('td', { class: 'num' }, String(i + 1)),
-        sent ? h('th', { scope: 'row', class: 'mono value' }, sent[i] ?? '') : h('th', { scope: 'row', class: 'muted' }, `Value ${i + 1}`),
-        q.legs.map((leg) => resultCell(leg, i)),
-      ),
-    );
-  }
-  const matrix = h(
-    'table',
-    { class: 'data compact', id: 'query-matrix' },
-    h('caption', null, 'Result per value'),
-    h('thead', null, h('tr', null, th('#', 'col', { class: 'num' }), th('Value'), q.legs.map((l) => th(l.partner)))),
-    h('tbody', null, valueRows),
-  );
 
   const pending = q.legs.some((l) => l.state === 'pending');
   const again = pending ? h('button', { type: 'button', class: 'btn', id: 'query-check-again' }, 'Check again') : null;
@@ -461,22 +460,19 @@ function renderResults(container: HTMLElement, q: QuerySummary, sent: readonly s
     h(
       'dl',
       { class: 'kv kv-inline' },
-      h('dt', null, 'Query'),
-      h('dd', { class: 'mono' }, q.queryId),
-      h('dt', null, 'Sent'),
-      h('dd', null, timeEl(q.createdAt)),
-      h('dt', null, 'Kind'),
-      h('dd', null, humanise(q.kind)),
-      h('dt', null, 'Purpose'),
-      h('dd', null, humanise(q.purpose)),
-      h('dt', null, 'Case'),
-      h('dd', null, q.caseRef),
-      h('dt', null, 'Values'),
-      h('dd', null, fmtNum(q.values)),
+      (
+        [
+          ['Query', h('span', { class: 'mono' }, q.queryId)],
+          ['Sent', timeEl(q.createdAt)],
+          ['Kind', humanise(q.kind)],
+          ['Purpose', humanise(q.purpose)],
+          ['Case', q.caseRef],
+          ['Values', fmtNum(q.values)],
+        ] as const
+      ).map(([k, v]) => h('div', { class: 'kv-pair' }, h('dt', null, k), h('dd', null, v))),
     ),
-    tableWrap('Answers per partner', legTable),
     again ? h('p', null, again) : null,
-    tableWrap('Result per value', matrix),
+    h('div', { class: 'legs' }, legs),
   );
 }
 
