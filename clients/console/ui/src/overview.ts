@@ -162,7 +162,7 @@ function renderBody(body: HTMLElement, ov: Overview): void {
       ),
       card(
         'Next scheduled sync',
-        ov.nextSync ? h('p', null, timeEl(ov.nextSync), h('span', { class: 'muted' }, ` (${relative(ov.nextSync)})`)) : h('p', null, 'None scheduled (no sync daemon running).'),
+        ov.nextSync ? h('p', null, timeEl(ov.nextSync), h('span', { class: 'muted' }, ` (${relative(ov.nextSync)})`)) : h('p', null, 'None scheduled (a sync is running, or serve runs with --sync-every 0).'),
       ),
       card(
         'Pending partner work',
