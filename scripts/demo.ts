@@ -3,7 +3,9 @@
 // agreements (one in count mode), generates watchlists with planted two- and
 // three-way overlaps written in each agency's national format, runs the
 // nightly syncs, prints each agency's overlaps and verifies the audit chain.
+// With `-- --console` it then serves ES-CNP's investigator console until Ctrl-C.
 import { spawn, execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -181,6 +183,8 @@ async function main(): Promise<number> {
       responder.kill('SIGTERM');
     }
 
+    if (process.argv.includes('--console')) await showConsole(work);
+
     server.kill('SIGTERM');
     await new Promise((r) => server!.once('exit', r));
     server = undefined;
@@ -192,6 +196,34 @@ async function main(): Promise<number> {
     if (server) server.kill('SIGTERM');
     if (!process.env.CONCORDAT_DEMO_KEEP) rmSync(work, { recursive: true, force: true });
   }
+}
+
+/**
+ * `npm run demo -- --console`: after the run, serves ES-CNP's investigator
+ * console (with PT-PJ's responder online for queries) until Ctrl-C.
+ */
+async function showConsole(work: string): Promise<void> {
+  const password = randomBytes(12).toString('base64url');
+  await new Promise<void>((resolve, reject) => {
+    const add = spawn(process.execPath, [BIN, 'officers', 'add', '--dir', join(work, 'ES-CNP'), '--id', 'demo.officer', '--name', 'Demo Officer', '--password-stdin'], { stdio: ['pipe', 'ignore', 'inherit'] });
+    add.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`officers add exited ${code}`))));
+    add.stdin?.end(`${password}\n`);
+  });
+  const responder = spawn(process.execPath, [BIN, 'serve', '--dir', join(work, 'PT-PJ'), '--sync-every', '0'], { stdio: 'ignore' });
+  const ui = spawn(process.execPath, [BIN, 'serve', '--dir', join(work, 'ES-CNP'), '--sync-every', '0', '--ui', '--ui-port', String(await freePort())], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    ui.stdout?.on('data', (b: Buffer) => {
+      out += b.toString();
+      const m = /investigator console on (\S+)/.exec(out);
+      if (m) resolve(m[1] as string);
+    });
+    ui.once('exit', (code) => reject(new Error(`serve --ui exited ${code}`)));
+  });
+  say(`\nES-CNP's investigator console: ${url}\n  officer demo.officer, password ${password}\n  (PT-PJ answers queries, e.g. for the planted passports above). Ctrl-C to stop.`);
+  await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
+  for (const p of [ui, responder]) p.kill('SIGTERM');
+  await Promise.all([ui, responder].map((p) => (p.exitCode === null ? new Promise((r) => p.once('exit', r)) : undefined)));
 }
 
 process.exitCode = await main().catch((e: unknown) => {

@@ -4,7 +4,8 @@
 // data-protection authority. The export is itself audited.
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { appendAudit, listAudit, nextDay, type AuditDetail } from '../../agency/audit.js';
+import { appendAudit, listAudit, nextDay } from '../../agency/audit.js';
+import type { AuditEntry, AuditList } from '../api-types.js';
 import type { ConsoleDeps, ConsoleEnv } from '../context.js';
 import { reachErrorText } from '../coordinator.js';
 import { queryFilters } from './matches.js';
@@ -21,21 +22,6 @@ const filterSchema = z
   .strict();
 type Filter = z.infer<typeof filterSchema>;
 
-export interface ConsoleAuditEntry {
-  source: 'local' | 'coordinator';
-  seq: number;
-  at: string;
-  actor: string;
-  officer: string | null;
-  action: string;
-  subject: string;
-  outcome: string;
-  caseRef: string | null;
-  detail: AuditDetail;
-  hash?: string;
-  prevHash?: string;
-}
-
 /** Pages of GET /v1/audit fetched per request at most; the rest follows on the next request. */
 const MAX_PAGES = 20;
 
@@ -43,7 +29,7 @@ export function auditRoutes(deps: ConsoleDeps): Hono<ConsoleEnv> {
   const app = new Hono<ConsoleEnv>();
   const me = deps.agency.agency;
   // The coordinator's entries only grow (a retention purge drops old ones): keep what was read, fetch what is new.
-  const mirror: ConsoleAuditEntry[] = [];
+  const mirror: AuditEntry[] = [];
   let after = 0;
 
   async function refresh(): Promise<string | undefined> {
@@ -51,11 +37,25 @@ export function auditRoutes(deps: ConsoleDeps): Hono<ConsoleEnv> {
       for (let i = 0; i < MAX_PAGES; i++) {
         const page = await deps.client.audit(after);
         for (const e of page.entries) {
-          const detail = e.detail as AuditDetail;
+          const detail = e.detail;
           // An officer id is this agency's business only when this agency acted.
           const officer = e.actor === me && typeof detail.officer === 'string' ? detail.officer : null;
           const caseRef = typeof detail.caseRef === 'string' ? detail.caseRef : null;
-          mirror.push({ source: 'coordinator', seq: e.seq, at: e.at, actor: e.actor, officer, action: e.action, subject: e.subject, outcome: e.outcome, caseRef, detail, hash: e.hash, prevHash: e.prevHash });
+          mirror.push({
+            source: 'coordinator',
+            seq: e.seq,
+            at: e.at,
+            actor: e.actor,
+            officer,
+            action: e.action,
+            subject: e.subject,
+            outcome: e.outcome,
+            caseRef,
+            detail,
+            hash: e.hash,
+            prevHash: e.prevHash,
+            ...(e.redacted ? { redacted: e.redacted } : {}),
+          });
           after = Math.max(after, e.seq);
         }
         if (page.next === null) return undefined;
@@ -67,8 +67,8 @@ export function auditRoutes(deps: ConsoleDeps): Hono<ConsoleEnv> {
     }
   }
 
-  function select(f: Filter, coordinator: readonly ConsoleAuditEntry[]): ConsoleAuditEntry[] {
-    const local: ConsoleAuditEntry[] =
+  function select(f: Filter, coordinator: readonly AuditEntry[]): AuditEntry[] {
+    const local: AuditEntry[] =
       f.source === 'coordinator'
         ? []
         : listAudit(deps.store, { ...(f.from ? { from: f.from } : {}), ...(f.to ? { to: f.to } : {}), ...(f.officer ? { officer: f.officer } : {}), ...(f.case ? { caseRef: f.case } : {}) }).map((e) => ({
@@ -96,7 +96,7 @@ export function auditRoutes(deps: ConsoleDeps): Hono<ConsoleEnv> {
     const f = queryFilters(c.req.url, filterSchema) as Filter;
     const error = f.source === 'local' ? undefined : await refresh();
     const entries = select(f, mirror).slice(0, 5_000);
-    return c.json({ entries, coordinatorReachable: error === undefined, ...(error ? { coordinatorError: error } : {}) });
+    return c.json<AuditList>({ entries, coordinatorReachable: error === undefined, ...(error ? { coordinatorError: error } : {}) });
   });
 
   app.get('/audit/export', async (c) => {

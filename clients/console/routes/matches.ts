@@ -4,6 +4,7 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { decideHit, HIT_STATUSES, listHits, NOTE_MAX, type HitView } from '../../agency/hits.js';
+import type { Match, MatchList, MatchStatus } from '../api-types.js';
 import { jsonBody } from '../app.js';
 import { ConsoleProblem, type ConsoleDeps, type ConsoleEnv } from '../context.js';
 import { reachErrorText, rethrowCoordinator } from '../coordinator.js';
@@ -21,21 +22,7 @@ const filterSchema = z
   .strict();
 const decisionBody = z.object({ decision: z.enum(['confirm', 'decline']), note: z.string().max(NOTE_MAX).optional() }).strict();
 
-export interface MatchRow {
-  handle: string;
-  partner: string;
-  source: 'nightly' | 'query';
-  recordIds: string[];
-  kinds: string[];
-  firstSeen: string;
-  status: string;
-  myStatus: string | null;
-  partnerStatus: string | null;
-  caseRef?: string;
-  purpose?: string;
-}
-
-function row(h: HitView): MatchRow {
+function row(h: HitView): Match {
   return {
     handle: h.handle,
     partner: h.partner,
@@ -43,9 +30,9 @@ function row(h: HitView): MatchRow {
     recordIds: h.record_ids,
     kinds: h.kinds,
     firstSeen: h.created_at,
-    status: h.status,
-    myStatus: h.my_status,
-    partnerStatus: h.partner_status,
+    status: h.status as MatchStatus,
+    myStatus: h.my_status as MatchStatus | null,
+    partnerStatus: h.partner_status as MatchStatus | null,
     ...(h.case_ref ? { caseRef: h.case_ref } : {}),
     ...(h.purpose ? { purpose: h.purpose } : {}),
   };
@@ -86,7 +73,7 @@ export function matchRoutes(deps: ConsoleDeps): Hono<ConsoleEnv> {
       .filter((m) => (!f.partner || m.partner === f.partner) && (!f.kind || m.kinds.includes(f.kind)) && (!f.status || m.status === f.status))
       .filter((m) => (!f.source || m.source === f.source) && Date.parse(m.firstSeen) >= fromMs && Date.parse(m.firstSeen) < toMs)
       .sort((a, b) => (a.firstSeen < b.firstSeen ? 1 : a.firstSeen > b.firstSeen ? -1 : a.handle < b.handle ? -1 : 1));
-    return c.json({
+    return c.json<MatchList>({
       matches,
       partners: [...new Set(all.map((m) => m.partner))].sort(),
       kinds: [...new Set(all.flatMap((m) => m.kinds))].sort(),

@@ -1,7 +1,9 @@
 // Overview: partners and agreements, the state of each pair, sync runs and
 // the schedule. Answers from the local store when the coordinator is down.
 import { Hono } from 'hono';
+import { MAX_QUERY_VALUES } from '../../../protocol/query.js';
 import type { Me, PairStatus, WorkTask } from '../../sdk/api.js';
+import type { Agreement, Overview, PairState } from '../api-types.js';
 import type { ConsoleDeps, ConsoleEnv } from '../context.js';
 import { reachErrorText } from '../coordinator.js';
 
@@ -63,7 +65,6 @@ export function overviewRoutes(deps: ConsoleDeps): Hono<ConsoleEnv> {
     const matchesOf = db.prepare('SELECT count(DISTINCT handle) FROM matches WHERE pair = ?').pluck();
     const mySize = db.prepare('SELECT count(*) FROM positions WHERE pair = ? AND epoch = ? AND removed = 0 AND canary_r IS NULL').pluck();
 
-    type Agreement = Record<string, unknown> & { partner: string };
     const agreements: Agreement[] = [];
     const seen = new Set<string>();
     for (const p of me?.pairs ?? []) {
@@ -79,9 +80,9 @@ export function overviewRoutes(deps: ConsoleDeps): Hono<ConsoleEnv> {
         purposes: p.purposes ?? [],
         validUntil: p.validUntil,
         ...(p.queriesLeftToday !== undefined ? { queriesLeftToday: p.queriesLeftToday } : {}),
-        ...(p.queryQuota ? { queryQuota: p.queryQuota } : {}),
-        state: st?.state ?? l?.state ?? 'unknown',
-        ...((st?.reason ?? l?.reason) ? { reason: st?.reason ?? l?.reason } : {}),
+        ...(p.queryQuota ? { queryQuota: { perDay: p.queryQuota.perDay ?? 0, maxValues: p.queryQuota.maxValues ?? MAX_QUERY_VALUES } } : {}),
+        state: (st?.state ?? l?.state ?? 'unknown') as PairState,
+        ...((st?.reason ?? l?.reason) ? { reason: (st?.reason ?? l?.reason) as string } : {}),
         ...(l?.completedAt ? { lastSync: l.completedAt } : {}),
         // Counted locally: the coordinator's size includes this side's canaries, which only we can tell apart.
         mySetSize: mySize.get(p.pair, me?.epoch.id) as number,
@@ -96,11 +97,11 @@ export function overviewRoutes(deps: ConsoleDeps): Hono<ConsoleEnv> {
         partner: l.partner,
         agreement: l.agreement,
         pair: l.pair,
-        mode: l.mode,
+        mode: l.mode as Agreement['mode'],
         kinds: [],
         purposes: [],
         validUntil: '',
-        state: l.state,
+        state: l.state as PairState,
         ...(l.reason ? { reason: l.reason } : {}),
         ...(l.completedAt ? { lastSync: l.completedAt } : {}),
         mySetSize: mySize.get(l.pair, l.epoch) as number,
@@ -118,7 +119,7 @@ export function overviewRoutes(deps: ConsoleDeps): Hono<ConsoleEnv> {
 
     const imp = db.prepare('SELECT imported_at AS importedAt, records, identifiers FROM imports ORDER BY id DESC LIMIT 1').get() as { importedAt: string; records: number; identifiers: number } | undefined;
     const next = deps.nextSync?.();
-    return c.json({
+    return c.json<Overview>({
       agency: me ? me.agency : { id: deps.agency.agency, name: deps.agency.agency, country: deps.agency.agency.slice(0, 2) },
       coordinator: deps.agency.coordinator,
       coordinatorReachable: me !== undefined,

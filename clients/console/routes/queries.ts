@@ -7,6 +7,7 @@ import { IDENTIFIER_KINDS, isIdentifierKind, tryCanonicalize } from '../../../pr
 import { MAX_QUERY_VALUES } from '../../../protocol/query.js';
 import { CASE_REF_MAX, createQuery, followQuery, localReport, pairAllows, type QueryContext, type QueryReport } from '../../agency/query.js';
 import type { Me } from '../../sdk/api.js';
+import type { QueryOptions, QueryReply, QuerySummary } from '../api-types.js';
 import { jsonBody } from '../app.js';
 import { ConsoleProblem, type ConsoleDeps, type ConsoleEnv } from '../context.js';
 import { rethrowCoordinator } from '../coordinator.js';
@@ -28,18 +29,7 @@ const queryBody = z
   })
   .strict();
 
-interface QueryRow {
-  queryId: string;
-  createdAt: string;
-  kind: string;
-  purpose: string;
-  caseRef: string;
-  officer: string;
-  values: number;
-  legs: Array<{ partner: string; state: string; proofVerified: boolean; error?: string; detail?: string; results: Array<{ index: number; hit: boolean; handle?: string }> }>;
-}
-
-function rowOf(deps: ConsoleDeps, r: QueryReport): QueryRow {
+function rowOf(deps: ConsoleDeps, r: QueryReport): QuerySummary {
   const meta = deps.store.sqlite.prepare('SELECT created_at AS createdAt, officer FROM queries WHERE id = ?').get(r.queryId) as { createdAt: string; officer: string };
   return {
     queryId: r.queryId,
@@ -76,7 +66,7 @@ export function queryRoutes(deps: ConsoleDeps): Hono<ConsoleEnv> {
       rethrowCoordinator(e);
     }
     const pairs = reveal(me);
-    return c.json({
+    return c.json<QueryOptions>({
       kinds: [...new Set(pairs.flatMap((p) => p.kinds))].sort(),
       purposes: [...new Set(pairs.flatMap((p) => p.purposes ?? []))].sort(),
       partners: pairs.map((p) => ({
@@ -84,9 +74,10 @@ export function queryRoutes(deps: ConsoleDeps): Hono<ConsoleEnv> {
         agreement: p.agreement,
         kinds: p.kinds,
         purposes: p.purposes ?? [],
-        queriesLeftToday: p.queriesLeftToday ?? null,
-        perDay: p.queryQuota?.perDay ?? null,
-        maxValues: p.queryQuota?.maxValues ?? null,
+        // A coordinator without part 2 of the API reports no quota: no query is possible there.
+        queriesLeftToday: p.queriesLeftToday ?? 0,
+        perDay: p.queryQuota?.perDay ?? 0,
+        maxValues: p.queryQuota?.maxValues ?? MAX_QUERY_VALUES,
       })),
     });
   });
@@ -124,13 +115,13 @@ export function queryRoutes(deps: ConsoleDeps): Hono<ConsoleEnv> {
       rethrowCoordinator(e);
     }
     const report = await followQuery(ctx, id, Math.min(maxWait, body.wait ?? DEFAULT_WAIT_SECONDS), { fresh: true }).catch(() => localReport(deps.store, id));
-    let quota: Array<{ partner: string; queriesLeftToday: number | null }> = [];
+    let quota: QueryReply['quota'] = [];
     try {
-      quota = reveal(await deps.client.me()).map((p) => ({ partner: p.partner, queriesLeftToday: p.queriesLeftToday ?? null }));
+      quota = reveal(await deps.client.me()).map((p) => ({ partner: p.partner, queriesLeftToday: p.queriesLeftToday ?? 0 }));
     } catch {
       // The answers matter more than the quota line; the Query page reloads it.
     }
-    return c.json({ ...rowOf(deps, report), quota });
+    return c.json<QueryReply>({ ...rowOf(deps, report), quota });
   });
 
   app.get('/queries', (c) => {

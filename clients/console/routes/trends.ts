@@ -1,6 +1,7 @@
 // Trends: overlaps per partner per night, and queries per day against quota.
 import { Hono } from 'hono';
 import { z } from 'zod';
+import type { Trends } from '../api-types.js';
 import type { ConsoleDeps, ConsoleEnv } from '../context.js';
 import { queryFilters } from './matches.js';
 
@@ -32,12 +33,12 @@ export function trendRoutes(deps: ConsoleDeps): Hono<ConsoleEnv> {
       quota = null;
     }
     const byDate = new Map(asked.map((a) => [a.date, a.queries]));
-    const queries: Array<{ date: string; queries: number; quota: number | null }> = [];
+    const queries: Trends['queries'] = [];
     for (let i = 0; i < days; i++) {
       const date = new Date(Date.parse(`${since}T00:00:00Z`) + i * 86_400_000).toISOString().slice(0, 10);
       queries.push({ date, queries: byDate.get(date) ?? 0, quota });
     }
-    return c.json({ nights, queries });
+    return c.json<Trends>({ nights, queries });
   });
 
   return app;

@@ -1,6 +1,6 @@
 import { get, withQuery } from './api';
 import { announce, badge, h, plural, replaceChildren, tableWrap, th, timeEl, type Tone } from './dom';
-import { emptyState, loading, notice, pageHeader, showLoadError, type PageContext } from './page';
+import { emptyState, filterForm, loading, notice, pageHeader, showLoadError, type PageContext } from './page';
 import { replaceParams } from './router';
 import type { AuditEntry, AuditList } from './types';
 
@@ -64,22 +64,19 @@ export function renderAudit(ctx: PageContext): void {
   updateExport();
   exportLink.addEventListener('click', () => announce('Export started; the file is saved by your browser. The export is itself recorded in the audit log.'));
 
-  const field = (id: string, label: string, control: HTMLElement): HTMLElement => h('div', { class: 'field' }, h('label', { for: id }, label), control);
-  const form = h(
-    'form',
-    { id: 'audit-filters', class: 'filters', 'aria-label': 'Filter audit entries' },
-    field('audit-from', 'From date', fromIn),
-    field('audit-to', 'To date', toIn),
-    field('audit-officer', 'Officer ID', officerIn),
-    field('audit-case', 'Case reference', caseIn),
-    field('audit-source', 'Source', sourceSel),
-    h(
-      'div',
-      { class: 'filter-actions' },
-      h('button', { id: 'audit-apply', type: 'submit', class: 'btn btn-primary' }, 'Apply filters'),
-      h('button', { id: 'audit-reset', type: 'button', class: 'btn btn-quiet' }, 'Reset'),
-    ),
-  );
+  const form = filterForm({
+    id: 'audit-filters',
+    label: 'Filter audit entries',
+    fields: [
+      ['audit-from', 'From date', fromIn],
+      ['audit-to', 'To date', toIn],
+      ['audit-officer', 'Officer ID', officerIn],
+      ['audit-case', 'Case reference', caseIn],
+      ['audit-source', 'Source', sourceSel],
+    ],
+    applyId: 'audit-apply',
+    resetId: 'audit-reset',
+  });
 
   const body = h('div', { class: 'page-body', 'aria-busy': 'true' });
 

@@ -1,6 +1,6 @@
 import { ApiError, errorMessage, get, post, withQuery } from './api';
 import { announce, badge, h, humanise, plural, replaceChildren, tableWrap, th, timeEl, type Tone } from './dom';
-import { emptyState, loading, notice, pageHeader, showLoadError, type PageContext } from './page';
+import { emptyState, filterForm, loading, notice, pageHeader, showLoadError, type PageContext } from './page';
 import { replaceParams } from './router';
 import type { Match, MatchList, MatchStatus } from './types';
 
@@ -59,23 +59,20 @@ export function renderMatches(ctx: PageContext): void {
   fillSelect(partnerSel, 'All partners', [], filters.partner);
   fillSelect(kindSel, 'All kinds', [], filters.kind, humanise);
 
-  const field = (id: string, label: string, control: HTMLElement): HTMLElement => h('div', { class: 'field' }, h('label', { for: id }, label), control);
-  const form = h(
-    'form',
-    { id: 'matches-filters', class: 'filters', 'aria-label': 'Filter matches' },
-    field('filter-partner', 'Partner', partnerSel),
-    field('filter-kind', 'Kind', kindSel),
-    field('filter-status', 'Status', statusSel),
-    field('filter-source', 'Source', sourceSel),
-    field('filter-from', 'First seen from', fromIn),
-    field('filter-to', 'First seen to', toIn),
-    h(
-      'div',
-      { class: 'filter-actions' },
-      h('button', { id: 'filter-apply', type: 'submit', class: 'btn btn-primary' }, 'Apply filters'),
-      h('button', { id: 'filter-reset', type: 'button', class: 'btn btn-quiet' }, 'Reset'),
-    ),
-  );
+  const form = filterForm({
+    id: 'matches-filters',
+    label: 'Filter matches',
+    fields: [
+      ['filter-partner', 'Partner', partnerSel],
+      ['filter-kind', 'Kind', kindSel],
+      ['filter-status', 'Status', statusSel],
+      ['filter-source', 'Source', sourceSel],
+      ['filter-from', 'First seen from', fromIn],
+      ['filter-to', 'First seen to', toIn],
+    ],
+    applyId: 'filter-apply',
+    resetId: 'filter-reset',
+  });
 
   const body = h('div', { class: 'page-body', 'aria-busy': 'true' });
   const dialog = buildDecisionDialog();

@@ -153,9 +153,9 @@ function renderBody(body: HTMLElement, ov: Overview): void {
           ? h(
               'div',
               null,
-              last.ok ? badge('Succeeded', 'ok') : badge('Failed', 'bad'),
+              last.finishedAt === null ? badge('Running', 'info') : last.ok ? badge('Succeeded', 'ok') : badge('Failed', 'bad'),
               h('p', { class: 'small' }, 'Started ', timeEl(last.startedAt)),
-              h('p', { class: 'small' }, 'Finished ', timeEl(last.finishedAt), ` (${relative(last.finishedAt)})`),
+              last.finishedAt === null ? null : h('p', { class: 'small' }, 'Finished ', timeEl(last.finishedAt), ` (${relative(last.finishedAt)})`),
               last.errors.length ? h('ul', { class: 'errors small' }, last.errors.map((e) => h('li', null, e))) : null,
             )
           : h('p', null, 'No sync has run yet.'),

@@ -52,3 +52,24 @@ export function showLoadError(container: HTMLElement, err: unknown, what: string
 export function emptyState(text: string): HTMLElement {
   return h('p', { class: 'empty' }, text);
 }
+
+/** A filter form: labelled fields, then Apply (submit) and Reset buttons with the given ids. */
+export function filterForm(o: {
+  id: string;
+  label: string;
+  fields: ReadonlyArray<readonly [id: string, label: string, control: HTMLElement]>;
+  applyId: string;
+  resetId: string;
+}): HTMLElement {
+  return h(
+    'form',
+    { id: o.id, class: 'filters', 'aria-label': o.label },
+    ...o.fields.map(([id, label, control]) => h('div', { class: 'field' }, h('label', { for: id }, label), control)),
+    h(
+      'div',
+      { class: 'filter-actions' },
+      h('button', { id: o.applyId, type: 'submit', class: 'btn btn-primary' }, 'Apply filters'),
+      h('button', { id: o.resetId, type: 'button', class: 'btn btn-quiet' }, 'Reset'),
+    ),
+  );
+}
