@@ -81,6 +81,12 @@ export function badge(text: string, tone: Tone, extra?: Attrs): HTMLSpanElement 
   return h('span', { class: `badge badge-${tone}`, ...extra }, h('span', { 'aria-hidden': 'true' }, glyph), text);
 }
 
+/** A badge for a state from a table of labels and tones; a state the table does not know shows as itself. */
+export function stateBadge<K extends string>(table: Partial<Record<K, { label: string; tone: Tone }>>, state: K): HTMLSpanElement {
+  const d = table[state] ?? { label: state, tone: 'neutral' as Tone };
+  return badge(d.label, d.tone);
+}
+
 export function pad2(n: number): string {
   return n < 10 ? `0${n}` : String(n);
 }

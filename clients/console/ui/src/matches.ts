@@ -1,5 +1,5 @@
 import { ApiError, errorMessage, get, post, withQuery } from './api';
-import { announce, badge, h, humanise, plural, replaceChildren, tableWrap, th, timeEl, type Tone } from './dom';
+import { announce, h, humanise, plural, replaceChildren, stateBadge, tableWrap, th, timeEl, type Tone } from './dom';
 import { emptyState, filterForm, loading, notice, pageHeader, showLoadError, type PageContext } from './page';
 import { replaceParams } from './router';
 import type { Match, MatchList, MatchStatus } from './types';
@@ -16,10 +16,7 @@ const STATUS: Record<MatchStatus, { label: string; tone: Tone }> = {
 const NOTE_MAX = 500;
 const DATE_RE = /^\d{4}-\d{2}-\d{2}$/;
 
-function statusBadge(s: MatchStatus): HTMLElement {
-  const d = STATUS[s] ?? { label: s, tone: 'neutral' as Tone };
-  return badge(d.label, d.tone);
-}
+const statusBadge = (s: MatchStatus): HTMLElement => stateBadge(STATUS, s);
 
 function sideStatus(s: MatchStatus | null): string {
   return s === null ? 'no decision' : (STATUS[s]?.label ?? s).toLowerCase();

@@ -1,5 +1,5 @@
 import { get } from './api';
-import { badge, fmtNum, h, humanise, plural, relative, replaceChildren, tableWrap, th, timeEl, todayUtc, type Tone } from './dom';
+import { badge, fmtNum, h, humanise, plural, relative, replaceChildren, stateBadge, tableWrap, th, timeEl, todayUtc, type Tone } from './dom';
 import { emptyState, loading, notice, pageHeader, showLoadError, type PageContext } from './page';
 import type { Agreement, Overview, PairState } from './types';
 
@@ -10,10 +10,7 @@ const STATE: Record<PairState, { label: string; tone: Tone }> = {
   unknown: { label: 'Unknown', tone: 'neutral' },
 };
 
-function stateBadge(state: PairState): HTMLElement {
-  const s = STATE[state] ?? { label: state, tone: 'neutral' as Tone };
-  return badge(s.label, s.tone);
-}
+const pairBadge = (state: PairState): HTMLElement => stateBadge(STATE, state);
 
 function card(title: string, ...body: (Node | string | null)[]): HTMLElement {
   return h('div', { class: 'card' }, h('h3', { class: 'card-title' }, title), h('div', { class: 'card-body' }, body));
@@ -56,7 +53,7 @@ function agreementsTable(partner: string, agreements: Agreement[]): HTMLElement 
       h('td', null, a.kinds.map((k) => h('span', { class: 'tag' }, humanise(k)))),
       h('td', { class: 'purposes' }, a.purposes.length ? a.purposes.map(humanise).join(', ') : '—'),
       h('td', null, validUntil(a)),
-      h('td', null, stateBadge(a.state)),
+      h('td', null, pairBadge(a.state)),
       h('td', null, timeEl(a.lastSync), a.lastSync ? h('div', { class: 'muted small' }, relative(a.lastSync)) : null),
       h('td', { class: 'num' }, `${fmtNum(a.mySetSize)} / ${fmtNum(a.partnerSetSize)}`),
       h('td', { class: 'num' }, a.mode === 'count' ? `${fmtNum(a.count)} (count)` : fmtNum(a.matches)),
@@ -191,7 +188,7 @@ function renderBody(body: HTMLElement, ov: Overview): void {
       h(
         'section',
         { class: 'partner', 'data-partner': p.partner, 'aria-labelledby': `partner-${p.partner}` },
-        h('h3', { id: `partner-${p.partner}` }, p.partner, ' ', worst ? stateBadge(worst) : null),
+        h('h3', { id: `partner-${p.partner}` }, p.partner, ' ', worst ? pairBadge(worst) : null),
         agreementsTable(p.partner, p.agreements),
       ),
     );

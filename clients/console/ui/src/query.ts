@@ -3,7 +3,7 @@
 // to the URL, to storage or to the console, and the textarea has no `name`, so
 // even a native form submission could not serialise them.
 import { ApiError, errorMessage, get, post } from './api';
-import { announce, badge, fmtNum, h, humanise, plural, replaceChildren, tableWrap, th, timeEl, type Tone } from './dom';
+import { announce, badge, fmtNum, h, humanise, plural, replaceChildren, stateBadge, tableWrap, th, timeEl, type Tone } from './dom';
 import { emptyState, loading, notice, pageHeader, showLoadError, type PageContext } from './page';
 import type { LegState, QueryLeg, QueryOptionPartner, QueryOptions, QueryReply, QueryRequest, QuerySummary } from './types';
 
@@ -17,10 +17,7 @@ const LEG_STATE: Record<LegState, { label: string; tone: Tone }> = {
   incomplete: { label: 'Incomplete', tone: 'warn' },
 };
 
-function legBadge(state: LegState): HTMLElement {
-  const s = LEG_STATE[state] ?? { label: state, tone: 'neutral' as Tone };
-  return badge(s.label, s.tone);
-}
+const legBadge = (state: LegState): HTMLElement => stateBadge(LEG_STATE, state);
 
 /** Splits the textarea into values, remembering each value's 1-based line for error messages. */
 function parseValues(text: string): { value: string; line: number }[] {
