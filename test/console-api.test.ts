@@ -396,6 +396,28 @@ describe('console API: the officer’s work', () => {
   });
 });
 
+describe('console API: the coordinator down', () => {
+  it('overview and matches answer from the local store, marked as such', async () => {
+    const { cookie } = await login();
+    await w.coord.pause();
+    try {
+      const o = (await call('/api/overview', { cookie })).json();
+      expect(o.coordinatorReachable).toBe(false);
+      expect(o.coordinatorError).toMatch(/unreachable/);
+      expect(o.partners.map((p: any) => p.partner)).toEqual(['FR-OC', 'PT-PJ']);
+      const m = await call('/api/matches', { cookie });
+      expect(m.status).toBe(200);
+      expect(m.json().stale).toBe(true);
+      expect(m.json().matches).toHaveLength(10);
+      const q = await call('/api/query/options', { cookie });
+      expect(q.status).toBe(502);
+      expect(q.json().type).toBe('urn:concordat:console:coordinator');
+    } finally {
+      await w.coord.listen();
+    }
+  });
+});
+
 describe('console API: privacy and start-up', () => {
   it('no planted identifier in any URL, response header, console log line, or local audit row', async () => {
     const planted = both.flatMap((p) => [passport(p), email(p)]).concat([email(999_999), passport(777_777)]);

@@ -122,6 +122,45 @@ export function mapHits(store: Store, hits: readonly Hit[]): HitView[] {
   });
 }
 
+/**
+ * The hits as last pulled (hit_status) with their kept nightly matches, for
+ * when the coordinator cannot be asked: no positions, so only hits with a
+ * kept match show.
+ */
+export function localHitViews(store: Store): HitView[] {
+  const db = store.sqlite;
+  const rows = db
+    .prepare(
+      `SELECT h.handle, h.pair, h.partner, h.source, h.status, h.my_status AS myStatus, h.partner_status AS partnerStatus,
+              m.record_id AS recordId, m.kind, m.first_seen AS firstSeen, m.epoch
+       FROM hit_status h JOIN matches m ON m.handle = h.handle ORDER BY h.handle`,
+    )
+    .all() as Array<{ handle: string; pair: string; partner: string; source: string; status: string; myStatus: string | null; partnerStatus: string | null; recordId: string; kind: string; firstSeen: string; epoch: string }>;
+  const byHandle = new Map<string, HitView>();
+  for (const r of rows) {
+    let v = byHandle.get(r.handle);
+    if (!v) {
+      v = {
+        handle: r.handle,
+        source: r.source === 'query' ? 'query' : 'nightly',
+        pair: r.pair,
+        partner: r.partner,
+        status: r.status,
+        my_status: r.myStatus,
+        partner_status: r.partnerStatus,
+        epoch: r.epoch,
+        record_ids: [],
+        kinds: [],
+        created_at: r.firstSeen,
+      };
+      byHandle.set(r.handle, v);
+    }
+    if (!v.record_ids.includes(r.recordId)) v.record_ids.push(r.recordId);
+    if (!v.kinds.includes(r.kind)) v.kinds.push(r.kind);
+  }
+  return [...byHandle.values()];
+}
+
 export async function listHits(client: CoordinatorClient, store: Store, status?: HitStatusName): Promise<HitView[]> {
   const hits = await client.hits(status ? { status } : {});
   // An unfiltered list is the full picture: the local copy is replaced. A filtered one only updates.

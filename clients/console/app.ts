@@ -5,7 +5,7 @@
 // cookie, a CSRF token on every state change, an Origin and Host check, a
 // strict CSP on every response, throttled logins, and no identifier value in
 // any URL, header or log line (query values arrive in POST bodies only).
-import { Hono, type Context } from 'hono';
+import { Hono } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { HTTPException } from 'hono/http-exception';
 import { z } from 'zod';
@@ -18,44 +18,12 @@ import { matchRoutes } from './routes/matches.js';
 import { overviewRoutes } from './routes/overview.js';
 import { queryRoutes } from './routes/queries.js';
 import { trendRoutes } from './routes/trends.js';
+import { jsonBody } from './validation.js';
 import { CSRF_HEADER, csrfMatches, LOGIN_MAX_FAILURES, LOGIN_MAX_FAILURES_PER_ADDRESS, LoginLimiter, SECURITY_HEADERS, SESSION_COOKIE, SessionStore } from './security.js';
-
-/** Request bodies are small JSON documents: 100 values of an identifier are far below this. */
-export const BODY_LIMIT = 256 * 1024;
 
 const loginBody = z.object({ officer: z.string().min(1).max(64), password: z.string().min(1).max(1024) }).strict();
 
-export async function jsonBody<T>(c: Context, schema: z.ZodType<T>): Promise<T> {
-  const type = c.req.header('content-type') ?? '';
-  // Only JSON: an HTML form cannot send it cross-site without a CORS preflight.
-  if (!/^application\/json\b/i.test(type)) throw new ConsoleProblem(422, 'invalid', 'the body must be application/json', 'header.content-type');
-  const len = Number(c.req.header('content-length') ?? '0');
-  if (len > BODY_LIMIT) throw new ConsoleProblem(413, 'too-large', `the body is larger than ${BODY_LIMIT} bytes`);
-  let raw: unknown;
-  try {
-    const text = await c.req.text();
-    if (text.length > BODY_LIMIT) throw new ConsoleProblem(413, 'too-large', `the body is larger than ${BODY_LIMIT} bytes`);
-    raw = JSON.parse(text);
-  } catch (e) {
-    if (e instanceof ConsoleProblem) throw e;
-    throw new ConsoleProblem(422, 'invalid', 'the body is not valid JSON', 'body');
-  }
-  const r = schema.safeParse(raw);
-  if (!r.success) {
-    const issue = r.error.issues[0];
-    const path = issue ? issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('') : '';
-    // zod messages describe the rule (type, length, enum), never the offending value.
-    throw new ConsoleProblem(422, 'invalid', issue ? issue.message : 'invalid body', `body${path}`);
-  }
-  return r.data;
-}
-
-export interface ConsoleApp {
-  app: Hono<ConsoleEnv>;
-  sessions: SessionStore;
-}
-
-export function createConsoleApp(deps: ConsoleDeps, assets: Assets): ConsoleApp {
+export function createConsoleApp(deps: ConsoleDeps, assets: Assets): Hono<ConsoleEnv> {
   const now = deps.now ?? (() => new Date());
   const log = deps.log ?? (() => {});
   const sessions = new SessionStore(() => now().getTime());
@@ -191,7 +159,7 @@ export function createConsoleApp(deps: ConsoleDeps, assets: Assets): ConsoleApp 
     return res;
   });
 
-  return { app, sessions };
+  return app;
 }
 
 /** `Origin: http://127.0.0.1:8788` against `Host: 127.0.0.1:8788` (behind no proxy the request URL says the same). */

@@ -1,7 +1,7 @@
 // Turns what the coordinator said (or that it said nothing) into a console
 // problem. The coordinator's own problem documents name rules and fields,
 // never values, so their title and detail can be shown to the officer.
-import { CoordinatorError, CoordinatorUnreachableError, describeNetworkError } from '../sdk/errors.js';
+import { CoordinatorError, CoordinatorUnreachableError, ProtocolViolationError } from '../sdk/errors.js';
 import { ConsoleProblem } from './context.js';
 
 export function coordinatorProblem(e: unknown): ConsoleProblem | undefined {
@@ -18,8 +18,9 @@ export function coordinatorProblem(e: unknown): ConsoleProblem | undefined {
     if (e.status === 422) return new ConsoleProblem(422, 'invalid', what, e.field);
     return new ConsoleProblem(502, 'coordinator', `the coordinator answered ${e.status}: ${what}`);
   }
+  // The SDK wraps every network failure, after its retries, in CoordinatorUnreachableError.
   if (e instanceof CoordinatorUnreachableError) return new ConsoleProblem(502, 'coordinator', e.message);
-  if (e instanceof TypeError || (e instanceof Error && 'code' in e)) return new ConsoleProblem(502, 'coordinator', `the coordinator could not be reached: ${describeNetworkError(e)}`);
+  if (e instanceof ProtocolViolationError) return new ConsoleProblem(502, 'coordinator', `the coordinator's answer broke the API contract: ${e.message}`);
   return undefined;
 }
 

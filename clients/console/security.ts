@@ -65,10 +65,6 @@ export class SessionStore {
     for (const [k, s] of this.sessions) if (s.officer.id === id) this.sessions.delete(k);
   }
 
-  get size(): number {
-    return this.sessions.size;
-  }
-
   private sweep(): void {
     const t = this.now();
     for (const [k, s] of this.sessions) if (t - s.lastSeen > SESSION_IDLE_MS || t - s.createdAt > SESSION_MAX_MS) this.sessions.delete(k);

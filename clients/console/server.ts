@@ -59,7 +59,7 @@ export async function startConsole(o: ConsoleServerOptions): Promise<ConsoleServ
     const hosts = (p: number) => [...new Set([`${hostForUrl(host)}:${p}`, ...(isLoopback(host) ? [`127.0.0.1:${p}`, `localhost:${p}`, `[::1]:${p}`] : [])])];
     // The Host check needs the port, which is known only once listening when 0 was asked.
     let allowed: string[] = port === 0 ? [] : hosts(port);
-    const { app } = createConsoleApp(
+    const app = createConsoleApp(
       {
         agency: o.agency,
         store,

@@ -8,13 +8,12 @@ import { appendAudit, listAudit, nextDay } from '../../agency/audit.js';
 import type { AuditEntry, AuditList } from '../api-types.js';
 import type { ConsoleDeps, ConsoleEnv } from '../context.js';
 import { reachErrorText } from '../coordinator.js';
-import { queryFilters } from './matches.js';
+import { isoDate, queryFilters } from '../validation.js';
 
-const date = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected YYYY-MM-DD');
 const filterSchema = z
   .object({
-    from: date.optional(),
-    to: date.optional(),
+    from: isoDate.optional(),
+    to: isoDate.optional(),
     officer: z.string().max(64).optional(),
     case: z.string().max(100).optional(),
     source: z.enum(['local', 'coordinator']).optional(),
@@ -93,14 +92,14 @@ export function auditRoutes(deps: ConsoleDeps): Hono<ConsoleEnv> {
   }
 
   app.get('/audit', async (c) => {
-    const f = queryFilters(c.req.url, filterSchema) as Filter;
+    const f = queryFilters(c.req.url, filterSchema);
     const error = f.source === 'local' ? undefined : await refresh();
     const entries = select(f, mirror).slice(0, 5_000);
     return c.json<AuditList>({ entries, coordinatorReachable: error === undefined, ...(error ? { coordinatorError: error } : {}) });
   });
 
   app.get('/audit/export', async (c) => {
-    const f = queryFilters(c.req.url, filterSchema) as Filter;
+    const f = queryFilters(c.req.url, filterSchema);
     const error = f.source === 'local' ? undefined : await refresh();
     const entries = select(f, mirror).reverse();
     const officer = c.get('session').officer.id;

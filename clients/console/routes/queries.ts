@@ -8,9 +8,9 @@ import { MAX_QUERY_VALUES } from '../../../protocol/query.js';
 import { CASE_REF_MAX, createQuery, followQuery, localReport, pairAllows, type QueryContext, type QueryReport } from '../../agency/query.js';
 import type { Me } from '../../sdk/api.js';
 import type { QueryOptions, QueryReply, QuerySummary } from '../api-types.js';
-import { jsonBody } from '../app.js';
 import { ConsoleProblem, type ConsoleDeps, type ConsoleEnv } from '../context.js';
 import { rethrowCoordinator } from '../coordinator.js';
+import { jsonBody } from '../validation.js';
 
 const DEFAULT_WAIT_SECONDS = 20;
 

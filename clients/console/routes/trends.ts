@@ -3,7 +3,7 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import type { Trends } from '../api-types.js';
 import type { ConsoleDeps, ConsoleEnv } from '../context.js';
-import { queryFilters } from './matches.js';
+import { queryFilters } from '../validation.js';
 
 const filter = z.object({ days: z.coerce.number().int().min(1).max(366).optional() }).strict();
 
@@ -11,7 +11,7 @@ export function trendRoutes(deps: ConsoleDeps): Hono<ConsoleEnv> {
   const app = new Hono<ConsoleEnv>();
 
   app.get('/trends', async (c) => {
-    const f = queryFilters(c.req.url, filter) as { days?: number };
+    const f = queryFilters(c.req.url, filter);
     const days = f.days ?? 30;
     const now = (deps.now ?? (() => new Date()))();
     const since = new Date(now.getTime() - (days - 1) * 86_400_000).toISOString().slice(0, 10);
