@@ -3,7 +3,7 @@
 // with RFC 9497 outputs or any other protocol's (RFC 9380 §3.1).
 import { concatBytes, i2osp, utf8 } from './bytes.js';
 
-/** Concordat PSI v1 context string (DESIGN.md §1). Defined once. */
+/** Concordat PSI v1 context string (protocol/SPEC.md §0). Defined once. */
 export const CONCORDAT_CONTEXT = 'CONCORDAT-V1-ristretto255-SHA512';
 
 /** RFC 9497 §3.1 modes, used only to replay the RFC's own vectors. */
@@ -36,7 +36,7 @@ export interface Suite {
   readonly deriveKeyPairDST: Uint8Array;
   /** RFC 9497 §2.2.1 ComputeComposites seed DST. */
   readonly seedDST: Uint8Array;
-  /** DESIGN.md §1 Token prefix: "Token-" ‖ contextString. */
+  /** protocol/SPEC.md §1.6 Token prefix: "Token-" ‖ contextString. */
   readonly tokenPrefix: Uint8Array;
 }
 
@@ -62,7 +62,7 @@ export const LABEL = {
   finalize: utf8('Finalize'),
 } as const;
 
-/** `info` for an epoch key: "epoch:" ‖ epochId (DESIGN.md §1). */
+/** `info` for an epoch key: "epoch:" ‖ epochId (protocol/SPEC.md §1.4). */
 export function epochInfo(epochId: string): Uint8Array {
   return utf8(`epoch:${epochId}`);
 }

@@ -1,4 +1,4 @@
-// DESIGN.md §1 Evaluate(k, E) = k·E, and RFC 9497 §3.3.1 Blind / BlindEvaluate /
+// protocol/SPEC.md §1.5 Evaluate(k, E) = k·E, and RFC 9497 §3.3.1 Blind / BlindEvaluate /
 // Finalize, written against the reference group (@noble/curves).
 import { concatBytes, lengthPrefixed } from './bytes.js';
 import { LABEL, type Suite } from './constants.js';

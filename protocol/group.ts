@@ -29,11 +29,6 @@ export function decodePoint(label: string, bytes: Uint8Array): Point {
   return p;
 }
 
-/** Validate without keeping the point (the coordinator checks uploads this way). */
-export function assertValidPoint(label: string, bytes: Uint8Array): void {
-  decodePoint(label, bytes);
-}
-
 export function encodePoint(p: Point): Uint8Array {
   return p.toBytes();
 }

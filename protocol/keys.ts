@@ -1,5 +1,5 @@
 // RFC 9497 §3.2.1 DeriveKeyPair. An agency keeps one 32-byte seed and derives
-// each epoch key from it with info = "epoch:" ‖ epochId (DESIGN.md §1).
+// each epoch key from it with info = "epoch:" ‖ epochId (protocol/SPEC.md §1.4).
 import { concatBytes, i2osp } from './bytes.js';
 import type { Suite } from './constants.js';
 import { ProtocolError } from './errors.js';

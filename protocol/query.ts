@@ -1,4 +1,4 @@
-// Targeted hit/no-hit queries (DESIGN.md §1; protocol/SPEC.md §3.2): VOPRF
+// Targeted hit/no-hit queries (protocol/SPEC.md §3.2): VOPRF
 // with a batched DLEQ proof against the partner's published epoch key,
 // followed by the asking agency's own key so the result is the token that the
 // nightly flow produced for the same identifier.

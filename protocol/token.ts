@@ -1,4 +1,4 @@
-// DESIGN.md §1 Token(E) = first 16 bytes of SHA-512("Token-" ‖ contextString ‖ encode(E)),
+// protocol/SPEC.md §1.6 Token(E) = first 16 bytes of SHA-512("Token-" ‖ contextString ‖ encode(E)),
 // and canaries: elements r·G whose expected token under the partner key K is Token(r·K).
 import { sha512 } from '@noble/hashes/sha2.js';
 import { concatBytes } from './bytes.js';
@@ -25,7 +25,7 @@ export interface Canary {
   readonly expectedToken: Uint8Array;
 }
 
-/** Canary(r, K) of DESIGN.md §1. */
+/** Canary(r, K) of protocol/SPEC.md §1.6. */
 export function canaryFromScalar(suite: Suite, r: Uint8Array, partnerKey: Uint8Array): Canary {
   const s = decodeScalar('canary.r', r);
   const K = decodePoint('partnerKey', partnerKey);

@@ -1,4 +1,4 @@
-// Tamper-evident audit log (DESIGN.md §3): an append-only hash chain.
+// Tamper-evident audit log (docs/ARCHITECTURE.md §Coordinator): an append-only hash chain.
 //   hash_0 = 32 zero bytes
 //   hash_n = SHA-256(hash_{n-1} ‖ UTF8(canonicalJSON(event_n)))
 // event = {seq, at, actor, action, subject, outcome, detail}. Editing,

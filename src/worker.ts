@@ -1,4 +1,4 @@
-// The coordinator on Cloudflare Workers (DESIGN.md §3): the same Hono app as
+// The coordinator on Cloudflare Workers (docs/ARCHITECTURE.md §Coordinator): the same Hono app as
 // `coordinator serve`, over D1 for the control plane and one Durable Object
 // with SQLite storage per agency pair (src/store/d1.ts, src/store/do-pair.ts).
 // Bindings are declared in wrangler.toml; README.md, "Deploying to

@@ -138,7 +138,7 @@ export async function harnessOn<S extends Store, F extends TestStore<S>>(fixture
   return h;
 }
 
-/** An epoch key pair derived as an agency derives it: from its seed and the epoch id (DESIGN.md §1). */
+/** An epoch key pair derived as an agency derives it: from its seed and the epoch id (protocol/SPEC.md §1.4). */
 export function epochKeyPair(epoch = 'e1', seed: Uint8Array = randomBytes(32)): KeyPair & { seed: Uint8Array } {
   return { seed, ...deriveKeyPair(CONCORDAT_SUITE, seed, epochInfo(epoch)) };
 }

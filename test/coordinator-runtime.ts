@@ -16,7 +16,6 @@ import type { Notifier } from '../src/notify.js';
 import { openSqliteStore, type SqliteStore } from '../src/store/sqlite.js';
 import type { Store } from '../src/store/types.js';
 
-export const RUNTIME: 'node' | 'workers' = 'node';
 
 export type Row = Record<string, any>;
 

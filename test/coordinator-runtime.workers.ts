@@ -18,7 +18,6 @@ import type { Row, TestStore } from './coordinator-runtime.js';
 
 export type { Row, TestStore } from './coordinator-runtime.js';
 
-export const RUNTIME: 'node' | 'workers' = 'workers';
 
 interface D1Like {
   prepare(sql: string): { bind(...params: unknown[]): { all(): Promise<{ results: Row[] }> } & { run(): Promise<unknown> }; all(): Promise<{ results: Row[] }> };

@@ -1,4 +1,4 @@
-// `concordat query`: targeted hit/no-hit queries (DESIGN.md §1, API.md part 2).
+// `concordat query`: targeted hit/no-hit queries (protocol/SPEC.md §3.2, src/API.md "Targeted queries").
 //
 // Each value is blinded with a fresh scalar r and only r·HashToGroup(x) leaves
 // this process. The partner's responder answers k_B·(r·H(x)) with a batched

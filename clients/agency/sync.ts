@@ -1,5 +1,5 @@
 // `concordat sync`: push this agency's delta to every pair, do the partner
-// work the coordinator hands out, pull results (DESIGN.md §1, bulk flow).
+// work the coordinator hands out, pull results (protocol/SPEC.md §3.1).
 //
 // Every step is safe to repeat and an interrupted sync resumes: new positions,
 // their blinded chunks and canary scalars are committed to the local store in

@@ -1,4 +1,4 @@
-// The bulk engine interface (DESIGN.md §4). Elements and tokens travel packed
+// The bulk engine interface (docs/ARCHITECTURE.md §Engines). Elements and tokens travel packed
 // (n×32 and n×16 bytes) so batches of 10^4..10^7 move between threads as one
 // transferable buffer rather than millions of small arrays.
 import type { Suite } from '../constants.js';

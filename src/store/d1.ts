@@ -1,4 +1,4 @@
-// The Workers store (DESIGN.md §3): the control plane (agencies, agreements,
+// The Workers store (docs/ARCHITECTURE.md §Coordinator): the control plane (agencies, agreements,
 // epochs, keys, nonces, configuration, audit, queries, hits) in D1 through
 // drizzle-orm/d1, and each agency pair's bulk data in its own Durable Object
 // (src/store/do-pair.ts). Same schema and migrations as the Node store.

@@ -1,4 +1,4 @@
-// One Durable Object with SQLite storage per agency pair (DESIGN.md §3): it
+// One Durable Object with SQLite storage per agency pair (docs/ARCHITECTURE.md §Coordinator): it
 // holds the pair's chunks, tokens, canaries, matches and links, and does the
 // pair's matching. The bulk logic is the Node store's (src/store/pair-sql.ts)
 // over drizzle's durable-sqlite driver; the Worker reaches it through the

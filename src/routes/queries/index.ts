@@ -1,4 +1,4 @@
-// Targeted hit/no-hit queries (DESIGN.md §1, src/API.md "Targeted queries").
+// Targeted hit/no-hit queries (protocol/SPEC.md §3.2, src/API.md "Targeted queries").
 // The requester sends r·HashToGroup(q) per value; the partner's online
 // responder picks it up from its inbox and answers k_B·(r·H(q)) with a DLEQ
 // proof (RFC 9497 §2.2) that the coordinator checks against the responder's

@@ -58,12 +58,6 @@ export function replaceChildren(parent: Element, ...children: Child[]): void {
   append(parent, children);
 }
 
-let idCounter = 0;
-export function uid(prefix: string): string {
-  idCounter += 1;
-  return `${prefix}-${idCounter}`;
-}
-
 /** A horizontally scrollable, keyboard-focusable wrapper so wide tables never break the layout at high zoom. */
 export function tableWrap(label: string, table: HTMLTableElement): HTMLDivElement {
   return h('div', { class: 'table-wrap', role: 'region', 'aria-label': label, tabindex: 0 }, table);
