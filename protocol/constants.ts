@@ -66,3 +66,47 @@ export const LABEL = {
 export function epochInfo(epochId: string): Uint8Array {
   return utf8(`epoch:${epochId}`);
 }
+
+// ---- Concordat PSI v2 (protocol/SPEC.md §8). Added beside v1, which the
+// running code still uses; nothing above this line changes for v2.
+
+/** Concordat PSI v2 context string (protocol/SPEC.md §8). */
+export const CONCORDAT_V2_CONTEXT = 'CONCORDAT-V2-ristretto255-SHA512';
+
+/** The Concordat PSI v2 suite: every RFC 9497 DST re-derived from the v2 context. */
+export const CONCORDAT_V2_SUITE: Suite = makeSuite(CONCORDAT_V2_CONTEXT);
+
+/** Signed document types (protocol/SPEC.md §8.3): the type is part of every signing input. */
+export const V2_DOCUMENT_TYPE = {
+  agreement: 'agreement',
+  epochKey: 'epoch-key',
+  chunk: 'chunk',
+  query: 'query',
+} as const;
+export type DocumentType = (typeof V2_DOCUMENT_TYPE)[keyof typeof V2_DOCUMENT_TYPE];
+
+/** Prefixes that, followed by a context string, make the v2 labels (protocol/SPEC.md §0.1). */
+export const V2_LABEL_PREFIX = {
+  ratchet: 'Ratchet-',
+  pairKey: 'PairKey-',
+  fingerprint: 'Fingerprint-',
+} as const;
+
+/** The v2 labels for CONCORDAT_V2_CONTEXT (protocol/SPEC.md §0.1, §8). */
+export const V2_LABEL = {
+  /** §8.4: s_{n+1} = SHA512(ratchet ‖ s_n)[0..32). */
+  ratchet: utf8(V2_LABEL_PREFIX.ratchet + CONCORDAT_V2_CONTEXT),
+  /** §8.5: first part of the pair-key DeriveKeyPair info. */
+  pairKey: utf8(V2_LABEL_PREFIX.pairKey + CONCORDAT_V2_CONTEXT),
+  /** §8.3: every signing input starts with the context string itself, then 0x00. */
+  signature: utf8(CONCORDAT_V2_CONTEXT),
+  /** §8.3: fingerprint = SHA-256(fingerprint ‖ key)[0..16). */
+  fingerprint: utf8(V2_LABEL_PREFIX.fingerprint + CONCORDAT_V2_CONTEXT),
+  /** §8.3: document type names. */
+  document: V2_DOCUMENT_TYPE,
+} as const;
+
+/** §8.5 pair-key label for any suite's context ("PairKey-" ‖ contextString). */
+export function pairKeyLabel(suite: Suite): Uint8Array {
+  return concatBytes(utf8(V2_LABEL_PREFIX.pairKey), suite.context);
+}

@@ -1,0 +1,147 @@
+// Signed documents (protocol/SPEC.md §8.3): Ed25519 (RFC 8032 §5.1) over the
+// context string, the document type and the RFC 8785 canonical form. Agencies
+// sign what they agree to, so a coordinator that relays documents can drop
+// them but cannot alter or invent them.
+import { ed25519 } from '@noble/curves/ed25519.js';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { z } from 'zod';
+import { bytesToHex, concatBytes, utf8 } from './bytes.js';
+import { canonicalJson } from './canonical.js';
+import { V2_DOCUMENT_TYPE, V2_LABEL, type DocumentType } from './constants.js';
+import { DecodeError } from './errors.js';
+
+export const SIGNING_KEY_BYTES = 32;
+export const SIGNATURE_BYTES = 64;
+export const FINGERPRINT_BYTES = 16;
+
+/** A document as it travels: the JSON value and the signer's 64-byte signature over it. */
+export interface SignedDocument<T = unknown> {
+  readonly document: T;
+  readonly signature: Uint8Array;
+}
+
+const TYPES: ReadonlySet<string> = new Set(Object.values(V2_DOCUMENT_TYPE));
+
+/** A document that does not match its schema; `field` is the path of the first issue. */
+export class DocumentError extends Error {
+  override readonly name = 'DocumentError';
+  constructor(
+    readonly field: string,
+    detail: string,
+  ) {
+    super(`${field}: ${detail}`);
+  }
+}
+
+function pathOf(prefix: string, path: readonly PropertyKey[]): string {
+  let out = prefix;
+  for (const p of path) out += typeof p === 'number' ? `[${p}]` : out === '' ? String(p) : `.${String(p)}`;
+  return out;
+}
+
+/** Parse with a strict schema; the first issue becomes a DocumentError naming its path. */
+export function parseDocument<T extends z.ZodType>(schema: T, value: unknown, label: string): z.output<T> {
+  const r = schema.safeParse(value);
+  if (r.success) return r.data;
+  const issue = r.error.issues[0];
+  throw new DocumentError(issue ? pathOf(label, issue.path) || label : label, issue?.message ?? 'invalid');
+}
+
+function assertType(type: string): asserts type is DocumentType {
+  if (!TYPES.has(type)) throw new DocumentError('type', `unknown document type "${type}"`);
+}
+
+function assertLength(field: string, b: Uint8Array, n: number): void {
+  if (!(b instanceof Uint8Array) || b.length !== n) {
+    throw new DecodeError(field, 'length', `expected ${n} bytes, got ${b instanceof Uint8Array ? b.length : typeof b}`);
+  }
+}
+
+/** §8.3: UTF8(contextString) ‖ 0x00 ‖ UTF8(type) ‖ 0x00 ‖ JCS(doc). */
+export function signingInput(type: DocumentType, doc: unknown): Uint8Array {
+  assertType(type);
+  const zero = new Uint8Array([0]);
+  return concatBytes(V2_LABEL.signature, zero, utf8(type), zero, canonicalJson(doc));
+}
+
+/** RFC 8032 §5.1.5: the public key of a 32-byte Ed25519 secret key. */
+export function signingPublicKey(secretKey: Uint8Array): Uint8Array {
+  assertLength('secretKey', secretKey, SIGNING_KEY_BYTES);
+  return ed25519.getPublicKey(secretKey);
+}
+
+/** RFC 8032 §5.1.6 signature (deterministic) over signingInput(type, doc). */
+export function signDocument(type: DocumentType, doc: unknown, secretKey: Uint8Array): Uint8Array {
+  assertLength('secretKey', secretKey, SIGNING_KEY_BYTES);
+  return ed25519.sign(signingInput(type, doc), secretKey);
+}
+
+/**
+ * RFC 8032 §5.1.7 verification with canonical encodings required (not ZIP-215)
+ * and small-order public keys refused, as libsodium does: a key of small order
+ * would let one signature verify for more than one message. Wrong lengths and
+ * non-canonical documents throw; only a well-formed signature that verifies is `true`.
+ */
+export function verifyDocument(type: DocumentType, doc: unknown, publicKey: Uint8Array, signature: Uint8Array): boolean {
+  assertLength('publicKey', publicKey, SIGNING_KEY_BYTES);
+  assertLength('signature', signature, SIGNATURE_BYTES);
+  const msg = signingInput(type, doc);
+  let point;
+  try {
+    point = ed25519.Point.fromBytes(publicKey, false);
+  } catch {
+    return false;
+  }
+  if (point.isSmallOrder()) return false;
+  try {
+    return ed25519.verify(signature, msg, publicKey, { zip215: false });
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * For checks on received documents: a signature of the wrong length (or not
+ * bytes at all) is simply not a valid signature. The key is the verifier's
+ * own pinned key, so a bad key is still an error.
+ */
+export function signatureVerifies(type: DocumentType, doc: unknown, publicKey: Uint8Array, signature: unknown): boolean {
+  if (!(signature instanceof Uint8Array) || signature.length !== SIGNATURE_BYTES) return false;
+  return verifyDocument(type, doc, publicKey, signature);
+}
+
+/**
+ * §8.3 fingerprint of a signing key, for comparing keys out of band (read
+ * aloud on the phone): SHA-256(UTF8("Fingerprint-" ‖ contextString) ‖ key)[0..16),
+ * as 8 space-separated groups of 4 lower-case hex digits.
+ */
+export function fingerprint(signingKey: Uint8Array): string {
+  assertLength('signingKey', signingKey, SIGNING_KEY_BYTES);
+  const hex = bytesToHex(sha256(concatBytes(V2_LABEL.fingerprint, signingKey)).subarray(0, FINGERPRINT_BYTES));
+  return hex.match(/.{4}/g)!.join(' ');
+}
+
+// ---- Field schemas shared by the §8 documents ----
+
+const HEX32_RE = /^[0-9a-f]{64}$/;
+// C0 controls and DEL: never meaningful in an identifier, and invisible when
+// a document is shown to the person who signs it.
+const CONTROL_RE = /[\u0000-\u001f\u007f]/;
+
+const codePoints = (s: string): number => [...s].length;
+
+/** 32 bytes as 64 lower-case hex digits (one spelling per value, so one signature per value). */
+export const hex32Schema = z.string().regex(HEX32_RE, 'must be 32 bytes as lower-case hex');
+
+/** A name or identifier: 1..max code points, no control characters. */
+export function nameSchema(max = 128) {
+  return z
+    .string()
+    .refine((s) => codePoints(s) >= 1 && codePoints(s) <= max, `must be 1..${max} characters`)
+    .refine((s) => !CONTROL_RE.test(s), 'must not contain control characters');
+}
+
+/** Free text: 1..max code points (line breaks allowed). */
+export function textSchema(max: number) {
+  return z.string().refine((s) => codePoints(s) >= 1 && codePoints(s) <= max, `must be 1..${max} characters`);
+}
