@@ -1,5 +1,5 @@
-// Deterministic generator of vectors/concordat-v1.json (protocol/SPEC.md
-// §Vectors). Every secret comes from SHA-512 of a fixed label, so re-running
+// Deterministic generators of vectors/concordat-v1.json (protocol/SPEC.md §4)
+// and vectors/concordat-v2.json (§8.10). Every secret comes from SHA-512 of a fixed label, so re-running
 // it reproduces the file byte for byte; it computes with the reference
 // engine and the loader then checks both engines against the result.
 import { sha512 } from '@noble/hashes/sha2.js';
@@ -11,7 +11,16 @@ import { deriveKeyPair } from './keys.js';
 import { referenceEngine as ref } from './engine/reference.js';
 import { tokenOfEncoded } from './token.js';
 import { canonicalize, identifierInput, IdentifierError, type IdentifierKind } from './identifiers/index.js';
-import type { ConcordatVectors } from './vectors.js';
+import type { ConcordatV2Vectors, ConcordatVectors } from './vectors.js';
+import { CONCORDAT_V2_CONTEXT, CONCORDAT_V2_SUITE, V2_DOCUMENT_TYPE, type DocumentType } from './constants.js';
+import { CanonicalJsonError, canonicalJson, type JsonValue } from './canonical.js';
+import { agreementDigest, agreementRef, parseAgreement, type AgreementTerms } from './agreement.js';
+import { ratchetTo } from './ratchet.js';
+import { pairKeyInfo, pairKeyPair } from './pair-key.js';
+import { fingerprint, signDocument, signingInput, signingPublicKey } from './signed.js';
+import { chunkManifest } from './manifest.js';
+import { queryValuesDigest, type QueryStatement } from './signed-query.js';
+import type { EpochKeyStatement } from './epoch-key.js';
 
 const suite = CONCORDAT_SUITE;
 
@@ -221,4 +230,163 @@ export function generateConcordatVectors(): ConcordatVectors {
 /** Serialised exactly as committed: two-space JSON and a final newline. */
 export function renderConcordatVectors(): string {
   return `${JSON.stringify(generateConcordatVectors(), null, 2)}\n`;
+}
+
+// ---- vectors/concordat-v2.json (protocol/SPEC.md §8.10) ----
+
+const suite2 = CONCORDAT_V2_SUITE;
+
+/** Like fixedBytes, under a v2 prefix so no v1 secret is reused. */
+function fixedBytesV2(label: string, n = 32): Uint8Array {
+  let out: Uint8Array = new Uint8Array(0);
+  for (let i = 0; out.length < n; i++) out = concatBytes(out, sha512(utf8(`concordat-v2-vectors:${label}:${i}`)));
+  return out.subarray(0, n);
+}
+
+/**
+ * §8.2 canonicalisation samples as JSON text (parsed with JSON.parse, i.e.
+ * RFC 8259 / I-JSON): accepted ones with their canonical bytes, refused ones
+ * with the path and rule. Text rather than values, so -0, 1e400 and lone
+ * surrogates can be written down at all.
+ */
+const CANONICAL_JSON_SAMPLES: readonly string[] = [
+  String.raw`{"b":1,"a":2}`,
+  String.raw` { "z" : [ 3 , { "y" : null , "x" : true } ] , "a" : false } `,
+  String.raw`[0, -1, 1.0, 1e2, 10E-0, 9007199254740991, -9007199254740991]`,
+  String.raw`"\u0000\u001f\b\t\n\f\r\"\\\/\u007f\u2028\u00e9\ud83d\ude00"`,
+  String.raw`{"\u20ac":"Euro Sign","\r":"Carriage Return","\ufb33":"Hebrew Letter Dalet With Dagesh","1":"One","\ud83d\ude00":"Emoji: Grinning Face","\u0080":"Control","\u00f6":"Latin Small Letter O With Diaeresis"}`,
+  String.raw`{"nested":{"z":{},"a":[]},"empty":"","t":true,"f":false,"n":null}`,
+  String.raw`null`,
+  String.raw`{"parties":[{"agency":"A"},{"agency":1.5}]}`,
+  String.raw`{"n":-0}`,
+  String.raw`[9007199254740992]`,
+  String.raw`{"big":1e400}`,
+  String.raw`{"s":"ok\ud800"}`,
+  String.raw`{"\udc00":1}`,
+  String.raw`{"a b":[0,0.5]}`,
+  String.raw`1.5`,
+];
+
+/** Build the v2 vector object. Pure and deterministic. */
+export function generateConcordatV2Vectors(): ConcordatV2Vectors {
+  const hex = bytesToHex;
+  const canonical = CANONICAL_JSON_SAMPLES.map((json) => {
+    try {
+      return { json, canonical: hex(canonicalJson(JSON.parse(json))) };
+    } catch (e) {
+      if (!(e instanceof CanonicalJsonError)) throw e;
+      return { json, error: { path: e.path, rule: e.rule } };
+    }
+  });
+
+  const initialES = fixedBytesV2('initial-secret-ES-MIR');
+  const initialPT = fixedBytesV2('initial-secret-PT-PJ');
+  const ratchetCases: Array<[Uint8Array, number, number]> = [
+    [initialES, 1, 1],
+    [initialES, 1, 2],
+    [initialES, 1, 3],
+    [initialES, 1, 12],
+    [ratchetTo(initialES, 1, 12), 12, 13],
+    [initialPT, 1, 100],
+    [new Uint8Array(32), 1, 2],
+  ];
+  const ratchet = ratchetCases.map(([secret, from, to]) => ({ from, secret: hex(secret), to, result: hex(ratchetTo(secret, from, to)) }));
+
+  const agreementId = 'es-pt-fraud';
+  const pairId = `${agreementId}~ES-MIR~PT-PJ`;
+  const sES = ratchetTo(initialES, 1, 3);
+  const sPT = ratchetTo(initialPT, 1, 3);
+  const pairKeyCases: Array<[Uint8Array, string, string]> = [
+    [sES, 'e3', pairId],
+    [sPT, 'e3', pairId],
+    [sES, 'e3', `${agreementId}~ES-MIR~FR-DGSI`],
+    [ratchetTo(initialES, 1, 4), 'e4', pairId],
+    [initialES, 'e1', 'p\u00e4r~\u00fcnicode'],
+  ];
+  const pairKeys = pairKeyCases.map(([secret, epoch, pair]) => {
+    const kp = pairKeyPair(suite2, secret, epoch, pair);
+    return { secret: hex(secret), epoch, pair, info: hex(pairKeyInfo(suite2, epoch, pair)), sk: hex(kp.sk), pk: hex(kp.pk) };
+  });
+
+  const signer = {
+    'ES-MIR': fixedBytesV2('signing-key-ES-MIR'),
+    'PT-PJ': fixedBytesV2('signing-key-PT-PJ'),
+  } as const;
+  type Signer = keyof typeof signer;
+  const pub = (a: Signer): string => hex(signingPublicKey(signer[a]));
+
+  const terms: AgreementTerms = parseAgreement({
+    id: agreementId,
+    version: 2,
+    parties: [
+      { agency: 'ES-MIR', signingKey: pub('ES-MIR') },
+      { agency: 'PT-PJ', signingKey: pub('PT-PJ') },
+    ],
+    kinds: ['email', 'iban', 'passport'],
+    mode: 'reveal',
+    purposes: ['fraud', 'organised-crime'],
+    validFrom: '2026-01-01',
+    validUntil: '2027-06-30',
+    maxSetSize: 5_000_000,
+    queryQuota: { perDay: 200, maxValues: 20 },
+    legalBasis: 'Tratado bilateral ES\u2013PT, art. 7 \u00a7 2; Regulation (EU) 2016/679 art. 6(1)(e).',
+  });
+  const aref = agreementRef(terms);
+  const kpES = pairKeyPair(suite2, sES, 'e3', pairId);
+  const kpPT = pairKeyPair(suite2, sPT, 'e3', pairId);
+  const chunkElements = ['email\u0000suspect.one@example.org', 'passport\u0000ESP:P1234567', 'iban\u0000GB82WEST12345698765432'].map((x) =>
+    ref.blind(suite2, kpES.sk, [utf8(x)]),
+  );
+  const chunk = chunkManifest({ pair: pairId, agreement: aref, epoch: 'e3', agency: 'ES-MIR', index: 1, firstPosition: 65536 }, concatBytes(...chunkElements));
+  const r = fixedScalar('v2-query-blind');
+  const queryValues = ['email\u0000suspect.one@example.org', 'email\u0000other@example.com'].map((x) => ref.blind(suite2, r, [utf8(x)]));
+  const query: QueryStatement = {
+    id: '5f0c6a2e-8d1b-4c3a-9e7f-2b4d6c8a0e1f',
+    requester: 'ES-MIR',
+    responder: 'PT-PJ',
+    pair: pairId,
+    agreement: aref,
+    epoch: 'e3',
+    kind: 'email',
+    purpose: 'fraud',
+    caseRef: 'ES/2026/0042',
+    count: queryValues.length,
+    valuesSha256: queryValuesDigest(queryValues),
+    createdAt: '2026-03-14T09:26:53.589Z',
+  };
+  const epochKey = (agency: Signer, pk: Uint8Array): EpochKeyStatement => ({ agency, epoch: 'e3', pair: pairId, agreement: aref, publicKey: hex(pk) });
+
+  const docs: Array<{ name: string; type: DocumentType; signer: Signer; document: unknown; elements?: Uint8Array[] }> = [
+    { name: 'agreement accepted by ES-MIR', type: V2_DOCUMENT_TYPE.agreement, signer: 'ES-MIR', document: terms },
+    { name: 'agreement accepted by PT-PJ', type: V2_DOCUMENT_TYPE.agreement, signer: 'PT-PJ', document: terms },
+    { name: 'epoch key of ES-MIR', type: V2_DOCUMENT_TYPE.epochKey, signer: 'ES-MIR', document: epochKey('ES-MIR', kpES.pk) },
+    { name: 'epoch key of PT-PJ', type: V2_DOCUMENT_TYPE.epochKey, signer: 'PT-PJ', document: epochKey('PT-PJ', kpPT.pk) },
+    { name: 'chunk 1 of ES-MIR', type: V2_DOCUMENT_TYPE.chunk, signer: 'ES-MIR', document: chunk, elements: chunkElements },
+    { name: 'query from ES-MIR', type: V2_DOCUMENT_TYPE.query, signer: 'ES-MIR', document: query, elements: queryValues },
+  ];
+  const signed = docs.map((d) => {
+    const sk = signer[d.signer];
+    const pk = signingPublicKey(sk);
+    return {
+      name: d.name,
+      type: d.type,
+      signer: d.signer,
+      document: d.document as JsonValue,
+      canonical: hex(canonicalJson(d.document)),
+      signingInput: hex(signingInput(d.type, d.document)),
+      secretKey: hex(sk),
+      publicKey: hex(pk),
+      signature: hex(signDocument(d.type, d.document, sk)),
+      fingerprint: fingerprint(pk),
+      ...(d.type === V2_DOCUMENT_TYPE.agreement ? { digest: agreementDigest(terms) } : {}),
+      ...(d.elements ? { elements: d.elements.map(hex) } : {}),
+    };
+  });
+
+  return { suite: CONCORDAT_V2_CONTEXT, canonical, ratchet, pairKeys, signed };
+}
+
+/** Serialised exactly as committed: two-space JSON and a final newline. */
+export function renderConcordatV2Vectors(): string {
+  return `${JSON.stringify(generateConcordatV2Vectors(), null, 2)}\n`;
 }

@@ -1,5 +1,5 @@
 // The one loader for test vectors: recognises the RFC 9497 vector file and the
-// Concordat v1 file, and checks every case against every engine given. Pure:
+// Concordat v1 and v2 files, and checks every case against every engine given. Pure:
 // the caller reads the file; failures name the case, never stop at the first.
 import { z } from 'zod';
 import { sha512 } from '@noble/hashes/sha2.js';
@@ -13,6 +13,15 @@ import { tokenOfEncoded } from './token.js';
 import { invertScalar, tweakKey } from './poprf.js';
 import { canonicalize, identifierInput, IdentifierError, isIdentifierKind } from './identifiers/index.js';
 import type { Engine } from './engine/types.js';
+import { CONCORDAT_V2_CONTEXT, CONCORDAT_V2_SUITE, V2_DOCUMENT_TYPE, type DocumentType } from './constants.js';
+import { CanonicalJsonError, canonicalJson, type JsonValue } from './canonical.js';
+import { agreementDigest, agreementTermsSchema, canonicalAgreement, verifyAcceptance } from './agreement.js';
+import { ratchetTo } from './ratchet.js';
+import { pairKeyInfo, pairKeyPair } from './pair-key.js';
+import { fingerprint, signDocument, signingInput, signingPublicKey, verifyDocument } from './signed.js';
+import { epochKeyStatementSchema } from './epoch-key.js';
+import { chunkDigest, chunkManifestSchema } from './manifest.js';
+import { queryStatementSchema, queryValuesDigest } from './signed-query.js';
 
 const hex = z.string().regex(/^(?:[0-9a-f]{2})*$/, 'lower-case even-length hex');
 
@@ -91,12 +100,51 @@ export const rfc9497VectorsSchema = z.object({
 });
 export type Rfc9497Vectors = z.infer<typeof rfc9497VectorsSchema>;
 
+// ---- Concordat v2 vector file (protocol/SPEC.md §8.10) ----
+const jsonValue: z.ZodType<JsonValue> = z.lazy(() =>
+  z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(jsonValue), z.record(z.string(), jsonValue)]),
+);
+const documentTypeSchema = z.enum(Object.values(V2_DOCUMENT_TYPE) as [DocumentType, ...DocumentType[]]);
+
+export const concordatV2VectorsSchema = z
+  .object({
+    suite: z.literal(CONCORDAT_V2_CONTEXT),
+    canonical: z.array(
+      z.union([
+        z.object({ json: z.string(), canonical: hex }).strict(),
+        z.object({ json: z.string(), error: z.object({ path: z.string(), rule: z.string() }).strict() }).strict(),
+      ]),
+    ),
+    ratchet: z.array(z.object({ from: z.int().min(1), secret: hex, to: z.int().min(1), result: hex }).strict()),
+    pairKeys: z.array(z.object({ secret: hex, epoch: z.string(), pair: z.string(), info: hex, sk: hex, pk: hex }).strict()),
+    signed: z.array(
+      z
+        .object({
+          name: z.string(),
+          type: documentTypeSchema,
+          signer: z.string(),
+          document: jsonValue,
+          canonical: hex,
+          signingInput: hex,
+          secretKey: hex,
+          publicKey: hex,
+          signature: hex,
+          fingerprint: z.string(),
+          digest: hex.optional(),
+          elements: z.array(hex).optional(),
+        })
+        .strict(),
+    ),
+  })
+  .strict();
+export type ConcordatV2Vectors = z.infer<typeof concordatV2VectorsSchema>;
+
 export interface VectorFailure {
   readonly case: string;
   readonly message: string;
 }
 export interface VectorReport {
-  readonly format: 'concordat-v1' | 'rfc9497' | 'unknown';
+  readonly format: 'concordat-v1' | 'concordat-v2' | 'rfc9497' | 'unknown';
   readonly cases: number;
   readonly failures: VectorFailure[];
 }
@@ -272,12 +320,105 @@ function verifyRfc9497(v: Rfc9497Vectors, engines: readonly Engine[]): VectorRep
   return { format: 'rfc9497', cases: c.cases, failures: c.failures };
 }
 
+const DOCUMENT_SCHEMA: Record<DocumentType, z.ZodType> = {
+  agreement: agreementTermsSchema,
+  'epoch-key': epochKeyStatementSchema,
+  chunk: chunkManifestSchema,
+  query: queryStatementSchema,
+};
+
+function verifyConcordatV2(v: ConcordatV2Vectors, engines: readonly Engine[]): VectorReport {
+  const suite = CONCORDAT_V2_SUITE;
+  const c = new Checker();
+  const G = encodePoint(Point.BASE);
+  v.canonical.forEach((t, i) => {
+    c.run(`canonical[${i}]`, (expect) => {
+      const value: unknown = JSON.parse(t.json);
+      if ('canonical' in t) {
+        expect('canonical', canonicalJson(value), h(t.canonical));
+        return;
+      }
+      try {
+        canonicalJson(value);
+        expect('error', 'accepted', `${t.error.rule} at ${t.error.path}`);
+      } catch (e) {
+        if (!(e instanceof CanonicalJsonError)) throw e;
+        expect('error', `${e.rule} at ${e.path}`, `${t.error.rule} at ${t.error.path}`);
+      }
+    });
+  });
+  v.ratchet.forEach((t, i) => {
+    c.run(`ratchet[${i}]`, (expect) => expect('result', ratchetTo(h(t.secret), t.from, t.to), h(t.result)));
+  });
+  v.pairKeys.forEach((t, i) => {
+    c.run(`pairKeys[${i}]`, (expect) => {
+      expect('info', pairKeyInfo(suite, t.epoch, t.pair), h(t.info));
+      const kp = pairKeyPair(suite, h(t.secret), t.epoch, t.pair);
+      expect('sk', kp.sk, h(t.sk));
+      expect('pk', kp.pk, h(t.pk));
+    });
+    for (const e of engines) c.run(`pairKeys[${i}] pk (${e.name})`, (expect) => expect('pk', e.evaluate(h(t.sk), G), h(t.pk)));
+  });
+  v.signed.forEach((t, i) => {
+    c.run(`signed[${i}] ${t.type}`, (expect) => {
+      const doc = DOCUMENT_SCHEMA[t.type].parse(t.document);
+      expect('canonical', canonicalJson(doc), h(t.canonical));
+      expect('signingInput', signingInput(t.type, doc), h(t.signingInput));
+      const sk = h(t.secretKey);
+      const pk = h(t.publicKey);
+      expect('publicKey', signingPublicKey(sk), pk);
+      expect('signature', signDocument(t.type, doc, sk), h(t.signature));
+      expect('verifyDocument', verifyDocument(t.type, doc, pk, h(t.signature)), true);
+      expect('fingerprint', fingerprint(pk), t.fingerprint);
+      const elements = (t.elements ?? []).map((x, j) => {
+        decodePoint(`elements[${j}]`, h(x));
+        return h(x);
+      });
+      switch (t.type) {
+        case 'agreement': {
+          const terms = agreementTermsSchema.parse(doc);
+          expect('canonicalAgreement', canonicalAgreement(terms), h(t.canonical));
+          expect('digest', agreementDigest(terms), t.digest ?? '(missing)');
+          expect('verifyAcceptance', verifyAcceptance(terms, t.signer, h(t.signature)), true);
+          break;
+        }
+        case 'epoch-key': {
+          const st = epochKeyStatementSchema.parse(doc);
+          expect('signer', st.agency, t.signer);
+          decodePoint('publicKey', h(st.publicKey));
+          break;
+        }
+        case 'chunk': {
+          const m = chunkManifestSchema.parse(doc);
+          expect('signer', m.agency, t.signer);
+          expect('count', String(m.count), String(elements.length));
+          expect('sha256', chunkDigest(concatBytes(...elements)), m.sha256);
+          break;
+        }
+        case 'query': {
+          const q = queryStatementSchema.parse(doc);
+          expect('signer', q.requester, t.signer);
+          expect('count', String(q.count), String(elements.length));
+          expect('valuesSha256', queryValuesDigest(elements), q.valuesSha256);
+          break;
+        }
+      }
+    });
+  });
+  return { format: 'concordat-v2', cases: c.cases, failures: c.failures };
+}
+
 /** Check one parsed vector file against the given engines. */
 export function verifyVectors(json: unknown, engines: readonly Engine[]): VectorReport {
   if (json && typeof json === 'object' && 'modes' in json) {
     const p = rfc9497VectorsSchema.safeParse(json);
     if (!p.success) return schemaFailure('rfc9497', p.error);
     return verifyRfc9497(p.data, engines);
+  }
+  if (json && typeof json === 'object' && 'suite' in json && json.suite === CONCORDAT_V2_CONTEXT) {
+    const p = concordatV2VectorsSchema.safeParse(json);
+    if (!p.success) return schemaFailure('concordat-v2', p.error);
+    return verifyConcordatV2(p.data, engines);
   }
   const p = concordatVectorsSchema.safeParse(json);
   if (!p.success) return schemaFailure('unknown', p.error);

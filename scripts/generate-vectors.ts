@@ -1,16 +1,35 @@
-// `npm run vectors:generate`: rewrite vectors/concordat-v1.json from the deterministic generator.
+// `npm run vectors:generate`: rewrite vectors/concordat-v1.json and
+// vectors/concordat-v2.json from the deterministic generators.
 import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { renderConcordatVectors } from '../protocol/vectors-generate.js';
+import { renderConcordatV2Vectors, renderConcordatVectors } from '../protocol/vectors-generate.js';
 
-export function writeVectorsFile(path: string): number {
-  const text = renderConcordatVectors();
-  writeFileSync(path, text);
+export const VECTOR_FILES = {
+  'concordat-v1.json': renderConcordatVectors,
+  'concordat-v2.json': renderConcordatV2Vectors,
+} as const;
+
+function countCases(text: string): number {
   const v = JSON.parse(text) as Record<string, unknown>;
   return Object.values(v).reduce<number>((n, x) => n + (Array.isArray(x) ? x.length : 0), 0);
 }
 
+/** Write one vector file; returns the number of cases in it. */
+export function writeVectorsFile(path: string, render: () => string = renderConcordatVectors): number {
+  const text = render();
+  writeFileSync(path, text);
+  return countCases(text);
+}
+
+/** Write every generated vector file into `dir`; returns the case count per file name. */
+export function writeVectorsFiles(dir: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [name, render] of Object.entries(VECTOR_FILES)) out[name] = writeVectorsFile(join(dir, name), render);
+  return out;
+}
+
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const out = process.argv[2] ?? fileURLToPath(new URL('../../vectors/concordat-v1.json', import.meta.url));
-  console.log(`wrote ${out}: ${writeVectorsFile(out)} cases`);
+  const dir = process.argv[2] ?? fileURLToPath(new URL('../../vectors/', import.meta.url));
+  for (const [name, n] of Object.entries(writeVectorsFiles(dir))) console.log(`wrote ${join(dir, name)}: ${n} cases`);
 }

@@ -1,5 +1,6 @@
-// vectors/concordat-v1.json through the one loader, against both engines, and
-// the generator's determinism. The CLI's tamper detection is tested too.
+// vectors/concordat-v1.json and vectors/concordat-v2.json through the one
+// loader, against both engines, and the generators' determinism. The CLI's
+// tamper detection is tested too.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -7,7 +8,12 @@ import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { loadFastEngine, referenceEngine, type Engine } from '../protocol/engine/index.js';
 import { verifyVectors } from '../protocol/vectors.js';
-import { renderConcordatVectors } from '../protocol/vectors-generate.js';
+import { renderConcordatV2Vectors, renderConcordatVectors } from '../protocol/vectors-generate.js';
+import { CanonicalJsonError } from '../protocol/canonical.js';
+import { agreementTermsSchema, canonicalAgreement, parseAgreement, verifyAcceptance } from '../protocol/agreement.js';
+import { hexToBytes } from '../protocol/bytes.js';
+import { DocumentError, signingInput, verifyDocument } from '../protocol/signed.js';
+import type { DocumentType } from '../protocol/constants.js';
 
 const root = new URL('../', import.meta.url);
 const file = (name: string): unknown => JSON.parse(readFileSync(new URL(`vectors/${name}`, root), 'utf8'));
@@ -69,13 +75,113 @@ describe('vectors/concordat-v1.json', () => {
   });
 });
 
+type SignedCase = {
+  name: string;
+  type: DocumentType;
+  signer: string;
+  document: Record<string, unknown>;
+  canonical: string;
+  signingInput: string;
+  publicKey: string;
+  signature: string;
+  fingerprint: string;
+};
+const v2 = file('concordat-v2.json') as { suite: string; signed: SignedCase[] } & Record<string, unknown[]>;
+
+describe('vectors/concordat-v2.json', () => {
+  const sections = ['canonical', 'ratchet', 'pairKeys', 'signed'];
+  test('has the documented sections, every document type, and at least 30 cases', () => {
+    expect(v2.suite).toBe('CONCORDAT-V2-ristretto255-SHA512');
+    for (const s of sections) expect(Array.isArray(v2[s]) && v2[s]!.length > 0, s).toBe(true);
+    expect(sections.reduce((n, s) => n + v2[s]!.length, 0)).toBeGreaterThanOrEqual(30);
+    expect(new Set(v2.signed.map((s) => s.type))).toEqual(new Set(['agreement', 'epoch-key', 'chunk', 'query']));
+    expect((v2.canonical as Array<Record<string, unknown>>).some((c) => 'error' in c)).toBe(true);
+  });
+
+  test('is exactly what the generator produces (re-runnable, deterministic)', () => {
+    expect(renderConcordatV2Vectors()).toBe(readFileSync(new URL('vectors/concordat-v2.json', root), 'utf8'));
+  });
+
+  test('every case passes on both engines', () => {
+    const r = verifyVectors(v2, engines);
+    expect(r.format).toBe('concordat-v2');
+    expect(r.failures).toEqual([]);
+    expect(r.cases).toBeGreaterThanOrEqual(30);
+  });
+
+  test.each([
+    ['canonical', 0, 'canonical'],
+    ['canonical', 8, 'json'],
+    ['ratchet', 3, 'result'],
+    ['pairKeys', 1, 'pk'],
+    ['signed', 0, 'signature'],
+    ['signed', 4, 'signingInput'],
+    ['signed', 5, 'fingerprint'],
+  ] as const)('a tampered %s[%i].%s is reported by case name', (section, i, field) => {
+    const copy = structuredClone(v2) as unknown as Record<string, Array<Record<string, unknown>>>;
+    const entry = copy[section]![i]!;
+    const v = String(entry[field]);
+    // Flip one hex digit, or make a refused JSON input acceptable.
+    entry[field] = field === 'json' ? '{"n":0}' : (v.startsWith('0') ? '1' : '0') + v.slice(1);
+    const r = verifyVectors(copy, engines);
+    expect(r.failures.length).toBeGreaterThan(0);
+    expect(r.failures.every((f) => f.case.startsWith(`${section}[${i}]`))).toBe(true);
+  });
+
+  test.each(v2.signed)('$name: tampered, mislabelled or wrongly keyed, it does not verify', (s) => {
+    const pk = hexToBytes(s.publicKey);
+    const sig = hexToBytes(s.signature);
+    expect(verifyDocument(s.type, s.document, pk, sig)).toBe(true);
+    // A tampered document: every top-level field changed in turn.
+    for (const key of Object.keys(s.document)) {
+      const doc = structuredClone(s.document);
+      const value = doc[key];
+      doc[key] = typeof value === 'number' ? value + 1 : typeof value === 'string' ? `${value}x` : null;
+      expect(verifyDocument(s.type, doc, pk, sig), key).toBe(false);
+    }
+    // The same document under another type label.
+    for (const other of ['agreement', 'epoch-key', 'chunk', 'query'] as const) {
+      if (other !== s.type) expect(verifyDocument(other, s.document, pk, sig)).toBe(false);
+    }
+    // Another key: the other signer's.
+    const otherKey = v2.signed.find((o) => o.signer !== s.signer)!.publicKey;
+    expect(verifyDocument(s.type, s.document, hexToBytes(otherKey), sig)).toBe(false);
+    // The signing input names the type between NUL bytes.
+    expect(Buffer.from(signingInput(s.type, s.document)).toString('hex')).toBe(s.signingInput);
+  });
+
+  test('an acceptance is bound to the signer named in the terms', () => {
+    const [es, pt] = v2.signed.filter((s) => s.type === 'agreement');
+    const terms = agreementTermsSchema.parse(es!.document);
+    expect(verifyAcceptance(terms, 'ES-MIR', hexToBytes(es!.signature))).toBe(true);
+    expect(verifyAcceptance(terms, 'PT-PJ', hexToBytes(pt!.signature))).toBe(true);
+    expect(verifyAcceptance(terms, 'PT-PJ', hexToBytes(es!.signature))).toBe(false);
+  });
+
+  test('non-canonical input is refused, not signed: a float, unsorted parties, an unknown key', () => {
+    const s = v2.signed.find((x) => x.type === 'chunk')!;
+    expect(() => verifyDocument('chunk', { ...s.document, count: 3.5 }, hexToBytes(s.publicKey), hexToBytes(s.signature))).toThrow(CanonicalJsonError);
+    const terms = v2.signed.find((x) => x.type === 'agreement')!.document as { parties: unknown[] };
+    expect(() => canonicalAgreement({ ...terms, parties: [...terms.parties].reverse() } as never)).toThrow(DocumentError);
+    expect(() => parseAgreement({ ...terms, note: 'x' })).toThrow(DocumentError);
+    expect(Buffer.from(canonicalAgreement(parseAgreement(terms))).toString('hex')).toBe(v2.signed.find((x) => x.type === 'agreement')!.canonical);
+  });
+
+  test('a v2 file with an unknown section fails with the offending path', () => {
+    const r = verifyVectors({ ...v2, extra: [] }, engines);
+    expect(r.format).toBe('concordat-v2');
+    expect(r.failures.length).toBeGreaterThan(0);
+  });
+});
+
 describe('concordat vectors verify (CLI)', () => {
   const bin = new URL('bin/concordat.js', root).pathname;
 
   test('passes on the shipped files with a summary line last', () => {
     const out = execFileSync(bin, ['vectors', 'verify'], { encoding: 'utf8' });
     const lines = out.trim().split('\n');
-    expect(lines.filter((l) => l.startsWith('ok ')).length).toBe(2);
+    expect(lines.filter((l) => l.startsWith('ok ')).length).toBe(3);
+    expect(lines.some((l) => l.includes('concordat-v2.json') && l.includes('concordat-v2'))).toBe(true);
     expect(lines.at(-1)).toMatch(/^\d+ passed, 0 failed$/);
   });
 

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { loadFastEngine, referenceEngine } from '../../../protocol/engine/index.js';
 import { verifyVectors } from '../../../protocol/vectors.js';
-import { renderConcordatVectors } from '../../../protocol/vectors-generate.js';
+import { renderConcordatV2Vectors, renderConcordatVectors } from '../../../protocol/vectors-generate.js';
 
 /** vectors/ of the installed package (dist/clients/cli/commands → package root). */
 export function packageVectorsDir(): string {
@@ -41,7 +41,7 @@ export async function verifyFiles(files: string[], out: (line: string) => void):
 }
 
 export function registerVectors(program: Command): void {
-  const vectors = program.command('vectors').description('test vectors of the Concordat PSI v1 protocol');
+  const vectors = program.command('vectors').description('test vectors of the Concordat PSI protocol (v1, v2) and RFC 9497');
   vectors
     .command('verify')
     .description('check vector files against the reference and fast engines (default: every file in vectors/)')
@@ -60,11 +60,12 @@ export function registerVectors(program: Command): void {
     });
   vectors
     .command('generate')
-    .description('regenerate vectors/concordat-v1.json deterministically')
-    .option('--out <file>', 'output file', join(packageVectorsDir(), 'concordat-v1.json'))
-    .action(async (opts: { out: string }) => {
-      const text = renderConcordatVectors();
-      writeFileSync(opts.out, text);
-      console.log(`wrote ${basename(opts.out)}`);
+    .description('regenerate vectors/concordat-v1.json and vectors/concordat-v2.json deterministically')
+    .option('--out <file>', 'output file for the v1 vectors', join(packageVectorsDir(), 'concordat-v1.json'))
+    .option('--out-v2 <file>', 'output file for the v2 vectors', join(packageVectorsDir(), 'concordat-v2.json'))
+    .action(async (opts: { out: string; outV2: string }) => {
+      writeFileSync(opts.out, renderConcordatVectors());
+      writeFileSync(opts.outV2, renderConcordatV2Vectors());
+      console.log(`wrote ${basename(opts.out)}, ${basename(opts.outV2)}`);
     });
 }
