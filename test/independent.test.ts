@@ -1,10 +1,12 @@
-// An independent implementation of Concordat PSI v1 written from
-// protocol/SPEC.md alone: libsodium for the group, node:crypto for SHA-512,
-// and none of protocol/'s code. It must reproduce every vector.
+// An independent implementation of Concordat PSI v1 and of the v2 keys and
+// signed structures, written from protocol/SPEC.md alone: libsodium for the
+// group and Ed25519, node:crypto for SHA-512 and SHA-256, a small RFC 8785
+// serialiser of its own, and none of protocol/'s code. It must reproduce
+// every vector.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import sodium from 'libsodium-wrappers-sumo';
-import { beforeAll, expect, test } from 'vitest';
+import { beforeAll, describe, expect, test } from 'vitest';
 
 type V = {
   suite: string;
@@ -103,4 +105,184 @@ test('batched DLEQ proofs (RFC 9497 §2.2 with the Concordat context)', () => {
     const s = sodium.crypto_core_ristretto255_scalar_sub(r, sodium.crypto_core_ristretto255_scalar_mul(c, k));
     expect(hex(Buffer.concat([c, s]))).toBe(t.proof);
   }
+});
+
+// ---- Concordat PSI v2 (protocol/SPEC.md §8) ----
+
+type V2 = {
+  suite: string;
+  canonical: Array<{ json: string; canonical: string } | { json: string; error: { path: string; rule: string } }>;
+  ratchet: Array<{ from: number; secret: string; to: number; result: string }>;
+  pairKeys: Array<{ secret: string; epoch: string; pair: string; info: string; sk: string; pk: string }>;
+  signed: Array<{
+    name: string;
+    type: string;
+    signer: string;
+    document: Record<string, unknown>;
+    canonical: string;
+    signingInput: string;
+    secretKey: string;
+    publicKey: string;
+    signature: string;
+    fingerprint: string;
+    digest?: string;
+    elements?: string[];
+  }>;
+};
+const v2 = JSON.parse(readFileSync(new URL('../vectors/concordat-v2.json', import.meta.url), 'utf8')) as V2;
+const CTX2 = A('CONCORDAT-V2-ristretto255-SHA512');
+const sha256 = (...parts: Uint8Array[]): Buffer => createHash('sha256').update(Buffer.concat(parts)).digest();
+
+// §8.2: the accepted subset, with the path notation of the vectors.
+class Refused extends Error {
+  constructor(
+    readonly path: string,
+    readonly rule: string,
+  ) {
+    super(`${rule} at ${path}`);
+  }
+}
+function isLoneSurrogateAt(s: string, i: number): boolean {
+  const c = s.charCodeAt(i);
+  if (c >= 0xd800 && c <= 0xdbff) {
+    const d = i + 1 < s.length ? s.charCodeAt(i + 1) : 0;
+    return !(d >= 0xdc00 && d <= 0xdfff);
+  }
+  if (c >= 0xdc00 && c <= 0xdfff) {
+    const b = i > 0 ? s.charCodeAt(i - 1) : 0;
+    return !(b >= 0xd800 && b <= 0xdbff);
+  }
+  return false;
+}
+const wellFormed = (s: string): boolean => [...Array(s.length).keys()].every((i) => !isLoneSurrogateAt(s, i));
+const keyPath = (path: string, k: string): string => (/^[A-Za-z_][A-Za-z0-9_]*$/.test(k) ? (path ? `${path}.${k}` : k) : `${path}[${JSON.stringify(k)}]`);
+function validate(v: unknown, path: string): void {
+  if (typeof v === 'number') {
+    if (!Number.isInteger(v)) throw new Refused(path, 'not-integer');
+    if (Math.abs(v) > 2 ** 53 - 1) throw new Refused(path, 'unsafe-integer');
+    if (v === 0 && 1 / v < 0) throw new Refused(path, 'negative-zero');
+  } else if (typeof v === 'string') {
+    if (!wellFormed(v)) throw new Refused(path, 'lone-surrogate');
+  } else if (Array.isArray(v)) {
+    v.forEach((x, i) => validate(x, `${path}[${i}]`));
+  } else if (v !== null && typeof v === 'object') {
+    for (const [k, x] of Object.entries(v)) {
+      if (!wellFormed(k)) throw new Refused(keyPath(path, k), 'lone-surrogate');
+      validate(x, keyPath(path, k));
+    }
+  } else if (typeof v !== 'boolean' && v !== null) throw new Refused(path, 'type');
+}
+
+// RFC 8785 §3.2.2.2: only '"', '\' and C0 controls are escaped, with the short
+// forms where JSON has them and \u00xx (lower case) otherwise.
+function quote(s: string): string {
+  const short: Record<number, string> = { 0x08: '\\b', 0x09: '\\t', 0x0a: '\\n', 0x0c: '\\f', 0x0d: '\\r', 0x22: '\\"', 0x5c: '\\\\' };
+  let out = '"';
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    out += short[c] ?? (c < 0x20 ? `\\u${c.toString(16).padStart(4, '0')}` : s[i]);
+  }
+  return `${out}"`;
+}
+// RFC 8785 §3.2.3: member names sorted by their UTF-16 code units.
+function byCodeUnits(a: string, b: string): number {
+  for (let i = 0; i < Math.min(a.length, b.length); i++) {
+    const d = a.charCodeAt(i) - b.charCodeAt(i);
+    if (d !== 0) return d;
+  }
+  return a.length - b.length;
+}
+function jcs(v: unknown): string {
+  if (v === null) return 'null';
+  if (typeof v === 'boolean') return v ? 'true' : 'false';
+  // Safe integers only (§8.2): their ECMAScript serialisation is the plain decimal.
+  if (typeof v === 'number') return v < 0 ? `-${(-v).toFixed(0)}` : v.toFixed(0);
+  if (typeof v === 'string') return quote(v);
+  if (Array.isArray(v)) return `[${v.map(jcs).join(',')}]`;
+  const o = v as Record<string, unknown>;
+  return `{${Object.keys(o)
+    .sort(byCodeUnits)
+    .map((k) => `${quote(k)}:${jcs(o[k])}`)
+    .join(',')}}`;
+}
+const canonical = (v: unknown): Buffer => {
+  validate(v, '');
+  return Buffer.from(jcs(v), 'utf8');
+};
+
+describe('Concordat PSI v2 (§8)', () => {
+  test('suite', () => expect(v2.suite).toBe(CTX2.toString()));
+
+  test('§8.2 canonical JSON: accepted inputs give the canonical bytes, refused ones the path and rule', () => {
+    for (const t of v2.canonical) {
+      const value: unknown = JSON.parse(t.json);
+      if ('canonical' in t) expect(canonical(value).toString('hex'), t.json).toBe(t.canonical);
+      else expect(() => canonical(value), t.json).toThrow(new Refused(t.error.path, t.error.rule).message);
+    }
+  });
+
+  test('§8.4 ratchet', () => {
+    for (const t of v2.ratchet) {
+      let s = B(t.secret);
+      for (let n = t.from; n < t.to; n++) s = sha512(A('Ratchet-'), CTX2, s).subarray(0, 32);
+      expect(hex(s)).toBe(t.result);
+    }
+  });
+
+  test('§8.5 pair keys: DeriveKeyPair(s_n, "PairKey-" ‖ ctx ‖ LP(epoch) ‖ LP(pair))', () => {
+    const dst = Buffer.concat([A('DeriveKeyPair'), CTX2]);
+    for (const t of v2.pairKeys) {
+      const info = Buffer.concat([A('PairKey-'), CTX2, lp(Buffer.from(t.epoch, 'utf8')), lp(Buffer.from(t.pair, 'utf8'))]);
+      expect(hex(info)).toBe(t.info);
+      const input = Buffer.concat([B(t.secret), u16(info.length), info]);
+      let sk: Uint8Array = new Uint8Array(32);
+      for (let counter = 0; sk.every((b) => b === 0); counter++) sk = h2s(Buffer.concat([input, Buffer.from([counter])]), dst);
+      expect(hex(sk)).toBe(t.sk);
+      expect(hex(sodium.crypto_scalarmult_ristretto255_base(sk))).toBe(t.pk);
+    }
+  });
+
+  test('§8.3 signed documents: canonical bytes, signing input, Ed25519 key and signature, fingerprint', () => {
+    for (const t of v2.signed) {
+      const c = canonical(t.document);
+      expect(hex(c), t.name).toBe(t.canonical);
+      const msg = Buffer.concat([CTX2, Buffer.from([0]), A(t.type), Buffer.from([0]), c]);
+      expect(hex(msg), t.name).toBe(t.signingInput);
+      const kp = sodium.crypto_sign_seed_keypair(B(t.secretKey));
+      expect(hex(kp.publicKey), t.name).toBe(t.publicKey);
+      const sig = sodium.crypto_sign_detached(msg, kp.privateKey);
+      expect(hex(sig), t.name).toBe(t.signature);
+      expect(sodium.crypto_sign_verify_detached(sig, msg, kp.publicKey)).toBe(true);
+      const fp = sha256(A('Fingerprint-'), CTX2, kp.publicKey).subarray(0, 16).toString('hex');
+      expect(fp.match(/.{4}/g)!.join(' '), t.name).toBe(t.fingerprint);
+    }
+  });
+
+  test('§8.6–§8.9 the documents say what they should', () => {
+    for (const t of v2.signed) {
+      const d = t.document;
+      const elements = Buffer.concat((t.elements ?? []).map((x) => B(x)));
+      if (t.type === 'agreement') {
+        expect(sha256(canonical(d)).toString('hex')).toBe(t.digest);
+        const parties = d.parties as Array<{ agency: string; signingKey: string }>;
+        expect(parties.find((p) => p.agency === t.signer)?.signingKey).toBe(t.publicKey);
+        expect(parties.map((p) => p.agency)).toEqual([...parties.map((p) => p.agency)].sort(byCodeUnits));
+      }
+      if (t.type === 'epoch-key') {
+        expect(d.agency).toBe(t.signer);
+        expect(v2.pairKeys.some((k) => k.pk === d.publicKey && k.epoch === d.epoch && k.pair === d.pair)).toBe(true);
+      }
+      if (t.type === 'chunk') {
+        expect(d.agency).toBe(t.signer);
+        expect(elements.length).toBe((d.count as number) * 32);
+        expect(sha256(elements).toString('hex')).toBe(d.sha256);
+      }
+      if (t.type === 'query') {
+        expect(d.requester).toBe(t.signer);
+        expect(elements.length).toBe((d.count as number) * 32);
+        expect(sha256(elements).toString('hex')).toBe(d.valuesSha256);
+        expect(d.createdAt).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{3})?Z$/);
+      }
+    }
+  });
 });
