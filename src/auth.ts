@@ -1,5 +1,5 @@
 // Request authentication for /v1: RFC 9421 HTTP Message Signatures (Ed25519)
-// over method, path, query and the RFC 9530 Content-Digest of the body,
+// over method, authority, path, query and the RFC 9530 Content-Digest of the body,
 // verified by protocol/http-signature.ts. The body is read exactly once here
 // and handed to the route, so the bytes a handler stores are the bytes the
 // signature covered.
@@ -30,13 +30,16 @@ export function signatureMiddleware(svc: Services): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const body = new Uint8Array(await c.req.arrayBuffer());
     c.set('body', body);
-    const url = new URL(c.req.url);
     let agency: AgencyRecord | undefined;
     try {
       const verified = await verifyRequest({
         method: c.req.method,
-        path: url.pathname,
-        query: url.search === '' ? '?' : url.search,
+        // The URL as this coordinator was reached: on Node it is built from the
+        // Host header the request arrived with, on Workers it is the URL the
+        // client asked for. Forwarded / X-Forwarded-Host are not consulted:
+        // they are unsigned, and trusting them would let a request signed for
+        // another coordinator through (src/API.md, "Authentication").
+        url: c.req.url,
         headers: c.req.raw.headers,
         body,
         now: Math.floor(svc.now().getTime() / 1000),

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { serve, type HttpBindings } from '@hono/node-server';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { bytesToHex } from '../protocol/bytes.js';
-import { signRequest } from '../protocol/http-signature.js';
+import { EPOCH_FIELD, signRequest } from '../protocol/http-signature.js';
 import { randomBytes } from '../protocol/rng.js';
 import { CoordinatorClient } from '../clients/sdk/client.js';
 import { newNonce } from '../clients/sdk/client.js';
@@ -129,7 +129,8 @@ export class RealCoordinator {
       if (!secretKey) throw new Error(`test harness: no signing key registered for ${agency}`);
       const body = new Uint8Array(await req.arrayBuffer()).map((b) => b ^ 0x5a);
       const headers = new Headers(req.headers);
-      const sig = signRequest({ method: req.method, path: url.pathname, query: url.search || '?', body, keyid: agency, secretKey, created: Math.floor(Date.now() / 1000), nonce: newNonce() });
+      const epoch = req.headers.get(EPOCH_FIELD);
+      const sig = signRequest({ method: req.method, url, body, headers: epoch === null ? {} : { [EPOCH_FIELD]: epoch }, keyid: agency, secretKey, created: Math.floor(Date.now() / 1000), nonce: newNonce() });
       for (const [k, v] of Object.entries(sig)) headers.set(k, v);
       forward = new Request(req.url, { method: req.method, headers, body });
     }

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { utf8 } from '../protocol/bytes.js';
+import { signRequest } from '../protocol/http-signature.js';
 import { makeHarness, newSigner, nonce, type Harness, type Signer } from './coordinator-harness.js';
 
 let h: Harness;
@@ -94,6 +95,18 @@ describe('request signatures (RFC 9421)', () => {
     expect(r.status).toBe(422);
     expect(r.body).toMatchObject({ type: 'urn:concordat:problem:validation', field: 'query' });
     await expectRefused(await h.send(es, 'GET', '/v1/me?x=1', { signedQuery: '?' }), 'bad-signature', 'ES-CNP');
+  });
+
+  it('binds the authority and the epoch header into the signature', async () => {
+    const created = Math.floor(h.clock.now.getTime() / 1000);
+    const signed = (url: string, headers?: Record<string, string>) =>
+      signRequest({ method: 'GET', url, headers, keyid: es.keyid, secretKey: es.secretKey, created, nonce: nonce() });
+    // Signed for another coordinator, replayed to this one.
+    await expectRefused(await h.app.request('http://coordinator.test/v1/me', { headers: signed('http://other.test/v1/me') }), 'bad-signature', 'ES-CNP');
+    const unsignedEpoch = { ...signed('http://coordinator.test/v1/me'), 'concordat-epoch': 'e1' };
+    await expectRefused(await h.app.request('http://coordinator.test/v1/me', { headers: unsignedEpoch }), 'components', 'ES-CNP');
+    const signedEpoch = { ...signed('http://coordinator.test/v1/me', { 'concordat-epoch': 'e1' }), 'concordat-epoch': 'e1' };
+    expect((await h.app.request('http://coordinator.test/v1/me', { headers: signedEpoch })).status).toBe(200);
   });
 
   it('keeps admin routes for the admin key and agency routes for agencies', async () => {

@@ -42,7 +42,7 @@ export interface SendOptions {
   unsigned?: boolean;
   /** Sign this query instead of the one sent. */
   signedQuery?: string;
-  /** Extra request headers (not signed, e.g. `Concordat-Epoch`). */
+  /** Extra request headers, signed too (e.g. `Concordat-Epoch`). */
   headers?: Record<string, string>;
 }
 
@@ -98,9 +98,11 @@ export async function harnessOn<S extends Store, F extends TestStore<S>>(fixture
         headers,
         signRequest({
           method,
+          authority: url.host,
           path: url.pathname,
           query: o.signedQuery ?? (url.search === '' ? '?' : url.search),
           body: o.signedBody ?? body,
+          headers: o.headers,
           keyid: signer.keyid,
           secretKey: o.signWith ?? signer.secretKey,
           created: o.created ?? Math.floor(clock.now.getTime() / 1000),

@@ -8,13 +8,13 @@
 // shows canaries catching a dishonest partner.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { canonicalize } from '../protocol/identifiers/index.js';
-import { signRequest } from '../protocol/http-signature.js';
+import { EPOCH_FIELD, signRequest } from '../protocol/http-signature.js';
 import { rowsFor } from '../scripts/synthetic.js';
 import { AGENCIES, bin, cli, ok, recs, World } from './e2e-world.js';
 
@@ -51,12 +51,12 @@ class RecordingProxy {
     if (this.corruptTokensOf?.agency === keyid && /\/tokens$/.test(req.url ?? '') && body.length > 0) {
       // A dishonest partner: tokens that were not computed with its published key, signed by it all the same.
       body = Buffer.from(body.map((b) => b ^ 0x5a));
-      const u = new URL(req.url ?? '/', 'http://x');
+      const epoch = headers.get(EPOCH_FIELD);
       const signed = signRequest({
         method: req.method ?? 'PUT',
-        path: u.pathname,
-        query: u.search === '' ? '?' : u.search,
+        url: new URL(req.url ?? '/', `http://${req.headers.host ?? ''}`),
         body,
+        headers: epoch === null ? {} : { [EPOCH_FIELD]: epoch },
         keyid,
         secretKey: this.corruptTokensOf.secretKey,
         created: Math.floor(Date.now() / 1000),
@@ -64,14 +64,23 @@ class RecordingProxy {
       });
       for (const [k, v] of Object.entries(signed)) headers.set(k, v);
     }
-    const r = await fetch(this.upstream + (req.url ?? '/'), {
-      method: req.method,
-      headers,
-      ...(body.length > 0 || !['GET', 'HEAD'].includes(req.method ?? 'GET') ? { body } : {}),
+    // A transparent proxy keeps the Host the client addressed: signatures cover it (@authority).
+    const up = new URL(this.upstream);
+    const r = await new Promise<{ status: number; headers: Record<string, string>; body: Buffer }>((resolve, reject) => {
+      const out = httpRequest(
+        { host: up.hostname, port: up.port, method: req.method, path: req.url ?? '/', headers: { ...Object.fromEntries(headers), host: req.headers.host ?? up.host, 'content-length': String(body.length) } },
+        (resp) => {
+          const parts: Buffer[] = [];
+          resp.on('data', (c: Buffer) => parts.push(c));
+          resp.on('end', () => resolve({ status: resp.statusCode ?? 502, headers: Object.fromEntries(Object.entries(resp.headers).filter((e): e is [string, string] => typeof e[1] === 'string')), body: Buffer.concat(parts) }));
+          resp.on('error', reject);
+        },
+      );
+      out.on('error', reject);
+      out.end(body);
     });
-    const out = Buffer.from(await r.arrayBuffer());
-    res.writeHead(r.status, Object.fromEntries(r.headers.entries()));
-    res.end(out);
+    res.writeHead(r.status, r.headers);
+    res.end(r.body);
   }
   close(): Promise<void> {
     return new Promise((r) => this.server.close(() => r()));

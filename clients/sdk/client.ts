@@ -216,9 +216,9 @@ export class CoordinatorClient {
       o.signal?.throwIfAborted();
       const sig = signRequest({
         method,
-        path: url.pathname,
-        query: url.search === '' ? '?' : url.search,
+        url,
         body,
+        headers: o.headers,
         keyid: this.keyId,
         secretKey: this.secretKey,
         created: this.now(),

@@ -36,8 +36,7 @@ export class AdminClient {
     const body = json === undefined ? new Uint8Array(0) : utf8(JSON.stringify(json));
     const headers: Record<string, string> = signRequest({
       method,
-      path: url.pathname,
-      query: url.search === '' ? '?' : url.search,
+      url,
       body,
       keyid: ADMIN_KEYID,
       secretKey: this.secretKey,
