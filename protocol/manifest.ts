@@ -50,7 +50,7 @@ export function verifyChunk(manifest: ChunkManifest, publicKey: Uint8Array, sign
   return verifyDocument(V2_DOCUMENT_TYPE.chunk, manifest, publicKey, signature);
 }
 
-export type ChunkRefusal = 'malformed' | 'signature' | 'pair' | 'agreement' | 'epoch' | 'agency' | 'index' | 'position' | 'count' | 'digest';
+export type ChunkRefusal = 'malformed' | 'signature' | 'pair' | 'agreement' | 'epoch' | 'agency' | 'index' | 'position' | 'size' | 'count' | 'digest';
 export type ChunkCheck =
   | { readonly ok: true; readonly manifest: ChunkManifest }
   | { readonly ok: false; readonly reason: ChunkRefusal; readonly message: string };
@@ -70,6 +70,12 @@ export interface ChunkExpectation {
    * upload could overlap and the partner would tokenise positions twice.
    */
   readonly firstPosition?: number;
+  /**
+   * Positions the downloader will tokenise for this side in this epoch at
+   * most (the agreement's maxSetSize plus the canaries it allows), so a
+   * partner cannot probe with more values than the agreement permits.
+   */
+  readonly maxPositions?: number;
 }
 
 /** Run by the downloading partner before it tokenises a chunk (§8.8). */
@@ -88,6 +94,9 @@ export function checkChunk(signed: SignedDocument, expected: ChunkExpectation, b
   if (m.index !== expected.index) return refuse('index', `manifest is for chunk ${m.index}, expected ${expected.index}`);
   if (expected.firstPosition !== undefined && m.firstPosition !== expected.firstPosition) {
     return refuse('position', `manifest starts at ${m.firstPosition}, expected ${expected.firstPosition}`);
+  }
+  if (expected.maxPositions !== undefined && m.firstPosition + m.count > expected.maxPositions) {
+    return refuse('size', `chunk ends at position ${m.firstPosition + m.count}, beyond the ${expected.maxPositions} allowed`);
   }
   if (m.count * ELEMENT_BYTES !== bytes.length) return refuse('count', `manifest says ${m.count} elements, got ${bytes.length} bytes`);
   if (chunkDigest(bytes) !== m.sha256) return refuse('digest', 'the chunk’s SHA-256 differs from the manifest');

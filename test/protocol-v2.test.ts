@@ -353,6 +353,12 @@ describe('checkChunk (§8.8)', () => {
   ] as const)('refuses: %s', (reason, make, body) => {
     expect(refusalOf(checkChunk(make(), expected, body))).toBe(reason);
   });
+
+  test('refuses: size (beyond the positions the agreement allows), and accepts a chunk that ends exactly there', () => {
+    const s = signed(m);
+    expect(refusalOf(checkChunk(s, { ...expected, maxPositions: 131075 }, bytes))).toBe('size');
+    expect(checkChunk(s, { ...expected, maxPositions: 131076 }, bytes).ok).toBe(true);
+  });
 });
 
 describe('checkQuery (§8.9)', () => {
