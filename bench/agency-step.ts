@@ -4,8 +4,9 @@
 import { loadAgency } from '../clients/agency/config.js';
 import type { ProgressFactory } from '../clients/agency/progress.js';
 import { pullResults } from '../clients/agency/results.js';
-import { clientFor, sync } from '../clients/agency/sync.js';
+import { sync } from '../clients/agency/sync.js';
 import { importWatchlist } from '../clients/agency/watchlist.js';
+import { agencyClient } from '../clients/sdk/agency-client.js';
 import { openStore } from '../clients/store/db.js';
 
 const [step, dir, file] = process.argv.slice(2);
@@ -30,7 +31,7 @@ try {
   } else if (step === 'sync') {
     await sync(agency, store, { progress: timing, warn: (l) => process.stderr.write(`${l}\n`) });
   } else if (step === 'results') {
-    await pullResults(clientFor(agency), store);
+    await pullResults(agencyClient(agency), store);
   } else throw new Error(`unknown step ${step}`);
 } finally {
   store.close();

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { bytesToHex, hexToBytes } from '../../protocol/bytes.js';
 import { generateSigningKey } from '../../protocol/http-signature.js';
+import { AgencyError } from '../sdk/errors.js';
 
 export const AGENCY_FILE = 'agency.json';
 export const SIGNING_KEY_FILE = 'signing.key';
@@ -17,11 +18,6 @@ const LOCK_FILE = '.lock';
 export const SERVE_LOCK_FILE = '.serve.lock';
 
 export const AGENCY_ID_RE = /^[A-Z]{2}-[A-Z0-9]{2,16}$/;
-
-/** A usage problem the CLI reports without a stack (exit 1). */
-export class AgencyError extends Error {
-  override readonly name = 'AgencyError';
-}
 
 const agencyJsonSchema = z.object({
   agency: z.string().regex(AGENCY_ID_RE),

@@ -4,10 +4,9 @@
 // agency's own positions back to record ids and kinds from the local store.
 import type { Hit } from '../sdk/api.js';
 import type { CoordinatorClient } from '../sdk/client.js';
-import { CoordinatorError } from '../sdk/errors.js';
+import { AgencyError, CoordinatorError } from '../sdk/errors.js';
 import type { Store } from '../store/db.js';
 import { appendAudit } from './audit.js';
-import { AgencyError } from './config.js';
 
 export const HIT_STATUSES = ['unverified', 'confirmed', 'declined'] as const;
 export type HitStatusName = (typeof HIT_STATUSES)[number];

@@ -4,7 +4,7 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { scryptAsync } from '@noble/hashes/scrypt.js';
 import type { Store } from '../store/db.js';
-import { AgencyError } from './config.js';
+import { AgencyError } from '../sdk/errors.js';
 
 export const OFFICER_ID_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 export const OFFICER_NAME_MAX = 100;

@@ -22,21 +22,13 @@ import { blindQuery, finishQuery, MAX_QUERY_VALUES } from '../../protocol/query.
 import { randomBytes } from '../../protocol/rng.js';
 import type { CreateQueryReply, Me, MePair, OutcomeLeg, PairStatus, QueryLeg, QueryState } from '../sdk/api.js';
 import type { CoordinatorClient } from '../sdk/client.js';
-import { CoordinatorError } from '../sdk/errors.js';
+import { AgencyError, CoordinatorError, EXIT, UsageError } from '../sdk/errors.js';
 import type { Store } from '../store/db.js';
 import { appendAudit } from './audit.js';
-import { AgencyError, type Agency } from './config.js';
+import type { Agency } from './config.js';
 import { OFFICER_MAX, printable } from './hits.js';
 
 export const CASE_REF_MAX = 100;
-
-/** Exit codes of `concordat query` (documented in clients/README-cli.md). */
-export const QUERY_EXIT = { ok: 0, error: 1, usage: 2, badProof: 4, unanswered: 5 } as const;
-
-/** A bad argument or value: exit 2. Never carries an identifier value. */
-export class QueryUsageError extends AgencyError {
-  readonly exitCode = QUERY_EXIT.usage;
-}
 
 export interface QueryValues {
   values: string[];
@@ -50,7 +42,7 @@ export function readValuesFile(path: string): QueryValues {
   try {
     text = readFileSync(path, 'utf8');
   } catch {
-    throw new QueryUsageError(`--values: cannot read ${path}`);
+    throw new UsageError(`--values: cannot read ${path}`);
   }
   const values: string[] = [];
   const lines: number[] = [];
@@ -67,16 +59,16 @@ export function readValuesFile(path: string): QueryValues {
 
 /** Canonical forms of the values, in order; the first bad one is refused by index, line and rule, never by value. */
 export function canonicalizeValues(kind: string, v: QueryValues, defaultCountry?: string): string[] {
-  if (!isIdentifierKind(kind)) throw new QueryUsageError(`--kind: not an identifier kind (expected one of ${IDENTIFIER_KINDS.join(', ')})`);
-  if (v.values.length === 0) throw new QueryUsageError('no value to query (--value V, or --values FILE with one value per line)');
+  if (!isIdentifierKind(kind)) throw new UsageError(`--kind: not an identifier kind (expected one of ${IDENTIFIER_KINDS.join(', ')})`);
+  if (v.values.length === 0) throw new UsageError('no value to query (--value V, or --values FILE with one value per line)');
   if (v.values.length > MAX_QUERY_VALUES) {
-    throw new QueryUsageError(`${v.values.length} values: a query carries at most ${MAX_QUERY_VALUES} (split the file)`);
+    throw new UsageError(`${v.values.length} values: a query carries at most ${MAX_QUERY_VALUES} (split the file)`);
   }
   return v.values.map((raw, i) => {
     const r = tryCanonicalize(kind, raw, defaultCountry ? { defaultCountry } : undefined);
     if (!r.ok) {
       const where = v.lines ? `value ${i} (line ${v.lines[i]})` : `value ${i}`;
-      throw new QueryUsageError(`${where}: ${r.error.message}`);
+      throw new UsageError(`${where}: ${r.error.message}`);
     }
     return r.canonical;
   });
@@ -93,11 +85,11 @@ export interface QueryRequest {
 }
 
 export function checkRequest(r: QueryRequest): void {
-  if (r.caseRef.length < 1 || r.caseRef.length > CASE_REF_MAX) throw new QueryUsageError(`--case: 1..${CASE_REF_MAX} characters`);
-  if (r.officer.length < 1 || r.officer.length > OFFICER_MAX) throw new QueryUsageError(`--officer: 1..${OFFICER_MAX} characters`);
-  if (!/^[a-z0-9][a-z0-9_-]{0,63}$/.test(r.purpose)) throw new QueryUsageError('--purpose: expected a purpose of the deployment, e.g. terrorism or drug_trafficking');
-  if (r.all && r.partners && r.partners.length > 0) throw new QueryUsageError('give either --partner or --all, not both');
-  if (!r.all && (!r.partners || r.partners.length === 0)) throw new QueryUsageError('give --partner ID (repeatable) or --all');
+  if (r.caseRef.length < 1 || r.caseRef.length > CASE_REF_MAX) throw new UsageError(`--case: 1..${CASE_REF_MAX} characters`);
+  if (r.officer.length < 1 || r.officer.length > OFFICER_MAX) throw new UsageError(`--officer: 1..${OFFICER_MAX} characters`);
+  if (!/^[a-z0-9][a-z0-9_-]{0,63}$/.test(r.purpose)) throw new UsageError('--purpose: expected a purpose of the deployment, e.g. terrorism or drug_trafficking');
+  if (r.all && r.partners && r.partners.length > 0) throw new UsageError('give either --partner or --all, not both');
+  if (!r.all && (!r.partners || r.partners.length === 0)) throw new UsageError('give --partner ID (repeatable) or --all');
 }
 
 /** Does this pair's agreement allow a targeted query of `kind` for `purpose`? (The coordinator decides; this picks partners for --all.) */
@@ -606,9 +598,9 @@ export function queryWarnings(r: QueryReport, dir: string): string[] {
 }
 
 export function queryExitCode(r: QueryReport): number {
-  if (r.legs.some((l) => l.state === 'error')) return QUERY_EXIT.badProof;
-  if (!r.legs.some((l) => l.state === 'done')) return QUERY_EXIT.unanswered;
-  return QUERY_EXIT.ok;
+  if (r.legs.some((l) => l.state === 'error')) return EXIT.badProof;
+  if (!r.legs.some((l) => l.state === 'done')) return EXIT.unanswered;
+  return EXIT.ok;
 }
 
 /** A coordinator refusal of a query, with what the operator needs (a quota's reset time). */

@@ -14,7 +14,7 @@ import { deriveKeyPair } from '../../protocol/keys.js';
 import { randomBytes } from '../../protocol/rng.js';
 import type { InboxQuery } from '../sdk/api.js';
 import type { CoordinatorClient } from '../sdk/client.js';
-import { CoordinatorError, describeNetworkError } from '../sdk/errors.js';
+import { CoordinatorError, describeFailure, EXIT, isEpochKeyRequired } from '../sdk/errors.js';
 import { openStore } from '../store/db.js';
 import { lockAgency, type Agency } from './config.js';
 import { printable } from './hits.js';
@@ -58,8 +58,6 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-const errMsg = (e: unknown): string => (e instanceof CoordinatorError ? e.message : e instanceof Error ? describeNetworkError(e) : String(e));
-
 /** The responder: epoch keys derived once per epoch, one engine call and one POST per query. */
 export class Responder {
   private readonly keys = new Map<string, Uint8Array>();
@@ -88,7 +86,7 @@ export class Responder {
     } catch (e) {
       // Right after a rotation a query can arrive before this agency's next sync published the new key:
       // the key derives from the seed, so publish it here and answer.
-      if (!(e instanceof CoordinatorError && e.slug === 'epoch-key-required')) throw e;
+      if (!isEpochKeyRequired(e)) throw e;
       await this.client.putEpochKey(q.epoch, deriveKeyPair(CONCORDAT_SUITE, this.agency.epochSeed, epochInfo(q.epoch)).pk);
       return this.client.answerQuery(q.queryId, answer, signal ? { signal } : {});
     }
@@ -140,7 +138,7 @@ export async function serveAgency(agency: Agency, o: ServeOptions): Promise<numb
         if (report) log(`serve: sync done in ${((Date.now() - started) / 1000).toFixed(1)} s (epoch ${report.epoch}${report.errors.length ? `, ${report.errors.length} error(s)` : ''})`);
       } catch (e) {
         if (signal.aborted) log('serve: sync interrupted by shutdown; it resumes at the next start');
-        else warn(`serve: sync failed: ${errMsg(e)}`);
+        else warn(`serve: sync failed: ${describeFailure(e)}`);
       } finally {
         syncing = undefined;
       }
@@ -185,19 +183,19 @@ export async function serveAgency(agency: Agency, o: ServeOptions): Promise<numb
   };
 
   if (o.once) {
-    let code = 0;
+    let code: number = EXIT.ok;
     try {
       await answerAll(await client.inbox(0, { signal }));
     } catch (e) {
-      warn(`serve: inbox: ${errMsg(e)}`);
-      code = 1;
+      warn(`serve: inbox: ${describeFailure(e)}`);
+      code = EXIT.error;
     }
     await startSync();
     try {
       await answerAll((await client.inbox(0, { signal })).filter((q) => !failedQueries.has(q.queryId)));
     } catch (e) {
-      warn(`serve: inbox: ${errMsg(e)}`);
-      code = 1;
+      warn(`serve: inbox: ${describeFailure(e)}`);
+      code = EXIT.error;
     }
     return code;
   }
@@ -214,7 +212,7 @@ export async function serveAgency(agency: Agency, o: ServeOptions): Promise<numb
       backoff = BACKOFF_MIN_MS;
     } catch (e) {
       if (signal.aborted) break;
-      warn(`serve: inbox: ${errMsg(e)}; retrying in ${(backoff / 1000).toFixed(0)} s`);
+      warn(`serve: inbox: ${describeFailure(e)}; retrying in ${(backoff / 1000).toFixed(0)} s`);
       down = true;
       await sleep(backoff, signal);
       backoff = Math.min(BACKOFF_MAX_MS, backoff * 2);
@@ -225,7 +223,7 @@ export async function serveAgency(agency: Agency, o: ServeOptions): Promise<numb
       await answerAll(fresh);
     } catch (e) {
       if (signal.aborted) break;
-      warn(`serve: answer: ${errMsg(e)}; retrying in ${(backoff / 1000).toFixed(0)} s`);
+      warn(`serve: answer: ${describeFailure(e)}; retrying in ${(backoff / 1000).toFixed(0)} s`);
       await sleep(backoff, signal);
       backoff = Math.min(BACKOFF_MAX_MS, backoff * 2);
       continue;
@@ -238,5 +236,5 @@ export async function serveAgency(agency: Agency, o: ServeOptions): Promise<numb
     await syncing;
   }
   log('serve: stopped');
-  return 0;
+  return EXIT.ok;
 }

@@ -9,7 +9,7 @@ import { createInterface } from 'node:readline';
 import { parse } from 'csv-parse';
 import { identifierRowSchema, tryCanonicalize } from '../../protocol/identifiers/index.js';
 import type { Store } from '../store/db.js';
-import { AgencyError } from './config.js';
+import { AgencyError } from '../sdk/errors.js';
 
 export type WatchlistFormat = 'csv' | 'jsonl';
 

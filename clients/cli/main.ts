@@ -6,6 +6,7 @@ import { registerAgency } from './commands/agency.js';
 import { registerInvestigate } from './commands/investigate.js';
 import { registerOfficers } from './commands/officers.js';
 import { registerVectors } from './commands/vectors.js';
+import { EXIT, exitCodeFor } from '../sdk/errors.js';
 
 export function buildProgram(): Command {
   const program = new Command('concordat')
@@ -24,12 +25,10 @@ export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   try {
     await program.parseAsync(argv, { from: 'user' });
-    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+    return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode;
     console.error(`concordat: ${e instanceof Error ? e.message : String(e)}`);
-    // Usage errors of `query` carry their own code (2); everything else is 1.
-    const code = e && typeof e === 'object' ? (e as { exitCode?: unknown }).exitCode : undefined;
-    return typeof code === 'number' ? code : 1;
+    return exitCodeFor(e);
   }
 }

@@ -1,6 +1,44 @@
-// Errors the SDK raises. Coordinator refusals arrive as RFC 9457 problem
-// documents with stable slugs (src/API.md, "Conventions"); callers branch on
-// `slug`, never on the human-readable title or detail.
+// Every error the agency client raises, and the exit codes of the `concordat`
+// agency commands (clients/README-cli.md, "Exit codes"). Coordinator refusals
+// arrive as RFC 9457 problem documents with stable slugs (src/API.md,
+// "Conventions"); callers branch on `slug`, never on the human-readable title
+// or detail.
+
+/**
+ * Exit codes of every agency command. Operators' scripts branch on them, so
+ * each keeps its meaning across releases (clients/README-cli.md, "Exit codes").
+ */
+export const EXIT = {
+  ok: 0,
+  /** Bad arguments or files, a refused request, an error in some pair, the coordinator unreachable. */
+  error: 1,
+  /** `query`: a bad argument or value; nothing was sent. */
+  usage: 2,
+  /** `sync` finished, but a pair failed its canary check. */
+  pairFailed: 3,
+  /** `query`: a partner's answer failed its proof (never a "no hit"). */
+  badProof: 4,
+  /** `query`: no partner's answer could be used yet; resume with `--status`. */
+  unanswered: 5,
+} as const;
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+/** A problem the CLI reports in one line, without a stack (exit 1). */
+export class AgencyError extends Error {
+  override readonly name: string = 'AgencyError';
+  readonly exitCode: ExitCode = EXIT.error;
+}
+
+/** A bad argument or value of `query`, refused before anything is sent (exit 2). Never carries an identifier value. */
+export class UsageError extends AgencyError {
+  override readonly name: string = 'UsageError';
+  override readonly exitCode: ExitCode = EXIT.usage;
+}
+
+/** The exit code a command that failed with `e` ends with. */
+export function exitCodeFor(e: unknown): ExitCode {
+  return e instanceof AgencyError ? e.exitCode : EXIT.error;
+}
 
 export const PROBLEM_PREFIX = 'urn:concordat:problem:';
 
@@ -94,6 +132,34 @@ export class ChunkConflictError extends Error {
     );
     if (problem.detail) this.message += ` (coordinator: ${problem.detail})`;
   }
+}
+
+/**
+ * The coordinator's epoch is not the one a sync started in, seen in GET /v1/work
+ * rather than as a `409 stale-epoch` refusal (src/API.md, "Epochs").
+ */
+export class StaleEpochError extends Error {
+  override readonly name = 'StaleEpochError';
+}
+
+/** The coordinator moved to another epoch than the one the request named: start over in the new one. */
+export function isStaleEpoch(e: unknown): boolean {
+  return e instanceof StaleEpochError || (e instanceof CoordinatorError && e.slug === 'stale-epoch');
+}
+
+/** The coordinator has no epoch key of this agency for the epoch (it derives from epoch.seed: publish it again). */
+export function isEpochKeyRequired(e: unknown): boolean {
+  return e instanceof CoordinatorError && e.slug === 'epoch-key-required';
+}
+
+/** Errors that end a whole sync instead of one pair's work: the coordinator unreachable, a new epoch, a shutdown. */
+export function endsSync(e: unknown): boolean {
+  return e instanceof CoordinatorUnreachableError || isStaleEpoch(e) || (e instanceof Error && e.name === 'AbortError');
+}
+
+/** One line for a log: the coordinator's refusal as it stated it, a network failure by its cause. */
+export function describeFailure(e: unknown): string {
+  return e instanceof CoordinatorError ? e.message : e instanceof Error ? describeNetworkError(e) : String(e);
 }
 
 export function describeNetworkError(e: unknown): string {

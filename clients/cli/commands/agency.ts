@@ -5,16 +5,15 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { engineNameFrom } from '../../../protocol/engine/index.js';
-import { AgencyError, initAgency, loadAgency, lockAgency } from '../../agency/config.js';
+import { initAgency, loadAgency, lockAgency } from '../../agency/config.js';
 import { pullHitStatuses } from '../../agency/hits.js';
 import { defaultProgress } from '../../agency/progress.js';
 import { failedPairs, formatCsv, formatJson, formatTable, loadResultsView, pullResults } from '../../agency/results.js';
-import { clientFor, sync } from '../../agency/sync.js';
+import { sync } from '../../agency/sync.js';
 import { formatImportSummary, importWatchlist } from '../../agency/watchlist.js';
+import { agencyClient } from '../../sdk/agency-client.js';
+import { AgencyError, EXIT } from '../../sdk/errors.js';
 import { openStore } from '../../store/db.js';
-
-/** Exit codes of the agency commands. */
-export const EXIT = { ok: 0, error: 1, pairFailed: 3 } as const;
 
 const out = (l: string) => process.stdout.write(`${l}\n`);
 const err = (l: string) => process.stderr.write(`${l}\n`);
@@ -111,7 +110,7 @@ export function registerAgency(program: Command): void {
       try {
         if (o.refresh) {
           try {
-            const client = clientFor(agency, { retries: 2, timeoutMs: 30_000 });
+            const client = agencyClient(agency, { retries: 2, timeoutMs: 30_000 });
             await pullResults(client, store);
             await pullHitStatuses(client, store);
           } catch (e) {

@@ -3,7 +3,7 @@
 // (API.md part 2). Values are never printed: results refer to them by index.
 import { Option, type Command } from 'commander';
 import { engineNameFrom, loadEngine } from '../../../protocol/engine/index.js';
-import { AgencyError, loadAgency, lockAgency, SERVE_LOCK_FILE } from '../../agency/config.js';
+import { loadAgency, lockAgency, SERVE_LOCK_FILE } from '../../agency/config.js';
 import { decideHit, formatHitsJson, formatHitsTable, HIT_STATUSES, listHits, type HitStatusName } from '../../agency/hits.js';
 import {
   canonicalizeValues,
@@ -14,15 +14,13 @@ import {
   formatQueryTable,
   queryExitCode,
   queryWarnings,
-  QueryUsageError,
   readValuesFile,
-  QUERY_EXIT,
   type QueryContext,
 } from '../../agency/query.js';
 import { serveAgency } from '../../agency/serve.js';
 import { DEFAULT_UI_HOST, DEFAULT_UI_PORT, startConsole, type ConsoleServer } from '../../console/server.js';
-import { clientFor } from '../../agency/sync.js';
-import { CoordinatorError } from '../../sdk/errors.js';
+import { agencyClient } from '../../sdk/agency-client.js';
+import { AgencyError, CoordinatorError, EXIT, UsageError } from '../../sdk/errors.js';
 import { openStore } from '../../store/db.js';
 
 const QUERY_BUSY_TIMEOUT_MS = 10 * 60_000;
@@ -35,7 +33,7 @@ function collect(value: string, previous: string[] = []): string[] {
 }
 
 function seconds(name: string, v: string): number {
-  if (!/^\d+(\.\d+)?$/.test(v)) throw new QueryUsageError(`${name}: expected a number of seconds`);
+  if (!/^\d+(\.\d+)?$/.test(v)) throw new UsageError(`${name}: expected a number of seconds`);
   return Number(v);
 }
 
@@ -76,17 +74,17 @@ export function registerInvestigate(program: Command): void {
       const timeout = seconds('--timeout', o.timeout);
       if (o.status !== undefined) {
         const extra = (['partner', 'all', 'kind', 'value', 'values', 'case', 'purpose', 'officer', 'defaultCountry'] as const).filter((k) => o[k] !== undefined);
-        if (extra.length > 0) throw new QueryUsageError(`--status takes only --dir, --json and --timeout (not --${extra.join(', --')})`);
+        if (extra.length > 0) throw new UsageError(`--status takes only --dir, --json and --timeout (not --${extra.join(', --')})`);
       } else {
         const missing = (['kind', 'case', 'purpose', 'officer'] as const).filter((k) => o[k] === undefined);
-        if (missing.length > 0) throw new QueryUsageError(`missing --${missing.join(', --')}`);
-        if ((o.value === undefined) === (o.values === undefined)) throw new QueryUsageError('give exactly one of --value V and --values FILE');
-        if (!o.all && !o.partner) throw new QueryUsageError('give --partner ID or --all');
-        if (o.all && o.partner) throw new QueryUsageError('give either --partner or --all, not both');
+        if (missing.length > 0) throw new UsageError(`missing --${missing.join(', --')}`);
+        if ((o.value === undefined) === (o.values === undefined)) throw new UsageError('give exactly one of --value V and --values FILE');
+        if (!o.all && !o.partner) throw new UsageError('give --partner ID or --all');
+        if (o.all && o.partner) throw new UsageError('give either --partner or --all, not both');
       }
       let defaultCountry: string | undefined;
       if (o.defaultCountry !== undefined) {
-        if (!/^[A-Za-z]{2}$/.test(o.defaultCountry)) throw new QueryUsageError('--default-country: expected an ISO 3166-1 alpha-2 code such as ES');
+        if (!/^[A-Za-z]{2}$/.test(o.defaultCountry)) throw new UsageError('--default-country: expected an ISO 3166-1 alpha-2 code such as ES');
         defaultCountry = o.defaultCountry.toUpperCase();
       }
       // Values are read and canonicalised before anything else: a bad one stops here, unsent.
@@ -103,7 +101,7 @@ export function registerInvestigate(program: Command): void {
         const ctx: QueryContext = {
           agency,
           store,
-          client: clientFor(agency, { retries: 3, timeoutMs: 30_000, warn: err, label: 'query', backoffMaxMs: 5_000 }),
+          client: agencyClient(agency, { retries: 3, timeoutMs: 30_000, warn: err, label: 'query', backoffMaxMs: 5_000 }),
           engine: await loadEngine('fast'),
           warn: err,
         };
@@ -126,7 +124,7 @@ export function registerInvestigate(program: Command): void {
           } catch (e) {
             if (e instanceof CoordinatorError && e.status >= 400 && e.status < 500) {
               err(`query: ${describeRefusal(e)}`);
-              process.exitCode = QUERY_EXIT.error;
+              process.exitCode = EXIT.error;
               return;
             }
             throw e;
@@ -166,7 +164,7 @@ export function registerInvestigate(program: Command): void {
         try {
           console_ = await startConsole({
             agency,
-            client: clientFor(agency, { retries: 2, timeoutMs: 30_000, warn: err, label: 'console' }),
+            client: agencyClient(agency, { retries: 2, timeoutMs: 30_000, warn: err, label: 'console' }),
             engine: await loadEngine('fast'),
             ...(o.uiHost !== undefined ? { host: o.uiHost } : {}),
             port: uiPort,
@@ -196,7 +194,7 @@ export function registerInvestigate(program: Command): void {
       process.on('SIGTERM', onTerm);
       try {
         process.exitCode = await serveAgency(agency, {
-          client: clientFor(agency, { warn: err, label: 'serve', backoffMaxMs: 10_000 }),
+          client: agencyClient(agency, { warn: err, label: 'serve', backoffMaxMs: 10_000 }),
           syncEveryMinutes: Number(o.syncEvery),
           once: o.once === true,
           signal: ac.signal,
@@ -224,9 +222,9 @@ export function registerInvestigate(program: Command): void {
       const agency = loadAgency(o.dir, err);
       const store = openStore(agency.dir);
       try {
-        const list = await listHits(clientFor(agency, { retries: 2, timeoutMs: 30_000, warn: err, label: 'hits' }), store, o.status);
+        const list = await listHits(agencyClient(agency, { retries: 2, timeoutMs: 30_000, warn: err, label: 'hits' }), store, o.status);
         process.stdout.write(o.format === 'json' ? `${formatHitsJson(list)}\n` : formatHitsTable(list));
-        process.exitCode = 0;
+        process.exitCode = EXIT.ok;
       } finally {
         store.close();
       }
@@ -245,9 +243,9 @@ export function registerInvestigate(program: Command): void {
         const agency = loadAgency(o.dir, err);
         const store = openStore(agency.dir);
         try {
-          const hit = await decideHit(clientFor(agency, { retries: 2, timeoutMs: 30_000, warn: err, label: 'hits' }), store, handle, decision, o.officer, o.note);
+          const hit = await decideHit(agencyClient(agency, { retries: 2, timeoutMs: 30_000, warn: err, label: 'hits' }), store, handle, decision, o.officer, o.note);
           process.stdout.write(o.format === 'json' ? `${JSON.stringify({ hit })}\n` : formatHitsTable([hit]));
-          process.exitCode = 0;
+          process.exitCode = EXIT.ok;
         } finally {
           store.close();
         }

@@ -5,8 +5,9 @@
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import { appendAudit } from '../../agency/audit.js';
-import { AgencyError, loadAgency } from '../../agency/config.js';
+import { loadAgency } from '../../agency/config.js';
 import { addOfficer, checkPassword, disableOfficer, listOfficers, setPassword } from '../../agency/officers.js';
+import { AgencyError, EXIT } from '../../sdk/errors.js';
 import { openStore } from '../../store/db.js';
 
 const out = (l: string) => process.stdout.write(`${l}\n`);
@@ -65,7 +66,7 @@ export function registerOfficers(program: Command): void {
         const officer = await addOfficer(store, { id: o.id, name: o.name, password: await readPassword(o.passwordStdin) });
         appendAudit(store, { officer: null, action: 'officer.add', subject: officer.id, outcome: 'ok', detail: { via: 'cli' } });
         out(`officer ${officer.id} (${officer.name}) added; they can log in to the console of \`concordat serve --dir ${o.dir} --ui\``);
-        process.exitCode = 0;
+        process.exitCode = EXIT.ok;
       } finally {
         store.close();
       }
@@ -85,7 +86,7 @@ export function registerOfficers(program: Command): void {
         await setPassword(store, o.id, await readPassword(o.passwordStdin));
         appendAudit(store, { officer: null, action: 'officer.passwd', subject: o.id, outcome: 'ok', detail: { via: 'cli' } });
         out(`password of officer ${o.id} replaced`);
-        process.exitCode = 0;
+        process.exitCode = EXIT.ok;
       } finally {
         store.close();
       }
@@ -103,7 +104,7 @@ export function registerOfficers(program: Command): void {
         disableOfficer(store, o.id);
         appendAudit(store, { officer: null, action: 'officer.disable', subject: o.id, outcome: 'ok', detail: { via: 'cli' } });
         out(`officer ${o.id} disabled; a running console ends their sessions at their next request`);
-        process.exitCode = 0;
+        process.exitCode = EXIT.ok;
       } finally {
         store.close();
       }
@@ -122,7 +123,7 @@ export function registerOfficers(program: Command): void {
         if (o.json) out(JSON.stringify({ officers: list }));
         else if (list.length === 0) out('no officers (add one with `concordat officers add`)');
         else for (const x of list) out(`${x.id}\t${x.name}\t${x.disabled ? 'disabled' : 'active'}\tsince ${x.createdAt}`);
-        process.exitCode = 0;
+        process.exitCode = EXIT.ok;
       } finally {
         store.close();
       }

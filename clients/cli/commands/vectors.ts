@@ -4,6 +4,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
+import { EXIT } from '../../sdk/errors.js';
 import { loadFastEngine, referenceEngine } from '../../../protocol/engine/index.js';
 import { verifyVectors } from '../../../protocol/vectors.js';
 import { renderConcordatV2Vectors, renderConcordatVectors } from '../../../protocol/vectors-generate.js';
@@ -51,12 +52,12 @@ export function registerVectors(program: Command): void {
       const list = files.length > 0 ? files.map((f) => resolve(f)) : readdirSync(dir).filter((f) => f.endsWith('.json')).sort().map((f) => join(dir, f));
       if (list.length === 0) {
         console.error(`concordat vectors verify: no vector files in ${dir}`);
-        process.exitCode = 1;
+        process.exitCode = EXIT.error;
         return;
       }
       const { passed, failed } = await verifyFiles(list, (l) => console.log(l));
       console.log(`${passed} passed, ${failed} failed`);
-      process.exitCode = failed > 0 ? 1 : 0;
+      process.exitCode = failed > 0 ? EXIT.error : EXIT.ok;
     });
   vectors
     .command('generate')

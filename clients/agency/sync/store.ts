@@ -1,0 +1,304 @@
+// Every statement a sync runs on this agency's sides, positions and chunks,
+// and the log of sync runs (table layout: clients/store/schema.ts); the
+// partner side's tables are in partner-store.ts. The phases call these named
+// methods and never write SQL themselves.
+import type { Database, Statement } from 'better-sqlite3';
+import { ELEMENT_BYTES } from '../../../protocol/constants.js';
+import type { Store } from '../../store/db.js';
+
+/** This agency's side of a pair in an epoch (table `sides`). */
+export interface SideRecord {
+  canaries: number;
+  /** Hex of the partner's epoch key the expected canary tokens were computed with. */
+  canaryPartnerKey: string | null;
+  canariesRegistered: boolean;
+  linksSent: boolean;
+}
+
+/** A chunk of a side as committed locally (its bytes stay in the store until sent). */
+export interface LocalChunk {
+  index: number;
+  count: number;
+  sha256: string;
+  uploaded: boolean;
+}
+
+/** A position of a side: an identifier, or a canary's secret scalar. */
+export interface PositionRow {
+  position: number;
+  kind: string | null;
+  canonical: string | null;
+  canaryR: Buffer | null;
+}
+
+export interface PreviousLink {
+  /** Position in the current epoch. */
+  position: number;
+  /** Position of the same identifier in the previous epoch, where it was matched. */
+  previous: number;
+}
+
+const WANTED = 'i.kind IN (SELECT value FROM json_each(@kinds))';
+
+/**
+ * Statements prepared on first use and then reused: the phases run the same
+ * ones for every pair and chunk. (Prepared lazily because some name the
+ * temporary table a delta creates.)
+ */
+export function statementCache(db: Database): (text: string) => Statement {
+  const statements = new Map<string, Statement>();
+  return (text) => {
+    let s = statements.get(text);
+    if (!s) statements.set(text, (s = db.prepare(text)));
+    return s;
+  };
+}
+
+export class SyncStore {
+  private readonly db: Database;
+  private readonly sql: (text: string) => Statement;
+
+  constructor(store: Store) {
+    this.db = store.sqlite;
+    this.sql = statementCache(this.db);
+  }
+
+  // ---- runs ----
+
+  startRun(at: string): number | bigint {
+    return this.sql('INSERT INTO sync_runs (started_at) VALUES (?)').run(at).lastInsertRowid;
+  }
+
+  finishRun(id: number | bigint, at: string, ok: boolean, epoch: string | null, errors: string[]): void {
+    this.sql('UPDATE sync_runs SET finished_at = ?, ok = ?, epoch = ?, errors = ? WHERE id = ?').run(at, ok ? 1 : 0, epoch, JSON.stringify(errors), id);
+  }
+
+  hasImported(): boolean {
+    return this.sql('SELECT count(*) FROM imports').pluck().get() !== 0;
+  }
+
+  /**
+   * Drops other epochs' sides, positions and chunks of pairs that left every
+   * valid agreement or already sent their handle links in `epoch`; and, when no
+   * query of this agency is open, the partner tokens of other epochs.
+   */
+  purgeOtherEpochs(epoch: string, currentPairs: string[]): void {
+    const db = this.db;
+    const current = JSON.stringify(currentPairs);
+    db.transaction(() => {
+      for (const t of ['positions', 'chunks', 'sides']) {
+        db.prepare(
+          `DELETE FROM ${t} WHERE epoch <> @epoch AND (pair NOT IN (SELECT value FROM json_each(@current))
+             OR pair IN (SELECT pair FROM sides WHERE epoch = @epoch AND links_sent = 1))`,
+        ).run({ epoch, current });
+      }
+      const open = db.prepare('SELECT count(*) FROM queries WHERE closed_at IS NULL').pluck().get() as number;
+      if (open > 0) return;
+      // partner_chunks is the catalogue of kept tokens: each (pair, epoch) is one range of partner_tokens' key.
+      const stale = db.prepare('SELECT DISTINCT pair, epoch FROM partner_chunks WHERE epoch <> ?').all(epoch) as Array<{ pair: string; epoch: string }>;
+      const dropTokens = db.prepare('DELETE FROM partner_tokens WHERE pair = ? AND epoch = ?');
+      for (const x of stale) dropTokens.run(x.pair, x.epoch);
+      db.prepare('DELETE FROM partner_chunks WHERE epoch <> ?').run(epoch);
+    })();
+  }
+
+  /**
+   * Runs `f` in one write transaction, committed only if it resolves. A
+   * delta's transaction spans its blinding: all of it is stored or none.
+   */
+  async immediate<T>(f: () => Promise<T>): Promise<T> {
+    const db = this.db;
+    db.exec('BEGIN IMMEDIATE');
+    let done = false;
+    try {
+      const r = await f();
+      db.exec('COMMIT');
+      done = true;
+      return r;
+    } finally {
+      if (!done && db.inTransaction) db.exec('ROLLBACK');
+    }
+  }
+
+  // ---- sides ----
+
+  side(pair: string, epoch: string): SideRecord | undefined {
+    const r = this.sql(
+      'SELECT canaries, canary_partner_key AS canaryPartnerKey, canaries_registered AS registered, links_sent AS linksSent FROM sides WHERE pair = ? AND epoch = ?',
+    ).get(pair, epoch) as { canaries: number; canaryPartnerKey: string | null; registered: number; linksSent: number } | undefined;
+    return r && { canaries: r.canaries, canaryPartnerKey: r.canaryPartnerKey, canariesRegistered: r.registered === 1, linksSent: r.linksSent === 1 };
+  }
+
+  createSide(pair: string, epoch: string, agreement: string, partner: string, at: string, canaries: number): void {
+    this.sql('INSERT INTO sides (pair, epoch, agreement, partner, created_at, canaries) VALUES (?, ?, ?, ?, ?, ?)').run(pair, epoch, agreement, partner, at, canaries);
+  }
+
+  setCanaryPartnerKey(pair: string, epoch: string, key: string): void {
+    this.sql('UPDATE sides SET canary_partner_key = ? WHERE pair = ? AND epoch = ?').run(key, pair, epoch);
+  }
+
+  markCanariesRegistered(pair: string, epoch: string): void {
+    this.sql('UPDATE sides SET canaries_registered = 1 WHERE pair = ? AND epoch = ?').run(pair, epoch);
+  }
+
+  // ---- positions ----
+
+  /** Marks removed the live positions whose identifier left the watchlist (or the pair's kinds); returns how many. */
+  withdraw(pair: string, epoch: string, kinds: readonly string[]): number {
+    return this.sql(
+      `UPDATE positions AS p SET removed = 1 WHERE p.pair = @pair AND p.epoch = @epoch AND p.removed = 0 AND p.canary_r IS NULL
+       AND NOT EXISTS (SELECT 1 FROM identifiers i WHERE i.kind = p.kind AND i.canonical = p.canonical AND ${WANTED})`,
+    ).run({ pair, epoch, kinds: JSON.stringify(kinds) }).changes;
+  }
+
+  /**
+   * Stages the watchlist identifiers of `kinds` the side holds no live position
+   * for, numbered 0.. in (kind, canonical) order; returns how many. They stay
+   * in a temporary table (a first build after a rotation stages the whole
+   * watchlist) until {@link placeAddition} gives each its position.
+   */
+  stageAdditions(pair: string, epoch: string, kinds: readonly string[]): number {
+    this.db.exec('CREATE TEMP TABLE IF NOT EXISTS additions (n INTEGER PRIMARY KEY, kind TEXT NOT NULL, canonical TEXT NOT NULL)');
+    this.db.exec('DELETE FROM temp.additions');
+    this.sql(
+      `INSERT INTO temp.additions (n, kind, canonical)
+       SELECT row_number() OVER (ORDER BY kind, canonical) - 1, kind, canonical FROM (
+         SELECT DISTINCT i.kind, i.canonical FROM identifiers i WHERE ${WANTED}
+         AND NOT EXISTS (SELECT 1 FROM positions p WHERE p.pair = @pair AND p.epoch = @epoch AND p.removed = 0
+                         AND p.kind = i.kind AND p.canonical = i.canonical))`,
+    ).run({ pair, epoch, kinds: JSON.stringify(kinds) });
+    return this.sql('SELECT count(*) FROM temp.additions').pluck().get() as number;
+  }
+
+  clearStagedAdditions(): void {
+    this.db.exec('DELETE FROM temp.additions');
+  }
+
+  placeAddition(pair: string, epoch: string, n: number, position: number, chunk: number): void {
+    this.sql('INSERT INTO positions (pair, epoch, position, chunk, kind, canonical) SELECT ?, ?, ?, ?, kind, canonical FROM temp.additions WHERE n = ?').run(
+      pair,
+      epoch,
+      position,
+      chunk,
+      n,
+    );
+  }
+
+  placeCanary(pair: string, epoch: string, position: number, chunk: number, r: Uint8Array): void {
+    this.sql('INSERT INTO positions (pair, epoch, position, chunk, canary_r) VALUES (?, ?, ?, ?, ?)').run(pair, epoch, position, chunk, Buffer.from(r));
+  }
+
+  liveCount(pair: string, epoch: string): number {
+    return this.sql('SELECT count(*) FROM positions WHERE pair = ? AND epoch = ? AND removed = 0').pluck().get(pair, epoch) as number;
+  }
+
+  nextPosition(pair: string, epoch: string): number {
+    return ((this.sql('SELECT max(position) FROM positions WHERE pair = ? AND epoch = ?').pluck().get(pair, epoch) as number | null) ?? -1) + 1;
+  }
+
+  positionsIn(pair: string, epoch: string, from: number, to: number): PositionRow[] {
+    return this.sql(
+      'SELECT position, kind, canonical, canary_r AS canaryR FROM positions WHERE pair = ? AND epoch = ? AND position >= ? AND position < ? ORDER BY position',
+    ).all(pair, epoch, from, to) as PositionRow[];
+  }
+
+  /** k·HashToGroup(x) is the same in every pair of an epoch: the element another pair already blinded, if any. */
+  blindedElsewhere(epoch: string, kind: string, canonical: string, notPair: string): Buffer | undefined {
+    const e = this.sql(
+      `SELECT substr(c.data, (q.position - c.first_position) * ${ELEMENT_BYTES} + 1, ${ELEMENT_BYTES}) FROM positions q
+       JOIN chunks c ON c.pair = q.pair AND c.epoch = q.epoch AND c.idx = q.chunk
+       WHERE q.epoch = ? AND q.kind = ? AND q.canonical = ? AND q.pair <> ? LIMIT 1`,
+    )
+      .pluck()
+      .get(epoch, kind, canonical, notPair) as Buffer | undefined;
+    return e && e.length === ELEMENT_BYTES ? e : undefined;
+  }
+
+  /** Withdrawn positions whose removal is not known to be sent (`all`: every withdrawn one), in position order. */
+  removals(pair: string, epoch: string, all: boolean): number[] {
+    return this.sql(`SELECT position FROM positions WHERE pair = ? AND epoch = ? AND removed = 1 ${all ? '' : 'AND removal_sent = 0'} ORDER BY position`)
+      .pluck()
+      .all(pair, epoch) as number[];
+  }
+
+  removalsSent(pair: string, epoch: string): number {
+    return this.sql('SELECT count(*) FROM positions WHERE pair = ? AND epoch = ? AND removed = 1 AND removal_sent = 1').pluck().get(pair, epoch) as number;
+  }
+
+  markRemovalsSent(pair: string, epoch: string, positions: readonly number[]): void {
+    const mark = this.sql('UPDATE positions SET removal_sent = 1 WHERE pair = ? AND epoch = ? AND position = ?');
+    this.db.transaction(() => {
+      for (const pos of positions) mark.run(pair, epoch, pos);
+    })();
+  }
+
+  canaryScalars(pair: string, epoch: string): Array<{ position: number; r: Buffer }> {
+    return this.sql('SELECT position, canary_r AS r FROM positions WHERE pair = ? AND epoch = ? AND canary_r IS NOT NULL ORDER BY position').all(pair, epoch) as Array<{
+      position: number;
+      r: Buffer;
+    }>;
+  }
+
+  // ---- chunks ----
+
+  nextChunk(pair: string, epoch: string): number {
+    return ((this.sql('SELECT max(idx) FROM chunks WHERE pair = ? AND epoch = ?').pluck().get(pair, epoch) as number | null) ?? -1) + 1;
+  }
+
+  insertChunk(pair: string, epoch: string, index: number, firstPosition: number, count: number, sha256: string, data: Uint8Array): void {
+    this.sql('INSERT INTO chunks (pair, epoch, idx, first_position, count, sha256, data) VALUES (?, ?, ?, ?, ?, ?, ?)').run(
+      pair,
+      epoch,
+      index,
+      firstPosition,
+      count,
+      sha256,
+      Buffer.from(data),
+    );
+  }
+
+  chunks(pair: string, epoch: string): LocalChunk[] {
+    const rows = this.sql('SELECT idx AS "index", count, sha256, uploaded FROM chunks WHERE pair = ? AND epoch = ? ORDER BY idx').all(pair, epoch) as Array<
+      Omit<LocalChunk, 'uploaded'> & { uploaded: number }
+    >;
+    return rows.map((r) => ({ ...r, uploaded: r.uploaded === 1 }));
+  }
+
+  chunkData(pair: string, epoch: string, index: number): Uint8Array {
+    return new Uint8Array(this.sql('SELECT data FROM chunks WHERE pair = ? AND epoch = ? AND idx = ?').pluck().get(pair, epoch, index) as Buffer);
+  }
+
+  markUploaded(pair: string, epoch: string, index: number): void {
+    this.sql('UPDATE chunks SET uploaded = 1 WHERE pair = ? AND epoch = ? AND idx = ?').run(pair, epoch, index);
+  }
+
+  // ---- handle links (a rotation's previous epoch) ----
+
+  /** Older epochs of the matches kept from the last complete pull whose positions are still here. */
+  matchedEpochsBefore(pair: string, epoch: string): string[] {
+    return this.sql(
+      `SELECT DISTINCT m.epoch FROM matches m WHERE m.pair = ? AND m.epoch <> ?
+       AND EXISTS (SELECT 1 FROM positions o WHERE o.pair = m.pair AND o.epoch = m.epoch)`,
+    )
+      .pluck()
+      .all(pair, epoch) as string[];
+  }
+
+  /** Each live position of `epoch` whose identifier was matched at a position of `previous`. */
+  linksTo(pair: string, epoch: string, previous: string): PreviousLink[] {
+    return this.sql(
+      `SELECT DISTINCT n.position AS position, o.position AS previous FROM matches m
+       JOIN positions o ON o.pair = m.pair AND o.epoch = m.epoch AND o.position = m.position
+       JOIN positions n ON n.pair = o.pair AND n.epoch = @epoch AND n.kind = o.kind AND n.canonical = o.canonical AND n.removed = 0
+       WHERE m.pair = @pair AND m.epoch = @previous ORDER BY n.position`,
+    ).all({ pair, epoch, previous }) as PreviousLink[];
+  }
+
+  /** Records the links as sent and drops the pair's positions, chunks and sides of other epochs. */
+  finishLinks(pair: string, epoch: string): void {
+    this.db.transaction(() => {
+      this.sql('UPDATE sides SET links_sent = 1 WHERE pair = ? AND epoch = ?').run(pair, epoch);
+      for (const t of ['positions', 'chunks', 'sides']) this.sql(`DELETE FROM ${t} WHERE pair = ? AND epoch <> ?`).run(pair, epoch);
+    })();
+  }
+}
