@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { bytesToHex, equalBytes, hexToBytes } from './bytes.js';
 import { canonicalJson } from './canonical.js';
 import { V2_DOCUMENT_TYPE } from './constants.js';
-import { DocumentError, hex32Schema, nameSchema, parseDocument, signDocument, signingPublicKey, textSchema, verifyDocument } from './signed.js';
+import { DocumentError, hex32Schema, idSchema, nameSchema, PAIR_SEPARATOR, parseDocument, signDocument, signingPublicKey, textSchema, verifyDocument } from './signed.js';
 
 const DATE_RE = /^\d{4}-\d{2}-\d{2}$/;
 
@@ -36,21 +36,21 @@ function sortedDistinct(ctx: z.RefinementCtx, values: readonly string[], path: (
 }
 
 export const agreementRefSchema = z.strictObject({
-  id: nameSchema(),
+  id: idSchema(128),
   version: z.int().min(1),
 });
 /** Which agreement, and which version of it, a statement is made under. */
 export type AgreementRef = z.infer<typeof agreementRefSchema>;
 
 export const partySchema = z.strictObject({
-  agency: nameSchema(64),
+  agency: idSchema(64),
   signingKey: hex32Schema,
 });
 export type Party = z.infer<typeof partySchema>;
 
 export const agreementTermsSchema = z
   .strictObject({
-    id: nameSchema(),
+    id: idSchema(128),
     version: z.int().min(1),
     parties: z.array(partySchema).min(2),
     kinds: z.array(nameSchema(64)).min(1),
@@ -136,6 +136,19 @@ export function verifyAcceptance(terms: AgreementTerms, agency: string, signatur
 export function isActiveOn(terms: AgreementTerms, date: string): boolean {
   if (!isCalendarDate(date)) throw new DocumentError('date', 'must be a calendar date YYYY-MM-DD');
   return terms.validFrom <= date && date <= terms.validUntil;
+}
+
+/**
+ * §8.5 pair identifier: `id ~ a ~ b` with the two agencies in code-unit
+ * order. Each agency computes it from the accepted terms; taking it from the
+ * coordinator would let the coordinator give two pairs one key.
+ */
+export function pairIdOf(terms: AgreementTerms, agencyA: string, agencyB: string): string {
+  if (agencyA === agencyB || !partyOf(terms, agencyA) || !partyOf(terms, agencyB)) {
+    throw new DocumentError('agency', 'a pair is two different parties to the agreement');
+  }
+  const [x, y] = agencyA < agencyB ? [agencyA, agencyB] : [agencyB, agencyA];
+  return [terms.id, x, y].join(PAIR_SEPARATOR);
 }
 
 /** Same agreement and version? */

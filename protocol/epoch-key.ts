@@ -8,13 +8,14 @@ import { V2_DOCUMENT_TYPE } from './constants.js';
 import { agreementRefSchema, sameAgreement, type AgreementRef } from './agreement.js';
 import { decodePoint } from './group.js';
 import { isEpochId } from './ratchet.js';
-import { hex32Schema, nameSchema, signatureVerifies, signDocument, verifyDocument, type SignedDocument } from './signed.js';
+import { hex32Schema, idSchema, nameSchema, signatureVerifies, signDocument, verifyDocument, type SignedDocument } from './signed.js';
 
 export const epochSchema = z.string().refine(isEpochId, 'must be an epoch name e1, e2, …');
-export const pairSchema = nameSchema(256);
+/** `id ~ a ~ b` (§8.5): 128 + 1 + 64 + 1 + 64 code points at most. */
+export const pairSchema = nameSchema(258);
 
 export const epochKeyStatementSchema = z.strictObject({
-  agency: nameSchema(64),
+  agency: idSchema(64),
   epoch: epochSchema,
   pair: pairSchema,
   agreement: agreementRefSchema,

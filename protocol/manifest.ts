@@ -9,7 +9,7 @@ import { bytesToHex } from './bytes.js';
 import { ELEMENT_BYTES, V2_DOCUMENT_TYPE } from './constants.js';
 import { agreementRefSchema, sameAgreement, type AgreementRef } from './agreement.js';
 import { epochSchema, pairSchema } from './epoch-key.js';
-import { hex32Schema, nameSchema, signatureVerifies, signDocument, verifyDocument, type SignedDocument } from './signed.js';
+import { hex32Schema, idSchema, signatureVerifies, signDocument, verifyDocument, type SignedDocument } from './signed.js';
 
 /** Elements per chunk, as in the bulk flow (protocol/SPEC.md §3.1). */
 export const MAX_CHUNK_ELEMENTS = 65_536;
@@ -19,7 +19,7 @@ export const chunkManifestSchema = z
     pair: pairSchema,
     agreement: agreementRefSchema,
     epoch: epochSchema,
-    agency: nameSchema(64),
+    agency: idSchema(64),
     index: z.int().min(0),
     firstPosition: z.int().min(0),
     count: z.int().min(1).max(MAX_CHUNK_ELEMENTS),

@@ -9,7 +9,7 @@ import { deriveKeyPair, type KeyPair } from './keys.js';
 import { epochNumber } from './ratchet.js';
 
 /** LP(UTF8(x)) must fit its 2-byte length, and the whole info must too (§1.4). */
-const MAX_PAIR_ID_BYTES = 1024;
+const MAX_PAIR_ID_BYTES = 4096;
 
 /** info = UTF8("PairKey-" ‖ contextString) ‖ LP(UTF8(epochId)) ‖ LP(UTF8(pairId)). */
 export function pairKeyInfo(suite: Suite, epochId: string, pairId: string): Uint8Array {

@@ -7,9 +7,9 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { z } from 'zod';
 import { bytesToHex, concatBytes, equalBytes, hexToBytes } from './bytes.js';
 import { ELEMENT_BYTES, V2_DOCUMENT_TYPE } from './constants.js';
-import { agreementRefSchema, isActiveOn, partyOf, sameAgreement, type AgreementTerms } from './agreement.js';
+import { agreementRefSchema, isActiveOn, pairIdOf, partyOf, sameAgreement, type AgreementTerms } from './agreement.js';
 import { epochSchema, pairSchema } from './epoch-key.js';
-import { hex32Schema, nameSchema, signatureVerifies, signDocument, textSchema, verifyDocument, type SignedDocument } from './signed.js';
+import { hex32Schema, idSchema, nameSchema, signatureVerifies, signDocument, textSchema, verifyDocument, type SignedDocument } from './signed.js';
 
 export const MAX_SIGNED_QUERY_VALUES = 100;
 export const DEFAULT_MAX_SKEW_S = 300;
@@ -37,8 +37,8 @@ export const timestampSchema = z.string().refine((s) => parseTimestamp(s) !== un
 
 export const queryStatementSchema = z.strictObject({
   id: z.string().regex(UUID_RE, 'must be a lower-case UUID'),
-  requester: nameSchema(64),
-  responder: nameSchema(64),
+  requester: idSchema(64),
+  responder: idSchema(64),
   pair: pairSchema,
   agreement: agreementRefSchema,
   epoch: epochSchema,
@@ -94,8 +94,6 @@ export interface QueryCheckContext {
   readonly terms: AgreementTerms;
   /** The responder's own agency id. */
   readonly self: string;
-  /** The responder's id for its pair with the requester under these terms. */
-  readonly pair: string;
   /** Epochs the responder answers in: the current one and, during the grace period, the previous. */
   readonly epochs: readonly string[];
   /** The blinded values received with the query. */
@@ -131,7 +129,7 @@ export function checkQuery(signed: SignedDocument, ctx: QueryCheckContext): Quer
   // The pinned key and the accepted terms must name the same key, or the
   // responder would be trusting a key the requester never agreed to.
   if (!equalBytes(hexToBytes(requester.signingKey), ctx.requesterKey)) return refuse('parties', 'the agreement lists another signing key for the requester');
-  if (q.pair !== ctx.pair) return refuse('pair', 'query is for another pair');
+  if (q.pair !== pairIdOf(t, q.requester, q.responder)) return refuse('pair', 'query is for another pair');
   if (!sameAgreement(q.agreement, t)) return refuse('agreement', `query is under ${q.agreement.id} v${q.agreement.version}, accepted is ${t.id} v${t.version}`);
   if (!Number.isFinite(ctx.now)) throw new RangeError('now: expected ms since the Unix epoch');
   if (!isActiveOn(t, new Date(ctx.now).toISOString().slice(0, 10))) return refuse('validity', `the agreement is valid ${t.validFrom}..${t.validUntil}`);

@@ -29,7 +29,7 @@ export class DocumentError extends Error {
     readonly field: string,
     detail: string,
   ) {
-    super(`${field}: ${detail}`);
+    super(`${field || '(document)'}: ${detail}`);
   }
 }
 
@@ -44,7 +44,9 @@ export function parseDocument<T extends z.ZodType>(schema: T, value: unknown, la
   const r = schema.safeParse(value);
   if (r.success) return r.data;
   const issue = r.error.issues[0];
-  throw new DocumentError(issue ? pathOf(label, issue.path) || label : label, issue?.message ?? 'invalid');
+  // An unknown member is named itself, not the object that holds it.
+  const path = issue ? [...issue.path, ...(issue.code === 'unrecognized_keys' ? issue.keys.slice(0, 1) : [])] : [];
+  throw new DocumentError(pathOf(label, path), issue?.message ?? 'invalid');
 }
 
 function assertType(type: string): asserts type is DocumentType {
@@ -124,24 +126,40 @@ export function fingerprint(signingKey: Uint8Array): string {
 // ---- Field schemas shared by the §8 documents ----
 
 const HEX32_RE = /^[0-9a-f]{64}$/;
+export const PAIR_SEPARATOR = '~';
 // C0 controls and DEL: never meaningful in an identifier, and invisible when
 // a document is shown to the person who signs it.
 const CONTROL_RE = /[\u0000-\u001f\u007f]/;
 
 const codePoints = (s: string): number => [...s].length;
+// Lone surrogates are refused here so that a received document fails its
+// schema (and is refused as malformed) rather than failing canonicalisation.
+const wellFormed = (s: string): boolean => !/\p{Cs}/u.test(s);
 
 /** 32 bytes as 64 lower-case hex digits (one spelling per value, so one signature per value). */
 export const hex32Schema = z.string().regex(HEX32_RE, 'must be 32 bytes as lower-case hex');
 
-/** A name or identifier: 1..max code points, no control characters. */
+/** A name: 1..max code points, no control characters. */
 export function nameSchema(max = 128) {
   return z
     .string()
+    .refine(wellFormed, 'must not contain lone surrogates')
     .refine((s) => codePoints(s) >= 1 && codePoints(s) <= max, `must be 1..${max} characters`)
     .refine((s) => !CONTROL_RE.test(s), 'must not contain control characters');
 }
 
+/**
+ * An agency or agreement identifier: a name without "~", the separator of
+ * pair identifiers (§8.5), so that every pair identifier has one reading.
+ */
+export function idSchema(max = 64) {
+  return nameSchema(max).refine((s) => !s.includes(PAIR_SEPARATOR), `must not contain "${PAIR_SEPARATOR}"`);
+}
+
 /** Free text: 1..max code points (line breaks allowed). */
 export function textSchema(max: number) {
-  return z.string().refine((s) => codePoints(s) >= 1 && codePoints(s) <= max, `must be 1..${max} characters`);
+  return z
+    .string()
+    .refine(wellFormed, 'must not contain lone surrogates')
+    .refine((s) => codePoints(s) >= 1 && codePoints(s) <= max, `must be 1..${max} characters`);
 }

@@ -13,6 +13,7 @@ import {
   canonicalAgreement,
   isActiveOn,
   isCalendarDate,
+  pairIdOf,
   parseAgreement,
   verifyAcceptance,
   type AgreementTerms,
@@ -175,8 +176,12 @@ describe('agreement terms (§8.6)', () => {
     ['duplicate kinds', { kinds: ['email', 'email'] }, 'kinds[1]'],
     ['no kinds', { kinds: [] }, 'kinds'],
     ['unsorted purposes', { purposes: ['z', 'a'] }, 'purposes[1]'],
-    ['an unknown key', { extra: 1 }, ''],
-    ['an unknown key in a party', { parties: [{ ...terms.parties[0]!, note: 'x' }, terms.parties[1]] }, 'parties[0]'],
+    ['an unknown key', { extra: 1 }, 'extra'],
+    ['an unknown key in a party', { parties: [{ ...terms.parties[0]!, note: 'x' }, terms.parties[1]] }, 'parties[0].note'],
+    ['"~" in an agency', { parties: [{ ...terms.parties[0]!, agency: 'ES~MIR' }, terms.parties[1]] }, 'parties[0].agency'],
+    ['"~" in the id', { id: 'es~pt' }, 'id'],
+    ['a lone surrogate in the legal basis', { legalBasis: 'art. 7\ud800' }, 'legalBasis'],
+    ['a control character in a kind', { kinds: ['e\nmail'] }, 'kinds[0]'],
     ['upper-case hex', { parties: [{ agency: 'ES-MIR', signingKey: bytesToHex(pkES).toUpperCase() }, terms.parties[1]] }, 'parties[0].signingKey'],
     ['the same key twice', { parties: [terms.parties[0], { agency: 'PT-PJ', signingKey: bytesToHex(pkES) }] }, 'parties[1].signingKey'],
     ['version 0', { version: 0 }, 'version'],
@@ -285,7 +290,14 @@ describe('pair keys (§8.5)', () => {
 
 // ---- the checks ----
 
-const PAIR = 'es-pt-fraud~ES-MIR~PT-PJ';
+const PAIR = pairIdOf(terms, 'PT-PJ', 'ES-MIR');
+
+test('pair identifiers: id ~ a ~ b in code-unit order, two different parties only', () => {
+  expect(PAIR).toBe('es-pt-fraud~ES-MIR~PT-PJ');
+  expect(pairIdOf(terms, 'ES-MIR', 'PT-PJ')).toBe(PAIR);
+  expect(() => pairIdOf(terms, 'ES-MIR', 'ES-MIR')).toThrow(DocumentError);
+  expect(() => pairIdOf(terms, 'ES-MIR', 'FR-DGSI')).toThrow(DocumentError);
+});
 const REF = agreementRef(terms);
 const elements = (n: number, tag = 'v'): Uint8Array[] =>
   Array.from({ length: n }, (_, i) => referenceEngine.hashToGroup(CONCORDAT_V2_SUITE, [utf8(`${tag}${i}`)]));
@@ -337,6 +349,7 @@ describe('checkChunk (§8.8)', () => {
   test.each([
     ['malformed', () => signed({ ...m, count: 0 }), bytes],
     ['malformed', () => signed({ ...m, extra: 1 }), bytes],
+    ['malformed', () => ({ document: { ...m, pair: 'x\ud800' }, signature: new Uint8Array(64) }), bytes],
     ['signature', () => signed(m, skPT), bytes],
     ['signature', () => ({ document: m, signature: new Uint8Array(63) }), bytes],
     ['signature', () => ({ document: { ...m, index: 3 }, signature: signChunk(m, skES) }), bytes],
@@ -382,7 +395,6 @@ describe('checkQuery (§8.9)', () => {
     requesterKey: pkES,
     terms,
     self: 'PT-PJ',
-    pair: PAIR,
     epochs: ['e3', 'e2'],
     values,
     now,
@@ -411,6 +423,7 @@ describe('checkQuery (§8.9)', () => {
     ['malformed', () => signed({ ...q, count: 101 }), {}],
     ['malformed', () => signed({ ...q, id: 'not-a-uuid' }), {}],
     ['malformed', () => signed({ ...q, createdAt: '2026-06-15T11:59:30+01:00' }), {}],
+    ['malformed', () => ({ document: { ...q, caseRef: 'ES/\udc00' }, signature: new Uint8Array(64) }), {}],
     ['signature', () => signed(q, skXX), {}],
     ['signature', () => ({ document: { ...q, caseRef: 'other' }, signature: signQuery(q, skES) }), {}],
     ['signature', () => ({ document: q, signature: signDocument('chunk', q, skES) }), {}],
