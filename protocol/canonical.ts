@@ -96,6 +96,8 @@ function check(value: unknown, path: string, stack: Set<object>): void {
     for (const key of Object.keys(value)) {
       const p = member(path, key);
       if (hasLoneSurrogate(key)) throw new CanonicalJsonError(p, 'lone-surrogate', 'key contains a lone surrogate');
+      // A getter could answer differently when the value is serialised than when it was checked.
+      if (Object.getOwnPropertyDescriptor(value, key)?.get) throw new CanonicalJsonError(p, 'non-plain-object', 'accessor properties are not allowed');
       check((value as Record<string, unknown>)[key], p, stack);
     }
   }

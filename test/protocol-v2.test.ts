@@ -101,6 +101,7 @@ describe('canonical JSON (RFC 8785, §8.2)', () => {
     ['a lone surrogate', { s: 'ok\ud800' }, 's', 'lone-surrogate'],
     ['a lone surrogate in a key', { x: { '\udc00': 1 } }, 'x["\\udc00"]', 'lone-surrogate'],
     ['a float under an odd key', { 'a b': [0, 0.1] }, '["a b"][1]', 'not-integer'],
+    ['a getter', { o: Object.defineProperty({}, 'g', { get: () => 1, enumerable: true }) }, 'o.g', 'non-plain-object'],
   ])('refuses %s, naming the path', (_name, value, path, rule) => {
     let err: unknown;
     try {
