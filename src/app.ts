@@ -1,7 +1,8 @@
 // The coordinator as a Hono app, built from its storage so the same app runs
 // on Node (SQLite) and on Cloudflare Workers (D1 + Durable Objects). Nothing
 // here may use a Node API.
-import { Hono, type Context } from 'hono';
+import { OpenAPIHono } from '@hono/zod-openapi';
+import type { Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { matchedRoutes } from 'hono/route';
@@ -12,6 +13,8 @@ import { verifyProof as nobleVerifyProof } from '../protocol/dleq.js';
 import { CONCORDAT_SUITE } from '../protocol/constants.js';
 import type { ProofVerifier } from './context.js';
 import type { Notifier } from './notify.js';
+import { getService, MAX_BODY_BYTES, OPENAPI_PATH, openApiObject, SIGNATURE_SCHEME, signatureSecurityScheme, type serviceResponse } from '../wire/index.js';
+import type { z } from 'zod';
 import { ProblemError, problemDocument, problemResponse } from './problem.js';
 import { adminRoutes } from './routes/admin/index.js';
 import { auditRoutes } from './routes/audit/index.js';
@@ -20,18 +23,14 @@ import { meRoutes } from './routes/me/index.js';
 import { pairRoutes } from './routes/pairs/index.js';
 import { queryRoutes } from './routes/queries/index.js';
 import { resultsRoutes } from './routes/results/index.js';
+import { mount } from './routes/mount.js';
 import { workRoutes } from './routes/work/index.js';
+import { validationProblem } from './validation.js';
 import type { CoordinatorSecrets, Store } from './store/types.js';
 import { COORDINATOR_VERSION, SERVICE_NAME } from './version.js';
 
 export type { LogEntry } from './context.js';
 export type { Notifier } from './notify.js';
-
-/**
- * Largest request body: a removal list of 1,000,000 positions as JSON. A
- * chunk (65,536 × 32 bytes = 2 MiB) is well below.
- */
-export const MAX_BODY_BYTES = 16 * 1024 * 1024;
 
 export interface AppDeps {
   store: Store;
@@ -47,8 +46,13 @@ export interface AppDeps {
 
 const portableVerifyProof: ProofVerifier = (pk, blinded, evaluated, proof) => nobleVerifyProof(CONCORDAT_SUITE, pk, blinded, evaluated, proof);
 
-/** Routes that take query parameters (each validates its own); every other /v1 route refuses them. */
-const ROUTES_WITH_QUERY = [/^\/v1\/queries\/inbox$/, /^\/v1\/queries\/[0-9a-f]{32}$/, /^\/v1\/hits$/, /^\/v1\/audit$/];
+/** Where a failed zod-openapi validation points its `field` (as the routes' own parsing does). */
+const FIELD_PREFIX: Record<string, string> = { json: 'body', form: 'body', param: 'path', query: 'query', header: 'header', cookie: 'cookie' };
+
+/** A Hono route pattern in OpenAPI form: `/v1/queries/:id{[0-9a-f]{32}}` → `/v1/queries/{id}`. */
+function openApiPath(route: string): string {
+  return route.replace(/:(\w+)(\{(?:[^{}]|\{[^{}]*\})*\})?/g, '{$1}');
+}
 
 /** Route pattern of the handler that answered, or the raw path when none did. */
 function routeOf(c: Context): string {
@@ -93,7 +97,13 @@ export function createServices(deps: AppDeps): Services {
 
 export function createApp(deps: AppDeps): Hono<AppEnv> {
   const svc = createServices(deps);
-  const app = new Hono<AppEnv>();
+  // No route lets zod-openapi validate its request (src/routes/mount.ts); should
+  // one ever do, its refusal is the same 422 problem the routes' parsing gives.
+  const app = new OpenAPIHono<AppEnv>({
+    defaultHook: (result) => {
+      if (!result.success) throw validationProblem(result.error, FIELD_PREFIX[result.target] ?? result.target);
+    },
+  });
 
   app.use('*', async (c, next) => {
     const started = Date.now();
@@ -112,10 +122,13 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     }
   });
 
-  app.get('/', async (c) => {
+  mount(app, getService, async (c) => {
     const epoch = await svc.store.currentEpoch();
-    return c.json({ service: SERVICE_NAME, version: COORDINATOR_VERSION, epoch: epoch.id });
+    return c.json({ service: SERVICE_NAME, version: COORDINATOR_VERSION, epoch: epoch.id } satisfies z.infer<typeof serviceResponse>);
   });
+  // The contract as OpenAPI 3.1, generated from the route definitions (wire/); unsigned and unaudited like GET /.
+  app.openAPIRegistry.registerComponent('securitySchemes', SIGNATURE_SCHEME, signatureSecurityScheme);
+  app.doc31(OPENAPI_PATH, openApiObject(COORDINATOR_VERSION));
 
   app.use(
     '/v1/*',
@@ -128,22 +141,26 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   );
   app.use('/v1/*', signatureMiddleware(svc));
   app.use('/v1/*', roleMiddleware());
-  // Only the long polls, the hit list and the audit list take query parameters; refuse any elsewhere rather than ignore them.
+  // Only routes whose definition has query parameters (the long polls, the hit list, the audit list) take
+  // any; refuse them elsewhere rather than ignore them. Each such route validates its own.
+  let withQuery: ReadonlySet<string> | undefined;
   app.use('/v1/*', async (c, next) => {
-    if (new URL(c.req.url).search !== '' && !(c.req.method === 'GET' && ROUTES_WITH_QUERY.some((r) => r.test(c.req.path)))) {
+    withQuery ??= new Set(app.openAPIRegistry.definitions.flatMap((d) => (d.type === 'route' && d.route.request?.query ? [`${d.route.method.toUpperCase()} ${d.route.path}`] : [])));
+    if (new URL(c.req.url).search !== '' && !withQuery.has(`${c.req.method} ${openApiPath(routeOf(c))}`)) {
       throw new ProblemError('validation', 'this route takes no query parameters', { field: 'query' });
     }
     await next();
   });
 
-  app.route('/v1/admin', adminRoutes(svc));
-  app.route('/v1', meRoutes(svc));
-  app.route('/v1/pairs', pairRoutes(svc));
-  app.route('/v1', workRoutes(svc));
-  app.route('/v1', resultsRoutes(svc));
-  app.route('/v1/queries', queryRoutes(svc));
-  app.route('/v1/hits', hitRoutes(svc));
-  app.route('/v1/audit', auditRoutes(svc));
+  // Every route's path is the full path of its definition in wire/.
+  app.route('/', adminRoutes(svc));
+  app.route('/', meRoutes(svc));
+  app.route('/', pairRoutes(svc));
+  app.route('/', workRoutes(svc));
+  app.route('/', resultsRoutes(svc));
+  app.route('/', queryRoutes(svc));
+  app.route('/', hitRoutes(svc));
+  app.route('/', auditRoutes(svc));
 
   app.notFound(() => problemResponse(problemDocument('not-found', 'no such route')));
 

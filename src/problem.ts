@@ -1,45 +1,11 @@
 // RFC 9457 problem details. Every error the coordinator returns is one of
-// these slugs (src/API.md, "Conventions"); a detail names the failing field or
-// rule, never an identifier, a blinded element, a token or a key.
+// the contract's slugs (wire/problems.ts, src/API.md "Conventions"); a detail
+// names the failing field or rule, never an identifier, a blinded element, a
+// token or a key.
+import { PROBLEM_STATUS, PROBLEM_TITLES, PROBLEM_TYPE, problemType, type ProblemSlug } from '../wire/index.js';
 import type { AuditDetail, JsonValue } from './audit.js';
 
-export const PROBLEM_STATUS = {
-  signature: 401,
-  forbidden: 403,
-  'no-agreement': 403,
-  purpose: 403,
-  kind: 403,
-  'count-mode': 403,
-  'not-found': 404,
-  conflict: 409,
-  'stale-epoch': 409,
-  'epoch-key-required': 409,
-  validation: 422,
-  'too-large': 413,
-  quota: 429,
-  internal: 500,
-} as const;
-
-export type ProblemSlug = keyof typeof PROBLEM_STATUS;
-
-const TITLES: Record<ProblemSlug, string> = {
-  signature: 'Request signature refused',
-  forbidden: 'Forbidden',
-  'no-agreement': 'No agreement covers this request',
-  purpose: 'Purpose not allowed',
-  kind: 'Identifier kind not allowed',
-  'count-mode': 'Count-mode agreements allow no targeted queries',
-  'not-found': 'Not found',
-  conflict: 'Conflict',
-  'stale-epoch': 'Stale epoch',
-  'epoch-key-required': 'Epoch key required',
-  validation: 'Validation failed',
-  'too-large': 'Too large',
-  quota: 'Query quota used up',
-  internal: 'Internal error',
-};
-
-export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+export type { ProblemSlug };
 
 /** How a refusal is written to the audit log (defaults: `request.refused`, the route, the slug). */
 export interface ProblemAudit {
@@ -103,11 +69,11 @@ export class ProblemError extends Error {
 }
 
 export function problemDocument(slug: ProblemSlug, detail: string, field?: string): ProblemDocument {
-  const doc: ProblemDocument = { type: `urn:concordat:problem:${slug}`, title: TITLES[slug], status: PROBLEM_STATUS[slug], detail };
+  const doc: ProblemDocument = { type: problemType(slug), title: PROBLEM_TITLES[slug], status: PROBLEM_STATUS[slug], detail };
   if (field !== undefined) doc.field = field;
   return doc;
 }
 
 export function problemResponse(doc: ProblemDocument, headers: Record<string, string> = {}): Response {
-  return new Response(JSON.stringify(doc), { status: doc.status, headers: { ...headers, 'content-type': PROBLEM_CONTENT_TYPE } });
+  return new Response(JSON.stringify(doc), { status: doc.status, headers: { ...headers, 'content-type': PROBLEM_TYPE } });
 }

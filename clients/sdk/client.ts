@@ -1,29 +1,51 @@
-// The signed HTTP client every agency command is built on. Every request is an
-// RFC 9421 message signature over method, path, query and Content-Digest
-// (src/API.md, "Authentication"); each attempt is signed afresh, because the
-// coordinator refuses a nonce it has already seen and a `created` older than
-// 300 s, so a retried request must never reuse the previous attempt's headers.
+// The signed HTTP client every agency command is built on. Paths, methods and
+// response schemas come from the route definitions of the wire contract
+// (wire/). Every request is an RFC 9421 message signature over method,
+// authority, path, query and Content-Digest (src/API.md, "Authentication");
+// each attempt is signed afresh, because the coordinator refuses a nonce it
+// has already seen and a `created` older than 300 s, so a retried request
+// must never reuse the previous attempt's headers.
 import { randomBytes } from 'node:crypto';
 import { sha256 } from '@noble/hashes/sha2.js';
 import type { z } from 'zod';
 import { bytesToHex } from '../../protocol/bytes.js';
 import { signRequest } from '../../protocol/http-signature.js';
 import {
-  auditPageSchema,
-  canariesReplySchema,
-  chunkReceiptSchema,
-  createQueryReplySchema,
+  BINARY_TYPE,
+  ELEMENT_BYTES,
+  EPOCH_HEADER,
+  getAudit,
+  getHits,
+  getInbox,
+  getMe,
+  getPairStatus,
+  getPartnerChunk,
+  getQuery,
+  getResults,
+  getWork,
+  JSON_TYPE,
+  MAX_WAIT_SECONDS,
+  okSchema,
+  pathOf,
+  postAnswer,
+  postCanariesDone,
+  postConfirm,
+  postDecline,
+  postOutcome,
+  postQuery,
+  postRemovals,
+  PROBLEM_TYPE,
+  putCanaries,
+  putChunk,
+  putEpochKey,
+  putLinks,
+  putTokens,
+  type OkSchema,
+  type PathParams,
+  type WireRoute,
+} from '../../wire/index.js';
+import {
   hitReplySchema,
-  hitsSchema,
-  inboxSchema,
-  linksReplySchema,
-  meSchema,
-  outcomeReplySchema,
-  queryStateSchema,
-  removalsReplySchema,
-  resultsSchema,
-  statusSchema,
-  workSchema,
   type AuditPage,
   type ChunkReceipt,
   type CreateQueryReply,
@@ -106,10 +128,8 @@ export interface RequestOptions {
 }
 
 /** The header that binds every upload to an epoch (API.md part 2, "Epochs"). */
-export const EPOCH_HEADER = 'Concordat-Epoch';
+export { EPOCH_HEADER };
 
-const JSON_TYPE = 'application/json';
-const BINARY_TYPE = 'application/octet-stream';
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
@@ -141,9 +161,9 @@ function neverSent(e: unknown): boolean {
   return code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH';
 }
 
-/** Path segment encoding for pair ids (`~` is unreserved and stays as is). */
-function seg(s: string): string {
-  return encodeURIComponent(s);
+/** The HTTP method of a route definition, as sent. */
+function methodOf(route: WireRoute): string {
+  return route.method.toUpperCase();
 }
 
 export class CoordinatorClient {
@@ -224,7 +244,7 @@ export class CoordinatorClient {
         created: this.now(),
         nonce: newNonce(),
       });
-      const headers: Record<string, string> = { ...o.headers, ...sig, accept: o.accept ?? `${JSON_TYPE}, application/problem+json` };
+      const headers: Record<string, string> = { ...o.headers, ...sig, accept: o.accept ?? `${JSON_TYPE}, ${PROBLEM_TYPE}` };
       if (o.body !== undefined) headers['content-type'] = o.contentType ?? BINARY_TYPE;
       const timeout = AbortSignal.timeout(timeoutMs);
       let res: Response;
@@ -300,18 +320,32 @@ export class CoordinatorClient {
   }
 
   async binary(method: string, path: string, body?: Uint8Array, o: Omit<RequestOptions, 'body' | 'contentType'> = {}): Promise<RawResponse> {
-    return this.request(method, path, body === undefined ? { ...o, accept: `${BINARY_TYPE}, application/problem+json` } : { ...o, body, contentType: BINARY_TYPE });
+    return this.request(method, path, body === undefined ? { ...o, accept: `${BINARY_TYPE}, ${PROBLEM_TYPE}` } : { ...o, body, contentType: BINARY_TYPE });
   }
 
-  // ---- the API of src/API.md ----
+  /**
+   * A JSON route of the wire contract: its path from the definition, its
+   * answer parsed with the definition's success schema.
+   */
+  private call<R extends WireRoute>(
+    route: R,
+    params: PathParams<R['path']>,
+    payload?: unknown,
+    o: Omit<RequestOptions, 'body' | 'contentType'> & { query?: string } = {},
+  ): Promise<{ status: number; data: z.infer<OkSchema<R>> }> {
+    const { query = '', ...rest } = o;
+    return this.json(methodOf(route), pathOf(route, params) + query, okSchema(route), payload, rest);
+  }
+
+  // ---- the API of src/API.md (route definitions in wire/) ----
 
   async me(): Promise<Me> {
-    return (await this.json('GET', '/v1/me', meSchema)).data;
+    return (await this.call(getMe, {})).data;
   }
 
   /** Publishes the epoch key; true when newly published (201), false when it already was (200). */
   async putEpochKey(epoch: string, publicKey: Uint8Array): Promise<boolean> {
-    const res = await this.request('PUT', '/v1/epoch-key', {
+    const res = await this.request(methodOf(putEpochKey), pathOf(putEpochKey, {}), {
       body: enc.encode(JSON.stringify({ epoch, publicKey: bytesToHex(publicKey) })),
       contentType: JSON_TYPE,
     });
@@ -319,7 +353,7 @@ export class CoordinatorClient {
   }
 
   async status(pair: string): Promise<PairStatus> {
-    return (await this.json('GET', `/v1/pairs/${seg(pair)}/status`, statusSchema)).data;
+    return (await this.call(getPairStatus, { pair })).data;
   }
 
   /**
@@ -330,7 +364,7 @@ export class CoordinatorClient {
   async putChunk(pair: string, index: number, elements: Uint8Array, epoch?: string): Promise<{ created: boolean; receipt: ChunkReceipt }> {
     let r;
     try {
-      r = await this.sendBinaryJson('PUT', `/v1/pairs/${seg(pair)}/set/chunks/${index}`, elements, chunkReceiptSchema, epochHeaders(epoch));
+      r = await this.sendBinaryJson(methodOf(putChunk), pathOf(putChunk, { pair, index }), elements, okSchema(putChunk), epochHeaders(epoch));
     } catch (e) {
       if (e instanceof CoordinatorError && e.status === 409 && e.slug === 'conflict' && !/epoch key/i.test(e.detail ?? '')) {
         throw new ChunkConflictError(pair, index, 'chunk', e);
@@ -345,15 +379,15 @@ export class CoordinatorClient {
   }
 
   async postRemovals(pair: string, positions: number[], epoch?: string): Promise<number> {
-    return (await this.json('POST', `/v1/pairs/${seg(pair)}/set/removals`, removalsReplySchema, { positions }, epochHeaders(epoch))).data.removed;
+    return (await this.call(postRemovals, { pair }, { positions }, epochHeaders(epoch))).data.removed;
   }
 
   async putCanaries(pair: string, canaries: Array<{ position: number; token: string }>, epoch?: string): Promise<number> {
-    return (await this.json('PUT', `/v1/pairs/${seg(pair)}/set/canaries`, canariesReplySchema, { canaries }, epochHeaders(epoch))).data.registered;
+    return (await this.call(putCanaries, { pair }, { canaries }, epochHeaders(epoch))).data.registered;
   }
 
   async canariesDone(pair: string, epoch?: string): Promise<void> {
-    await this.request('POST', `/v1/pairs/${seg(pair)}/set/canaries/done`, { body: enc.encode('{}'), contentType: JSON_TYPE, ...epochHeaders(epoch) });
+    await this.request(methodOf(postCanariesDone), pathOf(postCanariesDone, { pair }), { body: enc.encode('{}'), contentType: JSON_TYPE, ...epochHeaders(epoch) });
   }
 
   /**
@@ -361,19 +395,19 @@ export class CoordinatorClient {
    * these new positions held (only previously matched identifiers). Idempotent.
    */
   async putLinks(pair: string, epoch: string, previousEpoch: string, links: Array<{ position: number; previous: number }>): Promise<number> {
-    return (await this.json('PUT', `/v1/pairs/${seg(pair)}/set/links`, linksReplySchema, { previousEpoch, links }, epochHeaders(epoch))).data.linked;
+    return (await this.call(putLinks, { pair }, { previousEpoch, links }, epochHeaders(epoch))).data.linked;
   }
 
   async work(): Promise<WorkTask[]> {
-    return (await this.json('GET', '/v1/work', workSchema)).data.tasks;
+    return (await this.call(getWork, {})).data.tasks;
   }
 
   /** Downloads a partner chunk; checks its length and, when given, its SHA-256 (hex). */
   async getPartnerChunk(pair: string, index: number, expect?: { count: number; sha256: string }): Promise<Uint8Array> {
-    const res = await this.binary('GET', `/v1/pairs/${seg(pair)}/partner-set/chunks/${index}`);
+    const res = await this.binary(methodOf(getPartnerChunk), pathOf(getPartnerChunk, { pair, index }));
     if (expect) {
-      if (res.body.length !== expect.count * 32) {
-        throw new ProtocolViolationError(`pair ${pair}: partner chunk ${index} has ${res.body.length} bytes, expected ${expect.count * 32}`);
+      if (res.body.length !== expect.count * ELEMENT_BYTES) {
+        throw new ProtocolViolationError(`pair ${pair}: partner chunk ${index} has ${res.body.length} bytes, expected ${expect.count * ELEMENT_BYTES}`);
       }
       if (bytesToHex(sha256(res.body)) !== expect.sha256) {
         throw new ProtocolViolationError(`pair ${pair}: partner chunk ${index} does not match its announced SHA-256`);
@@ -385,7 +419,7 @@ export class CoordinatorClient {
   /** Idempotent upload of the tokens of a partner chunk (200/201 succeed; 409 throws {@link ChunkConflictError}). */
   async putTokens(pair: string, index: number, tokens: Uint8Array, epoch?: string): Promise<boolean> {
     try {
-      const res = await this.binary('PUT', `/v1/pairs/${seg(pair)}/partner-set/chunks/${index}/tokens`, tokens, epochHeaders(epoch));
+      const res = await this.binary(methodOf(putTokens), pathOf(putTokens, { pair, index }), tokens, epochHeaders(epoch));
       return res.status === 201;
     } catch (e) {
       if (e instanceof CoordinatorError && e.status === 409 && e.slug === 'conflict' && !/epoch key/i.test(e.detail ?? '')) {
@@ -396,7 +430,7 @@ export class CoordinatorClient {
   }
 
   async results(): Promise<Results> {
-    return (await this.json('GET', '/v1/results', resultsSchema)).data;
+    return (await this.call(getResults, {})).data;
   }
 
   // ---- targeted queries (API.md part 2) ----
@@ -407,14 +441,15 @@ export class CoordinatorClient {
    * the coordinator, and a 429 quota refusal is never retried.
    */
   async createQuery(q: { partners: string[]; kind: string; purpose: string; caseRef: string; officer: string; blinded: string[] }): Promise<CreateQueryReply> {
-    return (await this.json('POST', '/v1/queries', createQueryReplySchema, q, { idempotent: false, noRetryStatuses: [429] })).data;
+    return (await this.call(postQuery, {}, q, { idempotent: false, noRetryStatuses: [429] })).data;
   }
 
   /** Long poll (0..30 s) for legs addressed to this agency that are still pending. */
   async inbox(waitSeconds: number, o: { signal?: AbortSignal; retries?: number } = {}): Promise<InboxQuery[]> {
-    const wait = Math.max(0, Math.min(30, Math.floor(waitSeconds)));
+    const wait = Math.max(0, Math.min(MAX_WAIT_SECONDS, Math.floor(waitSeconds)));
     return (
-      await this.json('GET', `/v1/queries/inbox?wait=${wait}`, inboxSchema, undefined, {
+      await this.call(getInbox, {}, undefined, {
+        query: `?wait=${wait}`,
         timeoutMs: wait * 1000 + 15_000,
         ...(o.signal ? { signal: o.signal } : {}),
         ...(o.retries !== undefined ? { retries: o.retries } : {}),
@@ -429,7 +464,7 @@ export class CoordinatorClient {
    */
   async answerQuery(queryId: string, a: { epoch: string; evaluated: string[]; proof: string }, o: { signal?: AbortSignal } = {}): Promise<boolean> {
     try {
-      await this.request('POST', `/v1/queries/${seg(queryId)}/answer`, {
+      await this.request(methodOf(postAnswer), pathOf(postAnswer, { id: queryId }), {
         body: enc.encode(JSON.stringify(a)),
         contentType: JSON_TYPE,
         ...(o.signal ? { signal: o.signal } : {}),
@@ -443,9 +478,10 @@ export class CoordinatorClient {
 
   /** The requester's view of a query; `waitSeconds` > 0 long-polls until a leg changes. */
   async getQuery(queryId: string, waitSeconds = 0, o: { signal?: AbortSignal } = {}): Promise<QueryState> {
-    const wait = Math.max(0, Math.min(30, Math.floor(waitSeconds)));
+    const wait = Math.max(0, Math.min(MAX_WAIT_SECONDS, Math.floor(waitSeconds)));
     return (
-      await this.json('GET', `/v1/queries/${seg(queryId)}${wait > 0 ? `?wait=${wait}` : ''}`, queryStateSchema, undefined, {
+      await this.call(getQuery, { id: queryId }, undefined, {
+        query: wait > 0 ? `?wait=${wait}` : '',
         timeoutMs: wait * 1000 + 15_000,
         ...(o.signal ? { signal: o.signal } : {}),
       })
@@ -453,7 +489,7 @@ export class CoordinatorClient {
   }
 
   async postOutcome(queryId: string, legs: OutcomeLeg[]): Promise<OutcomeReply> {
-    return (await this.json('POST', `/v1/queries/${seg(queryId)}/outcome`, outcomeReplySchema, { legs })).data;
+    return (await this.call(postOutcome, { id: queryId }, { legs })).data;
   }
 
   // ---- hits ----
@@ -463,11 +499,13 @@ export class CoordinatorClient {
     if (filter.status) q.set('status', filter.status);
     if (filter.since) q.set('since', filter.since);
     const qs = q.toString();
-    return (await this.json('GET', `/v1/hits${qs ? `?${qs}` : ''}`, hitsSchema)).data.hits;
+    return (await this.call(getHits, {}, undefined, { query: qs ? `?${qs}` : '' })).data.hits;
   }
 
   async decideHit(handle: string, decision: 'confirm' | 'decline', body: { officer: string; note?: string }): Promise<Hit> {
-    return (await this.json('POST', `/v1/hits/${seg(handle)}/${decision}`, hitReplySchema, body)).data as Hit;
+    const route = decision === 'confirm' ? postConfirm : postDecline;
+    // The contract answers the hit bare; an answer wrapped as {"hit": …} is accepted too.
+    return (await this.json(methodOf(route), pathOf(route, { handle }), hitReplySchema, body)).data as Hit;
   }
 
   // ---- audit ----
@@ -480,7 +518,7 @@ export class CoordinatorClient {
   async audit(after = 0, limit?: number): Promise<AuditPage> {
     const q = new URLSearchParams({ after: String(after) });
     if (limit !== undefined) q.set('limit', String(limit));
-    return (await this.json('GET', `/v1/audit?${q.toString()}`, auditPageSchema)).data;
+    return (await this.call(getAudit, {}, undefined, { query: `?${q.toString()}` })).data;
   }
 
   private async sendBinaryJson<S extends z.ZodType>(

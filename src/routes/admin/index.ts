@@ -2,84 +2,51 @@
 // configuration, epoch rotation and the retention purge. Agreements are
 // first-class: no agreement, no data flows between two agencies.
 import { ed25519 } from '@noble/curves/ed25519.js';
-import { Hono } from 'hono';
-import { z } from 'zod';
+import { OpenAPIHono, type z } from '@hono/zod-openapi';
 import { bytesToHex } from '../../../protocol/bytes.js';
-import { ISO_3166_ALPHA3 } from '../../../protocol/identifiers/countries.js';
-import { identifierKindSchema } from '../../../protocol/identifiers/index.js';
-import { MAX_QUERY_VALUES } from '../../../protocol/query.js';
-import { DEFAULT_QUERY_MAX_VALUES, DEFAULT_QUERY_PER_DAY, PURPOSE_RE, type DeploymentConfig } from '../../config.js';
+import type { IdentifierKind } from '../../../protocol/identifiers/index.js';
+import {
+  agencyBody,
+  agreementBody,
+  configBody,
+  DEFAULT_MAX_SET_SIZE,
+  emptyBody,
+  getAgreements,
+  getConfig,
+  postAgency,
+  postAgreement,
+  postPurge,
+  postRotate,
+  putConfig,
+  type agencySchema,
+  type agreementSchema,
+  type configSchema,
+  type purgeResponse,
+  type rotateResponse,
+} from '../../../wire/index.js';
+import { DEFAULT_QUERY_MAX_VALUES, DEFAULT_QUERY_PER_DAY, type DeploymentConfig } from '../../config.js';
 import type { AppEnv, Services } from '../../context.js';
 import { pairsOf } from '../../pairs.js';
 import { ProblemError } from '../../problem.js';
 import { purgeExpired } from '../../retention.js';
 import type { AgencyRecord, AgreementRecord } from '../../store/types.js';
-import { agencyIdSchema, agreementIdSchema, dateSchema, hexSchema, parseJsonBody, todayUTC } from '../../validation.js';
+import { parseJsonBody, todayUTC } from '../../validation.js';
+import { mount } from '../mount.js';
 
-export const DEFAULT_MAX_SET_SIZE = 10_000_000;
-const MAX_PARTIES = 64;
-const COUNTRIES: ReadonlySet<string> = new Set(ISO_3166_ALPHA3);
-
-const agencyBody = z
-  .object({
-    id: agencyIdSchema,
-    name: z.string().trim().min(1).max(200),
-    country: z.string().refine((c) => COUNTRIES.has(c), 'must be an ISO 3166-1 alpha-3 code'),
-    signingKey: hexSchema(32),
-  })
-  .strict();
-
-const agreementBody = z
-  .object({
-    id: agreementIdSchema,
-    parties: z.array(agencyIdSchema).min(2).max(MAX_PARTIES),
-    kinds: z.array(identifierKindSchema).min(1),
-    mode: z.enum(['reveal', 'count']),
-    validFrom: dateSchema.optional(),
-    validUntil: dateSchema,
-    maxSetSize: z.number().int().min(1).max(1_000_000_000).optional(),
-    legalBasis: z.string().trim().min(1).max(500),
-    purposes: z.array(z.string().min(1).max(64)).min(1).max(64).optional(),
-    queryQuota: z
-      .object({
-        perDay: z.number().int().min(0).max(1_000_000).optional(),
-        maxValues: z.number().int().min(1).max(MAX_QUERY_VALUES).optional(),
-      })
-      .strict()
-      .optional(),
-  })
-  .strict();
-
-const purposeSchema = z.string().regex(PURPOSE_RE, 'must match ^[a-z][a-z0-9_]{0,63}$');
-
-const configBody = z
-  .object({
-    purposes: z.array(purposeSchema).min(1).max(64).optional(),
-    retention: z
-      .object({
-        dataDays: z.number().int().min(0).max(36_500).nullable().optional(),
-        auditDays: z.number().int().min(1).max(36_500).optional(),
-      })
-      .strict()
-      .optional(),
-  })
-  .strict();
-
-const emptyBody = z.object({}).strict();
-
-export function configJson(c: DeploymentConfig) {
+function configJson(c: DeploymentConfig): z.infer<typeof configSchema> {
   return { purposes: c.purposes, retention: { dataDays: c.retention.dataDays, auditDays: c.retention.auditDays } };
 }
 
-export function agencyJson(a: AgencyRecord) {
+function agencyJson(a: AgencyRecord): z.infer<typeof agencySchema> {
   return { id: a.id, name: a.name, country: a.country, signingKey: bytesToHex(a.signingKey), createdAt: a.createdAt };
 }
 
-export function agreementJson(a: AgreementRecord) {
+function agreementJson(a: AgreementRecord): z.infer<typeof agreementSchema> {
   return {
     id: a.id,
     parties: a.parties,
-    kinds: a.kinds,
+    // Checked against the kind list when the agreement was created.
+    kinds: a.kinds as IdentifierKind[],
     mode: a.mode,
     validFrom: a.validFrom,
     validUntil: a.validUntil,
@@ -96,10 +63,10 @@ function sameList(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
-export function adminRoutes(svc: Services): Hono<AppEnv> {
-  const app = new Hono<AppEnv>();
+export function adminRoutes(svc: Services): OpenAPIHono<AppEnv> {
+  const app = new OpenAPIHono<AppEnv>();
 
-  app.post('/agencies', async (c) => {
+  mount(app, postAgency, async (c) => {
     const body = parseJsonBody(c.get('body'), agencyBody);
     try {
       ed25519.Point.fromBytes(body.signingKey);
@@ -119,7 +86,7 @@ export function adminRoutes(svc: Services): Hono<AppEnv> {
     return c.json({ agency: agencyJson(stored) }, 200);
   });
 
-  app.post('/agreements', async (c) => {
+  mount(app, postAgreement, async (c) => {
     const body = parseJsonBody(c.get('body'), agreementBody);
     const now = svc.now();
     const today = todayUTC(now);
@@ -206,14 +173,14 @@ export function adminRoutes(svc: Services): Hono<AppEnv> {
     return c.json({ agreement: agreementJson(record) }, 201);
   });
 
-  app.get('/agreements', async (c) => {
+  mount(app, getAgreements, async (c) => {
     const list = await svc.store.listAgreements();
     return c.json({ agreements: list.map(agreementJson) });
   });
 
-  app.get('/config', async (c) => c.json(configJson(await svc.store.getConfig())));
+  mount(app, getConfig, async (c) => c.json(configJson(await svc.store.getConfig())));
 
-  app.put('/config', async (c) => {
+  mount(app, putConfig, async (c) => {
     const body = parseJsonBody(c.get('body'), configBody);
     const current = await svc.store.getConfig();
     if (body.purposes && new Set(body.purposes).size !== body.purposes.length) {
@@ -231,16 +198,16 @@ export function adminRoutes(svc: Services): Hono<AppEnv> {
     return c.json(configJson(next));
   });
 
-  app.post('/epochs/rotate', async (c) => {
+  mount(app, postRotate, async (c) => {
     parseJsonBody(c.get('body'), emptyBody);
     const { epoch, previous } = await svc.store.rotateEpoch(svc.now().toISOString());
     await svc.audit({ actor: 'admin', action: 'epoch.rotated', subject: epoch.id, detail: { previous, startedAt: epoch.startedAt } });
-    return c.json({ epoch: { id: epoch.id, startedAt: epoch.startedAt }, previous }, 201);
+    return c.json({ epoch: { id: epoch.id, startedAt: epoch.startedAt }, previous } satisfies z.infer<typeof rotateResponse>, 201);
   });
 
-  app.post('/purge', async (c) => {
+  mount(app, postPurge, async (c) => {
     parseJsonBody(c.get('body'), emptyBody);
-    return c.json({ purged: await purgeExpired(svc, 'admin') });
+    return c.json({ purged: await purgeExpired(svc, 'admin') } satisfies z.infer<typeof purgeResponse>);
   });
 
   return app;

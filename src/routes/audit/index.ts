@@ -1,32 +1,18 @@
 // The audit entries that involve the calling agency (src/API.md, "Audit log"):
 // the same rule and entry shape as `coordinator audit export`, paged by seq.
-import { Hono } from 'hono';
-import { z } from 'zod';
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { auditQuery, getAudit } from '../../../wire/index.js';
 import { readInvolving } from '../../audit.js';
 import type { AppEnv, Services } from '../../context.js';
 import { ProblemError } from '../../problem.js';
 import type { AgencyRecord } from '../../store/types.js';
 import { parseWith } from '../../validation.js';
+import { mount } from '../mount.js';
 
-export const MAX_AUDIT_LIMIT = 1000;
-export const DEFAULT_AUDIT_LIMIT = 500;
+export function auditRoutes(svc: Services): OpenAPIHono<AppEnv> {
+  const app = new OpenAPIHono<AppEnv>();
 
-const count = z
-  .string()
-  .regex(/^(0|[1-9][0-9]{0,15})$/, 'must be a non-negative integer')
-  .transform(Number);
-
-const auditQuery = z
-  .object({
-    after: count.pipe(z.number().max(Number.MAX_SAFE_INTEGER, 'must be a non-negative integer')).default(0),
-    limit: count.pipe(z.number().min(1, `must be 1..${MAX_AUDIT_LIMIT}`).max(MAX_AUDIT_LIMIT, `must be 1..${MAX_AUDIT_LIMIT}`)).default(DEFAULT_AUDIT_LIMIT),
-  })
-  .strict();
-
-export function auditRoutes(svc: Services): Hono<AppEnv> {
-  const app = new Hono<AppEnv>();
-
-  app.get('/', async (c) => {
+  mount(app, getAudit, async (c) => {
     const me = (c.get('caller').agency as AgencyRecord).id;
     const params: Record<string, string> = {};
     // Unknown and repeated parameters get the same problems as on the other routes with query parameters.

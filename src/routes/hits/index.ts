@@ -1,23 +1,14 @@
 // Hits and their two-step status (src/API.md, "Hits"): an officer of a
 // holding agency confirms or declines each nightly match and query hit.
-import { Hono, type Context } from 'hono';
-import { z } from 'zod';
+import { OpenAPIHono } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import { decisionBody, getHits, HANDLE_PATTERN, hitStatusFilter, postConfirm, postDecline, sinceFilter } from '../../../wire/index.js';
 import type { AppEnv, Services } from '../../context.js';
 import { nightlyView, queryView, StatusBook, type HitView } from '../../hits.js';
-import { HANDLE_HEX_CHARS } from '../../matching.js';
 import { ProblemError } from '../../problem.js';
 import type { AgencyRecord, HitStatusName, NightlyHitRecord, PairRecord, QueryHitRecord } from '../../store/types.js';
-import { isCalendarDate, parseJsonBody } from '../../validation.js';
-
-const decisionBody = z
-  .object({
-    officer: z.string().trim().min(1).max(64),
-    note: z.string().max(500).optional(),
-  })
-  .strict();
-
-const STATUSES: readonly HitStatusName[] = ['unverified', 'confirmed', 'declined'];
-const ISO_TIME_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/;
+import { parseJsonBody, parseWith } from '../../validation.js';
+import { mount } from '../mount.js';
 
 /** `status` (one of the three) and `since` (a date or an ISO 8601 time); empty means no filter. */
 function parseFilter(c: Context<AppEnv>): { status?: HitStatusName; since?: string } {
@@ -27,20 +18,14 @@ function parseFilter(c: Context<AppEnv>): { status?: HitStatusName; since?: stri
     if (values.length !== 1) throw new ProblemError('validation', `query.${name}: give it once`, { field: `query.${name}` });
     const v = values[0] as string;
     if (v === '') continue;
-    if (name === 'status') {
-      if (!(STATUSES as readonly string[]).includes(v)) throw new ProblemError('validation', 'query.status: unverified, confirmed or declined', { field: 'query.status' });
-      out.status = v as HitStatusName;
-    } else {
-      const t = isCalendarDate(v) ? Date.parse(`${v}T00:00:00Z`) : ISO_TIME_RE.test(v) ? Date.parse(v) : Number.NaN;
-      if (Number.isNaN(t)) throw new ProblemError('validation', 'query.since: a date YYYY-MM-DD or an ISO 8601 time', { field: 'query.since' });
-      out.since = new Date(t).toISOString();
-    }
+    if (name === 'status') out.status = parseWith(hitStatusFilter, v, 'query.status') as HitStatusName;
+    else out.since = parseWith(sinceFilter, v, 'query.since') as string;
   }
   return out;
 }
 
-export function hitRoutes(svc: Services): Hono<AppEnv> {
-  const app = new Hono<AppEnv>();
+export function hitRoutes(svc: Services): OpenAPIHono<AppEnv> {
+  const app = new OpenAPIHono<AppEnv>();
 
   async function viewsOf(me: string, nightly: readonly NightlyHitRecord[], query: readonly QueryHitRecord[], pairs: ReadonlyMap<string, PairRecord>) {
     const book = new StatusBook(await svc.store.hitStatuses([...nightly.map((h) => h.handle), ...query.map((h) => h.handle)]));
@@ -53,7 +38,7 @@ export function hitRoutes(svc: Services): Hono<AppEnv> {
     return { views, book };
   }
 
-  app.get('/', async (c) => {
+  mount(app, getHits, async (c) => {
     const me = (c.get('caller').agency as AgencyRecord).id;
     const filter = parseFilter(c);
     // Hits outlive agreements: every pair the agency was ever a party of.
@@ -75,7 +60,7 @@ export function hitRoutes(svc: Services): Hono<AppEnv> {
 
   for (const decision of ['confirm', 'decline'] as const) {
     const status = decision === 'confirm' ? 'confirmed' : 'declined';
-    app.post(`/:handle{[0-9a-f]{${HANDLE_HEX_CHARS}}}/${decision}`, async (c) => {
+    mount(app, decision === 'confirm' ? postConfirm : postDecline, async (c) => {
       const me = (c.get('caller').agency as AgencyRecord).id;
       const handle = c.req.param('handle') as string;
       const body = parseJsonBody(c.get('body'), decisionBody);
@@ -117,7 +102,7 @@ export function hitRoutes(svc: Services): Hono<AppEnv> {
       const { views } = await viewsOf(me, nightly, held, pairs);
       const latest = views.map((v) => v.view).sort((a, b) => (a.source === b.source ? (a.createdAt < b.createdAt ? 1 : -1) : a.source === 'nightly' ? -1 : 1))[0];
       return c.json(latest as HitView);
-    });
+    }, { handle: HANDLE_PATTERN });
   }
 
   return app;

@@ -1,6 +1,5 @@
 // The calling agency's own context: its pairs today, and its epoch key.
-import { Hono } from 'hono';
-import { z } from 'zod';
+import { OpenAPIHono, type z } from '@hono/zod-openapi';
 import { bytesToHex } from '../../../protocol/bytes.js';
 import { DecodeError } from '../../../protocol/errors.js';
 import { decodePoint } from '../../../protocol/group.js';
@@ -8,23 +7,18 @@ import type { AppEnv, Services } from '../../context.js';
 import { activePairsOf, sideOf } from '../../pairs.js';
 import { ProblemError } from '../../problem.js';
 import type { AgencyRecord, Side } from '../../store/types.js';
-import { hexSchema, parseJsonBody, todayUTC } from '../../validation.js';
+import { epochKeyBody, getMe, putEpochKey, type epochKeyResponse, type meResponse } from '../../../wire/index.js';
+import { parseJsonBody, todayUTC } from '../../validation.js';
+import { mount } from '../mount.js';
 
-const epochKeyBody = z
-  .object({
-    epoch: z.string().min(1).max(32),
-    publicKey: hexSchema(32),
-  })
-  .strict();
+export function meRoutes(svc: Services): OpenAPIHono<AppEnv> {
+  const app = new OpenAPIHono<AppEnv>();
 
-export function meRoutes(svc: Services): Hono<AppEnv> {
-  const app = new Hono<AppEnv>();
-
-  app.get('/me', async (c) => {
+  mount(app, getMe, async (c) => {
     const me = c.get('caller').agency as AgencyRecord;
     const epoch = await svc.store.currentEpoch();
     const myKey = await svc.store.getEpochKey(me.id, epoch.id);
-    const pairs = [];
+    const pairs: z.infer<typeof meResponse>['pairs'] = [];
     const today = todayUTC(svc.now());
     // A purpose the deployment dropped from its list can no longer be cited.
     const deployment = new Set((await svc.store.getConfig()).purposes);
@@ -54,10 +48,10 @@ export function meRoutes(svc: Services): Hono<AppEnv> {
       agency: { id: me.id, name: me.name, country: me.country },
       epoch: { id: epoch.id, startedAt: epoch.startedAt },
       pairs,
-    });
+    } satisfies z.infer<typeof meResponse>);
   });
 
-  app.put('/epoch-key', async (c) => {
+  mount(app, putEpochKey, async (c) => {
     const me = c.get('caller').agency as AgencyRecord;
     const body = parseJsonBody(c.get('body'), epochKeyBody);
     const epoch = await svc.store.currentEpoch();
@@ -78,7 +72,7 @@ export function meRoutes(svc: Services): Hono<AppEnv> {
     const stored = await svc.store.getEpochKey(me.id, epoch.id);
     if (result === 'created') await svc.audit({ actor: me.id, action: 'epoch_key.published', subject: me.id, detail: { epoch: epoch.id } });
     return c.json(
-      { epoch: epoch.id, publicKey: bytesToHex(body.publicKey), publishedAt: stored?.publishedAt ?? at },
+      { epoch: epoch.id, publicKey: bytesToHex(body.publicKey), publishedAt: stored?.publishedAt ?? at } satisfies z.infer<typeof epochKeyResponse>,
       result === 'created' ? 201 : 200,
     );
   });

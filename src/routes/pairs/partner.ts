@@ -1,13 +1,13 @@
 // Partner work: download a chunk of the partner's side, upload its tokens
 // Token(k_caller · element). Tokens are matched as they arrive.
-import { Hono } from 'hono';
+import { OpenAPIHono, type z } from '@hono/zod-openapi';
 import { bytesToHex } from '../../../protocol/bytes.js';
-import { TOKEN_BYTES } from '../../../protocol/constants.js';
+import { BINARY_TYPE, EPOCH_HEADER, getPartnerChunk, putTokens, TOKEN_BYTES, type tokensReceiptSchema } from '../../../wire/index.js';
 import type { AppEnv, Services } from '../../context.js';
-import { EPOCH_HEADER } from '../../epochs.js';
 import { pairAccess, refreshPairState, type PairContext } from '../../pairs.js';
 import { ProblemError } from '../../problem.js';
 import { parseIndexParam, parsePairParam } from '../../validation.js';
+import { mount } from '../mount.js';
 
 async function refuseIfFailed(ctx: PairContext): Promise<void> {
   const s = await ctx.ps.summary(ctx.epoch.id);
@@ -16,20 +16,20 @@ async function refuseIfFailed(ctx: PairContext): Promise<void> {
   }
 }
 
-export function partnerRoutes(svc: Services): Hono<AppEnv> {
-  const app = new Hono<AppEnv>();
+export function partnerRoutes(svc: Services): OpenAPIHono<AppEnv> {
+  const app = new OpenAPIHono<AppEnv>();
 
-  app.get('/:pair/partner-set/chunks/:index', async (c) => {
+  mount(app, getPartnerChunk, async (c) => {
     const ctx = await pairAccess(svc, c.get('caller'), parsePairParam(c.req.param('pair')), c.req.header(EPOCH_HEADER));
     const index = parseIndexParam(c.req.param('index'));
     await refuseIfFailed(ctx);
     const elements = await ctx.ps.getChunkElements(ctx.epoch.id, ctx.partnerSide, index);
     if (!elements) throw new ProblemError('not-found', `the partner's side has no chunk ${index}`, { audit: false });
     await svc.audit({ actor: ctx.me, action: 'partner_set.served', subject: ctx.pair.id, detail: { epoch: ctx.epoch.id, index } });
-    return c.body(elements as Uint8Array<ArrayBuffer>, 200, { 'content-type': 'application/octet-stream' });
+    return c.body(elements as Uint8Array<ArrayBuffer>, 200, { 'content-type': BINARY_TYPE });
   });
 
-  app.put('/:pair/partner-set/chunks/:index/tokens', async (c) => {
+  mount(app, putTokens, async (c) => {
     const ctx = await pairAccess(svc, c.get('caller'), parsePairParam(c.req.param('pair')), c.req.header(EPOCH_HEADER));
     const index = parseIndexParam(c.req.param('index'));
     await refuseIfFailed(ctx);
@@ -62,14 +62,14 @@ export function partnerRoutes(svc: Services): Hono<AppEnv> {
           audit: { action: 'tokens.refused', subject: ctx.pair.id },
         });
       case 'same':
-        return c.json({ index, count: r.count, sha256: bytesToHex(sha256) }, 200);
+        return c.json({ index, count: r.count, sha256: bytesToHex(sha256) } satisfies z.infer<typeof tokensReceiptSchema>, 200);
       case 'created':
         break;
     }
     // The response never says whether anything matched: results are released only for complete pairs.
     await svc.audit({ actor: ctx.me, action: 'tokens.stored', subject: ctx.pair.id, detail: { epoch: ctx.epoch.id, side: ctx.partner, index, count: r.count } });
     await refreshPairState(svc, ctx);
-    return c.json({ index, count: r.count, sha256: bytesToHex(sha256) }, 201);
+    return c.json({ index, count: r.count, sha256: bytesToHex(sha256) } satisfies z.infer<typeof tokensReceiptSchema>, 201);
   });
 
   return app;

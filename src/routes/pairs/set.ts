@@ -1,43 +1,38 @@
 // An agency's own side of a pair: blinded chunks, removals, canaries.
-import { Hono } from 'hono';
-import { z } from 'zod';
+import { OpenAPIHono, type z } from '@hono/zod-openapi';
 import { bytesToHex } from '../../../protocol/bytes.js';
-import { ELEMENT_BYTES, TOKEN_BYTES } from '../../../protocol/constants.js';
 import { DecodeError } from '../../../protocol/errors.js';
+import {
+  canariesBody,
+  ELEMENT_BYTES,
+  emptyBody,
+  EPOCH_HEADER,
+  linksBody,
+  MAX_CHUNK_ELEMENTS,
+  postCanariesDone,
+  postRemovals,
+  putCanaries,
+  putChunk,
+  putLinks,
+  removalsBody,
+  type canariesDoneResponse,
+  type canariesResponse,
+  type chunkReceiptSchema,
+  type linksResponse,
+  type removalsResponse,
+} from '../../../wire/index.js';
 import type { AppEnv, Services } from '../../context.js';
-import { EPOCH_HEADER, epochBefore } from '../../epochs.js';
+import { epochBefore } from '../../epochs.js';
 import { recordNightlyHits } from '../../hits.js';
 import { pairAccess, refreshPairState } from '../../pairs.js';
 import { ProblemError } from '../../problem.js';
-import { hexSchema, parseIndexParam, parseJsonBody, parsePairParam, positionSchema } from '../../validation.js';
+import { parseIndexParam, parseJsonBody, parsePairParam } from '../../validation.js';
+import { mount } from '../mount.js';
 
-/** Elements per chunk (src/API.md): a chunk is at most 2 MiB. */
-export const MAX_CHUNK_ELEMENTS = 65_536;
-export const MAX_REMOVALS_PER_CALL = 1_000_000;
-export const MAX_CANARIES_PER_CALL = 65_536;
-export const MAX_LINKS_PER_CALL = 1_000_000;
+export function setRoutes(svc: Services): OpenAPIHono<AppEnv> {
+  const app = new OpenAPIHono<AppEnv>();
 
-const removalsBody = z.object({ positions: z.array(positionSchema).max(MAX_REMOVALS_PER_CALL) }).strict();
-
-const canariesBody = z
-  .object({
-    canaries: z.array(z.object({ position: positionSchema, token: hexSchema(TOKEN_BYTES) }).strict()).max(MAX_CANARIES_PER_CALL),
-  })
-  .strict();
-
-const emptyBody = z.object({}).strict();
-
-const linksBody = z
-  .object({
-    previousEpoch: z.string().min(1).max(32),
-    links: z.array(z.object({ position: positionSchema, previous: positionSchema }).strict()).max(MAX_LINKS_PER_CALL),
-  })
-  .strict();
-
-export function setRoutes(svc: Services): Hono<AppEnv> {
-  const app = new Hono<AppEnv>();
-
-  app.put('/:pair/set/chunks/:index', async (c) => {
+  mount(app, putChunk, async (c) => {
     const ctx = await pairAccess(svc, c.get('caller'), parsePairParam(c.req.param('pair')), c.req.header(EPOCH_HEADER));
     const index = parseIndexParam(c.req.param('index'));
     const body = c.get('body');
@@ -48,7 +43,7 @@ export function setRoutes(svc: Services): Hono<AppEnv> {
     if (n > MAX_CHUNK_ELEMENTS) throw new ProblemError('too-large', `a chunk holds at most ${MAX_CHUNK_ELEMENTS} elements`, { field: 'body' });
     const sha256 = c.get('bodySha256');
     const reply = (chunk: { index: number; firstPosition: number; count: number; sha256: Uint8Array }, status: 200 | 201) =>
-      c.json({ index: chunk.index, firstPosition: chunk.firstPosition, count: chunk.count, sha256: bytesToHex(chunk.sha256) }, status);
+      c.json({ index: chunk.index, firstPosition: chunk.firstPosition, count: chunk.count, sha256: bytesToHex(chunk.sha256) } satisfies z.infer<typeof chunkReceiptSchema>, status);
     const conflict = () =>
       new ProblemError('conflict', `chunk ${index} was already stored with a different SHA-256`, { audit: { action: 'chunk.refused', subject: ctx.pair.id } });
 
@@ -102,7 +97,7 @@ export function setRoutes(svc: Services): Hono<AppEnv> {
     return reply(r.chunk, 201);
   });
 
-  app.post('/:pair/set/removals', async (c) => {
+  mount(app, postRemovals, async (c) => {
     const ctx = await pairAccess(svc, c.get('caller'), parsePairParam(c.req.param('pair')), c.req.header(EPOCH_HEADER));
     const body = parseJsonBody(c.get('body'), removalsBody);
     const r = await ctx.ps.removePositions(ctx.epoch.id, ctx.side, body.positions, svc.now().toISOString());
@@ -113,10 +108,10 @@ export function setRoutes(svc: Services): Hono<AppEnv> {
       });
     }
     await svc.audit({ actor: ctx.me, action: 'removals.applied', subject: ctx.pair.id, detail: { epoch: ctx.epoch.id, positions: r.removed } });
-    return c.json({ removed: r.removed });
+    return c.json({ removed: r.removed } satisfies z.infer<typeof removalsResponse>);
   });
 
-  app.put('/:pair/set/canaries', async (c) => {
+  mount(app, putCanaries, async (c) => {
     const ctx = await pairAccess(svc, c.get('caller'), parsePairParam(c.req.param('pair')), c.req.header(EPOCH_HEADER));
     const body = parseJsonBody(c.get('body'), canariesBody);
     const r = await ctx.ps.registerCanaries(ctx.epoch.id, ctx.side, body.canaries, svc.now().toISOString());
@@ -137,22 +132,22 @@ export function setRoutes(svc: Services): Hono<AppEnv> {
     }
     // Canaries whose partner tokens already arrived are checked now.
     await refreshPairState(svc, ctx);
-    return c.json({ registered: r.registered });
+    return c.json({ registered: r.registered } satisfies z.infer<typeof canariesResponse>);
   });
 
-  app.post('/:pair/set/canaries/done', async (c) => {
+  mount(app, postCanariesDone, async (c) => {
     const ctx = await pairAccess(svc, c.get('caller'), parsePairParam(c.req.param('pair')), c.req.header(EPOCH_HEADER));
     parseJsonBody(c.get('body'), emptyBody);
     if (await ctx.ps.markCanariesDone(ctx.epoch.id, ctx.side, svc.now().toISOString())) {
       await svc.audit({ actor: ctx.me, action: 'canaries.done', subject: ctx.pair.id, detail: { epoch: ctx.epoch.id } });
     }
     await refreshPairState(svc, ctx);
-    return c.json({ canariesRegistered: true });
+    return c.json({ canariesRegistered: true } satisfies z.infer<typeof canariesDoneResponse>);
   });
 
   // Handle continuity across rotation (src/API.md, "Epochs"): which previous-epoch
   // position each new position continues, for previously matched items only.
-  app.put('/:pair/set/links', async (c) => {
+  mount(app, putLinks, async (c) => {
     const ctx = await pairAccess(svc, c.get('caller'), parsePairParam(c.req.param('pair')), c.req.header(EPOCH_HEADER));
     const body = parseJsonBody(c.get('body'), linksBody);
     const previous = epochBefore(await svc.store.listEpochs(), ctx.epoch.id);
@@ -188,7 +183,7 @@ export function setRoutes(svc: Services): Hono<AppEnv> {
       const { state } = await refreshPairState(svc, ctx);
       if (state.state === 'complete') await recordNightlyHits(svc, ctx.pair.id, ctx.ps, ctx.epoch.id);
     }
-    return c.json({ linked: r.linked });
+    return c.json({ linked: r.linked } satisfies z.infer<typeof linksResponse>);
   });
 
   return app;

@@ -1,14 +1,16 @@
 // Progress of a pair, as the calling agency may see it.
-import { Hono } from 'hono';
+import { OpenAPIHono, type z } from '@hono/zod-openapi';
 import { bytesToHex } from '../../../protocol/bytes.js';
+import { getPairStatus, type pairStatusSchema } from '../../../wire/index.js';
 import type { AppEnv, Services } from '../../context.js';
 import { pairAccess, refreshPairState } from '../../pairs.js';
 import { parsePairParam } from '../../validation.js';
+import { mount } from '../mount.js';
 
-export function statusRoutes(svc: Services): Hono<AppEnv> {
-  const app = new Hono<AppEnv>();
+export function statusRoutes(svc: Services): OpenAPIHono<AppEnv> {
+  const app = new OpenAPIHono<AppEnv>();
 
-  app.get('/:pair/status', async (c) => {
+  mount(app, getPairStatus, async (c) => {
     const ctx = await pairAccess(svc, c.get('caller'), parsePairParam(c.req.param('pair')));
     const { state, summary } = await refreshPairState(svc, ctx);
     const mine = summary.sides[ctx.side];
@@ -26,7 +28,7 @@ export function statusRoutes(svc: Services): Hono<AppEnv> {
         tokenizedByPartner: mine.tokenizedChunks,
       },
       partner: { chunks: theirs.chunks, size: theirs.size, tokenizedByMe: theirs.tokenizedChunks },
-    });
+    } satisfies z.infer<typeof pairStatusSchema>);
   });
 
   return app;

@@ -5,14 +5,29 @@
 // published epoch key; the requester unblinds, finishes with its own key and
 // reports hits by token. The coordinator never sees a value: only blinded
 // elements, evaluated elements and, for hits, tokens it already holds.
-import { Hono, type Context } from 'hono';
-import { z } from 'zod';
+import { OpenAPIHono, type z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
 import { bytesToHex } from '../../../protocol/bytes.js';
-import { CONCORDAT_SUITE, ELEMENT_BYTES, PROOF_BYTES, TOKEN_BYTES } from '../../../protocol/constants.js';
 import { DecodeError } from '../../../protocol/errors.js';
-import { identifierKindSchema } from '../../../protocol/identifiers/index.js';
-import { MAX_QUERY_VALUES } from '../../../protocol/query.js';
+import { pack, unpack } from '../../../protocol/engine/types.js';
 import { randomBytes } from '../../../protocol/rng.js';
+import {
+  answerBody,
+  createQueryBody,
+  ELEMENT_BYTES,
+  getInbox,
+  getQuery,
+  outcomeBody,
+  postAnswer,
+  postOutcome,
+  postQuery,
+  QUERY_ID_PATTERN,
+  waitParam,
+  type answerResponse,
+  type createQueryResponse,
+  type inboxResponse,
+  type outcomeResponse,
+} from '../../../wire/index.js';
 import type { JsonValue } from '../../audit.js';
 import type { AppEnv, Services } from '../../context.js';
 import { matchHandle } from '../../matching.js';
@@ -21,64 +36,13 @@ import { activePairsOf, sideOf } from '../../pairs.js';
 import { ProblemError, type ProblemSlug } from '../../problem.js';
 import { QUERY_LEG_TTL_MS } from '../../retention.js';
 import type { AgencyRecord, AgreementRecord, PairRecord, QueryHitInput, QueryLegRecord, QueryRecord, Side } from '../../store/types.js';
-import { agencyIdSchema, hexSchema, parseJsonBody, todayUTC } from '../../validation.js';
+import { parseJsonBody, parseWith, todayUTC } from '../../validation.js';
+import { mount } from '../mount.js';
 
-export const MAX_WAIT_SECONDS = 30;
-const QUERY_ID_PATTERN = '[0-9a-f]{32}';
-const WAIT_RE = /^(\d{1,2})(\.\d{1,3})?$/;
-const MAX_PARTNERS = 64;
+const ID = { id: QUERY_ID_PATTERN };
 
-const createBody = z
-  .object({
-    partners: z.array(agencyIdSchema).min(1).max(MAX_PARTNERS),
-    kind: identifierKindSchema,
-    purpose: z.string().min(1).max(64),
-    caseRef: z.string().trim().min(1).max(100),
-    officer: z.string().trim().min(1).max(64),
-    blinded: z.array(hexSchema(ELEMENT_BYTES)).min(1).max(MAX_QUERY_VALUES),
-  })
-  .strict();
-
-const answerBody = z
-  .object({
-    epoch: z.string().min(1).max(32),
-    evaluated: z.array(hexSchema(ELEMENT_BYTES)).min(1).max(MAX_QUERY_VALUES),
-    proof: hexSchema(PROOF_BYTES),
-  })
-  .strict();
-
-const outcomeBody = z
-  .object({
-    legs: z
-      .array(
-        z
-          .object({
-            partner: agencyIdSchema,
-            hits: z.array(z.object({ index: z.number().int().min(0).max(MAX_QUERY_VALUES - 1), token: hexSchema(TOKEN_BYTES) }).strict()).max(MAX_QUERY_VALUES),
-            noHits: z.number().int().min(0).max(MAX_QUERY_VALUES),
-            error: z.enum(['bad-proof', 'unanswered']).optional(),
-          })
-          .strict(),
-      )
-      .min(1)
-      .max(MAX_PARTNERS),
-  })
-  .strict();
-
-function pack(list: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(list.length * ELEMENT_BYTES);
-  list.forEach((e, i) => out.set(e, i * ELEMENT_BYTES));
-  return out;
-}
-
-function unpack(packed: Uint8Array): Uint8Array[] {
-  const out: Uint8Array[] = [];
-  for (let o = 0; o < packed.length; o += ELEMENT_BYTES) out.push(packed.subarray(o, o + ELEMENT_BYTES));
-  return out;
-}
-
-/** Query parameters of a long poll: `wait` only, 0..30 seconds. */
-export function parseWait(c: Context<AppEnv>): number {
+/** Query parameters of a long poll: `wait` only, 0..30 seconds; in milliseconds. */
+function parseWait(c: Context<AppEnv>): number {
   const params = c.req.queries();
   for (const [name, values] of Object.entries(params)) {
     if (name !== 'wait') throw new ProblemError('validation', `query.${name}: unknown parameter`, { field: `query.${name}` });
@@ -86,11 +50,7 @@ export function parseWait(c: Context<AppEnv>): number {
   }
   const raw = params.wait?.[0];
   if (raw === undefined) return 0;
-  const seconds = WAIT_RE.test(raw) ? Number(raw) : Number.NaN;
-  if (!(seconds >= 0 && seconds <= MAX_WAIT_SECONDS)) {
-    throw new ProblemError('validation', `query.wait: seconds, 0..${MAX_WAIT_SECONDS}`, { field: 'query.wait' });
-  }
-  return seconds * 1000;
+  return parseWith(waitParam, raw, 'query.wait') * 1000;
 }
 
 function nextUtcMidnight(now: Date): Date {
@@ -123,12 +83,12 @@ function chooseAgreement(
   return { ok: true, ...chosen };
 }
 
-export function queryRoutes(svc: Services): Hono<AppEnv> {
-  const app = new Hono<AppEnv>();
+export function queryRoutes(svc: Services): OpenAPIHono<AppEnv> {
+  const app = new OpenAPIHono<AppEnv>();
 
-  app.post('/', async (c) => {
+  mount(app, postQuery, async (c) => {
     const me = c.get('caller').agency as AgencyRecord;
-    const body = parseJsonBody(c.get('body'), createBody);
+    const body = parseJsonBody(c.get('body'), createQueryBody);
     const now = svc.now();
     const values = body.blinded.length;
     // What every query audit entry records (src/API.md): never a value, element or token.
@@ -171,7 +131,7 @@ export function queryRoutes(svc: Services): Hono<AppEnv> {
       }
       legs.push({ partner, agreement: r.agreement, pair: r.pair });
     }
-    const packed = pack(body.blinded);
+    const packed = pack(body.blinded, ELEMENT_BYTES);
     try {
       svc.checkElements(packed, 'body.blinded');
     } catch (err) {
@@ -217,10 +177,10 @@ export function queryRoutes(svc: Services): Hono<AppEnv> {
       detail: { ...about, agreements: quotas.map((q) => q.agreementId), epoch: epoch.id },
     });
     for (const l of legs) svc.notifier?.notify(inboxKey(l.partner));
-    return c.json({ queryId: id, legs: legs.map((l) => ({ partner: l.partner, status: 'pending' as const })) }, 201);
+    return c.json({ queryId: id, legs: legs.map((l) => ({ partner: l.partner, status: 'pending' as const })) } satisfies z.infer<typeof createQueryResponse>, 201);
   });
 
-  app.get('/inbox', async (c) => {
+  mount(app, getInbox, async (c) => {
     const me = c.get('caller').agency as AgencyRecord;
     const waitMs = parseWait(c);
     const list = await longPoll(
@@ -242,10 +202,10 @@ export function queryRoutes(svc: Services): Hono<AppEnv> {
         purpose: e.purpose,
         caseRef: e.caseRef,
         epoch: e.epoch,
-        blinded: unpack(e.blinded as Uint8Array).map(bytesToHex),
+        blinded: unpack(e.blinded as Uint8Array, ELEMENT_BYTES).map(bytesToHex),
         createdAt: e.createdAt,
       })),
-    });
+    } satisfies z.infer<typeof inboxResponse>);
   });
 
   /** The query, for a caller that `may` see it; 404 when it does not exist, 403 (audited) otherwise. */
@@ -258,7 +218,7 @@ export function queryRoutes(svc: Services): Hono<AppEnv> {
     return { q, me };
   }
 
-  app.post(`/:id{${QUERY_ID_PATTERN}}/answer`, async (c) => {
+  mount(app, postAnswer, async (c) => {
     const { q, me } = await loadQuery(c, (q, me) => q.legs.some((l) => l.partner === me), 'only an agency the query is addressed to may answer it');
     const body = parseJsonBody(c.get('body'), answerBody);
     const leg = q.legs.find((l) => l.partner === me) as QueryLegRecord;
@@ -266,7 +226,7 @@ export function queryRoutes(svc: Services): Hono<AppEnv> {
     const about = { requester: q.requester, partner: me, caseRef: q.caseRef, purpose: q.purpose, kind: q.kind, values: q.values };
     const refuse = (slug: ProblemSlug, detail: string, field?: string) =>
       new ProblemError(slug, detail, { ...(field ? { field } : {}), audit: { action: 'query.answer_refused', subject: q.id, detail: about } });
-    const evaluated = pack(body.evaluated);
+    const evaluated = pack(body.evaluated, ELEMENT_BYTES);
     if (leg.status === 'answered') {
       // An identical re-send (a retry whose response was lost) is not a second answer.
       const same =
@@ -276,7 +236,7 @@ export function queryRoutes(svc: Services): Hono<AppEnv> {
         leg.proof !== null &&
         bytesToHex(leg.proof) === bytesToHex(body.proof);
       if (!same) throw refuse('conflict', 'this query was already answered');
-      return c.json({ queryId: q.id, status: 'answered', proofValid: leg.proofValid === true });
+      return c.json({ queryId: q.id, status: 'answered', proofValid: leg.proofValid === true } satisfies z.infer<typeof answerResponse>);
     }
     if (legExpired(leg, now) || q.blinded === null) throw refuse('conflict', 'this query expired unanswered');
     if (body.evaluated.length !== q.values) {
@@ -296,7 +256,7 @@ export function queryRoutes(svc: Services): Hono<AppEnv> {
     if (!key) throw refuse('epoch-key-required', `publish the epoch key for ${body.epoch} first`, 'body.epoch');
     let proofValid: boolean;
     try {
-      proofValid = svc.verifyProof(key.publicKey, unpack(q.blinded), body.evaluated, body.proof);
+      proofValid = svc.verifyProof(key.publicKey, unpack(q.blinded, ELEMENT_BYTES), body.evaluated, body.proof);
     } catch {
       // Non-canonical proof scalars: not a valid proof, relayed as such.
       proofValid = false;
@@ -313,10 +273,10 @@ export function queryRoutes(svc: Services): Hono<AppEnv> {
       });
       svc.notifier?.notify(queryKey(q.id));
     }
-    return c.json({ queryId: q.id, status: 'answered', proofValid });
-  });
+    return c.json({ queryId: q.id, status: 'answered', proofValid } satisfies z.infer<typeof answerResponse>);
+  }, ID);
 
-  app.get(`/:id{${QUERY_ID_PATTERN}}`, async (c) => {
+  mount(app, getQuery, async (c) => {
     const { q: first } = await loadQuery(c, (q, me) => q.requester === me, "only the requesting agency may read a query's answers");
     const waitMs = parseWait(c);
     // Wake when a leg pending at the start is answered (or expires), so each further poll waits for the next answer.
@@ -344,16 +304,16 @@ export function queryRoutes(svc: Services): Hono<AppEnv> {
         const key = await svc.store.getEpochKey(leg.partner, leg.answerEpoch);
         out.epoch = leg.answerEpoch;
         if (key) out.partnerEpochKey = bytesToHex(key.publicKey);
-        if (leg.evaluated) out.evaluated = unpack(leg.evaluated).map(bytesToHex);
+        if (leg.evaluated) out.evaluated = unpack(leg.evaluated, ELEMENT_BYTES).map(bytesToHex);
         if (leg.proof) out.proof = bytesToHex(leg.proof);
         out.proofValid = leg.proofValid === true;
       }
       legs.push(out);
     }
     return c.json({ queryId: q.id, kind: q.kind, purpose: q.purpose, caseRef: q.caseRef, createdAt: q.createdAt, legs });
-  });
+  }, ID);
 
-  app.post(`/:id{${QUERY_ID_PATTERN}}/outcome`, async (c) => {
+  mount(app, postOutcome, async (c) => {
     const { q, me } = await loadQuery(c, (q, me) => q.requester === me, 'only the requesting agency may report the outcome of a query');
     const body = parseJsonBody(c.get('body'), outcomeBody);
     const now = svc.now();
@@ -429,8 +389,8 @@ export function queryRoutes(svc: Services): Hono<AppEnv> {
       }
       replies.push({ partner: leg.partner, hits: hits.map((h) => ({ index: h.index, handle: h.handle })) });
     }
-    return c.json({ legs: replies });
-  });
+    return c.json({ legs: replies } satisfies z.infer<typeof outcomeResponse>);
+  }, ID);
 
   return app;
 }

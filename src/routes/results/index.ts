@@ -1,26 +1,19 @@
 // Results per pair, released only for complete pairs: in `reveal` mode the
 // caller's own matched positions with their handles, in `count` mode only the
 // number of matched pairs. Never the partner's positions.
-import { Hono } from 'hono';
+import { OpenAPIHono, type z } from '@hono/zod-openapi';
+import { getResults, type pairResultSchema, type resultsResponse } from '../../../wire/index.js';
 import type { AgencyRecord } from '../../store/types.js';
 import type { AppEnv, Services } from '../../context.js';
 import { activePairsOf, contextFor, refreshPairState } from '../../pairs.js';
+import { mount } from '../mount.js';
 
-interface PairResult {
-  pair: string;
-  agreement: string;
-  partner: string;
-  mode: 'reveal' | 'count';
-  state: 'waiting' | 'complete' | 'failed';
-  reason?: string;
-  count?: number;
-  matches?: { position: number; handle: string; firstSeen: string }[];
-}
+type PairResult = z.infer<typeof pairResultSchema>;
 
-export function resultsRoutes(svc: Services): Hono<AppEnv> {
-  const app = new Hono<AppEnv>();
+export function resultsRoutes(svc: Services): OpenAPIHono<AppEnv> {
+  const app = new OpenAPIHono<AppEnv>();
 
-  app.get('/results', async (c) => {
+  mount(app, getResults, async (c) => {
     const me = c.get('caller').agency as AgencyRecord;
     const epoch = await svc.store.currentEpoch();
     const out: PairResult[] = [];
@@ -38,7 +31,7 @@ export function resultsRoutes(svc: Services): Hono<AppEnv> {
       out.push(r);
     }
     await svc.audit({ actor: me.id, action: 'results.served', subject: me.id, detail: { epoch: epoch.id, pairs: out.length, released } });
-    return c.json({ epoch: epoch.id, pairs: out });
+    return c.json({ epoch: epoch.id, pairs: out } satisfies z.infer<typeof resultsResponse>);
   });
 
   return app;

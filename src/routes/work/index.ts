@@ -1,17 +1,19 @@
 // Pending partner work: chunks of partners' sides the caller has not tokenised yet.
-import { Hono } from 'hono';
+import { OpenAPIHono, type z } from '@hono/zod-openapi';
 import { bytesToHex } from '../../../protocol/bytes.js';
+import { getWork, type workResponse } from '../../../wire/index.js';
 import type { AgencyRecord } from '../../store/types.js';
 import type { AppEnv, Services } from '../../context.js';
 import { activePairsOf, contextFor } from '../../pairs.js';
+import { mount } from '../mount.js';
 
-export function workRoutes(svc: Services): Hono<AppEnv> {
-  const app = new Hono<AppEnv>();
+export function workRoutes(svc: Services): OpenAPIHono<AppEnv> {
+  const app = new OpenAPIHono<AppEnv>();
 
-  app.get('/work', async (c) => {
+  mount(app, getWork, async (c) => {
     const me = c.get('caller').agency as AgencyRecord;
     const epoch = await svc.store.currentEpoch();
-    const tasks: { pair: string; partner: string; epoch: string; index: number; count: number; sha256: string }[] = [];
+    const tasks: z.infer<typeof workResponse>['tasks'] = [];
     // Tokenising before publishing the epoch key would let a partner dodge the
     // canary check (the owner derives expected tokens from that key).
     if (await svc.store.getEpochKey(me.id, epoch.id)) {

@@ -1,0 +1,110 @@
+// The calling agency's context, its epoch key, its pending partner work and
+// its results (src/API.md, "Agency: context", "Agency: partner work",
+// "Matching, canaries, results").
+//
+// Response schemas are what a client may rely on: objects tolerate unknown
+// keys (a newer coordinator may add members), and the members of part 2
+// (targeted queries) are optional because coordinators without queries omit them.
+import { z } from '@hono/zod-openapi';
+import { ELEMENT_BYTES } from './limits.js';
+import { epochIdSchema, hexSchema, hexString, nonNegInt } from './primitives.js';
+import { jsonBody, jsonResponse, problemResponse, signedRoute } from './route.js';
+
+export const pairStateSchema = z.enum(['waiting', 'complete', 'failed']);
+export const modeSchema = z.enum(['reveal', 'count']);
+
+export const mePairSchema = z
+  .object({
+    pair: z.string().min(1),
+    agreement: z.string().min(1),
+    partner: z.string().min(1),
+    mode: modeSchema,
+    kinds: z.array(z.string()),
+    validUntil: z.string(),
+    maxSetSize: nonNegInt,
+    myEpochKey: hexString(32).nullable(),
+    partnerEpochKey: hexString(32).nullable(),
+    purposes: z.array(z.string()).optional().meta({ description: 'Purposes still on the deployment list.' }),
+    queryQuota: z.object({ perDay: nonNegInt, maxValues: nonNegInt }).partial().optional(),
+    queriesLeftToday: nonNegInt.optional(),
+  })
+  .openapi('MePair');
+
+export const meResponse = z
+  .object({
+    agency: z.object({ id: z.string(), name: z.string(), country: z.string() }),
+    epoch: z.object({ id: z.string().min(1), startedAt: z.string() }),
+    pairs: z.array(mePairSchema),
+  })
+  .openapi('Me');
+
+export const getMe = signedRoute({
+  method: 'get',
+  path: '/v1/me',
+  tags: ['agency'],
+  summary: "The caller's agency, the current epoch and its pairs of agreements valid today",
+  responses: { 200: jsonResponse(meResponse, 'The calling agency’s context.') },
+});
+
+export const epochKeyBody = z
+  .object({
+    epoch: epochIdSchema,
+    publicKey: hexSchema(ELEMENT_BYTES),
+  })
+  .strict();
+
+export const epochKeyResponse = z.object({ epoch: z.string(), publicKey: hexString(ELEMENT_BYTES), publishedAt: z.string() });
+
+export const putEpochKey = signedRoute({
+  method: 'put',
+  path: '/v1/epoch-key',
+  tags: ['agency'],
+  summary: "Publish the caller's epoch public key for the current epoch",
+  request: { body: jsonBody(epochKeyBody) },
+  responses: {
+    200: jsonResponse(epochKeyResponse, 'The same key was already published.'),
+    201: jsonResponse(epochKeyResponse, 'Published.'),
+    409: problemResponse('`conflict`: another key is published for this epoch; `stale-epoch`: not the current epoch.'),
+  },
+});
+
+export const workTaskSchema = z.object({
+  pair: z.string(),
+  partner: z.string(),
+  index: nonNegInt,
+  count: z.number().int().positive(),
+  sha256: hexString(32),
+  epoch: z.string().optional(),
+});
+export const workResponse = z.object({ tasks: z.array(workTaskSchema) });
+
+export const getWork = signedRoute({
+  method: 'get',
+  path: '/v1/work',
+  tags: ['pairs'],
+  summary: "Chunks of partners' sides the caller has not tokenised yet",
+  responses: { 200: jsonResponse(workResponse, 'Pending partner work; empty until the caller published its epoch key.') },
+});
+
+export const pairResultSchema = z.object({
+  pair: z.string(),
+  agreement: z.string(),
+  partner: z.string(),
+  mode: modeSchema,
+  state: pairStateSchema,
+  reason: z.string().optional(),
+  count: nonNegInt.optional().meta({ description: '`count` pairs in state `complete` only.' }),
+  matches: z
+    .array(z.object({ position: nonNegInt, handle: z.string().min(1), firstSeen: z.string() }))
+    .optional()
+    .meta({ description: '`reveal` pairs in state `complete` only: the caller’s own matched positions.' }),
+});
+export const resultsResponse = z.object({ epoch: z.string(), pairs: z.array(pairResultSchema) });
+
+export const getResults = signedRoute({
+  method: 'get',
+  path: '/v1/results',
+  tags: ['pairs'],
+  summary: 'Results per pair, released only for complete pairs',
+  responses: { 200: jsonResponse(resultsResponse, 'One entry per pair of the caller.') },
+});

@@ -1,0 +1,22 @@
+// Header names and media types of the wire contract. HTTP field names are
+// case-insensitive (RFC 9110 §5.1); these are the spellings clients send.
+
+/**
+ * Names the epoch an upload is meant for (src/API.md part 2, "Epochs"); the
+ * request signature covers it as protocol/http-signature.ts's EPOCH_FIELD.
+ */
+export const EPOCH_HEADER = 'Concordat-Epoch';
+
+/** RFC 9421 §4.1 and §4.2: the signature parameters and the signature itself. */
+export const SIGNATURE_INPUT_HEADER = 'Signature-Input';
+export const SIGNATURE_HEADER = 'Signature';
+/** RFC 9530 §2: SHA-256 of the body, covered by the signature (also for an empty body). */
+export const CONTENT_DIGEST_HEADER = 'Content-Digest';
+/** RFC 9110 §10.2.3, sent with 429 quota refusals. */
+export const RETRY_AFTER_HEADER = 'Retry-After';
+
+export const JSON_TYPE = 'application/json';
+/** RFC 9457 §3: every refusal is a problem document. */
+export const PROBLEM_TYPE = 'application/problem+json';
+/** Packed 32-byte elements or 16-byte tokens (src/API.md, "Conventions"). */
+export const BINARY_TYPE = 'application/octet-stream';

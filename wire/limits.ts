@@ -1,0 +1,36 @@
+// Sizes and limits of the wire contract (src/API.md). The element, token and
+// proof sizes are the protocol's (protocol/SPEC.md); the rest bound what one
+// request may carry.
+import { MAX_QUERY_VALUES } from '../protocol/query.js';
+
+export { ELEMENT_BYTES, PROOF_BYTES, TOKEN_BYTES } from '../protocol/constants.js';
+export { MAX_QUERY_VALUES };
+
+/**
+ * Largest request body: a removal list of 1,000,000 positions as JSON. A
+ * chunk (65,536 × 32 bytes = 2 MiB) is well below.
+ */
+export const MAX_BODY_BYTES = 16 * 1024 * 1024;
+
+/** Elements per chunk: a chunk is at most 2 MiB. */
+export const MAX_CHUNK_ELEMENTS = 65_536;
+export const MAX_REMOVALS_PER_CALL = 1_000_000;
+export const MAX_CANARIES_PER_CALL = 65_536;
+export const MAX_LINKS_PER_CALL = 1_000_000;
+
+/** Parties of one agreement, partners of one query. */
+export const MAX_PARTIES = 64;
+export const MAX_PARTNERS = 64;
+export const DEFAULT_MAX_SET_SIZE = 10_000_000;
+export const MAX_SET_SIZE = 1_000_000_000;
+
+/** Long polls (`?wait=`) hold a request at most this long. */
+export const MAX_WAIT_SECONDS = 30;
+
+export const MAX_AUDIT_LIMIT = 1000;
+export const DEFAULT_AUDIT_LIMIT = 500;
+
+/** Match handles: the first 16 bytes of an HMAC-SHA256, as hex (src/API.md, "Matching"). */
+export const HANDLE_HEX_CHARS = 32;
+/** Query ids: 16 random bytes, as hex. */
+export const QUERY_ID_HEX_CHARS = 32;

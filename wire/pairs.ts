@@ -1,0 +1,165 @@
+// An agency's own side of a pair (uploads), its partner work and the pair's
+// status (src/API.md, "Agency: own side of a pair", "Agency: partner work").
+// Every route takes the pair id in its path; uploads carry Concordat-Epoch.
+import { z } from '@hono/zod-openapi';
+import { EPOCH_HEADER } from './headers.js';
+import { ELEMENT_BYTES, MAX_CANARIES_PER_CALL, MAX_CHUNK_ELEMENTS, MAX_LINKS_PER_CALL, MAX_REMOVALS_PER_CALL, TOKEN_BYTES } from './limits.js';
+import { chunkIndexParam, emptyBody, epochIdSchema, hexSchema, hexString, nonNegInt, pairParam, positionSchema } from './primitives.js';
+import { pairStateSchema } from './agency.js';
+import { binaryContent, jsonBody, jsonResponse, problemResponse, signedRoute } from './route.js';
+
+/** Uploads name their epoch; without the header an upload is taken as meant for the current epoch. */
+export const epochHeaders = z.object({
+  [EPOCH_HEADER]: z
+    .string()
+    .optional()
+    .meta({ description: 'The epoch the request is meant for; another than the current one is `409 stale-epoch` (`field: "header.concordat-epoch"`).' }),
+});
+
+const pairParams = z.object({ pair: pairParam });
+const chunkParams = z.object({ pair: pairParam, index: chunkIndexParam });
+
+const staleOrKey = problemResponse('`stale-epoch`, `epoch-key-required`, or `conflict` (see the route).');
+const notParty = problemResponse('`no-agreement` / `forbidden`: the caller is not a party of a valid agreement for the pair.');
+
+export const chunkReceiptSchema = z.object({
+  index: nonNegInt,
+  firstPosition: nonNegInt,
+  count: nonNegInt,
+  sha256: hexString(32),
+});
+
+export const putChunk = signedRoute({
+  method: 'put',
+  path: '/v1/pairs/{pair}/set/chunks/{index}',
+  tags: ['pairs'],
+  summary: "Upload chunk `index` of the caller's side: n blinded elements",
+  description:
+    'Idempotent: an existing chunk with the same digest is `200`, with another digest `409 conflict`; only the next index is accepted (`409`, `field: "path.index"`). ' +
+    'Every element must decode (`422`, `field: "element[i]"`); the live set may not exceed the agreement\'s `maxSetSize` (`413`).',
+  request: {
+    params: chunkParams,
+    headers: epochHeaders,
+    body: { required: true, description: `n×${ELEMENT_BYTES} bytes, 1 ≤ n ≤ ${MAX_CHUNK_ELEMENTS}: canonical ristretto255 encodings.`, content: binaryContent() },
+  },
+  responses: {
+    200: jsonResponse(chunkReceiptSchema, 'The chunk was already stored with this digest.'),
+    201: jsonResponse(chunkReceiptSchema, 'Stored.'),
+    403: notParty,
+    409: staleOrKey,
+  },
+});
+
+export const removalsBody = z.object({ positions: z.array(positionSchema).max(MAX_REMOVALS_PER_CALL) }).strict();
+export const removalsResponse = z.object({ removed: nonNegInt });
+
+export const postRemovals = signedRoute({
+  method: 'post',
+  path: '/v1/pairs/{pair}/set/removals',
+  tags: ['pairs'],
+  summary: "Remove positions from the caller's side (idempotent)",
+  request: { params: pairParams, headers: epochHeaders, body: jsonBody(removalsBody) },
+  responses: { 200: jsonResponse(removalsResponse, 'Removed.'), 403: notParty, 409: staleOrKey },
+});
+
+export const canariesBody = z
+  .object({
+    canaries: z.array(z.object({ position: positionSchema, token: hexSchema(TOKEN_BYTES) }).strict()).max(MAX_CANARIES_PER_CALL),
+  })
+  .strict();
+export const canariesResponse = z.object({ registered: nonNegInt });
+
+export const putCanaries = signedRoute({
+  method: 'put',
+  path: '/v1/pairs/{pair}/set/canaries',
+  tags: ['pairs'],
+  summary: 'Register the expected tokens of canary positions (idempotent)',
+  request: { params: pairParams, headers: epochHeaders, body: jsonBody(canariesBody) },
+  responses: { 200: jsonResponse(canariesResponse, 'Registered.'), 403: notParty, 409: staleOrKey },
+});
+
+export const canariesDoneResponse = z.object({ canariesRegistered: z.literal(true) });
+
+export const postCanariesDone = signedRoute({
+  method: 'post',
+  path: '/v1/pairs/{pair}/set/canaries/done',
+  tags: ['pairs'],
+  summary: "Mark the side's canary registration complete for the epoch",
+  request: { params: pairParams, headers: epochHeaders, body: jsonBody(emptyBody) },
+  responses: { 200: jsonResponse(canariesDoneResponse, 'Marked.'), 403: notParty, 409: staleOrKey },
+});
+
+export const linksBody = z
+  .object({
+    previousEpoch: epochIdSchema,
+    links: z.array(z.object({ position: positionSchema, previous: positionSchema }).strict()).max(MAX_LINKS_PER_CALL),
+  })
+  .strict();
+export const linksResponse = z.object({ linked: nonNegInt });
+
+export const putLinks = signedRoute({
+  method: 'put',
+  path: '/v1/pairs/{pair}/set/links',
+  tags: ['pairs'],
+  summary: 'Handle continuity after a rotation: the previous-epoch position of each new position',
+  request: { params: pairParams, headers: epochHeaders, body: jsonBody(linksBody) },
+  responses: { 200: jsonResponse(linksResponse, 'Linked.'), 403: notParty, 409: staleOrKey },
+});
+
+export const getPartnerChunk = signedRoute({
+  method: 'get',
+  path: '/v1/pairs/{pair}/partner-set/chunks/{index}',
+  tags: ['pairs'],
+  summary: "Download chunk `index` of the partner's side",
+  request: { params: chunkParams, headers: epochHeaders },
+  responses: {
+    200: { description: `n×${ELEMENT_BYTES} bytes: the partner's blinded elements.`, content: binaryContent() },
+    403: notParty,
+    404: problemResponse("`not-found`: the partner's side has no such chunk."),
+    409: problemResponse('`conflict`: the pair failed its canary check; `stale-epoch`; `epoch-key-required`.'),
+  },
+});
+
+export const tokensReceiptSchema = z.object({ index: nonNegInt, count: nonNegInt, sha256: hexString(32) });
+
+export const putTokens = signedRoute({
+  method: 'put',
+  path: '/v1/pairs/{pair}/partner-set/chunks/{index}/tokens',
+  tags: ['pairs'],
+  summary: "Upload the tokens of chunk `index` of the partner's side",
+  request: {
+    params: chunkParams,
+    headers: epochHeaders,
+    body: { required: true, description: `n×${TOKEN_BYTES} bytes, n the chunk's count: Token(k_caller · element) for each element in order.`, content: binaryContent() },
+  },
+  responses: {
+    200: jsonResponse(tokensReceiptSchema, 'The tokens were already stored with this digest.'),
+    201: jsonResponse(tokensReceiptSchema, 'Stored (the answer never says whether anything matched).'),
+    403: notParty,
+    404: problemResponse("`not-found`: the partner's side has no such chunk."),
+    409: problemResponse('`conflict`: other tokens are stored, or the pair failed; `stale-epoch`; `epoch-key-required`.'),
+  },
+});
+
+export const pairStatusSchema = z.object({
+  pair: z.string(),
+  state: pairStateSchema,
+  reason: z.string().optional(),
+  mine: z.object({
+    chunks: z.array(z.object({ index: nonNegInt, count: nonNegInt, sha256: hexString(32) })),
+    size: nonNegInt,
+    removed: nonNegInt,
+    canariesRegistered: z.boolean(),
+    tokenizedByPartner: nonNegInt,
+  }),
+  partner: z.object({ chunks: nonNegInt, size: nonNegInt, tokenizedByMe: nonNegInt }),
+});
+
+export const getPairStatus = signedRoute({
+  method: 'get',
+  path: '/v1/pairs/{pair}/status',
+  tags: ['pairs'],
+  summary: 'Progress of a pair, as the caller may see it',
+  request: { params: pairParams },
+  responses: { 200: jsonResponse(pairStatusSchema, 'The pair’s state and both sides’ progress.'), 403: notParty, 409: staleOrKey },
+});

@@ -1,0 +1,41 @@
+// The unauthenticated routes (src/API.md, "Unauthenticated") and what the
+// OpenAPI document says about the service as a whole.
+import { z } from '@hono/zod-openapi';
+import { jsonResponse, publicRoute } from './route.js';
+
+export const serviceResponse = z.object({ service: z.string(), version: z.string(), epoch: z.string().meta({ description: 'The current epoch id.' }) });
+
+export const getService = publicRoute({
+  method: 'get',
+  path: '/',
+  tags: ['service'],
+  summary: 'Service name, version and current epoch (unsigned)',
+  responses: { 200: jsonResponse(serviceResponse, 'The service.') },
+});
+
+/** Where the coordinator serves its OpenAPI 3.1 document (unsigned, unaudited). */
+export const OPENAPI_PATH = '/openapi.json';
+
+/** The document's fixed members; the coordinator adds its version. */
+export function openApiObject(version: string) {
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Concordat coordinator API',
+      version,
+      description:
+        'Privacy-preserving cross-jurisdiction matching: agencies upload blinded ristretto255 elements and tokens; the coordinator matches them and never sees an identifier. ' +
+        'Generated from the wire contract (wire/); the prose contract is src/API.md. Every `/v1` request carries an RFC 9421 signature; every refusal is an RFC 9457 problem document.',
+      license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
+    },
+    tags: [
+      { name: 'service' },
+      { name: 'admin', description: 'keyid `admin` only' },
+      { name: 'agency' },
+      { name: 'pairs' },
+      { name: 'queries' },
+      { name: 'hits' },
+      { name: 'audit' },
+    ],
+  };
+}
