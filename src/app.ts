@@ -2,7 +2,7 @@
 // on Node (SQLite) and on Cloudflare Workers (D1 + Durable Objects). Nothing
 // here may use a Node API.
 import { OpenAPIHono } from '@hono/zod-openapi';
-import type { Context, Hono } from 'hono';
+import type { Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { matchedRoutes } from 'hono/route';
@@ -13,7 +13,7 @@ import { verifyProof as nobleVerifyProof } from '../protocol/dleq.js';
 import { CONCORDAT_SUITE } from '../protocol/constants.js';
 import type { ProofVerifier } from './context.js';
 import type { Notifier } from './notify.js';
-import { getService, MAX_BODY_BYTES, OPENAPI_PATH, openApiObject, SIGNATURE_SCHEME, signatureSecurityScheme, type serviceResponse } from '../wire/index.js';
+import { getService, MAX_BODY_BYTES, OPENAPI_PATH, openApiObject, registerComponents, type serviceResponse } from '../wire/index.js';
 import type { z } from 'zod';
 import { ProblemError, problemDocument, problemResponse } from './problem.js';
 import { adminRoutes } from './routes/admin/index.js';
@@ -95,7 +95,7 @@ export function createServices(deps: AppDeps): Services {
   };
 }
 
-export function createApp(deps: AppDeps): Hono<AppEnv> {
+export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   const svc = createServices(deps);
   // No route lets zod-openapi validate its request (src/routes/mount.ts); should
   // one ever do, its refusal is the same 422 problem the routes' parsing gives.
@@ -127,7 +127,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     return c.json({ service: SERVICE_NAME, version: COORDINATOR_VERSION, epoch: epoch.id } satisfies z.infer<typeof serviceResponse>);
   });
   // The contract as OpenAPI 3.1, generated from the route definitions (wire/); unsigned and unaudited like GET /.
-  app.openAPIRegistry.registerComponent('securitySchemes', SIGNATURE_SCHEME, signatureSecurityScheme);
+  registerComponents(app.openAPIRegistry);
   app.doc31(OPENAPI_PATH, openApiObject(COORDINATOR_VERSION));
 
   app.use(

@@ -15,6 +15,7 @@ export * from './limits.js';
 export * from './problems.js';
 export * from './primitives.js';
 export * from './route.js';
+export * from './components.js';
 export * from './service.js';
 export * from './admin.js';
 export * from './agency.js';

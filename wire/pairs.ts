@@ -9,12 +9,14 @@ import { pairStateSchema } from './agency.js';
 import { binaryContent, jsonBody, jsonResponse, problemResponse, signedRoute } from './route.js';
 
 /** Uploads name their epoch; without the header an upload is taken as meant for the current epoch. */
-export const epochHeaders = z.object({
-  [EPOCH_HEADER]: z
-    .string()
-    .optional()
-    .meta({ description: 'The epoch the request is meant for; another than the current one is `409 stale-epoch` (`field: "header.concordat-epoch"`).' }),
-});
+export const epochParam = z
+  .string()
+  .optional()
+  .openapi('ConcordatEpoch', {
+    param: { name: EPOCH_HEADER, in: 'header' },
+    description: 'The epoch the request is meant for; another than the current one is `409 stale-epoch` (`field: "header.concordat-epoch"`). Signed when present.',
+  });
+export const epochHeaders = z.object({ [EPOCH_HEADER]: epochParam });
 
 const pairParams = z.object({ pair: pairParam });
 const chunkParams = z.object({ pair: pairParam, index: chunkIndexParam });

@@ -25,15 +25,45 @@ export const signatureSecurityScheme = {
     'a nonce is accepted once per key. `Content-Digest` (RFC 9530, `sha-256`) covers the body, also an empty one (src/API.md, "Authentication").',
 } as const;
 
-/** The three headers every signed request carries (src/API.md, "Authentication"). */
-export const signatureHeaders = z.object({
-  [SIGNATURE_INPUT_HEADER]: z.string().meta({
-    description: 'RFC 9421 §4.1 signature parameters of `sig1`.',
-    example: `${SIGNATURE_LABEL}=(${COVERED_COMPONENTS.map((c) => `"${c}"`).join(' ')});created=1767225600;keyid="ES-CNP";nonce="…";alg="${SIGNATURE_ALG}";tag="${SIGNATURE_TAG}"`,
-  }),
-  [SIGNATURE_HEADER]: z.string().meta({ description: 'RFC 9421 §4.2 Ed25519 signature of `sig1`.', example: 'sig1=:…:' }),
-  [CONTENT_DIGEST_HEADER]: z.string().meta({ description: 'RFC 9530 SHA-256 digest of the body (also of an empty body).', example: 'sha-256=:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=:' }),
+/**
+ * The three headers every signed request carries (src/API.md,
+ * "Authentication"); named, so the document states them once
+ * (components/parameters) and every route refers to them.
+ */
+export const signatureInputParam = z.string().openapi('SignatureInput', {
+  param: { name: SIGNATURE_INPUT_HEADER, in: 'header' },
+  description: 'RFC 9421 §4.1 signature parameters of `sig1`.',
+  example: `${SIGNATURE_LABEL}=(${COVERED_COMPONENTS.map((c) => `"${c}"`).join(' ')});created=1767225600;keyid="ES-CNP";nonce="…";alg="${SIGNATURE_ALG}";tag="${SIGNATURE_TAG}"`,
 });
+export const signatureParam = z.string().openapi('Signature', {
+  param: { name: SIGNATURE_HEADER, in: 'header' },
+  description: 'RFC 9421 §4.2 Ed25519 signature of `sig1`.',
+  example: 'sig1=:…:',
+});
+export const contentDigestParam = z.string().openapi('ContentDigest', {
+  param: { name: CONTENT_DIGEST_HEADER, in: 'header' },
+  description: 'RFC 9530 SHA-256 digest of the body (also of an empty body).',
+  example: 'sha-256=:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=:',
+});
+
+export const signatureHeaders = z.object({
+  [SIGNATURE_INPUT_HEADER]: signatureInputParam,
+  [SIGNATURE_HEADER]: signatureParam,
+  [CONTENT_DIGEST_HEADER]: contentDigestParam,
+});
+
+/** The refusals every signed route may answer, stated once (components/responses). */
+export const SIGNED_ROUTE_PROBLEMS = {
+  SignatureRefused: { status: 401, description: '`signature`: the request signature was refused (`reason` says why).' },
+  Forbidden: { status: 403, description: '`forbidden` (wrong key role, not a party) or a route-specific refusal.' },
+  TooLarge: { status: 413, description: '`too-large`: the body exceeds the limit.' },
+  ValidationFailed: { status: 422, description: '`validation`: `field` names the failing field.' },
+  Problem: { status: 'default', description: 'Any other refusal or failure, as an RFC 9457 problem document.' },
+} as const;
+
+const signedRouteProblems = Object.fromEntries(
+  Object.entries(SIGNED_ROUTE_PROBLEMS).map(([name, { status }]) => [status, { $ref: `#/components/responses/${name}` }]),
+);
 
 export function jsonContent<S extends z.ZodType>(schema: S) {
   return { [JSON_TYPE]: { schema } } as { 'application/json': { schema: S } };
@@ -81,14 +111,7 @@ export function signedRoute<const R extends RouteInput>(r: R) {
     ...r,
     security: [{ [SIGNATURE_SCHEME]: [] }],
     request: { ...r.request, headers },
-    responses: {
-      401: problemResponse('`signature`: the request signature was refused (`reason` says why).'),
-      403: problemResponse('`forbidden` (wrong key role, not a party) or a route-specific refusal.'),
-      413: problemResponse('`too-large`: the body exceeds the limit.'),
-      422: problemResponse('`validation`: `field` names the failing field.'),
-      default: problemResponse('Any other refusal or failure, as an RFC 9457 problem document.'),
-      ...r.responses,
-    },
+    responses: { ...signedRouteProblems, ...r.responses },
   }) as R & { getRoutingPath(): string };
 }
 
