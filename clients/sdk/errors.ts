@@ -20,6 +20,8 @@ export const EXIT = {
   badProof: 4,
   /** `query`: no partner's answer could be used yet; resume with `--status`. */
   unanswered: 5,
+  /** `serve`: a second SIGINT or SIGTERM while it was stopping (128 + SIGINT, the shell's convention). */
+  interrupted: 130,
 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 

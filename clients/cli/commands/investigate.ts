@@ -5,18 +5,8 @@ import { Option, type Command } from 'commander';
 import { engineNameFrom, loadEngine } from '../../../protocol/engine/index.js';
 import { loadAgency, lockAgency, SERVE_LOCK_FILE } from '../../agency/config.js';
 import { decideHit, formatHitsJson, formatHitsTable, HIT_STATUSES, listHits, type HitStatusName } from '../../agency/hits.js';
-import {
-  canonicalizeValues,
-  createQuery,
-  describeRefusal,
-  followQuery,
-  formatQueryJson,
-  formatQueryTable,
-  queryExitCode,
-  queryWarnings,
-  readValuesFile,
-  type QueryContext,
-} from '../../agency/query.js';
+import { canonicalizeValues, createQuery, followQuery, type QueryContext } from '../../agency/query.js';
+import { describeRefusal, formatQueryJson, formatQueryTable, queryExitCode, queryWarnings, readValuesFile } from '../../agency/query/output.js';
 import { serveAgency } from '../../agency/serve.js';
 import { DEFAULT_UI_HOST, DEFAULT_UI_PORT, startConsole, type ConsoleServer } from '../../console/server.js';
 import { agencyClient } from '../../sdk/agency-client.js';
@@ -103,7 +93,6 @@ export function registerInvestigate(program: Command): void {
           store,
           client: agencyClient(agency, { retries: 3, timeoutMs: 30_000, warn: err, label: 'query', backoffMaxMs: 5_000 }),
           engine: await loadEngine('fast'),
-          warn: err,
         };
         let id: string;
         if (o.status !== undefined) id = o.status;
@@ -183,7 +172,7 @@ export function registerInvestigate(program: Command): void {
         if (ac.signal.aborted) {
           // A second signal while a sync finishes its step: leave now (a sync resumes; stale locks are taken over).
           err(`serve: ${sig} received again, exiting without waiting`);
-          process.exit(130);
+          process.exit(EXIT.interrupted);
         }
         out(`serve: ${sig} received, stopping`);
         ac.abort();

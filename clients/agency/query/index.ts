@@ -1,0 +1,125 @@
+// `concordat query`: targeted hit/no-hit queries (protocol/SPEC.md §3.2,
+// src/API.md "Targeted queries"), the flow from blinding to result.
+//
+// Each value is blinded with a fresh scalar r and only r·HashToGroup(x) leaves
+// this process (protocol.ts). The partner's responder answers k_B·(r·H(x))
+// with a batched DLEQ proof against its published epoch key; this client
+// verifies the proof itself, unblinds, applies its own epoch key and looks the
+// token up among the tokens it computed for the partner's set in the nightly
+// flow (legs.ts). A proof that does not verify is an ERROR for that partner —
+// never a "no hit".
+//
+// The blinds are kept in the local store (storage.ts) until every leg is
+// answered (and its outcome reported) or expired, so `query --status ID` can
+// finish a query whose partner was offline when it was asked.
+import { CONCORDAT_SUITE, epochInfo } from '../../../protocol/constants.js';
+import { bytesToHex } from '../../../protocol/bytes.js';
+import type { IdentifierKind } from '../../../protocol/identifiers/index.js';
+import { deriveKeyPair, type KeyPair } from '../../../protocol/keys.js';
+import type { CreateQueryReply, Me, QueryState } from '../../sdk/api.js';
+import { CoordinatorError } from '../../sdk/errors.js';
+import { expiredLeg, finishLeg, prefetch, type Finished } from './legs.js';
+import { blindValues } from './protocol.js';
+import { checkRequest, partnersFor } from './request.js';
+import { closeQuery, loadQuery, localReport, openLegs, recordOutcome, recordQuery, recordRefusal } from './storage.js';
+import { isFinal, type LegState, type QueryContext, type QueryReport, type QueryRequest } from './types.js';
+
+export { CASE_REF_MAX, canonicalizeValues, pairAllows, type QueryValues } from './request.js';
+export { localReport } from './storage.js';
+export type { LegReport, LegState, QueryContext, QueryReport, QueryRequest, ValueResult } from './types.js';
+
+/** Longest single long poll of GET /v1/queries/{id} (src/API.md: the coordinator holds it up to 30 s). */
+const POLL_SECONDS = 25;
+
+/** Creates the query at the coordinator and records it (with its blinds) locally. Returns the query id. */
+export async function createQuery(ctx: QueryContext, r: QueryRequest, canonical: string[], me?: Me): Promise<string> {
+  checkRequest(r);
+  const kind = r.kind as IdentifierKind;
+  const partners = r.all ? partnersFor(me ?? (await ctx.client.me()), r) : [...new Set(r.partners ?? [])];
+  const q = blindValues(ctx.engine, kind, canonical);
+  const asked = { kind, purpose: r.purpose, partners, values: canonical.length };
+  let reply: CreateQueryReply;
+  try {
+    reply = await ctx.client.createQuery({
+      partners,
+      kind,
+      purpose: r.purpose,
+      caseRef: r.caseRef,
+      officer: r.officer,
+      blinded: q.blinded.map(bytesToHex),
+    });
+  } catch (e) {
+    if (e instanceof CoordinatorError && e.status >= 400 && e.status < 500) recordRefusal(ctx.store, r, { ...asked, reason: e.slug ?? String(e.status) });
+    throw e;
+  }
+  recordQuery(
+    ctx.store,
+    { id: reply.queryId, kind, purpose: r.purpose, caseRef: r.caseRef, officer: r.officer, values: canonical.length, ...q },
+    reply.legs.length > 0 ? reply.legs.map((l) => l.partner) : partners,
+    asked,
+  );
+  return reply.queryId;
+}
+
+/**
+ * Follows a query until every leg is final or `timeoutSeconds` pass:
+ * long-polls the coordinator, finishes answered legs (proof, unblind, token
+ * check), reports their outcome and reads the handles back. A query already
+ * closed locally is returned from the store without a request.
+ */
+export async function followQuery(ctx: QueryContext, id: string, timeoutSeconds: number, o: { fresh?: boolean } = {}): Promise<QueryReport> {
+  const now = ctx.now ?? (() => Date.now() / 1000);
+  const local = loadQuery(ctx.store, id);
+  if (openLegs(ctx.store, id).length === 0 || !local.blinds || !local.blinded) return localReport(ctx.store, id);
+
+  const deadline = now() + Math.max(0, timeoutSeconds);
+  const notes = new Map<string, { state: LegState; error?: string; detail?: string; epoch?: string }>();
+  // What finishing a leg needs besides the answer (the current epoch, the pair the leg runs under, how
+  // many chunks the partner's side has) is fetched while the answers are awaited, off the critical path.
+  const ahead = prefetch(ctx, local, openLegs(ctx.store, id));
+  const keys = new Map<string, KeyPair>();
+  const myKey = (epoch: string) => {
+    let k = keys.get(epoch);
+    if (!k) keys.set(epoch, (k = deriveKeyPair(CONCORDAT_SUITE, ctx.agency.epochSeed, epochInfo(epoch))));
+    return k;
+  };
+  for (let first = true; ; first = false) {
+    const left = deadline - now();
+    // A query just created is pending everywhere: wait for answers at once. Following one up (--status)
+    // first looks without waiting, as some legs may already be answered and only need finishing here.
+    const wait = first && !o.fresh ? 0 : Math.max(0, Math.min(POLL_SECONDS, Math.ceil(left)));
+    const state: QueryState = await ctx.client.getQuery(id, wait);
+    const open = new Set(openLegs(ctx.store, id));
+    const finished: Finished[] = [];
+    for (const leg of state.legs) {
+      if (!open.has(leg.partner)) continue;
+      if (leg.status === 'expired') {
+        finished.push(expiredLeg(leg));
+        continue;
+      }
+      if (leg.status !== 'answered') {
+        notes.set(leg.partner, { state: 'pending' });
+        continue;
+      }
+      const f = await finishLeg(ctx, local, leg, ahead, myKey);
+      if ('incomplete' in f) notes.set(leg.partner, { state: 'incomplete', error: 'incomplete', detail: f.incomplete, ...(leg.epoch ? { epoch: leg.epoch } : {}) });
+      else finished.push(f);
+    }
+    if (finished.length > 0) {
+      const reply = await ctx.client.postOutcome(id, finished.map((f) => f.outcome));
+      recordOutcome(ctx.store, id, finished, reply.legs);
+    }
+    for (const f of finished) notes.delete(f.partner);
+    const stillOpen = openLegs(ctx.store, id);
+    // Answered-but-incomplete legs need a sync, not more waiting.
+    const waitingFor = stillOpen.filter((p) => notes.get(p)?.state !== 'incomplete');
+    if (stillOpen.length === 0 || waitingFor.length === 0 || deadline - now() <= 0) break;
+  }
+  if (openLegs(ctx.store, id).length === 0) closeQuery(ctx.store, id);
+  const report = localReport(ctx.store, id);
+  for (const leg of report.legs) {
+    const n = notes.get(leg.partner);
+    if (!isFinal(leg.state) && n) Object.assign(leg, n);
+  }
+  return report;
+}
