@@ -1,10 +1,11 @@
-// The shared coordinator suite inside workerd (@cloudflare/vitest-pool-workers):
-// the same test files as on Node, on the Workers store (D1 and one SQLite
-// Durable Object per pair, the bindings of wrangler.toml), with the Worker
-// (src/worker.ts) as the pool's main module so its Durable Object class runs
-// here. The runtime module the suite imports (test/coordinator-runtime.ts on
-// Node) is swapped for its Workers twin. Node-only files (the CLI, the SQLite
-// file, the 100k perf run) stay in vitest.config.ts.
+// The shared suite inside workerd (@cloudflare/vitest-pool-workers): every
+// test file under test/shared/ (the store contract and the coordinator over
+// HTTP, the same files vitest.config.ts runs on Node) on the Workers store —
+// D1 and one SQLite Durable Object per pair, the bindings of wrangler.toml —
+// with the Worker (src/worker.ts) as the pool's main module so its Durable
+// Object class runs here. test/workers-setup.ts registers the Workers runtime
+// the suite asks for its stores (test/coordinator-runtime.ts). Node-only files
+// (the CLI, the SQLite file, the 100k perf run) stay outside test/shared/.
 //   npm run test:workers
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,20 +13,6 @@ import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-pool-worker
 import { defineConfig } from 'vitest/config';
 
 const root = fileURLToPath(new URL('.', import.meta.url));
-
-/** The shared suite: every coordinator test file that runs on both stores. */
-export const SHARED_SUITE = [
-  'test/coordinator-admin.test.ts',
-  'test/coordinator-audit.test.ts',
-  'test/coordinator-auth.test.ts',
-  'test/coordinator-chunks.test.ts',
-  'test/coordinator-flow.test.ts',
-  'test/coordinator-governance.test.ts',
-  'test/coordinator-queries.test.ts',
-];
-
-/** Tests of the Worker entry that only make sense inside workerd. */
-const WORKERD_ONLY = ['test/**/*.workerd.test.ts'];
 
 export default defineConfig(async () => ({
   plugins: [
@@ -36,12 +23,10 @@ export default defineConfig(async () => ({
       miniflare: { bindings: { TEST_MIGRATIONS: await readD1Migrations(join(root, 'drizzle')) } },
     }),
   ],
-  resolve: {
-    alias: [{ find: /^\.\/coordinator-runtime\.js$/, replacement: join(root, 'test', 'coordinator-runtime.workers.ts') }],
-  },
   test: {
     name: 'workers',
-    include: [...SHARED_SUITE, ...WORKERD_ONLY],
+    // The shared suite, and the tests of the Worker entry that only make sense inside workerd.
+    include: ['test/shared/**/*.test.ts', 'test/**/*.workerd.test.ts'],
     setupFiles: ['./test/workers-setup.ts'],
     testTimeout: 120_000,
     hookTimeout: 120_000,

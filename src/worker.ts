@@ -1,6 +1,7 @@
 // The coordinator on Cloudflare Workers (docs/ARCHITECTURE.md §Coordinator): the same Hono app as
 // `coordinator serve`, over D1 for the control plane and one Durable Object
-// with SQLite storage per agency pair (src/store/d1.ts, src/store/do-pair.ts).
+// with SQLite storage per agency pair (src/store/drivers/d1.ts,
+// src/store/drivers/durable-object.ts).
 // Bindings are declared in wrangler.toml; README.md, "Deploying to
 // Cloudflare", explains them.
 //
@@ -20,9 +21,9 @@ import { defaultConfig } from './config.js';
 import { FIRST_EPOCH } from './epochs.js';
 import { problemDocument, problemResponse } from './problem.js';
 import { purgeExpired } from './retention.js';
-import { D1Store, type PairNamespace } from './store/d1.js';
+import { openD1Store, type D1Store, type PairNamespace } from './store/drivers/d1.js';
 
-export { PairObject } from './store/do-pair.js';
+export { PairObject } from './store/drivers/durable-object.js';
 
 export interface Env {
   /** D1: the control plane. */
@@ -95,7 +96,7 @@ let cached: { env: Env; coordinator: Coordinator } | undefined;
 
 function coordinatorFor(env: Env): Coordinator {
   if (cached?.env === env) return cached.coordinator;
-  const store = new D1Store(env.DB, env.PAIRS);
+  const store = openD1Store(env.DB, env.PAIRS);
   const deps: AppDeps = { store, log: (entry) => console.log(JSON.stringify(entry)) };
   const coordinator: Coordinator = { deps, app: createApp(deps), ready: ensureInitialised(store, env) };
   // A failed start (missing secret, D1 not migrated) is retried by the next request.

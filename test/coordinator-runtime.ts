@@ -1,21 +1,14 @@
-// What the shared coordinator suite needs from the runtime it runs on: a
-// fresh store, a blinding engine, a notifier for long polls, the element
-// checkers the runtime offers. This is the Node runtime (the SQLite store in
-// a temp directory, the libsodium engine and checker, the in-memory notifier
-// of `coordinator serve`); the Workers test config (vitest.workers.config.ts)
-// swaps in coordinator-runtime.workers.ts, which runs the same suite inside
-// workerd on D1 and Durable Objects.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { loadFastEngine, type Engine } from '../protocol/engine/index.js';
-import { checkElements, type ElementChecker } from '../src/elements.js';
-import { loadSodiumElementChecker } from '../src/node/elements.js';
-import { memoryNotifier } from '../src/node/notifier.js';
+// What the shared suite (test/shared/: the store contract and the coordinator
+// over HTTP) needs from the runtime it runs on: a fresh store and a way to
+// look at its tables, a blinding engine, a notifier for long polls, the
+// element checkers the runtime offers. Each test config's setup file
+// registers one runtime before any test file loads:
+//   vitest.config.ts          → test/coordinator-setup.ts → coordinator-runtime.node.ts (SQLite, libsodium)
+//   vitest.workers.config.ts  → test/workers-setup.ts     → coordinator-runtime.workers.ts (D1, Durable Objects)
+import type { Engine } from '../protocol/engine/index.js';
+import type { ElementChecker } from '../src/elements.js';
 import type { Notifier } from '../src/notify.js';
-import { openSqliteStore, type SqliteStore } from '../src/store/sqlite.js';
 import type { Store } from '../src/store/types.js';
-
 
 export type Row = Record<string, any>;
 
@@ -29,46 +22,30 @@ export interface TestStore<S extends Store = Store> {
   close(): Promise<void>;
 }
 
-export interface SqliteTestStore extends TestStore<SqliteStore> {
-  dir: string;
-  dbPath: string;
+export interface Runtime {
+  /** Shown in test names where a runtime differs. */
+  readonly name: 'node' | 'workers';
+  openTestStore(): Promise<TestStore>;
+  /** The engine agencies blind with on this runtime. */
+  loadTestEngine(): Promise<Engine>;
+  /** Wakes long polls at once where the runtime can (as `coordinator serve` does); none on Workers, whose long polls re-read D1. */
+  testNotifier(): Notifier | undefined;
+  /** The element checkers a coordinator on this runtime may use. */
+  elementCheckers(): Promise<Array<[string, ElementChecker]>>;
 }
 
-export async function openSqliteTestStore(): Promise<SqliteTestStore> {
-  const dir = mkdtempSync(join(tmpdir(), 'concordat-coord-'));
-  const dbPath = join(dir, 'coordinator.db');
-  const store = openSqliteStore(dbPath);
-  // One database holds every pair, so the per-pair tables are queried in the same file.
-  const rows = async (sql: string, ...params: unknown[]) => store.client.prepare(sql).all(...params) as Row[];
-  return {
-    dir,
-    dbPath,
-    store,
-    controlRows: rows,
-    pairRows: (_pairId, sql, ...params) => rows(sql, ...params),
-    async close() {
-      await store.close();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+let registered: Runtime | undefined;
+
+export function useRuntime(runtime: Runtime): void {
+  registered = runtime;
 }
 
-export const openTestStore: () => Promise<TestStore> = openSqliteTestStore;
-
-/** The engine agencies blind with here: libsodium's WebAssembly build. */
-export function loadTestEngine(): Promise<Engine> {
-  return loadFastEngine();
+export function runtime(): Runtime {
+  if (!registered) throw new Error('no test runtime registered: run the suite through vitest.config.ts or vitest.workers.config.ts');
+  return registered;
 }
 
-/** Long polls wake at once, as under `coordinator serve`. */
-export function testNotifier(): Notifier | undefined {
-  return memoryNotifier();
-}
-
-/** The element checkers a coordinator on this runtime may use. */
-export async function elementCheckers(): Promise<Array<[string, ElementChecker]>> {
-  return [
-    ['portable (@noble/curves)', checkElements],
-    ['libsodium', await loadSodiumElementChecker()],
-  ];
-}
+export const openTestStore = (): Promise<TestStore> => runtime().openTestStore();
+export const loadTestEngine = (): Promise<Engine> => runtime().loadTestEngine();
+export const testNotifier = (): Notifier | undefined => runtime().testNotifier();
+export const elementCheckers = (): Promise<Array<[string, ElementChecker]>> => runtime().elementCheckers();

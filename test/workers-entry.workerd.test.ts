@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { bytesToHex } from '../protocol/bytes.js';
 import { signRequest } from '../protocol/http-signature.js';
 import { randomBytes } from '../protocol/rng.js';
-import { D1Store, type PairNamespace } from '../src/store/d1.js';
+import { openD1Store, type PairNamespace } from '../src/store/drivers/d1.js';
 import worker, { type Env } from '../src/worker.js';
 
 function adminKey() {
@@ -38,7 +38,7 @@ function adminRequest(path: string, secretKey: Uint8Array): Request {
   return new Request(`http://coordinator.test${path}`, { headers });
 }
 
-const store = new D1Store(env.DB, env.PAIRS as PairNamespace);
+const store = openD1Store(env.DB, env.PAIRS as PairNamespace);
 
 describe('the Worker entry', () => {
   it('refuses to serve until ADMIN_PUBLIC_KEY is set, then initialises D1 on the first request', async () => {

@@ -4,13 +4,13 @@
 // file, and the migration of a database from before part 2, are in
 // coordinator-sqlite.test.ts.
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { bytesToHex } from '../protocol/bytes.js';
-import type { Engine } from '../protocol/engine/index.js';
-import { verifyAuditChain } from '../src/audit.js';
-import { addAgreement, makeHarness, type Harness, type Signer } from './coordinator-harness.js';
-import { loadTestEngine } from './coordinator-runtime.js';
-import { PAIR, esOnly, ptOnly, query as sceneQuery, setupScene, shared } from './coordinator-scenario.js';
-import { item, keyOf, type Item, type MatchEntry, type SimAgency } from './coordinator-sim.js';
+import { bytesToHex } from '../../protocol/bytes.js';
+import type { Engine } from '../../protocol/engine/index.js';
+import { verifyAuditChain } from '../../src/audit.js';
+import { addAgreement, makeHarness, type Harness, type Signer } from '../coordinator-harness.js';
+import { loadTestEngine } from '../coordinator-runtime.js';
+import { PAIR, esOnly, ptOnly, query as sceneQuery, setupScene, shared } from '../coordinator-scenario.js';
+import { item, keyOf, type Item, type MatchEntry, type SimAgency } from '../coordinator-sim.js';
 
 let engine: Engine;
 beforeAll(async () => {

@@ -1,11 +1,11 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { bytesToHex } from '../protocol/bytes.js';
-import { CONCORDAT_SUITE } from '../protocol/constants.js';
-import type { Engine } from '../protocol/engine/index.js';
+import { bytesToHex } from '../../protocol/bytes.js';
+import { CONCORDAT_SUITE } from '../../protocol/constants.js';
+import type { Engine } from '../../protocol/engine/index.js';
 import { sha256 } from '@noble/hashes/sha2.js';
-import type { ElementChecker } from '../src/elements.js';
-import { addAgreement, concat, epochKeyPair, makeHarness, publishKey, type Harness, type Signer } from './coordinator-harness.js';
-import { elementCheckers, loadTestEngine } from './coordinator-runtime.js';
+import type { ElementChecker } from '../../src/elements.js';
+import { addAgreement, concat, epochKeyPair, makeHarness, publishKey, type Harness, type Signer } from '../coordinator-harness.js';
+import { elementCheckers, loadTestEngine } from '../coordinator-runtime.js';
 
 const PAIR = 'es-pt~ES-CNP~PT-PJ';
 let engine: Engine;

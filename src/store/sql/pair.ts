@@ -1,15 +1,18 @@
 // Per-pair bulk data on SQLite through drizzle's synchronous drivers: the
 // same code serves the Node store (better-sqlite3, every pair in one file,
-// src/store/sqlite.ts) and each pair's Durable Object on Workers
-// (drizzle-orm/durable-sqlite, src/store/do-pair.ts). Runtime-neutral: no
+// src/store/drivers/better-sqlite3.ts) and each pair's Durable Object on
+// Workers (drizzle-orm/durable-sqlite, src/store/drivers/durable-object.ts).
+// Unlike the control plane, a pair's data always sits in a synchronous SQLite
+// that serialises its writers, so each method may be one interactive
+// transaction. Runtime-neutral: no
 // Node API beyond the global Buffer, which drizzle's BLOB columns use on both
 // runtimes. Each method is one transaction, so a pair's state never shows a
 // half-written chunk or a half-matched token upload.
 import { and, asc, between, count, desc, eq, ne, sql, sum } from 'drizzle-orm';
 import { alias, type BaseSQLiteDatabase } from 'drizzle-orm/sqlite-core';
-import { matchHandle } from '../matching.js';
+import { matchHandle } from '../../matching.js';
 import { buf, sameBytes, u8 } from './rows.js';
-import * as schema from './schema.js';
+import * as schema from '../schema.js';
 import type {
   CanaryInput,
   ChunkInfo,
@@ -31,7 +34,7 @@ import type {
   Side,
   SideSummary,
   TokenLookup,
-} from './types.js';
+} from '../types.js';
 
 const { canaries, carriedMatches, chunkPieces, chunks, handles, links, matches, pairState, removals, sideState, tokens } = schema;
 

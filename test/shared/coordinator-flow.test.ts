@@ -1,18 +1,18 @@
 // End-to-end nightly overlap checks with real blinded data: two and three
 // agencies, planted overlaps, canaries, a dishonest partner, removals.
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { bytesToHex, utf8 } from '../protocol/bytes.js';
-import { CONCORDAT_SUITE } from '../protocol/constants.js';
-import type { Engine } from '../protocol/engine/index.js';
-import { identifierInput } from '../protocol/identifiers/index.js';
-import type { KeyPair } from '../protocol/keys.js';
-import { randomBytes } from '../protocol/rng.js';
-import { makeCanary } from '../protocol/token.js';
-import { verifyAuditChain } from '../src/audit.js';
-import { addAgreement, epochKeyPair, makeHarness, type Harness, type Signer } from './coordinator-harness.js';
-import type { Row } from './coordinator-runtime.js';
-import { loadTestEngine } from './coordinator-runtime.js';
-import { emails, item, SimAgency as BaseSim, type Item } from './coordinator-sim.js';
+import { bytesToHex, utf8 } from '../../protocol/bytes.js';
+import { CONCORDAT_SUITE } from '../../protocol/constants.js';
+import type { Engine } from '../../protocol/engine/index.js';
+import { identifierInput } from '../../protocol/identifiers/index.js';
+import type { KeyPair } from '../../protocol/keys.js';
+import { randomBytes } from '../../protocol/rng.js';
+import { makeCanary } from '../../protocol/token.js';
+import { verifyAuditChain } from '../../src/audit.js';
+import { addAgreement, epochKeyPair, makeHarness, type Harness, type Signer } from '../coordinator-harness.js';
+import type { Row } from '../coordinator-runtime.js';
+import { loadTestEngine } from '../coordinator-runtime.js';
+import { emails, item, SimAgency as BaseSim, type Item } from '../coordinator-sim.js';
 
 let engine: Engine;
 beforeAll(async () => {

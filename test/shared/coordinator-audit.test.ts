@@ -1,6 +1,6 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import { describe, expect, it } from 'vitest';
-import { bytesToHex, concatBytes, hexToBytes, utf8 } from '../protocol/bytes.js';
+import { bytesToHex, concatBytes, hexToBytes, utf8 } from '../../protocol/bytes.js';
 import {
   AUDIT_GENESIS_HASH,
   auditEvent,
@@ -12,8 +12,8 @@ import {
   type AuditCheckpoint,
   type AuditEntry,
   type AuditRecord,
-} from '../src/audit.js';
-import { addAgreement, epochKeyPair, makeHarness, newSigner, publishKey, type Harness, type Signer } from './coordinator-harness.js';
+} from '../../src/audit.js';
+import { addAgreement, epochKeyPair, makeHarness, newSigner, publishKey, type Harness, type Signer } from '../coordinator-harness.js';
 
 describe('canonical JSON and the hash chain', () => {
   it('sorts keys recursively and writes no whitespace', () => {

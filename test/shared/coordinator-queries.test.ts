@@ -3,13 +3,13 @@
 // blindQuery, the responder answers with evaluateWithProof, the requester
 // finishes with finishQuery and reports hits by token.
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { bytesToHex } from '../protocol/bytes.js';
-import type { Engine } from '../protocol/engine/index.js';
-import { ProofError } from '../protocol/errors.js';
-import type { BlindedQuery } from '../protocol/query.js';
-import { addAgreement, epochKeyPair, makeHarness, publishKey, type Harness, type HarnessOptions, type Signer } from './coordinator-harness.js';
-import { loadTestEngine } from './coordinator-runtime.js';
-import { emails, item, keyOf, SimAgency, type Item } from './coordinator-sim.js';
+import { bytesToHex } from '../../protocol/bytes.js';
+import type { Engine } from '../../protocol/engine/index.js';
+import { ProofError } from '../../protocol/errors.js';
+import type { BlindedQuery } from '../../protocol/query.js';
+import { addAgreement, epochKeyPair, makeHarness, publishKey, type Harness, type HarnessOptions, type Signer } from '../coordinator-harness.js';
+import { loadTestEngine } from '../coordinator-runtime.js';
+import { emails, item, keyOf, SimAgency, type Item } from '../coordinator-sim.js';
 
 let engine: Engine;
 beforeAll(async () => {

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { utf8 } from '../protocol/bytes.js';
-import { signRequest } from '../protocol/http-signature.js';
-import { makeHarness, newSigner, nonce, type Harness, type Signer } from './coordinator-harness.js';
+import { utf8 } from '../../protocol/bytes.js';
+import { signRequest } from '../../protocol/http-signature.js';
+import { makeHarness, newSigner, nonce, type Harness, type Signer } from '../coordinator-harness.js';
 
 let h: Harness;
 let es: Signer;

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { bytesToHex } from '../protocol/bytes.js';
-import { addAgreement, epochKeyPair, makeHarness, newSigner, publishKey, type Harness, type Signer } from './coordinator-harness.js';
+import { bytesToHex } from '../../protocol/bytes.js';
+import { addAgreement, epochKeyPair, makeHarness, newSigner, publishKey, type Harness, type Signer } from '../coordinator-harness.js';
 
 let h: Harness;
 let es: Signer;

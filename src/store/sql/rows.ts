@@ -1,9 +1,9 @@
 // Row mappings between the coordinator schema and the store records, and
 // byte helpers, shared by every store over the schema (better-sqlite3, D1,
 // Durable Object SQLite). drizzle's BLOB columns read as Buffer on each.
-import type { AuditDetail, AuditEntry } from '../audit.js';
-import * as schema from './schema.js';
-import type { AgencyRecord, AgreementRecord, PairRecord, QueryLegRecord, QueryRecord } from './types.js';
+import type { AuditDetail, AuditEntry } from '../../audit.js';
+import * as schema from '../schema.js';
+import type { AgencyRecord, AgreementRecord, PairRecord, QueryLegRecord, QueryRecord } from '../types.js';
 
 const { agencies, agreements, auditLog, pairs, queries, queryHits, queryLegs } = schema;
 

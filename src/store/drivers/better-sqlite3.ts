@@ -1,0 +1,140 @@
+// The embedded Node store: one SQLite file through better-sqlite3, WAL
+// journal, drizzle's migrator at open. The control plane is the shared SQL
+// (src/store/sql/), its atomic batches one IMMEDIATE transaction each; every
+// pair's bulk data lives in the same file, keyed by the pair's integer key,
+// and is written by prepared statements inside one transaction per call, so
+// a 100,000-element side is written and matched in well under a second.
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import { eq } from 'drizzle-orm';
+import { drizzle } from 'drizzle-orm/better-sqlite3';
+import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
+import type { AuditCheckpoint, AuditEntry } from '../../audit.js';
+import * as schema from '../schema.js';
+import { auditPage, checkpointQuery } from '../sql/audit.js';
+import { controlPlane, type ControlPlane } from '../sql/control.js';
+import type { Executor, Query, StatementResult } from '../sql/executor.js';
+import { prepareBulk, SqlPairStore, type Bulk } from '../sql/pair.js';
+import { auditOf, u8 } from '../sql/rows.js';
+import type { Store } from '../types.js';
+
+/** drizzle/ sits at the package root, above both src/store/drivers and dist/src/store/drivers. */
+export function migrationsFolder(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const candidate = join(dir, 'drizzle');
+    if (existsSync(join(candidate, 'meta', '_journal.json'))) return candidate;
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error('coordinator: the drizzle/ migrations folder was not found');
+    dir = parent;
+  }
+}
+
+export interface SqliteStoreOptions {
+  /** Open read-only (no migrations, no writes), e.g. for `audit verify`. */
+  readonly?: boolean;
+}
+
+export type SqliteStore = Store &
+  Pick<ControlPlane, 'setAdminKey'> & {
+    /** The open database, for what only a file has (checkpoints, tests that read or tamper with it). */
+    readonly client: Database.Database;
+  };
+
+function open(file: string, opts: SqliteStoreOptions) {
+  const client = new Database(file, opts.readonly ? { readonly: true, fileMustExist: true } : {});
+  if (!opts.readonly) {
+    client.pragma('journal_mode = WAL');
+    client.pragma('synchronous = NORMAL');
+  }
+  client.pragma('foreign_keys = ON');
+  client.pragma('busy_timeout = 5000');
+  const db = drizzle({ client, schema });
+  if (!opts.readonly) migrate(db, { migrationsFolder: migrationsFolder() });
+  return { client, db };
+}
+
+export function openSqliteStore(file: string, opts: SqliteStoreOptions = {}): SqliteStore {
+  const { client, db } = open(file, opts);
+  const statements = new Map<string, Database.Statement>();
+  const prepared = (text: string) => {
+    let st = statements.get(text);
+    if (!st) statements.set(text, (st = client.prepare(text)));
+    return st;
+  };
+  // IMMEDIATE: take the write lock at BEGIN, so a batch that reads (a RETURNING, a subquery) never has to upgrade.
+  const transaction = client.transaction((queries: readonly Query[]) =>
+    queries.map(({ sql, params }): StatementResult => {
+      const st = prepared(sql);
+      return st.reader ? { rows: st.all(...params) as Record<string, unknown>[], changes: 0 } : { rows: [], changes: st.run(...params).changes };
+    }),
+  );
+  const x: Executor = {
+    db,
+    changes: (result) => (result as Database.RunResult).changes,
+    batch: async (queries) => transaction.immediate(queries),
+    initHint: 'run `concordat coordinator init`',
+  };
+
+  // Pairs never change once created, so their integer keys are cached.
+  const pairKeys = new Map<string, number>();
+  const pairKey = (pairId: string): number => {
+    let key = pairKeys.get(pairId);
+    if (key === undefined) {
+      const r = db.select({ key: schema.pairs.key }).from(schema.pairs).where(eq(schema.pairs.id, pairId)).get();
+      if (!r) throw new Error('coordinator: unknown pair');
+      pairKeys.set(pairId, (key = r.key));
+    }
+    return key;
+  };
+  let bulk: Bulk | undefined;
+
+  return {
+    ...controlPlane(x),
+    client,
+    pair: (pairId) => new SqlPairStore(db, (bulk ??= prepareBulk(db)), pairId, () => pairKey(pairId), (r) => (r as Database.RunResult).changes),
+    async close() {
+      if (!client.open) return;
+      if (!client.readonly) client.pragma('wal_checkpoint(TRUNCATE)');
+      client.close();
+    },
+  };
+}
+
+/** better-sqlite3 answers every query synchronously; the shared queries are typed for either kind of driver. */
+function now<T>(result: T | Promise<T>): T {
+  if (result instanceof Promise) throw new Error('coordinator: better-sqlite3 answered asynchronously');
+  return result;
+}
+
+/** The retention checkpoint of a database file, read-only (for `audit verify` and `audit export`). */
+export function readAuditCheckpointFile(file: string): AuditCheckpoint | undefined {
+  const { client, db } = open(file, { readonly: true });
+  try {
+    // A database from before retention existed has no checkpoint table yet.
+    const exists = client.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'audit_checkpoint'").get();
+    if (!exists) return undefined;
+    const r = now(checkpointQuery(db).get());
+    return r ? { seq: r.seq, hash: u8(r.hash) } : undefined;
+  } finally {
+    client.close();
+  }
+}
+
+/** Every audit entry of a database file in seq order, read-only (for `audit verify`). */
+export function* readAuditFile(file: string, pageSize = 10_000): Generator<AuditEntry> {
+  const { client, db } = open(file, { readonly: true });
+  try {
+    for (let after = 0; ; ) {
+      const page = now(auditPage(db, after, pageSize).all());
+      const last = page.at(-1);
+      if (!last) return;
+      for (const r of page) yield auditOf(r);
+      after = last.seq;
+    }
+  } finally {
+    client.close();
+  }
+}

@@ -1,0 +1,63 @@
+// Epochs and the agencies' published epoch keys (protocol/SPEC.md §1.4,
+// src/API.md, "Epochs"): an epoch is appended by one statement that picks the
+// next sequence number itself, a key is inserted once per agency and epoch.
+import { and, asc, desc, eq, sql } from 'drizzle-orm';
+import * as schema from '../schema.js';
+import type { EpochKeyRecord, EpochRecord, PutResult } from '../types.js';
+import type { ControlPlane } from './control.js';
+import { atomic, notInitialised, type Executor } from './executor.js';
+import { buf, sameBytes, u8 } from './rows.js';
+
+const { epochKeys, epochs } = schema;
+
+export function epochRows(x: Executor) {
+  const { db } = x;
+
+  const getEpochKey = async (agency: string, epoch: string): Promise<EpochKeyRecord | undefined> => {
+    const r = await db
+      .select()
+      .from(epochKeys)
+      .where(and(eq(epochKeys.agency, agency), eq(epochKeys.epoch, epoch)))
+      .get();
+    return r ? { agency: r.agency, epoch: r.epoch, publicKey: u8(r.publicKey), publishedAt: r.publishedAt } : undefined;
+  };
+
+  return {
+    async currentEpoch(): Promise<EpochRecord> {
+      const r = await db.select().from(epochs).orderBy(desc(epochs.seq)).limit(1).get();
+      if (!r) throw notInitialised(x);
+      return { id: r.id, startedAt: r.startedAt };
+    },
+
+    async listEpochs(): Promise<EpochRecord[]> {
+      return db.select({ id: epochs.id, startedAt: epochs.startedAt }).from(epochs).orderBy(asc(epochs.seq)).all();
+    },
+
+    async rotateEpoch(at: string): Promise<{ epoch: EpochRecord; previous: string }> {
+      // One statement picks the next sequence number and inserts it, so two rotations never take the same one.
+      const [inserted, prev] = await atomic(x, [
+        sql`INSERT INTO ${epochs} (seq, id, started_at)
+          SELECT max(seq) + 1, 'e' || (max(seq) + 1), ${at} FROM ${epochs} HAVING count(*) > 0
+          RETURNING seq, id, started_at AS startedAt`,
+        sql`SELECT id FROM ${epochs} WHERE seq = (SELECT max(seq) - 1 FROM ${epochs})`,
+      ]);
+      const epoch = inserted?.rows[0] as { id: string; startedAt: string } | undefined;
+      const previous = prev?.rows[0] as { id: string } | undefined;
+      if (!epoch || !previous) throw notInitialised(x);
+      return { epoch: { id: epoch.id, startedAt: epoch.startedAt }, previous: previous.id };
+    },
+
+    getEpochKey,
+
+    async putEpochKey(k: EpochKeyRecord): Promise<PutResult> {
+      const inserted = await db
+        .insert(epochKeys)
+        .values({ agency: k.agency, epoch: k.epoch, publicKey: buf(k.publicKey), publishedAt: k.publishedAt })
+        .onConflictDoNothing()
+        .run();
+      if (x.changes(inserted) === 1) return 'created';
+      const r = await getEpochKey(k.agency, k.epoch);
+      return r && sameBytes(r.publicKey, k.publicKey) ? 'same' : 'conflict';
+    },
+  } satisfies Partial<ControlPlane>;
+}

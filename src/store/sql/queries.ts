@@ -1,0 +1,163 @@
+// Targeted queries (src/API.md, "Targeted queries"): a query and its legs,
+// the daily quota counters it is charged to, a partner's answer and the
+// requester's outcome. Each write lands once: a re-send is told apart from a
+// conflicting one by comparing with what is stored.
+import { and, asc, eq, gt, isNotNull, lt, or, sql } from 'drizzle-orm';
+import * as schema from '../schema.js';
+import type { AnswerInput, AnswerResult, CreateQueryResult, InboxEntry, NewQuery, OutcomeInput, OutcomeResult, QueryRecord } from '../types.js';
+import type { ControlPlane } from './control.js';
+import { atomic, type Executor } from './executor.js';
+import { buf, legOf, queryOf, sameNullableBytes, u8 } from './rows.js';
+
+const { queries, queryHits, queryLegs, queryQuota } = schema;
+
+export function queryRows(x: Executor) {
+  const { db } = x;
+  const legWhere = (queryId: string, partner: string) => and(eq(queryLegs.queryId, queryId), eq(queryLegs.partner, partner));
+
+  const queriesUsed = async (agency: string, agreementId: string, day: string): Promise<number> => {
+    const r = await db
+      .select({ used: queryQuota.used })
+      .from(queryQuota)
+      .where(and(eq(queryQuota.agency, agency), eq(queryQuota.agreementId, agreementId), eq(queryQuota.day, day)))
+      .get();
+    return r?.used ?? 0;
+  };
+
+  return {
+    async createQuery(q: NewQuery, quotas: readonly { agreementId: string; perDay: number }[], day: string): Promise<CreateQueryResult> {
+      const quotaJson = JSON.stringify(quotas.map((x) => [x.agreementId, x.perDay]));
+      const agreementIds = JSON.stringify(quotas.map((x) => x.agreementId));
+      const legsJson = JSON.stringify(q.legs.map((l) => [l.partner, l.agreementId, l.pairId]));
+      const created = sql`EXISTS (SELECT 1 FROM ${queries} WHERE id = ${q.id})`;
+      // One atomic batch: count the query against every quota, create it only if no
+      // quota went over, then take the counts back if it was not created.
+      await atomic(x, [
+        sql`INSERT INTO ${queryQuota} (agency, agreement_id, day, used)
+          SELECT ${q.requester}, j.value, ${day}, 1 FROM json_each(${agreementIds}) j WHERE true
+          ON CONFLICT (agency, agreement_id, day) DO UPDATE SET used = used + 1`,
+        sql`INSERT INTO ${queries} (id, requester, kind, purpose, case_ref, officer, n_values, epoch, blinded, created_at)
+          SELECT ${q.id}, ${q.requester}, ${q.kind}, ${q.purpose}, ${q.caseRef}, ${q.officer}, ${q.values}, ${q.epoch}, ${buf(q.blinded)}, ${q.createdAt}
+          WHERE NOT EXISTS (SELECT 1 FROM ${queryQuota} u, json_each(${quotaJson}) j
+            WHERE u.agency = ${q.requester} AND u.day = ${day} AND u.agreement_id = json_extract(j.value, '$[0]') AND u.used > json_extract(j.value, '$[1]'))`,
+        sql`INSERT INTO ${queryLegs} (query_id, partner, agreement_id, pair_id, created_at, status)
+          SELECT ${q.id}, json_extract(j.value, '$[0]'), json_extract(j.value, '$[1]'), json_extract(j.value, '$[2]'), ${q.createdAt}, 'pending'
+          FROM json_each(${legsJson}) j WHERE ${created}`,
+        sql`UPDATE ${queryQuota} SET used = used - 1
+          WHERE agency = ${q.requester} AND day = ${day} AND agreement_id IN (SELECT value FROM json_each(${agreementIds})) AND NOT ${created}`,
+        sql`DELETE FROM ${queryQuota}
+          WHERE agency = ${q.requester} AND day = ${day} AND used = 0 AND agreement_id IN (SELECT value FROM json_each(${agreementIds}))`,
+      ]);
+      if (await db.select({ id: queries.id }).from(queries).where(eq(queries.id, q.id)).get()) return { ok: true };
+      for (const quota of quotas) {
+        const used = await queriesUsed(q.requester, quota.agreementId, day);
+        if (used >= quota.perDay) return { ok: false, agreementId: quota.agreementId, used };
+      }
+      throw new Error('coordinator: the query was not created');
+    },
+
+    queriesUsed,
+
+    async getQuery(id: string): Promise<QueryRecord | undefined> {
+      const q = await db.select().from(queries).where(eq(queries.id, id)).get();
+      if (!q) return undefined;
+      const legs = (await db.select().from(queryLegs).where(eq(queryLegs.queryId, id)).orderBy(asc(queryLegs.partner)).all()).map(legOf);
+      return queryOf(q, legs);
+    },
+
+    async inbox(agency: string, since: string): Promise<InboxEntry[]> {
+      const rows = await db
+        .select({
+          queryId: queries.id,
+          from: queries.requester,
+          kind: queries.kind,
+          purpose: queries.purpose,
+          caseRef: queries.caseRef,
+          epoch: queries.epoch,
+          blinded: queries.blinded,
+          values: queries.values,
+          createdAt: queries.createdAt,
+        })
+        .from(queryLegs)
+        .innerJoin(queries, eq(queries.id, queryLegs.queryId))
+        .where(and(eq(queryLegs.partner, agency), eq(queryLegs.status, 'pending'), gt(queryLegs.createdAt, since)))
+        .orderBy(asc(queryLegs.createdAt), asc(queryLegs.queryId))
+        .all();
+      return rows.map((r) => ({ ...r, blinded: r.blinded ? u8(r.blinded) : null }));
+    },
+
+    async answerQuery(queryId: string, partner: string, a: AnswerInput): Promise<AnswerResult> {
+      const where = legWhere(queryId, partner);
+      // Only a pending leg takes an answer, so of two racing answers exactly one lands.
+      const updated = await db
+        .update(queryLegs)
+        .set({ status: 'answered', answerEpoch: a.epoch, evaluated: buf(a.evaluated), proof: buf(a.proof), proofValid: a.proofValid ? 1 : 0, answeredAt: a.at })
+        .where(and(where, eq(queryLegs.status, 'pending')))
+        .run();
+      if (x.changes(updated) === 1) return 'answered';
+      const leg = await db.select().from(queryLegs).where(where).get();
+      if (!leg) throw new Error('coordinator: no such query leg');
+      const same =
+        leg.answerEpoch === a.epoch &&
+        sameNullableBytes(leg.evaluated ? u8(leg.evaluated) : null, a.evaluated) &&
+        sameNullableBytes(leg.proof ? u8(leg.proof) : null, a.proof);
+      return same ? 'same' : 'conflict';
+    },
+
+    async recordOutcome(queryId: string, partner: string, o: OutcomeInput): Promise<OutcomeResult> {
+      const where = legWhere(queryId, partner);
+      const leg = await db.select({ outcomeAt: queryLegs.outcomeAt }).from(queryLegs).where(where).get();
+      if (!leg) throw new Error('coordinator: no such query leg');
+      if (leg.outcomeAt === null) {
+        const hitsJson = JSON.stringify(o.hits.map((h) => [h.index, h.handle, h.pairId, h.epoch, h.position]));
+        // The leg takes the first outcome only; the hits are written only with the outcome that landed.
+        const [updated] = await atomic(x, [
+          db
+            .update(queryLegs)
+            .set({ outcomeAt: o.at, outcomeHits: o.hits.length, outcomeNoHits: o.noHits, outcomeError: o.error })
+            .where(and(where, sql`${queryLegs.outcomeAt} IS NULL`)),
+          sql`INSERT INTO ${queryHits} (query_id, partner, idx, handle, pair_id, epoch, position, created_at)
+            SELECT ${queryId}, ${partner}, json_extract(j.value, '$[0]'), json_extract(j.value, '$[1]'), json_extract(j.value, '$[2]'),
+              json_extract(j.value, '$[3]'), json_extract(j.value, '$[4]'), ${o.at}
+            FROM json_each(${hitsJson}) j
+            WHERE EXISTS (SELECT 1 FROM ${queryLegs} WHERE query_id = ${queryId} AND partner = ${partner} AND outcome_at = ${o.at}
+              AND outcome_hits = ${o.hits.length} AND outcome_no_hits = ${o.noHits} AND outcome_error IS ${o.error})
+            ON CONFLICT DO NOTHING`,
+        ]);
+        if (updated?.changes === 1) return 'recorded';
+      }
+      const stored = await db.select().from(queryLegs).where(where).get();
+      const hits = await db
+        .select({ idx: queryHits.idx, handle: queryHits.handle })
+        .from(queryHits)
+        .where(and(eq(queryHits.queryId, queryId), eq(queryHits.partner, partner)))
+        .orderBy(asc(queryHits.idx))
+        .all();
+      const given = [...o.hits].sort((x, y) => x.index - y.index);
+      const same =
+        stored?.outcomeNoHits === o.noHits &&
+        stored.outcomeError === o.error &&
+        hits.length === given.length &&
+        hits.every((s, i) => s.idx === given[i]?.index && s.handle === given[i]?.handle);
+      return same ? 'same' : 'conflict';
+    },
+
+    async purgeQueryValues(before: string): Promise<number> {
+      const [n] = await atomic(x, [
+        db
+          .update(queries)
+          .set({ blinded: null })
+          .where(and(lt(queries.createdAt, before), isNotNull(queries.blinded))),
+        db
+          .update(queryLegs)
+          .set({ evaluated: null, proof: null })
+          .where(and(lt(queryLegs.createdAt, before), or(isNotNull(queryLegs.evaluated), isNotNull(queryLegs.proof)))),
+      ]);
+      return n?.changes ?? 0;
+    },
+
+    async purgeQuotaCounters(day: string): Promise<number> {
+      return x.changes(await db.delete(queryQuota).where(lt(queryQuota.day, day)).run());
+    },
+  } satisfies Partial<ControlPlane>;
+}
