@@ -1,22 +1,19 @@
-// The nightly job end to end over real HTTP, as operators run it: the built
-// `concordat` CLI for three agencies whose watchlists write the same people in
-// different national formats, against `concordat coordinator serve` in a child
-// process. Every request passes through a recording proxy on loopback, so the
-// test can prove that no planted identifier — raw or canonical — reaches the
-// coordinator's wire, database or logs, and that a second night's upload is
+// The nightly scenario (e2e-scenario.ts) over real HTTP, as operators run it:
+// the built `concordat` CLI for three agencies against `concordat coordinator
+// serve` in a child process. Every request passes through a recording proxy
+// on loopback, so the planted identifiers are looked for on the wire as well
+// as in the database and the log, and a second night's upload is shown to be
 // proportional to the change. A proxy mode that corrupts one agency's tokens
 // shows canaries catching a dishonest partner.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
-import { canonicalize } from '../protocol/identifiers/index.js';
 import { EPOCH_FIELD, signRequest } from '../protocol/http-signature.js';
-import { rowsFor } from '../scripts/synthetic.js';
-import { AGENCIES, bin, cli, ok, recs, World } from './e2e-world.js';
+import { nightlyScenario, type ScenarioCoordinator } from './e2e-scenario.js';
+import { bin, cli, ok, recs } from './e2e-world.js';
 
 interface Recorded {
   agency: string;
@@ -87,146 +84,100 @@ class RecordingProxy {
   }
 }
 
-let work: string;
-let server: ChildProcess;
-let serverLog = '';
-let proxy: RecordingProxy;
-let world: World;
+type NodeCoordinator = ScenarioCoordinator & { proxy: RecordingProxy; coordDir: string };
 
-async function startCoordinator(dataDir: string): Promise<string> {
-  server = spawn(process.execPath, [bin, 'coordinator', 'serve', '--data', dataDir, '--host', '127.0.0.1', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  server.stderr?.on('data', (b: Buffer) => (serverLog += b.toString()));
-  return new Promise((resolve, reject) => {
+/** `coordinator serve` on a free loopback port, behind the recording proxy. */
+async function serveCoordinator(coordDir: string): Promise<NodeCoordinator> {
+  let log = '';
+  const server = spawn(process.execPath, [bin, 'coordinator', 'serve', '--data', coordDir, '--host', '127.0.0.1', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  server.stderr?.on('data', (b: Buffer) => (log += b.toString()));
+  const upstream = await new Promise<string>((resolve, reject) => {
     server.stdout?.on('data', (b: Buffer) => {
-      serverLog += b.toString();
-      const m = /listening on (http:\/\/[\d.]+:\d+)/.exec(serverLog);
+      log += b.toString();
+      const m = /listening on (http:\/\/[\d.]+:\d+)/.exec(log);
       if (m) resolve(m[1] as string);
     });
-    server.once('exit', (c) => reject(new Error(`coordinator exited ${c}: ${serverLog}`)));
+    server.once('exit', (c) => reject(new Error(`coordinator exited ${c}: ${log}`)));
   });
+  const proxy = new RecordingProxy(upstream);
+  await proxy.listen();
+  return {
+    url: proxy.url,
+    proxy,
+    coordDir,
+    haystacks() {
+      expect(proxy.recorded.length).toBeGreaterThan(50);
+      expect(log.length).toBeGreaterThan(0);
+      return [
+        ...proxy.recorded.map((r): [string, Buffer] => [`${r.method} ${r.url}`, Buffer.concat([Buffer.from(r.url), Buffer.from(r.headers), r.body])]),
+        ...readdirSync(coordDir).map((f): [string, Buffer] => [`coord/${f}`, readFileSync(join(coordDir, f))]),
+        ['server log', Buffer.from(log)],
+      ];
+    },
+    async stop() {
+      await proxy.close();
+      if (server.exitCode !== null) return;
+      const exited = new Promise((r) => server.once('exit', r));
+      server.kill('SIGTERM');
+      await exited;
+    },
+  };
 }
 
-beforeAll(async () => {
-  work = mkdtempSync(join(tmpdir(), 'concordat-e2e-nightly-'));
-  await ok(['coordinator', 'init', '--data', join(work, 'coord')]);
-  proxy = new RecordingProxy(await startCoordinator(join(work, 'coord')));
-  await proxy.listen();
-  world = new World(work);
-  await world.enrol(proxy.url);
-  await world.plant(7);
-}, 120_000);
+const scenario = nightlyScenario({ prefix: 'concordat-e2e-nightly-', seed: 7, timeout: 180_000, start: (_work, coordDir) => serveCoordinator(coordDir) });
 
-afterAll(async () => {
-  await proxy?.close();
-  if (server && server.exitCode === null) {
-    const exited = new Promise((r) => server.once('exit', r));
-    server.kill('SIGTERM');
-    await exited;
-  }
-  rmSync(work, { recursive: true, force: true });
-});
+/** Elements and tokens uploaded in the recorded requests. */
+function uploaded(recorded: readonly Recorded[]): { elements: number; tokens: number } {
+  const sum = (re: RegExp, size: number) => recorded.filter((r) => r.method === 'PUT' && re.test(r.url)).reduce((n, r) => n + r.body.length / size, 0);
+  return { elements: sum(/\/set\/chunks\/\d+$/, 32), tokens: sum(/\/tokens$/, 16) };
+}
 
 describe('three agencies, national formats, real coordinator', () => {
-  it('night 1: results equal the planted overlaps; count mode reveals only counts', async () => {
-    await world.syncAll();
-    const es = await world.results('ES-CNP');
-    const pt = await world.results('PT-PJ');
-    const fr = await world.results('FR-OCRTEH');
-        expect(recs(es, 'PT-PJ')).toEqual(world.expected('ES-CNP', 'PT-PJ'));
-    expect(recs(pt, 'ES-CNP')).toEqual(world.expected('PT-PJ', 'ES-CNP'));
-    expect(recs(es, 'FR-OCRTEH')).toEqual(world.expected('ES-CNP', 'FR-OCRTEH'));
-    expect(recs(fr, 'ES-CNP')).toEqual(world.expected('FR-OCRTEH', 'ES-CNP'));
-    // Both sides of a reveal pair hold the same handles.
-    const handles = (r: typeof es, partner: string) => new Set(r.matches.filter((m) => m.partner === partner).map((m) => m.handle));
-    expect(handles(es, 'PT-PJ')).toEqual(handles(pt, 'ES-CNP'));
-    // pt-fr is count mode: 12 planted people × 2 kinds, and no record ids either way.
-    expect(pt.matches.filter((m) => m.partner === 'FR-OCRTEH')).toEqual([]);
-    expect(fr.matches.filter((m) => m.partner === 'PT-PJ')).toEqual([]);
-    expect(pt.counts).toEqual([{ partner: 'FR-OCRTEH', count: world.expected('PT-PJ', 'FR-OCRTEH').length * 2 }]);
-    expect(fr.counts).toEqual([{ partner: 'PT-PJ', count: world.expected('PT-PJ', 'FR-OCRTEH').length * 2 }]);
-  }, 180_000);
-
-  it('night 2: withdrawals and additions are uploaded as a delta and change the results', async () => {
-    const before = proxy.recorded.length;
-    // PT withdraws 3 shared people and 20 others, and adds 2 people ES also adds (new overlap).
-    const ptIds = world.members.get('PT-PJ')!;
-    const shared = world.expected('PT-PJ', 'ES-CNP').map((r) => Number(r.split('-').at(-1)));
-    const drop = new Set([...shared.slice(0, 3), ...ptIds.filter((id) => !shared.includes(id)).slice(0, 20)]);
-    const newcomers = [...world.people.keys()].slice(-2);
-    world.members.set('PT-PJ', [...ptIds.filter((id) => !drop.has(id)), ...newcomers]);
-    world.members.set('ES-CNP', [...world.members.get('ES-CNP')!, ...newcomers]);
-    await world.importWatchlist('PT-PJ');
-    await world.importWatchlist('ES-CNP');
-    await world.syncAll();
-    const es = await world.results('ES-CNP');
-    expect(es.matches.filter((m) => m.partner === 'PT-PJ').map((m) => m.record_id).sort()).toEqual(world.expected('ES-CNP', 'PT-PJ'));
-    const pt = await world.results('PT-PJ');
-    expect(pt.matches.filter((m) => m.partner === 'ES-CNP').map((m) => m.record_id).sort()).toEqual(world.expected('PT-PJ', 'ES-CNP'));
-
-    // Cost follows the change: night 2 uploads only the new elements (2 people × ≤ 5 identifiers per pair).
-    const night2 = proxy.recorded.slice(before);
-    const elementsUploaded = night2.filter((r) => r.method === 'PUT' && /\/set\/chunks\/\d+$/.test(r.url)).reduce((n, r) => n + r.body.length / 32, 0);
-    const tokensUploaded = night2.filter((r) => r.method === 'PUT' && /\/tokens$/.test(r.url)).reduce((n, r) => n + r.body.length / 16, 0);
-    const night1Elements = proxy.recorded.slice(0, before).filter((r) => r.method === 'PUT' && /\/set\/chunks\/\d+$/.test(r.url)).reduce((n, r) => n + r.body.length / 32, 0);
-    expect(night1Elements).toBeGreaterThan(3000);
-    expect(elementsUploaded).toBeGreaterThan(0);
-    expect(elementsUploaded).toBeLessThanOrEqual(2 * 5 * 3);
-    expect(tokensUploaded).toBeLessThanOrEqual(2 * 5 * 3);
-    expect(night2.some((r) => /\/set\/removals$/.test(r.url))).toBe(true);
-  }, 180_000);
-
-  it('no planted identifier, raw or canonical, reaches the coordinator: wire, database or logs', async () => {
-    const needles = new Set<string>();
-    for (const a of AGENCIES) {
-      for (const id of world.members.get(a.id)!) {
-        for (const [, kind, raw] of rowsFor(world.people.get(id)!, `${a.id}-${id}`, a.style)) {
-          needles.add(raw.trim());
-          needles.add(canonicalize(kind, raw));
-        }
-      }
-    }
-    // Numbers alone are identifying too (passport numbers, phone digits).
-    for (const p of world.people.values()) {
-      needles.add(p.passportNumber);
-      needles.add(p.phoneNational);
-    }
-    const haystacks: Array<[string, Buffer]> = [];
-    for (const r of proxy.recorded) haystacks.push([`${r.method} ${r.url}`, Buffer.concat([Buffer.from(r.url), Buffer.from(r.headers), r.body])]);
-    for (const f of readdirSync(join(work, 'coord'))) haystacks.push([`coord/${f}`, readFileSync(join(work, 'coord', f))]);
-    haystacks.push(['server log', Buffer.from(serverLog)]);
-    expect(proxy.recorded.length).toBeGreaterThan(50);
-    expect(serverLog.length).toBeGreaterThan(0);
-    for (const needle of needles) {
-      const bytes = Buffer.from(needle, 'utf8');
-      for (const [where, hay] of haystacks) {
-        if (hay.includes(bytes)) throw new Error(`a planted identifier appears in ${where}`);
-      }
-    }
+  let night2From = 0;
+  let night2To = 0;
+  scenario.night1();
+  scenario.night2({
+    before: () => (night2From = scenario.coordinator.proxy.recorded.length),
+    after: () => (night2To = scenario.coordinator.proxy.recorded.length),
   });
 
+  it('night 2 uploads only the change: the new elements, their tokens and the removals', () => {
+    const recorded = scenario.coordinator.proxy.recorded;
+    const night2 = recorded.slice(night2From, night2To);
+    expect(uploaded(recorded.slice(0, night2From)).elements).toBeGreaterThan(3000);
+    // 2 people × ≤ 5 identifiers per pair.
+    const { elements, tokens } = uploaded(night2);
+    expect(elements).toBeGreaterThan(0);
+    expect(elements).toBeLessThanOrEqual(2 * 5 * 3);
+    expect(tokens).toBeLessThanOrEqual(2 * 5 * 3);
+    expect(night2.some((r) => /\/set\/removals$/.test(r.url))).toBe(true);
+  });
+
+  scenario.noIdentifierLeaks();
+
   it('a partner that tokenises dishonestly is caught by canaries, for both sides', async () => {
+    const { world, work, coordinator } = scenario;
     // A new agreement between ES and FR over emails, where FR's tokens are corrupted in flight.
-    await ok(['coordinator', 'admin', '--url', proxy.url, '--admin-key', join(work, 'coord', 'admin.key'), 'agreement', 'add', '--id', 'es-fr-email', '--parties', 'ES-CNP,FR-OCRTEH', '--kinds', 'email', '--mode', 'reveal', '--until', '2030-12-31', '--legal-basis', 'test']);
+    await world.admin(coordinator.url, ['agreement', 'add', '--id', 'es-fr-email', '--parties', 'ES-CNP,FR-OCRTEH', '--kinds', 'email', '--mode', 'reveal', '--until', '2030-12-31', '--legal-basis', 'test']);
     const frKey = Buffer.from(readFileSync(join(work, 'FR-OCRTEH', 'signing.key'), 'utf8').trim(), 'hex');
-    proxy.corruptTokensOf = { agency: 'FR-OCRTEH', secretKey: frKey };
+    coordinator.proxy.corruptTokensOf = { agency: 'FR-OCRTEH', secretKey: frKey };
     try {
       for (let round = 0; round < 2; round++) {
         await cli(['sync', '--dir', join(work, 'ES-CNP')]);
         await cli(['sync', '--dir', join(work, 'FR-OCRTEH')]);
       }
     } finally {
-      proxy.corruptTokensOf = undefined;
+      coordinator.proxy.corruptTokensOf = undefined;
     }
     const es = await cli(['results', '--dir', join(work, 'ES-CNP'), '--format', 'table']);
     const fr = await cli(['results', '--dir', join(work, 'FR-OCRTEH'), '--format', 'table']);
     expect(es.stdout + es.stderr).toMatch(/es-fr-email[\s\S]*canary/i);
     expect(fr.stdout + fr.stderr).toMatch(/es-fr-email[\s\S]*canary/i);
     // The honest pairs are untouched.
-    const esJson = await world.results('ES-CNP');
-    expect(esJson.matches.filter((m) => m.partner === 'FR-OCRTEH').map((m) => m.record_id).sort()).toEqual(world.expected('ES-CNP', 'FR-OCRTEH'));
-    const audit = await ok(['coordinator', 'audit', 'verify', '--data', join(work, 'coord')]);
+    expect(recs(await world.results('ES-CNP'), 'FR-OCRTEH')).toEqual(world.expected('ES-CNP', 'FR-OCRTEH'));
+    const audit = await ok(['coordinator', 'audit', 'verify', '--data', coordinator.coordDir]);
     expect(audit).toMatch(/audit chain ok/);
-    const dbFiles = Buffer.concat(readdirSync(join(work, 'coord')).map((f) => readFileSync(join(work, 'coord', f))));
+    const dbFiles = Buffer.concat(readdirSync(coordinator.coordDir).map((f) => readFileSync(join(coordinator.coordDir, f))));
     expect(dbFiles.includes(Buffer.from('pair.canary_failed'))).toBe(true);
   }, 180_000);
 });
