@@ -1,8 +1,9 @@
 // Records for the store contract tests (store-*.test.ts): a fresh,
 // initialised store of the runtime the suite runs on, and agencies,
 // agreements and queries to put in it.
+import { afterEach, beforeEach } from 'vitest';
 import { randomBytes } from '../../protocol/rng.js';
-import type { AgencyRecord, AgreementRecord, NewQuery, PairRecord } from '../../src/store/types.js';
+import type { AgencyRecord, AgreementRecord, NewQuery, PairRecord, Store } from '../../src/store/types.js';
 import { openTestStore, type TestStore } from '../coordinator-runtime.js';
 
 export const AT = '2026-03-10T12:00:00.000Z';
@@ -77,3 +78,28 @@ export function newQuery(partners: readonly ('PT' | 'FR')[] = ['PT'], over: Part
 }
 
 export const quotaOf = (partners: readonly ('PT' | 'FR')[], perDay: number) => partners.map((p) => ({ agreementId: `es-${p.toLowerCase()}`, perDay }));
+
+/** A fresh initialised store for every test of the file, with ES, PT and FR and their agreements when `registered`. */
+export function eachStore(opts: { registered?: boolean } = {}): { readonly t: TestStore; readonly store: Store } {
+  let current: TestStore | undefined;
+  beforeEach(async () => {
+    current = await initialisedStore();
+    if (opts.registered) await registered(current);
+  });
+  afterEach(async () => {
+    await current?.close();
+    current = undefined;
+  });
+  const open = (): TestStore => {
+    if (!current) throw new Error('store fixture: no store outside a test');
+    return current;
+  };
+  return {
+    get t() {
+      return open();
+    },
+    get store() {
+      return open().store;
+    },
+  };
+}
