@@ -157,7 +157,7 @@ export const chunks = sqliteTable(
 
 /**
  * The elements of a chunk beyond its first piece, in pieces of at most
- * CHUNK_PIECE_BYTES (src/store/pair-sql.ts): piece 1 holds the second MiB.
+ * CHUNK_PIECE_BYTES (src/store/sql/pair.ts): piece 1 holds the second MiB.
  */
 export const chunkPieces = sqliteTable(
   'chunk_pieces',

@@ -1,9 +1,10 @@
 // The coordinator's storage interface. Every method is async so the same app
-// runs over SQLite on Node (src/store/sqlite.ts) and over D1 plus one Durable
-// Object per agency pair on Cloudflare Workers: control-plane methods live on
-// `Store`, per-pair bulk data (chunks, tokens, canaries, matching) behind
-// `Store.pair(pairId)`, so a Workers store can route each pair to its own
-// object. Pure types only: no Node API may appear here.
+// runs over SQLite on Node and over D1 plus one Durable Object per agency pair
+// on Cloudflare Workers: control-plane methods live on `Store` (implemented
+// once, in src/store/sql/), per-pair bulk data (chunks, tokens, canaries,
+// matching) behind `Store.pair(pairId)` (src/store/sql/pair.ts), so a Workers
+// store can route each pair to its own object (src/store/drivers/). Pure
+// types only: no Node API may appear here.
 import type { AuditCheckpoint, AuditEntry, AuditInput } from '../audit.js';
 import type { DeploymentConfig } from '../config.js';
 

@@ -16,7 +16,7 @@ import { migrate } from 'drizzle-orm/durable-sqlite/migrator';
 import * as schema from '../schema.js';
 import { prepareBulk, SqlPairStore, type Bulk, type SyncDb } from '../sql/pair.js';
 import type { PairStore } from '../types.js';
-import { doMigrations } from './do-migrations.js';
+import { doMigrations } from '../do-migrations.js';
 
 export type PairMethod = Exclude<keyof PairStore, 'pairId'>;
 

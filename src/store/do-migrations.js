@@ -8,9 +8,9 @@
 // Plain JavaScript, typed by do-migrations.d.ts: the TypeScript build must not
 // see the journal import, or it would copy the journal into dist/drizzle and
 // the Node store would look for its migrations there.
-import journal from '../../../drizzle/meta/_journal.json' with { type: 'json' };
-import m0000 from '../../../drizzle/0000_init.sql';
-import m0001 from '../../../drizzle/0001_governance.sql';
-import m0002 from '../../../drizzle/0002_chunk_pieces.sql';
+import journal from '../../drizzle/meta/_journal.json' with { type: 'json' };
+import m0000 from '../../drizzle/0000_init.sql';
+import m0001 from '../../drizzle/0001_governance.sql';
+import m0002 from '../../drizzle/0002_chunk_pieces.sql';
 
 export const doMigrations = { journal, migrations: { m0000, m0001, m0002 } };
