@@ -7,6 +7,7 @@ import type { CoordinatorClient } from '../sdk/client.js';
 import { AgencyError, CoordinatorError } from '../sdk/errors.js';
 import type { Store } from '../store/db.js';
 import { appendAudit } from './audit.js';
+import { byCodeUnits, printable, table } from './text.js';
 
 export const HIT_STATUSES = ['unverified', 'confirmed', 'declined'] as const;
 export type HitStatusName = (typeof HIT_STATUSES)[number];
@@ -74,8 +75,6 @@ export interface HitView {
   created_at: string;
   confirmed_at?: string;
 }
-
-const byCodeUnits = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /** Maps the coordinator's hits to local records: by my position in the hit's epoch, else by the handle of a kept nightly match. */
 export function mapHits(store: Store, hits: readonly Hit[]): HitView[] {
@@ -203,17 +202,6 @@ export async function decideHit(
 
 export function formatHitsJson(hits: readonly HitView[]): string {
   return JSON.stringify({ hits });
-}
-
-function table(header: string[], rows: string[][]): string[] {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (r: string[]) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ').trimEnd();
-  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)];
-}
-
-/** Case references are free text from another agency: shown without control characters. */
-export function printable(s: string): string {
-  return s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, ' ');
 }
 
 export function formatHitsTable(hits: readonly HitView[]): string {

@@ -4,6 +4,7 @@
 import type { PairResult, Results } from '../sdk/api.js';
 import type { CoordinatorClient } from '../sdk/client.js';
 import type { Store } from '../store/db.js';
+import { byCodeUnits, table } from './text.js';
 
 export interface PairPull {
   pair: string;
@@ -137,8 +138,6 @@ export interface ResultsView {
   pairs: PairView[];
 }
 
-const byCodeUnits = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
-
 /**
  * A record matched through several identifiers has several handles: it is
  * `confirmed` once any of them is, `declined` once all of them are, else
@@ -220,12 +219,6 @@ export function formatCsv(v: ResultsView): string {
   const lines = ['partner,record_id,kinds,handle,first_seen,status'];
   for (const m of v.matches) lines.push([m.partner, m.record_id, m.kinds.join(';'), m.handle, m.first_seen, m.status].map(csvField).join(','));
   return `${lines.join('\n')}\n`;
-}
-
-function table(header: string[], rows: string[][]): string[] {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (r: string[]) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ').trimEnd();
-  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)];
 }
 
 export function formatTable(v: ResultsView): string {

@@ -17,7 +17,7 @@ import type { CoordinatorClient } from '../sdk/client.js';
 import { CoordinatorError, describeFailure, EXIT, isEpochKeyRequired } from '../sdk/errors.js';
 import { openStore } from '../store/db.js';
 import { lockAgency, type Agency } from './config.js';
-import { printable } from './hits.js';
+import { printable } from './text.js';
 import { silentProgress } from './progress.js';
 import { sync, type SyncReport } from './sync.js';
 

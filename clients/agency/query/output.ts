@@ -4,7 +4,7 @@
 // stderr, and the exit code.
 import { readFileSync } from 'node:fs';
 import { EXIT, UsageError, type CoordinatorError, type ExitCode } from '../../sdk/errors.js';
-import { printable } from '../hits.js';
+import { printable, table } from '../text.js';
 import type { QueryValues } from './request.js';
 import type { QueryReport } from './types.js';
 
@@ -78,10 +78,7 @@ export function formatQueryTable(r: QueryReport): string {
       rows.push([String(i), leg.partner, result, v?.handle ?? '-']);
     }
   }
-  const header = ['VALUE', 'PARTNER', 'RESULT', 'HANDLE'];
-  const widths = header.map((h, k) => Math.max(h.length, ...rows.map((row) => (row[k] ?? '').length)));
-  const fmt = (row: string[]) => row.map((c, k) => (k === row.length - 1 ? c : c.padEnd(widths[k] ?? 0))).join('  ').trimEnd();
-  lines.push(fmt(header), fmt(widths.map((w) => '-'.repeat(w))), ...rows.map(fmt));
+  lines.push(...table(['VALUE', 'PARTNER', 'RESULT', 'HANDLE'], rows));
   const hits = resultEntries(r).filter((e) => e.hit).length;
   lines.push('', `${hits} hit(s). VALUE is the index of the value in the order given (0 = first).`);
   return `${lines.join('\n')}\n`;
