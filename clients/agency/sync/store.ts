@@ -175,13 +175,8 @@ export class SyncStore {
   }
 
   placeAddition(pair: string, epoch: string, n: number, position: number, chunk: number): void {
-    this.sql('INSERT INTO positions (pair, epoch, position, chunk, kind, canonical) SELECT ?, ?, ?, ?, kind, canonical FROM temp.additions WHERE n = ?').run(
-      pair,
-      epoch,
-      position,
-      chunk,
-      n,
-    );
+    const sql = 'INSERT INTO positions (pair, epoch, position, chunk, kind, canonical) SELECT ?, ?, ?, ?, kind, canonical FROM temp.additions WHERE n = ?';
+    this.sql(sql).run(pair, epoch, position, chunk, n);
   }
 
   placeCanary(pair: string, epoch: string, position: number, chunk: number, r: Uint8Array): void {
@@ -246,15 +241,8 @@ export class SyncStore {
   }
 
   insertChunk(pair: string, epoch: string, index: number, firstPosition: number, count: number, sha256: string, data: Uint8Array): void {
-    this.sql('INSERT INTO chunks (pair, epoch, idx, first_position, count, sha256, data) VALUES (?, ?, ?, ?, ?, ?, ?)').run(
-      pair,
-      epoch,
-      index,
-      firstPosition,
-      count,
-      sha256,
-      Buffer.from(data),
-    );
+    const sql = 'INSERT INTO chunks (pair, epoch, idx, first_position, count, sha256, data) VALUES (?, ?, ?, ?, ?, ?, ?)';
+    this.sql(sql).run(pair, epoch, index, firstPosition, count, sha256, Buffer.from(data));
   }
 
   chunks(pair: string, epoch: string): LocalChunk[] {
