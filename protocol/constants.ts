@@ -3,8 +3,14 @@
 // with RFC 9497 outputs or any other protocol's (RFC 9380 §3.1).
 import { concatBytes, i2osp, utf8 } from './bytes.js';
 
-/** Concordat PSI v1 context string (protocol/SPEC.md §0). Defined once. */
-export const CONCORDAT_CONTEXT = 'CONCORDAT-V1-ristretto255-SHA512';
+/** Concordat PSI v1 context string: kept only to check the v1 vectors (protocol/SPEC.md §4). */
+export const CONCORDAT_V1_CONTEXT = 'CONCORDAT-V1-ristretto255-SHA512';
+
+/** Concordat PSI v2 context string (protocol/SPEC.md §0, §8). Defined once. */
+export const CONCORDAT_V2_CONTEXT = 'CONCORDAT-V2-ristretto255-SHA512';
+
+/** The context string of the protocol the client and coordinator speak: v2. */
+export const CONCORDAT_CONTEXT = CONCORDAT_V2_CONTEXT;
 
 /** RFC 9497 §3.1 modes, used only to replay the RFC's own vectors. */
 export const RFC9497_MODE = { OPRF: 0x00, VOPRF: 0x01, POPRF: 0x02 } as const;
@@ -52,8 +58,14 @@ export function makeSuite(context: Uint8Array | string): Suite {
   });
 }
 
-/** The Concordat PSI v1 suite. */
-export const CONCORDAT_SUITE: Suite = makeSuite(CONCORDAT_CONTEXT);
+/** The Concordat PSI v1 suite (v1 vectors only). */
+export const CONCORDAT_V1_SUITE: Suite = makeSuite(CONCORDAT_V1_CONTEXT);
+
+/** The Concordat PSI v2 suite: every RFC 9497 DST re-derived from the v2 context. */
+export const CONCORDAT_V2_SUITE: Suite = makeSuite(CONCORDAT_V2_CONTEXT);
+
+/** The suite of the protocol in use (v2). */
+export const CONCORDAT_SUITE: Suite = CONCORDAT_V2_SUITE;
 
 /** Literal labels RFC 9497 appends to transcripts (§2.2.1, §3.3.1). */
 export const LABEL = {
@@ -67,14 +79,7 @@ export function epochInfo(epochId: string): Uint8Array {
   return utf8(`epoch:${epochId}`);
 }
 
-// ---- Concordat PSI v2 (protocol/SPEC.md §8). Added beside v1, which the
-// running code still uses; nothing above this line changes for v2.
-
-/** Concordat PSI v2 context string (protocol/SPEC.md §8). */
-export const CONCORDAT_V2_CONTEXT = 'CONCORDAT-V2-ristretto255-SHA512';
-
-/** The Concordat PSI v2 suite: every RFC 9497 DST re-derived from the v2 context. */
-export const CONCORDAT_V2_SUITE: Suite = makeSuite(CONCORDAT_V2_CONTEXT);
+// ---- Concordat PSI v2 signed structures and labels (protocol/SPEC.md §8).
 
 /** Signed document types (protocol/SPEC.md §8.3): the type is part of every signing input. */
 export const V2_DOCUMENT_TYPE = {

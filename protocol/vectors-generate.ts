@@ -4,7 +4,7 @@
 // engine and the loader then checks both engines against the result.
 import { sha512 } from '@noble/hashes/sha2.js';
 import { bytesToHex, concatBytes, hexToBytes, utf8 } from './bytes.js';
-import { CONCORDAT_CONTEXT, CONCORDAT_SUITE, epochInfo } from './constants.js';
+import { CONCORDAT_V1_CONTEXT, CONCORDAT_V1_SUITE, epochInfo } from './constants.js';
 import { generateProofWithR } from './dleq.js';
 import { decodePoint, encodePoint, encodeScalar, reduceScalarLE, Point } from './group.js';
 import { deriveKeyPair } from './keys.js';
@@ -22,7 +22,7 @@ import { chunkManifest } from './manifest.js';
 import { queryValuesDigest, type QueryStatement } from './signed-query.js';
 import type { EpochKeyStatement } from './epoch-key.js';
 
-const suite = CONCORDAT_SUITE;
+const suite = CONCORDAT_V1_SUITE;
 
 /** Fixed pseudo-random bytes for a label (not a secret: these are test vectors). */
 function fixedBytes(label: string, n = 32): Uint8Array {
@@ -215,7 +215,7 @@ export function generateConcordatVectors(): ConcordatVectors {
   });
 
   return {
-    suite: CONCORDAT_CONTEXT,
+    suite: CONCORDAT_V1_CONTEXT,
     hashToGroup,
     deriveKeyPair: deriveKeyPairVectors,
     evaluate,

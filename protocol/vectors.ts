@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import { sha512 } from '@noble/hashes/sha2.js';
 import { bytesToHex, concatBytes, equalBytes, hexToBytes, lengthPrefixed } from './bytes.js';
-import { CONCORDAT_CONTEXT, CONCORDAT_SUITE, LABEL, makeSuite, rfc9497Context, type Suite } from './constants.js';
+import { CONCORDAT_V1_CONTEXT, CONCORDAT_V1_SUITE, LABEL, makeSuite, rfc9497Context, type Suite } from './constants.js';
 import { generateProofWithR, verifyProof } from './dleq.js';
 import { unblind } from './evaluate.js';
 import { decodePoint, decodeScalar, encodePoint, Point } from './group.js';
@@ -28,7 +28,7 @@ const hex = z.string().regex(/^(?:[0-9a-f]{2})*$/, 'lower-case even-length hex')
 // ---- Concordat v1 vector file (protocol/SPEC.md §Vectors) ----
 export const concordatVectorsSchema = z
   .object({
-    suite: z.literal(CONCORDAT_CONTEXT),
+    suite: z.literal(CONCORDAT_V1_CONTEXT),
     hashToGroup: z.array(z.object({ input: hex, element: hex }).strict()),
     deriveKeyPair: z.array(z.object({ seed: hex, info: hex, sk: hex, pk: hex }).strict()),
     evaluate: z.array(z.object({ sk: hex, element: hex, result: hex }).strict()),
@@ -174,7 +174,7 @@ class Checker {
 }
 
 function verifyConcordat(v: ConcordatVectors, engines: readonly Engine[]): VectorReport {
-  const suite = CONCORDAT_SUITE;
+  const suite = CONCORDAT_V1_SUITE;
   const c = new Checker();
   const G = encodePoint(Point.BASE);
   v.hashToGroup.forEach((t, i) => {
