@@ -5,6 +5,7 @@ import { z } from '@hono/zod-openapi';
 import { MAX_PARTIES, MAX_QUERY_VALUES, MAX_SET_SIZE } from './limits.js';
 import { agencyIdSchema, agreementIdSchema, countrySchema, dateSchema, emptyBody, hexSchema, hexString, identifierKindSchema, purposeSchema } from './primitives.js';
 import { modeSchema } from './agency.js';
+import { acceptanceSchema, agreementStatusSchema, agreementTermsSchema, rejectionSchema } from './agreements.js';
 import { jsonBody, jsonResponse, problemResponse, signedRoute } from './route.js';
 
 export const agencyBody = z
@@ -68,7 +69,12 @@ export const agreementSchema = z
     purposes: z.array(z.string()),
     queryQuota: z.object({ perDay: z.number().int(), maxValues: z.number().int() }),
     createdAt: z.string(),
-    pairs: z.array(z.string()).meta({ description: 'The agreement’s pair ids, n·(n−1)/2 of them.' }),
+    version: z.number().int().min(1),
+    status: agreementStatusSchema,
+    terms: agreementTermsSchema,
+    acceptances: z.array(acceptanceSchema),
+    rejections: z.array(rejectionSchema),
+    pairs: z.array(z.string()).meta({ description: 'The agreement’s pair ids, n·(n−1)/2 of them (pairs exist only while a version is `active`).' }),
   })
   .openapi('Agreement');
 export const agreementResponse = z.object({ agreement: agreementSchema });
@@ -78,12 +84,14 @@ export const postAgreement = signedRoute({
   method: 'post',
   path: '/v1/admin/agreements',
   tags: ['admin'],
-  summary: 'Create an agreement between registered agencies',
+  summary: 'Propose an agreement (or a new version of one) between registered agencies',
+  description:
+    'Builds the canonical terms (protocol/SPEC.md §8.6) with each party’s registered signing key. A new id is version 1; ' +
+    'other terms under an existing id are the next version. Every version starts `proposed` and is `active` once every party accepted it.',
   request: { body: jsonBody(agreementBody) },
   responses: {
-    200: jsonResponse(agreementResponse, 'The identical agreement exists.'),
-    201: jsonResponse(agreementResponse, 'Created.'),
-    409: problemResponse('`conflict`: the id exists with other terms.'),
+    200: jsonResponse(agreementResponse, 'The latest version has identical terms.'),
+    201: jsonResponse(agreementResponse, 'A new version, `proposed`.'),
   },
 });
 
@@ -91,8 +99,8 @@ export const getAgreements = signedRoute({
   method: 'get',
   path: '/v1/admin/agreements',
   tags: ['admin'],
-  summary: 'Every agreement',
-  responses: { 200: jsonResponse(agreementsResponse, 'Every agreement.') },
+  summary: 'Every version of every agreement',
+  responses: { 200: jsonResponse(agreementsResponse, 'By id, then version.') },
 });
 
 export const configBody = z

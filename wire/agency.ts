@@ -1,4 +1,4 @@
-// The calling agency's context, its epoch key, its pending partner work and
+// The calling agency's context, its pending partner work and
 // its results (src/API.md, "Agency: context", "Agency: partner work",
 // "Matching, canaries, results").
 //
@@ -7,8 +7,22 @@
 // (targeted queries) are optional because coordinators without queries omit them.
 import { z } from '@hono/zod-openapi';
 import { ELEMENT_BYTES } from './limits.js';
-import { epochIdSchema, hexSchema, hexString, nonNegInt } from './primitives.js';
-import { jsonBody, jsonResponse, problemResponse, signedRoute } from './route.js';
+import { hexString, nonNegInt } from './primitives.js';
+import { SIGNATURE_BYTES, agreementRefSchema } from './agreements.js';
+import { jsonResponse, signedRoute } from './route.js';
+
+/**
+ * A published per-pair epoch key and its owner's signature over the
+ * `epoch-key` statement `{agency, epoch, pair, agreement, publicKey}`
+ * (protocol/SPEC.md §8.7); the reader rebuilds the statement from what it
+ * expects and verifies it with the owner's pinned key.
+ */
+export const signedEpochKeySchema = z
+  .object({
+    publicKey: hexString(ELEMENT_BYTES),
+    signature: hexString(SIGNATURE_BYTES),
+  })
+  .openapi('SignedEpochKey');
 
 export const pairStateSchema = z.enum(['waiting', 'complete', 'failed']);
 export const modeSchema = z.enum(['reveal', 'count']);
@@ -22,8 +36,9 @@ export const mePairSchema = z
     kinds: z.array(z.string()),
     validUntil: z.string(),
     maxSetSize: nonNegInt,
-    myEpochKey: hexString(32).nullable(),
-    partnerEpochKey: hexString(32).nullable(),
+    agreementVersion: z.number().int().min(1).meta({ description: 'The active version of the agreement that makes the pair.' }),
+    myEpochKey: signedEpochKeySchema.nullable(),
+    partnerEpochKey: signedEpochKeySchema.nullable(),
     purposes: z.array(z.string()).optional().meta({ description: 'Purposes still on the deployment list.' }),
     queryQuota: z.object({ perDay: nonNegInt, maxValues: nonNegInt }).partial().optional(),
     queriesLeftToday: nonNegInt.optional(),
@@ -46,35 +61,22 @@ export const getMe = signedRoute({
   responses: { 200: jsonResponse(meResponse, 'The calling agency’s context.') },
 });
 
-export const epochKeyBody = z
-  .object({
-    epoch: epochIdSchema,
-    publicKey: hexSchema(ELEMENT_BYTES),
-  })
-  .strict();
-
-export const epochKeyResponse = z.object({ epoch: z.string(), publicKey: hexString(ELEMENT_BYTES), publishedAt: z.string() });
-
-export const putEpochKey = signedRoute({
-  method: 'put',
-  path: '/v1/epoch-key',
-  tags: ['agency'],
-  summary: "Publish the caller's epoch public key for the current epoch",
-  request: { body: jsonBody(epochKeyBody) },
-  responses: {
-    200: jsonResponse(epochKeyResponse, 'The same key was already published.'),
-    201: jsonResponse(epochKeyResponse, 'Published.'),
-    409: problemResponse('`conflict`: another key is published for this epoch; `stale-epoch`: not the current epoch.'),
-  },
-});
-
+/**
+ * A chunk to tokenise, with the uploader's signed `chunk` manifest
+ * `{pair, agreement, epoch, agency: partner, index, firstPosition, count, sha256}`
+ * (protocol/SPEC.md §8.8): the tokenising agency checks it against what it
+ * expects before it evaluates anything.
+ */
 export const workTaskSchema = z.object({
   pair: z.string(),
   partner: z.string(),
+  agreement: agreementRefSchema,
+  epoch: z.string(),
   index: nonNegInt,
+  firstPosition: nonNegInt,
   count: z.number().int().positive(),
   sha256: hexString(32),
-  epoch: z.string().optional(),
+  signature: hexString(SIGNATURE_BYTES),
 });
 export const workResponse = z.object({ tasks: z.array(workTaskSchema) });
 
@@ -83,7 +85,7 @@ export const getWork = signedRoute({
   path: '/v1/work',
   tags: ['pairs'],
   summary: "Chunks of partners' sides the caller has not tokenised yet",
-  responses: { 200: jsonResponse(workResponse, 'Pending partner work; empty until the caller published its epoch key.') },
+  responses: { 200: jsonResponse(workResponse, 'Pending partner work; a pair’s work is listed once the caller published its epoch key for the pair.') },
 });
 
 export const pairResultSchema = z.object({

@@ -4,7 +4,7 @@
 // them once (src/app.ts).
 import type { z } from '@hono/zod-openapi';
 import { PROBLEM_TYPE } from './headers.js';
-import { epochParam } from './pairs.js';
+import { chunkSignatureParam, epochParam } from './pairs.js';
 import { problemSchema } from './problems.js';
 import { contentDigestParam, SIGNATURE_SCHEME, SIGNED_ROUTE_PROBLEMS, signatureInputParam, signatureParam, signatureSecurityScheme } from './route.js';
 
@@ -15,7 +15,7 @@ export interface ComponentRegistry {
   registerComponent(type: 'responses' | 'securitySchemes', name: string, component: object): unknown;
 }
 
-const PARAMETERS = { SignatureInput: signatureInputParam, Signature: signatureParam, ContentDigest: contentDigestParam, ConcordatEpoch: epochParam };
+const PARAMETERS = { SignatureInput: signatureInputParam, Signature: signatureParam, ContentDigest: contentDigestParam, ConcordatEpoch: epochParam, ConcordatChunkSignature: chunkSignatureParam };
 
 export function registerComponents(registry: ComponentRegistry): void {
   registry.register('Problem', problemSchema);

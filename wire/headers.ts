@@ -7,6 +7,19 @@
  */
 export const EPOCH_HEADER = 'Concordat-Epoch';
 
+/**
+ * The uploader's Ed25519 signature over the chunk's `chunk` manifest
+ * (protocol/SPEC.md §8.8), as an RFC 8941 §3.3.5 byte sequence `:base64:`:
+ * sent with every chunk upload and returned with every chunk download.
+ */
+export const CHUNK_SIGNATURE_HEADER = 'Concordat-Chunk-Signature';
+/**
+ * The chunk's manifest as the coordinator holds it, RFC 8785 canonical JSON
+ * (protocol/SPEC.md §8.2) as an RFC 8941 byte sequence: returned with every
+ * chunk download, so the downloader can check it with protocol/manifest.ts.
+ */
+export const CHUNK_MANIFEST_HEADER = 'Concordat-Chunk-Manifest';
+
 /** RFC 9421 §4.1 and §4.2: the signature parameters and the signature itself. */
 export const SIGNATURE_INPUT_HEADER = 'Signature-Input';
 export const SIGNATURE_HEADER = 'Signature';

@@ -19,6 +19,7 @@ export * from './components.js';
 export * from './service.js';
 export * from './admin.js';
 export * from './agency.js';
+export * from './agreements.js';
 export * from './pairs.js';
 export * from './queries.js';
 export * from './hits.js';

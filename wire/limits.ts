@@ -32,5 +32,3 @@ export const DEFAULT_AUDIT_LIMIT = 500;
 
 /** Match handles: the first 16 bytes of an HMAC-SHA256, as hex (src/API.md, "Matching"). */
 export const HANDLE_HEX_CHARS = 32;
-/** Query ids: 16 random bytes, as hex. */
-export const QUERY_ID_HEX_CHARS = 32;

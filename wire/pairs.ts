@@ -2,10 +2,11 @@
 // status (src/API.md, "Agency: own side of a pair", "Agency: partner work").
 // Every route takes the pair id in its path; uploads carry Concordat-Epoch.
 import { z } from '@hono/zod-openapi';
-import { EPOCH_HEADER } from './headers.js';
+import { CHUNK_MANIFEST_HEADER, CHUNK_SIGNATURE_HEADER, EPOCH_HEADER } from './headers.js';
 import { ELEMENT_BYTES, MAX_CANARIES_PER_CALL, MAX_CHUNK_ELEMENTS, MAX_LINKS_PER_CALL, MAX_REMOVALS_PER_CALL, TOKEN_BYTES } from './limits.js';
 import { chunkIndexParam, emptyBody, epochIdSchema, hexSchema, hexString, nonNegInt, pairParam, positionSchema } from './primitives.js';
 import { pairStateSchema } from './agency.js';
+import { SIGNATURE_BYTES, agreementRefSchema } from './agreements.js';
 import { binaryContent, jsonBody, jsonResponse, problemResponse, signedRoute } from './route.js';
 
 /** Uploads name their epoch; without the header an upload is taken as meant for the current epoch. */
@@ -18,6 +19,24 @@ export const epochParam = z
   });
 export const epochHeaders = z.object({ [EPOCH_HEADER]: epochParam });
 
+/** RFC 8941 §3.3.5 byte sequence: `:` base64 (RFC 4648 §4, padded) `:`. */
+export const BYTE_SEQUENCE_RE = /^:[A-Za-z0-9+/]*={0,2}:$/;
+
+export const chunkSignatureParam = z
+  .string()
+  .regex(BYTE_SEQUENCE_RE, 'must be an RFC 8941 byte sequence :base64:')
+  .openapi('ConcordatChunkSignature', {
+    param: { name: CHUNK_SIGNATURE_HEADER, in: 'header' },
+    description:
+      'The uploader’s Ed25519 signature (64 bytes) over the `chunk` manifest `{pair, agreement, epoch, agency, index, firstPosition, count, sha256}` ' +
+      '(protocol/SPEC.md §8.8), as an RFC 8941 byte sequence. Missing or not verifying under the uploader’s registered key: `422 bad-signature`.',
+  });
+export const chunkUploadHeaders = z.object({ [EPOCH_HEADER]: epochParam, [CHUNK_SIGNATURE_HEADER]: chunkSignatureParam });
+export const chunkDownloadHeaders = z.object({
+  [CHUNK_MANIFEST_HEADER]: z.string().meta({ description: 'RFC 8941 byte sequence of the RFC 8785 canonical `chunk` manifest (protocol/SPEC.md §8.8).' }),
+  [CHUNK_SIGNATURE_HEADER]: z.string().meta({ description: 'RFC 8941 byte sequence of the uploader’s signature over that manifest.' }),
+});
+
 const pairParams = z.object({ pair: pairParam });
 const chunkParams = z.object({ pair: pairParam, index: chunkIndexParam });
 
@@ -29,6 +48,8 @@ export const chunkReceiptSchema = z.object({
   firstPosition: nonNegInt,
   count: nonNegInt,
   sha256: hexString(32),
+  agreement: agreementRefSchema,
+  signature: hexString(SIGNATURE_BYTES),
 });
 
 export const putChunk = signedRoute({
@@ -38,10 +59,12 @@ export const putChunk = signedRoute({
   summary: "Upload chunk `index` of the caller's side: n blinded elements",
   description:
     'Idempotent: an existing chunk with the same digest is `200`, with another digest `409 conflict`; only the next index is accepted (`409`, `field: "path.index"`). ' +
-    'Every element must decode (`422`, `field: "element[i]"`); the live set may not exceed the agreement\'s `maxSetSize` (`413`).',
+    'Every element must decode (`422`, `field: "element[i]"`); the live set may not exceed the agreement\'s `maxSetSize` (`413`). ' +
+    'The coordinator rebuilds the `chunk` manifest from the pair, the active agreement version, the epoch, the caller, the index, ' +
+    'the position after the previous chunks and the body, and verifies `Concordat-Chunk-Signature` over it (`422 bad-signature`, `field: "header.concordat-chunk-signature"`).',
   request: {
     params: chunkParams,
-    headers: epochHeaders,
+    headers: chunkUploadHeaders,
     body: { required: true, description: `n×${ELEMENT_BYTES} bytes, 1 ≤ n ≤ ${MAX_CHUNK_ELEMENTS}: canonical ristretto255 encodings.`, content: binaryContent() },
   },
   responses: {
@@ -49,6 +72,7 @@ export const putChunk = signedRoute({
     201: jsonResponse(chunkReceiptSchema, 'Stored.'),
     403: notParty,
     409: staleOrKey,
+    422: problemResponse('`validation` or `bad-signature`: the chunk signature is missing or does not verify.'),
   },
 });
 
@@ -115,7 +139,11 @@ export const getPartnerChunk = signedRoute({
   summary: "Download chunk `index` of the partner's side",
   request: { params: chunkParams, headers: epochHeaders },
   responses: {
-    200: { description: `n×${ELEMENT_BYTES} bytes: the partner's blinded elements.`, content: binaryContent() },
+    200: {
+      description: `n×${ELEMENT_BYTES} bytes: the partner's blinded elements, with the partner's signed manifest in the headers.`,
+      headers: chunkDownloadHeaders,
+      content: binaryContent(),
+    },
     403: notParty,
     404: problemResponse("`not-found`: the partner's side has no such chunk."),
     409: problemResponse('`conflict`: the pair failed its canary check; `stale-epoch`; `epoch-key-required`.'),
@@ -164,4 +192,38 @@ export const getPairStatus = signedRoute({
   summary: 'Progress of a pair, as the caller may see it',
   request: { params: pairParams },
   responses: { 200: jsonResponse(pairStatusSchema, 'The pair’s state and both sides’ progress.'), 403: notParty, 409: staleOrKey },
+});
+
+export const pairEpochKeyBody = z
+  .object({
+    epoch: epochIdSchema,
+    publicKey: hexSchema(ELEMENT_BYTES),
+    signature: hexSchema(SIGNATURE_BYTES).meta({
+      description: 'Ed25519 over the `epoch-key` statement `{agency, epoch, pair, agreement: {id, version}, publicKey}` (protocol/SPEC.md §8.7), agreement the active version.',
+    }),
+  })
+  .strict();
+
+export const pairEpochKeyResponse = z.object({
+  pair: z.string(),
+  agreement: agreementRefSchema,
+  epoch: z.string(),
+  publicKey: hexString(ELEMENT_BYTES),
+  signature: hexString(SIGNATURE_BYTES),
+  publishedAt: z.string(),
+});
+
+export const putPairEpochKey = signedRoute({
+  method: 'put',
+  path: '/v1/pairs/{pair}/epoch-key',
+  tags: ['pairs'],
+  summary: "Publish the caller's signed per-pair epoch key (protocol/SPEC.md §8.5, §8.7) for the current epoch",
+  request: { params: pairParams, body: jsonBody(pairEpochKeyBody) },
+  responses: {
+    200: jsonResponse(pairEpochKeyResponse, 'The same key was already published.'),
+    201: jsonResponse(pairEpochKeyResponse, 'Published.'),
+    403: notParty,
+    409: problemResponse('`conflict`: another key is published for this pair and epoch; `stale-epoch`: not the current epoch.'),
+    422: problemResponse('`validation`, or `bad-signature` (`field: "body.signature"`): the statement does not verify under the caller’s registered key.'),
+  },
 });

@@ -4,7 +4,7 @@
 import { z } from '@hono/zod-openapi';
 import { hexToBytes } from '../protocol/bytes.js';
 import { ISO_3166_ALPHA3 } from '../protocol/identifiers/countries.js';
-import { HANDLE_HEX_CHARS, QUERY_ID_HEX_CHARS } from './limits.js';
+import { HANDLE_HEX_CHARS } from './limits.js';
 
 export { identifierKindSchema } from '../protocol/identifiers/index.js';
 
@@ -16,7 +16,8 @@ const DATE_RE = /^\d{4}-\d{2}-\d{2}$/;
 const INDEX_RE = /^(0|[1-9][0-9]{0,8})$/;
 
 /** Route patterns of the hex path parameters (Hono's `:name{…}` and the OpenAPI `pattern`). */
-export const QUERY_ID_PATTERN = `[0-9a-f]{${QUERY_ID_HEX_CHARS}}`;
+/** Query ids are client-chosen lower-case UUIDs: the `id` of the signed query (protocol/SPEC.md §8.9). */
+export const QUERY_ID_PATTERN = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
 export const HANDLE_PATTERN = `[0-9a-f]{${HANDLE_HEX_CHARS}}`;
 
 export const agencyIdSchema = z.string().regex(AGENCY_ID_RE, 'must match ^[A-Z]{2}-[A-Z0-9]{2,16}$');
@@ -62,7 +63,7 @@ export const pairParam = z
   .regex(PAIR_ID_RE, 'must be <agreement>~<agency>~<agency>')
   .meta({ description: 'A pair id `<agreement>~<agency1>~<agency2>`, agency ids sorted', example: 'es-pt~ES-CNP~PT-PJ' });
 export const chunkIndexParam = z.string().regex(INDEX_RE, 'must be a non-negative integer').transform(Number);
-export const queryIdParam = z.string().regex(new RegExp(`^${QUERY_ID_PATTERN}$`));
+export const queryIdParam = z.string().regex(new RegExp(`^${QUERY_ID_PATTERN}$`), 'must be a lower-case UUID');
 export const handleParam = z.string().regex(new RegExp(`^${HANDLE_PATTERN}$`));
 
 /** The body of a route that takes none but is signed over `{}`. */

@@ -8,6 +8,7 @@ export const PROBLEM_TYPE_PREFIX = 'urn:concordat:problem:';
 
 export const PROBLEM_STATUS = {
   signature: 401,
+  'protocol-version': 401,
   forbidden: 403,
   'no-agreement': 403,
   purpose: 403,
@@ -18,6 +19,7 @@ export const PROBLEM_STATUS = {
   'stale-epoch': 409,
   'epoch-key-required': 409,
   validation: 422,
+  'bad-signature': 422,
   'too-large': 413,
   quota: 429,
   internal: 500,
@@ -29,6 +31,7 @@ export const PROBLEM_SLUGS = Object.keys(PROBLEM_STATUS) as ProblemSlug[];
 
 export const PROBLEM_TITLES: Readonly<Record<ProblemSlug, string>> = {
   signature: 'Request signature refused',
+  'protocol-version': 'Protocol version not spoken',
   forbidden: 'Forbidden',
   'no-agreement': 'No agreement covers this request',
   purpose: 'Purpose not allowed',
@@ -39,6 +42,7 @@ export const PROBLEM_TITLES: Readonly<Record<ProblemSlug, string>> = {
   'stale-epoch': 'Stale epoch',
   'epoch-key-required': 'Epoch key required',
   validation: 'Validation failed',
+  'bad-signature': 'Document signature refused',
   'too-large': 'Too large',
   quota: 'Query quota used up',
   internal: 'Internal error',

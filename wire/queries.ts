@@ -3,7 +3,10 @@
 // evaluated elements with a DLEQ proof (RFC 9497 §2.2), the outcome by token.
 import { z } from '@hono/zod-openapi';
 import { ELEMENT_BYTES, MAX_PARTNERS, MAX_QUERY_VALUES, MAX_WAIT_SECONDS, PROOF_BYTES, TOKEN_BYTES } from './limits.js';
-import { agencyIdSchema, epochIdSchema, hexSchema, hexString, identifierKindSchema, nonNegInt, queryIdParam } from './primitives.js';
+import { parseTimestamp } from '../protocol/signed-query.js';
+import { agencyIdSchema, agreementIdSchema, epochIdSchema, hexSchema, hexString, identifierKindSchema, nonNegInt, pairParam, queryIdParam } from './primitives.js';
+import { SIGNATURE_BYTES, agreementRefSchema } from './agreements.js';
+import { signedEpochKeySchema } from './agency.js';
 import { jsonBody, jsonResponse, problemResponse, retryAfterHeaders, signedRoute } from './route.js';
 
 const WAIT_RE = /^(\d{1,2})(\.\d{1,3})?$/;
@@ -18,9 +21,33 @@ export const waitParam = z
 const waitQuery = z.object({ wait: waitParam.optional() });
 const queryParams = z.object({ id: queryIdParam });
 
+/** RFC 3339 §5.6 UTC time as the signed query has it (protocol/SPEC.md §8.9): `YYYY-MM-DDTHH:MM:SS[.mmm]Z`. */
+export const timestampSchema = z
+  .string()
+  .refine((s) => parseTimestamp(s) !== undefined, 'must be an RFC 3339 UTC time YYYY-MM-DDTHH:MM:SS[.mmm]Z')
+  .meta({ format: 'date-time' });
+
+/**
+ * One leg of a query: the partner asked, under which pair and agreement
+ * version, in which epoch, and the requester's signature over the leg's
+ * `query` statement `{id, requester, responder, pair, agreement, epoch, kind,
+ * purpose, caseRef, count, valuesSha256, createdAt}` (protocol/SPEC.md §8.9).
+ */
+export const queryLegBody = z
+  .object({
+    partner: agencyIdSchema,
+    agreement: z.object({ id: agreementIdSchema, version: z.number().int().min(1) }).strict(),
+    pair: pairParam,
+    epoch: epochIdSchema,
+    signature: hexSchema(SIGNATURE_BYTES),
+  })
+  .strict();
+
 export const createQueryBody = z
   .object({
-    partners: z.array(agencyIdSchema).min(1).max(MAX_PARTNERS),
+    queryId: queryIdParam.meta({ description: 'Chosen by the requester: a fresh lower-case UUID, the `id` of every leg’s signed statement.' }),
+    createdAt: timestampSchema,
+    legs: z.array(queryLegBody).min(1).max(MAX_PARTNERS),
     kind: identifierKindSchema,
     purpose: z.string().min(1).max(64),
     caseRef: z.string().trim().min(1).max(100),
@@ -38,24 +65,34 @@ export const postQuery = signedRoute({
   method: 'post',
   path: '/v1/queries',
   tags: ['queries'],
-  summary: 'Ask partners whether they hold blinded values (not idempotent: each call is a new query)',
+  summary: 'Ask partners whether they hold blinded values, one signed statement per partner',
   request: { body: jsonBody(createQueryBody) },
   responses: {
     201: jsonResponse(createQueryResponse, 'Created; one pending leg per partner.'),
     403: problemResponse('`no-agreement`, `count-mode`, `kind` or `purpose`: no agreement allows this query with a partner.'),
+    409: problemResponse('`conflict`: the query id is taken, a leg names another pair or agreement version than the active one; `stale-epoch`.'),
+    422: problemResponse('`validation`, or `bad-signature` (`field: "body.legs[i].signature"`): a leg’s statement does not verify under the requester’s registered key.'),
     429: problemResponse('`quota`: the agreement’s queries per day are used up (`resetsAt`).', retryAfterHeaders),
   },
 });
 
+/**
+ * A pending leg addressed to the caller: with `responder` the caller,
+ * `requester` = `from` and `count`/`valuesSha256` from `blinded`, the members
+ * rebuild the requester's signed `query` statement (protocol/SPEC.md §8.9).
+ */
 export const inboxQuerySchema = z.object({
   queryId: z.string().min(1),
   from: z.string(),
+  pair: z.string(),
+  agreement: agreementRefSchema,
   kind: z.string(),
   purpose: z.string(),
   caseRef: z.string(),
   epoch: z.string().min(1),
   blinded: z.array(hexString(ELEMENT_BYTES)).min(1),
   createdAt: z.string(),
+  signature: hexString(SIGNATURE_BYTES),
 });
 export const inboxResponse = z.object({ queries: z.array(inboxQuerySchema) });
 
@@ -87,16 +124,40 @@ export const postAnswer = signedRoute({
   responses: {
     200: jsonResponse(answerResponse, 'Stored and relayed; `proofValid` is the coordinator’s own check.'),
     404: problemResponse('`not-found`: no such query.'),
-    409: problemResponse('`conflict` (answered differently, or expired), `stale-epoch` or `epoch-key-required`.'),
+    409: problemResponse('`conflict` (answered differently, refused, or expired), `stale-epoch` or `epoch-key-required`.'),
   },
 });
 
-export const legStatusSchema = z.enum(['pending', 'answered', 'expired']);
+/** Why a responder refused a query: a protocol/SPEC.md §8.9 check name, or another short slug of the responder. */
+export const refusalReasonSchema = z.string().regex(/^[a-z][a-z0-9-]{0,63}$/, 'must match ^[a-z][a-z0-9-]{0,63}$');
+
+export const refusalBody = z.object({ reason: refusalReasonSchema }).strict();
+export const refusalResponse = z.object({ queryId: z.string(), status: z.literal('refused'), reason: z.string() });
+
+export const postRefusal = signedRoute({
+  method: 'post',
+  path: '/v1/queries/{id}/refusal',
+  tags: ['queries'],
+  summary: 'Refuse a query addressed to the caller (its leg becomes `refused`); nothing is evaluated',
+  request: { params: queryParams, body: jsonBody(refusalBody) },
+  responses: {
+    200: jsonResponse(refusalResponse, 'Recorded (also when the same refusal was recorded already).'),
+    404: problemResponse('`not-found`: no such query addressed to the caller.'),
+    409: problemResponse('`conflict`: the leg is answered, expired or refused for another reason.'),
+  },
+});
+
+export const legStatusSchema = z.enum(['pending', 'answered', 'expired', 'refused']);
 export const queryLegSchema = z.object({
   partner: z.string(),
   status: legStatusSchema,
+  reason: z.string().optional().meta({ description: 'Legs `refused` only: the responder’s reason.' }),
+  pair: z.string().optional(),
+  agreement: agreementRefSchema.optional(),
   epoch: z.string().optional(),
-  partnerEpochKey: hexString(ELEMENT_BYTES).optional(),
+  partnerEpochKey: signedEpochKeySchema
+    .optional()
+    .meta({ description: 'Answered legs: the responder’s key for the pair and epoch with its signed `epoch-key` statement (protocol/SPEC.md §8.7).' }),
   evaluated: z.array(z.string()).optional(),
   proof: z.string().optional(),
   proofValid: z.boolean().optional(),

@@ -3,13 +3,21 @@
 import { z } from '@hono/zod-openapi';
 import { jsonResponse, publicRoute } from './route.js';
 
-export const serviceResponse = z.object({ service: z.string(), version: z.string(), epoch: z.string().meta({ description: 'The current epoch id.' }) });
+/** What `GET /` names as the protocol in use (protocol/SPEC.md §8.1); a client refuses a coordinator naming another. */
+export const PROTOCOL_NAME = 'concordat-v2';
+
+export const serviceResponse = z.object({
+  service: z.string(),
+  version: z.string(),
+  protocol: z.string().meta({ description: `The PSI protocol the coordinator speaks: \`${PROTOCOL_NAME}\`. A client checks it before its first signed call.` }),
+  epoch: z.string().meta({ description: 'The current epoch id.' }),
+});
 
 export const getService = publicRoute({
   method: 'get',
   path: '/',
   tags: ['service'],
-  summary: 'Service name, version and current epoch (unsigned)',
+  summary: 'Service name, version, protocol and current epoch (unsigned)',
   responses: { 200: jsonResponse(serviceResponse, 'The service.') },
 });
 
@@ -32,6 +40,7 @@ export function openApiObject(version: string) {
       { name: 'service' },
       { name: 'admin', description: 'keyid `admin` only' },
       { name: 'agency' },
+      { name: 'agreements', description: 'signed agreement versions (protocol/SPEC.md §8.6)' },
       { name: 'pairs' },
       { name: 'queries' },
       { name: 'hits' },
