@@ -4,7 +4,7 @@
 // engine and the loader then checks both engines against the result.
 import { sha512 } from '@noble/hashes/sha2.js';
 import { bytesToHex, concatBytes, hexToBytes, utf8 } from './bytes.js';
-import { CONCORDAT_V1_CONTEXT, CONCORDAT_V1_SUITE, epochInfo } from './constants.js';
+import { CONCORDAT_V1_CONTEXT, makeSuite, epochInfo } from './constants.js';
 import { generateProofWithR } from './dleq.js';
 import { decodePoint, encodePoint, encodeScalar, reduceScalarLE, Point } from './group.js';
 import { deriveKeyPair } from './keys.js';
@@ -22,7 +22,6 @@ import { chunkManifest } from './manifest.js';
 import { queryValuesDigest, type QueryStatement } from './signed-query.js';
 import type { EpochKeyStatement } from './epoch-key.js';
 
-const suite = CONCORDAT_V1_SUITE;
 
 /** Fixed pseudo-random bytes for a label (not a secret: these are test vectors). */
 function fixedBytes(label: string, n = 32): Uint8Array {
@@ -117,8 +116,16 @@ const CANON_SAMPLES: ReadonlyArray<{ kind: string; raw: string }> = [
   { kind: 'email', raw: '   ' },
 ];
 
-/** Build the vector object. Pure and deterministic. */
-export function generateConcordatVectors(): ConcordatVectors {
+/** The context strings the core vector files are generated under. */
+export type ConcordatCoreContext = typeof CONCORDAT_V1_CONTEXT | typeof CONCORDAT_V2_CONTEXT;
+
+/**
+ * Build the vector object of the core constructions (§1) under a context
+ * string: v1 for vectors/concordat-v1.json, v2 (the protocol in use) for
+ * vectors/concordat-v2-psi.json. Pure and deterministic.
+ */
+export function generateConcordatVectors(context: ConcordatCoreContext = CONCORDAT_V1_CONTEXT): ConcordatVectors {
+  const suite = makeSuite(context);
   const hex = bytesToHex;
   const h2gInputs: Uint8Array[] = [
     new Uint8Array(0),
@@ -215,7 +222,7 @@ export function generateConcordatVectors(): ConcordatVectors {
   });
 
   return {
-    suite: CONCORDAT_V1_CONTEXT,
+    suite: context,
     hashToGroup,
     deriveKeyPair: deriveKeyPairVectors,
     evaluate,
@@ -229,7 +236,12 @@ export function generateConcordatVectors(): ConcordatVectors {
 
 /** Serialised exactly as committed: two-space JSON and a final newline. */
 export function renderConcordatVectors(): string {
-  return `${JSON.stringify(generateConcordatVectors(), null, 2)}\n`;
+  return `${JSON.stringify(generateConcordatVectors(CONCORDAT_V1_CONTEXT), null, 2)}\n`;
+}
+
+/** vectors/concordat-v2-psi.json: the same core cases under the v2 context string. */
+export function renderConcordatV2PsiVectors(): string {
+  return `${JSON.stringify(generateConcordatVectors(CONCORDAT_V2_CONTEXT), null, 2)}\n`;
 }
 
 // ---- vectors/concordat-v2.json (protocol/SPEC.md §8.10) ----

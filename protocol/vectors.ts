@@ -28,7 +28,7 @@ const hex = z.string().regex(/^(?:[0-9a-f]{2})*$/, 'lower-case even-length hex')
 // ---- Concordat v1 vector file (protocol/SPEC.md §Vectors) ----
 export const concordatVectorsSchema = z
   .object({
-    suite: z.literal(CONCORDAT_V1_CONTEXT),
+    suite: z.enum([CONCORDAT_V1_CONTEXT, CONCORDAT_V2_CONTEXT]),
     hashToGroup: z.array(z.object({ input: hex, element: hex }).strict()),
     deriveKeyPair: z.array(z.object({ seed: hex, info: hex, sk: hex, pk: hex }).strict()),
     evaluate: z.array(z.object({ sk: hex, element: hex, result: hex }).strict()),
@@ -144,7 +144,7 @@ export interface VectorFailure {
   readonly message: string;
 }
 export interface VectorReport {
-  readonly format: 'concordat-v1' | 'concordat-v2' | 'rfc9497' | 'unknown';
+  readonly format: 'concordat-v1' | 'concordat-v2-psi' | 'concordat-v2' | 'rfc9497' | 'unknown';
   readonly cases: number;
   readonly failures: VectorFailure[];
 }
@@ -174,7 +174,7 @@ class Checker {
 }
 
 function verifyConcordat(v: ConcordatVectors, engines: readonly Engine[]): VectorReport {
-  const suite = CONCORDAT_V1_SUITE;
+  const suite = v.suite === CONCORDAT_V1_CONTEXT ? CONCORDAT_V1_SUITE : CONCORDAT_V2_SUITE;
   const c = new Checker();
   const G = encodePoint(Point.BASE);
   v.hashToGroup.forEach((t, i) => {
@@ -267,7 +267,7 @@ function verifyConcordat(v: ConcordatVectors, engines: readonly Engine[]): Vecto
       );
     }
   });
-  return { format: 'concordat-v1', cases: c.cases, failures: c.failures };
+  return { format: v.suite === CONCORDAT_V1_CONTEXT ? 'concordat-v1' : 'concordat-v2-psi', cases: c.cases, failures: c.failures };
 }
 
 function deriveKeyPairPk(sk: Uint8Array): Uint8Array {
@@ -415,7 +415,7 @@ export function verifyVectors(json: unknown, engines: readonly Engine[]): Vector
     if (!p.success) return schemaFailure('rfc9497', p.error);
     return verifyRfc9497(p.data, engines);
   }
-  if (json && typeof json === 'object' && 'suite' in json && json.suite === CONCORDAT_V2_CONTEXT) {
+  if (json && typeof json === 'object' && 'signed' in json) {
     const p = concordatV2VectorsSchema.safeParse(json);
     if (!p.success) return schemaFailure('concordat-v2', p.error);
     return verifyConcordatV2(p.data, engines);

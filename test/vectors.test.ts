@@ -13,6 +13,7 @@ import { CanonicalJsonError } from '../protocol/canonical.js';
 import { agreementTermsSchema, canonicalAgreement, parseAgreement, verifyAcceptance } from '../protocol/agreement.js';
 import { hexToBytes } from '../protocol/bytes.js';
 import { DocumentError, signingInput, verifyDocument } from '../protocol/signed.js';
+import { renderConcordatV2PsiVectors } from '../protocol/vectors-generate.js';
 import type { DocumentType } from '../protocol/constants.js';
 
 const root = new URL('../', import.meta.url);
@@ -180,8 +181,9 @@ describe('concordat vectors verify (CLI)', () => {
   test('passes on the shipped files with a summary line last', () => {
     const out = execFileSync(bin, ['vectors', 'verify'], { encoding: 'utf8' });
     const lines = out.trim().split('\n');
-    expect(lines.filter((l) => l.startsWith('ok ')).length).toBe(3);
+    expect(lines.filter((l) => l.startsWith('ok ')).length).toBe(4);
     expect(lines.some((l) => l.includes('concordat-v2.json') && l.includes('concordat-v2'))).toBe(true);
+    expect(lines.some((l) => l.includes('concordat-v2-psi.json') && l.includes('concordat-v2-psi'))).toBe(true);
     expect(lines.at(-1)).toMatch(/^\d+ passed, 0 failed$/);
   });
 
@@ -195,5 +197,34 @@ describe('concordat vectors verify (CLI)', () => {
     expect(r.status).toBe(1);
     expect(r.stdout).toContain('evaluate[2]');
     expect(r.stdout.trim().split('\n').at(-1)).toMatch(/^\d+ passed, [1-9]\d* failed$/);
+  });
+});
+
+describe('vectors/concordat-v2-psi.json (the core constructions under the v2 context string)', () => {
+  const psi = file('concordat-v2-psi.json') as Record<string, unknown>;
+
+  test('is exactly what the generator produces', () => {
+    expect(renderConcordatV2PsiVectors()).toBe(readFileSync(new URL('vectors/concordat-v2-psi.json', root), 'utf8'));
+  });
+
+  test.each(engines.map((e) => ({ name: e.name, e })))('every case passes on the $name engine', ({ e }) => {
+    const r = verifyVectors(psi, [e]);
+    expect(r.format).toBe('concordat-v2-psi');
+    expect(r.failures).toEqual([]);
+    expect(r.cases).toBeGreaterThan(60);
+  });
+
+  test('no element or token equals its v1 counterpart (the context string separates the versions)', () => {
+    const v1 = concordat as unknown as { hashToGroup: Array<{ element: string }>; pairs: Array<{ token: string }> };
+    const v2 = psi as unknown as typeof v1;
+    v2.hashToGroup.forEach((t, i) => expect(t.element).not.toBe(v1.hashToGroup[i]?.element));
+    v2.pairs.forEach((t, i) => expect(t.token).not.toBe(v1.pairs[i]?.token));
+  });
+
+  test('a v1 file relabelled as v2 fails', () => {
+    const copy = structuredClone(concordat) as Record<string, unknown>;
+    copy.suite = 'CONCORDAT-V2-ristretto255-SHA512';
+    const r = verifyVectors(copy, engines);
+    expect(r.failures.length).toBeGreaterThan(0);
   });
 });

@@ -27,6 +27,7 @@ function adminRequest(path: string, secretKey: Uint8Array): Request {
   const body = new Uint8Array(0);
   const headers = signRequest({
     method: 'GET',
+    authority: 'coordinator.test',
     path,
     query: '?',
     body,
