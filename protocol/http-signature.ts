@@ -15,7 +15,8 @@ export const COVERED_COMPONENTS = ['@method', '@authority', '@path', '@query', '
 /** Header naming the epoch an upload is for; a request that carries it must sign it. */
 export const EPOCH_FIELD = 'concordat-epoch';
 export const SIGNATURE_LABEL = 'sig1';
-export const SIGNATURE_TAG = 'concordat-v1';
+/** The RFC 9421 `tag` of Concordat PSI v2 requests (protocol/SPEC.md §8.1); a v1 client's `concordat-v1` is refused. */
+export const SIGNATURE_TAG = 'concordat-v2';
 export const SIGNATURE_ALG = 'ed25519';
 /** Refuse signatures older (or further in the future) than this (seconds). */
 export const MAX_SIGNATURE_AGE_S = 300;

@@ -12,7 +12,7 @@ import type { AppEnv, AuditRecordInput, LogEntry, Services } from './context.js'
 import { checkElements as portableCheckElements, type ElementChecker } from './elements.js';
 import { verifyProof as nobleVerifyProof } from '../protocol/dleq.js';
 import { CONCORDAT_SUITE } from '../protocol/constants.js';
-import { getService, MAX_BODY_BYTES, OPENAPI_PATH, openApiObject, registerComponents, type serviceResponse } from '../wire/index.js';
+import { getService, MAX_BODY_BYTES, PROTOCOL_NAME, OPENAPI_PATH, openApiObject, registerComponents, type serviceResponse } from '../wire/index.js';
 import type { ProofVerifier } from './context.js';
 import type { Notifier } from './notify.js';
 import { ProblemError, problemDocument, problemResponse } from './problem.js';
@@ -124,7 +124,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
 
   mount(app, getService, async (c) => {
     const epoch = await svc.store.currentEpoch();
-    return c.json({ service: SERVICE_NAME, version: COORDINATOR_VERSION, epoch: epoch.id } satisfies z.infer<typeof serviceResponse>);
+    return c.json({ service: SERVICE_NAME, version: COORDINATOR_VERSION, protocol: PROTOCOL_NAME, epoch: epoch.id } satisfies z.infer<typeof serviceResponse>);
   });
   // The contract as OpenAPI 3.1, generated from the route definitions (wire/); unsigned and unaudited like GET /.
   registerComponents(app.openAPIRegistry);

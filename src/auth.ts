@@ -5,7 +5,7 @@
 // signature covered.
 import type { MiddlewareHandler } from 'hono';
 import { parseDictionary } from 'structured-headers';
-import { parseContentDigest, SignatureError, SIGNATURE_LABEL, verifyRequest } from '../protocol/http-signature.js';
+import { parseContentDigest, SignatureError, SIGNATURE_LABEL, SIGNATURE_TAG, verifyRequest } from '../protocol/http-signature.js';
 import type { AppEnv, Services } from './context.js';
 import { ProblemError } from './problem.js';
 import type { AgencyRecord } from './store/types.js';
@@ -13,23 +13,41 @@ import { AGENCY_ID_RE } from './validation.js';
 
 export const ADMIN_KEYID = 'admin';
 
-/** The keyid a request claims, for the audit trail of a refusal; `unknown` unless well formed. */
-function claimedKeyid(header: string | null): string {
-  if (!header) return 'unknown';
+/** A signature parameter of `sig1` as the request claims it, unverified; undefined unless well formed. */
+function claimedParam(header: string | null, name: string): string | undefined {
+  if (!header) return undefined;
   try {
     const entry = parseDictionary(header).get(SIGNATURE_LABEL);
-    const keyid = entry && Array.isArray(entry[0]) ? entry[1].get('keyid') : undefined;
-    if (typeof keyid === 'string' && (keyid === ADMIN_KEYID || AGENCY_ID_RE.test(keyid))) return keyid;
+    const value = entry && Array.isArray(entry[0]) ? entry[1].get(name) : undefined;
+    return typeof value === 'string' ? value : undefined;
   } catch {
     // A malformed header is reported by verifyRequest itself.
+    return undefined;
   }
-  return 'unknown';
 }
+
+/** The keyid a request claims, for the audit trail of a refusal; `unknown` unless well formed. */
+function claimedKeyid(header: string | null): string {
+  const keyid = claimedParam(header, 'keyid');
+  return keyid !== undefined && (keyid === ADMIN_KEYID || AGENCY_ID_RE.test(keyid)) ? keyid : 'unknown';
+}
+
+/** Another Concordat protocol's tag (`concordat-v1`, …): the client speaks another protocol version. */
+const CONCORDAT_TAG_RE = /^concordat-v[0-9]{1,4}$/;
 
 export function signatureMiddleware(svc: Services): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const body = new Uint8Array(await c.req.arrayBuffer());
     c.set('body', body);
+    // Told apart from other signature refusals so that an old client says
+    // "upgrade" rather than "bad signature" (src/API.md, "Protocol version").
+    const input = c.req.header('signature-input') ?? null;
+    const tag = claimedParam(input, 'tag');
+    if (tag !== undefined && tag !== SIGNATURE_TAG && CONCORDAT_TAG_RE.test(tag)) {
+      throw new ProblemError('protocol-version', `this coordinator speaks Concordat PSI v2; the client signed as ${tag}: upgrade the client`, {
+        audit: { action: 'auth.refused', outcome: 'protocol-version', actor: claimedKeyid(input), detail: { tag } },
+      });
+    }
     let agency: AgencyRecord | undefined;
     try {
       const verified = await verifyRequest({
