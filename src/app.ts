@@ -17,6 +17,7 @@ import type { ProofVerifier } from './context.js';
 import type { Notifier } from './notify.js';
 import { ProblemError, problemDocument, problemResponse } from './problem.js';
 import { adminRoutes } from './routes/admin/index.js';
+import { agreementRoutes } from './routes/agreements/index.js';
 import { auditRoutes } from './routes/audit/index.js';
 import { hitRoutes } from './routes/hits/index.js';
 import { meRoutes } from './routes/me/index.js';
@@ -155,6 +156,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   // Every route's path is the full path of its definition in wire/.
   app.route('/', adminRoutes(svc));
   app.route('/', meRoutes(svc));
+  app.route('/', agreementRoutes(svc));
   app.route('/', pairRoutes(svc));
   app.route('/', workRoutes(svc));
   app.route('/', resultsRoutes(svc));

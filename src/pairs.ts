@@ -33,6 +33,15 @@ export function agreementValidOn(a: AgreementRecord, now: Date): boolean {
   return a.validFrom <= today && today <= a.validUntil;
 }
 
+/**
+ * Only a version every party accepted makes pairs (src/API.md,
+ * "Agreements"), and only between the parties that version lists: a pair of
+ * an earlier version's parties is gone with it.
+ */
+export function pairInForce(pair: PairRecord, a: AgreementRecord, now: Date): boolean {
+  return a.status === 'active' && a.parties.includes(pair.agencies[0]) && a.parties.includes(pair.agencies[1]) && agreementValidOn(a, now);
+}
+
 export function sideOf(pair: PairRecord, agency: string): Side | undefined {
   if (pair.agencies[0] === agency) return 0;
   if (pair.agencies[1] === agency) return 1;
@@ -50,7 +59,7 @@ export interface PairContext {
   ps: PairStore;
 }
 
-/** Pairs the agency may use today, with their agreements. */
+/** Pairs the agency may use today, with the active versions of their agreements. */
 export async function activePairsOf(svc: Services, agency: string): Promise<{ pair: PairRecord; agreement: AgreementRecord }[]> {
   const now = svc.now();
   const out: { pair: PairRecord; agreement: AgreementRecord }[] = [];
@@ -58,7 +67,7 @@ export async function activePairsOf(svc: Services, agency: string): Promise<{ pa
   for (const pair of await svc.store.listPairsOf(agency)) {
     if (!cache.has(pair.agreementId)) cache.set(pair.agreementId, await svc.store.getAgreement(pair.agreementId));
     const agreement = cache.get(pair.agreementId);
-    if (agreement && agreementValidOn(agreement, now)) out.push({ pair, agreement });
+    if (agreement && pairInForce(pair, agreement, now)) out.push({ pair, agreement });
   }
   return out;
 }
@@ -70,18 +79,19 @@ export function contextFor(svc: Services, pair: PairRecord, agreement: Agreement
 }
 
 /**
- * Authorise an agency for a pair route: a party of a currently valid
- * agreement, with its epoch key published for the current epoch. Uploads pass
+ * Authorise an agency for a pair route: a party of the active, currently
+ * valid version of the agreement, with its key for this pair published for
+ * the current epoch. Uploads pass
  * the `Concordat-Epoch` header they carry: naming another epoch than the
  * current one is `stale-epoch`; without the header the upload is taken as
  * meant for the current epoch.
  */
-export async function pairAccess(svc: Services, caller: Caller, id: string, epochHeader?: string): Promise<PairContext> {
+export async function pairAccess(svc: Services, caller: Caller, id: string, epochHeader?: string, requireKey = true): Promise<PairContext> {
   const me = caller.agency?.id;
   const pair = await svc.store.getPair(id);
   const agreement = pair ? await svc.store.getAgreement(pair.agreementId) : undefined;
-  if (!me || !pair || !agreement || sideOf(pair, me) === undefined || !agreementValidOn(agreement, svc.now())) {
-    throw new ProblemError('no-agreement', 'no agreement valid today makes the caller a party of this pair', {
+  if (!me || !pair || !agreement || sideOf(pair, me) === undefined || !pairInForce(pair, agreement, svc.now())) {
+    throw new ProblemError('no-agreement', 'no active agreement valid today makes the caller a party of this pair', {
       audit: { action: 'pair.refused', subject: id },
     });
   }
@@ -92,8 +102,8 @@ export async function pairAccess(svc: Services, caller: Caller, id: string, epoc
       audit: { action: 'pair.refused', subject: id, detail: { epoch: epoch.id } },
     });
   }
-  if (!(await svc.store.getEpochKey(me, epoch.id))) {
-    throw new ProblemError('epoch-key-required', 'publish the epoch key first', { audit: { action: 'pair.refused', subject: id, detail: { epoch: epoch.id } } });
+  if (requireKey && !(await svc.store.getPairEpochKey(me, epoch.id, pair.id))) {
+    throw new ProblemError('epoch-key-required', 'publish the epoch key for this pair first', { audit: { action: 'pair.refused', subject: id, detail: { epoch: epoch.id } } });
   }
   return contextFor(svc, pair, agreement, epoch, me);
 }

@@ -77,17 +77,70 @@ export const epochs = sqliteTable('epochs', {
   startedAt: text('started_at').notNull(),
 });
 
-export const epochKeys = sqliteTable(
-  'epoch_keys',
+/**
+ * One version of an agreement (protocol/SPEC.md §8.6): its canonical terms,
+ * which every party accepts with its own signature. `agreements` mirrors the
+ * latest version's terms; what governs is the `active` version.
+ */
+export const agreementVersions = sqliteTable(
+  'agreement_versions',
+  {
+    agreementId: text('agreement_id')
+      .notNull()
+      .references(() => agreements.id),
+    version: integer('version').notNull(),
+    /** RFC 8785 canonical JSON of the terms, exactly what the parties sign. */
+    terms: text('terms').notNull(),
+    status: text('status', { enum: ['proposed', 'active', 'rejected', 'superseded'] }).notNull(),
+    createdAt: text('created_at').notNull(),
+    updatedAt: text('updated_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.agreementId, t.version] })],
+);
+
+/** A party's acceptance of one version: its Ed25519 signature over the terms. */
+export const agreementAcceptances = sqliteTable(
+  'agreement_acceptances',
+  {
+    agreementId: text('agreement_id').notNull(),
+    version: integer('version').notNull(),
+    agency: text('agency').notNull(),
+    signature: blob('signature', { mode: 'buffer' }).notNull(),
+    acceptedAt: text('accepted_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.agreementId, t.version, t.agency] })],
+);
+
+export const agreementRejections = sqliteTable(
+  'agreement_rejections',
+  {
+    agreementId: text('agreement_id').notNull(),
+    version: integer('version').notNull(),
+    agency: text('agency').notNull(),
+    rejectedAt: text('rejected_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.agreementId, t.version, t.agency] })],
+);
+
+/**
+ * An agency's per-pair key for one epoch (protocol/SPEC.md §8.5) with its
+ * signature over the `epoch-key` statement (§8.7) under `agreementVersion`.
+ */
+export const pairEpochKeys = sqliteTable(
+  'pair_epoch_keys',
   {
     agency: text('agency')
       .notNull()
       .references(() => agencies.id),
     epoch: text('epoch').notNull(),
+    pairId: text('pair_id').notNull(),
+    agreementId: text('agreement_id').notNull(),
+    agreementVersion: integer('agreement_version').notNull(),
     publicKey: blob('public_key', { mode: 'buffer' }).notNull(),
+    signature: blob('signature', { mode: 'buffer' }).notNull(),
     publishedAt: text('published_at').notNull(),
   },
-  (t) => [primaryKey({ columns: [t.agency, t.epoch] })],
+  (t) => [primaryKey({ columns: [t.agency, t.epoch, t.pairId] })],
 );
 
 export const nonces = sqliteTable(
@@ -151,6 +204,9 @@ export const chunks = sqliteTable(
     createdAt: text('created_at').notNull(),
     tokensSha256: blob('tokens_sha256', { mode: 'buffer' }),
     tokenizedAt: text('tokenized_at'),
+    /** The uploader's signature over the chunk manifest (protocol/SPEC.md §8.8), and the agreement version it names. */
+    signature: blob('signature', { mode: 'buffer' }),
+    agreementVersion: integer('agreement_version'),
   },
   (t) => [primaryKey({ columns: [t.pairKey, t.epoch, t.side, t.idx] })],
 );
@@ -316,6 +372,8 @@ export const queries = sqliteTable(
     /** n×32 bytes; null once purged. */
     blinded: blob('blinded', { mode: 'buffer' }),
     createdAt: text('created_at').notNull(),
+    /** The requester's `createdAt` of the signed statements (protocol/SPEC.md §8.9). */
+    statedAt: text('stated_at'),
   },
   (t) => [index('queries_requester').on(t.requester, t.createdAt), index('queries_created').on(t.createdAt)],
 );
@@ -331,7 +389,13 @@ export const queryLegs = sqliteTable(
     agreementId: text('agreement_id').notNull(),
     pairId: text('pair_id').notNull(),
     createdAt: text('created_at').notNull(),
-    status: text('status', { enum: ['pending', 'answered'] }).notNull(),
+    status: text('status', { enum: ['pending', 'answered', 'refused'] }).notNull(),
+    /** The agreement version and epoch the leg's signed statement names, and the requester's signature over it. */
+    agreementVersion: integer('agreement_version'),
+    legEpoch: text('leg_epoch'),
+    signature: blob('signature', { mode: 'buffer' }),
+    refusalReason: text('refusal_reason'),
+    refusedAt: text('refused_at'),
     answerEpoch: text('answer_epoch'),
     /** n×32 bytes; null until answered and once purged. */
     evaluated: blob('evaluated', { mode: 'buffer' }),

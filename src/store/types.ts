@@ -7,6 +7,7 @@
 // types only: no Node API may appear here.
 import type { AuditCheckpoint, AuditEntry, AuditInput } from '../audit.js';
 import type { DeploymentConfig } from '../config.js';
+import type { AgreementTerms } from '../../protocol/agreement.js';
 
 export type AgreementMode = 'reveal' | 'count';
 
@@ -20,8 +21,16 @@ export interface AgencyRecord {
   createdAt: string;
 }
 
+export type AgreementStatus = 'proposed' | 'active' | 'rejected' | 'superseded';
+
+/**
+ * The governing version of an agreement (the `active` one, else the latest),
+ * in the fields the routes enforce; `terms` is what the parties signed.
+ */
 export interface AgreementRecord {
   id: string;
+  version: number;
+  status: AgreementStatus;
   /** Registered agency ids, sorted, distinct, at least two. */
   parties: string[];
   /** Identifier kinds the agreement covers, sorted, distinct. */
@@ -37,6 +46,40 @@ export interface AgreementRecord {
   purposes: string[];
   queryQuota: QueryQuota;
 }
+
+export interface AgreementAcceptance {
+  agency: string;
+  /** Ed25519 over the `agreement` document (protocol/SPEC.md §8.6). */
+  signature: Uint8Array;
+  acceptedAt: string;
+}
+
+export interface AgreementRejection {
+  agency: string;
+  rejectedAt: string;
+}
+
+/** One version of an agreement: canonical terms, status, who accepted and who rejected. */
+export interface AgreementVersionRecord {
+  agreementId: string;
+  version: number;
+  terms: AgreementTerms;
+  status: AgreementStatus;
+  createdAt: string;
+  updatedAt: string;
+  acceptances: AgreementAcceptance[];
+  rejections: AgreementRejection[];
+}
+
+export interface NewAgreementVersion {
+  terms: AgreementTerms;
+  /** Mirrored into the agreement's own row (the latest version's terms, src/store/schema.ts). */
+  legalBasis: string;
+  createdAt: string;
+}
+
+export type AcceptResult = 'created' | 'same' | 'conflict' | 'not-found';
+export type RejectResult = 'rejected' | 'same' | 'conflict' | 'not-found';
 
 export interface QueryQuota {
   /** Queries per requesting agency per UTC day. */
@@ -57,10 +100,15 @@ export interface EpochRecord {
   startedAt: string;
 }
 
+/** An agency's key for one pair and epoch, with its signature over the `epoch-key` statement (protocol/SPEC.md §8.7). */
 export interface EpochKeyRecord {
   agency: string;
   epoch: string;
+  pairId: string;
+  agreementId: string;
+  agreementVersion: number;
   publicKey: Uint8Array;
+  signature: Uint8Array;
   publishedAt: string;
 }
 
@@ -92,6 +140,9 @@ export interface ChunkInfo {
   /** SHA-256 of the partner's tokens for this chunk, once they arrived. */
   tokensSha256: Uint8Array | null;
   createdAt: string;
+  /** The uploader's signature over the chunk manifest (protocol/SPEC.md §8.8); null for chunks stored before manifests. */
+  signature: Uint8Array | null;
+  agreementVersion: number | null;
 }
 
 export interface PutChunkInput {
@@ -101,6 +152,10 @@ export interface PutChunkInput {
   /** n×32 bytes, already validated by the caller. */
   elements: Uint8Array;
   sha256: Uint8Array;
+  /** Where the signed manifest says the chunk starts: a chunk that would start elsewhere is a `gap`. */
+  firstPosition: number;
+  signature: Uint8Array;
+  agreementVersion: number;
   /** Refuse the chunk if the side's live size (positions minus removals) would exceed this. */
   maxLiveSize: number;
   at: string;
@@ -109,7 +164,7 @@ export interface PutChunkInput {
 export type PutChunkResult =
   | { status: 'created' | 'same'; chunk: ChunkInfo }
   | { status: 'conflict'; chunk: ChunkInfo }
-  | { status: 'gap'; nextIndex: number }
+  | { status: 'gap'; nextIndex: number; nextPosition: number }
   | { status: 'too-large'; liveSize: number };
 
 export interface PutTokensInput {
@@ -257,14 +312,19 @@ export interface PairStore {
   purgeEpochs(epochs: readonly string[], carry: string | undefined): Promise<PurgeCounts>;
 }
 
-export type QueryLegStatus = 'pending' | 'answered';
+export type QueryLegStatus = 'pending' | 'answered' | 'refused';
 
 export interface QueryLegRecord {
   partner: string;
   agreementId: string;
+  /** The version, epoch and requester signature of the leg's signed statement (protocol/SPEC.md §8.9); null for legs made before signed queries. */
+  agreementVersion: number | null;
+  epoch: string | null;
+  signature: Uint8Array | null;
   pairId: string;
   createdAt: string;
   status: QueryLegStatus;
+  refusal: { reason: string; at: string } | null;
   answerEpoch: string | null;
   evaluated: Uint8Array | null;
   proof: Uint8Array | null;
@@ -285,6 +345,8 @@ export interface QueryRecord {
   /** n×32 bytes, null once purged. */
   blinded: Uint8Array | null;
   createdAt: string;
+  /** The requester's `createdAt` in the signed statements. */
+  statedAt: string | null;
   legs: QueryLegRecord[];
 }
 
@@ -299,20 +361,26 @@ export interface NewQuery {
   blinded: Uint8Array;
   values: number;
   createdAt: string;
-  legs: { partner: string; agreementId: string; pairId: string }[];
+  statedAt: string;
+  legs: { partner: string; agreementId: string; agreementVersion: number; pairId: string; epoch: string; signature: Uint8Array }[];
 }
 
-export type CreateQueryResult = { ok: true } | { ok: false; agreementId: string; used: number };
+export type CreateQueryResult = { ok: true } | { ok: false; reason: 'quota'; agreementId: string; used: number } | { ok: false; reason: 'taken' };
 
 export interface InboxEntry {
   queryId: string;
   from: string;
+  pairId: string;
+  agreementId: string;
+  agreementVersion: number | null;
+  signature: Uint8Array | null;
   kind: string;
   purpose: string;
   caseRef: string;
   epoch: string;
   blinded: Uint8Array | null;
   values: number;
+  /** The signed statement's `createdAt` (the coordinator's time for legs made before signed queries). */
   createdAt: string;
 }
 
@@ -325,6 +393,7 @@ export interface AnswerInput {
 }
 
 export type AnswerResult = 'answered' | 'same' | 'conflict';
+export type RefuseResult = 'refused' | 'same' | 'conflict';
 
 export interface QueryHitInput {
   index: number;
@@ -388,10 +457,26 @@ export interface Store {
   /** 'same' when an identical agency exists, 'conflict' when the id exists with other data. */
   putAgency(agency: AgencyRecord): Promise<PutResult>;
 
+  /** The governing version of an agreement: the `active` one, else the latest; undefined without any version. */
   getAgreement(id: string): Promise<AgreementRecord | undefined>;
-  listAgreements(): Promise<AgreementRecord[]>;
-  /** Inserts the agreement and its pairs; false when the id already exists. */
-  insertAgreement(agreement: AgreementRecord, pairs: readonly PairRecord[]): Promise<boolean>;
+  /** Every version of one agreement, or of every agreement, by id then version. */
+  listAgreementVersions(id?: string): Promise<AgreementVersionRecord[]>;
+  getAgreementVersion(id: string, version: number): Promise<AgreementVersionRecord | undefined>;
+  /**
+   * Insert a `proposed` version (terms.version) with the pairs of its parties
+   * that do not exist yet; false when that version exists already.
+   */
+  insertAgreementVersion(version: NewAgreementVersion, pairs: readonly PairRecord[]): Promise<boolean>;
+  /** Record a party's acceptance once; 'conflict' when it accepted with another signature, the version is not `proposed` or `active`. */
+  acceptAgreementVersion(id: string, version: number, acceptance: AgreementAcceptance): Promise<AcceptResult>;
+  /**
+   * Atomically make a `proposed` version `active` unless a later version is
+   * active, and supersede every earlier proposed or active version; returns
+   * whether it became active and the versions superseded.
+   */
+  activateAgreementVersion(id: string, version: number, at: string): Promise<{ activated: boolean; superseded: number[] }>;
+  /** A party rejects a `proposed` version: it becomes `rejected`. */
+  rejectAgreementVersion(id: string, version: number, rejection: AgreementRejection): Promise<RejectResult>;
   getPair(id: string): Promise<PairRecord | undefined>;
   listPairsOf(agencyId: string): Promise<PairRecord[]>;
 
@@ -405,8 +490,9 @@ export interface Store {
   rotateEpoch(at: string): Promise<{ epoch: EpochRecord; previous: string }>;
   /** Every pair of every agreement. */
   listPairs(): Promise<PairRecord[]>;
-  getEpochKey(agency: string, epoch: string): Promise<EpochKeyRecord | undefined>;
-  putEpochKey(key: EpochKeyRecord): Promise<PutResult>;
+  getPairEpochKey(agency: string, epoch: string, pairId: string): Promise<EpochKeyRecord | undefined>;
+  /** Once per (agency, epoch, pair): 'same' for the same key, 'conflict' for another. */
+  putPairEpochKey(key: EpochKeyRecord): Promise<PutResult>;
 
   /**
    * Record a signature nonce (RFC 9421 §7.2.2 replay protection); false when
@@ -441,6 +527,8 @@ export interface Store {
   inbox(agency: string, since: string): Promise<InboxEntry[]>;
   /** Store an answer once; 'same' for an identical re-send, 'conflict' for another. */
   answerQuery(queryId: string, partner: string, answer: AnswerInput): Promise<AnswerResult>;
+  /** A responder refuses its pending leg once; 'same' for the same reason again, 'conflict' otherwise. */
+  refuseQuery(queryId: string, partner: string, reason: string, at: string): Promise<RefuseResult>;
   /** Record a leg's outcome and its hits once; 'same' for an identical re-send. */
   recordOutcome(queryId: string, partner: string, outcome: OutcomeInput): Promise<OutcomeResult>;
   /** Drop blinded and evaluated elements and proofs of queries created before `before`; returns the number of queries. */

@@ -3,8 +3,10 @@
 // first-class: no agreement, no data flows between two agencies.
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { OpenAPIHono, type z } from '@hono/zod-openapi';
-import { bytesToHex } from '../../../protocol/bytes.js';
-import type { IdentifierKind } from '../../../protocol/identifiers/index.js';
+import { agreementDigest, canonicalAgreement, parseAgreement, type AgreementTerms } from '../../../protocol/agreement.js';
+import { bytesToHex, equalBytes } from '../../../protocol/bytes.js';
+import { DocumentError } from '../../../protocol/signed.js';
+import { adminAgreementJson } from '../../agreements.js';
 import {
   agencyBody,
   agreementBody,
@@ -19,7 +21,6 @@ import {
   postRotate,
   putConfig,
   type agencySchema,
-  type agreementSchema,
   type configSchema,
   type purgeResponse,
   type rotateResponse,
@@ -29,7 +30,7 @@ import type { AppEnv, Services } from '../../context.js';
 import { pairsOf } from '../../pairs.js';
 import { ProblemError } from '../../problem.js';
 import { purgeExpired } from '../../retention.js';
-import type { AgencyRecord, AgreementRecord } from '../../store/types.js';
+import type { AgencyRecord, AgreementVersionRecord } from '../../store/types.js';
 import { parseJsonBody, todayUTC } from '../../validation.js';
 import { mount } from '../mount.js';
 
@@ -39,28 +40,6 @@ function configJson(c: DeploymentConfig): z.infer<typeof configSchema> {
 
 function agencyJson(a: AgencyRecord): z.infer<typeof agencySchema> {
   return { id: a.id, name: a.name, country: a.country, signingKey: bytesToHex(a.signingKey), createdAt: a.createdAt };
-}
-
-function agreementJson(a: AgreementRecord): z.infer<typeof agreementSchema> {
-  return {
-    id: a.id,
-    parties: a.parties,
-    // Checked against the kind list when the agreement was created.
-    kinds: a.kinds as IdentifierKind[],
-    mode: a.mode,
-    validFrom: a.validFrom,
-    validUntil: a.validUntil,
-    maxSetSize: a.maxSetSize,
-    legalBasis: a.legalBasis,
-    purposes: a.purposes,
-    queryQuota: { perDay: a.queryQuota.perDay, maxValues: a.queryQuota.maxValues },
-    createdAt: a.createdAt,
-    pairs: pairsOf(a.id, a.parties).map((p) => p.id),
-  };
-}
-
-function sameList(a: readonly string[], b: readonly string[]): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
 export function adminRoutes(svc: Services): OpenAPIHono<AppEnv> {
@@ -117,65 +96,71 @@ export function adminRoutes(svc: Services): OpenAPIHono<AppEnv> {
     if (body.purposes && purposes.length !== body.purposes.length) {
       throw new ProblemError('validation', 'body.purposes: purposes must be distinct', { field: 'body.purposes' });
     }
-    const record: AgreementRecord = {
+    const signingKeys = new Map<string, string>();
+    for (const p of parties) signingKeys.set(p, bytesToHex(((await svc.store.getAgency(p)) as AgencyRecord).signingKey));
+    const versions = await svc.store.listAgreementVersions(body.id);
+    const latest = versions.at(-1);
+    // Members the body leaves out keep the latest version's value when comparing, as they did before versions.
+    const build = (version: number, base: AgreementTerms | undefined): AgreementTerms => ({
       id: body.id,
-      parties,
+      version,
+      parties: parties.map((agency) => ({ agency, signingKey: signingKeys.get(agency) as string })),
       kinds,
       mode: body.mode,
-      validFrom,
+      purposes: body.purposes === undefined && base ? [...base.purposes] : purposes,
+      validFrom: body.validFrom === undefined && base ? base.validFrom : validFrom,
       validUntil: body.validUntil,
       maxSetSize: body.maxSetSize ?? DEFAULT_MAX_SET_SIZE,
-      legalBasis: body.legalBasis,
-      createdAt: now.toISOString(),
-      purposes,
       queryQuota: { perDay: body.queryQuota?.perDay ?? DEFAULT_QUERY_PER_DAY, maxValues: body.queryQuota?.maxValues ?? DEFAULT_QUERY_MAX_VALUES },
-    };
-    const existing = await svc.store.getAgreement(body.id);
-    const identical = (e: AgreementRecord) =>
-      sameList(e.parties, record.parties) &&
-      sameList(e.kinds, record.kinds) &&
-      e.mode === record.mode &&
-      (body.validFrom === undefined || e.validFrom === record.validFrom) &&
-      e.validUntil === record.validUntil &&
-      e.maxSetSize === record.maxSetSize &&
-      e.legalBasis === record.legalBasis &&
-      (body.purposes === undefined || sameList(e.purposes, record.purposes)) &&
-      e.queryQuota.perDay === record.queryQuota.perDay &&
-      e.queryQuota.maxValues === record.queryQuota.maxValues;
-    if (existing) {
-      if (identical(existing)) return c.json({ agreement: agreementJson(existing) }, 200);
-      throw new ProblemError('conflict', 'an agreement with this id exists with other terms', {
+      legalBasis: body.legalBasis,
+    });
+    const same = (a: AgreementTerms, b: AgreementTerms) => equalBytes(canonicalAgreement(a), canonicalAgreement(b));
+    if (latest) {
+      try {
+        if (same(latest.terms, build(latest.version, latest.terms))) return c.json({ agreement: adminAgreementJson(latest) }, 200);
+      } catch (err) {
+        if (!(err instanceof DocumentError)) throw err;
+      }
+    }
+    let terms: AgreementTerms;
+    try {
+      terms = parseAgreement(build((latest?.version ?? 0) + 1, undefined));
+    } catch (err) {
+      // Two parties registered with one signing key: one signature would count as two acceptances (protocol/SPEC.md §8.6).
+      if (err instanceof DocumentError) throw new ProblemError('validation', `body.parties: ${err.message}`, { field: 'body.parties' });
+      throw err;
+    }
+    if (!(await svc.store.insertAgreementVersion({ terms, legalBasis: body.legalBasis, createdAt: now.toISOString() }, pairsOf(terms.id, parties)))) {
+      const raced = (await svc.store.listAgreementVersions(body.id)).at(-1);
+      if (raced && same(raced.terms, { ...terms, version: raced.version })) return c.json({ agreement: adminAgreementJson(raced) }, 200);
+      throw new ProblemError('conflict', 'another version of this agreement was proposed at the same time', {
         audit: { action: 'agreement.refused', subject: body.id },
       });
     }
-    if (!(await svc.store.insertAgreement(record, pairsOf(record.id, record.parties)))) {
-      const raced = await svc.store.getAgreement(body.id);
-      if (raced && identical(raced)) return c.json({ agreement: agreementJson(raced) }, 200);
-      throw new ProblemError('conflict', 'an agreement with this id exists with other terms', {
-        audit: { action: 'agreement.refused', subject: body.id },
-      });
-    }
+    const stored = (await svc.store.getAgreementVersion(terms.id, terms.version)) as AgreementVersionRecord;
     await svc.audit({
       actor: 'admin',
-      action: 'agreement.added',
-      subject: record.id,
+      action: 'agreement.proposed',
+      subject: terms.id,
       detail: {
-        parties: record.parties,
-        kinds: record.kinds,
-        mode: record.mode,
-        validFrom,
-        validUntil: record.validUntil,
-        maxSetSize: record.maxSetSize,
-        purposes: record.purposes,
-        queryQuota: { perDay: record.queryQuota.perDay, maxValues: record.queryQuota.maxValues },
+        version: terms.version,
+        digest: agreementDigest(terms),
+        parties,
+        kinds: terms.kinds,
+        mode: terms.mode,
+        validFrom: terms.validFrom,
+        validUntil: terms.validUntil,
+        maxSetSize: terms.maxSetSize,
+        purposes: terms.purposes,
+        queryQuota: { perDay: terms.queryQuota.perDay, maxValues: terms.queryQuota.maxValues },
       },
     });
-    return c.json({ agreement: agreementJson(record) }, 201);
+    return c.json({ agreement: adminAgreementJson(stored) }, 201);
   });
 
   mount(app, getAgreements, async (c) => {
-    const list = await svc.store.listAgreements();
-    return c.json({ agreements: list.map(agreementJson) });
+    const list = await svc.store.listAgreementVersions();
+    return c.json({ agreements: list.map(adminAgreementJson) });
   });
 
   mount(app, getConfig, async (c) => c.json(configJson(await svc.store.getConfig())));

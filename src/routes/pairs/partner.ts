@@ -2,7 +2,10 @@
 // Token(k_caller · element). Tokens are matched as they arrive.
 import { OpenAPIHono, type z } from '@hono/zod-openapi';
 import { bytesToHex } from '../../../protocol/bytes.js';
-import { BINARY_TYPE, EPOCH_HEADER, getPartnerChunk, putTokens, TOKEN_BYTES, type tokensReceiptSchema } from '../../../wire/index.js';
+import { canonicalJson } from '../../../protocol/canonical.js';
+import { chunkManifestSchema } from '../../../protocol/manifest.js';
+import { byteSequence } from '../../signatures.js';
+import { BINARY_TYPE, CHUNK_MANIFEST_HEADER, CHUNK_SIGNATURE_HEADER, EPOCH_HEADER, getPartnerChunk, putTokens, TOKEN_BYTES, type tokensReceiptSchema } from '../../../wire/index.js';
 import type { AppEnv, Services } from '../../context.js';
 import { pairAccess, refreshPairState, type PairContext } from '../../pairs.js';
 import { ProblemError } from '../../problem.js';
@@ -23,10 +26,28 @@ export function partnerRoutes(svc: Services): OpenAPIHono<AppEnv> {
     const ctx = await pairAccess(svc, c.get('caller'), parsePairParam(c.req.param('pair')), c.req.header(EPOCH_HEADER));
     const index = parseIndexParam(c.req.param('index'));
     await refuseIfFailed(ctx);
-    const elements = await ctx.ps.getChunkElements(ctx.epoch.id, ctx.partnerSide, index);
-    if (!elements) throw new ProblemError('not-found', `the partner's side has no chunk ${index}`, { audit: false });
+    const chunk = await ctx.ps.getChunk(ctx.epoch.id, ctx.partnerSide, index);
+    const elements = chunk ? await ctx.ps.getChunkElements(ctx.epoch.id, ctx.partnerSide, index) : undefined;
+    // A chunk without its uploader's signature is one the partner would refuse to tokenise (protocol/SPEC.md §8.8).
+    if (!chunk || !elements || !chunk.signature || chunk.agreementVersion === null) {
+      throw new ProblemError('not-found', `the partner's side has no chunk ${index}`, { audit: false });
+    }
+    const manifest = chunkManifestSchema.parse({
+      pair: ctx.pair.id,
+      agreement: { id: ctx.agreement.id, version: chunk.agreementVersion },
+      epoch: ctx.epoch.id,
+      agency: ctx.partner,
+      index,
+      firstPosition: chunk.firstPosition,
+      count: chunk.count,
+      sha256: bytesToHex(chunk.sha256),
+    });
     await svc.audit({ actor: ctx.me, action: 'partner_set.served', subject: ctx.pair.id, detail: { epoch: ctx.epoch.id, index } });
-    return c.body(elements as Uint8Array<ArrayBuffer>, 200, { 'content-type': BINARY_TYPE });
+    return c.body(elements as Uint8Array<ArrayBuffer>, 200, {
+      'content-type': BINARY_TYPE,
+      [CHUNK_MANIFEST_HEADER]: byteSequence(canonicalJson(manifest)),
+      [CHUNK_SIGNATURE_HEADER]: byteSequence(chunk.signature),
+    });
   });
 
   mount(app, putTokens, async (c) => {

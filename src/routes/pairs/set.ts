@@ -1,9 +1,12 @@
-// An agency's own side of a pair: blinded chunks, removals, canaries.
+// An agency's own side of a pair: blinded chunks (each with the uploader's
+// signed manifest, protocol/SPEC.md §8.8), removals, canaries.
 import { OpenAPIHono, type z } from '@hono/zod-openapi';
 import { bytesToHex } from '../../../protocol/bytes.js';
 import { DecodeError } from '../../../protocol/errors.js';
+import { chunkManifest, verifyChunk } from '../../../protocol/manifest.js';
 import {
   canariesBody,
+  CHUNK_SIGNATURE_HEADER,
   ELEMENT_BYTES,
   emptyBody,
   EPOCH_HEADER,
@@ -26,6 +29,8 @@ import { epochBefore } from '../../epochs.js';
 import { recordNightlyHits } from '../../hits.js';
 import { pairAccess, refreshPairState } from '../../pairs.js';
 import { ProblemError } from '../../problem.js';
+import { badSignature, isSignature, parseByteSequence, verifies } from '../../signatures.js';
+import type { AgencyRecord, ChunkInfo } from '../../store/types.js';
 import { parseIndexParam, parseJsonBody, parsePairParam } from '../../validation.js';
 import { mount } from '../mount.js';
 
@@ -42,16 +47,48 @@ export function setRoutes(svc: Services): OpenAPIHono<AppEnv> {
     const n = body.length / ELEMENT_BYTES;
     if (n > MAX_CHUNK_ELEMENTS) throw new ProblemError('too-large', `a chunk holds at most ${MAX_CHUNK_ELEMENTS} elements`, { field: 'body' });
     const sha256 = c.get('bodySha256');
-    const reply = (chunk: { index: number; firstPosition: number; count: number; sha256: Uint8Array }, status: 200 | 201) =>
-      c.json({ index: chunk.index, firstPosition: chunk.firstPosition, count: chunk.count, sha256: bytesToHex(chunk.sha256) } satisfies z.infer<typeof chunkReceiptSchema>, status);
+    const agreement = { id: ctx.agreement.id, version: ctx.agreement.version };
+    const reply = (chunk: ChunkInfo, status: 200 | 201) =>
+      c.json(
+        {
+          index: chunk.index,
+          firstPosition: chunk.firstPosition,
+          count: chunk.count,
+          sha256: bytesToHex(chunk.sha256),
+          agreement: { id: agreement.id, version: chunk.agreementVersion ?? agreement.version },
+          signature: bytesToHex(chunk.signature ?? signature),
+        } satisfies z.infer<typeof chunkReceiptSchema>,
+        status,
+      );
     const conflict = () =>
       new ProblemError('conflict', `chunk ${index} was already stored with a different SHA-256`, { audit: { action: 'chunk.refused', subject: ctx.pair.id } });
+    const header = parseByteSequence(c.req.header(CHUNK_SIGNATURE_HEADER));
+    const refuseSignature = (detail: string) =>
+      badSignature('header.concordat-chunk-signature', detail, { action: 'chunk.refused', subject: ctx.pair.id, detail: { epoch: ctx.epoch.id, index } });
+    if (!isSignature(header)) throw refuseSignature(`${CHUNK_SIGNATURE_HEADER} must carry the 64-byte manifest signature as an RFC 8941 byte sequence`);
+    const signature: Uint8Array = header;
+    // The manifest as the coordinator will hold it (protocol/SPEC.md §8.8): what the uploader must have signed.
+    const signs = (firstPosition: number) =>
+      verifies(() =>
+        verifyChunk(
+          chunkManifest({ pair: ctx.pair.id, agreement, epoch: ctx.epoch.id, agency: ctx.me, index, firstPosition }, body),
+          (c.get('caller').agency as AgencyRecord).signingKey,
+          signature,
+        ),
+      );
 
     const existing = await ctx.ps.getChunk(ctx.epoch.id, ctx.side, index);
     if (existing) {
-      if (bytesToHex(existing.sha256) === bytesToHex(sha256)) return reply(existing, 200);
-      throw conflict();
+      if (bytesToHex(existing.sha256) !== bytesToHex(sha256)) throw conflict();
+      if (!signs(existing.firstPosition)) throw refuseSignature('the manifest signature does not verify under the caller’s registered key');
+      return reply(existing, 200);
     }
+    const previous = index === 0 ? undefined : await ctx.ps.getChunk(ctx.epoch.id, ctx.side, index - 1);
+    const firstPosition = previous ? previous.firstPosition + previous.count : 0;
+    if (index > 0 && !previous) {
+      throw new ProblemError('conflict', `chunk index must be an existing chunk or the next one`, { field: 'path.index', audit: { action: 'chunk.refused', subject: ctx.pair.id } });
+    }
+    if (!signs(firstPosition)) throw refuseSignature('the manifest signature does not verify under the caller’s registered key');
     try {
       svc.checkElements(body, 'element');
     } catch (err) {
@@ -67,6 +104,9 @@ export function setRoutes(svc: Services): OpenAPIHono<AppEnv> {
       index,
       elements: body,
       sha256,
+      firstPosition,
+      signature,
+      agreementVersion: agreement.version,
       maxLiveSize: ctx.agreement.maxSetSize,
       at,
     });
@@ -91,7 +131,7 @@ export function setRoutes(svc: Services): OpenAPIHono<AppEnv> {
       actor: ctx.me,
       action: 'chunk.stored',
       subject: ctx.pair.id,
-      detail: { epoch: ctx.epoch.id, index, count: r.chunk.count, sha256: bytesToHex(sha256) },
+      detail: { epoch: ctx.epoch.id, index, count: r.chunk.count, sha256: bytesToHex(sha256), agreementVersion: agreement.version },
     });
     await refreshPairState(svc, ctx);
     return reply(r.chunk, 201);

@@ -1,8 +1,11 @@
-// Targeted hit/no-hit queries (protocol/SPEC.md §3.2, src/API.md "Targeted queries").
+// Targeted hit/no-hit queries (protocol/SPEC.md §3.2, §8.9, src/API.md "Targeted queries").
+// Every leg carries the requester's signature over its `query` statement; the
+// responder checks it against the terms it accepted before evaluating
+// anything, and may refuse the leg (POST /v1/queries/{id}/refusal).
 // The requester sends r·HashToGroup(q) per value; the partner's online
 // responder picks it up from its inbox and answers k_B·(r·H(q)) with a DLEQ
 // proof (RFC 9497 §2.2) that the coordinator checks against the responder's
-// published epoch key; the requester unblinds, finishes with its own key and
+// published key for the query's pair; the requester unblinds, finishes with its own key and
 // reports hits by token. The coordinator never sees a value: only blinded
 // elements, evaluated elements and, for hits, tokens it already holds.
 import { OpenAPIHono, type z } from '@hono/zod-openapi';
@@ -10,7 +13,7 @@ import type { Context } from 'hono';
 import { bytesToHex } from '../../../protocol/bytes.js';
 import { DecodeError } from '../../../protocol/errors.js';
 import { pack, unpack } from '../../../protocol/engine/types.js';
-import { randomBytes } from '../../../protocol/rng.js';
+import { queryValuesDigest, verifyQuery } from '../../../protocol/signed-query.js';
 import {
   answerBody,
   createQueryBody,
@@ -21,12 +24,15 @@ import {
   postAnswer,
   postOutcome,
   postQuery,
+  postRefusal,
   QUERY_ID_PATTERN,
+  refusalBody,
   waitParam,
   type answerResponse,
   type createQueryResponse,
   type inboxResponse,
   type outcomeResponse,
+  type refusalResponse,
 } from '../../../wire/index.js';
 import type { JsonValue } from '../../audit.js';
 import type { AppEnv, Services } from '../../context.js';
@@ -35,6 +41,7 @@ import { inboxKey, longPoll, queryKey } from '../../notify.js';
 import { activePairsOf, sideOf } from '../../pairs.js';
 import { ProblemError, type ProblemSlug } from '../../problem.js';
 import { QUERY_LEG_TTL_MS } from '../../retention.js';
+import { badSignature, verifies } from '../../signatures.js';
 import type { AgencyRecord, AgreementRecord, PairRecord, QueryHitInput, QueryLegRecord, QueryRecord, Side } from '../../store/types.js';
 import { parseJsonBody, parseWith, todayUTC } from '../../validation.js';
 import { mount } from '../mount.js';
@@ -61,7 +68,7 @@ function legExpired(leg: QueryLegRecord, now: Date): boolean {
   return leg.status === 'pending' && Date.parse(leg.createdAt) + QUERY_LEG_TTL_MS <= now.getTime();
 }
 
-function legStatus(leg: QueryLegRecord, now: Date): 'pending' | 'answered' | 'expired' {
+function legStatus(leg: QueryLegRecord, now: Date): 'pending' | 'answered' | 'expired' | 'refused' {
   return legExpired(leg, now) ? 'expired' : leg.status;
 }
 
@@ -99,7 +106,7 @@ export function queryRoutes(svc: Services): OpenAPIHono<AppEnv> {
       purpose: body.purpose,
       kind: body.kind,
       values,
-      partners: body.partners,
+      partners: body.legs.map((l) => l.partner),
     };
     const refuse = (slug: ProblemSlug, detail: string, extra: { field?: string; partner?: string } = {}, opts: { extensions?: { [k: string]: JsonValue }; headers?: Record<string, string> } = {}) =>
       new ProblemError(slug, detail, {
@@ -108,28 +115,40 @@ export function queryRoutes(svc: Services): OpenAPIHono<AppEnv> {
         audit: { action: 'query.refused', subject: me.id, detail: { ...about, ...(extra.partner ? { partner: extra.partner } : {}), reason: detail } },
       });
 
-    const partners = body.partners;
+    const partners = body.legs.map((l) => l.partner);
     for (let i = 0; i < partners.length; i++) {
-      if (partners[i] === me.id) throw refuse('validation', `body.partners[${i}]: an agency cannot query itself`, { field: `body.partners[${i}]` });
-      if (partners.indexOf(partners[i] as string) !== i) throw refuse('validation', `body.partners[${i}]: partners must be distinct`, { field: `body.partners[${i}]` });
+      if (partners[i] === me.id) throw refuse('validation', `body.legs[${i}].partner: an agency cannot query itself`, { field: `body.legs[${i}].partner` });
+      if (partners.indexOf(partners[i] as string) !== i) throw refuse('validation', `body.legs[${i}].partner: partners must be distinct`, { field: `body.legs[${i}].partner` });
     }
     const deployment = await svc.store.getConfig();
     if (!deployment.purposes.includes(body.purpose)) {
       throw refuse('purpose', `the purpose ${body.purpose} is not in the deployment's list`, { field: 'body.purpose' });
     }
+    const epoch = await svc.store.currentEpoch();
     const active = await activePairsOf(svc, me.id);
-    const legs: { partner: string; agreement: AgreementRecord; pair: PairRecord }[] = [];
-    for (const partner of partners) {
+    const legs: { partner: string; agreement: AgreementRecord; pair: PairRecord; epoch: string; signature: Uint8Array }[] = [];
+    for (const [i, leg] of body.legs.entries()) {
+      const partner = leg.partner;
       const candidates = active.filter((x) => x.pair.agencies.includes(partner));
       const r = chooseAgreement(candidates, body.kind, body.purpose);
       if (!r.ok) throw refuse(r.slug, `${partner}: ${r.detail}`, { partner });
-      if (values > r.agreement.queryQuota.maxValues) {
-        throw refuse('validation', `body.blinded: agreement ${r.agreement.id} allows at most ${r.agreement.queryQuota.maxValues} values per query`, {
+      // The leg names its pair and agreement version itself (they are signed); the coordinator only confirms they are in force.
+      const named = candidates.find((x) => x.pair.id === leg.pair);
+      if (!named || named.agreement.id !== leg.agreement.id || named.agreement.version !== leg.agreement.version) {
+        throw refuse('conflict', `${partner}: the leg names another pair or agreement version than the one in force`, { field: `body.legs[${i}]`, partner });
+      }
+      const chosen = chooseAgreement([named], body.kind, body.purpose);
+      if (!chosen.ok) throw refuse(chosen.slug, `${partner}: ${chosen.detail}`, { partner });
+      if (leg.epoch !== epoch.id) {
+        throw refuse('stale-epoch', `the current epoch is ${epoch.id}`, { field: `body.legs[${i}].epoch`, partner });
+      }
+      if (values > named.agreement.queryQuota.maxValues) {
+        throw refuse('validation', `body.blinded: agreement ${named.agreement.id} allows at most ${named.agreement.queryQuota.maxValues} values per query`, {
           field: 'body.blinded',
           partner,
         });
       }
-      legs.push({ partner, agreement: r.agreement, pair: r.pair });
+      legs.push({ partner, agreement: named.agreement, pair: named.pair, epoch: leg.epoch, signature: leg.signature });
     }
     const packed = pack(body.blinded, ELEMENT_BYTES);
     try {
@@ -138,8 +157,32 @@ export function queryRoutes(svc: Services): OpenAPIHono<AppEnv> {
       if (err instanceof DecodeError) throw refuse('validation', err.message, { field: err.field });
       throw err;
     }
-    const epoch = await svc.store.currentEpoch();
-    const id = bytesToHex(randomBytes(16));
+    // Each leg's statement (protocol/SPEC.md §8.9), rebuilt from what the coordinator will relay.
+    const valuesSha256 = queryValuesDigest(body.blinded);
+    for (const [i, l] of legs.entries()) {
+      const statement = {
+        id: body.queryId,
+        requester: me.id,
+        responder: l.partner,
+        pair: l.pair.id,
+        agreement: { id: l.agreement.id, version: l.agreement.version },
+        epoch: l.epoch,
+        kind: body.kind,
+        purpose: body.purpose,
+        caseRef: body.caseRef,
+        count: values,
+        valuesSha256,
+        createdAt: body.createdAt,
+      };
+      if (!verifies(() => verifyQuery(statement, me.signingKey, l.signature))) {
+        throw badSignature(`body.legs[${i}].signature`, `${l.partner}: the query statement does not verify under the requester’s registered key`, {
+          action: 'query.refused',
+          subject: me.id,
+          detail: { ...about, partner: l.partner, queryId: body.queryId },
+        });
+      }
+    }
+    const id = body.queryId;
     const quotas = [...new Map(legs.map((l) => [l.agreement.id, { agreementId: l.agreement.id, perDay: l.agreement.queryQuota.perDay }])).values()];
     const created = await svc.store.createQuery(
       {
@@ -153,11 +196,22 @@ export function queryRoutes(svc: Services): OpenAPIHono<AppEnv> {
         blinded: packed,
         values,
         createdAt: now.toISOString(),
-        legs: legs.map((l) => ({ partner: l.partner, agreementId: l.agreement.id, pairId: l.pair.id })),
+        statedAt: body.createdAt,
+        legs: legs.map((l) => ({
+          partner: l.partner,
+          agreementId: l.agreement.id,
+          agreementVersion: l.agreement.version,
+          pairId: l.pair.id,
+          epoch: l.epoch,
+          signature: l.signature,
+        })),
       },
       quotas,
       todayUTC(now),
     );
+    if (!created.ok && created.reason === 'taken') {
+      throw refuse('conflict', 'a query with this id exists: choose a fresh id', { field: 'body.queryId' });
+    }
     if (!created.ok) {
       const resetsAt = nextUtcMidnight(now);
       const retryAfter = Math.max(1, Math.ceil((resetsAt.getTime() - now.getTime()) / 1000));
@@ -174,7 +228,7 @@ export function queryRoutes(svc: Services): OpenAPIHono<AppEnv> {
       actor: me.id,
       action: 'query.created',
       subject: id,
-      detail: { ...about, agreements: quotas.map((q) => q.agreementId), epoch: epoch.id },
+      detail: { ...about, agreements: legs.map((l) => ({ id: l.agreement.id, version: l.agreement.version })), epoch: epoch.id },
     });
     for (const l of legs) svc.notifier?.notify(inboxKey(l.partner));
     return c.json({ queryId: id, legs: legs.map((l) => ({ partner: l.partner, status: 'pending' as const })) } satisfies z.infer<typeof createQueryResponse>, 201);
@@ -189,7 +243,8 @@ export function queryRoutes(svc: Services): OpenAPIHono<AppEnv> {
       waitMs,
       async () => {
         const since = new Date(svc.now().getTime() - QUERY_LEG_TTL_MS).toISOString();
-        const entries = (await svc.store.inbox(me.id, since)).filter((e) => e.blinded !== null);
+        // A leg without the requester's signature is one the responder would refuse (protocol/SPEC.md §8.9).
+        const entries = (await svc.store.inbox(me.id, since)).filter((e) => e.blinded !== null && e.signature !== null && e.agreementVersion !== null);
         return { done: entries.length > 0, value: entries };
       },
       c.req.raw.signal,
@@ -198,12 +253,15 @@ export function queryRoutes(svc: Services): OpenAPIHono<AppEnv> {
       queries: list.map((e) => ({
         queryId: e.queryId,
         from: e.from,
+        pair: e.pairId,
+        agreement: { id: e.agreementId, version: e.agreementVersion as number },
         kind: e.kind,
         purpose: e.purpose,
         caseRef: e.caseRef,
         epoch: e.epoch,
         blinded: unpack(e.blinded as Uint8Array, ELEMENT_BYTES).map(bytesToHex),
         createdAt: e.createdAt,
+        signature: bytesToHex(e.signature as Uint8Array),
       })),
     } satisfies z.infer<typeof inboxResponse>);
   });
@@ -227,6 +285,7 @@ export function queryRoutes(svc: Services): OpenAPIHono<AppEnv> {
     const refuse = (slug: ProblemSlug, detail: string, field?: string) =>
       new ProblemError(slug, detail, { ...(field ? { field } : {}), audit: { action: 'query.answer_refused', subject: q.id, detail: about } });
     const evaluated = pack(body.evaluated, ELEMENT_BYTES);
+    if (leg.status === 'refused') throw refuse('conflict', 'this query was refused by its responder');
     if (leg.status === 'answered') {
       // An identical re-send (a retry whose response was lost) is not a second answer.
       const same =
@@ -252,8 +311,9 @@ export function queryRoutes(svc: Services): OpenAPIHono<AppEnv> {
     if (body.epoch !== q.epoch && body.epoch !== current.id) {
       throw refuse('stale-epoch', `answer with the key of epoch ${q.epoch === current.id ? q.epoch : `${q.epoch} or ${current.id}`}`, 'body.epoch');
     }
-    const key = await svc.store.getEpochKey(me, body.epoch);
-    if (!key) throw refuse('epoch-key-required', `publish the epoch key for ${body.epoch} first`, 'body.epoch');
+    // The responder's key for this query's pair (protocol/SPEC.md §8.5): the key the requester will verify the proof with.
+    const key = await svc.store.getPairEpochKey(me, body.epoch, leg.pairId);
+    if (!key) throw refuse('epoch-key-required', `publish the epoch key of pair ${leg.pairId} for ${body.epoch} first`, 'body.epoch');
     let proofValid: boolean;
     try {
       proofValid = svc.verifyProof(key.publicKey, unpack(q.blinded, ELEMENT_BYTES), body.evaluated, body.proof);
@@ -274,6 +334,23 @@ export function queryRoutes(svc: Services): OpenAPIHono<AppEnv> {
       svc.notifier?.notify(queryKey(q.id));
     }
     return c.json({ queryId: q.id, status: 'answered', proofValid } satisfies z.infer<typeof answerResponse>);
+  }, ID);
+
+  mount(app, postRefusal, async (c) => {
+    const { q, me } = await loadQuery(c, (q, me) => q.legs.some((l) => l.partner === me), 'only an agency the query is addressed to may refuse it');
+    const body = parseJsonBody(c.get('body'), refusalBody);
+    const leg = q.legs.find((l) => l.partner === me) as QueryLegRecord;
+    const about = { requester: q.requester, partner: me, caseRef: q.caseRef, purpose: q.purpose, kind: q.kind, values: q.values, reason: body.reason };
+    const conflict = (detail: string) => new ProblemError('conflict', detail, { audit: { action: 'query.refusal_refused', subject: q.id, detail: about } });
+    if (legExpired(leg, svc.now())) throw conflict('this query expired unanswered');
+    const r = await svc.store.refuseQuery(q.id, me, body.reason, svc.now().toISOString());
+    if (r === 'conflict') throw conflict(leg.status === 'answered' ? 'this query was already answered' : 'this query was already refused for another reason');
+    if (r === 'refused') {
+      // The responder's own trail holds the same refusal (protocol/SPEC.md §5.3, item 6); this entry is the coordinator's.
+      await svc.audit({ actor: me, action: 'query.responder_refused', subject: q.id, outcome: body.reason, detail: about });
+      svc.notifier?.notify(queryKey(q.id));
+    }
+    return c.json({ queryId: q.id, status: 'refused', reason: body.reason } satisfies z.infer<typeof refusalResponse>);
   }, ID);
 
   mount(app, getQuery, async (c) => {
@@ -299,11 +376,13 @@ export function queryRoutes(svc: Services): OpenAPIHono<AppEnv> {
     const legs = [];
     for (const leg of q.legs) {
       const status = legStatus(leg, now);
-      const out: { [key: string]: JsonValue } = { partner: leg.partner, status };
+      const out: { [key: string]: JsonValue } = { partner: leg.partner, status, pair: leg.pairId };
+      if (leg.agreementVersion !== null) out.agreement = { id: leg.agreementId, version: leg.agreementVersion };
+      if (status === 'refused' && leg.refusal) out.reason = leg.refusal.reason;
       if (status === 'answered' && leg.answerEpoch !== null) {
-        const key = await svc.store.getEpochKey(leg.partner, leg.answerEpoch);
+        const key = await svc.store.getPairEpochKey(leg.partner, leg.answerEpoch, leg.pairId);
         out.epoch = leg.answerEpoch;
-        if (key) out.partnerEpochKey = bytesToHex(key.publicKey);
+        if (key) out.partnerEpochKey = { publicKey: bytesToHex(key.publicKey), signature: bytesToHex(key.signature) };
         if (leg.evaluated) out.evaluated = unpack(leg.evaluated, ELEMENT_BYTES).map(bytesToHex);
         if (leg.proof) out.proof = bytesToHex(leg.proof);
         out.proofValid = leg.proofValid === true;

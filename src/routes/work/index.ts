@@ -1,4 +1,5 @@
-// Pending partner work: chunks of partners' sides the caller has not tokenised yet.
+// Pending partner work: chunks of partners' sides the caller has not tokenised
+// yet, each with the uploader's signed manifest (src/API.md, "Agency: partner work").
 import { OpenAPIHono, type z } from '@hono/zod-openapi';
 import { bytesToHex } from '../../../protocol/bytes.js';
 import { getWork, type workResponse } from '../../../wire/index.js';
@@ -14,17 +15,29 @@ export function workRoutes(svc: Services): OpenAPIHono<AppEnv> {
     const me = c.get('caller').agency as AgencyRecord;
     const epoch = await svc.store.currentEpoch();
     const tasks: z.infer<typeof workResponse>['tasks'] = [];
-    // Tokenising before publishing the epoch key would let a partner dodge the
-    // canary check (the owner derives expected tokens from that key).
-    if (await svc.store.getEpochKey(me.id, epoch.id)) {
-      for (const { pair, agreement } of await activePairsOf(svc, me.id)) {
+    for (const { pair, agreement } of await activePairsOf(svc, me.id)) {
+      // Tokenising before publishing the pair's epoch key would let a partner
+      // dodge the canary check (the owner derives expected tokens from that key).
+      if (!(await svc.store.getPairEpochKey(me.id, epoch.id, pair.id))) continue;
+      {
         const ctx = contextFor(svc, pair, agreement, epoch, me.id);
         const summary = await ctx.ps.summary(epoch.id);
         if (summary.state?.state === 'failed') continue;
         if (summary.sides[ctx.partnerSide].tokenizedChunks === summary.sides[ctx.partnerSide].chunks) continue;
         for (const chunk of await ctx.ps.listChunks(epoch.id, ctx.partnerSide)) {
-          if (chunk.tokensSha256) continue;
-          tasks.push({ pair: pair.id, partner: ctx.partner, epoch: epoch.id, index: chunk.index, count: chunk.count, sha256: bytesToHex(chunk.sha256) });
+          // A chunk without the uploader's signature cannot pass the tokeniser's check (protocol/SPEC.md §8.8).
+          if (chunk.tokensSha256 || !chunk.signature || chunk.agreementVersion === null) continue;
+          tasks.push({
+            pair: pair.id,
+            partner: ctx.partner,
+            agreement: { id: agreement.id, version: chunk.agreementVersion },
+            epoch: epoch.id,
+            index: chunk.index,
+            firstPosition: chunk.firstPosition,
+            count: chunk.count,
+            sha256: bytesToHex(chunk.sha256),
+            signature: bytesToHex(chunk.signature),
+          });
         }
       }
     }

@@ -1,6 +1,6 @@
-// Epochs and the agencies' published epoch keys (protocol/SPEC.md §1.4,
+// Epochs and the agencies' signed per-pair epoch keys (protocol/SPEC.md §8.5, §8.7,
 // src/API.md, "Epochs"): an epoch is appended by one statement that picks the
-// next sequence number itself, a key is inserted once per agency and epoch.
+// next sequence number itself, a key is inserted once per agency, epoch and pair.
 import { and, asc, desc, eq, sql } from 'drizzle-orm';
 import * as schema from '../schema.js';
 import type { EpochKeyRecord, EpochRecord, PutResult } from '../types.js';
@@ -8,18 +8,29 @@ import type { ControlPlane } from './control.js';
 import { atomic, notInitialised, type Executor } from './executor.js';
 import { buf, sameBytes, u8 } from './rows.js';
 
-const { epochKeys, epochs } = schema;
+const { epochs, pairEpochKeys } = schema;
 
 export function epochRows(x: Executor) {
   const { db } = x;
 
-  const getEpochKey = async (agency: string, epoch: string): Promise<EpochKeyRecord | undefined> => {
+  const getPairEpochKey = async (agency: string, epoch: string, pairId: string): Promise<EpochKeyRecord | undefined> => {
     const r = await db
       .select()
-      .from(epochKeys)
-      .where(and(eq(epochKeys.agency, agency), eq(epochKeys.epoch, epoch)))
+      .from(pairEpochKeys)
+      .where(and(eq(pairEpochKeys.agency, agency), eq(pairEpochKeys.epoch, epoch), eq(pairEpochKeys.pairId, pairId)))
       .get();
-    return r ? { agency: r.agency, epoch: r.epoch, publicKey: u8(r.publicKey), publishedAt: r.publishedAt } : undefined;
+    return r
+      ? {
+          agency: r.agency,
+          epoch: r.epoch,
+          pairId: r.pairId,
+          agreementId: r.agreementId,
+          agreementVersion: r.agreementVersion,
+          publicKey: u8(r.publicKey),
+          signature: u8(r.signature),
+          publishedAt: r.publishedAt,
+        }
+      : undefined;
   };
 
   return {
@@ -47,17 +58,27 @@ export function epochRows(x: Executor) {
       return { epoch: { id: epoch.id, startedAt: epoch.startedAt }, previous: previous.id };
     },
 
-    getEpochKey,
+    getPairEpochKey,
 
-    async putEpochKey(k: EpochKeyRecord): Promise<PutResult> {
+    async putPairEpochKey(k: EpochKeyRecord): Promise<PutResult> {
       const inserted = await db
-        .insert(epochKeys)
-        .values({ agency: k.agency, epoch: k.epoch, publicKey: buf(k.publicKey), publishedAt: k.publishedAt })
+        .insert(pairEpochKeys)
+        .values({
+          agency: k.agency,
+          epoch: k.epoch,
+          pairId: k.pairId,
+          agreementId: k.agreementId,
+          agreementVersion: k.agreementVersion,
+          publicKey: buf(k.publicKey),
+          signature: buf(k.signature),
+          publishedAt: k.publishedAt,
+        })
         .onConflictDoNothing()
         .run();
       if (x.changes(inserted) === 1) return 'created';
-      const r = await getEpochKey(k.agency, k.epoch);
-      return r && sameBytes(r.publicKey, k.publicKey) ? 'same' : 'conflict';
+      const r = await getPairEpochKey(k.agency, k.epoch, k.pairId);
+      // The same key under the same agreement version; a re-signed statement of it (Ed25519 is deterministic) is the same.
+      return r && sameBytes(r.publicKey, k.publicKey) && r.agreementVersion === k.agreementVersion ? 'same' : 'conflict';
     },
   } satisfies Partial<ControlPlane>;
 }

@@ -52,7 +52,16 @@ export const TOKEN_BYTES = 16;
  */
 export const CHUNK_PIECE_BYTES = 1 << 20;
 
-function chunkOf(r: { idx: number; firstPosition: number; count: number; sha256: Buffer; tokensSha256: Buffer | null; createdAt: string }): ChunkInfo {
+function chunkOf(r: {
+  idx: number;
+  firstPosition: number;
+  count: number;
+  sha256: Buffer;
+  tokensSha256: Buffer | null;
+  createdAt: string;
+  signature: Buffer | null;
+  agreementVersion: number | null;
+}): ChunkInfo {
   return {
     index: r.idx,
     firstPosition: r.firstPosition,
@@ -60,6 +69,8 @@ function chunkOf(r: { idx: number; firstPosition: number; count: number; sha256:
     sha256: u8(r.sha256),
     tokensSha256: r.tokensSha256 ? u8(r.tokensSha256) : null,
     createdAt: r.createdAt,
+    signature: r.signature ? u8(r.signature) : null,
+    agreementVersion: r.agreementVersion,
   };
 }
 
@@ -70,6 +81,8 @@ const chunkColumns = {
   sha256: chunks.sha256,
   tokensSha256: chunks.tokensSha256,
   createdAt: chunks.createdAt,
+  signature: chunks.signature,
+  agreementVersion: chunks.agreementVersion,
 };
 
 /** Prepared statements for the per-position hot loops. */
@@ -253,7 +266,8 @@ export class SqlPairStore implements PairStore {
           return { status: sameBytes(existing.sha256, input.sha256) ? 'same' : 'conflict', chunk } as PutChunkResult;
         }
         const ext = this.extent(tx as unknown as SyncDb, input.epoch, input.side);
-        if (input.index !== ext.chunks) return { status: 'gap', nextIndex: ext.chunks };
+        // The signature covers firstPosition: a chunk that would land elsewhere is not the chunk signed.
+        if (input.index !== ext.chunks || input.firstPosition !== ext.size) return { status: 'gap', nextIndex: ext.chunks, nextPosition: ext.size };
         const live = ext.size - this.removedCount(tx as unknown as SyncDb, input.epoch, input.side);
         if (live + n > input.maxLiveSize) return { status: 'too-large', liveSize: live };
         tx.insert(chunks)
@@ -267,6 +281,8 @@ export class SqlPairStore implements PairStore {
             sha256: buf(input.sha256),
             elements: buf(input.elements.subarray(0, CHUNK_PIECE_BYTES)),
             createdAt: input.at,
+            signature: buf(input.signature),
+            agreementVersion: input.agreementVersion,
           })
           .run();
         for (let piece = 1; piece * CHUNK_PIECE_BYTES < input.elements.length; piece++) {
@@ -275,7 +291,16 @@ export class SqlPairStore implements PairStore {
         }
         return {
           status: 'created',
-          chunk: { index: input.index, firstPosition: ext.size, count: n, sha256: input.sha256, tokensSha256: null, createdAt: input.at },
+          chunk: {
+            index: input.index,
+            firstPosition: ext.size,
+            count: n,
+            sha256: input.sha256,
+            tokensSha256: null,
+            createdAt: input.at,
+            signature: input.signature,
+            agreementVersion: input.agreementVersion,
+          },
         };
       },
       { behavior: 'immediate' },

@@ -4,9 +4,9 @@
 // conflicting one by comparing with what is stored.
 import { and, asc, eq, gt, isNotNull, lt, or, sql } from 'drizzle-orm';
 import * as schema from '../schema.js';
-import type { AnswerInput, AnswerResult, CreateQueryResult, InboxEntry, NewQuery, OutcomeInput, OutcomeResult, QueryRecord } from '../types.js';
+import type { AnswerInput, AnswerResult, CreateQueryResult, InboxEntry, NewQuery, OutcomeInput, OutcomeResult, QueryRecord, RefuseResult } from '../types.js';
 import type { ControlPlane } from './control.js';
-import { atomic, type Executor } from './executor.js';
+import { atomic, isConstraintError, type Executor } from './executor.js';
 import { buf, legOf, queryOf, sameNullableBytes, u8 } from './rows.js';
 
 const { queries, queryHits, queryLegs, queryQuota } = schema;
@@ -28,30 +28,42 @@ export function queryRows(x: Executor) {
     async createQuery(q: NewQuery, quotas: readonly { agreementId: string; perDay: number }[], day: string): Promise<CreateQueryResult> {
       const quotaJson = JSON.stringify(quotas.map((x) => [x.agreementId, x.perDay]));
       const agreementIds = JSON.stringify(quotas.map((x) => x.agreementId));
-      const legsJson = JSON.stringify(q.legs.map((l) => [l.partner, l.agreementId, l.pairId]));
-      const created = sql`EXISTS (SELECT 1 FROM ${queries} WHERE id = ${q.id})`;
+      // The id is the requester's: one that exists already is refused, not overwritten.
+      if (await db.select({ id: queries.id }).from(queries).where(eq(queries.id, q.id)).get()) return { ok: false, reason: 'taken' };
+      const created = sql`EXISTS (SELECT 1 FROM ${queries} WHERE id = ${q.id} AND stated_at = ${q.statedAt} AND requester = ${q.requester})`;
       // One atomic batch: count the query against every quota, create it only if no
       // quota went over, then take the counts back if it was not created.
-      await atomic(x, [
+      const batch = [
         sql`INSERT INTO ${queryQuota} (agency, agreement_id, day, used)
           SELECT ${q.requester}, j.value, ${day}, 1 FROM json_each(${agreementIds}) j WHERE true
           ON CONFLICT (agency, agreement_id, day) DO UPDATE SET used = used + 1`,
-        sql`INSERT INTO ${queries} (id, requester, kind, purpose, case_ref, officer, n_values, epoch, blinded, created_at)
-          SELECT ${q.id}, ${q.requester}, ${q.kind}, ${q.purpose}, ${q.caseRef}, ${q.officer}, ${q.values}, ${q.epoch}, ${buf(q.blinded)}, ${q.createdAt}
+        sql`INSERT INTO ${queries} (id, requester, kind, purpose, case_ref, officer, n_values, epoch, blinded, created_at, stated_at)
+          SELECT ${q.id}, ${q.requester}, ${q.kind}, ${q.purpose}, ${q.caseRef}, ${q.officer}, ${q.values}, ${q.epoch}, ${buf(q.blinded)}, ${q.createdAt}, ${q.statedAt}
           WHERE NOT EXISTS (SELECT 1 FROM ${queryQuota} u, json_each(${quotaJson}) j
             WHERE u.agency = ${q.requester} AND u.day = ${day} AND u.agreement_id = json_extract(j.value, '$[0]') AND u.used > json_extract(j.value, '$[1]'))`,
-        sql`INSERT INTO ${queryLegs} (query_id, partner, agreement_id, pair_id, created_at, status)
-          SELECT ${q.id}, json_extract(j.value, '$[0]'), json_extract(j.value, '$[1]'), json_extract(j.value, '$[2]'), ${q.createdAt}, 'pending'
-          FROM json_each(${legsJson}) j WHERE ${created}`,
+        // One statement per leg (at most MAX_PARTNERS): each binds its signature as a BLOB.
+        ...q.legs.map(
+          (l) => sql`INSERT INTO ${queryLegs} (query_id, partner, agreement_id, agreement_version, pair_id, leg_epoch, signature, created_at, status)
+            SELECT ${q.id}, ${l.partner}, ${l.agreementId}, ${l.agreementVersion}, ${l.pairId}, ${l.epoch}, ${buf(l.signature)}, ${q.createdAt}, 'pending'
+            WHERE ${created}`,
+        ),
         sql`UPDATE ${queryQuota} SET used = used - 1
           WHERE agency = ${q.requester} AND day = ${day} AND agreement_id IN (SELECT value FROM json_each(${agreementIds})) AND NOT ${created}`,
         sql`DELETE FROM ${queryQuota}
           WHERE agency = ${q.requester} AND day = ${day} AND used = 0 AND agreement_id IN (SELECT value FROM json_each(${agreementIds}))`,
-      ]);
-      if (await db.select({ id: queries.id }).from(queries).where(eq(queries.id, q.id)).get()) return { ok: true };
+      ];
+      try {
+        await atomic(x, batch);
+      } catch (err) {
+        // Another request took the id between the check and the batch.
+        if (isConstraintError(err)) return { ok: false, reason: 'taken' };
+        throw err;
+      }
+      const made = await db.select({ statedAt: queries.statedAt, requester: queries.requester }).from(queries).where(eq(queries.id, q.id)).get();
+      if (made) return made.statedAt === q.statedAt && made.requester === q.requester ? { ok: true } : { ok: false, reason: 'taken' };
       for (const quota of quotas) {
         const used = await queriesUsed(q.requester, quota.agreementId, day);
-        if (used >= quota.perDay) return { ok: false, agreementId: quota.agreementId, used };
+        if (used >= quota.perDay) return { ok: false, reason: 'quota', agreementId: quota.agreementId, used };
       }
       throw new Error('coordinator: the query was not created');
     },
@@ -70,20 +82,38 @@ export function queryRows(x: Executor) {
         .select({
           queryId: queries.id,
           from: queries.requester,
+          pairId: queryLegs.pairId,
+          agreementId: queryLegs.agreementId,
+          agreementVersion: queryLegs.agreementVersion,
+          signature: queryLegs.signature,
           kind: queries.kind,
           purpose: queries.purpose,
           caseRef: queries.caseRef,
-          epoch: queries.epoch,
+          epoch: sql<string>`coalesce(${queryLegs.legEpoch}, ${queries.epoch})`,
           blinded: queries.blinded,
           values: queries.values,
-          createdAt: queries.createdAt,
+          createdAt: sql<string>`coalesce(${queries.statedAt}, ${queries.createdAt})`,
         })
         .from(queryLegs)
         .innerJoin(queries, eq(queries.id, queryLegs.queryId))
         .where(and(eq(queryLegs.partner, agency), eq(queryLegs.status, 'pending'), gt(queryLegs.createdAt, since)))
         .orderBy(asc(queryLegs.createdAt), asc(queryLegs.queryId))
         .all();
-      return rows.map((r) => ({ ...r, blinded: r.blinded ? u8(r.blinded) : null }));
+      return rows.map((r) => ({ ...r, blinded: r.blinded ? u8(r.blinded) : null, signature: r.signature ? u8(r.signature) : null }));
+    },
+
+    async refuseQuery(queryId: string, partner: string, reason: string, at: string): Promise<RefuseResult> {
+      const where = legWhere(queryId, partner);
+      // Only a pending leg can be refused, so a refusal and an answer never both land.
+      const updated = await db
+        .update(queryLegs)
+        .set({ status: 'refused', refusalReason: reason, refusedAt: at })
+        .where(and(where, eq(queryLegs.status, 'pending')))
+        .run();
+      if (x.changes(updated) === 1) return 'refused';
+      const leg = await db.select({ status: queryLegs.status, reason: queryLegs.refusalReason }).from(queryLegs).where(where).get();
+      if (!leg) throw new Error('coordinator: no such query leg');
+      return leg.status === 'refused' && leg.reason === reason ? 'same' : 'conflict';
     },
 
     async answerQuery(queryId: string, partner: string, a: AnswerInput): Promise<AnswerResult> {

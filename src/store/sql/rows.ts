@@ -2,10 +2,11 @@
 // byte helpers, shared by every store over the schema (better-sqlite3, D1,
 // Durable Object SQLite). drizzle's BLOB columns read as Buffer on each.
 import type { AuditDetail, AuditEntry } from '../../audit.js';
+import { parseAgreement } from '../../../protocol/agreement.js';
 import * as schema from '../schema.js';
 import type { AgencyRecord, AgreementRecord, PairRecord, QueryLegRecord, QueryRecord } from '../types.js';
 
-const { agencies, agreements, auditLog, pairs, queries, queryHits, queryLegs } = schema;
+const { agencies, agreementVersions, auditLog, pairs, queries, queryHits, queryLegs } = schema;
 
 /** A view of the bytes as a Buffer, without copying (better-sqlite3 binds Buffers as BLOBs). */
 export function buf(u: Uint8Array): Buffer {
@@ -29,19 +30,23 @@ export function agencyOf(r: typeof agencies.$inferSelect): AgencyRecord {
   return { id: r.id, name: r.name, country: r.country, signingKey: u8(r.signingKey), createdAt: r.createdAt };
 }
 
-export function agreementOf(r: typeof agreements.$inferSelect): AgreementRecord {
+/** The enforced fields of one agreement version, from its canonical terms. */
+export function agreementRecordOf(r: typeof agreementVersions.$inferSelect): AgreementRecord {
+  const t = parseAgreement(JSON.parse(r.terms));
   return {
-    id: r.id,
-    parties: JSON.parse(r.parties) as string[],
-    kinds: JSON.parse(r.kinds) as string[],
-    mode: r.mode,
-    validFrom: r.validFrom,
-    validUntil: r.validUntil,
-    maxSetSize: r.maxSetSize,
-    legalBasis: r.legalBasis,
+    id: t.id,
+    version: t.version,
+    status: r.status,
+    parties: t.parties.map((p) => p.agency),
+    kinds: [...t.kinds],
+    mode: t.mode,
+    validFrom: t.validFrom,
+    validUntil: t.validUntil,
+    maxSetSize: t.maxSetSize,
+    legalBasis: t.legalBasis,
     createdAt: r.createdAt,
-    purposes: JSON.parse(r.purposes) as string[],
-    queryQuota: { perDay: r.queryPerDay, maxValues: r.queryMaxValues },
+    purposes: [...t.purposes],
+    queryQuota: { perDay: t.queryQuota.perDay, maxValues: t.queryQuota.maxValues },
   };
 }
 
@@ -49,9 +54,13 @@ export function legOf(r: typeof queryLegs.$inferSelect): QueryLegRecord {
   return {
     partner: r.partner,
     agreementId: r.agreementId,
+    agreementVersion: r.agreementVersion,
+    epoch: r.legEpoch,
+    signature: r.signature ? u8(r.signature) : null,
     pairId: r.pairId,
     createdAt: r.createdAt,
     status: r.status,
+    refusal: r.refusalReason === null ? null : { reason: r.refusalReason, at: r.refusedAt ?? r.createdAt },
     answerEpoch: r.answerEpoch,
     evaluated: r.evaluated ? u8(r.evaluated) : null,
     proof: r.proof ? u8(r.proof) : null,
@@ -90,6 +99,7 @@ export function queryOf(q: typeof queries.$inferSelect, legs: QueryLegRecord[]):
     epoch: q.epoch,
     blinded: q.blinded ? u8(q.blinded) : null,
     createdAt: q.createdAt,
+    statedAt: q.statedAt,
     legs,
   };
 }

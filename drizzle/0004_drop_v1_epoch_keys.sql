@@ -1,0 +1,1 @@
+DROP TABLE `epoch_keys`;
