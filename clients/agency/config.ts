@@ -1,6 +1,8 @@
 // The agency directory: agency.json (who we are, which coordinator),
-// signing.key / signing.pub (Ed25519 request signing), epoch.seed (the seed
-// every epoch's PSI key derives from) and agency.db (the local store).
+// signing.key / signing.pub (Ed25519 request and document signing),
+// epoch.seed (s_1, wiped once the agency reaches epoch 2) and epoch.secret
+// (the current epoch's secret, protocol/SPEC.md §8.4; see epoch-secret.ts)
+// and agency.db (the local store).
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -8,11 +10,13 @@ import { z } from 'zod';
 import { bytesToHex, hexToBytes } from '../../protocol/bytes.js';
 import { generateSigningKey } from '../../protocol/http-signature.js';
 import { AgencyError } from '../sdk/errors.js';
+import { EPOCH_SECRET_FILE, EPOCH_SEED_FILE, EpochSecrets } from './epoch-secret.js';
+import { checkCoordinatorUrl } from './transport.js';
 
 export const AGENCY_FILE = 'agency.json';
 export const SIGNING_KEY_FILE = 'signing.key';
 export const SIGNING_PUB_FILE = 'signing.pub';
-export const EPOCH_SEED_FILE = 'epoch.seed';
+export { EPOCH_SEED_FILE, EPOCH_SECRET_FILE };
 const LOCK_FILE = '.lock';
 /** Held by `concordat serve` for its lifetime: one responder daemon per agency directory. */
 export const SERVE_LOCK_FILE = '.serve.lock';
@@ -31,7 +35,8 @@ export interface Agency {
   agency: string;
   coordinator: string;
   signingKey: Uint8Array;
-  epochSeed: Uint8Array;
+  /** The epoch secrets (epoch.seed / epoch.secret): every PSI key derives from them. */
+  secrets: EpochSecrets;
 }
 
 function rng(n: number): Uint8Array {
@@ -47,7 +52,9 @@ function normaliseCoordinatorUrl(url: string): string {
   }
   if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new AgencyError('--coordinator: the URL must start with http:// or https://');
   if (u.search || u.hash) throw new AgencyError('--coordinator: the URL must not carry a query or fragment');
-  return u.href.replace(/\/+$/, '');
+  const href = u.href.replace(/\/+$/, '');
+  checkCoordinatorUrl(href, '--coordinator');
+  return href;
 }
 
 export interface InitResult {
@@ -68,7 +75,7 @@ export function initAgency(o: { dir: string; agency: string; coordinator: string
     throw new AgencyError(`--agency: "${o.agency}" is not an agency id (two upper-case letters, "-", then 2..16 of A-Z 0-9, e.g. FR-OCRTEH)`);
   }
   const coordinator = normaliseCoordinatorUrl(o.coordinator);
-  for (const f of [SIGNING_KEY_FILE, EPOCH_SEED_FILE, SIGNING_PUB_FILE, AGENCY_FILE]) {
+  for (const f of [SIGNING_KEY_FILE, EPOCH_SEED_FILE, EPOCH_SECRET_FILE, SIGNING_PUB_FILE, AGENCY_FILE]) {
     if (existsSync(join(dir, f))) {
       throw new AgencyError(`${join(dir, f)} already exists; refusing to overwrite an agency's keys (use another --dir, or remove the directory to start over)`);
     }
@@ -98,7 +105,9 @@ function readHexKey(path: string, what: string): Uint8Array {
 }
 
 /** Loads an agency directory created by {@link initAgency}; `warn` hears about loose file permissions. */
-export function loadAgency(dirArg: string, warn: (msg: string) => void = () => {}): Agency {
+const noWarn = (): void => {};
+
+export function loadAgency(dirArg: string, warn: (msg: string) => void = noWarn): Agency {
   const dir = resolve(dirArg);
   const jsonPath = join(dir, AGENCY_FILE);
   if (!existsSync(jsonPath)) throw new AgencyError(`${dir} is not an agency directory (no ${AGENCY_FILE}); run \`concordat init --dir ${dirArg} …\` first`);
@@ -110,20 +119,22 @@ export function loadAgency(dirArg: string, warn: (msg: string) => void = () => {
   } catch (e) {
     throw new AgencyError(`${jsonPath}: not a valid agency file (${e instanceof Error ? e.message : String(e)})`);
   }
-  for (const f of [SIGNING_KEY_FILE, EPOCH_SEED_FILE]) {
+  for (const f of [SIGNING_KEY_FILE, EPOCH_SEED_FILE, EPOCH_SECRET_FILE]) {
     const p = join(dir, f);
+    if (!existsSync(p)) continue;
     try {
       if ((statSync(p).mode & 0o077) !== 0) warn(`warning: ${p} is readable by other users; run chmod 600 ${p}`);
     } catch {
       // Reported by readHexKey below.
     }
   }
+  checkCoordinatorUrl(parsed.coordinator, jsonPath, warn === noWarn ? undefined : warn);
   return {
     dir,
     agency: parsed.agency,
     coordinator: parsed.coordinator,
     signingKey: readHexKey(join(dir, SIGNING_KEY_FILE), 'signing key'),
-    epochSeed: readHexKey(join(dir, EPOCH_SEED_FILE), 'epoch seed'),
+    secrets: new EpochSecrets(dir),
   };
 }
 

@@ -4,19 +4,29 @@
 // element R and one batched DLEQ proof (RFC 9497 VOPRF BlindEvaluate), and
 // runs `sync` on a schedule.
 //
-// The answer path does no per-query setup beyond one key derivation per epoch
-// (cached) and one engine call: an online responder answers within a few
-// milliseconds of the query reaching the coordinator.
-import { bytesToHex, hexToBytes } from '../../protocol/bytes.js';
-import { CONCORDAT_SUITE, epochInfo } from '../../protocol/constants.js';
+// A query is evaluated only after respond.ts checked it against the agreement
+// this agency accepted (protocol/SPEC.md §8.9): the requester's signature
+// under its pinned key, kind, purpose, values, epoch, age, replay and the
+// per-day quota. Every answer and every refusal goes to the local audit
+// trail; a refusal is also posted to the coordinator, so the requester's leg
+// ends `refused` instead of waiting.
+//
+// The answer path does no per-query setup beyond one key derivation per pair
+// and epoch (cached) and one engine call: an online responder answers within
+// a few milliseconds of the query reaching the coordinator.
+import { bytesToHex } from '../../protocol/bytes.js';
+import { CONCORDAT_SUITE } from '../../protocol/constants.js';
 import { loadEngine, type Engine, type EngineName } from '../../protocol/engine/index.js';
-import { deriveKeyPair } from '../../protocol/keys.js';
+import { signEpochKey } from '../../protocol/epoch-key.js';
+import { epochNumber } from '../../protocol/ratchet.js';
 import { randomBytes } from '../../protocol/rng.js';
 import type { InboxQuery } from '../sdk/api.js';
-import type { CoordinatorClient } from '../sdk/client.js';
+import type { CoordinatorClient, InboxEntry } from '../sdk/client.js';
 import { CoordinatorError, describeFailure, EXIT, isEpochKeyRequired } from '../sdk/errors.js';
-import { openStore } from '../store/db.js';
+import { openStore, type Store } from '../store/db.js';
 import { lockAgency, type Agency } from './config.js';
+import { observeEpoch } from './epoch-secret.js';
+import { checkInboxQuery, recordDecision } from './respond.js';
 import { printable } from './text.js';
 import { silentProgress } from './progress.js';
 import { sync, type SyncReport } from './sync.js';
@@ -58,7 +68,10 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-/** The responder: epoch keys derived once per epoch, one engine call and one POST per query. */
+/** What the responder did with one query. */
+export type Handled = { answered: true; stored: boolean } | { answered: false; reason: string; message: string };
+
+/** The responder: checks, then one engine call and one POST per query. */
 export class Responder {
   private readonly keys = new Map<string, Uint8Array>();
 
@@ -66,30 +79,72 @@ export class Responder {
     private readonly agency: Agency,
     private readonly engine: Engine,
     private readonly client: CoordinatorClient,
+    private readonly store: Store,
+    private readonly now: () => number = () => Date.now(),
   ) {}
 
-  secretKey(epoch: string): Uint8Array {
-    let sk = this.keys.get(epoch);
+  private secretKey(epoch: string, pair: string): Uint8Array {
+    const k = `${epoch} ${pair}`;
+    let sk = this.keys.get(k);
     if (!sk) {
-      sk = deriveKeyPair(CONCORDAT_SUITE, this.agency.epochSeed, epochInfo(epoch)).sk;
-      this.keys.set(epoch, sk);
+      sk = this.agency.secrets.pairKey(epoch, pair).sk;
+      this.keys.set(k, sk);
     }
     return sk;
   }
 
-  /** Evaluates and proves the query's elements and posts the answer; false when another answer was already stored. */
-  async answer(q: InboxQuery, signal?: AbortSignal): Promise<boolean> {
-    const { evaluated, proof } = this.engine.evaluateWithProof(CONCORDAT_SUITE, this.secretKey(q.epoch), q.blinded.map((h) => hexToBytes(h)), randomBytes);
-    const answer = { epoch: q.epoch, evaluated: evaluated.map(bytesToHex), proof: bytesToHex(proof) };
+  /**
+   * A query of a later epoch than this agency reached: move forward to the
+   * coordinator's current epoch first (only /v1/me moves an agency's epoch).
+   */
+  private async catchUp(q: InboxQuery): Promise<void> {
+    let n: number;
     try {
-      return await this.client.answerQuery(q.queryId, answer, signal ? { signal } : {});
-    } catch (e) {
-      // Right after a rotation a query can arrive before this agency's next sync published the new key:
-      // the key derives from the seed, so publish it here and answer.
-      if (!isEpochKeyRequired(e)) throw e;
-      await this.client.putEpochKey(q.epoch, deriveKeyPair(CONCORDAT_SUITE, this.agency.epochSeed, epochInfo(q.epoch)).pk);
-      return this.client.answerQuery(q.queryId, answer, signal ? { signal } : {});
+      n = epochNumber(q.epoch);
+    } catch {
+      return;
     }
+    if (n <= this.agency.secrets.highest()) return;
+    const me = await this.client.me();
+    observeEpoch(this.store, this.agency.secrets, me.epoch.id, 'GET /v1/me');
+    this.keys.clear();
+  }
+
+  /** Refuses an entry that is not a query the contract describes (an unsigned one, say). */
+  async refuseMalformed(e: Extract<InboxEntry, { ok: false }>, signal?: AbortSignal): Promise<void> {
+    const message = `the inbox entry does not match the contract (${e.issue})`;
+    recordDecision(this.store, { queryId: e.queryId, from: 'unknown' }, { answered: false, reason: 'malformed', message }, this.now());
+    if (e.queryId !== null && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(e.queryId)) {
+      await this.client.refuseQuery(e.queryId, 'malformed', signal ? { signal } : {});
+    }
+  }
+
+  /** Checks the query; evaluates, proves and posts the answer, or records and posts the refusal. */
+  async handle(q: InboxQuery, signal?: AbortSignal): Promise<Handled> {
+    await this.catchUp(q);
+    const check = checkInboxQuery(this.agency, this.store, q, this.now());
+    const about = { queryId: q.queryId, from: q.from, kind: q.kind, purpose: q.purpose, caseRef: q.caseRef, count: q.blinded.length, epoch: q.epoch };
+    if (!check.ok) {
+      recordDecision(this.store, about, { answered: false, reason: check.reason, message: check.message }, this.now());
+      await this.client.refuseQuery(q.queryId, check.reason, signal ? { signal } : {});
+      return { answered: false, reason: check.reason, message: check.message };
+    }
+    const { evaluated, proof } = this.engine.evaluateWithProof(CONCORDAT_SUITE, this.secretKey(q.epoch, q.pair), check.values, randomBytes);
+    const answer = { epoch: q.epoch, evaluated: evaluated.map(bytesToHex), proof: bytesToHex(proof) };
+    let stored: boolean;
+    try {
+      stored = await this.client.answerQuery(q.queryId, answer, signal ? { signal } : {});
+    } catch (e) {
+      // Right after a rotation a query can arrive before this agency's next sync published the pair's key:
+      // publish it here (signed, under the accepted agreement) and answer.
+      if (!isEpochKeyRequired(e)) throw e;
+      const pk = this.agency.secrets.pairKey(q.epoch, q.pair).pk;
+      const statement = { agency: this.agency.agency, epoch: q.epoch, pair: q.pair, agreement: { id: check.terms.id, version: check.terms.version }, publicKey: bytesToHex(pk) };
+      await this.client.putPairEpochKey(q.pair, { epoch: q.epoch, publicKey: pk, signature: signEpochKey(statement, this.agency.signingKey) });
+      stored = await this.client.answerQuery(q.queryId, answer, signal ? { signal } : {});
+    }
+    recordDecision(this.store, about, { answered: true }, this.now());
+    return { answered: true, stored };
   }
 }
 
@@ -100,8 +155,17 @@ export function describeQuery(q: InboxQuery): string {
 
 /** Runs the daemon until `signal` aborts (or, with `once`, one round). Resolves with the exit code. */
 export async function serveAgency(agency: Agency, o: ServeOptions): Promise<number> {
+  const { client } = o;
+  const store = openStore(agency.dir);
+  try {
+    return await serveWith(agency, o, new Responder(agency, await loadEngine('fast'), client, store));
+  } finally {
+    store.close();
+  }
+}
+
+async function serveWith(agency: Agency, o: ServeOptions, responder: Responder): Promise<number> {
   const { client, log, warn, signal } = o;
-  const responder = new Responder(agency, await loadEngine('fast'), client);
   const runSync =
     o.runSync ??
     (async (sig: AbortSignal) => {
@@ -160,15 +224,32 @@ export async function serveAgency(agency: Agency, o: ServeOptions): Promise<numb
 
   // ---- the inbox loop ----
   const failedQueries = new Set<string>();
-  const answerAll = async (queries: InboxQuery[]): Promise<number> => {
+  const answerAll = async (entries: InboxEntry[]): Promise<number> => {
     let answered = 0;
-    for (const q of queries) {
+    for (const entry of entries) {
       if (signal.aborted) break;
+      if (!entry.ok) {
+        if (entry.queryId !== null) failedQueries.add(entry.queryId);
+        warn(`serve: !!! QUERY REFUSED ${entry.queryId ?? '(no id)'}: malformed: ${entry.issue}`);
+        try {
+          await responder.refuseMalformed(entry, signal);
+        } catch (e) {
+          if (signal.aborted) break;
+          warn(`serve: refusal not delivered: ${describeFailure(e)}`);
+        }
+        continue;
+      }
+      const q = entry.query;
       const t0 = performance.now();
       try {
-        const stored = await responder.answer(q, signal);
+        const h = await responder.handle(q, signal);
         const ms = (performance.now() - t0).toFixed(1);
-        log(`serve: ${describeQuery(q)}: ${stored ? 'answered' : 'already answered'} in ${ms} ms`);
+        if (!h.answered) {
+          failedQueries.add(q.queryId);
+          warn(`serve: !!! QUERY REFUSED ${describeQuery(q)}: ${h.reason}: ${h.message}`);
+          continue;
+        }
+        log(`serve: ${describeQuery(q)}: ${h.stored ? 'answered' : 'already answered'} in ${ms} ms`);
         answered++;
       } catch (e) {
         if (signal.aborted) break;
@@ -185,14 +266,14 @@ export async function serveAgency(agency: Agency, o: ServeOptions): Promise<numb
   if (o.once) {
     let code: number = EXIT.ok;
     try {
-      await answerAll(await client.inbox(0, { signal }));
+      await answerAll(await client.inboxEntries(0, { signal }));
     } catch (e) {
       warn(`serve: inbox: ${describeFailure(e)}`);
       code = EXIT.error;
     }
     await startSync();
     try {
-      await answerAll((await client.inbox(0, { signal })).filter((q) => !failedQueries.has(q.queryId)));
+      await answerAll((await client.inboxEntries(0, { signal })).filter((e) => !e.ok || !failedQueries.has(e.query.queryId)));
     } catch (e) {
       warn(`serve: inbox: ${describeFailure(e)}`);
       code = EXIT.error;
@@ -204,9 +285,9 @@ export async function serveAgency(agency: Agency, o: ServeOptions): Promise<numb
   let backoff = BACKOFF_MIN_MS;
   let down = false;
   while (!signal.aborted) {
-    let queries: InboxQuery[];
+    let queries: InboxEntry[];
     try {
-      queries = await client.inbox(INBOX_WAIT_SECONDS, { signal, retries: 0 });
+      queries = await client.inboxEntries(INBOX_WAIT_SECONDS, { signal, retries: 0 });
       if (down) log('serve: the coordinator answers again');
       down = false;
       backoff = BACKOFF_MIN_MS;
@@ -218,7 +299,7 @@ export async function serveAgency(agency: Agency, o: ServeOptions): Promise<numb
       backoff = Math.min(BACKOFF_MAX_MS, backoff * 2);
       continue;
     }
-    const fresh = queries.filter((q) => !failedQueries.has(q.queryId));
+    const fresh = queries.filter((e) => (e.ok ? !failedQueries.has(e.query.queryId) : e.queryId === null || !failedQueries.has(e.queryId)));
     try {
       await answerAll(fresh);
     } catch (e) {

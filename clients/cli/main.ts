@@ -3,6 +3,7 @@
 // dispatches `concordat coordinator …` there).
 import { Command, CommanderError } from 'commander';
 import { registerAgency } from './commands/agency.js';
+import { registerAgreements } from './commands/agreements.js';
 import { registerInvestigate } from './commands/investigate.js';
 import { registerOfficers } from './commands/officers.js';
 import { registerVectors } from './commands/vectors.js';
@@ -14,6 +15,7 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   registerAgency(program);
+  registerAgreements(program);
   registerInvestigate(program);
   registerOfficers(program);
   registerVectors(program);

@@ -14,6 +14,9 @@ export interface AgencyCredentials {
   signingKey: Uint8Array;
 }
 
+/** The protocol this client speaks, as the coordinator's `GET /` names it (src/API.md, "Unauthenticated"). */
+export const CLIENT_PROTOCOL = 'concordat-v2';
+
 export interface AgencyClientOptions {
   retries?: number;
   timeoutMs?: number;
@@ -30,6 +33,7 @@ export function agencyClient(agency: AgencyCredentials, o: AgencyClientOptions =
     baseUrl: agency.coordinator,
     keyId: agency.agency,
     secretKey: agency.signingKey,
+    protocol: CLIENT_PROTOCOL,
     ...(o.retries !== undefined ? { retries: o.retries } : {}),
     ...(o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {}),
     ...(o.backoffMaxMs !== undefined ? { backoffMaxMs: o.backoffMaxMs } : {}),

@@ -5,6 +5,7 @@
 // coordinators may add fields.
 import { z } from 'zod';
 import {
+  agreementVersionSchema,
   auditPageSchema,
   auditRecordSchema,
   canariesResponse,
@@ -28,10 +29,12 @@ import {
   removalsResponse,
   resultsResponse,
   workResponse,
+  type createQueryBody,
   type outcomeBody,
 } from '../../wire/index.js';
 
 export {
+  agreementVersionSchema,
   auditPageSchema,
   auditRecordSchema,
   chunkReceiptSchema,
@@ -58,6 +61,8 @@ export {
 };
 
 export type PairState = z.infer<typeof pairStateSchema>;
+/** One agreement version as a party sees it (GET /v1/agreements). */
+export type AgreementVersion = z.infer<typeof agreementVersionSchema>;
 export type Mode = z.infer<typeof modeSchema>;
 export type MePair = z.infer<typeof mePairSchema>;
 export type Me = z.infer<typeof meResponse>;
@@ -70,6 +75,8 @@ export type PairResult = Results['pairs'][number];
 // ---- targeted queries and hits (API.md part 2) ----
 
 export type CreateQueryReply = z.infer<typeof createQueryResponse>;
+/** `POST /v1/queries` as sent: one signed leg per partner (protocol/SPEC.md §8.9). */
+export type CreateQueryBody = z.input<typeof createQueryBody>;
 export type InboxQuery = z.infer<typeof inboxQuerySchema>;
 export type QueryLeg = z.infer<typeof queryLegSchema>;
 export type QueryState = z.infer<typeof queryStateSchema>;

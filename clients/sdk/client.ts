@@ -7,13 +7,16 @@
 // must never reuse the previous attempt's headers.
 import { randomBytes } from 'node:crypto';
 import { sha256 } from '@noble/hashes/sha2.js';
-import type { z } from 'zod';
+import { z as zod, type z } from 'zod';
 import { bytesToHex } from '../../protocol/bytes.js';
 import { signRequest } from '../../protocol/http-signature.js';
 import {
   BINARY_TYPE,
+  CHUNK_MANIFEST_HEADER,
+  CHUNK_SIGNATURE_HEADER,
   ELEMENT_BYTES,
   EPOCH_HEADER,
+  getAgreementVersions,
   getAudit,
   getHits,
   getInbox,
@@ -27,17 +30,20 @@ import {
   MAX_WAIT_SECONDS,
   okSchema,
   pathOf,
+  postAcceptance,
   postAnswer,
   postCanariesDone,
   postConfirm,
   postDecline,
   postOutcome,
   postQuery,
+  postRefusal,
+  postRejection,
   postRemovals,
   PROBLEM_TYPE,
   putCanaries,
   putChunk,
-  putEpochKey,
+  putPairEpochKey,
   putLinks,
   putTokens,
   type OkSchema,
@@ -46,8 +52,11 @@ import {
 } from '../../wire/index.js';
 import {
   hitReplySchema,
+  inboxQuerySchema,
+  type AgreementVersion,
   type AuditPage,
   type ChunkReceipt,
+  type CreateQueryBody,
   type CreateQueryReply,
   type Hit,
   type InboxQuery,
@@ -63,6 +72,7 @@ import {
   ChunkConflictError,
   CoordinatorError,
   CoordinatorUnreachableError,
+  ProtocolMismatchError,
   ProtocolViolationError,
   describeNetworkError,
   type ProblemDocument,
@@ -96,6 +106,12 @@ export interface CoordinatorClientOptions {
   now?: () => number;
   fetch?: typeof fetch;
   onRetry?: (e: RetryEvent) => void;
+  /**
+   * The protocol the coordinator must name on `GET /` (e.g. `concordat-v2`):
+   * checked once, unsigned, before the first signed request, so a client
+   * never signs anything for a coordinator speaking another protocol.
+   */
+  protocol?: string;
 }
 
 export interface RawResponse {
@@ -177,6 +193,8 @@ export class CoordinatorClient {
   private readonly now: () => number;
   private readonly fetchImpl: typeof fetch;
   private readonly onRetry: ((e: RetryEvent) => void) | undefined;
+  private readonly protocol: string | undefined;
+  private protocolChecked: Promise<void> | undefined;
 
   constructor(o: CoordinatorClientOptions) {
     let base: URL;
@@ -197,6 +215,35 @@ export class CoordinatorClient {
     this.now = o.now ?? (() => Math.floor(Date.now() / 1000));
     this.fetchImpl = o.fetch ?? ((input, init) => globalThis.fetch(input, init));
     this.onRetry = o.onRetry;
+    this.protocol = o.protocol;
+  }
+
+  /**
+   * `GET /` (unsigned) and its `protocol` member against the one required;
+   * a failed check is tried again on the next request.
+   */
+  checkProtocol(): Promise<void> {
+    if (this.protocol === undefined) return Promise.resolve();
+    const want = this.protocol;
+    this.protocolChecked ??= (async () => {
+      const url = this.urlFor('/');
+      let res: Response;
+      try {
+        res = await this.fetchImpl(url, { method: 'GET', headers: { accept: JSON_TYPE }, signal: AbortSignal.timeout(Math.min(this.timeoutMs, 30_000)) });
+      } catch (e) {
+        throw new CoordinatorUnreachableError(url.origin, 1, e);
+      }
+      let body: unknown;
+      try {
+        body = await res.json();
+      } catch {
+        body = undefined;
+      }
+      const theirs = body !== null && typeof body === 'object' && 'protocol' in body ? (body as { protocol: unknown }).protocol : undefined;
+      if (theirs !== want) throw new ProtocolMismatchError(this.baseUrl.href.replace(/\/+$/, ''), theirs, want);
+    })();
+    this.protocolChecked.catch(() => (this.protocolChecked = undefined));
+    return this.protocolChecked;
   }
 
   /** Absolute URL for an API path such as `/v1/me?x=1`. */
@@ -226,6 +273,7 @@ export class CoordinatorClient {
    * retrying a PUT or POST whose response was lost is safe.
    */
   async request(method: string, path: string, o: RequestOptions = {}): Promise<RawResponse> {
+    await this.checkProtocol();
     const url = this.urlFor(path);
     const body = o.body ?? new Uint8Array(0);
     const attempts = (o.retries ?? this.retries) + 1;
@@ -343,13 +391,34 @@ export class CoordinatorClient {
     return (await this.call(getMe, {})).data;
   }
 
-  /** Publishes the epoch key; true when newly published (201), false when it already was (200). */
-  async putEpochKey(epoch: string, publicKey: Uint8Array): Promise<boolean> {
-    const res = await this.request(methodOf(putEpochKey), pathOf(putEpochKey, {}), {
-      body: enc.encode(JSON.stringify({ epoch, publicKey: bytesToHex(publicKey) })),
+  /**
+   * Publishes this agency's signed key for one pair in the current epoch
+   * (protocol/SPEC.md §8.7); true when newly published (201), false when it
+   * already was (200).
+   */
+  async putPairEpochKey(pair: string, k: { epoch: string; publicKey: Uint8Array; signature: Uint8Array }): Promise<boolean> {
+    const res = await this.request(methodOf(putPairEpochKey), pathOf(putPairEpochKey, { pair }), {
+      body: enc.encode(JSON.stringify({ epoch: k.epoch, publicKey: bytesToHex(k.publicKey), signature: bytesToHex(k.signature) })),
       contentType: JSON_TYPE,
     });
     return res.status === 201;
+  }
+
+  // ---- agreements (protocol/SPEC.md §8.6) ----
+
+  /** Every proposed or active agreement version that involves this agency. */
+  async agreements(): Promise<AgreementVersion[]> {
+    return (await this.call(getAgreementVersions, {})).data.agreements;
+  }
+
+  /** Posts this agency's acceptance signature over one version's terms (idempotent). */
+  async acceptAgreement(id: string, version: number, signature: Uint8Array): Promise<AgreementVersion> {
+    return (await this.call(postAcceptance, { id, version: String(version) }, { signature: bytesToHex(signature) })).data.agreement;
+  }
+
+  /** Tells the coordinator this agency rejects one version (idempotent). */
+  async rejectAgreement(id: string, version: number): Promise<AgreementVersion> {
+    return (await this.call(postRejection, { id, version: String(version) }, {})).data.agreement;
   }
 
   async status(pair: string): Promise<PairStatus> {
@@ -361,10 +430,11 @@ export class CoordinatorClient {
    * 200 (already held, same digest) both succeed; 409 means the coordinator
    * holds other bytes under that index and throws {@link ChunkConflictError}.
    */
-  async putChunk(pair: string, index: number, elements: Uint8Array, epoch?: string): Promise<{ created: boolean; receipt: ChunkReceipt }> {
+  async putChunk(pair: string, index: number, elements: Uint8Array, epoch: string, signature: Uint8Array): Promise<{ created: boolean; receipt: ChunkReceipt }> {
     let r;
     try {
-      r = await this.sendBinaryJson(methodOf(putChunk), pathOf(putChunk, { pair, index }), elements, okSchema(putChunk), epochHeaders(epoch));
+      const headers = { [EPOCH_HEADER]: epoch, [CHUNK_SIGNATURE_HEADER]: byteSequence(signature) };
+      r = await this.sendBinaryJson(methodOf(putChunk), pathOf(putChunk, { pair, index }), elements, okSchema(putChunk), { headers });
     } catch (e) {
       if (e instanceof CoordinatorError && e.status === 409 && e.slug === 'conflict' && !/epoch key/i.test(e.detail ?? '')) {
         throw new ChunkConflictError(pair, index, 'chunk', e);
@@ -402,18 +472,15 @@ export class CoordinatorClient {
     return (await this.call(getWork, {})).data.tasks;
   }
 
-  /** Downloads a partner chunk; checks its length and, when given, its SHA-256 (hex). */
-  async getPartnerChunk(pair: string, index: number, expect?: { count: number; sha256: string }): Promise<Uint8Array> {
+  /**
+   * Downloads a partner chunk with the manifest and signature the coordinator
+   * relays with it (headers `Concordat-Chunk-Manifest` and
+   * `Concordat-Chunk-Signature`). Nothing here is trusted: the caller checks
+   * the manifest with protocol/manifest.ts against what it expects.
+   */
+  async getPartnerChunk(pair: string, index: number): Promise<PartnerChunk> {
     const res = await this.binary(methodOf(getPartnerChunk), pathOf(getPartnerChunk, { pair, index }));
-    if (expect) {
-      if (res.body.length !== expect.count * ELEMENT_BYTES) {
-        throw new ProtocolViolationError(`pair ${pair}: partner chunk ${index} has ${res.body.length} bytes, expected ${expect.count * ELEMENT_BYTES}`);
-      }
-      if (bytesToHex(sha256(res.body)) !== expect.sha256) {
-        throw new ProtocolViolationError(`pair ${pair}: partner chunk ${index} does not match its announced SHA-256`);
-      }
-    }
-    return res.body;
+    return { elements: res.body, manifest: parseManifestHeader(res.headers.get(CHUNK_MANIFEST_HEADER)), signature: parseByteSequence(res.headers.get(CHUNK_SIGNATURE_HEADER)) };
   }
 
   /** Idempotent upload of the tokens of a partner chunk (200/201 succeed; 409 throws {@link ChunkConflictError}). */
@@ -440,7 +507,7 @@ export class CoordinatorClient {
    * against the quota), so it is retried only when it cannot have reached
    * the coordinator, and a 429 quota refusal is never retried.
    */
-  async createQuery(q: { partners: string[]; kind: string; purpose: string; caseRef: string; officer: string; blinded: string[] }): Promise<CreateQueryReply> {
+  async createQuery(q: CreateQueryBody): Promise<CreateQueryReply> {
     return (await this.call(postQuery, {}, q, { idempotent: false, noRetryStatuses: [429] })).data;
   }
 
@@ -458,6 +525,27 @@ export class CoordinatorClient {
   }
 
   /**
+   * The inbox entry by entry: an entry that does not match the contract (an
+   * unsigned one, say) comes back as `malformed` with its id when it has one,
+   * so the responder refuses that query and still answers the others.
+   */
+  async inboxEntries(waitSeconds: number, o: { signal?: AbortSignal; retries?: number } = {}): Promise<InboxEntry[]> {
+    const wait = Math.max(0, Math.min(MAX_WAIT_SECONDS, Math.floor(waitSeconds)));
+    const { data } = await this.json(methodOf(getInbox), pathOf(getInbox, {}) + `?wait=${wait}`, looseInboxSchema, undefined, {
+      timeoutMs: wait * 1000 + 15_000,
+      ...(o.signal ? { signal: o.signal } : {}),
+      ...(o.retries !== undefined ? { retries: o.retries } : {}),
+    });
+    return data.queries.map((item): InboxEntry => {
+      const r = inboxQuerySchema.safeParse(item);
+      if (r.success) return { ok: true, query: r.data };
+      const id = item !== null && typeof item === 'object' && 'queryId' in item ? (item as { queryId: unknown }).queryId : undefined;
+      const issue = r.error.issues[0];
+      return { ok: false, queryId: typeof id === 'string' ? id : null, issue: issue ? `${issue.path.join('.') || 'entry'}: ${issue.message}` : 'invalid' };
+    });
+  }
+
+  /**
    * Answers a query addressed to this agency. True when stored now; false when
    * the coordinator already holds an answer (409 — e.g. a retry of a request
    * whose response was lost, or another responder of the same agency).
@@ -472,6 +560,17 @@ export class CoordinatorClient {
       return true;
     } catch (e) {
       if (e instanceof CoordinatorError && e.status === 409 && e.slug === 'conflict') return false;
+      throw e;
+    }
+  }
+
+  /** Tells the coordinator this agency refuses a query addressed to it, and why (a refusal slug, never a value). */
+  async refuseQuery(queryId: string, reason: string, o: { signal?: AbortSignal } = {}): Promise<void> {
+    try {
+      await this.call(postRefusal, { id: queryId }, { reason }, o.signal ? { signal: o.signal } : {});
+    } catch (e) {
+      // Already answered, expired or refused: the leg is final either way.
+      if (e instanceof CoordinatorError && e.status === 409) return;
       throw e;
     }
   }
@@ -538,6 +637,38 @@ export class CoordinatorClient {
     const r = schema.safeParse(parsed);
     if (!r.success) throw new ProtocolViolationError(`${method} ${path}: unexpected response shape`);
     return { status: res.status, data: r.data };
+  }
+}
+
+/** One inbox entry: a query as the contract describes it, or one that is not. */
+export type InboxEntry = { ok: true; query: InboxQuery } | { ok: false; queryId: string | null; issue: string };
+
+const looseInboxSchema = zod.object({ queries: zod.array(zod.unknown()) });
+
+/** A partner chunk as downloaded: its bytes, and the manifest and signature relayed with it (null when missing or unreadable). */
+export interface PartnerChunk {
+  elements: Uint8Array;
+  manifest: unknown;
+  signature: Uint8Array | null;
+}
+
+/** RFC 8941 §3.3.5 byte sequence `:base64:`. */
+export function byteSequence(b: Uint8Array): string {
+  return `:${Buffer.from(b).toString('base64')}:`;
+}
+
+function parseByteSequence(h: string | null): Uint8Array | null {
+  if (h === null || !/^:[A-Za-z0-9+/]*={0,2}:$/.test(h.trim())) return null;
+  return new Uint8Array(Buffer.from(h.trim().slice(1, -1), 'base64'));
+}
+
+function parseManifestHeader(h: string | null): unknown {
+  const bytes = parseByteSequence(h);
+  if (bytes === null) return null;
+  try {
+    return JSON.parse(dec.decode(bytes)) as unknown;
+  } catch {
+    return null;
   }
 }
 

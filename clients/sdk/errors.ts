@@ -37,6 +37,15 @@ export class UsageError extends AgencyError {
   override readonly exitCode: ExitCode = EXIT.usage;
 }
 
+/** `GET /` names another protocol than the client's (or none): nothing signed is sent. */
+export class ProtocolMismatchError extends AgencyError {
+  override readonly name: string = 'ProtocolMismatchError';
+  constructor(url: string, theirs: unknown, ours: string) {
+    const named = typeof theirs === 'string' && theirs !== '' ? JSON.stringify(theirs.slice(0, 40)) : 'an older protocol';
+    super(`the coordinator at ${url} speaks ${named}; this client speaks ${ours}`);
+  }
+}
+
 /** The exit code a command that failed with `e` ends with. */
 export function exitCodeFor(e: unknown): ExitCode {
   return e instanceof AgencyError ? e.exitCode : EXIT.error;

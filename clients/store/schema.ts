@@ -164,6 +164,15 @@ export const queryLegs = sqliteTable(
       .notNull()
       .references(() => queries.id, { onDelete: 'cascade' }),
     partner: text('partner').notNull(),
+    /**
+     * The pair, agreement version and epoch this agency signed the leg's
+     * `query` statement for (protocol/SPEC.md §8.9): the answer is checked
+     * against these, never against what the coordinator relays.
+     */
+    pair: text('pair'),
+    agreement: text('agreement'),
+    agreementVersion: integer('agreement_version'),
+    signedEpoch: text('signed_epoch'),
     /** pending | done (hits below are final) | error (see error) | expired. */
     state: text('state').notNull(),
     epoch: text('epoch'),
@@ -289,4 +298,57 @@ export const pairNights = sqliteTable(
     at: text('at').notNull(),
   },
   (t) => [primaryKey({ columns: [t.pair, t.date] })],
+);
+
+/**
+ * Agreement versions this agency decided on (protocol/SPEC.md §8.6). The
+ * terms are kept as the canonical JSON the officer saw and signed: sync,
+ * queries and the responder act on this copy, never on what the coordinator
+ * lists, so a coordinator cannot widen an agreement after it was accepted.
+ */
+export const agreements = sqliteTable(
+  'agreements',
+  {
+    id: text('id').notNull(),
+    version: integer('version').notNull(),
+    /** RFC 8785 canonical JSON of the terms. */
+    terms: text('terms').notNull(),
+    /** accepted | rejected */
+    status: text('status').notNull(),
+    officer: text('officer').notNull(),
+    decidedAt: text('decided_at').notNull(),
+    /** Hex of this agency's acceptance signature (null for a rejection). */
+    signature: text('signature'),
+  },
+  (t) => [primaryKey({ columns: [t.id, t.version] })],
+);
+
+/**
+ * Local protocol state (one row per key). `highest_epoch` is the highest
+ * epoch number the coordinator ever presented: epochs only move forward at
+ * this client (protocol/SPEC.md §5.3, item 4).
+ */
+export const localState = sqliteTable('local_state', {
+  key: text('key').primaryKey(),
+  value: text('value').notNull(),
+});
+
+/**
+ * Targeted queries the responder decided on (protocol/SPEC.md §8.9): the
+ * replay table (an id is answered at most once) and the per-requester
+ * per-UTC-day count of answered queries. Never a value.
+ */
+export const seenQueries = sqliteTable(
+  'seen_queries',
+  {
+    id: text('id').primaryKey(),
+    requester: text('requester').notNull(),
+    /** UTC day (YYYY-MM-DD) of the decision. */
+    day: text('day').notNull(),
+    /** answered | refused */
+    decision: text('decision').notNull(),
+    reason: text('reason'),
+    at: text('at').notNull(),
+  },
+  (t) => [index('seen_queries_requester_day').on(t.requester, t.day, t.decision)],
 );

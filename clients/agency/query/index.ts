@@ -4,24 +4,32 @@
 // Each value is blinded with a fresh scalar r and only r·HashToGroup(x) leaves
 // this process (protocol.ts). The partner's responder answers k_B·(r·H(x))
 // with a batched DLEQ proof against its published epoch key; this client
-// verifies the proof itself, unblinds, applies its own epoch key and looks the
+// verifies the proof itself — against the partner's pair key whose epoch-key
+// statement verifies under the partner's pinned signing key — unblinds,
+// applies its own pair key and looks the
 // token up among the tokens it computed for the partner's set in the nightly
 // flow (legs.ts). A proof that does not verify is an ERROR for that partner —
 // never a "no hit".
 //
+// Every leg carries this agency's signature over its `query` statement
+// (protocol/SPEC.md §8.9): the responder's client answers only what this
+// agency signed, under an agreement both accepted.
+//
 // The blinds are kept in the local store (storage.ts) until every leg is
 // answered (and its outcome reported) or expired, so `query --status ID` can
 // finish a query whose partner was offline when it was asked.
-import { CONCORDAT_SUITE, epochInfo } from '../../../protocol/constants.js';
+import { randomUUID } from 'node:crypto';
+import { agreementRef } from '../../../protocol/agreement.js';
 import { bytesToHex } from '../../../protocol/bytes.js';
 import type { IdentifierKind } from '../../../protocol/identifiers/index.js';
-import { deriveKeyPair, type KeyPair } from '../../../protocol/keys.js';
+import { queryValuesDigest, signQuery } from '../../../protocol/signed-query.js';
 import type { CreateQueryReply, Me, QueryState } from '../../sdk/api.js';
-import { CoordinatorError } from '../../sdk/errors.js';
+import { AgencyError, CoordinatorError } from '../../sdk/errors.js';
+import { observeEpoch } from '../epoch-secret.js';
 import { expiredLeg, finishLeg, prefetch, type Finished } from './legs.js';
 import { blindValues } from './protocol.js';
-import { checkRequest, partnersFor } from './request.js';
-import { closeQuery, loadQuery, localReport, openLegs, recordOutcome, recordQuery, recordRefusal } from './storage.js';
+import { acceptedPairs, checkRequest, legPairFor, partnersFor } from './request.js';
+import { closeQuery, loadQuery, localReport, openLegs, recordOutcome, recordQuery, recordRefusal, type SignedLeg } from './storage.js';
 import { isFinal, type LegState, type QueryContext, type QueryReport, type QueryRequest } from './types.js';
 
 export { CASE_REF_MAX, canonicalizeValues, pairAllows, type QueryValues } from './request.js';
@@ -35,16 +43,51 @@ const POLL_SECONDS = 25;
 export async function createQuery(ctx: QueryContext, r: QueryRequest, canonical: string[], me?: Me): Promise<string> {
   checkRequest(r);
   const kind = r.kind as IdentifierKind;
-  const partners = r.all ? partnersFor(me ?? (await ctx.client.me()), r) : [...new Set(r.partners ?? [])];
+  const self = ctx.agency.agency;
+  const current = me ?? (await ctx.client.me());
+  observeEpoch(ctx.store, ctx.agency.secrets, current.epoch.id, 'GET /v1/me');
+  const today = new Date().toISOString().slice(0, 10);
+  const accepted = acceptedPairs(ctx.store, self, current);
+  const partners = partnersFor(accepted, r, today);
   const q = blindValues(ctx.engine, kind, canonical);
   const asked = { kind, purpose: r.purpose, partners, values: canonical.length };
+  const id = randomUUID();
+  // Whole milliseconds, "Z": the RFC 3339 form the statement schema takes.
+  const createdAt = new Date().toISOString();
+  const caseRef = r.caseRef.trim();
+  const valuesSha256 = queryValuesDigest(q.blinded);
+  const legs: Array<SignedLeg & { signature: string }> = partners.map((partner) => {
+    const a = legPairFor(accepted, partner, kind, r.purpose, today);
+    if (!a) {
+      recordRefusal(ctx.store, r, { ...asked, reason: 'not-accepted', partner });
+      throw new AgencyError(`no agreement accepted here with ${partner}, valid today, allows ${kind} queries for purpose ${r.purpose}; nothing was sent`);
+    }
+    const agreement = agreementRef(a.terms);
+    const statement = {
+      id,
+      requester: self,
+      responder: partner,
+      pair: a.pair.pair,
+      agreement,
+      epoch: current.epoch.id,
+      kind,
+      purpose: r.purpose,
+      caseRef,
+      count: q.blinded.length,
+      valuesSha256,
+      createdAt,
+    };
+    return { partner, pair: a.pair.pair, agreement, epoch: current.epoch.id, signature: bytesToHex(signQuery(statement, ctx.agency.signingKey)) };
+  });
   let reply: CreateQueryReply;
   try {
     reply = await ctx.client.createQuery({
-      partners,
+      queryId: id,
+      createdAt,
+      legs: legs.map((l) => ({ partner: l.partner, agreement: l.agreement, pair: l.pair, epoch: l.epoch, signature: l.signature })),
       kind,
       purpose: r.purpose,
-      caseRef: r.caseRef,
+      caseRef,
       officer: r.officer,
       blinded: q.blinded.map(bytesToHex),
     });
@@ -52,13 +95,9 @@ export async function createQuery(ctx: QueryContext, r: QueryRequest, canonical:
     if (e instanceof CoordinatorError && e.status >= 400 && e.status < 500) recordRefusal(ctx.store, r, { ...asked, reason: e.slug ?? String(e.status) });
     throw e;
   }
-  recordQuery(
-    ctx.store,
-    { id: reply.queryId, kind, purpose: r.purpose, caseRef: r.caseRef, officer: r.officer, values: canonical.length, ...q },
-    reply.legs.length > 0 ? reply.legs.map((l) => l.partner) : partners,
-    asked,
-  );
-  return reply.queryId;
+  if (reply.queryId !== id) throw new AgencyError('the coordinator answered the query under another id than the one signed');
+  recordQuery(ctx.store, { id, kind, purpose: r.purpose, caseRef, officer: r.officer, values: canonical.length, ...q }, legs, asked);
+  return id;
 }
 
 /**
@@ -77,12 +116,6 @@ export async function followQuery(ctx: QueryContext, id: string, timeoutSeconds:
   // What finishing a leg needs besides the answer (the current epoch, the pair the leg runs under, how
   // many chunks the partner's side has) is fetched while the answers are awaited, off the critical path.
   const ahead = prefetch(ctx, local, openLegs(ctx.store, id));
-  const keys = new Map<string, KeyPair>();
-  const myKey = (epoch: string) => {
-    let k = keys.get(epoch);
-    if (!k) keys.set(epoch, (k = deriveKeyPair(CONCORDAT_SUITE, ctx.agency.epochSeed, epochInfo(epoch))));
-    return k;
-  };
   for (let first = true; ; first = false) {
     const left = deadline - now();
     // A query just created is pending everywhere: wait for answers at once. Following one up (--status)
@@ -101,7 +134,7 @@ export async function followQuery(ctx: QueryContext, id: string, timeoutSeconds:
         notes.set(leg.partner, { state: 'pending' });
         continue;
       }
-      const f = await finishLeg(ctx, local, leg, ahead, myKey);
+      const f = await finishLeg(ctx, local, leg, ahead);
       if ('incomplete' in f) notes.set(leg.partner, { state: 'incomplete', error: 'incomplete', detail: f.incomplete, ...(leg.epoch ? { epoch: leg.epoch } : {}) });
       else finished.push(f);
     }

@@ -31,11 +31,28 @@ export interface FinalLeg {
   hits?: boolean[];
 }
 
+/** What this agency signed one leg for. */
+export interface SignedLeg {
+  partner: string;
+  pair: string;
+  agreement: { id: string; version: number };
+  epoch: string;
+}
+
+/** The pair, agreement version and epoch a leg was signed for (null for legs stored before they were signed). */
+export function signedLeg(store: Store, id: string, partner: string): SignedLeg | null {
+  const r = store.sqlite
+    .prepare('SELECT partner, pair, agreement, agreement_version AS version, signed_epoch AS epoch FROM query_legs WHERE query_id = ? AND partner = ?')
+    .get(id, partner) as { partner: string; pair: string | null; agreement: string | null; version: number | null; epoch: string | null } | undefined;
+  if (!r || r.pair === null || r.agreement === null || r.version === null || r.epoch === null) return null;
+  return { partner: r.partner, pair: r.pair, agreement: { id: r.agreement, version: r.version }, epoch: r.epoch };
+}
+
 /** Records a query the coordinator accepted, with its blinds and one pending leg per partner, and audits it. */
 export function recordQuery(
   store: Store,
   q: { id: string; kind: string; purpose: string; caseRef: string; officer: string; values: number; blinds: Uint8Array[]; blinded: Uint8Array[] },
-  partners: readonly string[],
+  legs: readonly SignedLeg[],
   audit: AuditDetail,
 ): void {
   const db = store.sqlite;
@@ -43,8 +60,10 @@ export function recordQuery(
     db.prepare(
       'INSERT INTO queries (id, created_at, kind, purpose, case_ref, officer, values_count, blinds, blinded) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
     ).run(q.id, new Date().toISOString(), q.kind, q.purpose, q.caseRef, q.officer, q.values, Buffer.concat(q.blinds), Buffer.concat(q.blinded));
-    const leg = db.prepare("INSERT INTO query_legs (query_id, partner, state) VALUES (?, ?, 'pending')");
-    for (const partner of partners) leg.run(q.id, partner);
+    const leg = db.prepare(
+      "INSERT INTO query_legs (query_id, partner, state, pair, agreement, agreement_version, signed_epoch) VALUES (?, ?, 'pending', ?, ?, ?, ?)",
+    );
+    for (const l of legs) leg.run(q.id, l.partner, l.pair, l.agreement.id, l.agreement.version, l.epoch);
     appendAudit(store, { officer: q.officer, action: 'query.create', caseRef: q.caseRef, subject: q.id, outcome: 'ok', detail: audit });
   })();
 }
@@ -105,12 +124,9 @@ export function localReport(store: Store, id: string): QueryReport {
   };
 }
 
-/** The partner keys this agency's canaries for `partner` in `epoch` were computed with (sync, canaries.ts). */
-export function canaryKeys(store: Store, partner: string, epoch: string): string[] {
-  return store.sqlite
-    .prepare('SELECT DISTINCT canary_partner_key FROM sides WHERE partner = ? AND epoch = ? AND canary_partner_key IS NOT NULL')
-    .pluck()
-    .all(partner, epoch) as string[];
+/** The partner key this agency's canaries for the pair in `epoch` were computed with (sync, canaries.ts), if registered. */
+export function canaryKeyOf(store: Store, pair: string, epoch: string): string | null {
+  return (store.sqlite.prepare('SELECT canary_partner_key FROM sides WHERE pair = ? AND epoch = ?').pluck().get(pair, epoch) as string | null | undefined) ?? null;
 }
 
 /** Pairs of `epoch` this agency keeps partner tokens of, by id. */

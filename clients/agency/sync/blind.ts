@@ -12,7 +12,7 @@ import { randomBytes } from '../../../protocol/rng.js';
 import type { MePair } from '../../sdk/api.js';
 import { AgencyError } from '../../sdk/errors.js';
 import { silentProgress } from '../progress.js';
-import { nowIso, type SyncContext } from './context.js';
+import { nowIso, pairCrypto, type SyncContext } from './context.js';
 import type { Delta } from './delta.js';
 import { randomPermutation } from './shuffle.js';
 import type { LocalChunk } from './store.js';
@@ -65,7 +65,8 @@ function place(ctx: SyncContext, p: MePair, d: Delta): Placed {
 async function blindChunks(ctx: SyncContext, p: MePair, d: Delta, at: Placed): Promise<void> {
   const bar = d.added > 0 ? ctx.progress('blinding', d.added) : silentProgress('', 0);
   let blinded = 0;
-  let reused = 0;
+  // Every pair has its own key (protocol/SPEC.md §8.5): no element is shared with another pair.
+  const key = pairCrypto(ctx, p.pair).key;
   ctx.log(`sync: ${p.pair}: blinding ${d.added} new identifier(s) and planting ${d.canaries} canar${d.canaries === 1 ? 'y' : 'ies'}`);
   try {
     for (let from = 0, idx = at.firstChunk; from < at.total; from += ctx.chunkElements, idx++) {
@@ -80,29 +81,21 @@ async function blindChunks(ctx: SyncContext, p: MePair, d: Delta, at: Placed): P
           data.set(encodePoint(scalarMulBase(reduceScalarLE(row.canaryR))), j * ELEMENT_BYTES);
           return;
         }
-        // One epoch key serves every pair: an element another pair already blinded is reused.
-        const known = ctx.sides.blindedElsewhere(ctx.epoch, row.kind as string, row.canonical as string, p.pair);
-        if (known) {
-          data.set(known, j * ELEMENT_BYTES);
-          reused++;
-          return;
-        }
         inputs.push(identifierInput(row.kind as IdentifierKind, row.canonical as string));
         inputAt.push(j);
       });
-      bar.update(blinded + reused);
+      bar.update(blinded);
       if (inputs.length > 0) {
         const pool = await ctx.pool();
         const base = blinded;
-        const out = await pool.blind(CONCORDAT_SUITE, ctx.key.sk, inputs, { onProgress: (n) => bar.update(base + reused + n) });
+        const out = await pool.blind(CONCORDAT_SUITE, key.sk, inputs, { onProgress: (n) => bar.update(base + n) });
         inputAt.forEach((j, k) => data.set(out.subarray(k * ELEMENT_BYTES, (k + 1) * ELEMENT_BYTES), j * ELEMENT_BYTES));
       }
       blinded += inputs.length;
-      bar.update(blinded + reused);
+      bar.update(blinded);
       ctx.sides.insertChunk(p.pair, ctx.epoch, idx, at.firstPosition + from, list.length, bytesToHex(sha256(data)), data);
     }
   } finally {
     bar.stop();
   }
-  if (reused > 0) ctx.log(`sync: ${p.pair}: ${reused} element(s) reused from other pairs of the epoch, ${blinded} blinded`);
 }

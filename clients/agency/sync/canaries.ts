@@ -1,14 +1,16 @@
 // Phase 5 of a pair's sync: registers the expected canary tokens
 // Token(r_j·K_partner) once the partner's epoch key is published
-// (protocol/SPEC.md §3.1 steps 2 and 4). The key they were computed with is
+// (protocol/SPEC.md §3.1 steps 2 and 4), with the partner key whose signed
+// statement accept.ts verified under the partner's pinned signing key
+// (§8.7), never a key the coordinator merely relays. The key they were computed with is
 // kept: a targeted query's proof must be checked against that same key, and a
 // partner that publishes another one mid-epoch is refused.
-import { bytesToHex, hexToBytes } from '../../../protocol/bytes.js';
+import { bytesToHex } from '../../../protocol/bytes.js';
 import { CONCORDAT_SUITE } from '../../../protocol/constants.js';
 import { canaryFromScalar } from '../../../protocol/token.js';
 import type { MePair, PairStatus } from '../../sdk/api.js';
 import { AgencyError } from '../../sdk/errors.js';
-import type { SyncContext } from './context.js';
+import { pairCrypto, type SyncContext } from './context.js';
 import type { PairSyncSummary } from './report.js';
 
 export async function registerCanaries(ctx: SyncContext, p: MePair, status: PairStatus, s: PairSyncSummary): Promise<void> {
@@ -19,15 +21,17 @@ export async function registerCanaries(ctx: SyncContext, p: MePair, status: Pair
     s.canariesRegistered = true;
     return;
   }
-  if (p.partnerEpochKey === null) {
+  const verified = pairCrypto(ctx, p.pair).partnerKey;
+  if (verified === null) {
     s.waitingForPartnerKey = true;
     return;
   }
-  if (side.canaryPartnerKey !== null && side.canaryPartnerKey !== p.partnerEpochKey) {
+  const partnerKey = bytesToHex(verified);
+  if (side.canaryPartnerKey !== null && side.canaryPartnerKey !== partnerKey) {
     throw new AgencyError(`the partner ${p.partner} published another epoch key for epoch ${ctx.epoch} than the one seen before`);
   }
-  ctx.sides.setCanaryPartnerKey(p.pair, ctx.epoch, p.partnerEpochKey);
-  const K = hexToBytes(p.partnerEpochKey);
+  ctx.sides.setCanaryPartnerKey(p.pair, ctx.epoch, partnerKey);
+  const K = verified;
   const canaries = ctx.sides.canaryScalars(p.pair, ctx.epoch).map((row) => ({
     position: row.position,
     token: bytesToHex(canaryFromScalar(CONCORDAT_SUITE, new Uint8Array(row.r), K).expectedToken),

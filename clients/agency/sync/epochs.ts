@@ -1,14 +1,18 @@
-// A sync works in the coordinator's current epoch (src/API.md, "Epochs"):
-// it derives the epoch key from epoch.seed and publishes it, and when the
-// coordinator rotates mid-sync (`409 stale-epoch`) the whole sync starts over
-// in the new epoch, keeping everything it had done. `409 epoch-key-required`
-// makes it publish its key again.
+// A sync works in the coordinator's current epoch (src/API.md, "Epochs"),
+// which only ever moves forward at this client (protocol/SPEC.md §5.3 item 4:
+// an older epoch is refused, epoch-secret.ts). When the coordinator rotates
+// mid-sync (`409 stale-epoch`) the whole sync starts over in the new epoch,
+// keeping everything it had done. `409 epoch-key-required` makes it publish
+// its signed pair keys again.
 import { bytesToHex } from '../../../protocol/bytes.js';
-import { CONCORDAT_SUITE, epochInfo } from '../../../protocol/constants.js';
-import { deriveKeyPair, type KeyPair } from '../../../protocol/keys.js';
+import { signEpochKey } from '../../../protocol/epoch-key.js';
 import type { Me } from '../../sdk/api.js';
 import type { CoordinatorClient } from '../../sdk/client.js';
 import { AgencyError, isEpochKeyRequired, isStaleEpoch } from '../../sdk/errors.js';
+import type { Store } from '../../store/db.js';
+import type { Agency } from '../config.js';
+import { observeEpoch } from '../epoch-secret.js';
+import type { PairCrypto, SyncContext } from './context.js';
 
 /** Rounds of a sync before a stale epoch is given up on (one restart is usual: a rotation mid-sync). */
 const MAX_EPOCH_ROUNDS = 3;
@@ -25,48 +29,47 @@ export async function inCurrentEpoch<T>(round: () => Promise<T>, warn: (l: strin
   }
 }
 
-/** GET /v1/me and this agency's key for its epoch, published; a rotation between the two requests is followed once. */
-export async function openEpoch(client: CoordinatorClient, epochSeed: Uint8Array): Promise<{ me: Me; key: KeyPair }> {
-  let me = await client.me();
-  let key = deriveKeyPair(CONCORDAT_SUITE, epochSeed, epochInfo(me.epoch.id));
-  try {
-    await publishEpochKey(client, me, key);
-  } catch (e) {
-    if (!isStaleEpoch(e)) throw e;
-    me = await client.me();
-    key = deriveKeyPair(CONCORDAT_SUITE, epochSeed, epochInfo(me.epoch.id));
-    await publishEpochKey(client, me, key);
-  }
-  return { me, key };
+/** GET /v1/me, its epoch checked against the highest seen and the epoch secret moved forward to it. */
+export async function openEpoch(client: CoordinatorClient, store: Store, agency: Agency): Promise<Me> {
+  const me = await client.me();
+  observeEpoch(store, agency.secrets, me.epoch.id, 'GET /v1/me');
+  return me;
 }
 
-/** Publishes the key unless every pair already shows it; another key there means another epoch.seed published it. */
-async function publishEpochKey(client: CoordinatorClient, me: Me, key: KeyPair): Promise<void> {
-  const mine = bytesToHex(key.pk);
-  for (const p of me.pairs) {
-    if (p.myEpochKey !== null && p.myEpochKey !== mine) {
-      throw new AgencyError(
-        `the coordinator holds another epoch key for this agency in epoch ${me.epoch.id}: this directory's epoch.seed is not the one that published it`,
-      );
-    }
-  }
-  if (me.pairs.length === 0 || me.pairs.some((p) => p.myEpochKey === null)) await client.putEpochKey(me.epoch.id, key.pk);
-}
-
-/** Runs `f`; when the coordinator says it lacks this agency's key for the epoch, publishes it again and retries once. */
-export async function withEpochKey<T>(
+/**
+ * Publishes this agency's signed epoch-key statement for the pair (protocol/SPEC.md §8.7)
+ * unless the coordinator already shows the same key; another key there means
+ * another epoch secret published it.
+ */
+export async function publishPairKey(
   client: CoordinatorClient,
+  agency: Agency,
   epoch: string,
-  key: KeyPair,
-  warn: (l: string) => void,
-  f: () => Promise<T>,
-): Promise<T> {
+  pair: string,
+  c: PairCrypto,
+  shown: { publicKey: string } | null,
+  force = false,
+): Promise<void> {
+  const mine = bytesToHex(c.key.pk);
+  if (!force && shown !== null) {
+    if (shown.publicKey === mine) return;
+    throw new AgencyError(`the coordinator holds another key of this agency for this pair in epoch ${epoch}: this directory's epoch secret is not the one that published it`);
+  }
+  const signature = signEpochKey({ agency: agency.agency, epoch, pair, agreement: c.ref, publicKey: mine }, agency.signingKey);
+  await client.putPairEpochKey(pair, { epoch, publicKey: c.key.pk, signature });
+}
+
+/** Runs `f`; when the coordinator says it lacks this agency's key for a pair, publishes `pairs`' keys again and retries once. */
+export async function withEpochKey<T>(ctx: SyncContext, pairs: readonly string[], f: () => Promise<T>): Promise<T> {
   try {
     return await f();
   } catch (e) {
     if (!isEpochKeyRequired(e)) throw e;
-    warn(`sync: the coordinator has no epoch key of this agency for ${epoch}; publishing it again`);
-    await client.putEpochKey(epoch, key.pk);
+    ctx.warn(`sync: the coordinator has no key of this agency for ${ctx.epoch}; publishing it again`);
+    for (const pair of pairs) {
+      const c = ctx.pairs.get(pair);
+      if (c) await publishPairKey(ctx.client, ctx.agency, ctx.epoch, pair, c, null, true);
+    }
     return f();
   }
 }

@@ -10,9 +10,10 @@
 // it again reaches the same end state as one clean run.
 //
 // Per pair the phases run in this order, each handed what the one before
-// computed: delta.ts → blind.ts (one transaction) → upload.ts → links.ts →
-// upload.ts (removals) → canaries.ts; then, for all pairs, partner-work.ts,
-// results.ts and report.ts.
+// computed: accept.ts (only locally accepted agreements, their local terms,
+// the verified partner key) → delta.ts → blind.ts (one transaction) →
+// upload.ts → links.ts → upload.ts (removals) → canaries.ts; then, for all
+// accepted pairs, partner-work.ts, results.ts and report.ts.
 import { randomInt } from 'node:crypto';
 import { engineNameFrom, type EngineName } from '../../../protocol/engine/index.js';
 import { createPool, type EnginePool } from '../../../protocol/engine/pool.js';
@@ -23,9 +24,10 @@ import { describeFailure, endsSync } from '../../sdk/errors.js';
 import type { Store } from '../../store/db.js';
 import type { Agency } from '../config.js';
 import { silentProgress, type ProgressFactory } from '../progress.js';
+import { gatePair } from './accept.js';
 import { commitDelta } from './blind.js';
 import { registerCanaries } from './canaries.js';
-import { nowIso, type SyncContext } from './context.js';
+import { nowIso, type PairCrypto, type SyncContext } from './context.js';
 import { computeDelta } from './delta.js';
 import { inCurrentEpoch, openEpoch, withEpochKey } from './epochs.js';
 import { sendLinks } from './links.js';
@@ -69,6 +71,7 @@ export async function sync(agency: Agency, store: Store, o: SyncOptions = {}): P
   const base: Base = {
     agency,
     client: o.client ?? agencyClient(agency, { warn }),
+    store,
     sides: new SyncStore(store),
     partners: new PartnerStore(store),
     log: o.log ?? (() => {}),
@@ -93,41 +96,58 @@ export async function sync(agency: Agency, store: Store, o: SyncOptions = {}): P
 }
 
 /** The context of a sync before it knows its epoch. */
-type Base = Omit<SyncContext, 'me' | 'epoch' | 'key'>;
+type Base = Omit<SyncContext, 'me' | 'epoch' | 'pairs'>;
 
 /** One round in one epoch: every pair's side, then partner work, then results. */
 async function syncOnce(base: Base, store: Store): Promise<SyncReport> {
   const { agency, client, sides, log, warn, signal } = base;
   signal?.throwIfAborted();
-  const { me, key } = await openEpoch(client, agency.epochSeed);
-  const ctx: SyncContext = { ...base, me, epoch: me.epoch.id, key };
-  log(`sync: agency ${agency.agency}, epoch ${me.epoch.id}, ${me.pairs.length} pair(s)`);
+  const listed = await openEpoch(client, store, agency);
+  const epoch = listed.epoch.id;
+  const pairs = new Map<string, PairCrypto>();
+  const ctx: SyncContext = { ...base, me: { ...listed, pairs: [] }, epoch, pairs };
+  log(`sync: agency ${agency.agency}, epoch ${epoch}, ${listed.pairs.length} pair(s)`);
   if (!sides.hasImported()) warn('sync: warning: no watchlist has been imported yet (concordat import); sides hold only canaries');
   // A pair's data of an older epoch goes once its current side has sent its handle links (links.ts);
   // pairs that left every valid agreement go at once. Older partner tokens stay while a query is open.
-  sides.purgeOtherEpochs(ctx.epoch, me.pairs.map((p) => p.pair));
-  const withKey = <T>(f: () => Promise<T>) => withEpochKey(client, ctx.epoch, key, warn, f);
+  sides.purgeOtherEpochs(epoch, listed.pairs.map((p) => p.pair));
 
   const summaries: PairSyncSummary[] = [];
   const errors: string[] = [];
   const partnerChunks = new Map<string, number | null>();
-  for (const p of me.pairs) {
+  const today = nowIso().slice(0, 10);
+  for (const listedPair of listed.pairs) {
     signal?.throwIfAborted();
-    const s = emptySummary(p);
+    const s = emptySummary(listedPair);
     summaries.push(s);
     try {
-      await withKey(() => syncSide(ctx, p, s, partnerChunks));
+      const gate = await gatePair(ctx, listedPair, today);
+      if (!gate.ok) {
+        s.skipped = gate.message;
+        if (gate.skipped) warn(`sync: warning: pair ${listedPair.pair} skipped: ${gate.message}`);
+        else {
+          s.error = gate.message;
+          errors.push(`pair ${listedPair.pair}: ${gate.message}`);
+          warn(`sync: !!! PAIR REFUSED ${listedPair.pair}: ${gate.message}`);
+        }
+        continue;
+      }
+      const p = gate.pair;
+      pairs.set(p.pair, gate.crypto);
+      ctx.me.pairs.push(p);
+      s.mode = p.mode;
+      await withEpochKey(ctx, [p.pair], () => syncSide(ctx, p, s, partnerChunks));
     } catch (e) {
       if (endsSync(e)) throw e;
       s.error = e instanceof Error ? e.message : String(e);
-      errors.push(`pair ${p.pair}: ${s.error}`);
-      warn(`sync: ERROR pair ${p.pair}: ${s.error}`);
+      errors.push(`pair ${listedPair.pair}: ${s.error}`);
+      warn(`sync: ERROR pair ${listedPair.pair}: ${s.error}`);
     }
   }
 
   let tokenized = 0;
   try {
-    tokenized = await withKey(() => doPartnerWork(ctx, partnerChunks, summaries));
+    tokenized = await withEpochKey(ctx, [...pairs.keys()], () => doPartnerWork(ctx, partnerChunks, summaries, errors));
   } catch (e) {
     if (endsSync(e)) throw e;
     const msg = e instanceof Error ? e.message : String(e);
@@ -136,7 +156,7 @@ async function syncOnce(base: Base, store: Store): Promise<SyncReport> {
   }
 
   const failedPairs = reportPairs(summaries, await pullSyncResults(ctx, store), log, warn);
-  return { epoch: me.epoch.id, pairs: summaries, partnerChunksTokenized: tokenized, failedPairs, errors };
+  return { epoch, pairs: summaries, partnerChunksTokenized: tokenized, failedPairs, errors };
 }
 
 /**

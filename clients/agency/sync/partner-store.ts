@@ -23,6 +23,16 @@ export class PartnerStore {
       | undefined;
   }
 
+  /**
+   * Where partner chunk `index` must start: the sum of the logged counts of
+   * the chunks before it, or undefined when one of them is not logged yet.
+   */
+  positionOf(pair: string, epoch: string, index: number): number | undefined {
+    const rows = this.sql('SELECT idx, count FROM partner_chunks WHERE pair = ? AND epoch = ? AND idx < ? ORDER BY idx').all(pair, epoch, index) as Array<{ idx: number; count: number }>;
+    if (rows.length !== index) return undefined;
+    return rows.reduce((a, r) => a + r.count, 0);
+  }
+
   /** Indexes of the partner chunks whose tokens are in partner_tokens. */
   chunksKept(pair: string, epoch: string): Set<number> {
     return new Set(this.sql('SELECT idx FROM partner_chunks WHERE pair = ? AND epoch = ? AND tokens_kept = 1').pluck().all(pair, epoch) as number[]);

@@ -3,15 +3,36 @@
 // query's answer is checked against exactly these values (protocol/SPEC.md
 // §3.1 step 3, §3.2). Chunks tokenised before this store kept tokens, or whose
 // local copy is missing, are downloaded and tokenised again for the local copy
-// only. Tokens are a deterministic function of the epoch key and the chunk, so
+// only. Tokens are a deterministic function of the pair key and the chunk, so
 // a rerun recomputes byte-identical tokens.
-import { sha256 } from '@noble/hashes/sha2.js';
-import { bytesToHex } from '../../../protocol/bytes.js';
-import { CONCORDAT_SUITE, ELEMENT_BYTES } from '../../../protocol/constants.js';
+//
+// Nothing is tokenised that the partner did not sign (protocol/SPEC.md §8.8,
+// §5.3 item 1): each chunk's manifest must verify under the partner's pinned
+// key and name this pair, the locally accepted agreement version, the current
+// epoch, the partner, the index asked for, the position after the chunks
+// before it, and the bytes downloaded; and no more positions than
+// PROBE_FACTOR × maxSetSize + CANARY_ALLOWANCE are tokenised per pair and
+// epoch. A refusal fails the pair locally and is written to the audit trail.
+import { bytesToHex, hexToBytes } from '../../../protocol/bytes.js';
+import { CONCORDAT_SUITE } from '../../../protocol/constants.js';
+import { checkChunk } from '../../../protocol/manifest.js';
+import { epochNumber } from '../../../protocol/ratchet.js';
 import type { WorkTask } from '../../sdk/api.js';
+import type { PartnerChunk } from '../../sdk/client.js';
 import { CoordinatorError, StaleEpochError } from '../../sdk/errors.js';
-import { nowIso, type SyncContext } from './context.js';
+import { appendAudit } from '../audit.js';
+import { nowIso, pairCrypto, type SyncContext } from './context.js';
 import type { PairSyncSummary } from './report.js';
+
+/** A partner may send its set plus probes up to this multiple of maxSetSize… */
+export const PROBE_FACTOR = 2;
+/** …plus this many elements (the canaries it plants). */
+export const CANARY_ALLOWANCE = 4096;
+
+/** Positions of the partner's side this agency tokenises at most, per pair and epoch. */
+export function tokenisingCap(maxSetSize: number): number {
+  return PROBE_FACTOR * maxSetSize + CANARY_ALLOWANCE;
+}
 
 /** Per pair, the partner's chunk count from GET …/status; null when the pair failed (its partner set is closed). */
 export type PartnerChunkCounts = ReadonlyMap<string, number | null>;
@@ -19,22 +40,40 @@ export type PartnerChunkCounts = ReadonlyMap<string, number | null>;
 interface PartnerJob {
   pair: string;
   index: number;
-  /** Count and digest when known (from /v1/work or the local log), checked on download. */
-  expect?: { count: number; sha256: string };
+  /** Elements, as /v1/work or the local log announce them (for progress only: the manifest decides). */
+  count?: number;
+  /** The signature /v1/work lists for the chunk, used when the download carries none. */
+  signature?: string;
   /** True for /v1/work tasks: the tokens go to the coordinator. False: only the local copy is missing. */
   upload: boolean;
 }
 
 /** Tokenises the partner chunks and returns how many /v1/work tasks it completed. */
-export async function doPartnerWork(ctx: SyncContext, partnerChunks: PartnerChunkCounts, summaries: readonly PairSyncSummary[]): Promise<number> {
-  const tasks = await ctx.client.work();
-  const stale = tasks.find((t) => t.epoch !== undefined && t.epoch !== ctx.epoch);
-  if (stale) throw new StaleEpochError(`the coordinator hands out work of epoch ${stale.epoch}, not ${ctx.epoch}`);
+export async function doPartnerWork(ctx: SyncContext, partnerChunks: PartnerChunkCounts, summaries: readonly PairSyncSummary[], errors: string[] = []): Promise<number> {
+  const listed = await ctx.client.work();
+  const current = epochNumber(ctx.epoch);
+  const tasks: WorkTask[] = [];
+  for (const t of listed) {
+    let n: number;
+    try {
+      n = epochNumber(t.epoch);
+    } catch {
+      continue;
+    }
+    if (n > current) throw new StaleEpochError(`the coordinator hands out work of epoch ${t.epoch}, not ${ctx.epoch}`);
+    if (n < current) {
+      appendAudit(ctx.store, { officer: null, action: 'epoch.rollback_refused', subject: t.pair, outcome: 'refused', detail: { source: 'GET /v1/work', epoch: t.epoch, highest: ctx.epoch } });
+      ctx.warn(`sync: the coordinator hands out work of ${t.epoch}, older than ${ctx.epoch} already seen: refusing (possible rollback)`);
+      continue;
+    }
+    // Work of a pair this sync did not accept (not accepted here, expired, refused) is not done.
+    if (ctx.pairs.has(t.pair)) tasks.push(t);
+  }
   const jobs = planJobs(ctx, tasks, partnerChunks);
   if (jobs.length === 0) return 0;
   const uploads = jobs.filter((j) => j.upload);
-  const total = jobs.reduce((a, j) => a + (j.expect?.count ?? 0), 0);
-  if (uploads.length > 0) ctx.log(`sync: tokenising ${uploads.length} partner chunk(s), ${uploads.reduce((a, j) => a + (j.expect?.count ?? 0), 0)} element(s)`);
+  const total = jobs.reduce((a, j) => a + (j.count ?? 0), 0);
+  if (uploads.length > 0) ctx.log(`sync: tokenising ${uploads.length} partner chunk(s), ${uploads.reduce((a, j) => a + (j.count ?? 0), 0)} element(s)`);
   if (jobs.length > uploads.length) ctx.log(`sync: keeping a local copy of the tokens of ${jobs.length - uploads.length} partner chunk(s) tokenised earlier`);
   const pool = await ctx.pool();
   const bar = ctx.progress('tokenising', total);
@@ -54,7 +93,7 @@ export async function doPartnerWork(ctx: SyncContext, partnerChunks: PartnerChun
   const fetchJob = (i: number) => {
     const j = jobs[i];
     if (!j || failed.has(j.pair)) return undefined;
-    const pr = ctx.client.getPartnerChunk(j.pair, j.index, j.expect);
+    const pr = ctx.client.getPartnerChunk(j.pair, j.index);
     pr.catch(() => {}); // Observed when awaited below; avoids an unhandled rejection meanwhile.
     return pr;
   };
@@ -65,25 +104,33 @@ export async function doPartnerWork(ctx: SyncContext, partnerChunks: PartnerChun
       ctx.signal?.throwIfAborted();
       const j = jobs[i] as PartnerJob;
       const current = next;
-      let elements: Uint8Array;
+      let chunk: PartnerChunk;
       try {
         if (failed.has(j.pair) || current === undefined) {
           next = fetchJob(i + 1);
           continue;
         }
-        elements = await current;
+        chunk = await current;
       } catch (e) {
         if (!(await pairFailed(j.pair, e))) throw e;
         next = fetchJob(i + 1);
         continue;
       }
       next = fetchJob(i + 1);
-      if (elements.length === 0 || elements.length % ELEMENT_BYTES !== 0) {
-        throw new Error(`pair ${j.pair}: partner chunk ${j.index} has ${elements.length} bytes, not a whole number of elements`);
+      const checked = checkPartnerChunk(ctx, j, chunk);
+      if (!checked.ok) {
+        failed.add(j.pair);
+        const msg = `partner chunk ${j.index} refused (${checked.reason}: ${checked.message}); nothing is tokenised for the pair`;
+        const s = summaries.find((x) => x.pair === j.pair);
+        if (s) s.error = msg;
+        errors.push(`pair ${j.pair}: ${msg}`);
+        ctx.warn(`sync: !!! PAIR REFUSED ${j.pair}: ${msg}`);
+        continue;
       }
-      const n = elements.length / ELEMENT_BYTES;
+      const elements = chunk.elements;
+      const n = checked.count;
       const base = done;
-      const tokens = await pool.tokenize(CONCORDAT_SUITE, ctx.key.sk, elements, { onProgress: (d) => bar.update(base + d), label: 'element' });
+      const tokens = await pool.tokenize(CONCORDAT_SUITE, pairCrypto(ctx, j.pair).key.sk, elements, { onProgress: (d) => bar.update(base + d), label: 'element' });
       if (j.upload) {
         try {
           await ctx.client.putTokens(j.pair, j.index, tokens, ctx.epoch);
@@ -92,7 +139,7 @@ export async function doPartnerWork(ctx: SyncContext, partnerChunks: PartnerChun
           throw e;
         }
       }
-      ctx.partners.keepTokens(j.pair, ctx.epoch, j.index, n, j.expect?.sha256 ?? bytesToHex(sha256(elements)), nowIso(), tokens);
+      ctx.partners.keepTokens(j.pair, ctx.epoch, j.index, n, checked.sha256, nowIso(), tokens);
       done += n;
       bar.update(done);
       if (j.upload) {
@@ -107,10 +154,46 @@ export async function doPartnerWork(ctx: SyncContext, partnerChunks: PartnerChun
   return count;
 }
 
-/** Every /v1/work task, then each partner chunk below the known count whose tokens are not kept locally. */
+/**
+ * checkChunk (protocol/manifest.ts) against what this agency expects, with the
+ * manifest and signature relayed with the download (the signature /v1/work
+ * listed when the download has none). A refusal is written to the local audit trail.
+ */
+function checkPartnerChunk(ctx: SyncContext, j: PartnerJob, chunk: PartnerChunk): { ok: true; count: number; sha256: string } | { ok: false; reason: string; message: string } {
+  const c = pairCrypto(ctx, j.pair);
+  const partner = ctx.me.pairs.find((p) => p.pair === j.pair)?.partner ?? '';
+  const sigHex = j.signature;
+  const signature = chunk.signature ?? (sigHex && /^[0-9a-f]{128}$/.test(sigHex) ? hexToBytes(sigHex) : new Uint8Array(0));
+  const firstPosition = ctx.partners.positionOf(j.pair, ctx.epoch, j.index);
+  const r = checkChunk(
+    { document: chunk.manifest, signature },
+    {
+      pair: j.pair,
+      agreement: c.ref,
+      epoch: ctx.epoch,
+      agency: partner,
+      signingKey: c.partnerSigningKey,
+      index: j.index,
+      ...(firstPosition !== undefined ? { firstPosition } : {}),
+      maxPositions: tokenisingCap(c.terms.maxSetSize),
+    },
+    chunk.elements,
+  );
+  if (r.ok) return { ok: true, count: r.manifest.count, sha256: r.manifest.sha256 };
+  appendAudit(ctx.store, {
+    officer: null,
+    action: r.reason === 'size' ? 'chunk.cap_exceeded' : 'chunk.refused',
+    subject: j.pair,
+    outcome: 'refused',
+    detail: { reason: r.reason, index: j.index, epoch: ctx.epoch, partner, ...(r.reason === 'size' ? { cap: tokenisingCap(c.terms.maxSetSize) } : {}) },
+  });
+  return { ok: false, reason: r.reason === 'size' ? 'cap exceeded' : r.reason, message: r.message };
+}
+
+/** Every /v1/work task of an accepted pair, then each partner chunk below the known count whose tokens are not kept locally. */
 function planJobs(ctx: SyncContext, tasks: readonly WorkTask[], partnerChunks: PartnerChunkCounts): PartnerJob[] {
   const jobs: PartnerJob[] = [];
-  const pairs = new Set([...ctx.me.pairs.map((p) => p.pair), ...tasks.map((t) => t.pair)]);
+  const pairs = new Set([...ctx.me.pairs.map((p) => p.pair), ...tasks.map((t) => t.pair)].filter((p) => ctx.pairs.has(p)));
   for (const pair of pairs) {
     const mine = tasks.filter((t) => t.pair === pair);
     const known = partnerChunks.get(pair);
@@ -119,10 +202,10 @@ function planJobs(ctx: SyncContext, tasks: readonly WorkTask[], partnerChunks: P
     const local = ctx.partners.chunksKept(pair, ctx.epoch);
     for (let index = 0; index < n; index++) {
       const t = mine.find((x) => x.index === index);
-      if (t) jobs.push({ pair, index, expect: { count: t.count, sha256: t.sha256 }, upload: true });
+      if (t) jobs.push({ pair, index, count: t.count, signature: t.signature, upload: true });
       else if (!local.has(index)) {
         const l = ctx.partners.loggedChunk(pair, ctx.epoch, index);
-        jobs.push({ pair, index, ...(l ? { expect: l } : {}), upload: false });
+        jobs.push({ pair, index, ...(l ? { count: l.count } : {}), upload: false });
       }
     }
   }

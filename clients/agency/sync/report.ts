@@ -23,6 +23,8 @@ export interface PairSyncSummary {
   /** Positions linked to the previous epoch's matches (handle continuity). */
   linked?: number;
   error?: string;
+  /** Why nothing was done for the pair (not accepted here, expired, or refused). */
+  skipped?: string;
   result?: PairPull;
 }
 
@@ -86,5 +88,6 @@ export function formatPairSummary(s: PairSyncSummary): string {
     else parts.push(r.records || r.count ? `waiting (keeping ${r.mode === 'count' ? `count ${r.count}` : `${r.records} earlier matched record(s)`})` : 'waiting');
   }
   if (s.error) parts.push(`ERROR: ${s.error}`);
+  else if (s.skipped) return `sync: ${s.pair} with ${s.partner}: SKIPPED: ${s.skipped}`;
   return `sync: ${s.pair} with ${s.partner} (${s.mode}): ${parts.join('; ')}`;
 }

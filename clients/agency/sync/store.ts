@@ -18,6 +18,7 @@ export interface SideRecord {
 /** A chunk of a side as committed locally (its bytes stay in the store until sent). */
 export interface LocalChunk {
   index: number;
+  firstPosition: number;
   count: number;
   sha256: string;
   uploaded: boolean;
@@ -197,18 +198,6 @@ export class SyncStore {
     ).all(pair, epoch, from, to) as PositionRow[];
   }
 
-  /** k·HashToGroup(x) is the same in every pair of an epoch: the element another pair already blinded, if any. */
-  blindedElsewhere(epoch: string, kind: string, canonical: string, notPair: string): Buffer | undefined {
-    const e = this.sql(
-      `SELECT substr(c.data, (q.position - c.first_position) * ${ELEMENT_BYTES} + 1, ${ELEMENT_BYTES}) FROM positions q
-       JOIN chunks c ON c.pair = q.pair AND c.epoch = q.epoch AND c.idx = q.chunk
-       WHERE q.epoch = ? AND q.kind = ? AND q.canonical = ? AND q.pair <> ? LIMIT 1`,
-    )
-      .pluck()
-      .get(epoch, kind, canonical, notPair) as Buffer | undefined;
-    return e && e.length === ELEMENT_BYTES ? e : undefined;
-  }
-
   /** Withdrawn positions whose removal is not known to be sent (`all`: every withdrawn one), in position order. */
   removals(pair: string, epoch: string, all: boolean): number[] {
     return this.sql(`SELECT position FROM positions WHERE pair = ? AND epoch = ? AND removed = 1 ${all ? '' : 'AND removal_sent = 0'} ORDER BY position`)
@@ -246,7 +235,7 @@ export class SyncStore {
   }
 
   chunks(pair: string, epoch: string): LocalChunk[] {
-    const rows = this.sql('SELECT idx AS "index", count, sha256, uploaded FROM chunks WHERE pair = ? AND epoch = ? ORDER BY idx').all(pair, epoch) as Array<
+    const rows = this.sql('SELECT idx AS "index", first_position AS firstPosition, count, sha256, uploaded FROM chunks WHERE pair = ? AND epoch = ? ORDER BY idx').all(pair, epoch) as Array<
       Omit<LocalChunk, 'uploaded'> & { uploaded: number }
     >;
     return rows.map((r) => ({ ...r, uploaded: r.uploaded === 1 }));

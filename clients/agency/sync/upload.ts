@@ -1,11 +1,14 @@
-// Phase 3 of a pair's sync: sends the outbox the delta committed. Chunks go
+// Phase 3 of a pair's sync: sends the outbox the delta committed, each chunk
+// with this agency's signature over its `chunk` manifest (protocol/SPEC.md
+// §8.8), so the partner tokenises only what this agency uploaded. Chunks go
 // up in index order, skipping those the coordinator already holds with the
 // same SHA-256 (GET …/status); withdrawn positions follow as removals
 // (src/API.md, "Agency: own side of a pair"). Both requests are idempotent, so
 // an interrupted upload is resumed by sending the same bytes again.
 import type { MePair, PairStatus } from '../../sdk/api.js';
 import { AgencyError, ChunkConflictError, CoordinatorError } from '../../sdk/errors.js';
-import type { SyncContext } from './context.js';
+import { chunkManifest, signChunk } from '../../../protocol/manifest.js';
+import { pairCrypto, type SyncContext } from './context.js';
 import type { PairSyncSummary } from './report.js';
 import type { LocalChunk } from './store.js';
 
@@ -37,7 +40,11 @@ export async function uploadChunks(ctx: SyncContext, p: MePair, status: PairStat
     for (const c of pending) {
       const data = ctx.sides.chunkData(p.pair, ctx.epoch, c.index);
       ctx.signal?.throwIfAborted();
-      await ctx.client.putChunk(p.pair, c.index, data, ctx.epoch);
+      const manifest = chunkManifest(
+        { pair: p.pair, agreement: pairCrypto(ctx, p.pair).ref, epoch: ctx.epoch, agency: ctx.agency.agency, index: c.index, firstPosition: c.firstPosition },
+        data,
+      );
+      await ctx.client.putChunk(p.pair, c.index, data, ctx.epoch, signChunk(manifest, ctx.agency.signingKey));
       ctx.sides.markUploaded(p.pair, ctx.epoch, c.index);
       s.chunksUploaded++;
       sent += c.count;
