@@ -15,6 +15,9 @@ import { ed25519 } from '@noble/curves/ed25519.js';
 import { bytesToHex } from '../protocol/bytes.js';
 import { EPOCH_FIELD, signRequest } from '../protocol/http-signature.js';
 import { randomBytes } from '../protocol/rng.js';
+import { acceptAgreementVersion } from '../clients/agency/agreements.js';
+import type { Agency } from '../clients/agency/config.js';
+import type { Store } from '../clients/store/db.js';
 import { CoordinatorClient } from '../clients/sdk/client.js';
 import { newNonce } from '../clients/sdk/client.js';
 import { createApp, type LogEntry } from '../src/app.js';
@@ -184,6 +187,15 @@ export class RealCoordinator {
     const s = await this.client(owner.agency, owner.signingKey).status(pair);
     return s.mine.chunks.map((c) => c.sha256);
   }
+}
+
+/**
+ * `agency` accepts the latest (or the given) version of agreement `id`, locally
+ * and at the coordinator, as `concordat agreements accept --yes` does
+ * (protocol/SPEC.md §8.6): nothing flows under an agreement before that.
+ */
+export async function acceptAs(coord: RealCoordinator, agency: Agency, store: Store, id: string, version?: number): Promise<void> {
+  await acceptAgreementVersion(agency, store, coord.client(agency.agency, agency.signingKey), { id, ...(version ? { version } : {}), officer: 'test.officer' });
 }
 
 export function hex(b: Uint8Array): string {

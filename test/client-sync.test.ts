@@ -12,7 +12,7 @@ import { loadResultsView } from '../clients/agency/results.js';
 import { sync, type SyncOptions } from '../clients/agency/sync.js';
 import { importWatchlist } from '../clients/agency/watchlist.js';
 import { openStore, type Store } from '../clients/store/db.js';
-import { pairId, RealCoordinator, type AgreementInput } from './client-coordinator.js';
+import { acceptAs, pairId, RealCoordinator, type AgreementInput } from './client-coordinator.js';
 
 interface Party {
   agency: Agency;
@@ -37,6 +37,7 @@ function writeCsv(file: string, r: string[][]): void {
 let dir: string;
 let coord: RealCoordinator;
 const opened: Store[] = [];
+const parties = new Map<string, Party>();
 
 beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), 'concordat-sync-'));
@@ -45,6 +46,7 @@ beforeEach(async () => {
 
 afterEach(async () => {
   for (const s of opened.splice(0)) s.close();
+  parties.clear();
   await coord.stop();
   rmSync(dir, { recursive: true, force: true });
 });
@@ -60,11 +62,20 @@ async function party(id: string, people: number[]): Promise<Party> {
   const file = join(dir, `${id}.csv`);
   writeCsv(file, rows(id, people));
   await importWatchlist(store, file);
-  return { agency, store, file };
+  const p = { agency, store, file };
+  parties.set(id, p);
+  return p;
 }
 
-const agreement = (a: Partial<AgreementInput> & { id: string; parties: string[] }): Promise<unknown> =>
-  coord.addAgreement({ kinds: ['passport', 'email', 'phone'], mode: 'reveal', ...a });
+/** Proposes the agreement and has every party set up so far accept it (protocol/SPEC.md §8.6). */
+async function agreement(a: Partial<AgreementInput> & { id: string; parties: string[] }): Promise<unknown> {
+  const r = await coord.addAgreement({ kinds: ['passport', 'email', 'phone'], mode: 'reveal', ...a });
+  for (const id of a.parties) {
+    const p = parties.get(id);
+    if (p) await acceptAs(coord, p.agency, p.store, a.id);
+  }
+  return r;
+}
 
 function options(a: Agency, extra: Partial<SyncOptions> & { retries?: number } = {}): SyncOptions {
   const { retries, ...rest } = extra;
@@ -124,7 +135,7 @@ describe('sync against the real coordinator', () => {
     expect(st.state).toBe('complete');
 
     // Every upload named its epoch.
-    const uploads = coord.seen.filter((s) => s.method !== 'GET' && s.path.startsWith('/v1/pairs/'));
+    const uploads = coord.seen.filter((s) => s.method !== 'GET' && s.path.startsWith('/v1/pairs/') && !s.path.endsWith('/epoch-key'));
     expect(uploads.length).toBeGreaterThan(0);
     expect(new Set(uploads.map((s) => s.epoch))).toEqual(new Set(['e1']));
 
@@ -224,7 +235,7 @@ describe('sync against the real coordinator', () => {
     expect(matchedRecords(pt, 'ES-CNP')).toEqual(both.map((p) => `PT-PJ-${p}`).sort());
   });
 
-  it('blinds an identifier once per epoch and reuses the element in its other pairs', async () => {
+  it('blinds with a key per pair: no element is equal across pairs (protocol/SPEC.md §8.5)', async () => {
     const withPt = people(7000, 5);
     const withFr = people(8000, 4);
     const es = await party('ES-CNP', [...people(1000, 30), ...withPt, ...withFr]);
@@ -232,11 +243,19 @@ describe('sync against the real coordinator', () => {
     const fr = await party('FR-OC', [...people(4000, 10), ...withFr]);
     await agreement({ id: 'es-pt', parties: ['ES-CNP', 'PT-PJ'] });
     await agreement({ id: 'es-fr', parties: ['ES-CNP', 'FR-OC'], kinds: ['email'] });
-    const logs: string[] = [];
-    await run(es, { log: (l) => logs.push(l) });
-    const emails = count(es, "SELECT count(*) FROM identifiers WHERE kind = 'email'");
-    // Each email is blinded for whichever pair comes first and reused in the other.
-    expect(logs.join('\n')).toContain(`${emails} element(s) reused from other pairs of the epoch`);
+    await run(es);
+    const elementsOf = (pair: string): Set<string> => {
+      const out = new Set<string>();
+      for (const b of es.store.sqlite.prepare('SELECT data FROM chunks WHERE pair = ?').pluck().all(pair) as Buffer[]) {
+        for (let o = 0; o < b.length; o += 32) out.add(b.subarray(o, o + 32).toString('hex'));
+      }
+      return out;
+    };
+    const inPt = elementsOf(pairId('es-pt', 'ES-CNP', 'PT-PJ'));
+    const inFr = elementsOf(pairId('es-fr', 'ES-CNP', 'FR-OC'));
+    expect(inFr.size).toBeGreaterThan(0);
+    // Every email is in both sides, under two different keys.
+    expect([...inFr].filter((e) => inPt.has(e))).toEqual([]);
     for (let i = 0; i < 2; i++) for (const x of [pt, fr, es]) await run(x);
     expect(matchedRecords(es, 'PT-PJ')).toEqual(withPt.map((p) => `ES-CNP-${p}`).sort());
     expect(matchedRecords(es, 'FR-OC')).toEqual(withFr.map((p) => `ES-CNP-${p}`).sort());

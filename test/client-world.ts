@@ -7,6 +7,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { acceptAgreementVersion } from '../clients/agency/agreements.js';
 import { initAgency, loadAgency, type Agency } from '../clients/agency/config.js';
 import { sync } from '../clients/agency/sync.js';
 import { importWatchlist } from '../clients/agency/watchlist.js';
@@ -106,8 +107,22 @@ export class World {
     return agency;
   }
 
-  agreement(a: Partial<AgreementInput> & { id: string; parties: string[] }): Promise<unknown> {
-    return this.coord.addAgreement({ kinds: ['passport', 'email'], mode: 'reveal', ...a });
+  /** Proposes an agreement and, unless `accept` is false, has every party of this world accept it (protocol/SPEC.md §8.6). */
+  async agreement(a: Partial<AgreementInput> & { id: string; parties: string[] }, accept = true): Promise<unknown> {
+    const r = await this.coord.addAgreement({ kinds: ['passport', 'email'], mode: 'reveal', ...a });
+    if (accept) for (const id of a.parties) if (this.agencies.has(id)) await this.accept(id, a.id);
+    return r;
+  }
+
+  /** `id` accepts the latest version of `agreement`, locally and at the coordinator, as `concordat agreements accept --yes` does. */
+  async accept(id: string, agreement: string, version?: number): Promise<void> {
+    const agency = this.agencies.get(id) as Agency;
+    const store = openStore(agency.dir);
+    try {
+      await acceptAgreementVersion(agency, store, this.coord.client(agency.agency, agency.signingKey), { id: agreement, ...(version ? { version } : {}), officer: 'test.officer' });
+    } finally {
+      store.close();
+    }
   }
 
   async sync(id: string): Promise<void> {

@@ -59,6 +59,10 @@ export class World {
     await agreement('es-pt', 'ES-CNP,PT-PJ', 'passport,email,phone,name_dob', 'reveal');
     await agreement('es-fr', 'ES-CNP,FR-OCRTEH', 'passport,phone,iban', 'reveal');
     await agreement('pt-fr', 'PT-PJ,FR-OCRTEH', 'passport,email', 'count');
+    // Protocol v2 (protocol/SPEC.md §8.6): every party accepts each agreement with its own key, as operators do.
+    for (const [id, parties] of [['es-pt', ['ES-CNP', 'PT-PJ']], ['es-fr', ['ES-CNP', 'FR-OCRTEH']], ['pt-fr', ['PT-PJ', 'FR-OCRTEH']]] as const) {
+      for (const a of parties) await ok(['agreements', 'accept', id, '--dir', join(this.work, a), '--officer', `ops.${a}`, '--yes']);
+    }
   }
 
   /** Planted overlaps plus 300 own records per agency; 50 spare people for later nights. Imports them. */
