@@ -84,6 +84,15 @@ describe('concordat agency CLI (built binary)', () => {
       await coord.addAgency(a, readFileSync(join(d, 'signing.pub'), 'utf8'), a === 'ES-CNP' ? 'ESP' : 'PRT');
     }
     await coord.addAgreement({ id: 'es-pt', parties: ['ES-CNP', 'PT-PJ'], kinds: ['passport', 'email', 'phone'], mode: 'reveal' });
+    // Nothing flows before each party accepted the agreement with its own key (protocol/SPEC.md §8.6).
+    const early = await cli(['sync', '--dir', es]);
+    expect(early.stdout).toContain('0 pair(s)');
+    for (const d of [es, pt]) {
+      const acc = await cli(['agreements', 'accept', 'es-pt', '--dir', d, '--officer', 'ops.night', '--yes']);
+      expect(acc.code, acc.stderr).toBe(0);
+      expect(acc.stdout).toMatch(/digest\s+[0-9a-f]{64}/);
+      expect(acc.stdout).toMatch(/agreement es-pt version 1 accepted by ops\.night/);
+    }
     const esFile = join(dir, 'es.csv');
     const ptFile = join(dir, 'pt.jsonl');
     writeFileSync(esFile, csv('ES-CNP', [...Array.from({ length: 300 }, (_, i) => 1000 + i), ...both], 'ES-CNP-x,iban,NOT-AN-IBAN-SECRET\n'));

@@ -4,7 +4,7 @@
 // caught by the proof, an offline responder answering later, refusals
 // (purpose, kind, count mode, quota, value rules), hits confirmed and
 // declined, and a query across an epoch rotation.
-import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bytesToHex } from '../protocol/bytes.js';
@@ -65,7 +65,7 @@ describe('concordat query', () => {
     expect(r.code, r.stderr).toBe(0);
     const j = parse(r.stdout);
     expect(Object.keys(j)).toEqual(['results', 'query_id']);
-    expect(j.query_id).toMatch(/^[0-9a-f]{32}$/);
+    expect(j.query_id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
     expect(j.results.map(({ handle: _h, ...x }) => x)).toEqual([
       { partner: 'PT-PJ', kind: 'passport', value_index: 0, hit: true },
       { partner: 'PT-PJ', kind: 'passport', value_index: 1, hit: false },
@@ -166,7 +166,8 @@ describe('concordat query', () => {
     // A copy of PT's directory with another epoch seed: same signing key, so the coordinator relays its answers.
     const rogue = join(w.work, 'PT-PJ-rogue');
     mkdirSync(rogue, { mode: 0o700 });
-    for (const f of ['agency.json', 'signing.key', 'signing.pub']) copyFileSync(join(pt, f), join(rogue, f));
+    // Its store too (the agreements PT accepted), so it answers rather than refusing the query.
+    for (const f of ['agency.json', 'signing.key', 'signing.pub', 'agency.db', 'agency.db-wal', 'agency.db-shm']) if (existsSync(join(pt, f))) copyFileSync(join(pt, f), join(rogue, f));
     writeFileSync(join(rogue, 'epoch.seed'), `${bytesToHex(randomBytes(32))}\n`, { mode: 0o600 });
     const rogueServe = w.serve('PT-PJ-rogue');
     await rogueServe.waitFor(/answering targeted queries/);
@@ -200,19 +201,20 @@ describe('concordat query', () => {
   it('surfaces refusals: purpose, kind, count mode, no agreement, values per query, quota, and bad values', async () => {
     const purpose = await cli(['query', '--dir', es, '--partner', 'FR-OC', '--kind', 'email', '--value', email(1), '--case', 'C', '--purpose', 'drug_trafficking', '--officer', 'o']);
     expect(purpose.code).toBe(1);
-    expect(purpose.stderr).toMatch(/query refused by the coordinator: 403 .*FR-OC: .*purpose drug_trafficking/);
+    // The requester's own client refuses first: its accepted terms do not allow it (protocol/SPEC.md §8.9).
+    expect(purpose.stderr).toMatch(/no agreement accepted here with FR-OC, valid today, allows email queries for purpose drug_trafficking; nothing was sent/);
 
     const kind = await q(['--partner', 'FR-OC', '--kind', 'passport', '--value', passport(1)]);
     expect(kind.code).toBe(1);
-    expect(kind.stderr).toMatch(/403 .*FR-OC: no agreement with this partner covers the kind passport/);
+    expect(kind.stderr).toMatch(/no agreement accepted here with FR-OC, valid today, allows passport queries/);
 
     const count = await q(['--partner', 'IT-DC', '--kind', 'passport', '--value', passport(1)]);
     expect(count.code).toBe(1);
-    expect(count.stderr).toMatch(/403 .*count-mode/);
+    expect(count.stderr).toMatch(/no agreement accepted here with IT-DC/);
 
     const none = await cli(['query', '--dir', pt, '--partner', 'FR-OC', '--kind', 'email', '--value', email(1), '--case', 'C', '--purpose', 'terrorism', '--officer', 'o']);
     expect(none.code).toBe(1);
-    expect(none.stderr).toMatch(/403 .*no agreement/);
+    expect(none.stderr).toMatch(/no agreement accepted here with FR-OC/);
 
     const six = range(1, 6).map(email);
     const many = await q(['--partner', 'FR-OC', '--kind', 'email', '--values', valuesFile('six.txt', six)]);

@@ -59,7 +59,7 @@ describe('concordat serve', () => {
     console.log(`targeted query, 1 value, responder online: p50 ${p50.toFixed(1)} ms, max ${(times.at(-1) as number).toFixed(1)} ms over ${times.length}`);
     const lines = pt.out.split('\n').filter((l) => l.includes('from ES-CNP'));
     expect(lines.length).toBe(30);
-    for (const l of lines) expect(l).toMatch(/^serve: query [0-9a-f]{32} from ES-CNP: kind passport, purpose terrorism, case "OP-SERVE", 1 value\(s\), epoch e1: answered in [\d.]+ ms$/);
+    for (const l of lines) expect(l).toMatch(/^serve: query [0-9a-f-]{36} from ES-CNP: kind passport, purpose terrorism, case "OP-SERVE", 1 value\(s\), epoch e1: answered in [\d.]+ ms$/);
     await pt.stop();
   });
 
