@@ -1,4 +1,4 @@
-// Store contract: epochs and the agencies' epoch keys.
+// Store contract: epochs and the agencies' signed per-pair epoch keys.
 import { describe, expect, it } from 'vitest';
 import { agency, AT, eachStore } from './store-fixture.js';
 
@@ -20,17 +20,30 @@ describe('epochs', () => {
   });
 });
 
-describe('epoch keys', () => {
-  it('publishes a key once per agency and epoch: created, same, conflict', async () => {
+describe('per-pair epoch keys', () => {
+  it('publishes a key once per agency, epoch and pair: created, same, conflict', async () => {
     await fx.store.putAgency(agency('ES'));
     await fx.store.putAgency(agency('PT'));
-    const key = { agency: 'ES', epoch: 'e1', publicKey: new Uint8Array(32).fill(7), publishedAt: AT };
-    expect(await fx.store.putEpochKey(key)).toBe('created');
-    expect(await fx.store.putEpochKey({ ...key, publishedAt: '2026-03-10T13:00:00.000Z' })).toBe('same');
-    expect(await fx.store.putEpochKey({ ...key, publicKey: new Uint8Array(32).fill(8) })).toBe('conflict');
-    expect(await fx.store.getEpochKey('ES', 'e1')).toEqual(key);
-    expect(await fx.store.getEpochKey('ES', 'e2')).toBeUndefined();
-    expect(await fx.store.getEpochKey('PT', 'e1')).toBeUndefined();
-    expect(await fx.store.putEpochKey({ ...key, epoch: 'e2' })).toBe('created');
+    const key = {
+      agency: 'ES',
+      epoch: 'e1',
+      pairId: 'es-pt~ES~PT',
+      agreementId: 'es-pt',
+      agreementVersion: 1,
+      publicKey: new Uint8Array(32).fill(7),
+      signature: new Uint8Array(64).fill(9),
+      publishedAt: AT,
+    };
+    expect(await fx.store.putPairEpochKey(key)).toBe('created');
+    expect(await fx.store.putPairEpochKey({ ...key, publishedAt: '2026-03-10T13:00:00.000Z' })).toBe('same');
+    expect(await fx.store.putPairEpochKey({ ...key, publicKey: new Uint8Array(32).fill(8) })).toBe('conflict');
+    expect(await fx.store.putPairEpochKey({ ...key, agreementVersion: 2 })).toBe('conflict');
+    expect(await fx.store.getPairEpochKey('ES', 'e1', 'es-pt~ES~PT')).toEqual(key);
+    expect(await fx.store.getPairEpochKey('ES', 'e2', 'es-pt~ES~PT')).toBeUndefined();
+    expect(await fx.store.getPairEpochKey('PT', 'e1', 'es-pt~ES~PT')).toBeUndefined();
+    // Another pair of the same agency and epoch has a key of its own (protocol/SPEC.md §8.5).
+    expect(await fx.store.getPairEpochKey('ES', 'e1', 'es-fr~ES~FR')).toBeUndefined();
+    expect(await fx.store.putPairEpochKey({ ...key, pairId: 'es-fr~ES~FR', agreementId: 'es-fr', publicKey: new Uint8Array(32).fill(8) })).toBe('created');
+    expect(await fx.store.putPairEpochKey({ ...key, epoch: 'e2' })).toBe('created');
   });
 });

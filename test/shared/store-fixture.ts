@@ -3,7 +3,9 @@
 // agreements and queries to put in it.
 import { afterEach, beforeEach } from 'vitest';
 import { randomBytes } from '../../protocol/rng.js';
-import type { AgencyRecord, AgreementRecord, NewQuery, PairRecord, Store } from '../../src/store/types.js';
+import type { AgreementTerms } from '../../protocol/agreement.js';
+import { bytesToHex } from '../../protocol/bytes.js';
+import type { AgencyRecord, NewAgreementVersion, NewQuery, PairRecord, Store } from '../../src/store/types.js';
 import { openTestStore, type TestStore } from '../coordinator-runtime.js';
 
 export const AT = '2026-03-10T12:00:00.000Z';
@@ -16,8 +18,16 @@ export async function initialisedStore(): Promise<TestStore> {
   return t;
 }
 
+/** A signing key of its own per id: agreement terms refuse two parties with one key (protocol/SPEC.md §8.6). */
+export function keyOf(id: string): Uint8Array {
+  const k = new Uint8Array(32);
+  for (let i = 0; i < id.length && i < 31; i++) k[i] = id.charCodeAt(i);
+  k[31] = id.length;
+  return k;
+}
+
 export function agency(id: string, over: Partial<AgencyRecord> = {}): AgencyRecord {
-  return { id, name: `${id} agency`, country: 'ESP', signingKey: new Uint8Array(32).fill(id.length), createdAt: AT, ...over };
+  return { id, name: `${id} agency`, country: 'ESP', signingKey: keyOf(id), createdAt: AT, ...over };
 }
 
 export function pairsOf(agreementId: string, parties: readonly string[]): PairRecord[] {
@@ -33,28 +43,49 @@ export function pairsOf(agreementId: string, parties: readonly string[]): PairRe
   return out;
 }
 
-export function agreement(id: string, parties: string[], over: Partial<AgreementRecord> = {}): AgreementRecord {
+/** Canonical terms of version `over.version ?? 1` (protocol/SPEC.md §8.6). */
+export function terms(id: string, parties: string[], over: Partial<AgreementTerms> = {}): AgreementTerms {
   return {
     id,
-    parties: [...parties].sort(),
+    version: 1,
+    parties: [...parties].sort().map((agency) => ({ agency, signingKey: bytesToHex(keyOf(agency)) })),
     kinds: ['email', 'passport'],
     mode: 'reveal',
+    purposes: ['terrorism'],
     validFrom: '2026-01-01',
     validUntil: '2026-12-31',
     maxSetSize: 1000,
-    legalBasis: 'Test treaty art. 1',
-    createdAt: AT,
-    purposes: ['terrorism'],
     queryQuota: { perDay: 5, maxValues: 10 },
+    legalBasis: 'Test treaty art. 1',
     ...over,
   };
 }
 
-/** Agencies ES, PT and FR with agreements es-pt and es-fr. */
+export function proposal(id: string, parties: string[], over: Partial<AgreementTerms> = {}): NewAgreementVersion {
+  const t = terms(id, parties, over);
+  return { terms: t, legalBasis: t.legalBasis, createdAt: AT };
+}
+
+/** A stand-in acceptance signature: the store keeps what the routes verified, it verifies nothing itself. */
+export function acceptanceSig(agency: string, version = 1): Uint8Array {
+  return new Uint8Array(64).fill((agency.charCodeAt(0) + version) % 256);
+}
+
+/** Every party accepts version `version`, and it becomes active. */
+export async function activate(store: Store, id: string, version = 1): Promise<void> {
+  const v = await store.getAgreementVersion(id, version);
+  if (!v) throw new Error(`activate: no ${id} v${version}`);
+  for (const p of v.terms.parties) await store.acceptAgreementVersion(id, version, { agency: p.agency, signature: acceptanceSig(p.agency, version), acceptedAt: AT });
+  await store.activateAgreementVersion(id, version, AT);
+}
+
+/** Agencies ES, PT and FR with active agreements es-pt and es-fr. */
 export async function registered(t: TestStore): Promise<void> {
   for (const id of ['ES', 'PT', 'FR']) await t.store.putAgency(agency(id));
-  await t.store.insertAgreement(agreement('es-pt', ['ES', 'PT']), pairsOf('es-pt', ['ES', 'PT']));
-  await t.store.insertAgreement(agreement('es-fr', ['ES', 'FR']), pairsOf('es-fr', ['ES', 'FR']));
+  for (const [id, parties] of [['es-pt', ['ES', 'PT']], ['es-fr', ['ES', 'FR']]] as const) {
+    await t.store.insertAgreementVersion(proposal(id, [...parties]), pairsOf(id, parties));
+    await activate(t.store, id);
+  }
 }
 
 let queryCount = 0;
@@ -71,8 +102,16 @@ export function newQuery(partners: readonly ('PT' | 'FR')[] = ['PT'], over: Part
     epoch: 'e1',
     blinded: randomBytes(64),
     values: 2,
-    createdAt: AT,
-    legs: partners.map((p) => ({ partner: p, agreementId: `es-${p.toLowerCase()}`, pairId: `es-${p.toLowerCase()}~ES~${p}` })),
+    createdAt: over.createdAt ?? AT,
+    statedAt: over.createdAt ?? AT,
+    legs: partners.map((p) => ({
+      partner: p,
+      agreementId: `es-${p.toLowerCase()}`,
+      agreementVersion: 1,
+      pairId: `es-${p.toLowerCase()}~ES~${p}`,
+      epoch: 'e1',
+      signature: new Uint8Array(64).fill(p.charCodeAt(0)),
+    })),
     ...over,
   };
 }

@@ -38,18 +38,18 @@ describe('creating queries against the daily quota', () => {
   it('refuses, creating nothing and charging nothing, when any agreement is used up', async () => {
     expect(await fx.store.createQuery(newQuery(['PT']), quotaOf(['PT'], 1), DAY)).toEqual({ ok: true });
     const q = newQuery(['FR', 'PT']);
-    expect(await fx.store.createQuery(q, [...quotaOf(['FR'], 5), ...quotaOf(['PT'], 1)], DAY)).toEqual({ ok: false, agreementId: 'es-pt', used: 1 });
+    expect(await fx.store.createQuery(q, [...quotaOf(['FR'], 5), ...quotaOf(['PT'], 1)], DAY)).toEqual({ ok: false, reason: 'quota', agreementId: 'es-pt', used: 1 });
     expect(await fx.store.getQuery(q.id)).toBeUndefined();
     expect(await fx.store.queriesUsed('ES', 'es-fr', DAY)).toBe(0);
     expect(await fx.store.queriesUsed('ES', 'es-pt', DAY)).toBe(1);
     expect(await fx.t.controlRows("SELECT agreement_id FROM query_quota WHERE agreement_id = 'es-fr'")).toEqual([]);
-    expect(await fx.store.createQuery(newQuery(['PT']), quotaOf(['PT'], 0), '2026-03-11')).toEqual({ ok: false, agreementId: 'es-pt', used: 0 });
+    expect(await fx.store.createQuery(newQuery(['PT']), quotaOf(['PT'], 0), '2026-03-11')).toEqual({ ok: false, reason: 'quota', agreementId: 'es-pt', used: 0 });
   });
 
   it('lets exactly the quota through when queries race', async () => {
     const results = await Promise.all(Array.from({ length: 8 }, () => fx.store.createQuery(newQuery(['PT']), quotaOf(['PT'], 3), DAY)));
     expect(results.filter((r) => r.ok)).toHaveLength(3);
-    expect(results.filter((r) => !r.ok)).toEqual(Array.from({ length: 5 }, () => ({ ok: false, agreementId: 'es-pt', used: 3 })));
+    expect(results.filter((r) => !r.ok)).toEqual(Array.from({ length: 5 }, () => ({ ok: false, reason: 'quota', agreementId: 'es-pt', used: 3 })));
     expect(await fx.store.queriesUsed('ES', 'es-pt', DAY)).toBe(3);
   });
 
@@ -71,12 +71,55 @@ describe('inbox, answers and outcomes', () => {
     await fx.store.createQuery(early, quotaOf(['PT'], 5), DAY);
     expect((await fx.store.inbox('PT', '')).map((e) => e.queryId)).toEqual([early.id, late.id]);
     expect(await fx.store.inbox('PT', '2026-03-10T10:00:00.000Z')).toEqual([
-      { queryId: late.id, from: 'ES', kind: 'email', purpose: 'terrorism', caseRef: 'OP-1', epoch: 'e1', blinded: late.blinded, values: 2, createdAt: late.createdAt },
+      {
+        queryId: late.id,
+        from: 'ES',
+        pairId: 'es-pt~ES~PT',
+        agreementId: 'es-pt',
+        agreementVersion: 1,
+        signature: late.legs[0]?.signature,
+        kind: 'email',
+        purpose: 'terrorism',
+        caseRef: 'OP-1',
+        epoch: 'e1',
+        blinded: late.blinded,
+        values: 2,
+        createdAt: late.statedAt,
+      },
     ]);
     await fx.store.answerQuery(early.id, 'PT', answer());
     expect((await fx.store.inbox('PT', '')).map((e) => e.queryId)).toEqual([late.id]);
     expect((await fx.store.inbox('FR', '')).map((e) => e.queryId)).toEqual([late.id]);
     expect(await fx.store.inbox('ES', '')).toEqual([]);
+  });
+
+  it('keeps each leg’s signed statement fields and refuses an id that is taken', async () => {
+    const q = newQuery(['PT', 'FR']);
+    expect(await fx.store.createQuery(q, quotaOf(['PT', 'FR'], 5), DAY)).toEqual({ ok: true });
+    const stored = await fx.store.getQuery(q.id);
+    expect(stored?.statedAt).toBe(q.statedAt);
+    expect(stored?.legs.map((l) => [l.partner, l.agreementVersion, l.epoch, l.signature, l.status, l.refusal])).toEqual([
+      ['FR', 1, 'e1', q.legs[1]?.signature, 'pending', null],
+      ['PT', 1, 'e1', q.legs[0]?.signature, 'pending', null],
+    ]);
+    // The requester chooses ids: a second query under one id is refused and charged nothing.
+    expect(await fx.store.createQuery({ ...newQuery(['PT']), id: q.id }, quotaOf(['PT'], 5), DAY)).toEqual({ ok: false, reason: 'taken' });
+    expect(await fx.store.queriesUsed('ES', 'es-pt', DAY)).toBe(1);
+  });
+
+  it('takes one refusal per pending leg: refused, same, conflict; a refused leg takes no answer', async () => {
+    const q = newQuery(['PT', 'FR']);
+    await fx.store.createQuery(q, quotaOf(['PT', 'FR'], 5), DAY);
+    expect(await fx.store.refuseQuery(q.id, 'PT', 'signature', AT)).toBe('refused');
+    expect(await fx.store.refuseQuery(q.id, 'PT', 'signature', '2026-03-10T13:00:00.000Z')).toBe('same');
+    expect(await fx.store.refuseQuery(q.id, 'PT', 'quota', AT)).toBe('conflict');
+    expect(await fx.store.answerQuery(q.id, 'PT', answer())).toBe('conflict');
+    expect(await fx.store.answerQuery(q.id, 'FR', answer())).toBe('answered');
+    expect(await fx.store.refuseQuery(q.id, 'FR', 'signature', AT)).toBe('conflict');
+    await expect(fx.store.refuseQuery(q.id, 'IT', 'signature', AT)).rejects.toThrow('coordinator: no such query leg');
+    const legs = (await fx.store.getQuery(q.id))?.legs ?? [];
+    expect(legs.find((l) => l.partner === 'PT')).toMatchObject({ status: 'refused', refusal: { reason: 'signature', at: AT } });
+    expect((await fx.store.inbox('PT', '')).map((e) => e.queryId)).toEqual([]);
   });
 
   it('takes one answer per leg: answered, same for a re-send, conflict for another', async () => {

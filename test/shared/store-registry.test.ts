@@ -5,7 +5,7 @@ import { randomBytes } from '../../protocol/rng.js';
 import { defaultConfig } from '../../src/config.js';
 import type { Store } from '../../src/store/types.js';
 import { openTestStore, type TestStore } from '../coordinator-runtime.js';
-import { agency, agreement, AT, initialisedStore, pairsOf } from './store-fixture.js';
+import { acceptanceSig, activate, agency, AT, initialisedStore, pairsOf, proposal, terms } from './store-fixture.js';
 
 let t: TestStore;
 let store: Store;
@@ -94,19 +94,21 @@ describe('agencies, agreements and pairs', () => {
     expect(racing.sort()).toEqual(['created', 'same', 'same', 'same', 'same', 'same']);
   });
 
-  it('inserts an agreement with all its pairs, or nothing', async () => {
+  it('inserts an agreement version with the pairs of its parties; a version lands once', async () => {
     for (const id of ['A', 'B', 'C']) await store.putAgency(agency(id));
-    const abc = agreement('abc', ['C', 'A', 'B']);
-    expect(await store.insertAgreement(abc, pairsOf('abc', abc.parties))).toBe(true);
-    expect(await store.insertAgreement(agreement('abc', ['A', 'B']), pairsOf('abc', ['A', 'B']))).toBe(false);
-    expect(await store.getAgreement('abc')).toEqual(abc);
+    const abc = proposal('abc', ['C', 'A', 'B']);
+    expect(await store.insertAgreementVersion(abc, pairsOf('abc', ['A', 'B', 'C']))).toBe(true);
+    expect(await store.insertAgreementVersion(proposal('abc', ['A', 'B']), pairsOf('abc', ['A', 'B']))).toBe(false);
+    const v1 = await store.getAgreementVersion('abc', 1);
+    expect(v1).toMatchObject({ agreementId: 'abc', version: 1, status: 'proposed', acceptances: [], rejections: [] });
+    // The terms come back exactly as canonical terms, so a party signs what the others signed.
+    expect(v1?.terms).toEqual(terms('abc', ['A', 'B', 'C']));
+    expect(await store.getAgreement('abc')).toMatchObject({ id: 'abc', version: 1, status: 'proposed', parties: ['A', 'B', 'C'] });
     expect(await store.getAgreement('nope')).toBeUndefined();
+    expect(await store.getAgreementVersion('abc', 2)).toBeUndefined();
     expect((await store.listPairs()).map((p) => p.id)).toEqual(['abc~A~B', 'abc~A~C', 'abc~B~C']);
     expect(await store.getPair('abc~A~C')).toEqual({ id: 'abc~A~C', agreementId: 'abc', agencies: ['A', 'C'] });
     expect(await store.getPair('abc~C~A')).toBeUndefined();
-    // A pair id taken by another agreement fails the whole insert: no agreement row is left behind.
-    await expect(store.insertAgreement(agreement('xy', ['A', 'B']), [{ id: 'abc~A~B', agreementId: 'xy', agencies: ['A', 'B'] }])).rejects.toThrow();
-    expect(await store.getAgreement('xy')).toBeUndefined();
   });
 
   it('inserts an agreement of many parties in one piece (more pairs than one statement binds)', async () => {
@@ -114,15 +116,73 @@ describe('agencies, agreements and pairs', () => {
     for (const id of parties) await store.putAgency(agency(id));
     const pairs = pairsOf('many', parties);
     expect(pairs).toHaveLength(66);
-    expect(await store.insertAgreement(agreement('many', parties), pairs)).toBe(true);
+    expect(await store.insertAgreementVersion(proposal('many', parties), pairs)).toBe(true);
     expect(await store.listPairs()).toEqual(pairs.sort((a, b) => (a.id < b.id ? -1 : 1)));
   });
 
-  it('lists agreements by id and the pairs an agency is part of', async () => {
+  it('records acceptances once; activation needs a proposed version and supersedes the earlier ones', async () => {
+    for (const id of ['A', 'B']) await store.putAgency(agency(id));
+    await store.insertAgreementVersion(proposal('ab', ['A', 'B']), pairsOf('ab', ['A', 'B']));
+    const sig = acceptanceSig('A');
+    expect(await store.acceptAgreementVersion('ab', 1, { agency: 'A', signature: sig, acceptedAt: AT })).toBe('created');
+    expect(await store.acceptAgreementVersion('ab', 1, { agency: 'A', signature: sig, acceptedAt: '2026-03-10T13:00:00.000Z' })).toBe('same');
+    expect(await store.acceptAgreementVersion('ab', 1, { agency: 'A', signature: new Uint8Array(64), acceptedAt: AT })).toBe('conflict');
+    expect(await store.acceptAgreementVersion('ab', 9, { agency: 'A', signature: sig, acceptedAt: AT })).toBe('not-found');
+    expect((await store.getAgreementVersion('ab', 1))?.acceptances).toEqual([{ agency: 'A', signature: sig, acceptedAt: AT }]);
+    await activate(store, 'ab', 1);
+    expect(await store.getAgreement('ab')).toMatchObject({ version: 1, status: 'active' });
+
+    // Version 2 is proposed: version 1 keeps governing until version 2 is active.
+    await store.insertAgreementVersion(proposal('ab', ['A', 'B'], { version: 2, maxSetSize: 5 }), pairsOf('ab', ['A', 'B']));
+    expect(await store.getAgreement('ab')).toMatchObject({ version: 1, status: 'active', maxSetSize: 1000 });
+    expect(await store.activateAgreementVersion('ab', 2, AT)).toEqual({ activated: true, superseded: [1] });
+    expect(await store.activateAgreementVersion('ab', 2, AT)).toEqual({ activated: false, superseded: [] });
+    expect(await store.getAgreement('ab')).toMatchObject({ version: 2, status: 'active', maxSetSize: 5 });
+    expect((await store.getAgreementVersion('ab', 1))?.status).toBe('superseded');
+    // A superseded version takes no acceptance and never becomes active again.
+    expect(await store.acceptAgreementVersion('ab', 1, { agency: 'B', signature: new Uint8Array(64).fill(1), acceptedAt: AT })).toBe('conflict');
+    expect((await store.activateAgreementVersion('ab', 1, AT)).activated).toBe(false);
+    expect((await store.listAgreementVersions('ab')).map((v) => [v.version, v.status])).toEqual([
+      [1, 'superseded'],
+      [2, 'active'],
+    ]);
+  });
+
+  it('an older proposal accepted late does not displace a later active version', async () => {
+    for (const id of ['A', 'B']) await store.putAgency(agency(id));
+    await store.insertAgreementVersion(proposal('ab', ['A', 'B']), pairsOf('ab', ['A', 'B']));
+    await store.insertAgreementVersion(proposal('ab', ['A', 'B'], { version: 2 }), pairsOf('ab', ['A', 'B']));
+    expect(await store.activateAgreementVersion('ab', 2, AT)).toEqual({ activated: true, superseded: [1] });
+    expect(await store.activateAgreementVersion('ab', 1, AT)).toEqual({ activated: false, superseded: [] });
+    expect(await store.getAgreement('ab')).toMatchObject({ version: 2, status: 'active' });
+  });
+
+  it('rejects a proposed version only: rejected, same, conflict', async () => {
+    for (const id of ['A', 'B']) await store.putAgency(agency(id));
+    await store.insertAgreementVersion(proposal('ab', ['A', 'B']), pairsOf('ab', ['A', 'B']));
+    expect(await store.rejectAgreementVersion('ab', 1, { agency: 'B', rejectedAt: AT })).toBe('rejected');
+    expect(await store.rejectAgreementVersion('ab', 1, { agency: 'B', rejectedAt: AT })).toBe('same');
+    // Another party may still record its own rejection of a rejected version.
+    expect(await store.rejectAgreementVersion('ab', 1, { agency: 'A', rejectedAt: AT })).toBe('same');
+    expect(await store.rejectAgreementVersion('ab', 2, { agency: 'A', rejectedAt: AT })).toBe('not-found');
+    expect(await store.getAgreementVersion('ab', 1)).toMatchObject({
+      status: 'rejected',
+      rejections: [
+        { agency: 'A', rejectedAt: AT },
+        { agency: 'B', rejectedAt: AT },
+      ],
+    });
+    expect((await store.activateAgreementVersion('ab', 1, AT)).activated).toBe(false);
+    await store.insertAgreementVersion(proposal('ab', ['A', 'B'], { version: 2 }), pairsOf('ab', ['A', 'B']));
+    await activate(store, 'ab', 2);
+    expect(await store.rejectAgreementVersion('ab', 2, { agency: 'A', rejectedAt: AT })).toBe('conflict');
+  });
+
+  it('lists agreement versions by id and the pairs an agency is part of', async () => {
     for (const id of ['ES', 'PT', 'FR']) await store.putAgency(agency(id));
-    await store.insertAgreement(agreement('pt-fr', ['PT', 'FR']), pairsOf('pt-fr', ['PT', 'FR']));
-    await store.insertAgreement(agreement('es-pt', ['ES', 'PT']), pairsOf('es-pt', ['ES', 'PT']));
-    expect((await store.listAgreements()).map((a) => a.id)).toEqual(['es-pt', 'pt-fr']);
+    await store.insertAgreementVersion(proposal('pt-fr', ['PT', 'FR']), pairsOf('pt-fr', ['PT', 'FR']));
+    await store.insertAgreementVersion(proposal('es-pt', ['ES', 'PT']), pairsOf('es-pt', ['ES', 'PT']));
+    expect((await store.listAgreementVersions()).map((a) => a.agreementId)).toEqual(['es-pt', 'pt-fr']);
     expect((await store.listPairsOf('PT')).map((p) => p.id)).toEqual(['es-pt~ES~PT', 'pt-fr~FR~PT']);
     expect((await store.listPairsOf('ES')).map((p) => p.id)).toEqual(['es-pt~ES~PT']);
     expect(await store.listPairsOf('XX')).toEqual([]);
