@@ -38,6 +38,8 @@ export interface Exchange {
   body: Uint8Array;
   /** Status the client was given (set once answered). */
   status?: number;
+  /** A long poll answered with forged entries while the real one still ran: its late answer goes nowhere. */
+  abandoned?: boolean;
 }
 
 /**
@@ -202,15 +204,17 @@ export class HostileCoordinator {
   }
 
   private async viaRules(req: Request, x: Exchange, env: HttpBindings): Promise<Response> {
-    const rules = this.rules.filter((r) => (r.times === undefined || (r.fired ?? 0) < r.times) && r.when(x));
-    for (const r of rules) {
+    for (const r of this.rules.filter((r) => (r.times === undefined || (r.fired ?? 0) < r.times) && r.when(x))) {
       if (!r.answer) continue;
       r.fired = (r.fired ?? 0) + 1;
       return r.answer(x);
     }
     let res = await this.forward(req, x, env);
     if (x.method === 'GET' && /\/partner-set\/chunks\/\d+$/.test(x.path) && res.status === 200) res = await this.captureChunk(x, res);
-    for (const r of rules) {
+    // Nobody will read it: rewriting it would spend a rule (`times`) on nothing.
+    if (x.abandoned) return res;
+    // Chosen when the response is there: a long poll that began before a rule was installed still meets it.
+    for (const r of this.rules.filter((r) => (r.times === undefined || (r.fired ?? 0) < r.times) && r.when(x))) {
       if (!r.response) continue;
       r.fired = (r.fired ?? 0) + 1;
       res = await r.response(res, x);
@@ -241,7 +245,14 @@ export class HostileCoordinator {
       const real = this.viaRules(req, x, env).then((res) => this.captureInbox(x.agency, res));
       real.catch(() => {});
       const first = await Promise.race([real, woken]);
-      if (first === 'forged') return take() ?? (await real);
+      if (first === 'forged') {
+        const forged = take();
+        if (forged) {
+          x.abandoned = true;
+          return forged;
+        }
+        return await real;
+      }
       return first;
     } finally {
       waiters.delete(wake);
