@@ -143,6 +143,10 @@ describe('two nights against the real coordinator', () => {
     const es = dirs['ES-CNP'] as string;
     const pt = dirs['PT-PJ'] as string;
     const fr = dirs['FR-OCRTEH'] as string;
+    // Each party accepts each agreement with its own key (protocol/SPEC.md §8.6), as operators do.
+    for (const [id, parties] of [['es-pt', [es, pt]], ['es-fr', [es, fr]]] as const) {
+      for (const d of parties) await ok(['agreements', 'accept', id, '--dir', d, '--officer', 'ops.e2e', '--yes']);
+    }
 
     // Night 1. ES's first sync is killed while blinding, its rerun while uploading.
     await syncKilledAt(es, /sync: blinding \d+/);

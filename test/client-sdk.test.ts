@@ -9,10 +9,14 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { bytesToHex, concatBytes, hexToBytes, utf8 } from '../protocol/bytes.js';
 import { verifyRequest, type Verified } from '../protocol/http-signature.js';
-import { CONCORDAT_SUITE, epochInfo } from '../protocol/constants.js';
+import { acceptAgreement, parseAgreement, type AgreementTerms } from '../protocol/agreement.js';
+import { CONCORDAT_SUITE } from '../protocol/constants.js';
 import { referenceEngine } from '../protocol/engine/index.js';
-import { deriveKeyPair } from '../protocol/keys.js';
+import { signEpochKey } from '../protocol/epoch-key.js';
+import { pairKeyPair } from '../protocol/pair-key.js';
 import { randomBytes } from '../protocol/rng.js';
+import { queryValuesDigest, signQuery } from '../protocol/signed-query.js';
+import { chunkManifest, signChunk } from '../protocol/manifest.js';
 import { canonicalJSON } from '../src/audit.js';
 import { ChunkConflictError, CoordinatorClient, CoordinatorError, CoordinatorUnreachableError, type RetryEvent } from '../clients/sdk/index.js';
 import { RealCoordinator } from './client-coordinator.js';
@@ -28,6 +32,7 @@ interface Seen {
   verified?: Verified;
   error?: string;
   contentType: string | undefined;
+  chunkSignature?: string | undefined;
 }
 
 let server: Server | undefined;
@@ -45,7 +50,14 @@ async function serve(handler: (seen: Seen, res: ServerResponse, req: IncomingMes
     for await (const c of req) parts.push(c as Buffer);
     const body = new Uint8Array(Buffer.concat(parts));
     const u = new URL(req.url ?? '/', 'http://x');
-    const s: Seen = { method: req.method ?? '', path: u.pathname, query: u.search, body, contentType: req.headers['content-type'] };
+    const s: Seen = {
+      method: req.method ?? '',
+      path: u.pathname,
+      query: u.search,
+      body,
+      contentType: req.headers['content-type'],
+      chunkSignature: req.headers['concordat-chunk-signature'] as string | undefined,
+    };
     try {
       s.verified = await verifyRequest({
         method: s.method,
@@ -67,6 +79,11 @@ async function serve(handler: (seen: Seen, res: ServerResponse, req: IncomingMes
   return { url: `http://127.0.0.1:${(server?.address() as AddressInfo).port}`, seen };
 }
 
+/** A chunk receipt as the contract gives it (src/API.md). */
+function receipt(index: number, body: Uint8Array) {
+  return { index, firstPosition: index, count: 1, sha256: bytesToHex(sha256(body)), agreement: { id: 'es-pt', version: 1 }, signature: '00'.repeat(64) };
+}
+
 function json(res: ServerResponse, status: number, body: unknown, type = 'application/json'): void {
   res.writeHead(status, { 'content-type': type });
   res.end(JSON.stringify(body));
@@ -78,14 +95,14 @@ const client = (url: string, extra: Partial<ConstructorParameters<typeof Coordin
 describe('CoordinatorClient', () => {
   it('signs GET, JSON and binary requests so that the coordinator verifier accepts them', async () => {
     const { url, seen } = await serve((s, res) => {
-      if (s.path.endsWith('/chunks/0')) return json(res, 201, { index: 0, firstPosition: 0, count: 1, sha256: bytesToHex(sha256(s.body)) });
+      if (s.path.endsWith('/chunks/0')) return json(res, 201, { ...receipt(0, s.body) });
       json(res, 200, { removed: 2 });
     });
     const c = client(`${url}/`);
     await c.request('GET', '/v1/me?x=1&y=2');
     expect(await c.postRemovals('es-pt~ES-CNP~PT-PJ', [1, 2])).toBe(2);
     const element = new Uint8Array(32).fill(1);
-    await c.putChunk('es-pt~ES-CNP~PT-PJ', 0, element);
+    await c.putChunk('es-pt~ES-CNP~PT-PJ', 0, element, 'e1', new Uint8Array(64).fill(5));
     expect(seen.map((s) => s.error)).toEqual([undefined, undefined, undefined]);
     expect(seen.map((s) => s.verified?.keyid)).toEqual(['ES-CNP', 'ES-CNP', 'ES-CNP']);
     expect(seen[0]?.query).toBe('?x=1&y=2');
@@ -93,6 +110,8 @@ describe('CoordinatorClient', () => {
     expect(JSON.parse(Buffer.from(seen[1]?.body ?? []).toString())).toEqual({ positions: [1, 2] });
     expect(seen[2]?.path).toBe('/v1/pairs/es-pt~ES-CNP~PT-PJ/set/chunks/0');
     expect(seen[2]?.contentType).toBe('application/octet-stream');
+    // The chunk manifest's signature travels as an RFC 8941 byte sequence (protocol/SPEC.md §8.8).
+    expect(seen[2]?.chunkSignature).toBe(`:${Buffer.from(new Uint8Array(64).fill(5)).toString('base64')}:`);
     // Nonces: 24 random bytes in base64url, never reused; created is the current time.
     const nonces = seen.map((s) => s.verified?.nonce ?? '');
     for (const n of nonces) expect(n).toMatch(/^[A-Za-z0-9_-]{32}$/);
@@ -161,7 +180,7 @@ describe('CoordinatorClient', () => {
         'application/problem+json',
       );
     });
-    const err = (await client(url).putEpochKey('e1', new Uint8Array(32)).catch((e: unknown) => e)) as CoordinatorError;
+    const err = (await client(url).putPairEpochKey('p', { epoch: 'e1', publicKey: new Uint8Array(32), signature: new Uint8Array(64) }).catch((e: unknown) => e)) as CoordinatorError;
     expect(calls).toBe(1);
     expect(err).toBeInstanceOf(CoordinatorError);
     expect(err).toMatchObject({ status: 422, type: 'urn:concordat:problem:validation', title: 'Validation failed', detail: 'bad element', field: 'element[17]' });
@@ -173,13 +192,14 @@ describe('CoordinatorClient', () => {
     const { url } = await serve((s, res) => {
       const n = Number(/chunks\/(\d+)/.exec(s.path)?.[1]);
       if (n === 2) return json(res, 409, { type: 'urn:concordat:problem:conflict', title: 'Conflict', status: 409, detail: 'other digest' }, 'application/problem+json');
-      json(res, n === 0 ? 200 : 201, { index: n, firstPosition: n, count: 1, sha256: bytesToHex(sha256(s.body)) });
+      json(res, n === 0 ? 200 : 201, receipt(n, s.body));
     });
     const c = client(url);
     const el = new Uint8Array(32).fill(3);
-    expect((await c.putChunk('p', 0, el)).created).toBe(false);
-    expect((await c.putChunk('p', 1, el)).created).toBe(true);
-    const err = await c.putChunk('p', 2, el).catch((e: unknown) => e);
+    const sig = new Uint8Array(64);
+    expect((await c.putChunk('p', 0, el, 'e1', sig)).created).toBe(false);
+    expect((await c.putChunk('p', 1, el, 'e1', sig)).created).toBe(true);
+    const err = await c.putChunk('p', 2, el, 'e1', sig).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ChunkConflictError);
     expect((err as Error).message).toMatch(/holds different data for chunk 2/);
   });
@@ -195,56 +215,124 @@ describe('CoordinatorClient', () => {
     expect(calls).toBe(2);
   });
 
-  it('checks a downloaded partner chunk against its announced digest', async () => {
+  it('hands a downloaded partner chunk over with the manifest and signature relayed in its headers, trusting neither', async () => {
     const data = new Uint8Array(64).fill(9);
+    const manifest = { pair: 'p', index: 0, count: 2, sha256: bytesToHex(sha256(data)) };
+    const sig = new Uint8Array(64).fill(4);
+    let headers = true;
     const { url } = await serve((_s, res) => {
-      res.writeHead(200, { 'content-type': 'application/octet-stream' });
+      res.writeHead(200, {
+        'content-type': 'application/octet-stream',
+        ...(headers
+          ? { 'concordat-chunk-manifest': `:${Buffer.from(JSON.stringify(manifest)).toString('base64')}:`, 'concordat-chunk-signature': `:${Buffer.from(sig).toString('base64')}:` }
+          : {}),
+      });
       res.end(Buffer.from(data));
     });
     const c = client(url);
-    expect(await c.getPartnerChunk('p', 0, { count: 2, sha256: bytesToHex(sha256(data)) })).toEqual(data);
-    await expect(c.getPartnerChunk('p', 0, { count: 2, sha256: '00'.repeat(32) })).rejects.toThrow(/SHA-256/);
-    await expect(c.getPartnerChunk('p', 0, { count: 3, sha256: bytesToHex(sha256(data)) })).rejects.toThrow(/bytes/);
+    const got = await c.getPartnerChunk('p', 0);
+    expect(got.elements).toEqual(data);
+    expect(got.manifest).toEqual(manifest);
+    expect(got.signature).toEqual(sig);
+    headers = false;
+    expect(await c.getPartnerChunk('p', 0)).toEqual({ elements: data, manifest: null, signature: null });
+  });
+
+  it('checks the protocol GET / names before the first signed request, and refuses another', async () => {
+    let protocol: string | undefined = 'concordat-v1';
+    const { url, seen } = await serve((s, res) => {
+      if (s.path === '/') return json(res, 200, { service: 'concordat-coordinator', version: 'x', ...(protocol ? { protocol } : {}), epoch: 'e1' });
+      json(res, 200, { tasks: [] });
+    });
+    const c = client(url, { protocol: 'concordat-v2' });
+    await expect(c.work()).rejects.toThrow(`the coordinator at ${url} speaks "concordat-v1"; this client speaks concordat-v2`);
+    protocol = undefined;
+    await expect(c.work()).rejects.toThrow(/speaks an older protocol; this client speaks concordat-v2/);
+    expect(seen.filter((x) => x.path !== '/')).toEqual([]);
+    protocol = 'concordat-v2';
+    expect(await c.work()).toEqual([]);
+    expect(await c.work()).toEqual([]);
+    // Checked once per client, unsigned.
+    expect(seen.filter((x) => x.path === '/').length).toBe(3);
   });
 });
 
 describe('CoordinatorClient against the real coordinator: targeted-query routes', () => {
-  /** Two agencies with a reveal agreement and published epoch keys. */
+  /** Two agencies with a reveal agreement both accepted (protocol/SPEC.md §8.6) and signed pair keys published. */
   async function setup() {
     const coord = await RealCoordinator.start();
+    const keys = new Map<string, Uint8Array>();
     const mk = async (id: string, country: string) => {
       const sk = randomBytes(32);
+      keys.set(id, sk);
       await coord.addAgency(id, bytesToHex(ed25519.getPublicKey(sk)), country, sk);
-      const c = coord.client(id, sk, 2);
-      await c.putEpochKey('e1', deriveKeyPair(CONCORDAT_SUITE, randomBytes(32), epochInfo('e1')).pk);
-      return c;
+      return coord.client(id, sk, 2);
     };
     const es = await mk('ES-CNP', 'ESP');
-    await mk('PT-PJ', 'PRT');
+    const pt = await mk('PT-PJ', 'PRT');
     await coord.addAgreement({ id: 'es-pt', parties: ['ES-CNP', 'PT-PJ'], kinds: ['email'], mode: 'reveal', queryQuota: { perDay: 2, maxValues: 10 } });
-    return { coord, es };
+    const terms: AgreementTerms = parseAgreement((await es.agreements())[0]?.terms);
+    for (const [id, c] of [['ES-CNP', es], ['PT-PJ', pt]] as const) await c.acceptAgreement(terms.id, terms.version, acceptAgreement(terms, id, keys.get(id) as Uint8Array));
+    for (const [id, c] of [['ES-CNP', es], ['PT-PJ', pt]] as const) {
+      const sk = keys.get(id) as Uint8Array;
+      const pk = pairKeyPair(CONCORDAT_SUITE, randomBytes(32), 'e1', pair).pk;
+      const statement = { agency: id, epoch: 'e1', pair, agreement: { id: terms.id, version: terms.version }, publicKey: bytesToHex(pk) };
+      await c.putPairEpochKey(pair, { epoch: 'e1', publicKey: pk, signature: signEpochKey(statement, sk) });
+    }
+    return { coord, es, esKey: keys.get('ES-CNP') as Uint8Array, terms };
   }
-  const blinded = () => [bytesToHex(referenceEngine.hashToGroup(CONCORDAT_SUITE, [randomBytes(8)]))];
-  const q = () => ({ partners: ['PT-PJ'], kind: 'email', purpose: 'terrorism', caseRef: 'C-1', officer: 'o-1', blinded: blinded() });
+  const pair = 'es-pt~ES-CNP~PT-PJ';
+  /** A query body with one leg signed by ES (protocol/SPEC.md §8.9). */
+  const q = (sk: Uint8Array, terms: AgreementTerms) => {
+    const values = [referenceEngine.hashToGroup(CONCORDAT_SUITE, [randomBytes(8)])];
+    const id = crypto.randomUUID();
+    const createdAt = new Date().toISOString();
+    const agreement = { id: terms.id, version: terms.version };
+    const statement = {
+      id,
+      requester: 'ES-CNP',
+      responder: 'PT-PJ',
+      pair,
+      agreement,
+      epoch: 'e1',
+      kind: 'email',
+      purpose: 'terrorism',
+      caseRef: 'C-1',
+      count: 1,
+      valuesSha256: queryValuesDigest(values),
+      createdAt,
+    };
+    return {
+      queryId: id,
+      createdAt,
+      legs: [{ partner: 'PT-PJ', agreement, pair, epoch: 'e1', signature: bytesToHex(signQuery(statement, sk)) }],
+      kind: 'email' as const,
+      purpose: 'terrorism',
+      caseRef: 'C-1',
+      officer: 'o-1',
+      blinded: values.map(bytesToHex),
+    };
+  };
 
   it('creates a query once: retried when it never reached the coordinator (503), not after a lost response; 429 is never retried', async () => {
-    const { coord, es } = await setup();
+    const { coord, es, esKey, terms } = await setup();
+    const q0 = () => q(esKey, terms);
     try {
       let unavailable = 0;
       coord.faults = [(r) => (r.path === '/v1/queries' && unavailable++ === 0 ? 'fail-503' : undefined)];
-      expect((await es.createQuery(q())).legs).toEqual([{ partner: 'PT-PJ', status: 'pending' }]);
+      expect((await es.createQuery(q0())).legs).toEqual([{ partner: 'PT-PJ', status: 'pending' }]);
       expect(unavailable).toBe(2);
 
       // The coordinator created the second query but its response was lost: no retry, so no third query.
       let dropped = 0;
       coord.faults = [(r) => (r.path === '/v1/queries' && dropped++ === 0 ? 'drop-after' : undefined)];
-      await expect(es.createQuery(q())).rejects.toBeInstanceOf(CoordinatorUnreachableError);
+      await expect(es.createQuery(q0())).rejects.toBeInstanceOf(CoordinatorUnreachableError);
       expect(dropped).toBe(1);
       coord.faults = [];
 
       // Quota of 2 used: a 429 with its reset time, at once.
       const t0 = Date.now();
-      const err = (await es.createQuery(q()).catch((e: unknown) => e)) as CoordinatorError;
+      const err = (await es.createQuery(q0()).catch((e: unknown) => e)) as CoordinatorError;
       expect(err).toBeInstanceOf(CoordinatorError);
       expect(err).toMatchObject({ status: 429, slug: 'quota', resetsAt: expect.stringMatching(/T00:00:00\.000Z$/) });
       expect(Number(err.retryAfter)).toBeGreaterThan(0);
@@ -257,16 +345,17 @@ describe('CoordinatorClient against the real coordinator: targeted-query routes'
   });
 
   it('sends Concordat-Epoch on uploads and surfaces stale-epoch and epoch-key-required', async () => {
-    const { coord, es } = await setup();
+    const { coord, es, esKey, terms } = await setup();
     try {
-      const pair = 'es-pt~ES-CNP~PT-PJ';
       const el = referenceEngine.hashToGroup(CONCORDAT_SUITE, [randomBytes(8)]);
-      await es.putChunk(pair, 0, el, 'e1');
+      const sign = (epoch: string) =>
+        signChunk(chunkManifest({ pair, agreement: { id: terms.id, version: terms.version }, epoch, agency: 'ES-CNP', index: 0, firstPosition: 0 }, el), esKey);
+      await es.putChunk(pair, 0, el, 'e1', sign('e1'));
       expect(coord.seen.at(-1)).toMatchObject({ method: 'PUT', epoch: 'e1' });
       const stale = (await es.postRemovals(pair, [0], 'e0').catch((e: unknown) => e)) as CoordinatorError;
       expect(stale).toMatchObject({ status: 409, slug: 'stale-epoch' });
       await coord.rotate();
-      const noKey = (await es.putChunk(pair, 0, el, 'e2').catch((e: unknown) => e)) as CoordinatorError;
+      const noKey = (await es.putChunk(pair, 0, el, 'e2', sign('e2')).catch((e: unknown) => e)) as CoordinatorError;
       expect(noKey).toMatchObject({ status: 409, slug: 'epoch-key-required' });
     } finally {
       await coord.stop();
@@ -281,9 +370,7 @@ describe('CoordinatorClient against the real coordinator: audit', () => {
       const mk = async (id: string, country: string) => {
         const sk = randomBytes(32);
         await coord.addAgency(id, bytesToHex(ed25519.getPublicKey(sk)), country, sk);
-        const c = coord.client(id, sk, 0);
-        await c.putEpochKey('e1', deriveKeyPair(CONCORDAT_SUITE, randomBytes(32), epochInfo('e1')).pk);
-        return c;
+        return coord.client(id, sk, 0);
       };
       const es = await mk('ES-CNP', 'ESP');
       const pt = await mk('PT-PJ', 'PRT');
@@ -296,8 +383,8 @@ describe('CoordinatorClient against the real coordinator: audit', () => {
       const before = (await coord.store.readAudit(0, 10_000)).length;
       const page = await es.audit();
       expect(page.next).toBeNull();
-      expect(page.entries.map((e) => e.action)).toEqual(['agency.added', 'epoch_key.published', 'agreement.added', 'results.served']);
-      expect(page.entries.map((e) => e.actor)).toEqual(['admin', 'ES-CNP', 'admin', 'ES-CNP']);
+      expect(page.entries.map((e) => e.action)).toEqual(['agency.added', 'agreement.proposed', 'results.served']);
+      expect(page.entries.map((e) => e.actor)).toEqual(['admin', 'admin', 'ES-CNP']);
       for (const e of page.entries) {
         const { hash, prevHash, ...event } = e;
         expect(bytesToHex(sha256(concatBytes(hexToBytes(prevHash), utf8(canonicalJSON(event)))))).toBe(hash);
