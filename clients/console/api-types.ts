@@ -34,8 +34,23 @@ export interface Agreement {
   count?: number;
 }
 
+/** An agreement version this agency has not decided on yet (accepted with `concordat agreements accept`). */
+export interface AwaitingAgreement {
+  id: string;
+  version: number;
+  /** The coordinator's status of the version (`proposed`, or `active` when every other party accepted already). */
+  status: string;
+  parties: string[];
+  /** Parties whose acceptance the coordinator lists and that verifies under their key in the terms. */
+  accepted: string[];
+  digest: string;
+  validUntil: string;
+}
+
 export interface Overview {
   agency: { id: string; name: string; country: string };
+  /** Agreement versions awaiting this agency's decision. */
+  awaitingAcceptance: AwaitingAgreement[];
   coordinator: string;
   coordinatorReachable: boolean;
   coordinatorError?: string;

@@ -3,7 +3,8 @@
 import { Hono } from 'hono';
 import { MAX_QUERY_VALUES } from '../../../protocol/query.js';
 import type { Me, PairStatus, WorkTask } from '../../sdk/api.js';
-import type { Agreement, Overview, PairState } from '../api-types.js';
+import { listAgreements } from '../../agency/agreements.js';
+import type { Agreement, AwaitingAgreement, Overview, PairState } from '../api-types.js';
 import type { ConsoleDeps, ConsoleEnv } from '../context.js';
 import { reachErrorText } from '../coordinator.js';
 
@@ -44,10 +45,22 @@ export function overviewRoutes(deps: ConsoleDeps): Hono<ConsoleEnv> {
     let me: Me | undefined;
     let work: WorkTask[] | undefined;
     let coordinatorError: string | undefined;
+    let awaiting: AwaitingAgreement[] = [];
     const statuses = new Map<string, PairStatus>();
     try {
       me = await deps.client.me();
       work = await deps.client.work();
+      awaiting = (await listAgreements(deps.agency, deps.store, deps.client))
+        .filter((v) => v.local === null && (v.status === 'proposed' || v.status === 'active'))
+        .map((v) => ({
+          id: v.id,
+          version: v.version,
+          status: v.status,
+          parties: v.parties.map((p) => p.agency),
+          accepted: v.parties.filter((p) => p.accepted).map((p) => p.agency),
+          digest: v.digest,
+          validUntil: v.terms.validUntil,
+        }));
       await Promise.all(
         me.pairs.map(async (p) => {
           try {
@@ -121,6 +134,7 @@ export function overviewRoutes(deps: ConsoleDeps): Hono<ConsoleEnv> {
     const next = deps.nextSync?.();
     return c.json<Overview>({
       agency: me ? me.agency : { id: deps.agency.agency, name: deps.agency.agency, country: deps.agency.agency.slice(0, 2) },
+      awaitingAcceptance: awaiting,
       coordinator: deps.agency.coordinator,
       coordinatorReachable: me !== undefined,
       ...(coordinatorError ? { coordinatorError } : {}),

@@ -8,6 +8,7 @@
  *                 a[href="#/audit"], a[href="#/trends"] (the current one has aria-current="page"),
  *                 #page-title (each page's <h1>)
  *   Overview      #coordinator-banner (only when the coordinator is unreachable),
+ *                 #awaiting-agreements (only when an agreement version awaits this agency's acceptance),
  *                 #failed-pairs (only when a pair failed), section[data-partner="<id>"],
  *                 tr[data-agreement="<id>"][data-state="<state>"], #failed-runs
  *   Matches       #matches-filters with #filter-partner, #filter-kind, #filter-status, #filter-source,

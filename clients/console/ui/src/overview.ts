@@ -132,6 +132,29 @@ function renderBody(body: HTMLElement, ov: Overview): void {
     parts.push(box);
   }
 
+  if (ov.awaitingAcceptance.length) {
+    const box = notice(
+      'warn',
+      `${plural(ov.awaitingAcceptance.length, 'agreement version')} awaiting this agency’s acceptance.`,
+      h(
+        'ul',
+        null,
+        ov.awaitingAcceptance.map((a) =>
+          h(
+            'li',
+            { 'data-agreement': a.id },
+            h('strong', null, `${a.id} version ${a.version}`),
+            ` (${a.status}) with ${a.parties.join(', ')}; accepted by ${a.accepted.length ? a.accepted.join(', ') : 'nobody yet'}; valid until ${a.validUntil}; digest `,
+            h('span', { class: 'mono small' }, a.digest),
+          ),
+        ),
+      ),
+      h('p', { class: 'small' }, 'Nothing flows under an agreement before this agency accepts it. Compare the parties’ key fingerprints out of band (concordat agreements show ID), then accept with concordat agreements accept ID --officer NAME.'),
+    );
+    box.id = 'awaiting-agreements';
+    parts.push(box);
+  }
+
   const last = ov.lastSync;
   parts.push(
     h('h2', null, 'Status'),
