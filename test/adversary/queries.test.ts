@@ -107,6 +107,13 @@ describe('a hostile coordinator against the responder (concordat serve)', () => 
     expect(w.coord.since(mark, answersTo(forged.queryId))).toEqual([]);
     const refusals = w.coord.since(mark, refusalOf(forged.queryId));
     expect(refusals.map((x) => bodyJson(x).reason)).toEqual(['signature']);
+
+    // The same forgery with no signature at all is no query of the contract: refused as malformed.
+    const { signature: _none, ...unsigned } = { ...forged, queryId: freshId() };
+    const mark2 = w.coord.seen.length;
+    w.coord.injectInbox(PT, unsigned);
+    await refusedLocally(unsigned.queryId, 'malformed', points);
+    expect(w.coord.since(mark2, answersTo(unsigned.queryId))).toEqual([]);
   });
 
   it('refuses a real query whose values the coordinator altered in flight', async () => {
@@ -128,7 +135,7 @@ describe('a hostile coordinator against the responder (concordat serve)', () => 
     });
     try {
       const mark = w.coord.seen.length;
-      const r = await ask([passport(both[1] as number)], ['--timeout', '3']);
+      const r = await ask([passport(both[1] as number)], ['--timeout', '1']);
       expect(altered).not.toBe('');
       // The statement covers the SHA-256 of the values: the requester's signature no longer verifies.
       await refusedLocally(altered, 'signature', [swapped]).catch((e: unknown) => {
@@ -186,25 +193,32 @@ describe('a hostile coordinator against the requester (concordat query)', () => 
       response: (res) => rewriteJson(res, (b: { queries: unknown[] }) => ({ ...b, queries: [] })),
     });
     const fake = w.coord.use({
-      label: 'answer the requester with a key of the attacker',
+      label: 'answer the requester with a key of the attacker, at once',
       when: (x) => x.method === 'GET' && /^\/v1\/queries\/[0-9a-f-]{36}$/.test(x.path) && x.agency === ES,
-      response: (res, x) =>
-        rewriteJson(res, (b: { legs: Array<Record<string, unknown>> }) => {
-          const post = w.coord.seen.find((s) => s.method === 'POST' && s.path === '/v1/queries' && x.path.endsWith(bodyJson(s).queryId));
-          if (!post) return b;
-          const blinded = bodyJson(post).blinded as string[];
-          const forged = attackerEvaluation(blinded);
-          b.legs = b.legs.map((l) => ({
-            ...l,
+      answer: (x) => {
+        const post = w.coord.seen.find((s) => s.method === 'POST' && s.path === '/v1/queries' && x.path.endsWith(bodyJson(s).queryId));
+        if (!post) return json({ type: 'urn:concordat:problem:not-found', title: 'Not found', status: 404, detail: 'no such query' }, 404);
+        const q = bodyJson(post) as { queryId: string; kind: string; purpose: string; caseRef: string; createdAt: string; blinded: string[]; legs: Array<{ partner: string; pair: string; agreement: { id: string; version: number }; epoch: string }> };
+        const forged = attackerEvaluation(q.blinded);
+        return json({
+          queryId: q.queryId,
+          kind: q.kind,
+          purpose: q.purpose,
+          caseRef: q.caseRef,
+          createdAt: q.createdAt,
+          legs: q.legs.map((l) => ({
+            partner: l.partner,
             status: 'answered',
-            epoch: l.epoch ?? real.epoch,
-            partnerEpochKey: attackerEpochKey({ agency: PT, epoch: String(l.epoch ?? real.epoch), pair: real.pair, agreement: real.agreement }, forged.publicKey),
+            pair: l.pair,
+            agreement: l.agreement,
+            epoch: l.epoch,
+            partnerEpochKey: attackerEpochKey({ agency: l.partner, epoch: l.epoch, pair: l.pair, agreement: l.agreement }, forged.publicKey),
             evaluated: forged.evaluated,
             proof: forged.proof,
             proofValid: true,
-          }));
-          return b;
-        }),
+          })),
+        });
+      },
     });
     // …and takes the requester's report of the leg without a word, as if it had relayed a real answer.
     const accept = w.coord.use({
@@ -214,7 +228,7 @@ describe('a hostile coordinator against the requester (concordat query)', () => 
     });
     try {
       const mark = w.coord.seen.length;
-      const r = await ask([passport(555_555)], ['--timeout', '3']);
+      const r = await ask([passport(555_555)], ['--timeout', '2']);
       expect(r.stdout, r.stderr).not.toBe('');
       const j = JSON.parse(r.stdout) as { results: unknown[]; errors?: Array<{ partner: string; error: string }>; query_id: string };
       expect(j.results).toEqual([]);

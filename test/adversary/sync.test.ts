@@ -71,10 +71,9 @@ beforeAll(async () => {
   await w.agreement({ id: 'es-fr', parties: [ES, FR], kinds: ['email'] });
   // Proposed by the operator; ES never accepts it (IT does).
   await w.agreement({ id: 'es-it', parties: [ES, IT] });
-  await w.acceptAll('es-pt', [ES, PT]);
-  await w.acceptAll('pt-fr', [PT, FR]);
-  await w.acceptAll('es-fr', [ES, FR]);
-  await w.accept(IT, 'es-it');
+  // One directory accepts one agreement at a time; different directories at once.
+  await Promise.all([w.accept(ES, 'es-pt'), w.accept(PT, 'es-pt'), w.accept(FR, 'pt-fr'), w.accept(IT, 'es-it')]);
+  await Promise.all([w.accept(ES, 'es-fr'), w.accept(PT, 'pt-fr'), w.accept(FR, 'es-fr')]);
   // es-pt and pt-fr complete; es-fr stays out of sight until its tests (nothing uploaded to it before).
   showEsFr = w.coord.use({
     label: 'keep es-fr out of the setup syncs',
@@ -264,7 +263,8 @@ describe('a hostile coordinator against the nightly sync', () => {
       const mark = w.coord.seen.length;
       const r = await w.sync(ES).catch((e: unknown) => ({ errors: [String(e)] }));
       expect(r.errors.join('\n')).toMatch(/older than e2 already seen: refusing \(possible rollback\)/);
-      await refusedInEsAudit('epoch.rollback_refused', () => true);
+      const e = await refusedInEsAudit('epoch.rollback_refused', () => true);
+      expect(e.detail).toMatchObject({ highest: 'e2' });
       expect(w.coord.since(mark, (x) => fromEs(x) && writes(x))).toEqual([]);
     } finally {
       off();

@@ -129,7 +129,7 @@ export class World {
 
   /** Every party accepts. */
   async acceptAll(agreement: string, parties: readonly string[], version?: number): Promise<void> {
-    for (const p of parties) await this.accept(p, agreement, version);
+    await Promise.all(parties.map((p) => this.accept(p, agreement, version)));
   }
 
   async withStore<T>(id: string, f: (s: Store) => T | Promise<T>): Promise<T> {
@@ -156,7 +156,7 @@ export class World {
   }
 
   /** Rounds of sync for the given agencies until every pair of theirs is complete (or `rounds` pass). */
-  async syncAll(ids: readonly string[], rounds = 3): Promise<void> {
+  async syncAll(ids: readonly string[], rounds = 2): Promise<void> {
     for (let i = 0; i < rounds; i++) for (const id of ids) await this.sync(id);
   }
 
