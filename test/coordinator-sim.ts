@@ -180,12 +180,12 @@ export class SimAgency {
   }
 
   /** Requester: verify, unblind and tokenise an answer, then split values into hits and no-hits against the partner side's tokens. */
-  conclude(pair: string, q: BlindedQuery, leg: { partnerEpochKey: string; evaluated: string[]; proof: string }): { hits: { index: number; token: string }[]; noHits: number } {
+  conclude(pair: string, q: BlindedQuery, leg: { partnerEpochKey: { publicKey: string }; evaluated: string[]; proof: string }): { hits: { index: number; token: string }[]; noHits: number } {
     const tokens = finishQuery(
       CONCORDAT_SUITE,
       this.engine,
       q,
-      hexToBytes(leg.partnerEpochKey),
+      hexToBytes(leg.partnerEpochKey.publicKey),
       leg.evaluated.map((e) => hexToBytes(e)),
       hexToBytes(leg.proof),
       this.kp.sk,

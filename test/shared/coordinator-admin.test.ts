@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { bytesToHex } from '../../protocol/bytes.js';
-import { addAgreement, epochKeyPair, makeHarness, newSigner, publishKey, type Harness, type Signer } from '../coordinator-harness.js';
+import { addAgreement, epochKeyPair, epochKeySignature, makeHarness, newSigner, publishKey, type Harness, type Signer } from '../coordinator-harness.js';
 
 let h: Harness;
 let es: Signer;
@@ -46,7 +46,7 @@ describe('admin: agencies', () => {
 });
 
 describe('admin: agreements', () => {
-  it('creates pairs for every two parties and is idempotent', async () => {
+  it('creates pairs for every two parties, is idempotent, and makes other terms the next version', async () => {
     const a = await addAgreement(h, { id: 'iberia-fr', parties: ['PT-PJ', 'FR-OCRTEH', 'ES-CNP'], validFrom: '2026-01-01' });
     expect(a.pairs).toEqual(['iberia-fr~ES-CNP~FR-OCRTEH', 'iberia-fr~ES-CNP~PT-PJ', 'iberia-fr~FR-OCRTEH~PT-PJ']);
     expect(a).toMatchObject({ mode: 'reveal', maxSetSize: 10_000_000, kinds: ['email', 'passport'], validFrom: '2026-01-01' });
@@ -54,12 +54,18 @@ describe('admin: agreements', () => {
       body: { id: 'iberia-fr', parties: ['ES-CNP', 'FR-OCRTEH', 'PT-PJ'], kinds: ['passport', 'email'], mode: 'reveal', validFrom: '2026-01-01', validUntil: '2026-12-31', legalBasis: 'Test treaty art. 1' },
     });
     expect(again.status).toBe(200);
-    const conflict = await h.json(h.admin, 'POST', '/v1/admin/agreements', {
+    expect(again.body.agreement).toMatchObject({ version: 1, status: 'active' });
+    const next = await h.json(h.admin, 'POST', '/v1/admin/agreements', {
       body: { id: 'iberia-fr', parties: ['ES-CNP', 'PT-PJ'], kinds: ['email'], mode: 'count', validUntil: '2026-12-31', legalBasis: 'x' },
     });
-    expect(conflict.status).toBe(409);
+    expect(next.status).toBe(201);
+    expect(next.body.agreement).toMatchObject({ version: 2, status: 'proposed', acceptances: [], rejections: [], mode: 'count', parties: ['ES-CNP', 'PT-PJ'] });
+    expect(next.body.agreement.terms).toMatchObject({ id: 'iberia-fr', version: 2, mode: 'count', parties: [{ agency: 'ES-CNP', signingKey: bytesToHex(es.publicKey) }, { agency: 'PT-PJ', signingKey: bytesToHex(pt.publicKey) }] });
     const list = await h.json(h.admin, 'GET', '/v1/admin/agreements');
-    expect(list.body.agreements.map((x: { id: string }) => x.id)).toEqual(['iberia-fr']);
+    expect(list.body.agreements.map((x: { id: string; version: number; status: string }) => [x.id, x.version, x.status])).toEqual([
+      ['iberia-fr', 1, 'active'],
+      ['iberia-fr', 2, 'proposed'],
+    ]);
   });
 
   it('refuses unknown parties and kinds, duplicates and bad windows', async () => {
@@ -98,8 +104,9 @@ describe('authorisation', () => {
         kinds: ['email', 'passport'],
         validUntil: '2026-12-31',
         maxSetSize: 10_000_000,
+        agreementVersion: 1,
         myEpochKey: null,
-        partnerEpochKey: bytesToHex(kp.pk),
+        partnerEpochKey: { publicKey: bytesToHex(kp.pk), signature: epochKeySignature(pt, 'es-pt~ES-CNP~PT-PJ', { id: 'es-pt', version: 1 }, kp.pk) },
         purposes: ['cybercrime', 'drug_trafficking', 'human_trafficking', 'money_laundering', 'organised_crime', 'terrorism'],
         queryQuota: { perDay: 50, maxValues: 100 },
         queriesLeftToday: 50,
@@ -156,27 +163,36 @@ describe('authorisation', () => {
     expect((await h.json(es, 'GET', '/v1/me')).body.pairs).toEqual([]);
     expect((await h.json(es, 'GET', '/v1/results')).body.pairs).toEqual([]);
     h.clock.now = new Date('2026-04-02T00:00:00Z');
+    // Keys are per pair: the pair that starts today gets its own.
+    await publishKey(h, es, epochKeyPair());
     expect((await h.json(es, 'GET', `/v1/pairs/es-fr~ES-CNP~FR-OCRTEH/status`)).status).toBe(200);
   });
 
-  it('requires the epoch key before any pair route, and checks epoch keys', async () => {
+  it('requires the pair’s epoch key before any pair route, and checks epoch keys', async () => {
     await addAgreement(h, { id: 'es-pt', parties: ['ES-CNP', 'PT-PJ'] });
-    const r = await h.json(es, 'GET', '/v1/pairs/es-pt~ES-CNP~PT-PJ/status');
+    const pair = 'es-pt~ES-CNP~PT-PJ';
+    const r = await h.json(es, 'GET', `/v1/pairs/${pair}/status`);
     expect(r.status).toBe(409);
     expect(r.body.type).toBe('urn:concordat:problem:epoch-key-required');
-    expect(r.body.detail).toBe('publish the epoch key first');
+    expect(r.body.detail).toBe('publish the epoch key for this pair first');
     const kp = epochKeyPair();
-    const stale = await h.json(es, 'PUT', '/v1/epoch-key', { body: { epoch: 'e0', publicKey: bytesToHex(kp.pk) } });
+    const ref = { id: 'es-pt', version: 1 };
+    const put = (body: Record<string, unknown>) => h.json(es, 'PUT', `/v1/pairs/${pair}/epoch-key`, { body });
+    const signed = (publicKey: Uint8Array, epoch = 'e1') => ({ epoch, publicKey: bytesToHex(publicKey), signature: epochKeySignature(es, pair, ref, publicKey, epoch) });
+    const stale = await put({ ...signed(kp.pk), epoch: 'e0' });
     expect(stale.status).toBe(409);
     expect(stale.body.type).toBe('urn:concordat:problem:stale-epoch');
-    const identity = await h.json(es, 'PUT', '/v1/epoch-key', { body: { epoch: 'e1', publicKey: '00'.repeat(32) } });
+    const identity = await put({ ...signed(kp.pk), publicKey: '00'.repeat(32) });
     expect(identity.status).toBe(422);
     expect(identity.body.field).toBe('body.publicKey');
-    expect((await h.json(es, 'PUT', '/v1/epoch-key', { body: { epoch: 'e1', publicKey: bytesToHex(kp.pk) } })).status).toBe(201);
-    expect((await h.json(es, 'PUT', '/v1/epoch-key', { body: { epoch: 'e1', publicKey: bytesToHex(kp.pk) } })).status).toBe(200);
-    const other = await h.json(es, 'PUT', '/v1/epoch-key', { body: { epoch: 'e1', publicKey: bytesToHex(epochKeyPair().pk) } });
+    const created = await put(signed(kp.pk));
+    expect(created).toMatchObject({ status: 201, body: { pair, agreement: ref, epoch: 'e1', publicKey: bytesToHex(kp.pk), signature: signed(kp.pk).signature } });
+    expect((await put(signed(kp.pk))).status).toBe(200);
+    const other = await put(signed(epochKeyPair().pk));
     expect(other.status).toBe(409);
     expect(other.body.type).toBe('urn:concordat:problem:conflict');
-    expect((await h.json(es, 'GET', '/v1/pairs/es-pt~ES-CNP~PT-PJ/status')).status).toBe(200);
+    expect((await h.json(es, 'GET', `/v1/pairs/${pair}/status`)).status).toBe(200);
+    // The v1 route is gone: keys are per pair now.
+    expect((await h.json(es, 'PUT', '/v1/epoch-key', { body: { epoch: 'e1', publicKey: bytesToHex(kp.pk) } })).status).toBe(404);
   });
 });

@@ -48,14 +48,17 @@ describe('audit log in the store', () => {
       expect(entries.map((e) => e.action)).toEqual([
         'agency.added',
         'agency.added',
-        'agreement.added',
+        'agreement.proposed',
+        'agreement.accepted',
+        'agreement.accepted',
+        'agreement.activated',
         'epoch_key.published',
         'auth.refused',
         'authz.refused',
         'results.served',
       ]);
-      expect(entries.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7]);
-      expect(verifyAuditChain(entries)).toEqual({ ok: true, count: 7 });
+      expect(entries.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+      expect(verifyAuditChain(entries)).toEqual({ ok: true, count: 10 });
       // Paging reads the same chain.
       expect([...(await h.store.readAudit(0, 3)), ...(await h.store.readAudit(3, 1000))]).toEqual(entries);
     } finally {
@@ -67,12 +70,14 @@ describe('audit log in the store', () => {
     const h = await makeHarness();
     try {
       const signers = await Promise.all(['ES-CNP', 'PT-PJ', 'FR-OCRTEH', 'IT-DCSA'].map((id, i) => h.addAgency(id, ['ESP', 'PRT', 'FRA', 'ITA'][i] as string)));
-      // Refusals and state changes from many requests at once all append to the chain.
+      await addAgreement(h, { id: 'all', parties: ['ES-CNP', 'PT-PJ', 'FR-OCRTEH', 'IT-DCSA'] });
+      const before = (await h.store.readAudit(0, 1000)).length;
+      // Refusals and state changes from many requests at once all append to the chain (three pair keys per agency).
       await Promise.all(signers.flatMap((s) => [h.send(s, 'GET', '/v1/results'), h.send(s, 'GET', '/v1/admin/agreements'), publishKey(h, s, epochKeyPair())]));
       const entries = await h.store.readAudit(0, 1000);
-      expect(entries).toHaveLength(4 + 12);
+      expect(entries).toHaveLength(before + 4 * (2 + 3));
       expect(entries.map((e) => e.seq)).toEqual(entries.map((_, i) => i + 1));
-      expect(verifyAuditChain(entries)).toEqual({ ok: true, count: 16 });
+      expect(verifyAuditChain(entries)).toEqual({ ok: true, count: entries.length });
     } finally {
       await h.close();
     }
@@ -158,7 +163,9 @@ describe('GET /v1/audit', () => {
       expect(entries).toEqual(
         expect.arrayContaining([
           expect.objectContaining({ action: 'agency.added', subject: 'ES-CNP' }),
-          expect.objectContaining({ action: 'agreement.added', subject: 'es-pt' }),
+          expect.objectContaining({ action: 'agreement.proposed', subject: 'es-pt' }),
+          expect.objectContaining({ actor: 'PT-PJ', action: 'agreement.accepted', subject: 'es-pt' }),
+          expect.objectContaining({ actor: 'coordinator', action: 'agreement.activated', subject: 'es-pt' }),
           expect.objectContaining({ actor: 'ES-CNP', action: 'epoch_key.published' }),
           expect.objectContaining({ actor: 'ES-CNP', action: 'results.served', outcome: 'ok' }),
           expect.objectContaining({ actor: 'ES-CNP', action: 'authz.refused', outcome: 'forbidden' }),

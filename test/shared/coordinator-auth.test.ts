@@ -43,7 +43,7 @@ describe('request signatures (RFC 9421)', () => {
 
   it('serves GET / without a signature', async () => {
     const r = await h.json(undefined, 'GET', '/');
-    expect(r).toEqual({ status: 200, body: { service: 'concordat-coordinator', version: expect.any(String), epoch: 'e1' } });
+    expect(r).toEqual({ status: 200, body: { service: 'concordat-coordinator', version: expect.any(String), protocol: 'concordat-v2', epoch: 'e1' } });
   });
 
   it('refuses missing signature headers', async () => {
@@ -85,8 +85,24 @@ describe('request signatures (RFC 9421)', () => {
     await expectRefused(await h.send(es, 'GET', '/v1/me', { nonce: n, created }), 'stale', 'ES-CNP');
   });
 
+  it('refuses a request signed as concordat-v1 with protocol-version, telling the client to upgrade, and audits it', async () => {
+    const created = Math.floor(h.clock.now.getTime() / 1000);
+    const headers = signRequest({ method: 'GET', url: 'http://coordinator.test/v1/me', keyid: es.keyid, secretKey: es.secretKey, created, nonce: nonce() });
+    const v1 = { ...headers, 'signature-input': headers['signature-input']!.replace('tag="concordat-v2"', 'tag="concordat-v1"') };
+    expect(v1['signature-input']).toContain('tag="concordat-v1"');
+    const res = await h.app.request('http://coordinator.test/v1/me', { headers: v1 });
+    expect(res.status).toBe(401);
+    const body = (await res.json()) as { type: string; detail: string };
+    expect(body.type).toBe('urn:concordat:problem:protocol-version');
+    expect(body.detail).toBe('this coordinator speaks Concordat PSI v2; the client signed as concordat-v1: upgrade the client');
+    expect(await lastAudit()).toMatchObject({ action: 'auth.refused', actor: 'ES-CNP', outcome: 'protocol-version', detail: { tag: 'concordat-v1' } });
+    // A tag that is no Concordat protocol at all is an ordinary signature refusal.
+    const other = { ...headers, 'signature-input': headers['signature-input']!.replace('tag="concordat-v2"', 'tag="other"') };
+    await expectRefused(await h.app.request('http://coordinator.test/v1/me', { headers: other }), 'algorithm', 'ES-CNP');
+  });
+
   it('refuses a Content-Digest that does not match the body', async () => {
-    const res = await h.send(es, 'PUT', '/v1/epoch-key', { body: utf8('{"epoch":"e1"}'), signedBody: utf8('{"epoch":"e2"}') });
+    const res = await h.send(es, 'POST', '/v1/admin/agreements', { body: utf8('{"id":"a"}'), signedBody: utf8('{"id":"b"}') });
     await expectRefused(res, 'digest', 'ES-CNP');
   });
 
@@ -125,10 +141,10 @@ describe('request signatures (RFC 9421)', () => {
     const r = await h.json(es, 'GET', '/v1/nope');
     expect(r.status).toBe(404);
     expect(r.body.type).toBe('urn:concordat:problem:not-found');
-    const bad = await h.json(es, 'PUT', '/v1/epoch-key', { body: utf8('{not json') });
+    const bad = await h.json(h.admin, 'POST', '/v1/admin/agreements', { body: utf8('{not json') });
     expect(bad.status).toBe(422);
     expect(bad.body).toMatchObject({ type: 'urn:concordat:problem:validation', field: 'body' });
-    const extra = await h.json(es, 'PUT', '/v1/epoch-key', { body: { epoch: 'e1', publicKey: '00'.repeat(32), more: 1 } });
+    const extra = await h.json(h.admin, 'POST', '/v1/admin/epochs/rotate', { body: { more: 1 } });
     expect(extra.status).toBe(422);
   });
 

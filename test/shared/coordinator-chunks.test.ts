@@ -1,5 +1,8 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { bytesToHex } from '../../protocol/bytes.js';
+import { bytesToHex, hexToBytes } from '../../protocol/bytes.js';
+import { checkChunk, chunkManifest, signChunk } from '../../protocol/manifest.js';
+import { byteSequence, parseByteSequence } from '../../src/signatures.js';
+import { CHUNK_MANIFEST_HEADER, CHUNK_SIGNATURE_HEADER } from '../../wire/index.js';
 import { CONCORDAT_SUITE } from '../../protocol/constants.js';
 import type { Engine } from '../../protocol/engine/index.js';
 import { sha256 } from '@noble/hashes/sha2.js';
@@ -8,6 +11,9 @@ import { addAgreement, concat, epochKeyPair, makeHarness, publishKey, type Harne
 import { elementCheckers, loadTestEngine } from '../coordinator-runtime.js';
 
 const PAIR = 'es-pt~ES-CNP~PT-PJ';
+const REF = { id: 'es-pt', version: 1 };
+
+
 let engine: Engine;
 /** Every element checker a coordinator on this runtime may use. */
 const checkers = await elementCheckers();
@@ -39,8 +45,38 @@ describe('chunk upload', () => {
   beforeEach(async () => {
     ({ h, es, pt } = await setup());
   });
+  /** ES's manifest signature of chunk `index` at `firstPosition`, as its client signs it (protocol/SPEC.md §8.8). */
+  const sigOf = (index: number, firstPosition: number, bytes: Uint8Array): string =>
+    bytesToHex(signChunk(chunkManifest({ pair: PAIR, agreement: REF, epoch: 'e1', agency: 'ES-CNP', index, firstPosition }, bytes), es.secretKey));
   afterEach(async () => {
     await h.close();
+  });
+
+  it('refuses a chunk whose manifest signature is missing, malformed or not the uploader’s, storing nothing and auditing why', async () => {
+    const c0 = elements(4, 'a');
+    const path = `/v1/pairs/${PAIR}/set/chunks/0`;
+    const sig = (bytes: Uint8Array) => hexToBytes(sigOf(0, 0, bytes));
+    const cases: [string, Record<string, string>][] = [
+      ['missing', {}],
+      ['malformed', { [CHUNK_SIGNATURE_HEADER]: 'not-a-byte-sequence' }],
+      ['short', { [CHUNK_SIGNATURE_HEADER]: byteSequence(new Uint8Array(63)) }],
+      ['another key', { [CHUNK_SIGNATURE_HEADER]: byteSequence(signChunk(chunkManifest({ pair: PAIR, agreement: REF, epoch: 'e1', agency: 'ES-CNP', index: 0, firstPosition: 0 }, c0), pt.secretKey)) }],
+      ['another position', { [CHUNK_SIGNATURE_HEADER]: byteSequence(signChunk(chunkManifest({ pair: PAIR, agreement: REF, epoch: 'e1', agency: 'ES-CNP', index: 0, firstPosition: 7 }, c0), es.secretKey)) }],
+      ['another agreement version', { [CHUNK_SIGNATURE_HEADER]: byteSequence(signChunk(chunkManifest({ pair: PAIR, agreement: { id: 'es-pt', version: 2 }, epoch: 'e1', agency: 'ES-CNP', index: 0, firstPosition: 0 }, c0), es.secretKey)) }],
+      ['other bytes', { [CHUNK_SIGNATURE_HEADER]: byteSequence(sig(elements(4, 'z'))) }],
+    ];
+    for (const [what, headers] of cases) {
+      const r = await h.json(es, 'PUT', path, { body: c0, headers, raw: true });
+      expect(r.status, what).toBe(422);
+      expect(r.body, what).toMatchObject({ type: 'urn:concordat:problem:bad-signature', field: 'header.concordat-chunk-signature' });
+    }
+    expect((await h.json(es, 'GET', `/v1/pairs/${PAIR}/status`)).body.mine.chunks).toEqual([]);
+    const refused = (await h.store.readAudit(0, 1000)).filter((e) => e.action === 'chunk.refused');
+    expect(refused).toHaveLength(cases.length);
+    expect(refused[0]).toMatchObject({ actor: 'ES-CNP', subject: PAIR, outcome: 'bad-signature', detail: { epoch: 'e1', index: 0 } });
+    // Signed as the client signs it: stored; a re-send with a bad signature is still refused.
+    expect((await h.json(es, 'PUT', path, { body: c0, headers: { [CHUNK_SIGNATURE_HEADER]: byteSequence(sig(c0)) }, raw: true })).status).toBe(201);
+    expect((await h.json(es, 'PUT', path, { body: c0, headers: cases[3]?.[1], raw: true })).status).toBe(422);
   });
 
   it('appends, is idempotent by index and digest, refuses disagreement and gaps', async () => {
@@ -48,7 +84,7 @@ describe('chunk upload', () => {
     const c1 = elements(5, 'b');
     const put = (i: number, body: Uint8Array) => h.json(es, 'PUT', `/v1/pairs/${PAIR}/set/chunks/${i}`, { body });
     const r0 = await put(0, c0);
-    expect(r0).toEqual({ status: 201, body: { index: 0, firstPosition: 0, count: 10, sha256: bytesToHex(sha256(c0)) } });
+    expect(r0).toEqual({ status: 201, body: { index: 0, firstPosition: 0, count: 10, sha256: bytesToHex(sha256(c0)), agreement: REF, signature: sigOf(0, 0, c0) } });
     expect(await put(0, c0)).toEqual({ status: 200, body: r0.body });
     const other = await put(0, c1);
     expect(other.status).toBe(409);
@@ -57,7 +93,7 @@ describe('chunk upload', () => {
     expect(gap.status).toBe(409);
     expect(gap.body.detail).toContain('(1)');
     const r1 = await put(1, c1);
-    expect(r1).toEqual({ status: 201, body: { index: 1, firstPosition: 10, count: 5, sha256: bytesToHex(sha256(c1)) } });
+    expect(r1).toEqual({ status: 201, body: { index: 1, firstPosition: 10, count: 5, sha256: bytesToHex(sha256(c1)), agreement: REF, signature: sigOf(1, 10, c1) } });
     const st = await h.json(es, 'GET', `/v1/pairs/${PAIR}/status`);
     expect(st.body).toEqual({
       pair: PAIR,
@@ -78,18 +114,23 @@ describe('chunk upload', () => {
     expect(ptView.body.partner).toEqual({ chunks: 2, size: 15, tokenizedByMe: 0 });
     const work = await h.json(pt, 'GET', '/v1/work');
     expect(work.body.tasks).toEqual([
-      { pair: PAIR, partner: 'ES-CNP', epoch: 'e1', index: 0, count: 10, sha256: bytesToHex(sha256(c0)) },
-      { pair: PAIR, partner: 'ES-CNP', epoch: 'e1', index: 1, count: 5, sha256: bytesToHex(sha256(c1)) },
+      { pair: PAIR, partner: 'ES-CNP', agreement: REF, epoch: 'e1', index: 0, firstPosition: 0, count: 10, sha256: bytesToHex(sha256(c0)), signature: sigOf(0, 0, c0) },
+      { pair: PAIR, partner: 'ES-CNP', agreement: REF, epoch: 'e1', index: 1, firstPosition: 10, count: 5, sha256: bytesToHex(sha256(c1)), signature: sigOf(1, 10, c1) },
     ]);
     const dl = await h.send(pt, 'GET', `/v1/pairs/${PAIR}/partner-set/chunks/1`);
     expect(dl.status).toBe(200);
     expect(dl.headers.get('content-type')).toBe('application/octet-stream');
-    expect(new Uint8Array(await dl.arrayBuffer())).toEqual(c1);
+    const bytes = new Uint8Array(await dl.arrayBuffer());
+    expect(bytes).toEqual(c1);
+    // The download carries the uploader's manifest and signature, and they pass the tokeniser's own check (protocol/SPEC.md §8.8).
+    const manifest = JSON.parse(new TextDecoder().decode(parseByteSequence(dl.headers.get(CHUNK_MANIFEST_HEADER) ?? undefined)));
+    const signature = parseByteSequence(dl.headers.get(CHUNK_SIGNATURE_HEADER) ?? undefined) as Uint8Array;
+    expect(checkChunk({ document: manifest, signature }, { pair: PAIR, agreement: REF, epoch: 'e1', agency: 'ES-CNP', signingKey: es.publicKey, index: 1, firstPosition: 10 }, bytes)).toMatchObject({ ok: true });
     expect((await h.send(pt, 'GET', `/v1/pairs/${PAIR}/partner-set/chunks/2`)).status).toBe(404);
     const audit = await h.store.readAudit(0, 1000);
     expect(audit.filter((e) => e.action === 'chunk.stored').map((e) => e.detail)).toEqual([
-      { epoch: 'e1', index: 0, count: 10, sha256: bytesToHex(sha256(c0)) },
-      { epoch: 'e1', index: 1, count: 5, sha256: bytesToHex(sha256(c1)) },
+      { epoch: 'e1', index: 0, count: 10, sha256: bytesToHex(sha256(c0)), agreementVersion: 1 },
+      { epoch: 'e1', index: 1, count: 5, sha256: bytesToHex(sha256(c1)), agreementVersion: 1 },
     ]);
   });
 

@@ -244,7 +244,7 @@ describe('retention', () => {
     h.clock.now = at(7 * 24 + 1);
     expect((await purge()).queryValues).toBe(1);
     const st = (await h.json(es.signer, 'GET', `/v1/queries/${q.id}`)).body;
-    expect(st.legs[0]).toEqual({ partner: 'PT-PJ', status: 'answered', epoch: 'e1', partnerEpochKey: expect.any(String), proofValid: true });
+    expect(st.legs[0]).toEqual({ partner: 'PT-PJ', status: 'answered', pair: 'es-pt~ES-CNP~PT-PJ', agreement: { id: 'es-pt', version: 1 }, epoch: 'e1', partnerEpochKey: { publicKey: expect.any(String), signature: expect.any(String) }, proofValid: true });
     expect((await h.controlRows('SELECT count(*) AS n FROM queries WHERE blinded IS NOT NULL'))[0]?.n).toBe(0);
     const hitHandles = (await h.json(pt.signer, 'GET', '/v1/hits')).body.hits.map((x: any) => x.handle);
     expect(hitHandles).toEqual(expect.arrayContaining(q.handles));

@@ -3,11 +3,12 @@
 // blindQuery, the responder answers with evaluateWithProof, the requester
 // finishes with finishQuery and reports hits by token.
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { bytesToHex } from '../../protocol/bytes.js';
+import { bytesToHex, hexToBytes } from '../../protocol/bytes.js';
+import { queryValuesDigest, verifyQuery } from '../../protocol/signed-query.js';
 import type { Engine } from '../../protocol/engine/index.js';
 import { ProofError } from '../../protocol/errors.js';
 import type { BlindedQuery } from '../../protocol/query.js';
-import { addAgreement, epochKeyPair, makeHarness, publishKey, type Harness, type HarnessOptions, type Signer } from '../coordinator-harness.js';
+import { addAgreement, epochKeyPair, epochKeySignature, makeHarness, publishKey, type Harness, type HarnessOptions, type Signer } from '../coordinator-harness.js';
 import { loadTestEngine } from '../coordinator-runtime.js';
 import { emails, item, keyOf, SimAgency, type Item } from '../coordinator-sim.js';
 
@@ -90,7 +91,7 @@ async function round(values: Item[]) {
   expect(await respond(pt)).toBe(1);
   const st = await state(es.signer, a.body.queryId);
   const leg = st.legs[0];
-  expect(leg).toMatchObject({ partner: 'PT-PJ', status: 'answered', epoch: 'e1', partnerEpochKey: bytesToHex(pt.kp.pk), proofValid: true });
+  expect(leg).toMatchObject({ partner: 'PT-PJ', status: 'answered', epoch: 'e1', partnerEpochKey: { publicKey: bytesToHex(pt.kp.pk), signature: epochKeySignature(pt.signer, PAIR, { id: 'es-pt', version: 1 }, pt.kp.pk) }, proofValid: true });
   const concluded = es.conclude(PAIR, a.q, leg);
   const out = await h.json(es.signer, 'POST', `/v1/queries/${a.body.queryId}/outcome`, { body: { legs: [{ partner: 'PT-PJ', ...concluded }] } });
   expect(out.status, JSON.stringify(out.body)).toBe(200);
@@ -150,7 +151,7 @@ describe('targeted queries against planted data', () => {
     expect(created[0]).toMatchObject({
       actor: 'ES-CNP',
       subject: mixed.id,
-      detail: { requester: 'ES-CNP', officer: 'officer-17', caseRef: 'CASE-2026-0042', purpose: 'terrorism', kind: 'email', values: 3, partners: ['PT-PJ'], agreements: ['es-pt'] },
+      detail: { requester: 'ES-CNP', officer: 'officer-17', caseRef: 'CASE-2026-0042', purpose: 'terrorism', kind: 'email', values: 3, partners: ['PT-PJ'], agreements: [{ id: 'es-pt', version: 1 }] },
     });
     expect(audit.filter((e) => e.action === 'query.answered').map((e) => e.actor)).toEqual(['PT-PJ', 'PT-PJ', 'PT-PJ']);
     const outcomes = audit.filter((e) => e.action === 'query.outcome');
@@ -192,7 +193,35 @@ describe('targeted queries against planted data', () => {
     const id = a.body.queryId;
     expect(await inbox(fr)).toEqual([]);
     const entry = (await inbox(pt.signer))[0];
-    expect(entry).toEqual({ queryId: id, from: 'ES-CNP', kind: 'email', purpose: 'terrorism', caseRef: 'CASE-2026-0042', epoch: 'e1', blinded: a.q.blinded.map(bytesToHex), createdAt: h.clock.now.toISOString() });
+    expect(entry).toEqual({
+      queryId: id,
+      from: 'ES-CNP',
+      pair: PAIR,
+      agreement: { id: 'es-pt', version: 1 },
+      kind: 'email',
+      purpose: 'terrorism',
+      caseRef: 'CASE-2026-0042',
+      epoch: 'e1',
+      blinded: a.q.blinded.map(bytesToHex),
+      createdAt: h.clock.now.toISOString(),
+      signature: expect.stringMatching(/^[0-9a-f]{128}$/),
+    });
+    // The entry rebuilds the requester's signed statement exactly (protocol/SPEC.md §8.9).
+    const statement = {
+      id,
+      requester: 'ES-CNP',
+      responder: 'PT-PJ',
+      pair: PAIR,
+      agreement: entry.agreement,
+      epoch: entry.epoch,
+      kind: entry.kind,
+      purpose: entry.purpose,
+      caseRef: entry.caseRef,
+      count: entry.blinded.length,
+      valuesSha256: queryValuesDigest(entry.blinded.map((b: string) => hexToBytes(b))),
+      createdAt: entry.createdAt,
+    };
+    expect(verifyQuery(statement, es.signer.publicKey, hexToBytes(entry.signature))).toBe(true);
     expect(JSON.stringify(entry)).not.toContain('officer');
     const answer = pt.answer(entry.blinded);
     const intruder = await h.json(fr, 'POST', `/v1/queries/${id}/answer`, { body: { epoch: 'e1', ...answer } });
@@ -213,7 +242,7 @@ describe('targeted queries against planted data', () => {
       expect((await h.json(who, 'GET', `/v1/queries/${id}`)).status).toBe(403);
       expect((await h.json(who, 'POST', `/v1/queries/${id}/outcome`, { body: { legs: [{ partner: 'PT-PJ', hits: [], noHits: 1 }] } })).status).toBe(403);
     }
-    expect((await h.json(es.signer, 'GET', `/v1/queries/${'0'.repeat(32)}`)).status).toBe(404);
+    expect((await h.json(es.signer, 'GET', `/v1/queries/00000000-0000-4000-8000-000000000000`)).status).toBe(404);
     expect((await h.json(es.signer, 'GET', `/v1/queries/${id}?wait=31`)).body.field).toBe('query.wait');
     expect((await h.json(es.signer, 'GET', `/v1/queries/${id}?other=1`)).body.field).toBe('query.other');
     const refused = (await h.store.readAudit(0, 100_000)).filter((e) => e.action === 'query.refused' || e.action === 'query.answer_refused');
@@ -299,8 +328,8 @@ describe('quotas and refusals', () => {
       [{ partners: ['FR-OCRTEH'] }, 403, 'count-mode'],
       [{ partners: ['NL-KLPD'] }, 403, 'no-agreement'],
       [{ partners: ['PT-PJ', 'FR-OCRTEH'] }, 403, 'count-mode'],
-      [{ partners: ['ES-CNP'] }, 422, 'validation', 'body.partners[0]'],
-      [{ partners: ['PT-PJ', 'PT-PJ'] }, 422, 'validation', 'body.partners[1]'],
+      [{ partners: ['ES-CNP'] }, 422, 'validation', 'body.legs[0].partner'],
+      [{ partners: ['PT-PJ', 'PT-PJ'] }, 422, 'validation', 'body.legs[1].partner'],
       [{ blinded: [bytesToHex(pt.kp.pk), 'ff'.repeat(32)] }, 422, 'validation', 'body.blinded[1]'],
       [{ blinded: [bytesToHex(pt.kp.pk), '00'.repeat(32)] }, 422, 'validation', 'body.blinded[1]'],
       [{ caseRef: '' }, 422, 'validation', 'body.caseRef'],
@@ -350,7 +379,7 @@ describe('responders online and offline', () => {
     await setup();
     const a = await ask(es, [ptOnly[1] as Item]);
     const id = a.body.queryId;
-    expect((await state(es.signer, id)).legs).toEqual([{ partner: 'PT-PJ', status: 'pending' }]);
+    expect((await state(es.signer, id)).legs).toEqual([{ partner: 'PT-PJ', status: 'pending', pair: PAIR, agreement: { id: 'es-pt', version: 1 } }]);
     h.clock.now = new Date(h.clock.now.getTime() + 3 * 3_600_000);
     expect(await respond(pt)).toBe(1);
     const leg = (await state(es.signer, id)).legs[0];
@@ -359,7 +388,7 @@ describe('responders online and offline', () => {
 
     const late = await ask(es, [nobody(1)]);
     h.clock.now = new Date(h.clock.now.getTime() + 7 * 86_400_000);
-    expect((await state(es.signer, late.body.queryId)).legs).toEqual([{ partner: 'PT-PJ', status: 'expired' }]);
+    expect((await state(es.signer, late.body.queryId)).legs).toEqual([{ partner: 'PT-PJ', status: 'expired', pair: PAIR, agreement: { id: 'es-pt', version: 1 } }]);
     expect(await inbox(pt.signer)).toEqual([]);
     const entry = { blinded: late.q.blinded.map(bytesToHex) };
     const tooLate = await h.json(pt.signer, 'POST', `/v1/queries/${late.body.queryId}/answer`, { body: { epoch: 'e1', ...pt.answer(entry.blinded) } });

@@ -48,7 +48,8 @@ export function agreementRoutes(svc: Services): OpenAPIHono<AppEnv> {
       const me = c.get('caller').agency as AgencyRecord;
       const v = await loadVersion({ id: c.req.param('id'), version: c.req.param('version') }, me.id, 'agreement.accept_refused');
       const subject = v.agreementId;
-      const about = { version: v.version, digest: agreementDigest(v.terms) };
+      // The parties are named so that each sees the others' decisions in its audit trail (src/API.md, "Audit log").
+      const about = { version: v.version, digest: agreementDigest(v.terms), parties: v.terms.parties.map((p) => p.agency) };
       const body = parseJsonBody(c.get('body'), acceptanceBody);
       if (!verifies(() => verifyAcceptance(v.terms, me.id, body.signature))) {
         throw badSignature('body.signature', 'the signature does not verify over these terms under the signing key they list for the caller', {
@@ -88,7 +89,8 @@ export function agreementRoutes(svc: Services): OpenAPIHono<AppEnv> {
       const v = await loadVersion({ id: c.req.param('id'), version: c.req.param('version') }, me.id, 'agreement.reject_refused');
       parseJsonBody(c.get('body'), emptyBody);
       const subject = v.agreementId;
-      const about = { version: v.version, digest: agreementDigest(v.terms) };
+      // The parties are named so that each sees the others' decisions in its audit trail (src/API.md, "Audit log").
+      const about = { version: v.version, digest: agreementDigest(v.terms), parties: v.terms.parties.map((p) => p.agency) };
       const r = await svc.store.rejectAgreementVersion(v.agreementId, v.version, { agency: me.id, rejectedAt: svc.now().toISOString() });
       if (r === 'not-found') throw new ProblemError('not-found', 'no such agreement version', { audit: { action: 'agreement.reject_refused', subject } });
       if (r === 'conflict') {

@@ -86,7 +86,11 @@ export function setRoutes(svc: Services): OpenAPIHono<AppEnv> {
     const previous = index === 0 ? undefined : await ctx.ps.getChunk(ctx.epoch.id, ctx.side, index - 1);
     const firstPosition = previous ? previous.firstPosition + previous.count : 0;
     if (index > 0 && !previous) {
-      throw new ProblemError('conflict', `chunk index must be an existing chunk or the next one`, { field: 'path.index', audit: { action: 'chunk.refused', subject: ctx.pair.id } });
+      const next = (await ctx.ps.listChunks(ctx.epoch.id, ctx.side)).length;
+      throw new ProblemError('conflict', `chunk index must be an existing chunk or the next one (${next})`, {
+        field: 'path.index',
+        audit: { action: 'chunk.refused', subject: ctx.pair.id },
+      });
     }
     if (!signs(firstPosition)) throw refuseSignature('the manifest signature does not verify under the caller’s registered key');
     try {
