@@ -101,5 +101,5 @@ export async function assertNothingPlantedReachedTheCoordinator(w: World): Promi
   }
   expect(w.coord.seen.length).toBeGreaterThan(0);
 
-  expect(leaks).toEqual([]);
+  expect(leaks, `planted identifiers found:\n${leaks.join('\n')}`).toEqual([]);
 }
