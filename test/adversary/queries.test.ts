@@ -122,11 +122,11 @@ describe('a hostile coordinator against the responder (concordat serve)', () => 
     const off = w.coord.use({
       label: 'alter the values of the next query relayed to the responder',
       when: (x) => x.method === 'GET' && x.path === '/v1/queries/inbox' && x.agency === PT,
-      times: 1,
+      // Only the first query that comes by (a long poll may also come back empty first).
       response: (res) =>
         rewriteJson(res, (b: { queries: InboxEntry[] }) => {
-          const q = b.queries[0];
-          if (q) {
+          const q = b.queries.find((e) => e.from === ES);
+          if (q && altered === '') {
             altered = q.queryId;
             q.blinded = [swapped, ...q.blinded.slice(1)];
           }
