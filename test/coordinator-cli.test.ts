@@ -229,7 +229,7 @@ describe('concordat coordinator CLI: governance', () => {
     const verify = await run(['audit', 'verify', '--data', dir]);
     expect(verify.code, verify.err).toBe(0);
     const actions = (await run(['audit', 'export', '--data', dir, '--agency', 'PT-PJ'])).out;
-    expect(actions).toContain('"action":"agreement.added"');
+    expect(actions).toContain('"action":"agreement.proposed"');
     const db = new Database(join(dir, 'coordinator.db'), { readonly: true });
     const scheduled = db.prepare("SELECT count(*) AS n FROM audit_log WHERE action = 'retention.purged' AND actor = 'coordinator'").get() as { n: number };
     db.close();

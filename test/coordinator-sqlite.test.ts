@@ -52,15 +52,18 @@ describe('audit log in the SQLite file', () => {
     expect(entries.map((e) => e.action)).toEqual([
       'agency.added',
       'agency.added',
-      'agreement.added',
+      'agreement.proposed',
+      'agreement.accepted',
+      'agreement.accepted',
+      'agreement.activated',
       'epoch_key.published',
       'auth.refused',
       'authz.refused',
       'results.served',
     ]);
-    expect(entries.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7]);
-    expect(verifyAuditChain(entries)).toEqual({ ok: true, count: 7 });
-    expect(verifyAuditChain([...readAuditFile(h.dbPath)])).toEqual({ ok: true, count: 7 });
+    expect(entries.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(verifyAuditChain(entries)).toEqual({ ok: true, count: 10 });
+    expect(verifyAuditChain([...readAuditFile(h.dbPath)])).toEqual({ ok: true, count: 10 });
   });
 
   function tampered(name: string, sql: string[]): AuditEntry[] {
@@ -73,7 +76,7 @@ describe('audit log in the SQLite file', () => {
   }
 
   it('detects an edited entry', () => {
-    const r = verifyAuditChain(tampered('edited', ["UPDATE audit_log SET outcome = 'ok' WHERE seq = 5"]));
+    const r = verifyAuditChain(tampered('edited', ["UPDATE audit_log SET outcome = 'tampered' WHERE seq = 5"]));
     expect(r).toMatchObject({ ok: false, seq: 5 });
     const d = verifyAuditChain(tampered('edited-detail', [`UPDATE audit_log SET detail = '{"country":"PRT"}' WHERE seq = 1`]));
     expect(d).toMatchObject({ ok: false, seq: 1 });
@@ -103,7 +106,7 @@ describe('audit log in the SQLite file', () => {
   });
 
   it('detects a forged hash on an edited entry (the next entry no longer fits)', () => {
-    const forged = tampered('forged', ["UPDATE audit_log SET outcome = 'ok' WHERE seq = 5"]);
+    const forged = tampered('forged', ["UPDATE audit_log SET outcome = 'tampered' WHERE seq = 5"]);
     const prev = forged[3] as AuditEntry;
     const e5 = forged[4] as AuditEntry;
     e5.hash = chainHash(prev.hash, e5);
@@ -230,7 +233,7 @@ describe('the coordinator CLI on the database file', () => {
       expect(bytesToHex(all.find((e) => e.seq === l.seq)?.hash as Uint8Array)).toBe(hash);
     }
     const actions = lines.map((l) => l.action);
-    for (const a of ['agency.added', 'agreement.added', 'chunk.stored', 'pair.complete', 'query.created', 'query.answered', 'query.outcome', 'query.refused', 'hit.confirmed']) {
+    for (const a of ['agency.added', 'agreement.proposed', 'agreement.accepted', 'agreement.activated', 'chunk.stored', 'pair.complete', 'query.created', 'query.answered', 'query.outcome', 'query.refused', 'hit.confirmed']) {
       expect(actions, a).toContain(a);
     }
     expect(lines.filter((l) => l.action === 'agency.added').map((l) => l.subject)).toEqual(['ES-CNP']);
@@ -301,11 +304,20 @@ describe('migrations', () => {
       client.close();
       const store = openSqliteStore(file);
       try {
-        expect(await store.getAgreement('es-pt')).toMatchObject({
-          purposes: ['terrorism', 'drug_trafficking', 'human_trafficking', 'cybercrime', 'money_laundering', 'organised_crime'],
-          queryQuota: { perDay: 50, maxValues: 100 },
-          maxSetSize: 1000,
-        });
+        const row = new Database(file, { readonly: true });
+        try {
+          expect(row.prepare('SELECT purposes, query_per_day AS perDay, query_max_values AS maxValues, max_set_size AS maxSetSize FROM agreements').get()).toEqual({
+            purposes: JSON.stringify(['terrorism', 'drug_trafficking', 'human_trafficking', 'cybercrime', 'money_laundering', 'organised_crime']),
+            perDay: 50,
+            maxValues: 100,
+            maxSetSize: 1000,
+          });
+        } finally {
+          row.close();
+        }
+        // An agreement from before signed terms has no version any party accepted: it governs nothing until proposed again.
+        expect(await store.getAgreement('es-pt')).toBeUndefined();
+        expect(await store.listAgreementVersions('es-pt')).toEqual([]);
         expect(await store.getConfig()).toEqual({
           purposes: ['terrorism', 'drug_trafficking', 'human_trafficking', 'cybercrime', 'money_laundering', 'organised_crime'],
           retention: { dataDays: null, auditDays: 730 },

@@ -12,7 +12,7 @@ import { EPOCH_FIELD } from '../protocol/http-signature.js';
 import { createApp } from '../src/app.js';
 import type { Store } from '../src/store/types.js';
 import { parseJsonBody } from '../src/validation.js';
-import { EPOCH_HEADER, epochKeyBody, jsonBody, OPENAPI_PATH } from '../wire/index.js';
+import { EPOCH_HEADER, pairEpochKeyBody, jsonBody, OPENAPI_PATH } from '../wire/index.js';
 
 const COPY = fileURLToPath(new URL('../src/openapi.json', import.meta.url));
 
@@ -96,7 +96,7 @@ describe('GET /openapi.json', () => {
     const chunk = paths['/v1/pairs/{pair}/set/chunks/{index}']?.put;
     expect(chunk?.security).toEqual([{ httpMessageSignature: [] }]);
     const headers = chunk?.parameters?.map((p) => resolve(doc, p)).filter((p) => p.in === 'header');
-    expect(headers?.map((p) => p.name)).toEqual(['Signature-Input', 'Signature', 'Content-Digest', 'Concordat-Epoch']);
+    expect(headers?.map((p) => p.name)).toEqual(['Signature-Input', 'Signature', 'Content-Digest', 'Concordat-Epoch', 'Concordat-Chunk-Signature']);
     expect(Object.keys(chunk?.requestBody?.content ?? {})).toEqual(['application/octet-stream']);
     expect(Object.keys(paths['/v1/pairs/{pair}/partner-set/chunks/{index}']?.get?.responses['200']?.content ?? {})).toEqual(['application/octet-stream']);
     expect(Object.keys(paths['/v1/pairs/{pair}/partner-set/chunks/{index}/tokens']?.put?.requestBody?.content ?? {})).toEqual(['application/octet-stream']);
@@ -126,14 +126,14 @@ describe('the contract', () => {
   it("turns a zod-openapi validation failure into the route's own 422 problem", async () => {
     const app = createApp({ store: noStore });
     // A route outside /v1 that lets zod-openapi validate its body, as a route mounted with app.openapi would.
-    app.openapi(createRoute({ method: 'put', path: '/probe', request: { body: jsonBody(epochKeyBody) }, responses: { 204: { description: 'ok' } } }), (c) => c.body(null, 204));
-    const body = JSON.stringify({ epoch: 'e1', publicKey: 'zz' });
+    app.openapi(createRoute({ method: 'put', path: '/probe', request: { body: jsonBody(pairEpochKeyBody) }, responses: { 204: { description: 'ok' } } }), (c) => c.body(null, 204));
+    const body = JSON.stringify({ epoch: 'e1', publicKey: 'zz', signature: '00'.repeat(64) });
     const res = await app.request('/probe', { method: 'PUT', body, headers: { 'content-type': 'application/json' } });
     expect(res.status).toBe(422);
     expect(res.headers.get('content-type')).toBe('application/problem+json');
     let expected: unknown;
     try {
-      parseJsonBody(new TextEncoder().encode(body), epochKeyBody);
+      parseJsonBody(new TextEncoder().encode(body), pairEpochKeyBody);
     } catch (e) {
       expected = (e as { toJSON(): unknown }).toJSON();
     }
