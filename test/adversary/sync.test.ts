@@ -234,7 +234,8 @@ describe('a hostile coordinator against the nightly sync', () => {
     try {
       const mark = w.coord.seen.length;
       await w.sync(ES);
-      await refusedInEsAudit('epoch_key.refused', (d, subject) => JSON.stringify({ d, subject }).includes(ES_FR) || d.reason === 'signature');
+      const e = await refusedInEsAudit('epoch_key.refused', (_d, subject) => subject === ES_FR);
+      expect(e.detail).toMatchObject({ reason: 'signature', partner: FR, epoch: 'e1' });
       const sent = w.coord.since(mark, (x) => fromEs(x) && forPair(ES_FR)(x));
       expect(sent.filter((x) => x.method === 'PUT' && /\/set\/canaries$/.test(x.path))).toEqual([]);
       expect(sent.filter((x) => x.method === 'POST' && /\/set\/canaries\/done$/.test(x.path))).toEqual([]);

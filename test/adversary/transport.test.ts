@@ -2,7 +2,8 @@
 // plain http to a coordinator off its own machine — the client refuses
 // before it opens a connection — and a coordinator that speaks Concordat PSI
 // v2 refuses a v1-signed request with `protocol-version` instead of acting
-// on it (§8.1: no v1 signature counts under v2).
+// on it (§8.1: no v1 signature counts under v2); nor does a client follow a
+// coordinator that claims an older protocol.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { networkInterfaces } from 'node:os';
@@ -14,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { contentDigest, signatureBase, toBase64 } from '../../protocol/http-signature.js';
 import { utf8 } from '../../protocol/bytes.js';
 import { newNonce } from '../../clients/sdk/client.js';
+import { rewriteJson } from './hostile.js';
 import { assertNothingPlantedReachedTheCoordinator } from './privacy.js';
 import { built, cli, range, World } from './world.js';
 
@@ -118,6 +120,31 @@ describe('transport', () => {
     // The refusal is in the coordinator's audit chain.
     const audit = await w.coord.store.readAudit(0, 100_000);
     expect(audit.filter((e) => e.action === 'auth.refused' && e.outcome === 'protocol-version').length).toBe(2);
+  });
+
+  it('the client refuses a coordinator that claims an older protocol, before its first signed request', async () => {
+    for (const protocol of ['concordat-v1', undefined]) {
+      const off = w.coord.use({
+        label: `GET / names ${protocol ?? 'no protocol'}`,
+        when: (x) => x.method === 'GET' && x.path === '/',
+        response: (res) =>
+          rewriteJson(res, (b: Record<string, unknown>) => {
+            const { protocol: _p, ...rest } = b;
+            return protocol === undefined ? rest : { ...rest, protocol };
+          }),
+      });
+      try {
+        const mark = w.coord.seen.length;
+        const r = await cli(['sync', '--dir', w.dir('ES-CNP')]);
+        expect(r.code).not.toBe(0);
+        const named = protocol === undefined ? 'an older protocol' : JSON.stringify(protocol);
+        expect(r.stderr).toContain(`the coordinator at ${w.coord.url} speaks ${named}; this client speaks concordat-v2`);
+        // A downgrade gets nothing signed: no request of the agency reached the coordinator.
+        expect(w.coord.since(mark, (x) => x.agency !== '').map((x) => `${x.method} ${x.path}`)).toEqual([]);
+      } finally {
+        off();
+      }
+    }
   });
 
   it('privacy: no planted identifier reached the coordinator’s database, log or wire', async () => {
