@@ -243,6 +243,8 @@ export async function benchNightly(size: number, log: (s: string) => void, coord
       await run(BIN, [...admin, 'agency', 'add', '--id', a.id, '--name', a.id, '--country', a.country, '--key', join(work, a.id, 'signing.pub')]);
     }
     await run(BIN, [...admin, 'agreement', 'add', '--id', 'bench', '--parties', AGENCIES.map((a) => a.id).join(','), '--kinds', 'passport,email,phone', '--mode', 'reveal', '--until', '2030-12-31', '--legal-basis', 'bench', '--max-set-size', String(4 * size + 1000)]);
+    // Every party accepts the agreement with its own key before anything flows (protocol/SPEC.md §8.6).
+    for (const a of AGENCIES) await run(BIN, ['agreements', 'accept', 'bench', '--dir', join(work, a.id), '--officer', 'bench', '--yes']);
 
     const shared = Math.round(size * 0.1);
     const sets: Record<string, number[]> = { 'ES-CNP': [], 'PT-PJ': [] };

@@ -64,6 +64,7 @@ export async function benchQuery(size: number, queries: number, log: (s: string)
       await run(BIN, [...admin, 'agency', 'add', '--id', id, '--name', id, '--country', country, '--key', join(work, id, 'signing.pub')]);
     }
     await run(BIN, [...admin, 'agreement', 'add', '--id', 'bench', '--parties', 'ES-CNP,PT-PJ', '--kinds', 'passport', '--mode', 'reveal', '--until', '2030-12-31', '--legal-basis', 'bench', '--queries-per-day', String(queries + 100), '--max-set-size', String(size + 1000)]);
+    for (const id of ['ES-CNP', 'PT-PJ']) await run(BIN, ['agreements', 'accept', 'bench', '--dir', join(work, id), '--officer', 'bench', '--yes']);
     const passport = (i: number): string => `ESP:Q${String(i).padStart(8, '0')}`;
     // PT holds the partner set; ES a small set (its own watchlist is not what is measured).
     const csv = (prefix: string, ids: number[]): string => `record_id,kind,value\n${ids.map((i) => `${prefix}-${i},passport,${passport(i)}`).join('\n')}\n`;

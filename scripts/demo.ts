@@ -91,6 +91,8 @@ async function main(): Promise<number> {
     }
     for (const g of AGREEMENTS) {
       await admin(['agreement', 'add', '--id', g.id, '--parties', g.parties.join(','), '--kinds', g.kinds, '--mode', g.mode, '--until', '2030-12-31', '--legal-basis', g.basis]);
+      // Each party's officer accepts the terms with the agency's own key (protocol/SPEC.md §8.6); nothing flows before.
+      for (const p of g.parties) await concordat(['agreements', 'accept', g.id, '--dir', join(work, p), '--officer', `duty.${p}`, '--yes']);
     }
     say(`enrolled ${AGENCIES.map((a) => a.id).join(', ')}; agreements ${AGREEMENTS.map((g) => `${g.id} (${g.mode})`).join(', ')}`);
 

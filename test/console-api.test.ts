@@ -351,10 +351,10 @@ describe('console API: the officer’s work', () => {
     expect(w.coord.seen.slice(before).filter((s) => s.path === '/v1/queries')).toEqual([]);
   });
 
-  it('a purpose outside the agreement is refused with the coordinator’s reason', async () => {
+  it('a purpose outside the accepted agreement is refused by this agency’s own client, with the reason', async () => {
     const r = await call('/api/queries', { method: 'POST', cookie, csrf, body: { kind: 'email', values: [email(1)], partners: ['PT-PJ'], purpose: 'drug_trafficking', caseRef: 'OP-X' } });
     expect(r.status).toBe(403);
-    expect(r.json().type).toBe('urn:concordat:console:refused');
+    expect(r.json().type).toBe('urn:concordat:console:agreement');
     expect(r.json().detail).toMatch(/purpose/i);
   });
 

@@ -58,6 +58,7 @@ const TITLES: Record<string, string> = {
   'rate-limited': 'Too many attempts',
   coordinator: 'The coordinator could not be reached or failed',
   refused: 'Refused by the coordinator',
+  agreement: 'Not allowed by the agreements this agency accepted',
   quota: 'Query quota used up',
   conflict: 'Conflict',
   'too-large': 'Request too large',

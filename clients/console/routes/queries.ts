@@ -7,6 +7,7 @@ import { IDENTIFIER_KINDS, isIdentifierKind, tryCanonicalize } from '../../../pr
 import { MAX_QUERY_VALUES } from '../../../protocol/query.js';
 import { CASE_REF_MAX, createQuery, followQuery, localReport, pairAllows, type QueryContext, type QueryReport } from '../../agency/query.js';
 import type { Me } from '../../sdk/api.js';
+import { AgencyError, UsageError } from '../../sdk/errors.js';
 import type { QueryOptions, QueryReply, QuerySummary } from '../api-types.js';
 import { ConsoleProblem, type ConsoleDeps, type ConsoleEnv } from '../context.js';
 import { rethrowCoordinator } from '../coordinator.js';
@@ -112,6 +113,8 @@ export function queryRoutes(deps: ConsoleDeps): Hono<ConsoleEnv> {
       );
     } catch (e) {
       if (e instanceof ConsoleProblem) throw e;
+      // This agency's own client refused: no agreement it accepted allows the query (nothing was sent).
+      if (e instanceof AgencyError && !(e instanceof UsageError)) throw new ConsoleProblem(403, 'agreement', e.message, 'body.partners');
       rethrowCoordinator(e);
     }
     const report = await followQuery(ctx, id, Math.min(maxWait, body.wait ?? DEFAULT_WAIT_SECONDS), { fresh: true }).catch(() => localReport(deps.store, id));
