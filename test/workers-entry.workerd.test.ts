@@ -56,6 +56,7 @@ describe('the Worker entry', () => {
     expect(await (await worker.fetch(new Request('http://coordinator.test/'), first)).json()).toEqual({
       service: 'concordat-coordinator',
       version: expect.any(String),
+      protocol: 'concordat-v2',
       epoch: 'e1',
     });
     expect((await worker.fetch(adminRequest('/v1/admin/config', admin.secretKey), first)).status).toBe(200);
