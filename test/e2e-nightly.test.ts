@@ -159,6 +159,7 @@ describe('three agencies, national formats, real coordinator', () => {
     const { world, work, coordinator } = scenario;
     // A new agreement between ES and FR over emails, where FR's tokens are corrupted in flight.
     await world.admin(coordinator.url, ['agreement', 'add', '--id', 'es-fr-email', '--parties', 'ES-CNP,FR-OCRTEH', '--kinds', 'email', '--mode', 'reveal', '--until', '2030-12-31', '--legal-basis', 'test']);
+    for (const a of ['ES-CNP', 'FR-OCRTEH']) await ok(['agreements', 'accept', 'es-fr-email', '--dir', join(work, a), '--officer', `ops.${a}`, '--yes']);
     const frKey = Buffer.from(readFileSync(join(work, 'FR-OCRTEH', 'signing.key'), 'utf8').trim(), 'hex');
     coordinator.proxy.corruptTokensOf = { agency: 'FR-OCRTEH', secretKey: frKey };
     try {
