@@ -209,7 +209,7 @@ describe('a hostile coordinator against the nightly sync', () => {
   // Fails today: the sync ignores the added kind (the test above), but gatePair
   // (clients/agency/sync/accept.ts) replaces the coordinator's terms with the accepted ones without
   // writing the discrepancy to the local trail, so §5.3 item 6 does not hold for this attack.
-  it.fails('writes the kind the coordinator added to the local trail', async () => {
+  it('writes the kind the coordinator added to the local trail', async () => {
     // The coordinator's change of the terms is itself written down: the authority sees it was tried.
     const e = (await w.audit(ES)).find((a) => a.seq > kindAttackMark && a.subject === ES_FR && a.outcome !== 'ok' && /^(agreement|pair)\./.test(a.action));
     expect(e, `a local audit entry for the kind added to ${ES_FR}`).toBeDefined();

@@ -10,6 +10,7 @@ import { agreementRef, isActiveOn, pairIdOf, partyOf } from '../../../protocol/a
 import { checkEpochKey } from '../../../protocol/epoch-key.js';
 import type { MePair } from '../../sdk/api.js';
 import { acceptedTerms } from '../agreements.js';
+import type { AgreementTerms as AcceptedTerms } from '../../../protocol/agreement.js';
 import { appendAudit } from '../audit.js';
 import type { PairCrypto, SyncContext } from './context.js';
 import { publishPairKey } from './epochs.js';
@@ -25,6 +26,26 @@ type GateContext = Pick<SyncContext, 'agency' | 'client' | 'store' | 'epoch'>;
 function localPair(p: MePair, c: PairCrypto): MePair {
   const t = c.terms;
   return { ...p, mode: t.mode, kinds: [...t.kinds], maxSetSize: t.maxSetSize, validUntil: t.validUntil, purposes: [...t.purposes], queryQuota: { ...t.queryQuota } };
+}
+
+const sameList = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
+
+/**
+ * Terms the coordinator presents that differ from the accepted copy. They are
+ * never acted on (the local copy governs), but the attempt is written down so
+ * an authority reviewing the trail sees it (protocol/SPEC.md §5.3 item 6).
+ * Purposes may legitimately be fewer than agreed (the deployment can drop
+ * one), never more.
+ */
+function presentedDifferences(p: MePair, t: AcceptedTerms): string[] {
+  const out: string[] = [];
+  if (p.mode !== t.mode) out.push('mode');
+  if (!sameList([...p.kinds].sort(), t.kinds)) out.push('kinds');
+  if (p.maxSetSize !== t.maxSetSize) out.push('maxSetSize');
+  if (p.validUntil !== t.validUntil) out.push('validUntil');
+  if ((p.purposes ?? []).some((x) => !t.purposes.includes(x))) out.push('purposes');
+  if (p.queryQuota && (p.queryQuota.perDay !== t.queryQuota.perDay || p.queryQuota.maxValues !== t.queryQuota.maxValues)) out.push('queryQuota');
+  return out;
 }
 
 export async function gatePair(ctx: GateContext, p: MePair, today: string): Promise<Gate> {
@@ -51,6 +72,8 @@ export async function gatePair(ctx: GateContext, p: MePair, today: string): Prom
     audit('pair.refused', { reason: 'pair-id' });
     return { ok: false, skipped: false, message: `the coordinator names the pair otherwise than the accepted terms make it (${pair}): refused` };
   }
+  const differs = presentedDifferences(p, terms);
+  if (differs.length > 0) audit('agreement.terms_mismatch', { fields: differs.join(','), acted: 'on the accepted terms' });
   const crypto: PairCrypto = {
     terms,
     ref: agreementRef(terms),
