@@ -4,11 +4,10 @@
 // `concordat agreements accept`, syncs run in-process with the library's
 // `sync`, and `concordat serve` as a child process — the code the agencies
 // run, unmodified. Only the coordinator is the test's.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { listAudit, type LocalAuditEntry } from '../../clients/agency/audit.js';
 import { initAgency, loadAgency, type Agency } from '../../clients/agency/config.js';
 import { sync, type SyncReport } from '../../clients/agency/sync.js';
@@ -16,28 +15,9 @@ import { importWatchlist } from '../../clients/agency/watchlist.js';
 import { openStore, type Store } from '../../clients/store/db.js';
 import { HostileCoordinator, type AgreementInput } from './hostile.js';
 
-export const root = fileURLToPath(new URL('../..', import.meta.url));
-export const bin = join(root, 'bin', 'concordat.js');
-export const built = existsSync(join(root, 'dist', 'clients', 'cli', 'main.js'));
-
-export interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-export function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [bin, ...args], { env: { ...process.env, ...env }, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-export const passport = (p: number): string => `ESP:P${String(p).padStart(7, '0')}`;
-export const email = (p: number): string => `person${p}@mail.example`;
-export const range = (from: number, n: number): number[] => Array.from({ length: n }, (_, i) => from + i);
+// The CLI runner and planted values are the client tests' own (test/client-world.ts).
+export { bin, built, cli, email, passport, range, root, type Run } from '../client-world.js';
+import { bin, cli, email, passport, type Run } from '../client-world.js';
 
 export function csvOf(prefix: string, people: readonly number[]): string {
   const lines = ['record_id,kind,value'];
