@@ -118,7 +118,7 @@ function withInput(r: Signed, edit: (s: string) => string): Signed {
 describe('third-party signers are accepted', () => {
   it('http-message-signatures, our parameter order', async () => {
     const r = await signWithHms();
-    expect(r.headers.get('signature-input')).toMatch(/^sig1=\("@method" "@authority" "@path" "@query" "content-digest"\);created=\d+;keyid="ES-CNP";nonce="[^"]+";alg="ed25519";tag="concordat-v1"$/);
+    expect(r.headers.get('signature-input')).toMatch(/^sig1=\("@method" "@authority" "@path" "@query" "content-digest"\);created=\d+;keyid="ES-CNP";nonce="[^"]+";alg="ed25519";tag="concordat-v2"$/);
     await expect(verify(r)).resolves.toMatchObject({ keyid: 'ES-CNP', created: NOW });
   });
 
@@ -128,7 +128,7 @@ describe('third-party signers are accepted', () => {
       params: ['tag', 'nonce', 'expires', 'keyid', 'alg', 'created'],
       expires: NOW + 60,
     });
-    expect(r.headers.get('signature-input')).toMatch(/^sig1=\("content-digest" "@query" "@authority" "@path" "@method"\);tag="concordat-v1";nonce="[^"]+";expires=\d+;keyid="ES-CNP";alg="ed25519";created=\d+$/);
+    expect(r.headers.get('signature-input')).toMatch(/^sig1=\("content-digest" "@query" "@authority" "@path" "@method"\);tag="concordat-v2";nonce="[^"]+";expires=\d+;keyid="ES-CNP";alg="ed25519";created=\d+$/);
     await expect(verify(r)).resolves.toMatchObject({ keyid: 'ES-CNP' });
   });
 
@@ -139,7 +139,7 @@ describe('third-party signers are accepted', () => {
 
   it('http-message-sig, no alg parameter, parameters in its own order', async () => {
     const r = await signWithHmsig();
-    expect(r.headers.get('signature-input')).toMatch(/;keyid="ES-CNP";nonce="[^"]+";tag="concordat-v1";created=\d+$/);
+    expect(r.headers.get('signature-input')).toMatch(/;keyid="ES-CNP";nonce="[^"]+";tag="concordat-v2";created=\d+$/);
     await expect(verify(r)).resolves.toMatchObject({ keyid: 'ES-CNP' });
   });
 
@@ -155,7 +155,7 @@ describe('third-party signers are accepted', () => {
   it('our own signer verifies, covering the epoch header it is given', async () => {
     const headers = signRequest({ method: 'put', url: URL_, body: BODY, headers: { 'Concordat-Epoch': 'e3' }, keyid: 'ES-CNP', secretKey: seed, created: NOW, nonce: freshNonce() });
     expect(headers['signature-input']).toMatch(
-      /^sig1=\("@method" "@authority" "@path" "@query" "content-digest" "concordat-epoch"\);created=\d+;keyid="ES-CNP";nonce="[^"]+";alg="ed25519";tag="concordat-v1"$/,
+      /^sig1=\("@method" "@authority" "@path" "@query" "content-digest" "concordat-epoch"\);created=\d+;keyid="ES-CNP";nonce="[^"]+";alg="ed25519";tag="concordat-v2"$/,
     );
     const r: Signed = { method: 'PUT', url: URL_, headers: new Headers({ ...headers, 'concordat-epoch': 'e3' }), body: BODY };
     await expect(verify(r)).resolves.toMatchObject({ keyid: 'ES-CNP' });
@@ -213,7 +213,7 @@ describe('tampering is refused with its reason', () => {
     await refused(verify(withInput(r, (s) => s.replace(/nonce="[^"]+"/, 'nonce="another-nonce-0000000"'))), 'bad-signature');
     await refused(verify(withInput(r, (s) => s.replace(`created=${NOW}`, `created=${NOW - 1}`))), 'bad-signature');
     // Same parameters, another order: the base follows the order received, so the signature no longer matches.
-    await refused(verify(withInput(r, (s) => s.replace(/;(alg="ed25519");(tag="concordat-v1")$/, ';$2;$1'))), 'bad-signature');
+    await refused(verify(withInput(r, (s) => s.replace(/;(alg="ed25519");(tag="concordat-v2")$/, ';$2;$1'))), 'bad-signature');
     await refused(verify(withInput(r, (s) => s.replace('"@path" "@query"', '"@query" "@path"'))), 'bad-signature');
     await refused(verify(withInput(r, (s) => `${s};extra=1`)), 'bad-signature');
   });

@@ -4,7 +4,7 @@
 import { sha512 } from '@noble/hashes/sha2.js';
 import { describe, expect, test } from 'vitest';
 import { bytesToHex, concatBytes, hexToBytes, utf8 } from '../protocol/bytes.js';
-import { CONCORDAT_SUITE, CONCORDAT_V2_SUITE, V2_DOCUMENT_TYPE } from '../protocol/constants.js';
+import { CONCORDAT_V1_SUITE, CONCORDAT_V2_SUITE, V2_DOCUMENT_TYPE } from '../protocol/constants.js';
 import { referenceEngine } from '../protocol/engine/index.js';
 import {
   acceptAgreement,
@@ -278,7 +278,7 @@ describe('pair keys (§8.5)', () => {
     const others = [
       pairKeyPair(CONCORDAT_V2_SUITE, s, 'e3', 'agr~ES-MIR~FR-DGSI'),
       pairKeyPair(CONCORDAT_V2_SUITE, s, 'e4', 'agr~ES-MIR~PT-PJ'),
-      pairKeyPair(CONCORDAT_SUITE, s, 'e3', 'agr~ES-MIR~PT-PJ'),
+      pairKeyPair(CONCORDAT_V1_SUITE, s, 'e3', 'agr~ES-MIR~PT-PJ'),
     ];
     const input = utf8('email\u0000suspect@example.org');
     const blinded = bytesToHex(referenceEngine.blind(CONCORDAT_V2_SUITE, a.sk, [input]));

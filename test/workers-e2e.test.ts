@@ -47,7 +47,7 @@ describe('three agencies against the Workers coordinator (wrangler dev, local D1
     const { url } = scenario.coordinator;
     const admin = (args: string[]) => scenario.world.admin(url, args);
     const res = await fetch(`${url}/`);
-    expect(await res.json()).toEqual({ service: 'concordat-coordinator', version: expect.any(String), epoch: 'e1' });
+    expect(await res.json()).toEqual({ service: 'concordat-coordinator', protocol: 'concordat-v2', version: expect.any(String), epoch: 'e1' });
     const agreements = JSON.parse(await admin(['agreement', 'list'])) as { agreements: Array<{ id: string; pairs: string[] }> };
     expect(agreements.agreements.map((a) => a.id)).toEqual(['es-fr', 'es-pt', 'pt-fr']);
     expect(JSON.parse(await admin(['config', 'show']))).toMatchObject({ retention: { dataDays: null, auditDays: 730 } });

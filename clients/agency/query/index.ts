@@ -130,6 +130,13 @@ export async function followQuery(ctx: QueryContext, id: string, timeoutSeconds:
         finished.push(expiredLeg(leg));
         continue;
       }
+      if (leg.status === 'refused') {
+        // The partner's own client refused to evaluate (its checks of the signed query, src/API.md
+        // "Targeted queries"): no answer will come, so waiting longer only hides it.
+        const why = 'reason' in leg && typeof leg.reason === 'string' ? leg.reason : 'unstated';
+        notes.set(leg.partner, { state: 'error', error: 'refused', detail: `the partner's client refused the query (${why}); nothing was evaluated` });
+        continue;
+      }
       if (leg.status !== 'answered') {
         notes.set(leg.partner, { state: 'pending' });
         continue;
@@ -145,7 +152,7 @@ export async function followQuery(ctx: QueryContext, id: string, timeoutSeconds:
     for (const f of finished) notes.delete(f.partner);
     const stillOpen = openLegs(ctx.store, id);
     // Answered-but-incomplete legs need a sync, not more waiting.
-    const waitingFor = stillOpen.filter((p) => notes.get(p)?.state !== 'incomplete');
+    const waitingFor = stillOpen.filter((p) => notes.get(p)?.state === 'pending' || !notes.has(p));
     if (stillOpen.length === 0 || waitingFor.length === 0 || deadline - now() <= 0) break;
   }
   if (openLegs(ctx.store, id).length === 0) closeQuery(ctx.store, id);
