@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { loadAgency } from '../clients/agency/config.js';
 import { createQuery, followQuery, type QueryContext } from '../clients/agency/query.js';
-import { clientFor } from '../clients/agency/sync.js';
+import { agencyClient } from '../clients/sdk/agency-client.js';
 import { openStore } from '../clients/store/db.js';
 import { canonicalize } from '../protocol/identifiers/index.js';
 import { loadFastEngine } from '../protocol/engine/index.js';
@@ -81,7 +81,7 @@ export async function benchQuery(size: number, queries: number, log: (s: string)
 
     const agency = loadAgency(join(work, 'ES-CNP'));
     const store = openStore(agency.dir);
-    const ctx: QueryContext = { agency, store, client: clientFor(agency), engine: await loadFastEngine() };
+    const ctx: QueryContext = { agency, store, client: agencyClient(agency), engine: await loadFastEngine() };
     const me = await ctx.client.me();
     const times: number[] = [];
     let hits = 0;

@@ -7,9 +7,6 @@ import type { EpochRecord, PairStore, PurgeCounts } from './store/types.js';
 
 export const FIRST_EPOCH = 'e1';
 
-/** Header naming the epoch an upload is for (src/API.md, "Epochs"). */
-export const EPOCH_HEADER = 'concordat-epoch';
-
 /** The epoch right before `current` in `all` (oldest first). */
 export function epochBefore(all: readonly EpochRecord[], current: string): string | undefined {
   const i = all.findIndex((e) => e.id === current);

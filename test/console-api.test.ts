@@ -11,7 +11,7 @@ import { loadEngine } from '../protocol/engine/index.js';
 import { canonicalize } from '../protocol/identifiers/index.js';
 import { loadAgency, type Agency } from '../clients/agency/config.js';
 import { addOfficer } from '../clients/agency/officers.js';
-import { clientFor } from '../clients/agency/sync.js';
+import { agencyClient } from '../clients/sdk/agency-client.js';
 import { startConsole, type ConsoleServer } from '../clients/console/server.js';
 import { openStore } from '../clients/store/db.js';
 import { built, cli, email, passport, range, World, type ServeProcess } from './client-world.js';
@@ -80,7 +80,7 @@ beforeAll(async () => {
   es = loadAgency(w.dir('ES-CNP'));
   ui = await startConsole({
     agency: es,
-    client: clientFor(es, { retries: 1, timeoutMs: 30_000, label: 'console' }),
+    client: agencyClient(es, { retries: 1, timeoutMs: 30_000, label: 'console' }),
     engine: await loadEngine('fast'),
     port: 0,
     log: (l) => logLines.push(l),
@@ -451,7 +451,7 @@ describe('console API: privacy and start-up', () => {
 
   it('the console refuses to start without an officer (API and CLI)', async () => {
     const pt = loadAgency(w.dir('PT-PJ'));
-    await expect(startConsole({ agency: pt, client: clientFor(pt), engine: await loadEngine('fast'), port: 0, log: () => {}, warn: () => {} })).rejects.toThrow(/at least one officer/);
+    await expect(startConsole({ agency: pt, client: agencyClient(pt), engine: await loadEngine('fast'), port: 0, log: () => {}, warn: () => {} })).rejects.toThrow(/at least one officer/);
     const fresh = join(w.work, 'IT-DC');
     expect((await cli(['init', '--dir', fresh, '--agency', 'IT-DC', '--coordinator', w.coord.url])).code).toBe(0);
     const r = await cli(['serve', '--dir', fresh, '--ui', '--ui-port', '0']);

@@ -10,6 +10,7 @@
 // half-written chunk or a half-matched token upload.
 import { and, asc, between, count, desc, eq, ne, sql, sum } from 'drizzle-orm';
 import { alias, type BaseSQLiteDatabase } from 'drizzle-orm/sqlite-core';
+import { ELEMENT_BYTES, TOKEN_BYTES } from '../../../protocol/constants.js';
 import { matchHandle } from '../../matching.js';
 import { buf, sameBytes, u8 } from './rows.js';
 import * as schema from '../schema.js';
@@ -44,8 +45,6 @@ export type SyncDb = BaseSQLiteDatabase<'sync', unknown, typeof schema>;
 /** Rows changed by the statement that returned `result` (drivers report it differently). */
 export type ChangesOf = (result: unknown) => number;
 
-export const ELEMENT_BYTES = 32;
-export const TOKEN_BYTES = 16;
 /**
  * Largest element BLOB in one row: 1 MiB (32,768 elements). D1 and Durable
  * Object SQLite refuse rows over 2,000,000 bytes, and a full chunk is 2 MiB.
