@@ -14,5 +14,6 @@ import m0001 from '../../drizzle/0001_governance.sql';
 import m0002 from '../../drizzle/0002_chunk_pieces.sql';
 import m0003 from '../../drizzle/0003_signed_documents.sql';
 import m0004 from '../../drizzle/0004_drop_v1_epoch_keys.sql';
+import m0005 from '../../drizzle/0005_v2_canaries_snapshots.sql';
 
-export const doMigrations = { journal, migrations: { m0000, m0001, m0002, m0003, m0004 } };
+export const doMigrations = { journal, migrations: { m0000, m0001, m0002, m0003, m0004, m0005 } };

@@ -279,6 +279,14 @@ export const sideState = sqliteTable(
     epoch: text('epoch').notNull(),
     side: integer('side').notNull(),
     canariesDoneAt: text('canaries_done_at'),
+    /**
+     * Chunks 0..canaryChunks−1 of the side have their canaries registered
+     * (protocol/SPEC.md §1.6: every chunk carries canaries); the side is done
+     * only when this covers every chunk it uploaded.
+     */
+    canaryChunks: integer('canary_chunks').notNull().default(0),
+    /** When the side's churn in the epoch first crossed the alert threshold (one audited alert per side and epoch). */
+    churnAlertAt: text('churn_alert_at'),
   },
   (t) => [primaryKey({ columns: [t.pairKey, t.epoch, t.side] })],
 );
@@ -291,6 +299,25 @@ export const pairState = sqliteTable(
     state: text('state', { enum: ['waiting', 'complete', 'failed'] }).notNull(),
     reason: text('reason'),
     updatedAt: text('updated_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.pairKey, t.epoch] })],
+);
+
+/**
+ * The count a count-mode pair last released (protocol/SPEC.md §6): a new
+ * count is taken at most once per snapshot interval and only after the
+ * minimum churn, so withdrawing one item and re-reading reveals nothing.
+ * `churn` is the pair's churn mark when it was taken (positions uploaded plus
+ * positions removed, both sides).
+ */
+export const countSnapshots = sqliteTable(
+  'count_snapshots',
+  {
+    pairKey: integer('pair_key').notNull(),
+    epoch: text('epoch').notNull(),
+    count: integer('count').notNull(),
+    churn: integer('churn').notNull(),
+    takenAt: text('taken_at').notNull(),
   },
   (t) => [primaryKey({ columns: [t.pairKey, t.epoch] })],
 );
