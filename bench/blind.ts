@@ -15,7 +15,7 @@ import { median } from './util.js';
 const NATIVE_LIBS = ['/usr/lib/x86_64-linux-gnu/libsodium.so.23', '/usr/lib/aarch64-linux-gnu/libsodium.so.23', '/usr/lib/libsodium.so.23'];
 
 /** Native libsodium through python3's ctypes: one C call per op, the same op. */
-function nativeOpsPerSecond(n: number, elementsHex: string, skHex: string): number | null {
+export function nativeOpsPerSecond(n: number, elementsHex: string, skHex: string): number | null {
   const lib = NATIVE_LIBS.find((p) => existsSync(p));
   if (!lib) return null;
   const py = `

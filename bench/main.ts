@@ -2,12 +2,14 @@
 // figures to stderr and, with --json, one JSON object to stdout.
 import { benchBlind } from './blind.js';
 import { benchNightly } from './nightly.js';
+import { benchPairs } from './pairs.js';
 import { benchQuery } from './query.js';
 import { intFlag, parseFlags } from './util.js';
 
 const SCENARIOS: Record<string, (flags: Map<string, string | true>, log: (s: string) => void) => Promise<object>> = {
   blind: (flags, log) => benchBlind(intFlag(flags, 'n', intFlag(flags, 'size', 20000)), log),
   nightly: (flags, log) => benchNightly(intFlag(flags, 'size', 10000), log),
+  pairs: (flags, log) => benchPairs(intFlag(flags, 'n', 20000), intFlag(flags, 'pairs', 3), log),
   query: (flags, log) => benchQuery(intFlag(flags, 'size', 100000), intFlag(flags, 'queries', 200), log),
 };
 
