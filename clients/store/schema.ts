@@ -30,7 +30,8 @@ export const imports = sqliteTable('imports', {
 
 /**
  * This agency's side of a pair in an epoch: when it was first built, how many
- * canaries it carries and whether their expected tokens are registered.
+ * canaries it carries (over all its chunks) and whether the expected tokens of
+ * every chunk's canaries are registered (per chunk in `chunks`).
  */
 export const sides = sqliteTable(
   'sides',
@@ -97,6 +98,12 @@ export const chunks = sqliteTable(
     sha256: text('sha256').notNull(),
     data: blob('data', { mode: 'buffer' }).notNull(),
     uploaded: integer('uploaded', { mode: 'boolean' }).notNull().default(false),
+    /**
+     * The expected tokens of this chunk's canaries are registered and the
+     * coordinator was told so (`canaries/done`); every chunk carries its own
+     * canaries (protocol/SPEC.md §1.6).
+     */
+    canariesRegistered: integer('canaries_registered', { mode: 'boolean' }).notNull().default(false),
   },
   (t) => [primaryKey({ columns: [t.pair, t.epoch, t.index] })],
 );
