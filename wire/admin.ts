@@ -109,17 +109,43 @@ export const configBody = z
     retention: z
       .object({
         dataDays: z.number().int().min(0).max(36_500).nullable().optional(),
+        idleDays: z.number().int().min(1).max(36_500).nullable().optional().meta({ description: 'Days without an upload by either side after which a pair’s data is purged; null: never.' }),
         auditDays: z.number().int().min(1).max(36_500).optional(),
       })
       .strict()
       .optional(),
+    epochs: z
+      .object({
+        rotateDays: z.number().int().min(0).max(36_500).nullable().optional().meta({ description: 'Rotate once the current epoch is this many days old; 0 or null: only on demand.' }),
+      })
+      .strict()
+      .optional(),
+    probing: z
+      .object({
+        snapshotHours: z.number().int().min(1).max(8_760).optional(),
+        snapshotMinChurn: z.number().int().min(1).max(MAX_SET_SIZE).optional(),
+        snapshotMinChurnPercent: z.number().min(0).max(100).optional(),
+        churnAlertPercent: z.number().min(1).max(1_000).optional(),
+      })
+      .strict()
+      .optional()
+      .meta({ description: 'Count-mode snapshots and churn alerts (protocol/SPEC.md §3.3).' }),
   })
   .strict();
+
+export const probingSchema = z.object({
+  snapshotHours: z.number().int(),
+  snapshotMinChurn: z.number().int(),
+  snapshotMinChurnPercent: z.number(),
+  churnAlertPercent: z.number(),
+});
 
 export const configSchema = z
   .object({
     purposes: z.array(z.string()),
-    retention: z.object({ dataDays: z.number().int().nullable(), auditDays: z.number().int() }),
+    retention: z.object({ dataDays: z.number().int().nullable(), idleDays: z.number().int().nullable(), auditDays: z.number().int() }),
+    epochs: z.object({ rotateDays: z.number().int().nullable() }),
+    probing: probingSchema,
   })
   .openapi('DeploymentConfig');
 

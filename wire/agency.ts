@@ -95,7 +95,8 @@ export const pairResultSchema = z.object({
   mode: modeSchema,
   state: pairStateSchema,
   reason: z.string().optional(),
-  count: nonNegInt.optional().meta({ description: '`count` pairs in state `complete` only.' }),
+  count: nonNegInt.optional().meta({ description: '`count` pairs in state `complete` only: the count of the pair’s latest snapshot (protocol/SPEC.md §3.3).' }),
+  countTakenAt: z.string().optional().meta({ description: 'With `count`: when that snapshot was taken.' }),
   matches: z
     .array(z.object({ position: nonNegInt, handle: z.string().min(1), firstSeen: z.string() }))
     .optional()

@@ -6,6 +6,7 @@
 // store can route each pair to its own object (src/store/drivers/). Pure
 // types only: no Node API may appear here.
 import type { AuditCheckpoint, AuditEntry, AuditInput } from '../audit.js';
+import type { TreeNode } from '../../protocol/tlog.js';
 import type { DeploymentConfig } from '../config.js';
 import type { AgreementTerms } from '../../protocol/agreement.js';
 
@@ -112,6 +113,22 @@ export interface EpochKeyRecord {
   publishedAt: string;
 }
 
+/** The audit transparency log's secrets (protocol/SPEC.md §9.2, §9.4). */
+export interface AuditKeys {
+  /** Ed25519 secret key (32 bytes) that signs tree heads. */
+  logKey: Uint8Array;
+  /** Key (32 bytes) the salts of sealed detail members derive from. */
+  saltKey: Uint8Array;
+}
+
+/** A signed tree head as stored (protocol/SPEC.md §9.4); the log id follows from the log key. */
+export interface AuditHeadRecord {
+  size: number;
+  root: Uint8Array;
+  at: string;
+  signature: Uint8Array;
+}
+
 export interface CoordinatorSecrets {
   /** Ed25519 public key of the `admin` keyid. */
   adminKey: Uint8Array;
@@ -120,6 +137,8 @@ export interface CoordinatorSecrets {
 }
 
 export interface InitialiseInput extends CoordinatorSecrets {
+  /** The audit log's Ed25519 log key and salt key (protocol/SPEC.md §9); generated when absent. */
+  auditKeys?: AuditKeys;
   epoch: EpochRecord;
   at: string;
   /** Defaults when absent (src/config.ts). */
@@ -158,6 +177,8 @@ export interface PutChunkInput {
   agreementVersion: number;
   /** Refuse the chunk if the side's live size (positions minus removals) would exceed this. */
   maxLiveSize: number;
+  /** Refuse the chunk if the positions the side uploaded in the epoch, removed ones included, would exceed this (protocol/SPEC.md §3.3). */
+  maxEpochPositions: number;
   at: string;
 }
 
@@ -165,7 +186,25 @@ export type PutChunkResult =
   | { status: 'created' | 'same'; chunk: ChunkInfo }
   | { status: 'conflict'; chunk: ChunkInfo }
   | { status: 'gap'; nextIndex: number; nextPosition: number }
-  | { status: 'too-large'; liveSize: number };
+  | { status: 'too-large'; liveSize: number }
+  | { status: 'upload-cap'; uploaded: number };
+
+/** The count a count-mode pair released for an epoch (protocol/SPEC.md §3.3). */
+export interface CountSnapshot {
+  count: number;
+  /** The pair's churn mark when it was taken: positions uploaded plus positions removed, both sides. */
+  churn: number;
+  takenAt: string;
+}
+
+/** When a new count snapshot is due: the previous one is at least `takenBefore` old and the churn since reached `minChurn`. */
+export interface SnapshotPolicy {
+  takenBefore: string;
+  minChurn: number;
+  at: string;
+}
+
+export type ChurnAlertResult = { alerted: true; removed: number } | { alerted: false };
 
 export interface PutTokensInput {
   epoch: string;
@@ -199,9 +238,13 @@ export interface MatchedHandle {
   firstSeen: string;
 }
 
-export interface TokenLookup {
-  /** Lowest live position of the side holding the token. */
+/** Where an element sits in a side (protocol/SPEC.md §8.11): the lowest live position holding it, else the lowest position. */
+export interface ElementLocation {
   position: number;
+  /** `live` (neither removed nor a registered canary), `removed` or `canary`. */
+  state: 'live' | 'removed' | 'canary';
+  /** The token the partner uploaded for that position, if it has. */
+  token: Uint8Array | null;
   /** Handle of a match at that position, if it matched nightly. */
   matchHandle: string | undefined;
 }
@@ -242,7 +285,10 @@ export interface SideSummary {
   size: number;
   removed: number;
   canaries: number;
+  /** `canaries/done` covers every chunk of the side: canaryChunks ≥ chunks (protocol/SPEC.md §1.6). */
   canariesDone: boolean;
+  /** Chunks 0..canaryChunks−1 were held when the side last called `canaries/done` (0 before it ever did). */
+  canaryChunks: number;
   /** Registered canaries whose partner token has arrived, and how many of those differ. */
   canariesChecked: number;
   canariesFailed: number;
@@ -281,7 +327,11 @@ export interface PairStore {
   removePositions(epoch: string, side: Side, positions: readonly number[], at: string): Promise<RemoveResult>;
   /** Register expected canary tokens; positions stop matching at once. Idempotent per (position, token). */
   registerCanaries(epoch: string, side: Side, canaries: readonly CanaryInput[], at: string): Promise<RegisterCanariesResult>;
-  /** Returns true when this call marked the side done. */
+  /**
+   * Records that the side's canaries are registered for every chunk it holds
+   * now (side_state.canary_chunks = its chunk count); true when this call
+   * covered chunks not covered before (or marked the side done the first time).
+   */
   markCanariesDone(epoch: string, side: Side, at: string): Promise<boolean>;
   /** Store the partner's tokens for a chunk and match them against the other side's tokens. */
   putTokens(input: PutTokensInput): Promise<PutTokensResult>;
@@ -292,6 +342,18 @@ export interface PairStore {
   listMatches(epoch: string, side: Side): Promise<MatchRecord[]>;
   /** Number of matched position pairs. */
   countMatches(epoch: string): Promise<number>;
+  /** The pair's churn mark in the epoch: positions uploaded plus positions removed, both sides. */
+  churnMark(epoch: string): Promise<number>;
+  /** The count last released for the epoch, if any. */
+  getCountSnapshot(epoch: string): Promise<CountSnapshot | undefined>;
+  /**
+   * Atomically: when the pair is complete and a snapshot is due (none yet in
+   * the epoch, or `policy` allows the next), take the count now; return the
+   * snapshot in force and whether this call took it.
+   */
+  takeCountSnapshot(epoch: string, policy: SnapshotPolicy): Promise<{ snapshot: CountSnapshot | undefined; taken: boolean }>;
+  /** Mark the side's churn alert when its removals in the epoch exceed `threshold` and none was raised yet: true once per side and epoch. */
+  raiseChurnAlert(epoch: string, side: Side, threshold: number, at: string): Promise<ChurnAlertResult>;
 
   /**
    * Record continuity links of one side and re-handle matches of the epoch
@@ -300,10 +362,21 @@ export interface PairStore {
   putLinks(epoch: string, side: Side, previousEpoch: string, links: readonly LinkInput[], at: string): Promise<PutLinksResult>;
   /** Every handle matched in the epoch, once each. */
   matchedHandles(epoch: string): Promise<MatchedHandle[]>;
-  /** Find a live (not removed, not canary) position of `side` holding `token`, through the matching index. */
-  lookupToken(epoch: string, side: Side, token: Uint8Array): Promise<TokenLookup | undefined>;
+  /**
+   * Find each element among the uploaded elements of `side` (a scan of its
+   * chunks, protocol/SPEC.md §8.11): null for one the side does not hold.
+   */
+  locateElements(epoch: string, side: Side, elements: readonly Uint8Array[]): Promise<(ElementLocation | null)[]>;
+  /** Positions of `side` removed in `epoch`, in the order they were removed, skipping the first `after`. */
+  listRemovals(epoch: string, side: Side, after: number, limit: number): Promise<number[]>;
   /** Epochs for which this pair holds bulk rows, and epochs whose matches are carried. */
   dataEpochs(): Promise<{ bulk: string[]; carried: string[] }>;
+  /**
+   * The latest upload by either side in any epoch it holds (a chunk, its
+   * tokens, a removal, a canary or a link), from the rows' own times; null
+   * when it holds none.
+   */
+  lastActivity(): Promise<string | null>;
   /**
    * Delete every bulk row of `epochs`. The matches of `carry` (when it is one
    * of them) are kept as positions and handles only, for links still to come;
@@ -488,6 +561,12 @@ export interface Store {
   listEpochs(): Promise<EpochRecord[]>;
   /** Start the next epoch (`e<n+1>`) atomically; returns it and the previous one's id. */
   rotateEpoch(at: string): Promise<{ epoch: EpochRecord; previous: string }>;
+  /**
+   * Start the next epoch only if the current one started at or before
+   * `startedBy`, in one conditional statement: of concurrent calls at most one
+   * rotates. Undefined when the current epoch is younger.
+   */
+  rotateEpochIfStartedBy(startedBy: string, at: string): Promise<{ epoch: EpochRecord; previous: string } | undefined>;
   /** Every pair of every agreement. */
   listPairs(): Promise<PairRecord[]>;
   getPairEpochKey(agency: string, epoch: string, pairId: string): Promise<EpochKeyRecord | undefined>;
@@ -513,6 +592,16 @@ export interface Store {
    * append the entry `record(removed, checkpoint)` built from them.
    */
   purgeAudit(cutoff: string, at: string, record: (removed: number, checkpoint: AuditCheckpoint | undefined) => AuditInput): Promise<{ removed: number; entry: AuditEntry }>;
+  /** The audit log's keys (protocol/SPEC.md §9); created on first use when `initialise` did not. */
+  auditKeys(): Promise<AuditKeys>;
+  /** Leaves of the audit tree: the seq of the newest entry (or of the purge checkpoint), 0 for an empty log. */
+  auditTreeSize(): Promise<number>;
+  /** Stored subtree hashes (protocol/tlog.ts TreeNode), in the order asked; undefined where none is stored. */
+  readAuditTree(nodes: readonly TreeNode[]): Promise<(Uint8Array | undefined)[]>;
+  /** The stored signed head of `size` leaves, or the newest one. */
+  getAuditHead(size?: number): Promise<AuditHeadRecord | undefined>;
+  /** Store a signed head unless one of its size is stored; returns the stored one (the first signed wins). */
+  putAuditHead(head: AuditHeadRecord): Promise<AuditHeadRecord>;
 
   /**
    * Create a query and its legs, counting one query against each agreement's

@@ -49,11 +49,12 @@ describe('deployment configuration', () => {
       body: {
         purposes: ['terrorism', 'drug_trafficking', 'human_trafficking', 'cybercrime', 'money_laundering', 'organised_crime'],
         retention: { dataDays: null, auditDays: 730 },
+        probing: { snapshotHours: 24, snapshotMinChurn: 16, snapshotMinChurnPercent: 1, churnAlertPercent: 25 },
       },
     });
     expect((await h.json(es.signer, 'GET', '/v1/admin/config')).status).toBe(403);
     const set = await h.json(h.admin, 'PUT', '/v1/admin/config', { body: { purposes: ['terrorism', 'fraud'], retention: { dataDays: 10 } } });
-    expect(set.body).toEqual({ purposes: ['terrorism', 'fraud'], retention: { dataDays: 10, auditDays: 730 } });
+    expect(set.body).toMatchObject({ purposes: ['terrorism', 'fraud'], retention: { dataDays: 10, auditDays: 730 } });
     expect((await h.json(h.admin, 'PUT', '/v1/admin/config', { body: { retention: { auditDays: 90 } } })).body.retention).toEqual({ dataDays: 10, auditDays: 90 });
     expect((await h.json(h.admin, 'PUT', '/v1/admin/config', { body: { retention: { dataDays: null } } })).body.retention).toEqual({ dataDays: null, auditDays: 90 });
     for (const [body, field] of [

@@ -2,7 +2,7 @@
 // key, configuration, nonces) and the registry (agencies, agreements, pairs).
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { randomBytes } from '../../protocol/rng.js';
-import { defaultConfig } from '../../src/config.js';
+import { DEFAULT_PROBING, defaultConfig } from '../../src/config.js';
 import type { Store } from '../../src/store/types.js';
 import { openTestStore, type TestStore } from '../coordinator-runtime.js';
 import { acceptanceSig, activate, agency, AT, initialisedStore, pairsOf, proposal, terms } from './store-fixture.js';
@@ -28,7 +28,7 @@ describe('initialise and secrets', () => {
   it('stores the secrets, the first epoch and a given configuration once; a second initialise throws', async () => {
     const adminKey = randomBytes(32);
     const handleKey = randomBytes(32);
-    const config = { purposes: ['cybercrime'], retention: { dataDays: 3, auditDays: 90 } };
+    const config = { purposes: ['cybercrime'], retention: { dataDays: 3, idleDays: 45, auditDays: 90 }, epochs: { rotateDays: 30 }, probing: { ...DEFAULT_PROBING } };
     await store.initialise({ adminKey, handleKey, epoch: { id: 'e1', startedAt: AT }, at: AT, config });
     expect(await store.getSecrets()).toEqual({ adminKey, handleKey });
     expect(await store.currentEpoch()).toEqual({ id: 'e1', startedAt: AT });
@@ -44,7 +44,7 @@ describe('initialise and secrets', () => {
     const next = randomBytes(32);
     await (store as Store & { setAdminKey(k: Uint8Array): Promise<void> }).setAdminKey(next);
     expect((await store.getSecrets())?.adminKey).toEqual(next);
-    const config = { purposes: ['terrorism', 'cybercrime'], retention: { dataDays: null, auditDays: 30 } };
+    const config = { purposes: ['terrorism', 'cybercrime'], retention: { dataDays: null, idleDays: 45, auditDays: 30 }, epochs: { rotateDays: 30 }, probing: { ...DEFAULT_PROBING } };
     await store.putConfig(config, AT);
     await store.putConfig(config, AT);
     expect(await store.getConfig()).toEqual(config);

@@ -35,7 +35,12 @@ import { parseJsonBody, todayUTC } from '../../validation.js';
 import { mount } from '../mount.js';
 
 function configJson(c: DeploymentConfig): z.infer<typeof configSchema> {
-  return { purposes: c.purposes, retention: { dataDays: c.retention.dataDays, auditDays: c.retention.auditDays } };
+  return {
+    purposes: c.purposes,
+    retention: { dataDays: c.retention.dataDays, idleDays: c.retention.idleDays, auditDays: c.retention.auditDays },
+    epochs: { rotateDays: c.epochs.rotateDays },
+    probing: { ...c.probing },
+  };
 }
 
 function agencyJson(a: AgencyRecord): z.infer<typeof agencySchema> {
@@ -175,9 +180,23 @@ export function adminRoutes(svc: Services): OpenAPIHono<AppEnv> {
       purposes: body.purposes ?? current.purposes,
       retention: {
         dataDays: body.retention?.dataDays === undefined ? current.retention.dataDays : body.retention.dataDays,
+        idleDays: body.retention?.idleDays === undefined ? current.retention.idleDays : body.retention.idleDays,
         auditDays: body.retention?.auditDays ?? current.retention.auditDays,
       },
+      epochs: { rotateDays: body.epochs?.rotateDays === undefined ? current.epochs.rotateDays : body.epochs.rotateDays },
+      probing: { ...current.probing, ...body.probing },
     };
+    // The coordinator schema has no column for the probing settings yet: a change would not survive the request.
+    if ((Object.keys(next.probing) as (keyof typeof next.probing)[]).some((k) => next.probing[k] !== current.probing[k])) {
+      throw new ProblemError('validation', 'body.probing: this coordinator stores no probing settings yet; the defaults apply', { field: 'body.probing' });
+    }
+    // Nor for the idle retention and the rotation period: they run on their defaults until it has.
+    if (next.retention.idleDays !== current.retention.idleDays) {
+      throw new ProblemError('validation', 'body.retention.idleDays: this coordinator stores no idle retention yet; the default applies', { field: 'body.retention.idleDays' });
+    }
+    if (next.epochs.rotateDays !== current.epochs.rotateDays) {
+      throw new ProblemError('validation', 'body.epochs.rotateDays: this coordinator stores no rotation period yet; the default applies', { field: 'body.epochs.rotateDays' });
+    }
     await svc.store.putConfig(next, svc.now().toISOString());
     await svc.audit({ actor: 'admin', action: 'config.updated', subject: 'coordinator', detail: configJson(next) });
     return c.json(configJson(next));

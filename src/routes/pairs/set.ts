@@ -18,12 +18,14 @@ import {
   putChunk,
   putLinks,
   removalsBody,
+  uploadCap,
   type canariesDoneResponse,
   type canariesResponse,
   type chunkReceiptSchema,
   type linksResponse,
   type removalsResponse,
 } from '../../../wire/index.js';
+import { churnAlertThreshold } from '../../config.js';
 import type { AppEnv, Services } from '../../context.js';
 import { epochBefore } from '../../epochs.js';
 import { recordNightlyHits } from '../../hits.js';
@@ -112,6 +114,7 @@ export function setRoutes(svc: Services): OpenAPIHono<AppEnv> {
       signature,
       agreementVersion: agreement.version,
       maxLiveSize: ctx.agreement.maxSetSize,
+      maxEpochPositions: uploadCap(ctx.agreement.maxSetSize),
       at,
     });
     switch (r.status) {
@@ -128,6 +131,14 @@ export function setRoutes(svc: Services): OpenAPIHono<AppEnv> {
         throw new ProblemError('too-large', `the side would exceed the agreement's maximum set size of ${ctx.agreement.maxSetSize}`, {
           audit: { action: 'chunk.refused', subject: ctx.pair.id },
         });
+      case 'upload-cap': {
+        // Upload, read, withdraw, repeat would test any number of guesses: the epoch's uploads are bounded (protocol/SPEC.md §3.3).
+        const cap = uploadCap(ctx.agreement.maxSetSize);
+        throw new ProblemError('upload-cap', `the side has uploaded ${r.uploaded} positions in this epoch; ${n} more would exceed the per-epoch cap of ${cap}`, {
+          field: 'body',
+          audit: { action: 'pair.upload_cap', subject: ctx.pair.id, detail: { epoch: ctx.epoch.id, index, uploaded: r.uploaded, count: n, cap } },
+        });
+      }
       case 'created':
         break;
     }
@@ -152,6 +163,17 @@ export function setRoutes(svc: Services): OpenAPIHono<AppEnv> {
       });
     }
     await svc.audit({ actor: ctx.me, action: 'removals.applied', subject: ctx.pair.id, detail: { epoch: ctx.epoch.id, positions: r.removed } });
+    // Heavy withdrawal is how count probing works (protocol/SPEC.md §3.3): flagged once per side and epoch.
+    const threshold = churnAlertThreshold((await svc.store.getConfig()).probing, ctx.agreement.maxSetSize);
+    const alert = await ctx.ps.raiseChurnAlert(ctx.epoch.id, ctx.side, threshold, svc.now().toISOString());
+    if (alert.alerted) {
+      await svc.audit({
+        actor: 'coordinator',
+        action: 'pair.churn_alert',
+        subject: ctx.pair.id,
+        detail: { epoch: ctx.epoch.id, side: ctx.me, removed: alert.removed, threshold },
+      });
+    }
     return c.json({ removed: r.removed } satisfies z.infer<typeof removalsResponse>);
   });
 

@@ -1,14 +1,36 @@
 // Results per pair, released only for complete pairs: in `reveal` mode the
 // caller's own matched positions with their handles, in `count` mode only the
-// number of matched pairs. Never the partner's positions.
+// number of matched pairs, from the pair's count snapshot (protocol/SPEC.md
+// §3.3): a new count is taken at most once per snapshot interval and only
+// after the minimum churn, so withdrawing one position and re-reading shows
+// nothing. Never the partner's positions.
 import { OpenAPIHono, type z } from '@hono/zod-openapi';
 import { getResults, type pairResultSchema, type resultsResponse } from '../../../wire/index.js';
+import { snapshotMinChurn } from '../../config.js';
 import type { AgencyRecord } from '../../store/types.js';
 import type { AppEnv, Services } from '../../context.js';
-import { activePairsOf, contextFor, refreshPairState } from '../../pairs.js';
+import { activePairsOf, contextFor, refreshPairState, type PairContext } from '../../pairs.js';
 import { mount } from '../mount.js';
 
 type PairResult = z.infer<typeof pairResultSchema>;
+
+const HOUR_MS = 3_600_000;
+
+/** The count snapshot in force for a complete count pair, taking a new one when it is due (audited `pair.count_snapshot`). */
+async function releasedCount(svc: Services, ctx: PairContext): Promise<{ count: number; takenAt: string } | undefined> {
+  const { probing } = await svc.store.getConfig();
+  const now = svc.now();
+  const minChurn = snapshotMinChurn(probing, ctx.agreement.maxSetSize);
+  const r = await ctx.ps.takeCountSnapshot(ctx.epoch.id, {
+    takenBefore: new Date(now.getTime() - probing.snapshotHours * HOUR_MS).toISOString(),
+    minChurn,
+    at: now.toISOString(),
+  });
+  if (r.taken && r.snapshot) {
+    await svc.audit({ actor: 'coordinator', action: 'pair.count_snapshot', subject: ctx.pair.id, detail: { epoch: ctx.epoch.id, churn: r.snapshot.churn, minChurn } });
+  }
+  return r.snapshot ? { count: r.snapshot.count, takenAt: r.snapshot.takenAt } : undefined;
+}
 
 export function resultsRoutes(svc: Services): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>();
@@ -24,9 +46,18 @@ export function resultsRoutes(svc: Services): OpenAPIHono<AppEnv> {
       const r: PairResult = { pair: pair.id, agreement: agreement.id, partner: ctx.partner, mode: agreement.mode, state: state.state };
       if (state.reason) r.reason = state.reason;
       if (state.state === 'complete') {
-        released++;
-        if (agreement.mode === 'reveal') r.matches = await ctx.ps.listMatches(epoch.id, ctx.side);
-        else r.count = await ctx.ps.countMatches(epoch.id);
+        if (agreement.mode === 'reveal') {
+          released++;
+          r.matches = await ctx.ps.listMatches(epoch.id, ctx.side);
+        } else {
+          const snap = await releasedCount(svc, ctx);
+          // Undefined only if the pair stopped being complete between the two reads: nothing is released.
+          if (snap) {
+            released++;
+            r.count = snap.count;
+            r.countTakenAt = snap.takenAt;
+          }
+        }
       }
       out.push(r);
     }

@@ -34,10 +34,16 @@ export const PAIR_METHODS = [
   'transitionState',
   'listMatches',
   'countMatches',
+  'churnMark',
+  'getCountSnapshot',
+  'takeCountSnapshot',
+  'raiseChurnAlert',
   'putLinks',
   'matchedHandles',
-  'lookupToken',
+  'locateElements',
+  'listRemovals',
   'dataEpochs',
+  'lastActivity',
   'purgeEpochs',
 ] as const satisfies readonly PairMethod[];
 

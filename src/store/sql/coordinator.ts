@@ -58,7 +58,14 @@ export function coordinatorRows(x: Executor) {
     async getConfig(): Promise<DeploymentConfig> {
       const r = await db.select().from(config).where(eq(config.id, 1)).get();
       if (!r) return defaultConfig();
-      return { purposes: JSON.parse(r.purposes) as string[], retention: { dataDays: r.dataDays, auditDays: r.auditDays } };
+      // The probing settings, the idle retention and the rotation period have no column yet: every deployment runs on their defaults.
+      const d = defaultConfig();
+      return {
+        purposes: JSON.parse(r.purposes) as string[],
+        retention: { dataDays: r.dataDays, idleDays: d.retention.idleDays, auditDays: r.auditDays },
+        epochs: { ...d.epochs },
+        probing: { ...d.probing },
+      };
     },
 
     async putConfig(c: DeploymentConfig, at: string): Promise<void> {

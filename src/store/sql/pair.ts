@@ -17,6 +17,9 @@ import * as schema from '../schema.js';
 import type {
   CanaryInput,
   ChunkInfo,
+  ChurnAlertResult,
+  CountSnapshot,
+  ElementLocation,
   LinkInput,
   MatchedHandle,
   MatchRecord,
@@ -34,10 +37,10 @@ import type {
   RemoveResult,
   Side,
   SideSummary,
-  TokenLookup,
+  SnapshotPolicy,
 } from '../types.js';
 
-const { canaries, carriedMatches, chunkPieces, chunks, handles, links, matches, pairState, removals, sideState, tokens } = schema;
+const { canaries, carriedMatches, chunkPieces, chunks, countSnapshots, handles, links, matches, pairState, removals, sideState, tokens } = schema;
 
 /** A synchronous drizzle SQLite database over the coordinator schema (better-sqlite3 or Durable Object storage). */
 export type SyncDb = BaseSQLiteDatabase<'sync', unknown, typeof schema>;
@@ -269,6 +272,8 @@ export class SqlPairStore implements PairStore {
         if (input.index !== ext.chunks || input.firstPosition !== ext.size) return { status: 'gap', nextIndex: ext.chunks, nextPosition: ext.size };
         const live = ext.size - this.removedCount(tx as unknown as SyncDb, input.epoch, input.side);
         if (live + n > input.maxLiveSize) return { status: 'too-large', liveSize: live };
+        // The per-epoch probing bound (protocol/SPEC.md §3.3): withdrawn positions still count.
+        if (ext.size + n > input.maxEpochPositions) return { status: 'upload-cap', uploaded: ext.size };
         tx.insert(chunks)
           .values({
             pairKey: key,
@@ -370,19 +375,26 @@ export class SqlPairStore implements PairStore {
 
   async markCanariesDone(epoch: string, side: Side, at: string): Promise<boolean> {
     const k = this.key;
-    return this.db.transaction((tx) => {
-      const r = tx
-        .select({ done: sideState.canariesDoneAt })
-        .from(sideState)
-        .where(and(eq(sideState.pairKey, k), eq(sideState.epoch, epoch), eq(sideState.side, side)))
-        .get();
-      if (r?.done) return false;
-      tx.insert(sideState)
-        .values({ pairKey: k, epoch, side, canariesDoneAt: at })
-        .onConflictDoUpdate({ target: [sideState.pairKey, sideState.epoch, sideState.side], set: { canariesDoneAt: at } })
-        .run();
-      return true;
-    });
+    return this.db.transaction(
+      (tx) => {
+        // Every chunk carries its own canaries (protocol/SPEC.md §1.6): `done` covers the chunks held now,
+        // and a chunk uploaded later leaves the side not done until it calls again.
+        const held = this.extent(tx as unknown as SyncDb, epoch, side).chunks;
+        const r = tx
+          .select({ done: sideState.canariesDoneAt, covered: sideState.canaryChunks })
+          .from(sideState)
+          .where(and(eq(sideState.pairKey, k), eq(sideState.epoch, epoch), eq(sideState.side, side)))
+          .get();
+        if (r?.done && r.covered >= held) return false;
+        const canaryChunks = Math.max(held, r?.covered ?? 0);
+        tx.insert(sideState)
+          .values({ pairKey: k, epoch, side, canariesDoneAt: at, canaryChunks })
+          .onConflictDoUpdate({ target: [sideState.pairKey, sideState.epoch, sideState.side], set: { canariesDoneAt: at, canaryChunks } })
+          .run();
+        return true;
+      },
+      { behavior: 'immediate' },
+    );
   }
 
   async putTokens(input: PutTokensInput): Promise<PutTokensResult> {
@@ -470,6 +482,7 @@ export class SqlPairStore implements PairStore {
       removed: 0,
       canaries: 0,
       canariesDone: false,
+      canaryChunks: 0,
       canariesChecked: 0,
       canariesFailed: 0,
     });
@@ -521,11 +534,15 @@ export class SqlPairStore implements PairStore {
       Object.assign(at(r.side), { canariesChecked: r.checked, canariesFailed: r.failed ?? 0 });
     }
     for (const r of this.db
-      .select({ side: sideState.side, done: sideState.canariesDoneAt })
+      .select({ side: sideState.side, done: sideState.canariesDoneAt, covered: sideState.canaryChunks })
       .from(sideState)
       .where(and(eq(sideState.pairKey, k), eq(sideState.epoch, epoch)))
       .all()) {
-      at(r.side).canariesDone = r.done !== null;
+      const s = at(r.side);
+      if (r.done === null) continue;
+      // Done only while `canaries/done` covers every chunk the side holds (protocol/SPEC.md §1.6).
+      s.canaryChunks = r.covered;
+      s.canariesDone = r.covered >= s.chunks;
     }
     const st = this.db
       .select()
@@ -565,6 +582,91 @@ export class SqlPairStore implements PairStore {
       .where(and(eq(matches.pairKey, k), eq(matches.epoch, epoch)))
       .orderBy(asc(pos), asc(matches.handle))
       .all();
+  }
+
+  async churnMark(epoch: string): Promise<number> {
+    return this.churnMarkOf(this.db, epoch);
+  }
+
+  /** Positions uploaded (chunk counts) plus positions removed, both sides (protocol/SPEC.md §3.3). */
+  private churnMarkOf(db: SyncDb, epoch: string): number {
+    const k = this.key;
+    const up = db
+      .select({ n: sum(chunks.count).mapWith(Number) })
+      .from(chunks)
+      .where(and(eq(chunks.pairKey, k), eq(chunks.epoch, epoch)))
+      .get();
+    const rm = db
+      .select({ n: count() })
+      .from(removals)
+      .where(and(eq(removals.pairKey, k), eq(removals.epoch, epoch)))
+      .get();
+    return (up?.n ?? 0) + (rm?.n ?? 0);
+  }
+
+  private snapshotOf(db: SyncDb, epoch: string): CountSnapshot | undefined {
+    return db
+      .select({ count: countSnapshots.count, churn: countSnapshots.churn, takenAt: countSnapshots.takenAt })
+      .from(countSnapshots)
+      .where(and(eq(countSnapshots.pairKey, this.key), eq(countSnapshots.epoch, epoch)))
+      .get();
+  }
+
+  async getCountSnapshot(epoch: string): Promise<CountSnapshot | undefined> {
+    return this.snapshotOf(this.db, epoch);
+  }
+
+  async takeCountSnapshot(epoch: string, policy: SnapshotPolicy): Promise<{ snapshot: CountSnapshot | undefined; taken: boolean }> {
+    const k = this.key;
+    return this.db.transaction(
+      (tx) => {
+        const db = tx as unknown as SyncDb;
+        const last = this.snapshotOf(db, epoch);
+        // Completeness is read in the same transaction: a count is never taken of a pair still waiting for tokens.
+        const st = tx
+          .select({ state: pairState.state })
+          .from(pairState)
+          .where(and(eq(pairState.pairKey, k), eq(pairState.epoch, epoch)))
+          .get();
+        if (st?.state !== 'complete') return { snapshot: last, taken: false };
+        const churn = this.churnMarkOf(db, epoch);
+        if (last && (last.takenAt > policy.takenBefore || churn - last.churn < policy.minChurn)) return { snapshot: last, taken: false };
+        const n = tx
+          .select({ n: count() })
+          .from(matches)
+          .where(and(eq(matches.pairKey, k), eq(matches.epoch, epoch)))
+          .get();
+        const snapshot: CountSnapshot = { count: n?.n ?? 0, churn, takenAt: policy.at };
+        tx.insert(countSnapshots)
+          .values({ pairKey: k, epoch, ...snapshot })
+          .onConflictDoUpdate({ target: [countSnapshots.pairKey, countSnapshots.epoch], set: snapshot })
+          .run();
+        return { snapshot, taken: true };
+      },
+      { behavior: 'immediate' },
+    );
+  }
+
+  async raiseChurnAlert(epoch: string, side: Side, threshold: number, at: string): Promise<ChurnAlertResult> {
+    const k = this.key;
+    return this.db.transaction(
+      (tx) => {
+        const removed = this.removedCount(tx as unknown as SyncDb, epoch, side);
+        if (removed <= threshold) return { alerted: false };
+        const r = tx
+          .select({ at: sideState.churnAlertAt })
+          .from(sideState)
+          .where(and(eq(sideState.pairKey, k), eq(sideState.epoch, epoch), eq(sideState.side, side)))
+          .get();
+        if (r?.at) return { alerted: false };
+        tx.insert(sideState)
+          .values({ pairKey: k, epoch, side, churnAlertAt: at })
+          .onConflictDoUpdate({ target: [sideState.pairKey, sideState.epoch, sideState.side], set: { churnAlertAt: at } })
+          .run();
+        return { alerted: true, removed };
+      },
+      { behavior: 'immediate' },
+    );
   }
 
   async countMatches(epoch: string): Promise<number> {
@@ -646,25 +748,89 @@ export class SqlPairStore implements PairStore {
       .all();
   }
 
-  async lookupToken(epoch: string, side: Side, token: Uint8Array): Promise<TokenLookup | undefined> {
+  async locateElements(epoch: string, side: Side, elements: readonly Uint8Array[]): Promise<(ElementLocation | null)[]> {
     const k = this.key;
-    // tokens_match (pair_key, epoch, side, token) finds the token in O(log n). No ORDER BY or min():
-    // either makes SQLite walk the primary key (the whole side) in position order instead.
-    const found = this.db
-      .select({ position: tokens.position })
-      .from(tokens)
-      .where(and(eq(tokens.pairKey, k), eq(tokens.epoch, epoch), eq(tokens.side, side), eq(tokens.token, buf(token)), eq(tokens.removed, 0), eq(tokens.canary, 0)))
-      .all();
-    if (found.length === 0) return undefined;
-    const t = { position: Math.min(...found.map((r) => r.position)) };
-    const pos = side === 0 ? matches.posA : matches.posB;
-    const m = this.db
-      .select({ handle: matches.handle })
-      .from(matches)
-      .where(and(eq(matches.pairKey, k), eq(matches.epoch, epoch), eq(pos, t.position)))
-      .limit(1)
-      .get();
-    return { position: t.position, matchHandle: m?.handle };
+    // The wanted elements by their first four bytes: each element of the side costs one Map probe,
+    // and the side is read one chunk (at most 2 MiB) at a time.
+    const want = new Map<number, number[]>();
+    elements.forEach((e, i) => {
+      if (e.length !== ELEMENT_BYTES) throw new Error('coordinator: an element to locate is not 32 bytes');
+      const head = new DataView(e.buffer, e.byteOffset, e.byteLength).getUint32(0, true);
+      want.set(head, [...(want.get(head) ?? []), i]);
+    });
+    const positions: number[][] = elements.map(() => []);
+    const scan = (bytes: Uint8Array, first: number) => {
+      const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      for (let off = 0; off + ELEMENT_BYTES <= bytes.length; off += ELEMENT_BYTES) {
+        const candidates = want.get(view.getUint32(off, true));
+        if (!candidates) continue;
+        for (const i of candidates) {
+          if (sameBytes(bytes.subarray(off, off + ELEMENT_BYTES), elements[i] as Uint8Array)) positions[i]?.push(first + off / ELEMENT_BYTES);
+        }
+      }
+    };
+    return this.db.transaction((tx) => {
+      if (elements.length === 0) return [];
+      const list = tx.select({ idx: chunks.idx, firstPosition: chunks.firstPosition }).from(chunks).where(this.chunkWhere(epoch, side)).orderBy(asc(chunks.idx)).all();
+      for (const c of list) {
+        const head = tx
+          .select({ elements: chunks.elements })
+          .from(chunks)
+          .where(and(this.chunkWhere(epoch, side), eq(chunks.idx, c.idx)))
+          .get();
+        if (!head) continue;
+        scan(head.elements, c.firstPosition);
+        let at = c.firstPosition + head.elements.length / ELEMENT_BYTES;
+        const pieces = tx
+          .select({ elements: chunkPieces.elements })
+          .from(chunkPieces)
+          .where(and(eq(chunkPieces.pairKey, k), eq(chunkPieces.epoch, epoch), eq(chunkPieces.side, side), eq(chunkPieces.idx, c.idx)))
+          .orderBy(asc(chunkPieces.piece))
+          .all();
+        for (const p of pieces) {
+          scan(p.elements, at);
+          at += p.elements.length / ELEMENT_BYTES;
+        }
+      }
+      const mark = (t: typeof removals | typeof canaries, pos: number) =>
+        tx
+          .select({ one: sql<number>`1` })
+          .from(t)
+          .where(and(eq(t.pairKey, k), eq(t.epoch, epoch), eq(t.side, side), eq(t.position, pos)))
+          .get() !== undefined;
+      const matchPos = side === 0 ? matches.posA : matches.posB;
+      return positions.map((found): ElementLocation | null => {
+        if (found.length === 0) return null;
+        const states = found.map((position) => ({ position, state: mark(removals, position) ? ('removed' as const) : mark(canaries, position) ? ('canary' as const) : ('live' as const) }));
+        const chosen = states.find((x) => x.state === 'live') ?? (states[0] as (typeof states)[number]);
+        const t = tx
+          .select({ token: tokens.token })
+          .from(tokens)
+          .where(and(eq(tokens.pairKey, k), eq(tokens.epoch, epoch), eq(tokens.side, side), eq(tokens.position, chosen.position)))
+          .get();
+        const m = tx
+          .select({ handle: matches.handle })
+          .from(matches)
+          .where(and(eq(matches.pairKey, k), eq(matches.epoch, epoch), eq(matchPos, chosen.position)))
+          .limit(1)
+          .get();
+        return { ...chosen, token: t ? u8(t.token) : null, matchHandle: m?.handle };
+      });
+    });
+  }
+
+  async listRemovals(epoch: string, side: Side, after: number, limit: number): Promise<number[]> {
+    // Removals are only ever appended within an epoch, so rowid order is the order they were removed in
+    // and a count of those already read is a stable cursor.
+    return this.db
+      .select({ position: removals.position })
+      .from(removals)
+      .where(and(eq(removals.pairKey, this.key), eq(removals.epoch, epoch), eq(removals.side, side)))
+      .orderBy(sql`rowid`)
+      .limit(limit)
+      .offset(after)
+      .all()
+      .map((r) => r.position);
   }
 
   async dataEpochs(): Promise<{ bulk: string[]; carried: string[] }> {
@@ -676,6 +842,17 @@ export class SqlPairStore implements PairStore {
     }
     const carried = this.db.selectDistinct({ epoch: carriedMatches.epoch }).from(carriedMatches).where(eq(carriedMatches.pairKey, k)).all();
     return { bulk: [...bulk], carried: carried.map((r) => r.epoch) };
+  }
+
+  async lastActivity(): Promise<string | null> {
+    const k = this.key;
+    // Retention's idle test (src/retention.ts) reads the times the upload rows carry anyway: no column of its own.
+    const r = this.db.get<{ at: string | null }>(sql`SELECT max(at) AS at FROM (
+      SELECT max(max(${chunks.createdAt}), coalesce(max(${chunks.tokenizedAt}), '')) AS at FROM ${chunks} WHERE ${chunks.pairKey} = ${k}
+      UNION ALL SELECT max(${removals.removedAt}) FROM ${removals} WHERE ${removals.pairKey} = ${k}
+      UNION ALL SELECT max(${canaries.registeredAt}) FROM ${canaries} WHERE ${canaries.pairKey} = ${k}
+      UNION ALL SELECT max(${links.linkedAt}) FROM ${links} WHERE ${links.pairKey} = ${k})`);
+    return r?.at ? r.at : null;
   }
 
   async purgeEpochs(list: readonly string[], carry: string | undefined): Promise<PurgeCounts> {
@@ -690,7 +867,7 @@ export class SqlPairStore implements PairStore {
               JOIN ${handles} h ON h.pair_key = m.pair_key AND h.epoch = m.epoch AND h.handle = m.handle
               WHERE m.pair_key = ${k} AND m.epoch = ${epoch}`);
           }
-          const del = (t: typeof chunks | typeof chunkPieces | typeof tokens | typeof removals | typeof canaries | typeof matches | typeof links | typeof sideState | typeof pairState | typeof handles) =>
+          const del = (t: typeof chunks | typeof chunkPieces | typeof tokens | typeof removals | typeof canaries | typeof matches | typeof links | typeof sideState | typeof pairState | typeof handles | typeof countSnapshots) =>
             this.changed(tx.delete(t).where(and(eq(t.pairKey, k), eq(t.epoch, epoch))).run());
           counts.chunks += del(chunks);
           del(chunkPieces);
@@ -702,6 +879,7 @@ export class SqlPairStore implements PairStore {
           del(sideState);
           del(pairState);
           del(handles);
+          del(countSnapshots);
         }
         tx.delete(carriedMatches)
           .where(carry === undefined ? eq(carriedMatches.pairKey, k) : and(eq(carriedMatches.pairKey, k), ne(carriedMatches.epoch, carry)))
