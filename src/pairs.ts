@@ -129,8 +129,11 @@ export interface EvaluatedState {
 /**
  * Recompute a pair's state for the epoch and record transitions:
  * `failed` (sticky) as soon as any canary token differs from its expected
- * value; `complete` when every chunk of both sides has tokens and both sides
- * finished registering canaries; otherwise `waiting`.
+ * value; `complete` when every chunk of both sides has tokens and each side's
+ * last `canaries/done` covers every chunk it holds (every chunk carries its
+ * own canaries, protocol/SPEC.md §1.6: a chunk uploaded after `done` keeps the
+ * pair waiting until the side registers its canaries and calls again);
+ * otherwise `waiting`.
  */
 export async function refreshPairState(svc: Services, ctx: Pick<PairContext, 'pair' | 'agreement' | 'epoch' | 'ps'>): Promise<EvaluatedState> {
   const summary = await ctx.ps.summary(ctx.epoch.id);
@@ -144,7 +147,7 @@ export async function refreshPairState(svc: Services, ctx: Pick<PairContext, 'pa
   if (failedSide !== undefined) {
     const s = summary.sides[failedSide];
     next = { state: 'failed', reason: canaryFailureReason(ctx.pair.agencies[failedSide], s.canariesFailed, s.canariesChecked), updatedAt: at };
-  } else if (summary.sides.every((s) => s.tokenizedChunks === s.chunks && s.canariesDone)) {
+  } else if (summary.sides.every((s) => s.tokenizedChunks === s.chunks && s.canariesDone && s.canaryChunks >= s.chunks)) {
     next = { state: 'complete', reason: null, updatedAt: at };
   } else {
     next = { state: 'waiting', reason: null, updatedAt: at };

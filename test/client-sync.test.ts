@@ -10,6 +10,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { initAgency, loadAgency, type Agency } from '../clients/agency/config.js';
 import { loadResultsView } from '../clients/agency/results.js';
 import { sync, type SyncOptions } from '../clients/agency/sync.js';
+import { CANARIES_PER_CHUNK_MIN } from '../protocol/canary.js';
 import { importWatchlist } from '../clients/agency/watchlist.js';
 import { openStore, type Store } from '../clients/store/db.js';
 import { acceptAs, pairId, RealCoordinator, type AgreementInput } from './client-coordinator.js';
@@ -125,12 +126,16 @@ describe('sync against the real coordinator', () => {
     const ptHandles = new Set(loadResultsView(pt.store).matches.map((m) => m.handle));
     for (const m of esView.matches) expect(ptHandles.has(m.handle)).toBe(true);
 
-    // Side size: distinct identifiers + canaries, nothing else.
-    const esIds = count(es, 'SELECT count(*) FROM identifiers');
-    const ptIds = count(pt, 'SELECT count(*) FROM identifiers');
-    expect(last.pairs[0]?.live).toBe(ptIds + 5);
+    // Side size: distinct identifiers + canaries (5 in each chunk), nothing else.
+    const canariesOf = (p: Party) => count(p, 'SELECT count(*) FROM positions WHERE pair = ? AND canary_r IS NOT NULL', pair);
+    const chunksOf = (p: Party) => count(p, 'SELECT count(*) FROM chunks WHERE pair = ?', pair);
+    expect(canariesOf(es)).toBe(5 * chunksOf(es));
+    expect(canariesOf(pt)).toBe(5 * chunksOf(pt));
+    const esSize = count(es, 'SELECT count(*) FROM identifiers') + canariesOf(es);
+    const ptSize = count(pt, 'SELECT count(*) FROM identifiers') + canariesOf(pt);
+    expect(last.pairs[0]?.live).toBe(ptSize);
     const st = await status(es, pair);
-    expect(st.mine.size).toBe(esIds + 5);
+    expect(st.mine.size).toBe(esSize);
     expect(st.mine.canariesRegistered).toBe(true);
     expect(st.state).toBe('complete');
 
@@ -140,10 +145,10 @@ describe('sync against the real coordinator', () => {
     expect(new Set(uploads.map((s) => s.epoch))).toEqual(new Set(['e1']));
 
     // The tokens each agency computed for the partner's side are kept, one per partner position.
-    expect(count(es, 'SELECT count(*) FROM partner_tokens WHERE pair = ? AND epoch = ?', pair, 'e1')).toBe(ptIds + 5);
-    expect(count(pt, 'SELECT count(*) FROM partner_tokens WHERE pair = ? AND epoch = ?', pair, 'e1')).toBe(esIds + 5);
-    expect(count(es, 'SELECT count(DISTINCT position) FROM partner_tokens')).toBe(ptIds + 5);
-    expect(count(es, 'SELECT max(position) FROM partner_tokens')).toBe(ptIds + 4);
+    expect(count(es, 'SELECT count(*) FROM partner_tokens WHERE pair = ? AND epoch = ?', pair, 'e1')).toBe(ptSize);
+    expect(count(pt, 'SELECT count(*) FROM partner_tokens WHERE pair = ? AND epoch = ?', pair, 'e1')).toBe(esSize);
+    expect(count(es, 'SELECT count(DISTINCT position) FROM partner_tokens')).toBe(ptSize);
+    expect(count(es, 'SELECT max(position) FROM partner_tokens')).toBe(ptSize - 1);
 
     // A sync with nothing new sends nothing new.
     const before = coord.seen.length;
@@ -156,7 +161,7 @@ describe('sync against the real coordinator', () => {
     es.store.sqlite.prepare('UPDATE partner_chunks SET tokens_kept = 0').run();
     const mark = coord.seen.length;
     await run(es);
-    expect(count(es, 'SELECT count(*) FROM partner_tokens')).toBe(ptIds + 5);
+    expect(count(es, 'SELECT count(*) FROM partner_tokens')).toBe(ptSize);
     expect(coord.seen.slice(mark).filter((l) => l.method !== 'GET')).toEqual([]);
 
     // Night 2: PT withdraws three overlapping records and adds a new overlap.
@@ -301,6 +306,69 @@ describe('sync against the real coordinator', () => {
     const view = loadResultsView(es.store);
     expect(view.matches).toEqual([]);
     expect(view.counts).toEqual([{ partner: 'PT-PJ', count: 7 }]);
+  });
+
+  it("plants canaries in every chunk of a later night's upload, and the pair is not complete until they are registered (protocol/SPEC.md §1.6)", async () => {
+    const both = people(7000, 6);
+    const es = await party('ES-CNP', [...people(1000, 20), ...both]);
+    const pt = await party('PT-PJ', [...people(3000, 20), ...both]);
+    await agreement({ id: 'es-pt', parties: ['ES-CNP', 'PT-PJ'] });
+    const pair = pairId('es-pt', 'ES-CNP', 'PT-PJ');
+    // The default canary policy (protocol/canary.ts), in chunks small enough that a night spans several.
+    const policy = { canaryCount: undefined, chunkElements: 200 };
+    for (let i = 0; i < 2; i++) {
+      expect((await run(es, policy)).errors).toEqual([]);
+      expect((await run(pt, policy)).errors).toEqual([]);
+    }
+    expect((await status(es, pair)).state).toBe('complete');
+    const nightOne = count(es, 'SELECT count(*) FROM chunks WHERE pair = ?', pair);
+
+    // Night 2: ES adds 150 records (300 identifiers); registering their canaries fails this time.
+    writeCsv(es.file, rows('ES-CNP', [...people(1000, 20), ...both, ...people(20000, 150)]));
+    await importWatchlist(es.store, es.file);
+    coord.faults = [(r) => (r.method === 'PUT' && r.path.endsWith('/set/canaries') ? 'fail-503' : undefined)];
+    const night2 = await run(es, { ...policy, retries: 0 });
+    coord.faults = [];
+    const all = es.store.sqlite
+      .prepare(
+        `SELECT c.idx AS idx, c.count AS n, (SELECT count(*) FROM positions p WHERE p.pair = c.pair AND p.epoch = c.epoch AND p.chunk = c.idx AND p.canary_r IS NOT NULL) AS canaries
+         FROM chunks c WHERE c.pair = ? ORDER BY c.idx`,
+      )
+      .all(pair) as Array<{ idx: number; n: number; canaries: number }>;
+    const perChunk = all.filter((c) => c.idx >= nightOne);
+    expect(perChunk.length).toBeGreaterThanOrEqual(2);
+    // Every chunk, of the first night and of the second, carries at least the minimum.
+    for (const c of all) {
+      expect(c.canaries).toBeGreaterThanOrEqual(CANARIES_PER_CHUNK_MIN);
+      expect(c.n).toBeLessThanOrEqual(200);
+    }
+    expect(night2.errors.join('\n')).toMatch(/503/);
+    expect((await status(es, pair)).mine.chunks.length).toBe(nightOne + perChunk.length);
+
+    // PT tokenises the new chunks: every chunk has tokens, but ES's new canaries are not registered, so the pair waits.
+    expect((await run(pt, policy)).errors).toEqual([]);
+    const waiting = await status(es, pair);
+    expect(waiting.mine.tokenizedByPartner).toBe(waiting.mine.chunks.length);
+    expect(waiting.mine.canariesRegistered).toBe(false);
+    expect(waiting.mine.canaryChunks).toBe(nightOne);
+    expect(waiting.state).toBe('waiting');
+
+    // The next sync registers the new chunks' canaries (checked against PT's tokens at once) and the pair completes.
+    const next = await run(es, policy);
+    expect(next.errors).toEqual([]);
+    expect(next.pairs[0]).toMatchObject({ chunksUploaded: 0, canariesRegisteredNow: true, canaryChunksRegistered: perChunk.length });
+    const done = await status(es, pair);
+    expect(done.mine.canariesRegistered).toBe(true);
+    expect(done.mine.canaryChunks).toBe(done.mine.chunks.length);
+    expect(done.state).toBe('complete');
+    const record = await coord.store.getPair(pair);
+    const side = record?.agencies.indexOf('ES-CNP') as 0 | 1;
+    const summary = await coord.store.pair(pair).summary('e1');
+    expect(summary.sides[side].canaries).toBe(count(es, 'SELECT count(*) FROM positions WHERE pair = ? AND canary_r IS NOT NULL', pair));
+    expect(summary.sides[side].canariesChecked).toBe(summary.sides[side].canaries);
+    expect(summary.sides[side].canariesFailed).toBe(0);
+    // A further sync with nothing new registers nothing again.
+    expect((await run(es, policy)).pairs[0]).toMatchObject({ chunksUploaded: 0, canariesRegisteredNow: false, canariesRegistered: true });
   });
 
   it('refuses to grow a side beyond the agreement maximum', async () => {

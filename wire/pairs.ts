@@ -3,7 +3,7 @@
 // Every route takes the pair id in its path; uploads carry Concordat-Epoch.
 import { z } from '@hono/zod-openapi';
 import { CHUNK_MANIFEST_HEADER, CHUNK_SIGNATURE_HEADER, EPOCH_HEADER } from './headers.js';
-import { ELEMENT_BYTES, MAX_CANARIES_PER_CALL, MAX_CHUNK_ELEMENTS, MAX_LINKS_PER_CALL, MAX_REMOVALS_PER_CALL, TOKEN_BYTES } from './limits.js';
+import { ELEMENT_BYTES, MAX_CANARIES_PER_CALL, MAX_CHUNK_ELEMENTS, MAX_LINKS_PER_CALL, MAX_REMOVALS_PAGE, MAX_REMOVALS_PER_CALL, TOKEN_BYTES } from './limits.js';
 import { chunkIndexParam, emptyBody, epochIdSchema, hexSchema, hexString, nonNegInt, pairParam, positionSchema } from './primitives.js';
 import { pairStateSchema } from './agency.js';
 import { SIGNATURE_BYTES, agreementRefSchema } from './agreements.js';
@@ -150,6 +150,46 @@ export const getPartnerChunk = signedRoute({
   },
 });
 
+const pageCount = z
+  .string()
+  .regex(/^(0|[1-9][0-9]{0,15})$/, 'must be a non-negative integer')
+  .transform(Number);
+
+export const partnerRemovalsQuery = z
+  .object({
+    after: pageCount
+      .pipe(z.number().max(Number.MAX_SAFE_INTEGER, 'must be a non-negative integer'))
+      .default(0)
+      .meta({ description: 'How many of the side’s removals the caller has read already: the page starts after them.' }),
+    limit: pageCount
+      .pipe(z.number().min(1, `must be 1..${MAX_REMOVALS_PAGE}`).max(MAX_REMOVALS_PAGE, `must be 1..${MAX_REMOVALS_PAGE}`))
+      .default(MAX_REMOVALS_PAGE)
+      .meta({ description: `At most this many positions, 1..${MAX_REMOVALS_PAGE}.` }),
+  })
+  .strict();
+
+export const partnerRemovalsResponse = z.object({
+  epoch: z.string(),
+  positions: z.array(nonNegInt).meta({ description: 'Positions the partner withdrew from its side, in the order it withdrew them.' }),
+  next: nonNegInt.nullable().meta({ description: 'The `after` of the next page; null when this page reached the end.' }),
+});
+
+export const getPartnerRemovals = signedRoute({
+  method: 'get',
+  path: '/v1/pairs/{pair}/partner-set/removals',
+  tags: ['pairs'],
+  summary: "Positions the partner removed from its side in the current epoch, oldest removal first",
+  description:
+    'The tokenising agency drops the tokens it keeps for these positions, so a targeted query no longer finds an identifier the partner withdrew. ' +
+    'Removals are only appended within an epoch: `after` is the number already read.',
+  request: { params: pairParams, headers: epochHeaders, query: partnerRemovalsQuery },
+  responses: {
+    200: jsonResponse(partnerRemovalsResponse, 'One page.'),
+    403: notParty,
+    409: problemResponse('`stale-epoch`; `epoch-key-required`.'),
+  },
+});
+
 export const tokensReceiptSchema = z.object({ index: nonNegInt, count: nonNegInt, sha256: hexString(32) });
 
 export const putTokens = signedRoute({
@@ -179,7 +219,10 @@ export const pairStatusSchema = z.object({
     chunks: z.array(z.object({ index: nonNegInt, count: nonNegInt, sha256: hexString(32) })),
     size: nonNegInt,
     removed: nonNegInt,
+    /** True only when `canaries/done` covers every chunk the side holds (protocol/SPEC.md §1.6). */
     canariesRegistered: z.boolean(),
+    /** Chunks 0..canaryChunks−1 were uploaded before the side's last `canaries/done`. */
+    canaryChunks: nonNegInt,
     tokenizedByPartner: nonNegInt,
   }),
   partner: z.object({ chunks: nonNegInt, size: nonNegInt, tokenizedByMe: nonNegInt }),

@@ -106,6 +106,7 @@ describe('chunk upload', () => {
         size: 15,
         removed: 0,
         canariesRegistered: false,
+        canaryChunks: 0,
         tokenizedByPartner: 0,
       },
       partner: { chunks: 0, size: 0, tokenizedByMe: 0 },

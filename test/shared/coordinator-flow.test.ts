@@ -143,6 +143,56 @@ describe('nightly overlap, two agencies', () => {
     expect(st.body).toMatchObject({ state: 'failed', reason: "canary check failed: 1 of 1 canaries in ES-CNP's side did not match" });
   });
 
+  it('a chunk uploaded after canaries/done keeps the pair waiting until the side calls canaries/done again (protocol/SPEC.md §1.6)', async () => {
+    await addAgreement(h, { id: 'es-pt', parties: ['ES-CNP', 'PT-PJ'] });
+    await es.publish();
+    await pt.publish();
+    await es.upload(PAIR, pt.kp.pk, es.items, 24, 100);
+    await pt.upload(PAIR, es.kp.pk, pt.items, 24, 64);
+    await es.work();
+    await pt.work();
+    const status = async () => (await h.json(es.signer, 'GET', `/v1/pairs/${PAIR}/status`)).body;
+    const first = await status();
+    expect(first).toMatchObject({ state: 'complete', mine: { canariesRegistered: true } });
+    const before = first.mine.chunks.length as number;
+
+    // A later night: ES uploads one more chunk, two new identifiers shuffled with three canaries for PT's key.
+    const added = emails('es.later', 2, 'policia.example');
+    const blinded = engine.blind(CONCORDAT_SUITE, es.kp.sk, added.map((i) => identifierInput(i.kind, i.canonical)));
+    const canaries = [0, 1, 2].map(() => makeCanary(CONCORDAT_SUITE, pt.kp.pk, randomBytes));
+    const body = new Uint8Array(5 * 32);
+    body.set(canaries[0]?.element as Uint8Array, 0);
+    body.set(blinded.subarray(0, 32), 32);
+    body.set(canaries[1]?.element as Uint8Array, 64);
+    body.set(blinded.subarray(32, 64), 96);
+    body.set(canaries[2]?.element as Uint8Array, 128);
+    const put = await h.json(es.signer, 'PUT', `/v1/pairs/${PAIR}/set/chunks/${before}`, { body });
+    expect(put.status).toBe(201);
+    const at = put.body.firstPosition as number;
+
+    // PT tokenises it: every chunk has tokens, yet ES's last canaries/done covered only the chunks before it.
+    expect(await pt.work()).toBe(1);
+    const open = await status();
+    expect(open.state).toBe('waiting');
+    expect(open.mine).toMatchObject({ canariesRegistered: false, canaryChunks: before, tokenizedByPartner: before + 1 });
+    expect((await es.results()).pairs[0].state).toBe('waiting');
+
+    // Registering the canaries alone does not finish the side; canaries/done does, and covers the new chunk.
+    const reg = await h.json(es.signer, 'PUT', `/v1/pairs/${PAIR}/set/canaries`, {
+      body: { canaries: [0, 2, 4].map((o, j) => ({ position: at + o, token: bytesToHex(canaries[j]?.expectedToken as Uint8Array) })) },
+    });
+    expect(reg.status).toBe(200);
+    expect((await status()).state).toBe('waiting');
+    expect((await h.json(es.signer, 'POST', `/v1/pairs/${PAIR}/set/canaries/done`, { body: {} })).status).toBe(200);
+    expect(await status()).toMatchObject({ state: 'complete', mine: { canariesRegistered: true, canaryChunks: before + 1 } });
+    // Calling it again changes nothing and audits nothing more.
+    const dones = async () => (await h.store.readAudit(0, 100_000)).filter((e) => e.action === 'canaries.done' && e.actor === 'ES-CNP').length;
+    const n = await dones();
+    expect(n).toBe(2);
+    expect((await h.json(es.signer, 'POST', `/v1/pairs/${PAIR}/set/canaries/done`, { body: {} })).status).toBe(200);
+    expect(await dones()).toBe(n);
+  });
+
   it('removals retract matches; re-adding restores the same handle and first-seen time', async () => {
     await run('reveal');
     const before = es.matchedItems((await es.results()).pairs[0]);

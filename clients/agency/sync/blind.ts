@@ -1,14 +1,17 @@
-// Phase 2 of a pair's sync, in the delta's transaction: the staged additions
-// and new canaries get shuffled positions, every new chunk is blinded on all
-// cores and stored with its exact bytes, and the side's outbox — what the
-// upload must send — is read back (protocol/SPEC.md §3.1 step 2). Nothing is
-// sent before this is committed, so a resumed sync sends byte-identical chunks.
+// Phase 2 of a pair's sync, in the delta's transaction: each new chunk the
+// delta planned gets its share of the staged additions and its own fresh
+// canaries, shuffled together within the chunk (protocol/SPEC.md §1.6, §3.1
+// step 2); every new chunk is blinded on all cores and stored with its exact
+// bytes, and the side's outbox — what the upload must send — is read back.
+// Nothing is sent before this is committed, so a resumed sync sends
+// byte-identical chunks.
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '../../../protocol/bytes.js';
 import { CONCORDAT_SUITE, ELEMENT_BYTES } from '../../../protocol/constants.js';
 import { encodePoint, encodeScalar, randomScalar, reduceScalarLE, scalarMulBase } from '../../../protocol/group.js';
 import { identifierInput, type IdentifierKind } from '../../../protocol/identifiers/index.js';
 import { randomBytes } from '../../../protocol/rng.js';
+import { uploadCap } from '../../../wire/limits.js';
 import type { MePair } from '../../sdk/api.js';
 import { AgencyError } from '../../sdk/errors.js';
 import { silentProgress } from '../progress.js';
@@ -32,47 +35,67 @@ export async function commitDelta(ctx: SyncContext, p: MePair, d: Delta): Promis
     if (live + total > p.maxSetSize) {
       throw new AgencyError(`the side would hold ${live + total} elements, over the agreement's maximum set size of ${p.maxSetSize}; nothing was uploaded`);
     }
+    // The per-epoch upload cap (protocol/SPEC.md §3.3) counts withdrawn positions and canaries too; the coordinator refuses the same.
+    const uploaded = ctx.sides.nextPosition(p.pair, ctx.epoch);
+    if (uploaded + total > uploadCap(p.maxSetSize)) {
+      throw new AgencyError(
+        `the side has uploaded ${uploaded} positions in this epoch; ${total} more would exceed the per-epoch upload cap of ${uploadCap(p.maxSetSize)}; nothing was uploaded (the next epoch starts afresh)`,
+      );
+    }
     const placed = place(ctx, p, d);
     await blindChunks(ctx, p, d, placed);
   }
   if (d.firstBuild) ctx.sides.createSide(p.pair, ctx.epoch, p.agreement, p.partner, nowIso(), d.canaries);
+  else if (d.chunks.length > 0) ctx.sides.addCanaries(p.pair, ctx.epoch, d.canaries);
   ctx.sides.clearStagedAdditions();
   return { chunks: ctx.sides.chunks(p.pair, ctx.epoch), removals: ctx.sides.removals(p.pair, ctx.epoch, false) };
 }
 
-interface Placed {
+/** A new chunk as placed: its index, its first position and how many elements (real and canaries) it holds. */
+interface PlacedChunk {
+  index: number;
   firstPosition: number;
-  firstChunk: number;
-  total: number;
+  count: number;
 }
 
-/** Slot perm[i] of the new positions holds addition i (i < added) or a fresh canary scalar. */
-function place(ctx: SyncContext, p: MePair, d: Delta): Placed {
-  const firstPosition = ctx.sides.nextPosition(p.pair, ctx.epoch);
-  const firstChunk = ctx.sides.nextChunk(p.pair, ctx.epoch);
-  const total = d.added + d.canaries;
-  const perm = randomPermutation(total);
-  const chunkOf = (slot: number) => firstChunk + Math.floor(slot / ctx.chunkElements);
-  for (let i = 0; i < total; i++) {
-    const slot = perm[i] as number;
-    if (i < d.added) ctx.sides.placeAddition(p.pair, ctx.epoch, i, firstPosition + slot, chunkOf(slot));
-    else ctx.sides.placeCanary(p.pair, ctx.epoch, firstPosition + slot, chunkOf(slot), encodeScalar(randomScalar(randomBytes)));
+/**
+ * Chunk by chunk, slot perm[i] of the chunk's positions holds its i-th
+ * addition (i < real) or one of its fresh canary scalars: every chunk is
+ * shuffled with its own canaries, so none is canary-free (SPEC §1.6).
+ */
+function place(ctx: SyncContext, p: MePair, d: Delta): PlacedChunk[] {
+  let position = ctx.sides.nextPosition(p.pair, ctx.epoch);
+  let index = ctx.sides.nextChunk(p.pair, ctx.epoch);
+  let addition = 0;
+  const placed: PlacedChunk[] = [];
+  for (const c of d.chunks) {
+    const count = c.real + c.canaries;
+    const perm = randomPermutation(count);
+    for (let i = 0; i < count; i++) {
+      const at = position + (perm[i] as number);
+      if (i < c.real) ctx.sides.placeAddition(p.pair, ctx.epoch, addition + i, at, index);
+      else ctx.sides.placeCanary(p.pair, ctx.epoch, at, index, encodeScalar(randomScalar(randomBytes)));
+    }
+    placed.push({ index, firstPosition: position, count });
+    addition += c.real;
+    position += count;
+    index++;
   }
-  return { firstPosition, firstChunk, total };
+  if (addition !== d.added) throw new Error(`internal: ${d.added} additions staged, ${addition} placed`);
+  return placed;
 }
 
 /** Blinds chunk by chunk (bounded memory), each chunk on all cores; a canary's element is r·G. */
-async function blindChunks(ctx: SyncContext, p: MePair, d: Delta, at: Placed): Promise<void> {
+async function blindChunks(ctx: SyncContext, p: MePair, d: Delta, placed: readonly PlacedChunk[]): Promise<void> {
   const bar = d.added > 0 ? ctx.progress('blinding', d.added) : silentProgress('', 0);
   let blinded = 0;
   // Every pair has its own key (protocol/SPEC.md §8.5): no element is shared with another pair.
   const key = pairCrypto(ctx, p.pair).key;
-  ctx.log(`sync: ${p.pair}: blinding ${d.added} new identifier(s) and planting ${d.canaries} canar${d.canaries === 1 ? 'y' : 'ies'}`);
+  ctx.log(`sync: ${p.pair}: blinding ${d.added} new identifier(s) and planting ${d.canaries} canar${d.canaries === 1 ? 'y' : 'ies'} in ${placed.length} chunk(s)`);
   try {
-    for (let from = 0, idx = at.firstChunk; from < at.total; from += ctx.chunkElements, idx++) {
-      const to = Math.min(at.total, from + ctx.chunkElements);
-      const list = ctx.sides.positionsIn(p.pair, ctx.epoch, at.firstPosition + from, at.firstPosition + to);
-      if (list.length !== to - from) throw new Error(`internal: chunk ${idx} expected ${to - from} positions, found ${list.length}`);
+    for (const { index: idx, firstPosition, count } of placed) {
+      const list = ctx.sides.positionsIn(p.pair, ctx.epoch, firstPosition, firstPosition + count);
+      if (list.length !== count) throw new Error(`internal: chunk ${idx} expected ${count} positions, found ${list.length}`);
       const inputs: Uint8Array[] = [];
       const inputAt: number[] = [];
       const data = new Uint8Array(list.length * ELEMENT_BYTES);
@@ -93,7 +116,7 @@ async function blindChunks(ctx: SyncContext, p: MePair, d: Delta, at: Placed): P
       }
       blinded += inputs.length;
       bar.update(blinded);
-      ctx.sides.insertChunk(p.pair, ctx.epoch, idx, at.firstPosition + from, list.length, bytesToHex(sha256(data)), data);
+      ctx.sides.insertChunk(p.pair, ctx.epoch, idx, firstPosition, list.length, bytesToHex(sha256(data)), data);
     }
   } finally {
     bar.stop();

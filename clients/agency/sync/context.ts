@@ -44,8 +44,8 @@ export interface SyncContext {
   progress: ProgressFactory;
   /** The worker pool, started on first use (a sync with nothing to blind or tokenise starts none). */
   pool: () => Promise<EnginePool>;
-  /** Canaries for a side built for the first time in the epoch. */
-  canaryCount: () => number;
+  /** Canaries for a chunk holding this many real elements (protocol/canary.ts, SPEC §1.6). */
+  canaryCount: (realElements: number) => number;
   /** Elements per chunk (≤ 65,536). */
   chunkElements: number;
   signal: AbortSignal | undefined;

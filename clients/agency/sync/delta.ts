@@ -3,17 +3,22 @@
 // agreement's kinds, is diffed against the side's live positions: identifiers
 // no longer listed are withdrawn, those without a live position are staged as
 // additions. Runs inside the transaction that commits the delta (blind.ts),
-// so a diff is never stored without its blinded chunks.
+// so a diff is never stored without its blinded chunks. The additions are cut
+// into chunks here, each with its own canaries (protocol/SPEC.md §1.6): every
+// night's upload carries canaries, not only a side's first build.
+import { planChunks, type PlannedChunk } from '../../../protocol/canary.js';
 import type { MePair } from '../../sdk/api.js';
 import type { SyncContext } from './context.js';
 import type { PairSyncSummary } from './report.js';
 
 export interface Delta {
-  /** The side did not exist in this epoch yet: it is built now, with canaries. */
+  /** The side did not exist in this epoch yet: it is built now (one canary-only chunk if it has no identifiers). */
   firstBuild: boolean;
   /** Identifiers staged for new positions (`temp.additions`, numbered 0..added-1). */
   added: number;
-  /** Canaries to plant: some on a first build, none later. */
+  /** The new chunks in index order: how many additions and canaries each holds (none when nothing was added). */
+  chunks: PlannedChunk[];
+  /** Canaries to plant, over all new chunks. */
   canaries: number;
   /** Positions withdrawn by this delta (their removal is sent by the upload). */
   withdrawn: number;
@@ -24,8 +29,9 @@ export function computeDelta(ctx: SyncContext, p: MePair, s: PairSyncSummary): D
   const withdrawn = ctx.sides.withdraw(p.pair, ctx.epoch, p.kinds);
   s.withdrawn = withdrawn;
   const added = ctx.sides.stageAdditions(p.pair, ctx.epoch, p.kinds);
-  const canaries = firstBuild ? ctx.canaryCount() : 0;
+  const chunks = planChunks(added, ctx.chunkElements, firstBuild, ctx.canaryCount);
+  const canaries = chunks.reduce((n, c) => n + c.canaries, 0);
   s.added = added;
   s.canaries = canaries;
-  return { firstBuild, added, canaries, withdrawn };
+  return { firstBuild, added, chunks, canaries, withdrawn };
 }

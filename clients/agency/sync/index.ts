@@ -15,6 +15,7 @@
 // upload.ts → links.ts → upload.ts (removals) → canaries.ts; then, for all
 // accepted pairs, partner-work.ts, results.ts and report.ts.
 import { randomInt } from 'node:crypto';
+import { canariesForChunk } from '../../../protocol/canary.js';
 import { engineNameFrom, type EngineName } from '../../../protocol/engine/index.js';
 import { createPool, type EnginePool } from '../../../protocol/engine/pool.js';
 import type { MePair } from '../../sdk/api.js';
@@ -42,9 +43,6 @@ export type { PairSyncSummary, SyncReport } from './report.js';
 
 /** src/API.md: a chunk holds 1..65,536 elements. */
 const CHUNK_ELEMENTS = 65_536;
-/** Canaries planted when a side is first built: 24..40, so the count itself says little. */
-const CANARIES_MIN = 24;
-const CANARIES_MAX = 40;
 
 export interface SyncOptions {
   /** Summary lines (stdout). */
@@ -56,8 +54,12 @@ export interface SyncOptions {
   /** Worker threads for blinding and tokenising; default: all cores. */
   threads?: number;
   client?: CoordinatorClient;
-  /** Canaries for a newly built side; default uniform in 24..40. */
-  canaryCount?: () => number;
+  /**
+   * Canaries for a chunk holding this many real elements; default
+   * canariesForChunk (protocol/canary.ts: at least 48 in every chunk). Tests
+   * pass a smaller count.
+   */
+  canaryCount?: (realElements: number) => number;
   /** Elements per chunk (≤ 65,536); smaller only in tests. */
   chunkElements?: number;
   /** Stops the sync between steps (a daemon shutting down); it resumes at the next run. */
@@ -78,7 +80,7 @@ export async function sync(agency: Agency, store: Store, o: SyncOptions = {}): P
     warn,
     progress: o.progress ?? silentProgress,
     pool: () => (poolPromise ??= createPool({ engine, ...(o.threads !== undefined ? { threads: o.threads } : {}) })),
-    canaryCount: o.canaryCount ?? (() => randomInt(CANARIES_MIN, CANARIES_MAX + 1)),
+    canaryCount: o.canaryCount ?? ((real) => canariesForChunk(real, (n) => randomInt(n))),
     chunkElements: Math.min(CHUNK_ELEMENTS, Math.max(1, o.chunkElements ?? CHUNK_ELEMENTS)),
     signal: o.signal,
   };

@@ -18,6 +18,8 @@ export interface PairSyncSummary {
   canariesRegistered: boolean;
   /** Registered during this sync. */
   canariesRegisteredNow: boolean;
+  /** Chunks whose canaries were registered during this sync (every chunk carries its own, protocol/SPEC.md §1.6). */
+  canaryChunksRegistered: number;
   partnerChunksTokenized: number;
   waitingForPartnerKey: boolean;
   /** Positions linked to the previous epoch's matches (handle continuity). */
@@ -49,6 +51,7 @@ export function emptySummary(p: MePair): PairSyncSummary {
     removalsSent: 0,
     canariesRegistered: false,
     canariesRegisteredNow: false,
+    canaryChunksRegistered: 0,
     partnerChunksTokenized: 0,
     waitingForPartnerKey: false,
   };
@@ -79,7 +82,7 @@ export function formatPairSummary(s: PairSyncSummary): string {
     `${s.chunksUploaded} chunk(s) uploaded`,
   ];
   if (s.removalsSent) parts.push(`${s.removalsSent} removal(s) sent`);
-  parts.push(s.canariesRegistered ? (s.canariesRegisteredNow ? 'canaries registered' : 'canaries in place') : s.waitingForPartnerKey ? "canaries wait for the partner's epoch key" : 'canaries not registered');
+  parts.push(s.canariesRegistered ? (s.canariesRegisteredNow ? `canaries of ${s.canaryChunksRegistered} chunk(s) registered` : 'canaries in place') : s.waitingForPartnerKey ? "canaries wait for the partner's epoch key" : 'canaries not registered');
   parts.push(`${s.partnerChunksTokenized} partner chunk(s) tokenised`);
   const r = s.result;
   if (r) {

@@ -8,9 +8,11 @@ import type { Store } from '../../store/db.js';
 
 /** This agency's side of a pair in an epoch (table `sides`). */
 export interface SideRecord {
+  /** Canaries over all the side's chunks. */
   canaries: number;
   /** Hex of the partner's epoch key the expected canary tokens were computed with. */
   canaryPartnerKey: string | null;
+  /** Every chunk's canaries are registered (protocol/SPEC.md §1.6). */
   canariesRegistered: boolean;
   linksSent: boolean;
 }
@@ -138,8 +140,26 @@ export class SyncStore {
     this.sql('UPDATE sides SET canary_partner_key = ? WHERE pair = ? AND epoch = ?').run(key, pair, epoch);
   }
 
-  markCanariesRegistered(pair: string, epoch: string): void {
-    this.sql('UPDATE sides SET canaries_registered = 1 WHERE pair = ? AND epoch = ?').run(pair, epoch);
+  /** A later night's chunks brought `canaries` more: the side is no longer fully registered until they are. */
+  addCanaries(pair: string, epoch: string, canaries: number): void {
+    this.sql('UPDATE sides SET canaries = canaries + ?, canaries_registered = 0 WHERE pair = ? AND epoch = ?').run(canaries, pair, epoch);
+  }
+
+  /** Chunks whose canaries the coordinator was not yet told are registered, in index order. */
+  chunksAwaitingCanaries(pair: string, epoch: string): number[] {
+    return this.sql('SELECT idx FROM chunks WHERE pair = ? AND epoch = ? AND canaries_registered = 0 ORDER BY idx').pluck().all(pair, epoch) as number[];
+  }
+
+  /** After `canaries/done`: these chunks are covered; the side is when none is left. */
+  markCanariesRegistered(pair: string, epoch: string, chunks: readonly number[]): void {
+    const mark = this.sql('UPDATE chunks SET canaries_registered = 1 WHERE pair = ? AND epoch = ? AND idx = ?');
+    this.db.transaction(() => {
+      for (const idx of chunks) mark.run(pair, epoch, idx);
+      this.sql(
+        `UPDATE sides SET canaries_registered = NOT EXISTS (SELECT 1 FROM chunks c WHERE c.pair = sides.pair AND c.epoch = sides.epoch AND c.canaries_registered = 0)
+         WHERE pair = ? AND epoch = ?`,
+      ).run(pair, epoch);
+    })();
   }
 
   // ---- positions ----
@@ -216,8 +236,11 @@ export class SyncStore {
     })();
   }
 
-  canaryScalars(pair: string, epoch: string): Array<{ position: number; r: Buffer }> {
-    return this.sql('SELECT position, canary_r AS r FROM positions WHERE pair = ? AND epoch = ? AND canary_r IS NOT NULL ORDER BY position').all(pair, epoch) as Array<{
+  /** The canary scalars of the given chunks (all chunks when `chunks` is omitted), in position order. */
+  canaryScalars(pair: string, epoch: string, chunks?: readonly number[]): Array<{ position: number; r: Buffer }> {
+    const only = chunks === undefined ? '' : 'AND chunk IN (SELECT value FROM json_each(?))';
+    const args: unknown[] = chunks === undefined ? [pair, epoch] : [pair, epoch, JSON.stringify(chunks)];
+    return this.sql(`SELECT position, canary_r AS r FROM positions WHERE pair = ? AND epoch = ? AND canary_r IS NOT NULL ${only} ORDER BY position`).all(...args) as Array<{
       position: number;
       r: Buffer;
     }>;

@@ -25,6 +25,7 @@ export function statusRoutes(svc: Services): OpenAPIHono<AppEnv> {
         size: mine.size,
         removed: mine.removed,
         canariesRegistered: mine.canariesDone,
+        canaryChunks: mine.canaryChunks,
         tokenizedByPartner: mine.tokenizedChunks,
       },
       partner: { chunks: theirs.chunks, size: theirs.size, tokenizedByMe: theirs.tokenizedChunks },
