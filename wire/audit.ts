@@ -48,7 +48,7 @@ export const auditRecordSchema = z
     redacted: z
       .array(z.string())
       .optional()
-      .meta({ description: 'Members withheld from `detail` (another party’s officer): `hash` is then not recomputable by the caller.' }),
+      .meta({ description: 'What was withheld, `detail.<member>` or `outcome` (another party’s officer; the result of a query the caller did not ask): `hash` is then not recomputable by the caller.' }),
   })
   .openapi('AuditEntry');
 export const auditPageSchema = z.object({

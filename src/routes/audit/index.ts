@@ -24,21 +24,51 @@ export function auditRoutes(svc: Services): OpenAPIHono<AppEnv> {
     const { after, limit } = parseWith(auditQuery, params, 'query');
     // A read appends nothing: an entry per read would also make every page grow the log it pages through.
     const page = await readInvolving(svc.store, me, after, limit);
-    return c.json({ ...page, entries: page.entries.map((e) => redactFor(e, me)) });
+    return c.json({ ...page, entries: page.entries.flatMap((e) => redactFor(e, me) ?? []) });
   });
 
   return app;
 }
 
 /**
- * Which officer acted is the acting agency's business only (a responder
- * "never learns the officer", API.md part 2): in an entry another party
- * acted in, `detail.officer` is withheld and the entry says so. Its `hash`
- * is then not recomputable by the caller; `coordinator audit export` has
- * the full entry.
+ * What a query's requester reports of its outcome (protocol/SPEC.md §6: the
+ * responder learns that A asked, when, the kind, purpose, case reference and
+ * how many values, "not whether it hit"). In these entries a reader other than
+ * the actor sees only the query's own members; a hit it holds reaches it as a
+ * hit to confirm (GET /v1/hits), never as a count.
  */
-export function redactFor<E extends { actor: string; detail: unknown }>(e: E, me: string): E & { redacted?: string[] } {
-  if (e.actor === me || e.detail === null || typeof e.detail !== 'object' || !('officer' in e.detail)) return e;
-  const { officer: _officer, ...detail } = e.detail as Record<string, unknown>;
-  return { ...e, detail, redacted: ['detail.officer'] };
+export const QUERY_OUTCOME_ACTIONS: ReadonlySet<string> = new Set(['query.outcome', 'query.outcome_refused']);
+/** Entries whose existence alone tells of a hit (a reported hit whose evidence was refused): only the actor sees them. */
+export const QUERY_HIT_ACTIONS: ReadonlySet<string> = new Set(['query.hit_refused']);
+/** The members of an outcome entry that describe the query itself, not its result. */
+const QUERY_OWN_MEMBERS: ReadonlySet<string> = new Set(['requester', 'partner', 'caseRef', 'purpose', 'kind', 'values', 'epoch']);
+/** The `outcome` of an entry whose outcome is withheld. */
+export const WITHHELD = 'withheld';
+
+/**
+ * An entry as `reader` may see it (src/API.md, "Audit log"), or undefined
+ * when it is withheld whole. In an entry another party acted in:
+ * - which officer acted is the acting agency's business only (a responder
+ *   "never learns the officer", API.md part 2): `detail.officer` is withheld;
+ * - of a query's outcome only the query's own members remain: hit and
+ *   no-hit counts, errors and anything else of the result are withheld, and
+ *   so is `outcome` (shown as `withheld`).
+ * The entry lists what was withheld in `redacted`. Its `hash` is then not
+ * recomputable by the reader; `coordinator audit export` has the full entry.
+ */
+export function redactFor<E extends { actor: string; action: string; outcome: string; detail: unknown }>(e: E, reader: string): (E & { redacted?: string[] }) | undefined {
+  if (e.actor === reader) return e;
+  if (QUERY_HIT_ACTIONS.has(e.action)) return undefined;
+  const outcome = QUERY_OUTCOME_ACTIONS.has(e.action);
+  if (e.detail === null || typeof e.detail !== 'object') return e;
+  const withheld: string[] = [];
+  const detail: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(e.detail as Record<string, unknown>)) {
+    if (k === 'officer' || (outcome && !QUERY_OWN_MEMBERS.has(k))) withheld.push(`detail.${k}`);
+    else detail[k] = v;
+  }
+  // The officer first, as before outcomes were withheld; then the rest in the entry's own order.
+  withheld.sort((a, b) => Number(b === 'detail.officer') - Number(a === 'detail.officer'));
+  if (outcome) return { ...e, outcome: WITHHELD, detail, redacted: ['outcome', ...withheld] };
+  return withheld.length === 0 ? e : { ...e, detail, redacted: withheld };
 }
