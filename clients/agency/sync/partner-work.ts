@@ -11,28 +11,21 @@
 // key and name this pair, the locally accepted agreement version, the current
 // epoch, the partner, the index asked for, the position after the chunks
 // before it, and the bytes downloaded; and no more positions than
-// PROBE_FACTOR × maxSetSize + CANARY_ALLOWANCE are tokenised per pair and
-// epoch. A refusal fails the pair locally and is written to the audit trail.
+// uploadCap(maxSetSize) (wire/limits.ts, the coordinator's per-epoch upload
+// cap, protocol/SPEC.md §3.3) are tokenised per pair and epoch. A refusal
+// fails the pair locally and is written to the audit trail; a partner
+// uploading over PARTNER_CHURN_FACTOR × maxSetSize in an epoch is noted there.
 import { bytesToHex, hexToBytes } from '../../../protocol/bytes.js';
 import { CONCORDAT_SUITE } from '../../../protocol/constants.js';
 import { checkChunk } from '../../../protocol/manifest.js';
 import { epochNumber } from '../../../protocol/ratchet.js';
+import { PARTNER_CHURN_FACTOR, uploadCap } from '../../../wire/limits.js';
 import type { WorkTask } from '../../sdk/api.js';
 import type { PartnerChunk } from '../../sdk/client.js';
 import { CoordinatorError, StaleEpochError } from '../../sdk/errors.js';
 import { appendAudit } from '../audit.js';
 import { nowIso, pairCrypto, type SyncContext } from './context.js';
 import type { PairSyncSummary } from './report.js';
-
-/** A partner may send its set plus probes up to this multiple of maxSetSize… */
-export const PROBE_FACTOR = 2;
-/** …plus this many elements (the canaries it plants). */
-export const CANARY_ALLOWANCE = 4096;
-
-/** Positions of the partner's side this agency tokenises at most, per pair and epoch. */
-export function tokenisingCap(maxSetSize: number): number {
-  return PROBE_FACTOR * maxSetSize + CANARY_ALLOWANCE;
-}
 
 /** Per pair, the partner's chunk count from GET …/status; null when the pair failed (its partner set is closed). */
 export type PartnerChunkCounts = ReadonlyMap<string, number | null>;
@@ -69,6 +62,7 @@ export async function doPartnerWork(ctx: SyncContext, partnerChunks: PartnerChun
     // Work of a pair this sync did not accept (not accepted here, expired, refused) is not done.
     if (ctx.pairs.has(t.pair)) tasks.push(t);
   }
+  await dropWithdrawn(ctx, partnerChunks);
   const jobs = planJobs(ctx, tasks, partnerChunks);
   if (jobs.length === 0) return 0;
   const uploads = jobs.filter((j) => j.upload);
@@ -146,6 +140,7 @@ export async function doPartnerWork(ctx: SyncContext, partnerChunks: PartnerChun
         count++;
         const s = summaries.find((x) => x.pair === j.pair);
         if (s) s.partnerChunksTokenized++;
+        notePartnerChurn(ctx, j.pair, j.index, checked.firstPosition, n);
       }
     }
   } finally {
@@ -155,11 +150,40 @@ export async function doPartnerWork(ctx: SyncContext, partnerChunks: PartnerChun
 }
 
 /**
+ * Reads the positions each partner withdrew since the last sync
+ * (GET …/partner-set/removals) and records them, so that the tokens kept for
+ * them stop answering targeted queries: an identifier the partner withdrew is
+ * no hit (protocol/SPEC.md §3.1 step 6, §3.2). A coordinator can withhold a
+ * removal (the coordinator then refuses the hit's evidence, §8.11) or invent
+ * one (a hit missed: denial of service, §5.3), nothing more.
+ */
+async function dropWithdrawn(ctx: SyncContext, partnerChunks: PartnerChunkCounts): Promise<void> {
+  for (const pair of ctx.pairs.keys()) {
+    if (partnerChunks.get(pair) === null) continue;
+    let added = 0;
+    for (;;) {
+      ctx.signal?.throwIfAborted();
+      const page = await ctx.client.partnerRemovals(pair, ctx.epoch, ctx.partners.removalsKnown(pair, ctx.epoch));
+      if (page.epoch !== ctx.epoch) throw new StaleEpochError(`the coordinator lists removals of epoch ${page.epoch} for ${pair}, not ${ctx.epoch}`);
+      const fresh = ctx.partners.recordRemovals(pair, ctx.epoch, page.positions, nowIso());
+      added += fresh;
+      // A page that adds nothing ends the loop, so a coordinator repeating itself cannot hold the sync.
+      if (page.next === null || fresh === 0) break;
+    }
+    if (added > 0) ctx.log(`sync: ${pair}: ${added} position(s) withdrawn by the partner; their tokens no longer answer queries`);
+  }
+}
+
+/**
  * checkChunk (protocol/manifest.ts) against what this agency expects, with the
  * manifest and signature relayed with the download (the signature /v1/work
  * listed when the download has none). A refusal is written to the local audit trail.
  */
-function checkPartnerChunk(ctx: SyncContext, j: PartnerJob, chunk: PartnerChunk): { ok: true; count: number; sha256: string } | { ok: false; reason: string; message: string } {
+function checkPartnerChunk(
+  ctx: SyncContext,
+  j: PartnerJob,
+  chunk: PartnerChunk,
+): { ok: true; firstPosition: number; count: number; sha256: string } | { ok: false; reason: string; message: string } {
   const c = pairCrypto(ctx, j.pair);
   const partner = ctx.me.pairs.find((p) => p.pair === j.pair)?.partner ?? '';
   const sigHex = j.signature;
@@ -175,19 +199,40 @@ function checkPartnerChunk(ctx: SyncContext, j: PartnerJob, chunk: PartnerChunk)
       signingKey: c.partnerSigningKey,
       index: j.index,
       ...(firstPosition !== undefined ? { firstPosition } : {}),
-      maxPositions: tokenisingCap(c.terms.maxSetSize),
+      maxPositions: uploadCap(c.terms.maxSetSize),
     },
     chunk.elements,
   );
-  if (r.ok) return { ok: true, count: r.manifest.count, sha256: r.manifest.sha256 };
+  if (r.ok) return { ok: true, firstPosition: r.manifest.firstPosition, count: r.manifest.count, sha256: r.manifest.sha256 };
   appendAudit(ctx.store, {
     officer: null,
     action: r.reason === 'size' ? 'chunk.cap_exceeded' : 'chunk.refused',
     subject: j.pair,
     outcome: 'refused',
-    detail: { reason: r.reason, index: j.index, epoch: ctx.epoch, partner, ...(r.reason === 'size' ? { cap: tokenisingCap(c.terms.maxSetSize) } : {}) },
+    detail: { reason: r.reason, index: j.index, epoch: ctx.epoch, partner, ...(r.reason === 'size' ? { cap: uploadCap(c.terms.maxSetSize) } : {}) },
   });
   return { ok: false, reason: r.reason === 'size' ? 'cap exceeded' : r.reason, message: r.message };
+}
+
+/**
+ * The chunk whose tokens take the partner's uploads in the epoch past
+ * PARTNER_CHURN_FACTOR × maxSetSize: far more than a set re-uploaded once, the
+ * pattern of upload, read, withdraw, repeat (protocol/SPEC.md §3.3). Written
+ * once per pair and epoch, when that chunk is tokenised.
+ */
+function notePartnerChurn(ctx: SyncContext, pair: string, index: number, firstPosition: number, count: number): void {
+  const c = pairCrypto(ctx, pair);
+  const threshold = Math.floor(PARTNER_CHURN_FACTOR * c.terms.maxSetSize);
+  if (firstPosition > threshold || firstPosition + count <= threshold) return;
+  const partner = ctx.me.pairs.find((p) => p.pair === pair)?.partner ?? '';
+  appendAudit(ctx.store, {
+    officer: null,
+    action: 'pair.partner_churn',
+    subject: pair,
+    outcome: 'ok',
+    detail: { epoch: ctx.epoch, partner, index, uploaded: firstPosition + count, threshold, maxSetSize: c.terms.maxSetSize },
+  });
+  ctx.warn(`sync: ${pair}: the partner has uploaded ${firstPosition + count} positions this epoch, over ${PARTNER_CHURN_FACTOR} × its maximum set size`);
 }
 
 /** Every /v1/work task of an accepted pair, then each partner chunk below the known count whose tokens are not kept locally. */
