@@ -33,9 +33,10 @@ export const MAX_SET_SIZE = 1_000_000_000;
  * the chunk that would go over (`409 upload-cap`), the uploader's client
  * refuses before sending it, and the partner's client tokenises no more.
  * The factor leaves room for a whole set re-uploaded once within the epoch;
- * the allowance is for canaries: at 48 per chunk (§1.6) it covers 85 chunks
- * per epoch (some 80 nights of small deltas) even for a side that fills its
- * maximum set size, and a side holding less has the rest of the factor too.
+ * the allowance is for canaries: at 48 to 64 per small chunk (§1.6) it covers
+ * 64 to 85 chunks per epoch (as many nights of small deltas) even for a side
+ * that fills its maximum set size, and a side holding less has the rest of
+ * the factor too.
  */
 export const UPLOAD_CAP_FACTOR = 2;
 export const UPLOAD_CAP_ALLOWANCE = 4096;

@@ -59,7 +59,8 @@ export const putChunk = signedRoute({
   summary: "Upload chunk `index` of the caller's side: n blinded elements",
   description:
     'Idempotent: an existing chunk with the same digest is `200`, with another digest `409 conflict`; only the next index is accepted (`409`, `field: "path.index"`). ' +
-    'Every element must decode (`422`, `field: "element[i]"`); the live set may not exceed the agreement\'s `maxSetSize` (`413`). ' +
+    'Every element must decode (`422`, `field: "element[i]"`); the live set may not exceed the agreement\'s `maxSetSize` (`413`), ' +
+    'nor the side\'s uploads in the epoch `2 × maxSetSize + 4096` positions (`409 upload-cap`, `field: "body"`, protocol/SPEC.md §3.3). ' +
     'The coordinator rebuilds the `chunk` manifest from the pair, the active agreement version, the epoch, the caller, the index, ' +
     'the position after the previous chunks and the body, and verifies `Concordat-Chunk-Signature` over it (`422 bad-signature`, `field: "header.concordat-chunk-signature"`).',
   request: {
@@ -71,7 +72,7 @@ export const putChunk = signedRoute({
     200: jsonResponse(chunkReceiptSchema, 'The chunk was already stored with this digest.'),
     201: jsonResponse(chunkReceiptSchema, 'Stored.'),
     403: notParty,
-    409: staleOrKey,
+    409: problemResponse('`upload-cap`: the side\'s per-epoch upload cap; `conflict` (see the description); `stale-epoch`; `epoch-key-required`.'),
     422: problemResponse('`validation` or `bad-signature`: the chunk signature is missing or does not verify.'),
   },
 });
