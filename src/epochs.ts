@@ -1,4 +1,5 @@
-// Epochs: keys are stable within an epoch; rotation starts e2, e3, … and the
+// Epochs: keys are stable within an epoch; rotation (by the admin, or every
+// epochs.rotateDays by the maintenance tick) starts e2, e3, … and the
 // previous epoch's pair data is purged once the pair is complete in the new
 // epoch (or retention.dataDays after the epoch ended). Every per-pair row
 // carries its epoch.
@@ -6,6 +7,28 @@ import type { Services } from './context.js';
 import type { EpochRecord, PairStore, PurgeCounts } from './store/types.js';
 
 export const FIRST_EPOCH = 'e1';
+
+const DAY_MS = 86_400_000;
+
+/**
+ * Scheduled rotation (src/API.md, "Epochs"): start the next epoch once the
+ * current one is `epochs.rotateDays` old, audited `epoch.rotated` by the
+ * coordinator. Run by every maintenance tick; the age check is part of the
+ * inserting statement, so ticks racing on two processes or isolates rotate
+ * once. Returns the new epoch, or undefined when none was due (or rotation is
+ * off: `rotateDays` 0 or null).
+ */
+export async function rotateIfDue(svc: Services): Promise<EpochRecord | undefined> {
+  const { epochs } = await svc.store.getConfig();
+  const days = epochs.rotateDays;
+  if (days === null || days <= 0) return undefined;
+  const now = svc.now();
+  const startedBy = new Date(now.getTime() - days * DAY_MS).toISOString();
+  const r = await svc.store.rotateEpochIfStartedBy(startedBy, now.toISOString());
+  if (!r) return undefined;
+  await svc.audit({ actor: 'coordinator', action: 'epoch.rotated', subject: r.epoch.id, detail: { previous: r.previous, startedAt: r.epoch.startedAt, rotateDays: days } });
+  return r.epoch;
+}
 
 /** The epoch right before `current` in `all` (oldest first). */
 export function epochBefore(all: readonly EpochRecord[], current: string): string | undefined {

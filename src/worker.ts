@@ -20,7 +20,7 @@ import { createApp, createServices, type AppDeps } from './app.js';
 import { defaultConfig } from './config.js';
 import { FIRST_EPOCH } from './epochs.js';
 import { problemDocument, problemResponse } from './problem.js';
-import { purgeExpired } from './retention.js';
+import { maintenanceTick } from './maintenance.js';
 import { openD1Store, type D1Store, type PairNamespace } from './store/drivers/d1.js';
 
 export { PairObject } from './store/drivers/durable-object.js';
@@ -120,13 +120,13 @@ export default {
     return c.app.fetch(request);
   },
 
-  /** The hourly retention purge (wrangler.toml `[triggers] crons`), as `coordinator serve` runs it. */
+  /** The hourly maintenance tick (wrangler.toml `[triggers] crons`): scheduled rotation, then the retention purge, as `coordinator serve` runs it. */
   async scheduled(_controller: unknown, env: Env, ctx: ExecutionContextLike): Promise<void> {
     const c = coordinatorFor(env);
     ctx.waitUntil(
       c.ready
-        .then(() => purgeExpired(createServices(c.deps), 'coordinator'))
-        .then((counts) => console.log(JSON.stringify({ at: new Date().toISOString(), purge: counts }))),
+        .then(() => maintenanceTick(createServices(c.deps)))
+        .then((r) => console.log(JSON.stringify({ at: new Date().toISOString(), ...(r.rotated ? { rotated: r.rotated } : {}), purge: r.purged }))),
     );
   },
 };

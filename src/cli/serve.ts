@@ -6,12 +6,12 @@ import { serve } from '@hono/node-server';
 import { createApp, createServices, type AppDeps } from '../app.js';
 import { loadSodiumElementChecker, loadSodiumProofVerifier } from '../node/elements.js';
 import { memoryNotifier } from '../node/notifier.js';
-import { purgeExpired } from '../retention.js';
+import { maintenanceTick } from '../maintenance.js';
 import { openSqliteStore } from '../store/sqlite.js';
 
 export const DB_FILE = 'coordinator.db';
 export const ADMIN_KEY_FILE = 'admin.key';
-/** The retention purge runs this often inside `serve` (src/API.md, "Audit export and retention"). */
+/** The maintenance tick (scheduled rotation, then the retention purge) runs this often inside `serve` (src/API.md, "Epochs", "Audit export and retention"). */
 export const PURGE_INTERVAL_MS = 3_600_000;
 
 export interface ServeOptions {
@@ -22,7 +22,7 @@ export interface ServeOptions {
   signal: AbortSignal;
   /** Where the listening line and the request log go (stdout in the CLI). */
   out: (line: string) => void;
-  /** Retention purge period; hourly by default. */
+  /** Maintenance tick period (rotation when due, retention purge); hourly by default. */
   purgeEveryMs?: number;
 }
 
@@ -51,18 +51,18 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
   const svc = createServices(deps);
   let purging: Promise<unknown> | undefined;
   const purge = () => {
-    // A purge still running (a large epoch) is not started twice.
+    // A tick still running (a large epoch's purge) is not started twice.
     if (purging) return;
-    purging = purgeExpired(svc, 'coordinator')
+    purging = maintenanceTick(svc)
       .then(
-        (counts) => o.out(JSON.stringify({ at: new Date().toISOString(), purge: counts })),
+        (r) => o.out(JSON.stringify({ at: new Date().toISOString(), ...(r.rotated ? { rotated: r.rotated } : {}), purge: r.purged })),
         (err: unknown) => o.out(JSON.stringify({ at: new Date().toISOString(), purge: 'failed', error: err instanceof Error ? err.message : String(err) })),
       )
       .finally(() => {
         purging = undefined;
       });
   };
-  // Unref'd: the hourly purge never keeps the process alive on its own.
+  // Unref'd: the hourly tick never keeps the process alive on its own.
   const timer = setInterval(purge, o.purgeEveryMs ?? PURGE_INTERVAL_MS);
   timer.unref();
   let listening: (info: AddressInfo) => void = () => {};

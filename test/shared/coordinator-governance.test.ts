@@ -48,21 +48,31 @@ describe('deployment configuration', () => {
       status: 200,
       body: {
         purposes: ['terrorism', 'drug_trafficking', 'human_trafficking', 'cybercrime', 'money_laundering', 'organised_crime'],
-        retention: { dataDays: null, auditDays: 730 },
+        retention: { dataDays: 7, idleDays: 45, auditDays: 730 },
+        epochs: { rotateDays: 30 },
         probing: { snapshotHours: 24, snapshotMinChurn: 16, snapshotMinChurnPercent: 1, churnAlertPercent: 25 },
       },
     });
     expect((await h.json(es.signer, 'GET', '/v1/admin/config')).status).toBe(403);
     const set = await h.json(h.admin, 'PUT', '/v1/admin/config', { body: { purposes: ['terrorism', 'fraud'], retention: { dataDays: 10 } } });
-    expect(set.body).toMatchObject({ purposes: ['terrorism', 'fraud'], retention: { dataDays: 10, auditDays: 730 } });
-    expect((await h.json(h.admin, 'PUT', '/v1/admin/config', { body: { retention: { auditDays: 90 } } })).body.retention).toEqual({ dataDays: 10, auditDays: 90 });
-    expect((await h.json(h.admin, 'PUT', '/v1/admin/config', { body: { retention: { dataDays: null } } })).body.retention).toEqual({ dataDays: null, auditDays: 90 });
+    expect(set.body).toMatchObject({ purposes: ['terrorism', 'fraud'], retention: { dataDays: 10, idleDays: 45, auditDays: 730 } });
+    expect((await h.json(h.admin, 'PUT', '/v1/admin/config', { body: { retention: { auditDays: 90 } } })).body.retention).toEqual({ dataDays: 10, idleDays: 45, auditDays: 90 });
+    expect((await h.json(h.admin, 'PUT', '/v1/admin/config', { body: { retention: { dataDays: null } } })).body.retention).toEqual({ dataDays: null, idleDays: 45, auditDays: 90 });
+    // The idle retention and the rotation period are checked, and the values in force are accepted as they are.
+    expect((await h.json(h.admin, 'PUT', '/v1/admin/config', { body: { retention: { idleDays: 45 }, epochs: { rotateDays: 30 } } })).status).toBe(200);
     for (const [body, field] of [
       [{ purposes: [] }, 'body.purposes'],
       [{ purposes: ['Terror'] }, 'body.purposes[0]'],
       [{ purposes: ['a', 'a'] }, 'body.purposes'],
       [{ retention: { auditDays: 0 } }, 'body.retention.auditDays'],
       [{ retention: { dataDays: -1 } }, 'body.retention.dataDays'],
+      [{ retention: { idleDays: 0 } }, 'body.retention.idleDays'],
+      [{ epochs: { rotateDays: -1 } }, 'body.epochs.rotateDays'],
+      [{ epochs: { rotateDays: 1.5 } }, 'body.epochs.rotateDays'],
+      [{ epochs: { other: 1 } }, 'body.epochs'],
+      // No column holds them yet: a change would not outlive the request.
+      [{ retention: { idleDays: 60 } }, 'body.retention.idleDays'],
+      [{ epochs: { rotateDays: 0 } }, 'body.epochs.rotateDays'],
       [{ other: 1 }, 'body'],
     ] as const) {
       const r = await h.json(h.admin, 'PUT', '/v1/admin/config', { body });
@@ -84,7 +94,7 @@ describe('deployment configuration', () => {
     });
     expect(refused.body.type).toBe('urn:concordat:problem:purpose');
     const audit = await h.store.readAudit(0, 10_000);
-    expect(audit.filter((e) => e.action === 'config.updated')).toHaveLength(3);
+    expect(audit.filter((e) => e.action === 'config.updated')).toHaveLength(4);
   });
 });
 

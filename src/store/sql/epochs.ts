@@ -58,6 +58,22 @@ export function epochRows(x: Executor) {
       return { epoch: { id: epoch.id, startedAt: epoch.startedAt }, previous: previous.id };
     },
 
+    async rotateEpochIfStartedBy(startedBy: string, at: string): Promise<{ epoch: EpochRecord; previous: string } | undefined> {
+      // The age condition sits in the inserting statement itself: a tick that lost the race sees the epoch
+      // the winner just started, too young to rotate, and inserts nothing.
+      const [inserted] = await atomic(x, [
+        sql`INSERT INTO ${epochs} (seq, id, started_at)
+          SELECT seq + 1, 'e' || (seq + 1), ${at} FROM ${epochs}
+          WHERE seq = (SELECT max(seq) FROM ${epochs}) AND started_at <= ${startedBy}
+          RETURNING seq, id, started_at AS startedAt`,
+      ]);
+      const epoch = inserted?.rows[0] as { seq: number; id: string; startedAt: string } | undefined;
+      if (!epoch) return undefined;
+      const prev = await db.select({ id: epochs.id }).from(epochs).where(eq(epochs.seq, epoch.seq - 1)).get();
+      if (!prev) throw notInitialised(x);
+      return { epoch: { id: epoch.id, startedAt: epoch.startedAt }, previous: prev.id };
+    },
+
     getPairEpochKey,
 
     async putPairEpochKey(k: EpochKeyRecord): Promise<PutResult> {
