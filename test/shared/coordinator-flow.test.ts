@@ -96,7 +96,7 @@ describe('nightly overlap, two agencies', () => {
     await run('count');
     for (const a of [es, pt]) {
       const r = (await a.results()).pairs[0];
-      expect(r).toEqual({ pair: PAIR, agreement: 'es-pt', partner: a === es ? 'PT-PJ' : 'ES-CNP', mode: 'count', state: 'complete', count: shared.length });
+      expect(r).toEqual({ pair: PAIR, agreement: 'es-pt', partner: a === es ? 'PT-PJ' : 'ES-CNP', mode: 'count', state: 'complete', count: shared.length, countTakenAt: h.clock.now.toISOString() });
     }
   });
 
