@@ -87,6 +87,8 @@ export const V2_DOCUMENT_TYPE = {
   epochKey: 'epoch-key',
   chunk: 'chunk',
   query: 'query',
+  /** §9.4: a signed head of the coordinator's audit transparency log. */
+  treeHead: 'tree-head',
 } as const;
 export type DocumentType = (typeof V2_DOCUMENT_TYPE)[keyof typeof V2_DOCUMENT_TYPE];
 
@@ -95,6 +97,10 @@ export const V2_LABEL_PREFIX = {
   ratchet: 'Ratchet-',
   pairKey: 'PairKey-',
   fingerprint: 'Fingerprint-',
+  auditSalt: 'AuditSalt-',
+  auditCommitment: 'AuditCommitment-',
+  auditLog: 'AuditLog-',
+  hitEvidence: 'HitEvidence-',
 } as const;
 
 /** The v2 labels for CONCORDAT_V2_CONTEXT (protocol/SPEC.md §0.1, §8). */
@@ -109,9 +115,24 @@ export const V2_LABEL = {
   fingerprint: utf8(V2_LABEL_PREFIX.fingerprint + CONCORDAT_V2_CONTEXT),
   /** §8.3: document type names. */
   document: V2_DOCUMENT_TYPE,
+  /** §9.2: salt_f = HMAC-SHA256(saltKey, auditSalt ‖ 0x00 ‖ I2OSP(seq, 8) ‖ UTF8(f)). */
+  auditSalt: utf8(V2_LABEL_PREFIX.auditSalt + CONCORDAT_V2_CONTEXT),
+  /** §9.2: commitment_f = SHA-256(auditCommitment ‖ 0x00 ‖ salt_f ‖ UTF8(f) ‖ 0x00 ‖ JCS(value)). */
+  auditCommitment: utf8(V2_LABEL_PREFIX.auditCommitment + CONCORDAT_V2_CONTEXT),
+  /** §9.4: log id = SHA-256(auditLog ‖ log public key). */
+  auditLog: utf8(V2_LABEL_PREFIX.auditLog + CONCORDAT_V2_CONTEXT),
 } as const;
 
 /** §8.5 pair-key label for any suite's context ("PairKey-" ‖ contextString). */
 export function pairKeyLabel(suite: Suite): Uint8Array {
   return concatBytes(utf8(V2_LABEL_PREFIX.pairKey), suite.context);
+}
+
+/**
+ * §8.11 hit evidence: its DLEQ proof runs under the suite whose context string
+ * is "HitEvidence-" ‖ contextString, so a responder's query proof (the same
+ * statement shape, with the responder's key as P) never verifies as evidence.
+ */
+export function hitEvidenceSuite(suite: Suite): Suite {
+  return makeSuite(concatBytes(utf8(V2_LABEL_PREFIX.hitEvidence), suite.context));
 }

@@ -22,3 +22,4 @@ export * from './pair-key.js';
 export * from './epoch-key.js';
 export * from './manifest.js';
 export * from './signed-query.js';
+export * from './hit-evidence.js';

@@ -21,6 +21,7 @@ import { fingerprint, signDocument, signingInput, signingPublicKey } from './sig
 import { chunkManifest } from './manifest.js';
 import { queryValuesDigest, type QueryStatement } from './signed-query.js';
 import type { EpochKeyStatement } from './epoch-key.js';
+import { hitEvidenceWithR } from './hit-evidence.js';
 
 
 /** Fixed pseudo-random bytes for a label (not a secret: these are test vectors). */
@@ -395,7 +396,28 @@ export function generateConcordatV2Vectors(): ConcordatV2Vectors {
     };
   });
 
-  return { suite: CONCORDAT_V2_CONTEXT, canonical, ratchet, pairKeys, signed };
+  // §8.11: the requester (ES-MIR) reports hits on its query to PT-PJ. Each value has its own blind;
+  // U = r⁻¹·E is PT-PJ's own blinded element of the value (its side holds it when the value is a hit).
+  const hitEvidence = ['email\u0000suspect.one@example.org', 'passport\u0000ESP:P1234567'].map((input, i) => {
+    const blind = fixedScalar(`v2-hit-blind-${i}`);
+    const blinded = ref.blind(suite2, blind, [utf8(input)]);
+    const evaluated = ref.evaluate(kpPT.sk, blinded);
+    const proofRandomScalar = fixedScalar(`v2-hit-proof-r-${i}`);
+    const ev = hitEvidenceWithR(suite2, blind, evaluated, proofRandomScalar);
+    return {
+      input: hex(utf8(input)),
+      responderSk: hex(kpPT.sk),
+      blind: hex(blind),
+      blinded: hex(blinded),
+      evaluated: hex(evaluated),
+      element: hex(ev.element),
+      blindPublic: hex(ev.blindPublic),
+      proofRandomScalar: hex(proofRandomScalar),
+      proof: hex(ev.proof),
+    };
+  });
+
+  return { suite: CONCORDAT_V2_CONTEXT, canonical, ratchet, pairKeys, signed, hitEvidence };
 }
 
 /** Serialised exactly as committed: two-space JSON and a final newline. */

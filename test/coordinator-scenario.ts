@@ -54,5 +54,13 @@ export async function query({ h, es, pt }: Scene, values: Item[]): Promise<{ id:
   const concluded = es.conclude(PAIR, q, leg);
   const out = await h.json(es.signer, 'POST', `/v1/queries/${a.body.queryId}/outcome`, { body: { legs: [{ partner: 'PT-PJ', ...concluded }] } });
   expect(out.status).toBe(200);
-  return { id: a.body.queryId, handles: out.body.legs[0].hits.map((x: any) => x.handle), blinded: [...blinded, ...leg.evaluated], tokens: concluded.hits.map((x) => x.token) };
+  // What must never reach a log: the blinded and evaluated elements, the hit tokens and the hits' evidence.
+  const { tokens } = es.finish(PAIR, q, leg);
+  const hitTokens = concluded.hits.map((x) => tokens[x.index] as string);
+  return {
+    id: a.body.queryId,
+    handles: out.body.legs[0].hits.map((x: any) => x.handle),
+    blinded: [...blinded, ...leg.evaluated],
+    tokens: [...hitTokens, ...concluded.hits.flatMap((x) => [x.element, x.blindPublic, x.proof])],
+  };
 }

@@ -9,6 +9,7 @@ import type { Engine } from '../protocol/engine/index.js';
 import { canonicalize, identifierInput, type IdentifierKind } from '../protocol/identifiers/index.js';
 import type { KeyPair } from '../protocol/keys.js';
 import { blindQuery, finishQuery, type BlindedQuery } from '../protocol/query.js';
+import { hitEvidence } from '../protocol/hit-evidence.js';
 import { randomBytes } from '../protocol/rng.js';
 import { makeCanary } from '../protocol/token.js';
 import { epochKeyPair, publishKey, shuffle, type Harness, type Signer } from './coordinator-harness.js';
@@ -29,6 +30,20 @@ export function emails(prefix: string, n: number, domain: string): Item[] {
 
 export function keyOf(it: Item): string {
   return `${it.kind}:${it.canonical}`;
+}
+
+/** One hit of POST /v1/queries/{id}/outcome: value index and its evidence, hex. */
+export interface HitEvidenceHex {
+  index: number;
+  element: string;
+  blindPublic: string;
+  proof: string;
+}
+
+/** The evidence of a hit on value `index` of a query (protocol/SPEC.md §8.11). */
+export function evidenceHex(q: BlindedQuery, evaluated: readonly string[], index: number): HitEvidenceHex {
+  const ev = hitEvidence(CONCORDAT_SUITE, q.blinds[index] as Uint8Array, hexToBytes(evaluated[index] as string), randomBytes);
+  return { index, element: bytesToHex(ev.element), blindPublic: bytesToHex(ev.blindPublic), proof: bytesToHex(ev.proof) };
 }
 
 export type Slot = { type: 'item'; item: Item } | { type: 'canary'; token: Uint8Array };
@@ -179,8 +194,8 @@ export class SimAgency {
     return { evaluated: r.evaluated.map(bytesToHex), proof: bytesToHex(r.proof) };
   }
 
-  /** Requester: verify, unblind and tokenise an answer, then split values into hits and no-hits against the partner side's tokens. */
-  conclude(pair: string, q: BlindedQuery, leg: { partnerEpochKey: { publicKey: string }; evaluated: string[]; proof: string }): { hits: { index: number; token: string }[]; noHits: number } {
+  /** Requester: verify, unblind and tokenise an answer; per value its token and whether the partner side's tokens hold it. */
+  finish(pair: string, q: BlindedQuery, leg: { partnerEpochKey: { publicKey: string }; evaluated: string[]; proof: string }): { tokens: string[]; hit: boolean[] } {
     const tokens = finishQuery(
       CONCORDAT_SUITE,
       this.engine,
@@ -189,9 +204,16 @@ export class SimAgency {
       leg.evaluated.map((e) => hexToBytes(e)),
       hexToBytes(leg.proof),
       this.kp.sk,
-    );
+    ).map(bytesToHex);
     const known = this.partnerTokens.get(pair) ?? new Set<string>();
-    const hits = tokens.map((t, index) => ({ index, token: bytesToHex(t) })).filter((x) => known.has(x.token));
-    return { hits, noHits: tokens.length - hits.length };
+    return { tokens, hit: tokens.map((t) => known.has(t)) };
   }
+
+  /** Requester: the outcome of a leg, each hit with its protocol/SPEC.md §8.11 evidence. */
+  conclude(pair: string, q: BlindedQuery, leg: { partnerEpochKey: { publicKey: string }; evaluated: string[]; proof: string }): { hits: HitEvidenceHex[]; noHits: number } {
+    const { hit } = this.finish(pair, q, leg);
+    const hits = hit.flatMap((h, index) => (h ? [evidenceHex(q, leg.evaluated, index)] : []));
+    return { hits, noHits: hit.length - hits.length };
+  }
+
 }

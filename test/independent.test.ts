@@ -137,6 +137,17 @@ type V2 = {
     digest?: string;
     elements?: string[];
   }>;
+  hitEvidence: Array<{
+    input: string;
+    responderSk: string;
+    blind: string;
+    blinded: string;
+    evaluated: string;
+    element: string;
+    blindPublic: string;
+    proofRandomScalar: string;
+    proof: string;
+  }>;
 };
 const v2 = JSON.parse(readFileSync(new URL('../vectors/concordat-v2.json', import.meta.url), 'utf8')) as V2;
 const CTX2 = A('CONCORDAT-V2-ristretto255-SHA512');
@@ -264,6 +275,48 @@ describe('Concordat PSI v2 (§8)', () => {
       expect(sodium.crypto_sign_verify_detached(sig, msg, kp.publicKey)).toBe(true);
       const fp = sha256(A('Fingerprint-'), CTX2, kp.publicKey).subarray(0, 16).toString('hex');
       expect(fp.match(/.{4}/g)!.join(' '), t.name).toBe(t.fingerprint);
+    }
+  });
+
+  test('§8.11 hit evidence: U = r⁻¹·E, P = r·G, and the §1.7 proof of log_G(P) = log_U(E) under "HitEvidence-" ‖ ctx', () => {
+    const ctxH = Buffer.concat([A('HitEvidence-'), CTX2]);
+    const h2sH = (x: Uint8Array) => h2s(x, Buffer.concat([A('HashToScalar-'), ctxH]));
+    const mul = (k: Uint8Array, p: Uint8Array): Uint8Array => sodium.crypto_scalarmult_ristretto255(k, p);
+    const h2g = (x: Uint8Array): Uint8Array => sodium.crypto_core_ristretto255_from_hash(xmd(x, Buffer.concat([A('HashToGroup-'), CTX2]), 64));
+    /** §1.7 for one pair (C, D) with key k, under the hit-evidence context; `verify` recomputes c from (c, s). */
+    const challenge = (B_: Uint8Array, C: Uint8Array, D: Uint8Array, t2: Uint8Array, t3: Uint8Array) => {
+      const seed = sha512(lp(B_), lp(Buffer.concat([A('Seed-'), ctxH])));
+      const d = h2sH(Buffer.concat([lp(seed), u16(0), lp(C), lp(D), A('Composite')]));
+      const M = mul(d, C);
+      const Z = mul(d, D);
+      return { M, Z, c: h2sH(Buffer.concat([lp(B_), lp(M), lp(Z), lp(t2), lp(t3), A('Challenge')])) };
+    };
+    expect(v2.hitEvidence.length).toBeGreaterThan(0);
+    for (const t of v2.hitEvidence) {
+      const r = B(t.blind);
+      const kB = B(t.responderSk);
+      expect(hex(mul(r, h2g(B(t.input))))).toBe(t.blinded);
+      const E = mul(kB, B(t.blinded));
+      expect(hex(E)).toBe(t.evaluated);
+      const U = mul(sodium.crypto_core_ristretto255_scalar_invert(r), E);
+      expect(hex(U)).toBe(t.element);
+      // U is the responder's own blinded element of the input: what its uploaded side holds.
+      expect(hex(mul(kB, h2g(B(t.input))))).toBe(t.element);
+      const P = sodium.crypto_scalarmult_ristretto255_base(r);
+      expect(hex(P)).toBe(t.blindPublic);
+      const rho = B(t.proofRandomScalar);
+      const t2 = sodium.crypto_scalarmult_ristretto255_base(rho);
+      const { M } = challenge(P, U, E, t2, t2);
+      const { c } = challenge(P, U, E, t2, mul(rho, M));
+      const s_ = sodium.crypto_core_ristretto255_scalar_sub(rho, sodium.crypto_core_ristretto255_scalar_mul(c, r));
+      expect(hex(Buffer.concat([c, s_]))).toBe(t.proof);
+      // The verifier's side: t2 = s·G + c·P, t3 = s·M + c·Z, and c recomputed.
+      const proof = B(t.proof);
+      const [pc, ps] = [proof.subarray(0, 32), proof.subarray(32)];
+      const vt2 = sodium.crypto_core_ristretto255_add(sodium.crypto_scalarmult_ristretto255_base(ps), mul(pc, P));
+      const { M: vM, Z: vZ } = challenge(P, U, E, vt2, vt2);
+      const vt3 = sodium.crypto_core_ristretto255_add(mul(ps, vM), mul(pc, vZ));
+      expect(hex(challenge(P, U, E, vt2, vt3).c)).toBe(hex(pc));
     }
   });
 

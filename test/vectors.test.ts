@@ -11,7 +11,12 @@ import { verifyVectors } from '../protocol/vectors.js';
 import { renderConcordatV2Vectors, renderConcordatVectors } from '../protocol/vectors-generate.js';
 import { CanonicalJsonError } from '../protocol/canonical.js';
 import { agreementTermsSchema, canonicalAgreement, parseAgreement, verifyAcceptance } from '../protocol/agreement.js';
-import { hexToBytes } from '../protocol/bytes.js';
+import { bytesToHex, hexToBytes } from '../protocol/bytes.js';
+import { CONCORDAT_V2_SUITE, hitEvidenceSuite } from '../protocol/constants.js';
+import { generateProof, verifyProof } from '../protocol/dleq.js';
+import { encodePoint, Point } from '../protocol/group.js';
+import { checkHitEvidence } from '../protocol/hit-evidence.js';
+import { randomBytes } from '../protocol/rng.js';
 import { DocumentError, signingInput, verifyDocument } from '../protocol/signed.js';
 import { renderConcordatV2PsiVectors } from '../protocol/vectors-generate.js';
 import type { DocumentType } from '../protocol/constants.js';
@@ -76,6 +81,50 @@ describe('vectors/concordat-v1.json', () => {
   });
 });
 
+type HitCase = { input: string; responderSk: string; blind: string; blinded: string; evaluated: string; element: string; blindPublic: string; proof: string };
+
+describe('hit evidence (protocol/SPEC.md §8.11) beside its vectors', () => {
+  const cases = (file('concordat-v2.json') as { hitEvidence: HitCase[] }).hitEvidence;
+  const [a, b] = cases as [HitCase, HitCase];
+  const given = (t: HitCase, over: Partial<Record<'element' | 'blindPublic' | 'proof', string>> = {}) => ({
+    element: hexToBytes(over.element ?? t.element),
+    blindPublic: hexToBytes(over.blindPublic ?? t.blindPublic),
+    proof: hexToBytes(over.proof ?? t.proof),
+  });
+  const check = (t: HitCase, evaluated: string, over: Partial<Record<'element' | 'blindPublic' | 'proof', string>> = {}) =>
+    checkHitEvidence(CONCORDAT_V2_SUITE, hexToBytes(evaluated), given(t, over));
+  const flip = (x: string, at = 2) => x.slice(0, at) + (x[at] === '0' ? '1' : '0') + x.slice(at + 1);
+
+  test('the vectors hold', () => {
+    for (const t of cases) expect(check(t, t.evaluated)).toEqual({ ok: true });
+  });
+
+  test('a flipped proof, another value’s element or blind, or another value’s answer do not verify', () => {
+    expect(check(a, a.evaluated, { proof: flip(a.proof) })).toEqual({ ok: false, field: 'proof', reason: 'proof' });
+    expect(check(a, a.evaluated, { element: b.element })).toEqual({ ok: false, field: 'proof', reason: 'proof' });
+    expect(check(a, a.evaluated, { blindPublic: b.blindPublic })).toEqual({ ok: false, field: 'proof', reason: 'proof' });
+    expect(check(a, b.evaluated)).toEqual({ ok: false, field: 'proof', reason: 'proof' });
+  });
+
+  test('the proof is bound to its label: under the query proofs’ suite it does not verify, and a query proof is no evidence', () => {
+    const t = given(a);
+    expect(verifyProof(CONCORDAT_V2_SUITE, t.blindPublic, [t.element], [hexToBytes(a.evaluated)], t.proof)).toBe(false);
+    expect(verifyProof(hitEvidenceSuite(CONCORDAT_V2_SUITE), t.blindPublic, [t.element], [hexToBytes(a.evaluated)], t.proof)).toBe(true);
+    // The responder's own query proof: log_G(K) = log_R(E), the same shape with U = R and P = K.
+    const K = referenceEngine.evaluate(hexToBytes(a.responderSk), encodePoint(Point.BASE));
+    const queryProof = generateProof(CONCORDAT_V2_SUITE, { sk: hexToBytes(a.responderSk), blinded: [hexToBytes(a.blinded)], evaluated: [hexToBytes(a.evaluated)] }, randomBytes);
+    expect(check(a, a.evaluated, { element: a.blinded, blindPublic: bytesToHex(K), proof: bytesToHex(queryProof) })).toEqual({ ok: false, field: 'proof', reason: 'proof' });
+  });
+
+  test('malformed members are refused under their own name, never as a proof', () => {
+    expect(check(a, a.evaluated, { element: '00'.repeat(32) })).toEqual({ ok: false, field: 'element', reason: 'identity' });
+    expect(check(a, a.evaluated, { element: 'ff'.repeat(32) })).toMatchObject({ ok: false, field: 'element' });
+    expect(check(a, a.evaluated, { blindPublic: 'ab'.repeat(31) })).toEqual({ ok: false, field: 'blindPublic', reason: 'length' });
+    expect(check(a, a.evaluated, { proof: 'ab'.repeat(63) })).toEqual({ ok: false, field: 'proof', reason: 'length' });
+    expect(check(a, a.evaluated, { proof: 'ff'.repeat(64) })).toEqual({ ok: false, field: 'proof', reason: 'out-of-range' });
+  });
+});
+
 type SignedCase = {
   name: string;
   type: DocumentType;
@@ -90,7 +139,7 @@ type SignedCase = {
 const v2 = file('concordat-v2.json') as { suite: string; signed: SignedCase[] } & Record<string, unknown[]>;
 
 describe('vectors/concordat-v2.json', () => {
-  const sections = ['canonical', 'ratchet', 'pairKeys', 'signed'];
+  const sections = ['canonical', 'ratchet', 'pairKeys', 'signed', 'hitEvidence'];
   test('has the documented sections, every document type, and at least 30 cases', () => {
     expect(v2.suite).toBe('CONCORDAT-V2-ristretto255-SHA512');
     for (const s of sections) expect(Array.isArray(v2[s]) && v2[s]!.length > 0, s).toBe(true);
@@ -118,6 +167,9 @@ describe('vectors/concordat-v2.json', () => {
     ['signed', 0, 'signature'],
     ['signed', 4, 'signingInput'],
     ['signed', 5, 'fingerprint'],
+    ['hitEvidence', 0, 'proof'],
+    ['hitEvidence', 1, 'element'],
+    ['hitEvidence', 1, 'evaluated'],
   ] as const)('a tampered %s[%i].%s is reported by case name', (section, i, field) => {
     const copy = structuredClone(v2) as unknown as Record<string, Array<Record<string, unknown>>>;
     const entry = copy[section]![i]!;

@@ -1,8 +1,9 @@
 // Targeted hit/no-hit queries (src/API.md part 2, "Targeted queries";
 // protocol/SPEC.md §3.2): the requester's blinded values, the responder's
-// evaluated elements with a DLEQ proof (RFC 9497 §2.2), the outcome by token.
+// evaluated elements with a DLEQ proof (RFC 9497 §2.2), the outcome with
+// evidence for every hit (protocol/SPEC.md §8.11).
 import { z } from '@hono/zod-openapi';
-import { ELEMENT_BYTES, MAX_PARTNERS, MAX_QUERY_VALUES, MAX_WAIT_SECONDS, PROOF_BYTES, TOKEN_BYTES } from './limits.js';
+import { ELEMENT_BYTES, MAX_PARTNERS, MAX_QUERY_VALUES, MAX_WAIT_SECONDS, PROOF_BYTES } from './limits.js';
 import { parseTimestamp } from '../protocol/signed-query.js';
 import { agencyIdSchema, agreementIdSchema, epochIdSchema, hexSchema, hexString, identifierKindSchema, nonNegInt, pairParam, queryIdParam } from './primitives.js';
 import { SIGNATURE_BYTES, agreementRefSchema } from './agreements.js';
@@ -180,6 +181,20 @@ export const getQuery = signedRoute({
   responses: { 200: jsonResponse(queryStateSchema, 'The query and its legs.'), 404: problemResponse('`not-found`: no such query.') },
 });
 
+/**
+ * One hit with its evidence (protocol/SPEC.md §8.11): for value `index`,
+ * `element` U = r⁻¹·E (the unblinded answer), `blindPublic` P = r·G and a DLEQ
+ * proof that E = r·U, E being the responder's evaluated element for that value.
+ */
+export const hitEvidenceBody = z
+  .object({
+    index: z.number().int().min(0).max(MAX_QUERY_VALUES - 1),
+    element: hexSchema(ELEMENT_BYTES),
+    blindPublic: hexSchema(ELEMENT_BYTES),
+    proof: hexSchema(PROOF_BYTES),
+  })
+  .strict();
+
 export const outcomeBody = z
   .object({
     legs: z
@@ -187,7 +202,7 @@ export const outcomeBody = z
         z
           .object({
             partner: agencyIdSchema,
-            hits: z.array(z.object({ index: z.number().int().min(0).max(MAX_QUERY_VALUES - 1), token: hexSchema(TOKEN_BYTES) }).strict()).max(MAX_QUERY_VALUES),
+            hits: z.array(hitEvidenceBody).max(MAX_QUERY_VALUES),
             noHits: z.number().int().min(0).max(MAX_QUERY_VALUES),
             error: z.enum(['bad-proof', 'unanswered']).optional(),
           })
@@ -212,5 +227,9 @@ export const postOutcome = signedRoute({
     200: jsonResponse(outcomeResponse, 'Recorded (the identical report again returns the same handles).'),
     404: problemResponse('`not-found`: no such query.'),
     409: problemResponse('`conflict`: a leg is not answered, or was reported differently.'),
+    422: problemResponse(
+      '`validation`, `field: "body.legs[i].hits[j].<member>"`: a hit whose evidence does not hold (protocol/SPEC.md §8.11) — the proof does not verify against the answer relayed, ' +
+        'the element is not a live element of the responder’s side, or the side’s token for it is missing. Nothing of the report is recorded (`query.hit_refused`).',
+    ),
   },
 });

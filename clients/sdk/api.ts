@@ -24,6 +24,7 @@ import {
   outcomeResponse,
   pairStateSchema,
   pairStatusSchema,
+  partnerRemovalsResponse,
   queryLegSchema,
   queryStateSchema,
   removalsResponse,
@@ -68,6 +69,8 @@ export type MePair = z.infer<typeof mePairSchema>;
 export type Me = z.infer<typeof meResponse>;
 export type ChunkReceipt = z.infer<typeof chunkReceiptSchema>;
 export type PairStatus = z.infer<typeof pairStatusSchema>;
+/** One page of GET /v1/pairs/{pair}/partner-set/removals. */
+export type PartnerRemovalsPage = z.infer<typeof partnerRemovalsResponse>;
 export type WorkTask = z.infer<typeof workResponse>['tasks'][number];
 export type Results = z.infer<typeof resultsResponse>;
 export type PairResult = Results['pairs'][number];

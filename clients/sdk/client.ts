@@ -23,6 +23,7 @@ import {
   getMe,
   getPairStatus,
   getPartnerChunk,
+  getPartnerRemovals,
   getQuery,
   getResults,
   getWork,
@@ -63,6 +64,7 @@ import {
   type Me,
   type OutcomeLeg,
   type OutcomeReply,
+  type PartnerRemovalsPage,
   type PairStatus,
   type QueryState,
   type Results,
@@ -481,6 +483,17 @@ export class CoordinatorClient {
   async getPartnerChunk(pair: string, index: number): Promise<PartnerChunk> {
     const res = await this.binary(methodOf(getPartnerChunk), pathOf(getPartnerChunk, { pair, index }));
     return { elements: res.body, manifest: parseManifestHeader(res.headers.get(CHUNK_MANIFEST_HEADER)), signature: parseByteSequence(res.headers.get(CHUNK_SIGNATURE_HEADER)) };
+  }
+
+  /**
+   * Positions the partner withdrew from its side of `pair` in `epoch`, in the
+   * order it withdrew them, skipping the first `after` (the number already
+   * read). While `next` is not null, pass it as `after` for the following page.
+   */
+  async partnerRemovals(pair: string, epoch: string, after = 0, limit?: number): Promise<PartnerRemovalsPage> {
+    const q = new URLSearchParams({ after: String(after) });
+    if (limit !== undefined) q.set('limit', String(limit));
+    return (await this.call(getPartnerRemovals, { pair }, undefined, { ...epochHeaders(epoch), query: `?${q.toString()}` })).data;
   }
 
   /** Idempotent upload of the tokens of a partner chunk (200/201 succeed; 409 throws {@link ChunkConflictError}). */

@@ -143,6 +143,23 @@ export const partnerTokens = sqliteTable(
 );
 
 /**
+ * Positions the partner withdrew from its side of a pair in an epoch, as the
+ * coordinator listed them (GET …/partner-set/removals, in the order withdrawn;
+ * their count is where the next page starts). The tokens kept for these
+ * positions no longer answer a targeted query (protocol/SPEC.md §3.1 step 6).
+ */
+export const partnerRemovals = sqliteTable(
+  'partner_removals',
+  {
+    pair: text('pair').notNull(),
+    epoch: text('epoch').notNull(),
+    position: integer('position').notNull(),
+    removedAt: text('removed_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.pair, t.epoch, t.position] })],
+);
+
+/**
  * Targeted queries this agency asked. The blinds (secret per-value scalars r)
  * are kept only until every leg is answered or expired: they are what turns a
  * partner's answer into tokens, and nothing else.

@@ -5,9 +5,16 @@
 // Requester (active); §8.9), write the refusal to its LOCAL audit trail, and
 // evaluate nothing: for a refused query no answer ever reaches the
 // coordinator. The requester, in turn, must never read an answer proven
-// against a key its partner did not sign as a "no hit" (§5.3 item 3).
+// against a key its partner did not sign as a "no hit" (§5.3 item 3). And a
+// requester holding the partner's tokens and elements from the nightly flow
+// cannot have a hit recorded on a record it did not ask about (§8.11).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bytesToHex } from '../../protocol/bytes.js';
+import { bytesToHex, hexToBytes } from '../../protocol/bytes.js';
+import { CONCORDAT_SUITE, hitEvidenceSuite } from '../../protocol/constants.js';
+import { generateProof } from '../../protocol/dleq.js';
+import { decodeScalar, encodePoint, encodeScalar, Point, randomScalar } from '../../protocol/group.js';
+import { randomBytes } from '../../protocol/rng.js';
+import type { CoordinatorError } from '../../clients/sdk/errors.js';
 import { attackerEpochKey, attackerEvaluation, attackerSigningKey, freshId, guessedPoints, nowStamp, signedEntry, type InboxEntry } from './forge.js';
 import { bodyJson, json, rewriteJson, type Exchange } from './hostile.js';
 import { assertNothingPlantedReachedTheCoordinator } from './privacy.js';
@@ -180,6 +187,61 @@ describe('a hostile coordinator against the responder (concordat serve)', () => 
     w.coord.injectInbox(PT, over);
     await refusedLocally(over.queryId, 'values', points);
     expect(w.coord.since(mark, answersTo(over.queryId))).toEqual([]);
+  });
+});
+
+describe('a dishonest requester (protocol/SPEC.md §8.11): holding the partner’s tokens and elements is no hit', () => {
+  it('refuses a hit on a record the requester never asked about, by token or with evidence of a made-up scalar; nothing reaches the partner', async () => {
+    // ES asks an honest question (a value PT does not hold) and keeps its report back: the swallowed outcome
+    // leaves the leg answered and unreported at the coordinator, for ES to report as it likes.
+    const swallow = w.coord.use({
+      label: 'swallow the honest outcome',
+      when: (x) => x.method === 'POST' && /^\/v1\/queries\/[0-9a-f-]{36}\/outcome$/.test(x.path) && x.agency === ES,
+      answer: (x) => json({ legs: (bodyJson(x).legs as Array<{ partner: string }>).map((l) => ({ partner: l.partner, hits: [] })) }),
+    });
+    let id: string;
+    try {
+      const r = await ask([passport(555_557)]);
+      expect(r.code, r.stderr).toBe(0);
+      id = (JSON.parse(r.stdout) as { query_id: string }).query_id;
+    } finally {
+      swallow();
+    }
+    const es = w.coord.client(ES, w.get(ES).signingKey, 0);
+    const leg = (await es.getQuery(id)).legs[0];
+    expect(leg).toMatchObject({ partner: PT, status: 'answered', proofValid: true });
+    // What ES holds of PT's side from the nightly flow: the element at a position, and its own token for it.
+    const position = 7;
+    const element = (await es.getPartnerChunk(real.pair, 0)).elements.slice(position * 32, (position + 1) * 32);
+    const token = await w.withStore(ES, (s) => bytesToHex(s.sqlite.prepare('SELECT token FROM partner_tokens WHERE pair = ? AND position = ?').pluck().get(real.pair, position) as Uint8Array));
+    const post = (hit: unknown) => es.postOutcome(id, [{ partner: PT, hits: [hit as never], noHits: 0 }]).then(
+      () => undefined,
+      (e: unknown) => e as CoordinatorError,
+    );
+
+    // The report as it was: a partner token at a position ES never asked about.
+    const byToken = await post({ index: 0, token });
+    expect(byToken).toMatchObject({ status: 422, slug: 'validation' });
+    // Evidence over the downloaded element with a scalar ES made up: E ≠ r·U, the proof does not verify.
+    const made = encodeScalar(randomScalar(randomBytes));
+    const evaluated = hexToBytes((leg as { evaluated: string[] }).evaluated[0] as string);
+    const forged = {
+      index: 0,
+      element: bytesToHex(element),
+      blindPublic: bytesToHex(encodePoint(Point.BASE.multiply(decodeScalar('r', made)))),
+      proof: bytesToHex(generateProof(hitEvidenceSuite(CONCORDAT_SUITE), { sk: made, blinded: [element], evaluated: [evaluated] }, randomBytes)),
+    };
+    const byEvidence = await post(forged);
+    expect(byEvidence).toMatchObject({ status: 422, slug: 'validation', field: 'body.legs[0].hits[0].proof' });
+
+    // Refused and audited; no hit recorded; PT has nothing to confirm.
+    const audit = await w.coord.store.readAudit(0, 1_000_000);
+    expect(audit.filter((e) => e.action === 'query.hit_refused' && e.subject === id).map((e) => [e.actor, e.detail.partner, e.detail.reason])).toEqual([[ES, PT, 'proof']]);
+    expect((await w.coord.store.getQuery(id))?.legs[0]?.outcome).toBeNull();
+    expect(w.coord.db.prepare('SELECT count(*) FROM query_hits WHERE query_id = ?').pluck().get(id)).toBe(0);
+    const pt = w.coord.client(PT, w.get(PT).signingKey, 0);
+    expect((await pt.hits()).filter((h) => h.queryId === id)).toEqual([]);
+    for (const e of audit.filter((x) => x.subject === id)) expect(JSON.stringify(e)).not.toContain(forged.element);
   });
 });
 

@@ -1,16 +1,21 @@
 // Targeted hit/no-hit queries end to end with real crypto: both sides' sets
 // and tokens come from the nightly flow, the requester blinds with
 // blindQuery, the responder answers with evaluateWithProof, the requester
-// finishes with finishQuery and reports hits by token.
+// finishes with finishQuery and reports each hit with its evidence
+// (protocol/SPEC.md §8.11), which the coordinator checks before recording it.
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { bytesToHex, hexToBytes } from '../../protocol/bytes.js';
 import { queryValuesDigest, verifyQuery } from '../../protocol/signed-query.js';
 import type { Engine } from '../../protocol/engine/index.js';
+import { CONCORDAT_SUITE, hitEvidenceSuite } from '../../protocol/constants.js';
+import { generateProof } from '../../protocol/dleq.js';
 import { ProofError } from '../../protocol/errors.js';
+import { decodeScalar, encodePoint, encodeScalar, Point, randomScalar } from '../../protocol/group.js';
+import { randomBytes } from '../../protocol/rng.js';
 import type { BlindedQuery } from '../../protocol/query.js';
 import { addAgreement, epochKeyPair, epochKeySignature, makeHarness, publishKey, type Harness, type HarnessOptions, type Signer } from '../coordinator-harness.js';
 import { loadTestEngine } from '../coordinator-runtime.js';
-import { emails, item, keyOf, SimAgency, type Item } from '../coordinator-sim.js';
+import { emails, evidenceHex, item, keyOf, SimAgency, type Item } from '../coordinator-sim.js';
 
 let engine: Engine;
 beforeAll(async () => {
@@ -156,12 +161,15 @@ describe('targeted queries against planted data', () => {
     expect(audit.filter((e) => e.action === 'query.answered').map((e) => e.actor)).toEqual(['PT-PJ', 'PT-PJ', 'PT-PJ']);
     const outcomes = audit.filter((e) => e.action === 'query.outcome');
     expect(outcomes.map((e) => e.detail.hits)).toEqual([2, 2, 0]);
-    expect(outcomes[0]).toMatchObject({ actor: 'ES-CNP', detail: { partner: 'PT-PJ', officer: 'officer-17', caseRef: 'CASE-2026-0042', noHits: 1, values: 3, unlocated: 0 } });
+    expect(outcomes[0]).toMatchObject({ actor: 'ES-CNP', detail: { partner: 'PT-PJ', officer: 'officer-17', caseRef: 'CASE-2026-0042', noHits: 1, values: 3 } });
     const text = JSON.stringify(audit.map(({ hash, ...e }) => e)).toLowerCase();
     for (const r of [mixed, allHit, none]) {
       for (const b of r.blinded) expect(text).not.toContain(bytesToHex(b));
       for (const e of r.leg.evaluated) expect(text).not.toContain(e);
-      for (const t of r.concluded.hits) expect(text).not.toContain(t.token);
+      for (const t of r.concluded.hits) {
+        expect(text).not.toContain(t.element);
+        expect(text).not.toContain(t.proof);
+      }
     }
     for (const it of [...shared, ...ptOnly, ...esOnly]) expect(text).not.toContain(it.canonical.toLowerCase());
   });
@@ -271,7 +279,7 @@ describe('targeted queries against planted data', () => {
     const post = (legs: unknown[]) => h.json(es.signer, 'POST', `/v1/queries/${id}/outcome`, { body: { legs } });
     expect((await post([{ partner: 'PT-PJ', hits: concluded.hits, noHits: 0 }])).body.field).toBe('body.legs[0].noHits');
     expect((await post([{ partner: 'FR-OCRTEH', ...concluded }])).body.field).toBe('body.legs[0].partner');
-    expect((await post([{ partner: 'PT-PJ', hits: [{ index: 2, token: '00'.repeat(16) }], noHits: 1 }])).body.field).toBe('body.legs[0].hits[0].index');
+    expect((await post([{ partner: 'PT-PJ', hits: [{ index: 2, element: 'ab'.repeat(32), blindPublic: 'ab'.repeat(32), proof: 'ab'.repeat(64) }], noHits: 1 }])).body.field).toBe('body.legs[0].hits[0].index');
     expect((await post([{ partner: 'PT-PJ', ...concluded, error: 'unanswered' }])).body.field).toBe('body.legs[0].hits');
     const ok = await post([{ partner: 'PT-PJ', ...concluded }]);
     expect(ok.status).toBe(200);
@@ -463,17 +471,20 @@ describe('responders online and offline', () => {
     expect((await h.json(fr, 'POST', `/v1/queries/${id}/answer`, { body: { epoch: 'e1', ...frAnswer.answer(frEntry.blinded) } })).status).toBe(200);
     const both = await state(es.signer, id, 1);
     expect(both.legs.every((l: any) => l.status === 'answered' && l.proofValid === true)).toBe(true);
-    // A token the coordinator does not hold (FR uploaded nothing) still gets a handle, without a position for the holder.
+    // A hit on a partner side the coordinator does not hold (FR uploaded nothing) has no evidence that can hold:
+    // the whole report is refused, and the honest one is recorded.
     const ptLeg = both.legs.find((l: any) => l.partner === 'PT-PJ');
-    const out = await h.json(es.signer, 'POST', `/v1/queries/${id}/outcome`, {
-      body: { legs: [{ partner: 'PT-PJ', ...es.conclude(PAIR, a.q, ptLeg) }, { partner: 'FR-OCRTEH', hits: [{ index: 1, token: 'ab'.repeat(16) }], noHits: 1 }] },
+    const frLeg = both.legs.find((l: any) => l.partner === 'FR-OCRTEH');
+    const ptOutcome = { partner: 'PT-PJ', ...es.conclude(PAIR, a.q, ptLeg) };
+    const refused = await h.json(es.signer, 'POST', `/v1/queries/${id}/outcome`, {
+      body: { legs: [ptOutcome, { partner: 'FR-OCRTEH', hits: [evidenceHex(a.q, frLeg.evaluated, 1)], noHits: 1 }] },
     });
+    expect(refused).toMatchObject({ status: 422, body: { field: 'body.legs[1].hits[0].element' } });
+    const out = await h.json(es.signer, 'POST', `/v1/queries/${id}/outcome`, { body: { legs: [ptOutcome, { partner: 'FR-OCRTEH', hits: [], noHits: 2 }] } });
     expect(out.status).toBe(200);
-    expect(out.body.legs.map((l: any) => l.hits.length)).toEqual([1, 1]);
-    const frHit = (await h.json(fr, 'GET', '/v1/hits')).body.hits[0];
-    expect(frHit).toMatchObject({ source: 'query', partner: 'ES-CNP', handle: out.body.legs[1].hits[0].handle });
-    expect(frHit.position).toBeUndefined();
-    expect((await h.store.readAudit(0, 100_000)).find((e) => e.action === 'query.outcome' && e.detail.partner === 'FR-OCRTEH')?.detail).toMatchObject({ hits: 1, unlocated: 1 });
+    expect(out.body.legs.map((l: any) => l.hits.length)).toEqual([1, 0]);
+    expect((await h.json(fr, 'GET', '/v1/hits')).body.hits).toEqual([]);
+    expect((await h.store.readAudit(0, 100_000)).find((e) => e.action === 'query.outcome' && e.detail.partner === 'FR-OCRTEH')?.detail).toMatchObject({ hits: 0, noHits: 2 });
   });
 });
 
@@ -544,5 +555,122 @@ describe('hits', () => {
     expect((await es.results()).pairs[0]).toMatchObject({ state: 'complete', count: shared.length });
     expect((await h.json(es.signer, 'GET', '/v1/hits')).body.hits).toEqual([]);
     expect((await h.json(pt.signer, 'GET', '/v1/hits')).body.hits).toEqual([]);
+  });
+});
+
+describe('hit evidence (protocol/SPEC.md §8.11)', () => {
+  async function answered(values: Item[], extra: Record<string, unknown> = {}) {
+    const a = await ask(es, values, extra);
+    expect(a.status, JSON.stringify(a.body)).toBe(201);
+    expect(await respond(pt)).toBe(1);
+    const leg = (await state(es.signer, a.body.queryId)).legs[0];
+    expect(leg.proofValid).toBe(true);
+    return { id: a.body.queryId as string, q: a.q, leg };
+  }
+  const post = (id: string, legs: unknown[]) => h.json(es.signer, 'POST', `/v1/queries/${id}/outcome`, { body: { legs } });
+  const queryHitsOf = async (who: Signer) => (await h.json(who, 'GET', '/v1/hits')).body.hits.filter((x: any) => x.source === 'query');
+  const refusals = async (id: string) =>
+    (await h.store.readAudit(0, 100_000)).filter((e) => e.action === 'query.hit_refused' && e.subject === id).map((e) => [e.actor, e.outcome, e.detail.reason]);
+  /** An element of PT's side as ES downloaded it for tokenising: the blinded element at `position`. */
+  async function partnerElement(position: number): Promise<Uint8Array> {
+    const res = await h.send(es.signer, 'GET', `/v1/pairs/${PAIR}/partner-set/chunks/${Math.floor(position / 32)}`, { headers: { 'Concordat-Epoch': 'e1' } });
+    expect(res.status).toBe(200);
+    const all = new Uint8Array(await res.arrayBuffer());
+    const at = (position % 32) * 32;
+    return all.slice(at, at + 32);
+  }
+
+  it('records an honest hit at the position of the responder side that holds the element, with the nightly handle', async () => {
+    await setup();
+    const nightly = nightlyHandles(await es.results());
+    const r = await answered([shared[2] as Item, nobody(1), ptOnly[9] as Item]);
+    const concluded = es.conclude(PAIR, r.q, r.leg);
+    expect(concluded.hits.map((x) => x.index)).toEqual([0, 2]);
+    const out = await post(r.id, [{ partner: 'PT-PJ', ...concluded }]);
+    expect(out.status, JSON.stringify(out.body)).toBe(200);
+    expect(out.body.legs[0].hits[0].handle).toBe(nightly.get(keyOf(shared[2] as Item)));
+    const held = await queryHitsOf(pt.signer);
+    expect(held.map((x: any) => pt.slots[x.position])).toEqual([
+      { type: 'item', item: shared[2] },
+      { type: 'item', item: ptOnly[9] },
+    ]);
+    expect(await refusals(r.id)).toEqual([]);
+  });
+
+  it('refuses a valid proof over an element the responder side does not hold, records nothing, and takes the honest report after', async () => {
+    await setup();
+    const r = await answered([nobody(1), shared[0] as Item]);
+    const honest = es.conclude(PAIR, r.q, r.leg);
+    expect(honest.hits.map((x) => x.index)).toEqual([1]);
+    // The proof is sound (U = r⁻¹·E for the no-hit value), but U is no element of PT's side.
+    const forged = evidenceHex(r.q, r.leg.evaluated, 0);
+    const refused = await post(r.id, [{ partner: 'PT-PJ', hits: [forged, ...honest.hits], noHits: 0 }]);
+    expect(refused).toMatchObject({ status: 422, body: { type: 'urn:concordat:problem:validation', field: 'body.legs[0].hits[0].element' } });
+    expect(JSON.stringify(refused.body)).not.toContain(forged.element);
+    expect(await refusals(r.id)).toEqual([['ES-CNP', 'refused', 'element']]);
+    expect(await queryHitsOf(pt.signer)).toEqual([]);
+    expect((await h.store.getQuery(r.id))?.legs[0]?.outcome).toBeNull();
+    const ok = await post(r.id, [{ partner: 'PT-PJ', ...honest }]);
+    expect(ok.status).toBe(200);
+    expect(await queryHitsOf(pt.signer)).toHaveLength(1);
+  });
+
+  it("refuses evidence whose proof does not hold against the answer relayed: a partner element with a made-up scalar, another value's answer, the responder's own query proof", async () => {
+    await setup();
+    const r = await answered([ptOnly[1] as Item, nobody(2)]);
+    const honest = es.conclude(PAIR, r.q, r.leg);
+    expect(honest.hits.map((x) => x.index)).toEqual([0]);
+    // A record of PT that ES never asked about: its element, as ES downloaded it, with a scalar ES made up.
+    const target = await partnerElement(pt.positionOf(ptOnly[20] as Item));
+    const made = encodeScalar(randomScalar(randomBytes));
+    const madeUp = {
+      index: 1,
+      element: bytesToHex(target),
+      blindPublic: bytesToHex(encodePoint(Point.BASE.multiply(decodeScalar('r', made)))),
+      proof: bytesToHex(generateProof(hitEvidenceSuite(CONCORDAT_SUITE), { sk: made, blinded: [target], evaluated: [hexToBytes(r.leg.evaluated[1])] }, randomBytes)),
+    };
+    const attempts = [
+      madeUp,
+      // The honest evidence of value 0, claimed for value 1: E is taken from the coordinator's answer for value 1.
+      { ...(honest.hits[0] as object), index: 1 },
+    ];
+    for (const hit of attempts) {
+      const res = await post(r.id, [{ partner: 'PT-PJ', hits: [hit], noHits: 1 }]);
+      expect(res).toMatchObject({ status: 422, body: { field: 'body.legs[0].hits[0].proof' } });
+    }
+    expect(await refusals(r.id)).toEqual([
+      ['ES-CNP', 'refused', 'proof'],
+      ['ES-CNP', 'refused', 'proof'],
+    ]);
+    // ES sends PT's own element as a "blinded value": PT answers k_PT·s with a query proof against K_PT — the same
+    // statement shape as evidence with U = s and P = K_PT, but under another label, so it is no evidence.
+    const replay = await answered([nobody(3)], { blinded: [bytesToHex(target)] });
+    const res = await post(replay.id, [{ partner: 'PT-PJ', hits: [{ index: 0, element: bytesToHex(target), blindPublic: bytesToHex(pt.kp.pk), proof: replay.leg.proof }], noHits: 0 }]);
+    expect(res).toMatchObject({ status: 422, body: { field: 'body.legs[0].hits[0].proof' } });
+    expect(await queryHitsOf(pt.signer)).toEqual([]);
+    const malformed = await post(r.id, [{ partner: 'PT-PJ', hits: [{ ...(honest.hits[0] as object), element: '00'.repeat(32) }], noHits: 1 }]);
+    expect(malformed).toMatchObject({ status: 422, body: { field: 'body.legs[0].hits[0].element' } });
+  });
+
+  it('refuses a hit on a position the responder withdrew', async () => {
+    await setup();
+    const withdrawn = pt.positionOf(ptOnly[4] as Item);
+    expect((await h.json(pt.signer, 'POST', `/v1/pairs/${PAIR}/set/removals`, { body: { positions: [withdrawn] }, headers: { 'Concordat-Epoch': 'e1' } })).status).toBe(200);
+    // The removal is served to the tokenising side, in the order removed.
+    const removals = await h.json(es.signer, 'GET', `/v1/pairs/${PAIR}/partner-set/removals?after=0`, { headers: { 'Concordat-Epoch': 'e1' } });
+    expect(removals).toEqual({ status: 200, body: { epoch: 'e1', positions: [withdrawn], next: null } });
+    expect((await h.json(es.signer, 'GET', `/v1/pairs/${PAIR}/partner-set/removals?after=1&limit=1`)).body).toEqual({ epoch: 'e1', positions: [], next: null });
+    expect((await h.json(es.signer, 'GET', `/v1/pairs/${PAIR}/partner-set/removals?limit=0`)).body.field).toBe('query.limit');
+    expect((await h.json(es.signer, 'GET', `/v1/pairs/${PAIR}/partner-set/removals?from=0`)).body.field).toBe('query.from');
+
+    const r = await answered([ptOnly[4] as Item]);
+    // A requester that has not yet dropped the withdrawn token still finds it, and its evidence is sound.
+    const stale = es.conclude(PAIR, r.q, r.leg);
+    expect(stale.hits.map((x) => x.index)).toEqual([0]);
+    const res = await post(r.id, [{ partner: 'PT-PJ', ...stale }]);
+    expect(res).toMatchObject({ status: 422, body: { field: 'body.legs[0].hits[0].element' } });
+    expect(await refusals(r.id)).toEqual([['ES-CNP', 'refused', 'removed']]);
+    expect(await queryHitsOf(pt.signer)).toEqual([]);
+    expect((await post(r.id, [{ partner: 'PT-PJ', hits: [], noHits: 1 }])).status).toBe(200);
   });
 });

@@ -8,8 +8,10 @@
 // statement verifies under the partner's pinned signing key — unblinds,
 // applies its own pair key and looks the
 // token up among the tokens it computed for the partner's set in the nightly
-// flow (legs.ts). A proof that does not verify is an ERROR for that partner —
-// never a "no hit".
+// flow, less the positions the partner withdrew (legs.ts). A proof that does
+// not verify is an ERROR for that partner — never a "no hit". Each hit is
+// reported with evidence (protocol/SPEC.md §8.11) built from its blind, so
+// the coordinator records only hits that are answers to what was asked.
 //
 // Every leg carries this agency's signature over its `query` statement
 // (protocol/SPEC.md §8.9): the responder's client answers only what this
@@ -145,9 +147,25 @@ export async function followQuery(ctx: QueryContext, id: string, timeoutSeconds:
       if ('incomplete' in f) notes.set(leg.partner, { state: 'incomplete', error: 'incomplete', detail: f.incomplete, ...(leg.epoch ? { epoch: leg.epoch } : {}) });
       else finished.push(f);
     }
-    if (finished.length > 0) {
-      const reply = await ctx.client.postOutcome(id, finished.map((f) => f.outcome));
-      recordOutcome(ctx.store, id, finished, reply.legs);
+    // A hit whose evidence the coordinator refuses (protocol/SPEC.md §8.11) — typically an identifier the
+    // partner withdrew since this agency's last sync — keeps its leg open: the others are reported without it.
+    while (finished.length > 0) {
+      try {
+        const reply = await ctx.client.postOutcome(id, finished.map((f) => f.outcome));
+        recordOutcome(ctx.store, id, finished, reply.legs);
+        break;
+      } catch (e) {
+        const at = e instanceof CoordinatorError && e.status === 422 ? /^body\.legs\[(\d+)\]\.hits/.exec(e.field ?? '') : null;
+        const refused = at ? finished[Number(at[1])] : undefined;
+        if (!refused) throw e;
+        finished.splice(finished.indexOf(refused), 1);
+        notes.set(refused.partner, {
+          state: 'incomplete',
+          error: 'hit-refused',
+          detail: `the coordinator refused the evidence of a hit (${(e as CoordinatorError).detail ?? 'no detail'}); the partner may have withdrawn the value: run \`concordat sync\`, then \`concordat query --status ${id}\``,
+          epoch: refused.epoch,
+        });
+      }
     }
     for (const f of finished) notes.delete(f.partner);
     const stillOpen = openLegs(ctx.store, id);

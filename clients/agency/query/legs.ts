@@ -6,13 +6,13 @@
 // the proof must verify, and a no-hit
 // is only given when this agency holds the tokens of the partner's whole set
 // for the epoch the partner answered in.
-import { bytesToHex, hexToBytes } from '../../../protocol/bytes.js';
+import { hexToBytes } from '../../../protocol/bytes.js';
 import { partyOf } from '../../../protocol/agreement.js';
 import { checkEpochKey } from '../../../protocol/epoch-key.js';
 import type { Me, OutcomeLeg, PairStatus, QueryLeg } from '../../sdk/api.js';
 import { acceptedTerms } from '../agreements.js';
 import { appendAudit } from '../audit.js';
-import { tokensFromAnswer } from './protocol.js';
+import { evidenceOfHit, tokensFromAnswer } from './protocol.js';
 import { canaryKeyOf, chunksWithTokens, signedLeg, tokensKnown, type FinalLeg, type LocalQuery } from './storage.js';
 import type { QueryContext } from './types.js';
 
@@ -150,6 +150,7 @@ export async function finishLeg(
     }
   }
   const hits = tokensKnown(ctx.store, pair, epoch, tokens);
+  const blinded = { blinds: q.blinds as Uint8Array[], blinded: q.blinded as Uint8Array[] };
   return {
     partner,
     epoch,
@@ -157,7 +158,8 @@ export async function finishLeg(
     hits,
     outcome: {
       partner,
-      hits: hits.flatMap((h, index) => (h ? [{ index, token: bytesToHex(tokens[index] as Uint8Array) }] : [])),
+      // Each hit goes with its evidence (protocol/SPEC.md §8.11), built from the blind kept until the outcome is reported.
+      hits: hits.flatMap((h, index) => (h ? [evidenceOfHit(blinded, leg.evaluated as string[], index)] : [])),
       noHits: hits.filter((h) => !h).length,
     },
   };

@@ -2,12 +2,15 @@
 // bytes only: blind each value with a fresh scalar, and turn a partner's
 // answer into tokens — verifying its batched DLEQ proof against the
 // partner's published epoch key first (the coordinator's `proofValid` is only
-// a relay's opinion), then unblinding and applying this agency's epoch key.
-import { hexToBytes } from '../../../protocol/bytes.js';
+// a relay's opinion), then unblinding and applying this agency's epoch key —
+// and, for each hit, the evidence the coordinator records it on
+// (protocol/SPEC.md §8.11).
+import { bytesToHex, hexToBytes } from '../../../protocol/bytes.js';
 import { CONCORDAT_SUITE } from '../../../protocol/constants.js';
 import type { Engine } from '../../../protocol/engine/index.js';
 import { DecodeError, ProofError, ProtocolError } from '../../../protocol/errors.js';
 import { identifierInput, type IdentifierKind } from '../../../protocol/identifiers/index.js';
+import { hitEvidence } from '../../../protocol/hit-evidence.js';
 import { blindQuery, finishQuery } from '../../../protocol/query.js';
 import { randomBytes } from '../../../protocol/rng.js';
 
@@ -54,4 +57,10 @@ export function tokensFromAnswer(engine: Engine, q: Blinded, a: Answer, mySecret
     if (e instanceof ProofError || e instanceof DecodeError || e instanceof ProtocolError) return { proofFailure: e.message };
     throw e;
   }
+}
+
+/** The §8.11 evidence of a hit on value `index` (hex, as POST /v1/queries/{id}/outcome takes it). */
+export function evidenceOfHit(q: Blinded, evaluated: readonly string[], index: number): { index: number; element: string; blindPublic: string; proof: string } {
+  const ev = hitEvidence(CONCORDAT_SUITE, q.blinds[index] as Uint8Array, hexToBytes(evaluated[index] as string), randomBytes);
+  return { index, element: bytesToHex(ev.element), blindPublic: bytesToHex(ev.blindPublic), proof: bytesToHex(ev.proof) };
 }

@@ -2,7 +2,7 @@
 // its blinds until it is closed, its legs and per-value results (tables
 // queries, query_legs, query_results), and the reads of what the nightly flow
 // kept to check an answer — the partner key the canaries use and the partner
-// tokens (clients/README-cli.md, "Local store"). Never a value.
+// tokens not withdrawn (clients/README-cli.md, "Local store"). Never a value.
 import { ELEMENT_BYTES } from '../../../protocol/constants.js';
 import type { Store } from '../../store/db.js';
 import { AgencyError } from '../../sdk/errors.js';
@@ -139,9 +139,19 @@ export function chunksWithTokens(store: Store, pair: string, epoch: string): num
   return store.sqlite.prepare('SELECT count(*) FROM partner_chunks WHERE pair = ? AND epoch = ? AND tokens_kept = 1').pluck().get(pair, epoch) as number;
 }
 
-/** Per token: is it among the tokens this agency computed for the partner's side? */
+/**
+ * Per token: is it among the tokens this agency computed for the partner's
+ * side, at a position the partner has not withdrawn (partner_removals, kept by
+ * sync)? A withdrawn identifier is no hit, and the coordinator would refuse its
+ * evidence (protocol/SPEC.md §8.11).
+ */
 export function tokensKnown(store: Store, pair: string, epoch: string, tokens: readonly Uint8Array[]): boolean[] {
-  const lookup = store.sqlite.prepare('SELECT 1 FROM partner_tokens WHERE token = ? AND pair = ? AND epoch = ? LIMIT 1').pluck();
+  const lookup = store.sqlite
+    .prepare(
+      `SELECT 1 FROM partner_tokens t WHERE t.token = ? AND t.pair = ? AND t.epoch = ?
+        AND NOT EXISTS (SELECT 1 FROM partner_removals r WHERE r.pair = t.pair AND r.epoch = t.epoch AND r.position = t.position) LIMIT 1`,
+    )
+    .pluck();
   return tokens.map((t) => lookup.get(Buffer.from(t), pair, epoch) !== undefined);
 }
 

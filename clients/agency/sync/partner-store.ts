@@ -1,7 +1,8 @@
 // Every statement a sync runs on the partner's side: the log of partner
-// chunks this agency tokenised (partner_chunks) and the tokens it kept of them
+// chunks this agency tokenised (partner_chunks), the tokens it kept of them
 // (partner_tokens), which a targeted query's answer is checked against
-// (clients/README-cli.md, "concordat sync", step 3).
+// (clients/README-cli.md, "concordat sync", step 3), and the positions the
+// partner withdrew (partner_removals), whose tokens no longer answer a query.
 import type { Database, Statement } from 'better-sqlite3';
 import { TOKEN_BYTES } from '../../../protocol/constants.js';
 import type { Store } from '../../store/db.js';
@@ -36,6 +37,17 @@ export class PartnerStore {
   /** Indexes of the partner chunks whose tokens are in partner_tokens. */
   chunksKept(pair: string, epoch: string): Set<number> {
     return new Set(this.sql('SELECT idx FROM partner_chunks WHERE pair = ? AND epoch = ? AND tokens_kept = 1').pluck().all(pair, epoch) as number[]);
+  }
+
+  /** Withdrawn partner positions recorded for the pair and epoch: the `after` of the next removals page. */
+  removalsKnown(pair: string, epoch: string): number {
+    return this.sql('SELECT count(*) FROM partner_removals WHERE pair = ? AND epoch = ?').pluck().get(pair, epoch) as number;
+  }
+
+  /** Records positions the partner withdrew (protocol/SPEC.md §3.1 step 6), in one transaction; returns how many were new. */
+  recordRemovals(pair: string, epoch: string, positions: readonly number[], at: string): number {
+    const ins = this.sql('INSERT OR IGNORE INTO partner_removals (pair, epoch, position, removed_at) VALUES (?, ?, ?, ?)');
+    return this.db.transaction(() => positions.reduce((n, p) => n + ins.run(pair, epoch, p, at).changes, 0))();
   }
 
   /**

@@ -1,15 +1,29 @@
 // Partner work: download a chunk of the partner's side, upload its tokens
-// Token(k_caller · element). Tokens are matched as they arrive.
+// Token(k_caller · element). Tokens are matched as they arrive. The positions
+// the partner withdrew are served too, so the tokenising agency stops finding
+// them in its own copy of the tokens (protocol/SPEC.md §3.1 step 6, §3.2).
 import { OpenAPIHono, type z } from '@hono/zod-openapi';
 import { bytesToHex } from '../../../protocol/bytes.js';
 import { canonicalJson } from '../../../protocol/canonical.js';
 import { chunkManifestSchema } from '../../../protocol/manifest.js';
 import { byteSequence } from '../../signatures.js';
-import { BINARY_TYPE, CHUNK_MANIFEST_HEADER, CHUNK_SIGNATURE_HEADER, EPOCH_HEADER, getPartnerChunk, putTokens, TOKEN_BYTES, type tokensReceiptSchema } from '../../../wire/index.js';
+import {
+  BINARY_TYPE,
+  CHUNK_MANIFEST_HEADER,
+  CHUNK_SIGNATURE_HEADER,
+  EPOCH_HEADER,
+  getPartnerChunk,
+  getPartnerRemovals,
+  partnerRemovalsQuery,
+  putTokens,
+  TOKEN_BYTES,
+  type partnerRemovalsResponse,
+  type tokensReceiptSchema,
+} from '../../../wire/index.js';
 import type { AppEnv, Services } from '../../context.js';
 import { pairAccess, refreshPairState, type PairContext } from '../../pairs.js';
 import { ProblemError } from '../../problem.js';
-import { parseIndexParam, parsePairParam } from '../../validation.js';
+import { parseIndexParam, parsePairParam, parseWith } from '../../validation.js';
 import { mount } from '../mount.js';
 
 async function refuseIfFailed(ctx: PairContext): Promise<void> {
@@ -48,6 +62,21 @@ export function partnerRoutes(svc: Services): OpenAPIHono<AppEnv> {
       [CHUNK_MANIFEST_HEADER]: byteSequence(canonicalJson(manifest)),
       [CHUNK_SIGNATURE_HEADER]: byteSequence(chunk.signature),
     });
+  });
+
+  mount(app, getPartnerRemovals, async (c) => {
+    const ctx = await pairAccess(svc, c.get('caller'), parsePairParam(c.req.param('pair')), c.req.header(EPOCH_HEADER));
+    const params: Record<string, string> = {};
+    for (const [name, values] of Object.entries(c.req.queries())) {
+      if (name !== 'after' && name !== 'limit') throw new ProblemError('validation', `query.${name}: unknown parameter`, { field: `query.${name}` });
+      if (values.length !== 1) throw new ProblemError('validation', `query.${name}: give it once`, { field: `query.${name}` });
+      params[name] = values[0] as string;
+    }
+    const { after, limit } = parseWith(partnerRemovalsQuery, params, 'query');
+    // A read appends nothing to the audit log: every sync asks, and the removals themselves were audited when posted.
+    const positions = await ctx.ps.listRemovals(ctx.epoch.id, ctx.partnerSide, after, limit);
+    const next = positions.length === limit ? after + positions.length : null;
+    return c.json({ epoch: ctx.epoch.id, positions, next } satisfies z.infer<typeof partnerRemovalsResponse>);
   });
 
   mount(app, putTokens, async (c) => {

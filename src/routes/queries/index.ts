@@ -6,13 +6,18 @@
 // responder picks it up from its inbox and answers k_B·(r·H(q)) with a DLEQ
 // proof (RFC 9497 §2.2) that the coordinator checks against the responder's
 // published key for the query's pair; the requester unblinds, finishes with its own key and
-// reports hits by token. The coordinator never sees a value: only blinded
-// elements, evaluated elements and, for hits, tokens it already holds.
+// reports each hit with evidence (protocol/SPEC.md §8.11): the unblinded element
+// and a proof that it is the answer relayed for that value, which the coordinator
+// checks and finds among the responder's uploaded elements before recording it.
+// The coordinator never sees a value: only blinded, evaluated and unblinded
+// elements (the last, for hits, elements of the responder's side it already holds).
 import { OpenAPIHono, type z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { bytesToHex } from '../../../protocol/bytes.js';
 import { DecodeError } from '../../../protocol/errors.js';
 import { pack, unpack } from '../../../protocol/engine/types.js';
+import { CONCORDAT_SUITE } from '../../../protocol/constants.js';
+import { checkHitEvidence } from '../../../protocol/hit-evidence.js';
 import { queryValuesDigest, verifyQuery } from '../../../protocol/signed-query.js';
 import {
   answerBody,
@@ -402,7 +407,8 @@ export function queryRoutes(svc: Services): OpenAPIHono<AppEnv> {
       new ProblemError('validation', `${field}: ${detail}`, { field, audit: { action: 'query.outcome_refused', subject: q.id, detail: about } });
 
     // Validate every leg before recording any, so a refusal records nothing.
-    const plans: { leg: QueryLegRecord; hits: { index: number; token: Uint8Array }[]; noHits: number; error: string | null }[] = [];
+    type Hit = (typeof body.legs)[number]['hits'][number];
+    const plans: { leg: QueryLegRecord; f: string; hits: Hit[]; noHits: number; error: string | null }[] = [];
     for (let i = 0; i < body.legs.length; i++) {
       const l = body.legs[i] as (typeof body.legs)[number];
       const f = `body.legs[${i}]`;
@@ -419,30 +425,61 @@ export function queryRoutes(svc: Services): OpenAPIHono<AppEnv> {
       if (error === null && l.hits.length + l.noHits !== q.values) throw bad(`${f}.noHits`, `hits and noHits must add up to the ${q.values} values`);
       const seen = new Set<number>();
       for (let j = 0; j < l.hits.length; j++) {
-        const h = l.hits[j] as (typeof l.hits)[number];
+        const h = l.hits[j] as Hit;
         if (h.index >= q.values) throw bad(`${f}.hits[${j}].index`, `must be below ${q.values}`);
         if (seen.has(h.index)) throw bad(`${f}.hits[${j}].index`, 'each value once');
         seen.add(h.index);
       }
-      plans.push({ leg, hits: l.hits, noHits: l.noHits, error });
+      plans.push({ leg, f, hits: l.hits, noHits: l.noHits, error });
     }
 
+    // Every hit carries evidence (protocol/SPEC.md §8.11): the proof is checked against the evaluated
+    // element this coordinator relayed, and the unblinded element must be a live element of the
+    // responder's side. A hit that fails refuses the whole report: nothing is recorded.
+    const refuseHit = (partner: string, field: string, reason: string, detail: string) =>
+      new ProblemError('validation', `${field}: ${detail}`, {
+        field,
+        audit: { action: 'query.hit_refused', subject: q.id, outcome: 'refused', detail: { ...about, partner, reason } },
+      });
     const { handleKey } = await svc.secrets();
-    const replies: { partner: string; hits: { index: number; handle: string }[] }[] = [];
+    const located: { plan: (typeof plans)[number]; pair: PairRecord; epoch: string; hits: QueryHitInput[] }[] = [];
     for (const plan of plans) {
-      const { leg } = plan;
+      const { leg, f } = plan;
       const pair = (await svc.store.getPair(leg.pairId)) as PairRecord;
-      const partnerSide = sideOf(pair, leg.partner) as Side;
       const epoch = leg.answerEpoch ?? q.epoch;
-      const ps = svc.store.pair(pair.id);
-      const hits: QueryHitInput[] = [];
-      for (const h of plan.hits) {
-        // A hit token is one of the partner side's tokens (computed by the requester in the nightly flow):
-        // the match index finds its position; a nightly match there lends its (possibly continued) handle.
-        const found = await ps.lookupToken(epoch, partnerSide, h.token);
-        const handle = found?.matchHandle ?? matchHandle(handleKey, pair.id, h.token);
-        hits.push({ index: h.index, handle, pairId: pair.id, epoch, position: found ? found.position : null });
+      if (plan.hits.length === 0) {
+        located.push({ plan, pair, epoch, hits: [] });
+        continue;
       }
+      if (leg.proofValid !== true) throw refuseHit(leg.partner, `${f}.hits`, 'answer-proof', 'the answer of this leg did not carry a valid proof: it has no hits');
+      if (leg.evaluated === null) throw refuseHit(leg.partner, `${f}.hits`, 'answer-purged', 'the answer of this leg is no longer held, so its hits cannot be checked');
+      const evaluated = unpack(leg.evaluated, ELEMENT_BYTES);
+      plan.hits.forEach((h, j) => {
+        const check = checkHitEvidence(CONCORDAT_SUITE, evaluated[h.index] as Uint8Array, h);
+        if (!check.ok) {
+          const what = check.reason === 'proof' ? 'the proof does not verify against the answer relayed for this value' : `not a valid encoding (${check.reason})`;
+          throw refuseHit(leg.partner, `${f}.hits[${j}].${check.field}`, check.reason === 'proof' ? 'proof' : `${check.field}-${check.reason}`, what);
+        }
+      });
+      const ps = svc.store.pair(pair.id);
+      const where = await ps.locateElements(epoch, sideOf(pair, leg.partner) as Side, plan.hits.map((h) => h.element));
+      const hits: QueryHitInput[] = [];
+      plan.hits.forEach((h, j) => {
+        const w = where[j];
+        const field = `${f}.hits[${j}].element`;
+        // A registered canary is reported like an element the side does not hold: the requester must not learn which positions are canaries.
+        if (!w || w.state === 'canary') throw refuseHit(leg.partner, field, 'element', `not an element of ${leg.partner}'s side in ${epoch}`);
+        if (w.state === 'removed') throw refuseHit(leg.partner, field, 'removed', `${leg.partner} withdrew this element from its side`);
+        if (!w.token) throw refuseHit(leg.partner, field, 'not-tokenised', `the requester's tokens for this element of ${leg.partner}'s side have not arrived: upload them first`);
+        // A nightly match at the position lends its (possibly continued) handle; otherwise the nightly construction over the side's token.
+        hits.push({ index: h.index, handle: w.matchHandle ?? matchHandle(handleKey, pair.id, w.token), pairId: pair.id, epoch, position: w.position });
+      });
+      located.push({ plan, pair, epoch, hits });
+    }
+
+    const replies: { partner: string; hits: { index: number; handle: string }[] }[] = [];
+    for (const { plan, epoch, hits } of located) {
+      const { leg } = plan;
       const r = await svc.store.recordOutcome(q.id, leg.partner, { hits, noHits: plan.noHits, error: plan.error, at });
       if (r === 'conflict') {
         throw new ProblemError('conflict', `the outcome of the leg of ${leg.partner} was already reported differently`, {
@@ -461,7 +498,6 @@ export function queryRoutes(svc: Services): OpenAPIHono<AppEnv> {
             epoch,
             hits: hits.length,
             noHits: plan.noHits,
-            unlocated: hits.filter((h) => h.position === null).length,
             ...(plan.error ? { error: plan.error } : {}),
           },
         });
