@@ -161,6 +161,42 @@ describe('concordat coordinator CLI', () => {
 });
 
 describe('concordat coordinator CLI: governance', () => {
+  it('serve rotates the epoch on its maintenance tick once the epoch is 30 days old, once', async () => {
+    const dir = join(root, 'tick');
+    expect((await run(['init', '--data', dir])).code).toBe(0);
+    const file = join(dir, 'coordinator.db');
+    const setStart = (days: number) => {
+      const db = new Database(file);
+      db.prepare('UPDATE epochs SET started_at = ? WHERE seq = (SELECT max(seq) FROM epochs)').run(new Date(Date.now() - days * 86_400_000).toISOString());
+      db.close();
+    };
+    const epochs = () => {
+      const db = new Database(file, { readonly: true });
+      const ids = (db.prepare('SELECT id FROM epochs ORDER BY seq').all() as { id: string }[]).map((r) => r.id);
+      const rotated = db.prepare("SELECT actor, subject FROM audit_log WHERE action = 'epoch.rotated'").all();
+      db.close();
+      return { ids, rotated };
+    };
+    setStart(29);
+    const ac = new AbortController();
+    const lines: string[] = [];
+    const server = await startServer({ data: dir, host: '127.0.0.1', port: 0, signal: ac.signal, out: (l) => lines.push(l), purgeEveryMs: 25 });
+    try {
+      // Ticks run, and a 29-day-old epoch stays.
+      await vi.waitFor(() => expect(lines.filter((l) => l.includes('"purge":{')).length).toBeGreaterThan(2));
+      expect(epochs().ids).toEqual(['e1']);
+      setStart(30);
+      await vi.waitFor(() => expect(lines.some((l) => l.includes('"rotated":"e2"'))).toBe(true));
+      const seen = lines.length;
+      await vi.waitFor(() => expect(lines.slice(seen).filter((l) => l.includes('"purge":{')).length).toBeGreaterThan(2));
+      expect(epochs()).toEqual({ ids: ['e1', 'e2'], rotated: [{ actor: 'coordinator', subject: 'e2' }] });
+    } finally {
+      ac.abort();
+    }
+    expect(await server.closed).toBe(0);
+    expect((await run(['audit', 'verify', '--data', dir])).code).toBe(0);
+  });
+
   it('init takes the purposes; admin sets config, agreement quotas, rotates epochs and purges', async () => {
     const dir = join(root, 'gov');
     expect((await run(['init', '--data', dir, '--purposes', 'terrorism,Bad'])).code).toBe(1);
@@ -174,12 +210,12 @@ describe('concordat coordinator CLI: governance', () => {
       await vi.waitFor(() => expect(lines.some((l) => l.includes('"purge":{'))).toBe(true));
       const admin = ['admin', '--url', server.url, '--admin-key', join(dir, 'admin.key')];
       const show = await run([...admin, 'config', 'show']);
-      expect(JSON.parse(show.out)).toEqual({ purposes: ['terrorism', 'fraud'], retention: { dataDays: null, auditDays: 730 } });
+      expect(JSON.parse(show.out)).toMatchObject({ purposes: ['terrorism', 'fraud'], retention: { dataDays: 7, idleDays: 45, auditDays: 730 }, epochs: { rotateDays: 30 } });
       const set = await run([...admin, 'config', 'set', '--purposes', 'terrorism,fraud,cybercrime', '--data-retention-days', '45', '--audit-retention-days', '365']);
       expect(set.code, set.err).toBe(0);
-      expect(JSON.parse(set.out)).toEqual({ purposes: ['terrorism', 'fraud', 'cybercrime'], retention: { dataDays: 45, auditDays: 365 } });
+      expect(JSON.parse(set.out)).toMatchObject({ purposes: ['terrorism', 'fraud', 'cybercrime'], retention: { dataDays: 45, idleDays: 45, auditDays: 365 } });
       const back = await run([...admin, 'config', 'set', '--data-retention-days', 'epoch']);
-      expect(JSON.parse(back.out).retention).toEqual({ dataDays: null, auditDays: 365 });
+      expect(JSON.parse(back.out).retention).toEqual({ dataDays: null, idleDays: 45, auditDays: 365 });
       expect((await run([...admin, 'config', 'set'])).code).toBe(1);
 
       for (const [id, country] of [
