@@ -320,7 +320,10 @@ describe('migrations', () => {
         expect(await store.listAgreementVersions('es-pt')).toEqual([]);
         expect(await store.getConfig()).toEqual({
           purposes: ['terrorism', 'drug_trafficking', 'human_trafficking', 'cybercrime', 'money_laundering', 'organised_crime'],
-          retention: { dataDays: null, auditDays: 730 },
+          // A deployment from before stored no configuration: it runs on the defaults, finite data retention included.
+          retention: { dataDays: 7, idleDays: 45, auditDays: 730 },
+          epochs: { rotateDays: 30 },
+          probing: expect.any(Object),
         });
         expect(await store.getAuditCheckpoint()).toBeUndefined();
       } finally {

@@ -50,7 +50,7 @@ describe('three agencies against the Workers coordinator (wrangler dev, local D1
     expect(await res.json()).toEqual({ service: 'concordat-coordinator', protocol: 'concordat-v2', version: expect.any(String), epoch: 'e1' });
     const agreements = JSON.parse(await admin(['agreement', 'list'])) as { agreements: Array<{ id: string; pairs: string[] }> };
     expect(agreements.agreements.map((a) => a.id)).toEqual(['es-fr', 'es-pt', 'pt-fr']);
-    expect(JSON.parse(await admin(['config', 'show']))).toMatchObject({ retention: { dataDays: null, auditDays: 730 } });
+    expect(JSON.parse(await admin(['config', 'show']))).toMatchObject({ retention: { dataDays: 7, idleDays: 45, auditDays: 730 }, epochs: { rotateDays: 30 } });
     // An unsigned admin request is refused with a problem document, as on Node.
     const refused = await fetch(`${url}/v1/admin/agreements`);
     expect(refused.status).toBe(401);
