@@ -380,6 +380,16 @@ describe('sync against the real coordinator', () => {
     expect(count(es, 'SELECT count(*) FROM positions')).toBe(0);
   });
 
+  it('counts identifiers, not canaries, against the agreement maximum: a side of exactly maxSetSize identifiers syncs', async () => {
+    const es = await party('ES-CNP', people(1000, 20));
+    await party('PT-PJ', people(3000, 5));
+    await agreement({ id: 'es-pt', parties: ['ES-CNP', 'PT-PJ'], kinds: ['passport'], maxSetSize: 20 });
+    const r = await run(es);
+    expect(r.errors).toEqual([]);
+    expect(count(es, 'SELECT count(*) FROM positions WHERE canary_r IS NULL')).toBe(20);
+    expect(count(es, 'SELECT count(*) FROM positions WHERE canary_r IS NOT NULL')).toBeGreaterThan(0);
+  });
+
   it('re-blinds everything on epoch rotation, keeping results, handles and first sightings through the links', async () => {
     const both = people(5000, 8);
     const es = await party('ES-CNP', [...people(1000, 40), ...both]);

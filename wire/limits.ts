@@ -46,6 +46,17 @@ export function uploadCap(maxSetSize: number): number {
   return UPLOAD_CAP_FACTOR * maxSetSize + UPLOAD_CAP_ALLOWANCE;
 }
 
+/**
+ * Live positions a side may hold at once: the agreement's maximum set size
+ * counts identifiers, and every chunk's canaries (protocol/SPEC.md §1.6) ride
+ * in the same allowance. The coordinator cannot tell a canary from an
+ * identifier, so it checks this sum; the uploader's own client checks
+ * identifiers against maxSetSize.
+ */
+export function liveCap(maxSetSize: number): number {
+  return maxSetSize + UPLOAD_CAP_ALLOWANCE;
+}
+
 /** A partner uploading more than this multiple of maxSetSize in an epoch is flagged in the tokenising agency's audit trail. */
 export const PARTNER_CHURN_FACTOR = 1.5;
 

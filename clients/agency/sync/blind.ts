@@ -11,7 +11,7 @@ import { CONCORDAT_SUITE, ELEMENT_BYTES } from '../../../protocol/constants.js';
 import { encodePoint, encodeScalar, randomScalar, reduceScalarLE, scalarMulBase } from '../../../protocol/group.js';
 import { identifierInput, type IdentifierKind } from '../../../protocol/identifiers/index.js';
 import { randomBytes } from '../../../protocol/rng.js';
-import { uploadCap } from '../../../wire/limits.js';
+import { liveCap, UPLOAD_CAP_ALLOWANCE, uploadCap } from '../../../wire/limits.js';
 import type { MePair } from '../../sdk/api.js';
 import { AgencyError } from '../../sdk/errors.js';
 import { silentProgress } from '../progress.js';
@@ -31,9 +31,16 @@ export interface Outbox {
 export async function commitDelta(ctx: SyncContext, p: MePair, d: Delta): Promise<Outbox> {
   const total = d.added + d.canaries;
   if (total > 0) {
+    // The maximum set size counts identifiers; canaries ride in the allowance the coordinator adds (wire/limits.ts liveCap).
+    const identifiers = ctx.sides.liveIdentifierCount(p.pair, ctx.epoch);
+    if (identifiers + d.added > p.maxSetSize) {
+      throw new AgencyError(`the side would hold ${identifiers + d.added} identifiers, over the agreement's maximum set size of ${p.maxSetSize}; nothing was uploaded`);
+    }
     const live = ctx.sides.liveCount(p.pair, ctx.epoch);
-    if (live + total > p.maxSetSize) {
-      throw new AgencyError(`the side would hold ${live + total} elements, over the agreement's maximum set size of ${p.maxSetSize}; nothing was uploaded`);
+    if (live + total > liveCap(p.maxSetSize)) {
+      throw new AgencyError(
+        `the side would hold ${live + total} live positions with its canaries, over the ${liveCap(p.maxSetSize)} the coordinator takes (maximum set size plus ${UPLOAD_CAP_ALLOWANCE}); nothing was uploaded`,
+      );
     }
     // The per-epoch upload cap (protocol/SPEC.md §3.3) counts withdrawn positions and canaries too; the coordinator refuses the same.
     const uploaded = ctx.sides.nextPosition(p.pair, ctx.epoch);

@@ -102,6 +102,8 @@ export class SyncStore {
       const dropTokens = db.prepare('DELETE FROM partner_tokens WHERE pair = ? AND epoch = ?');
       for (const x of stale) dropTokens.run(x.pair, x.epoch);
       db.prepare('DELETE FROM partner_chunks WHERE epoch <> ?').run(epoch);
+      // The partner's withdrawals only qualify tokens of their own epoch.
+      db.prepare('DELETE FROM partner_removals WHERE epoch <> ?').run(epoch);
     })();
   }
 
@@ -202,6 +204,11 @@ export class SyncStore {
 
   placeCanary(pair: string, epoch: string, position: number, chunk: number, r: Uint8Array): void {
     this.sql('INSERT INTO positions (pair, epoch, position, chunk, canary_r) VALUES (?, ?, ?, ?, ?)').run(pair, epoch, position, chunk, Buffer.from(r));
+  }
+
+  /** Live positions that hold an identifier (not a canary). */
+  liveIdentifierCount(pair: string, epoch: string): number {
+    return this.sql('SELECT count(*) FROM positions WHERE pair = ? AND epoch = ? AND removed = 0 AND canary_r IS NULL').pluck().get(pair, epoch) as number;
   }
 
   liveCount(pair: string, epoch: string): number {

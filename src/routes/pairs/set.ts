@@ -18,6 +18,8 @@ import {
   putChunk,
   putLinks,
   removalsBody,
+  liveCap,
+  UPLOAD_CAP_ALLOWANCE,
   uploadCap,
   type canariesDoneResponse,
   type canariesResponse,
@@ -113,7 +115,7 @@ export function setRoutes(svc: Services): OpenAPIHono<AppEnv> {
       firstPosition,
       signature,
       agreementVersion: agreement.version,
-      maxLiveSize: ctx.agreement.maxSetSize,
+      maxLiveSize: liveCap(ctx.agreement.maxSetSize),
       maxEpochPositions: uploadCap(ctx.agreement.maxSetSize),
       at,
     });
@@ -128,7 +130,7 @@ export function setRoutes(svc: Services): OpenAPIHono<AppEnv> {
           audit: { action: 'chunk.refused', subject: ctx.pair.id },
         });
       case 'too-large':
-        throw new ProblemError('too-large', `the side would exceed the agreement's maximum set size of ${ctx.agreement.maxSetSize}`, {
+        throw new ProblemError('too-large', `the side would hold more than ${liveCap(ctx.agreement.maxSetSize)} live positions (maximum set size ${ctx.agreement.maxSetSize} plus ${UPLOAD_CAP_ALLOWANCE} for canaries)`, {
           audit: { action: 'chunk.refused', subject: ctx.pair.id },
         });
       case 'upload-cap': {
