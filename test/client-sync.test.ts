@@ -261,6 +261,7 @@ describe('sync against the real coordinator', () => {
     expect(inFr.size).toBeGreaterThan(0);
     // Every email is in both sides, under two different keys.
     expect([...inFr].filter((e) => inPt.has(e))).toEqual([]);
+    // ES blinds for two pairs in one run, so its second pair multiplies the points its first pair hashed: the matches prove them right.
     for (let i = 0; i < 2; i++) for (const x of [pt, fr, es]) await run(x);
     expect(matchedRecords(es, 'PT-PJ')).toEqual(withPt.map((p) => `ES-CNP-${p}`).sort());
     expect(matchedRecords(es, 'FR-OC')).toEqual(withFr.map((p) => `ES-CNP-${p}`).sort());

@@ -14,6 +14,7 @@ import { randomBytes } from '../../../protocol/rng.js';
 import { liveCap, UPLOAD_CAP_ALLOWANCE, uploadCap } from '../../../wire/limits.js';
 import type { MePair } from '../../sdk/api.js';
 import { AgencyError } from '../../sdk/errors.js';
+import type { EnginePool } from '../../../protocol/engine/pool.js';
 import { silentProgress } from '../progress.js';
 import { nowIso, pairCrypto, type SyncContext } from './context.js';
 import type { Delta } from './delta.js';
@@ -118,7 +119,10 @@ async function blindChunks(ctx: SyncContext, p: MePair, d: Delta, placed: readon
       if (inputs.length > 0) {
         const pool = await ctx.pool();
         const base = blinded;
-        const out = await pool.blind(CONCORDAT_SUITE, key.sk, inputs, { onProgress: (n) => bar.update(base + n) });
+        const onProgress = (n: number) => bar.update(base + n);
+        const out = ctx.hashed
+          ? await pool.evaluate(key.sk, await hashedPoints(ctx.hashed, pool, inputs), { onProgress })
+          : await pool.blind(CONCORDAT_SUITE, key.sk, inputs, { onProgress });
         inputAt.forEach((j, k) => data.set(out.subarray(k * ELEMENT_BYTES, (k + 1) * ELEMENT_BYTES), j * ELEMENT_BYTES));
       }
       blinded += inputs.length;
@@ -128,4 +132,20 @@ async function blindChunks(ctx: SyncContext, p: MePair, d: Delta, placed: readon
   } finally {
     bar.stop();
   }
+}
+
+/** The points of `inputs`, packed: from the run's map, hashing (on all cores) only those no earlier pair hashed. */
+async function hashedPoints(hashed: Map<string, Uint8Array>, pool: EnginePool, inputs: readonly Uint8Array[]): Promise<Uint8Array> {
+  const keys = inputs.map((i) => Buffer.from(i).toString('base64'));
+  const missing: number[] = [];
+  keys.forEach((k, i) => {
+    if (!hashed.has(k)) missing.push(i);
+  });
+  if (missing.length > 0) {
+    const fresh = await pool.hashToGroup(CONCORDAT_SUITE, missing.map((i) => inputs[i] as Uint8Array));
+    missing.forEach((i, j) => hashed.set(keys[i] as string, fresh.slice(j * ELEMENT_BYTES, (j + 1) * ELEMENT_BYTES)));
+  }
+  const out = new Uint8Array(inputs.length * ELEMENT_BYTES);
+  keys.forEach((k, i) => out.set(hashed.get(k) as Uint8Array, i * ELEMENT_BYTES));
+  return out;
 }

@@ -48,6 +48,14 @@ export interface SyncContext {
   canaryCount: (realElements: number) => number;
   /** Elements per chunk (≤ 65,536). */
   chunkElements: number;
+  /**
+   * HashToGroup(Input(kind, canonical)) of identifiers blinded in this run,
+   * when it has more than one pair: the map does not depend on any key, so
+   * each pair multiplies the same point by its own key (protocol/SPEC.md
+   * §8.5) instead of hashing again. Held in memory for the run only; it is
+   * no more sensitive than the identifiers themselves.
+   */
+  hashed: Map<string, Uint8Array> | undefined;
   signal: AbortSignal | undefined;
 }
 

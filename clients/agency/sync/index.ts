@@ -98,7 +98,7 @@ export async function sync(agency: Agency, store: Store, o: SyncOptions = {}): P
 }
 
 /** The context of a sync before it knows its epoch. */
-type Base = Omit<SyncContext, 'me' | 'epoch' | 'pairs'>;
+type Base = Omit<SyncContext, 'me' | 'epoch' | 'pairs' | 'hashed'>;
 
 /** One round in one epoch: every pair's side, then partner work, then results. */
 async function syncOnce(base: Base, store: Store): Promise<SyncReport> {
@@ -107,7 +107,7 @@ async function syncOnce(base: Base, store: Store): Promise<SyncReport> {
   const listed = await openEpoch(client, store, agency);
   const epoch = listed.epoch.id;
   const pairs = new Map<string, PairCrypto>();
-  const ctx: SyncContext = { ...base, me: { ...listed, pairs: [] }, epoch, pairs };
+  const ctx: SyncContext = { ...base, me: { ...listed, pairs: [] }, epoch, pairs, hashed: listed.pairs.length > 1 ? new Map() : undefined };
   log(`sync: agency ${agency.agency}, epoch ${epoch}, ${listed.pairs.length} pair(s)`);
   if (!sides.hasImported()) warn('sync: warning: no watchlist has been imported yet (concordat import); sides hold only canaries');
   // A pair's data of an older epoch goes once its current side has sent its handle links (links.ts);
