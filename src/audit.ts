@@ -13,6 +13,7 @@
 // Runs on Node and Workers.
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, concatBytes, equalBytes, utf8 } from '../protocol/bytes.js';
+import { AUDIT_SEALED_PATHS, sealedView, withhold, type AuditLeafView } from '../protocol/tlog.js';
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 export type AuditDetail = { [key: string]: JsonValue };
@@ -209,6 +210,28 @@ export interface AuditRecord {
   hash: string;
   /** Lower-case hex of the hash the entry was chained to. */
   prevHash: string;
+  /** Salt per sealed part shown (protocol/SPEC.md §9.2): with them the entry's leaf hash is recomputable. */
+  salts?: Record<string, string>;
+  /** Commitment per sealed part withheld (§9.2), in place of its value and salt. */
+  sealed?: Record<string, string>;
+}
+
+/** A record with the salts of all its sealed parts (protocol/SPEC.md §9.2): the full view. */
+export function withSalts(r: AuditRecord, saltKey: Uint8Array): AuditRecord {
+  return { ...r, salts: sealedView(r, saltKey).salts ?? {} };
+}
+
+/**
+ * `shown` is `full` with the parts listed in its `redacted` withheld: each of
+ * them that is sealed becomes its commitment, so the reader can still
+ * recompute the leaf hash and check it against the tree. A part withheld
+ * that is not sealed leaves the leaf unrecomputable.
+ */
+export function sealRedacted<S extends AuditRecord & { redacted?: string[] }>(full: AuditRecord, shown: S): S {
+  let view: AuditLeafView = full;
+  for (const path of shown.redacted ?? []) if ((AUDIT_SEALED_PATHS as readonly string[]).includes(path)) view = withhold(view, path);
+  const { salts: _s, sealed: _c, ...rest } = shown;
+  return { ...rest, salts: view.salts ?? {}, ...(view.sealed ? { sealed: view.sealed } : {}) } as S;
 }
 
 export function auditRecord(e: AuditEntry, prevHash: Uint8Array): AuditRecord {

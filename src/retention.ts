@@ -16,6 +16,7 @@
 //   appended `retention.purged` entry records (src/audit.ts).
 import { checkpointDetail, RETENTION_PURGED } from './audit.js';
 import type { Services } from './context.js';
+import { signHead } from './tlog.js';
 import { epochBefore, purgeCountsDetail, purgePairEpochs } from './epochs.js';
 import { pairInForce } from './pairs.js';
 import type { PurgeCounts } from './store/types.js';
@@ -96,7 +97,7 @@ export async function purgeExpired(svc: Services, actor: 'admin' | 'coordinator'
   counts.quotaCounters = await svc.store.purgeQuotaCounters(todayUTC(now));
 
   const auditCutoff = new Date(now.getTime() - retention.auditDays * DAY_MS).toISOString();
-  await svc.store.purgeAudit(auditCutoff, at, (removed, checkpoint) => {
+  const { entry: purged } = await svc.store.purgeAudit(auditCutoff, at, (removed, checkpoint) => {
     counts.auditEntries = removed;
     return {
       at,
@@ -115,5 +116,7 @@ export async function purgeExpired(svc: Services, actor: 'admin' | 'coordinator'
       },
     };
   });
+  // The checkpoint head (protocol/SPEC.md §9.5): the tree up to the purge's own entry, signed and kept.
+  await signHead(svc.store, purged.seq, now);
   return counts;
 }

@@ -10,6 +10,7 @@ import { ELEMENT_BYTES } from './limits.js';
 import { hexString, nonNegInt } from './primitives.js';
 import { SIGNATURE_BYTES, agreementRefSchema } from './agreements.js';
 import { jsonResponse, signedRoute } from './route.js';
+import { auditLogKeySchema } from './audit.js';
 
 /**
  * A published per-pair epoch key and its owner's signature over the
@@ -50,6 +51,7 @@ export const meResponse = z
     agency: z.object({ id: z.string(), name: z.string(), country: z.string() }),
     epoch: z.object({ id: z.string().min(1), startedAt: z.string() }),
     pairs: z.array(mePairSchema),
+    auditLog: auditLogKeySchema.optional().meta({ description: 'The key that signs the audit log’s tree heads (GET /v1/audit/head): pin it. Absent from coordinators without the transparency log.' }),
   })
   .openapi('Me');
 

@@ -15,5 +15,6 @@ import m0002 from '../../drizzle/0002_chunk_pieces.sql';
 import m0003 from '../../drizzle/0003_signed_documents.sql';
 import m0004 from '../../drizzle/0004_drop_v1_epoch_keys.sql';
 import m0005 from '../../drizzle/0005_v2_canaries_snapshots.sql';
+import m0006 from '../../drizzle/0006_audit_transparency_log.sql';
 
-export const doMigrations = { journal, migrations: { m0000, m0001, m0002, m0003, m0004, m0005 } };
+export const doMigrations = { journal, migrations: { m0000, m0001, m0002, m0003, m0004, m0005, m0006 } };

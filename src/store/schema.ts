@@ -190,6 +190,38 @@ export const auditLog = sqliteTable('audit_log', {
   hash: blob('hash', { mode: 'buffer' }).notNull(),
 });
 
+/**
+ * The audit transparency log (protocol/SPEC.md §9): the hash of every
+ * complete subtree, keyed by its position in append order
+ * (protocol/tlog.ts `storedHashIndex`; leaf i is entry seq i + 1). Written in
+ * the same batch as its entry; a retention purge keeps them all, so proofs
+ * over retained entries and heads signed before the purge still verify.
+ */
+export const auditTree = sqliteTable('audit_tree', {
+  id: integer('id').primaryKey(),
+  hash: blob('hash', { mode: 'buffer' }).notNull(),
+});
+
+/** Signed heads of the audit tree (§9.4) the coordinator has published, one per size: the first signed stays. */
+export const auditHeads = sqliteTable('audit_heads', {
+  size: integer('size').primaryKey(),
+  root: blob('root', { mode: 'buffer' }).notNull(),
+  at: text('at').notNull(),
+  signature: blob('signature', { mode: 'buffer' }).notNull(),
+});
+
+/**
+ * The audit log's secrets (§9.2, §9.4): the Ed25519 log key that signs heads
+ * and the key the per-entry salts of sealed detail members derive from.
+ * Always one row (id 1), created at `coordinator init` or on first use.
+ */
+export const auditKeys = sqliteTable('audit_keys', {
+  id: integer('id').primaryKey(),
+  logKey: blob('log_key', { mode: 'buffer' }).notNull(),
+  saltKey: blob('salt_key', { mode: 'buffer' }).notNull(),
+  createdAt: text('created_at').notNull(),
+});
+
 export const chunks = sqliteTable(
   'chunks',
   {

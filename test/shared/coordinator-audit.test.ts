@@ -128,7 +128,8 @@ describe('GET /v1/audit', () => {
 
   /** hash = SHA-256(prevHash ‖ canonicalJSON(event)), on the entry alone. */
   function checksOnItsOwn(entry: Record<string, unknown>): boolean {
-    const { hash, prevHash, ...event } = entry;
+    // `salts` and `sealed` open the entry's leaf in the transparency log (protocol/SPEC.md §9.2); the chain covers the entry itself.
+    const { hash, prevHash, salts: _salts, sealed: _sealed, ...event } = entry;
     return bytesToHex(sha256(concatBytes(hexToBytes(prevHash as string), utf8(canonicalJSON(event))))) === hash;
   }
 
@@ -190,13 +191,14 @@ describe('GET /v1/audit', () => {
       for (const e of entries) {
         // Another agency's officer is withheld (the responder never learns who asked); the hash covers the full entry.
         const redacted = e.actor !== 'ES-CNP' && 'officer' in ((stored.get(e.seq) as AuditEntry).detail ?? {});
-        expect(Object.keys(e).sort()).toEqual(['action', 'actor', 'at', 'detail', 'hash', 'outcome', 'prevHash', ...(redacted ? ['redacted'] : []), 'seq', 'subject']);
+        expect(Object.keys(e).sort()).toEqual(['action', 'actor', 'at', 'detail', 'hash', 'outcome', 'prevHash', ...(redacted ? ['redacted'] : []), 'salts', ...(redacted ? ['sealed'] : []), 'seq', 'subject']);
         expect(e.hash).toMatch(/^[0-9a-f]{64}$/);
         expect(e.prevHash).toMatch(/^[0-9a-f]{64}$/);
         if (redacted) {
           expect(e.redacted).toEqual(['detail.officer']);
           expect(e.detail.officer).toBeUndefined();
-          const { redacted: _redacted, ...full } = e;
+          expect(Object.keys(e.sealed)).toEqual(['detail.officer']);
+          const { redacted: _redacted, sealed: _sealed, ...full } = e;
           expect(checksOnItsOwn({ ...full, detail: (stored.get(e.seq) as AuditEntry).detail })).toBe(true);
         } else expect(checksOnItsOwn(e), `seq ${e.seq}`).toBe(true);
         expect(e.hash).toBe(bytesToHex((stored.get(e.seq) as AuditEntry).hash));

@@ -6,6 +6,7 @@ import type { AppEnv, Services } from '../../context.js';
 import { activePairsOf, sideOf } from '../../pairs.js';
 import type { AgencyRecord, EpochKeyRecord, Side } from '../../store/types.js';
 import { getMe, type meResponse, type signedEpochKeySchema } from '../../../wire/index.js';
+import { auditLogKey } from '../../tlog.js';
 import { todayUTC } from '../../validation.js';
 import { mount } from '../mount.js';
 
@@ -53,6 +54,7 @@ export function meRoutes(svc: Services): OpenAPIHono<AppEnv> {
       agency: { id: me.id, name: me.name, country: me.country },
       epoch: { id: epoch.id, startedAt: epoch.startedAt },
       pairs,
+      auditLog: await auditLogKey(svc.store),
     } satisfies z.infer<typeof meResponse>);
   });
 

@@ -3,6 +3,7 @@
 // configuration (src/API.md, "Deployment configuration") and the signature nonces that
 // refuse replays (RFC 9421 §7.2.2).
 import { eq, lt } from 'drizzle-orm';
+import { randomBytes } from '../../../protocol/rng.js';
 import { defaultConfig, type DeploymentConfig } from '../../config.js';
 import * as schema from '../schema.js';
 import type { CoordinatorSecrets, InitialiseInput } from '../types.js';
@@ -10,7 +11,7 @@ import type { ControlPlane } from './control.js';
 import { atomic, isConstraintError, type Executor } from './executor.js';
 import { buf, u8 } from './rows.js';
 
-const { config, coordinator, epochs, nonces } = schema;
+const { auditKeys, config, coordinator, epochs, nonces } = schema;
 
 /** Nonces older than this are refused as stale anyway (RFC 9421 `created` window is 300 s). */
 const NONCE_RETENTION_S = 600;
@@ -37,6 +38,11 @@ export function coordinatorRows(x: Executor) {
           db.insert(coordinator).values({ id: 1, adminKey: buf(input.adminKey), handleKey: buf(input.handleKey), createdAt: input.at }),
           db.insert(epochs).values({ seq: 1, id: input.epoch.id, startedAt: input.epoch.startedAt }),
           ...(input.config ? [configUpsert(input.config, input.at)] : []),
+          // The audit log's keys beside the other secrets (protocol/SPEC.md §9); kept if a first append already made them.
+          db
+            .insert(auditKeys)
+            .values({ id: 1, logKey: buf(input.auditKeys?.logKey ?? randomBytes(32)), saltKey: buf(input.auditKeys?.saltKey ?? randomBytes(32)), createdAt: input.at })
+            .onConflictDoNothing(),
         ]);
       } catch (err) {
         // Another request initialised it between the check and the batch.
