@@ -13,7 +13,7 @@
 // Runs on Node and Workers.
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, concatBytes, equalBytes, utf8 } from '../protocol/bytes.js';
-import { AUDIT_SEALED_PATHS, sealedView, withhold, type AuditLeafView } from '../protocol/tlog.js';
+import { AUDIT_SEALED_PATHS, auditLeafHash, sealedView, withhold, type AuditLeafView } from '../protocol/tlog.js';
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 export type AuditDetail = { [key: string]: JsonValue };
@@ -88,6 +88,11 @@ export function canonicalJSON(value: unknown): string {
 
 export function auditEvent(e: AuditEvent): AuditEvent {
   return { seq: e.seq, at: e.at, actor: e.actor, action: e.action, subject: e.subject, outcome: e.outcome, detail: e.detail };
+}
+
+/** The leaf hash of an entry in the transparency log (protocol/SPEC.md §9.2), every sealed part salted from `saltKey`. */
+export function entryLeafHash(e: AuditEvent, saltKey: Uint8Array): Uint8Array {
+  return auditLeafHash(sealedView(auditEvent(e), saltKey));
 }
 
 /** hash_n from hash_{n-1} and event n. */

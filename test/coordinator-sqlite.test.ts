@@ -22,6 +22,7 @@ import { addAgreement, epochKeyPair, newSigner, publishKey, type Signer } from '
 import { makeSqliteHarness, type SqliteHarness } from './coordinator-harness-sqlite.js';
 import { esOnly, ptOnly, query as sceneQuery, setupScene, shared } from './coordinator-scenario.js';
 import { item, type Item, type SimAgency } from './coordinator-sim.js';
+import { storedHashCount, storedHashIndex } from '../protocol/tlog.js';
 
 let engine: Engine;
 beforeAll(async () => {
@@ -202,6 +203,25 @@ describe('the coordinator CLI on the database file', () => {
       const r = await run(['audit', 'verify', '--data', copyData(name, sql)]);
       expect(r.code, name).toBe(1);
       expect(r.err, name).toContain(`audit chain broken at ${where}`);
+    }
+
+    // The transparency log (protocol/SPEC.md §9): the purge kept every tree hash and signed its checkpoint head.
+    const size = after.at(-1)?.seq as number;
+    expect(ok.out).toContain(`audit tree ok: ${size} leaves`);
+    expect(ok.out).toMatch(/[1-9][0-9]* signed heads verified/);
+    const treeTamperings: [string, string[], string][] = [
+      // A leaf of a retained entry, and one of a purged entry (only the hashes above it can tell).
+      ['tree-leaf-edited', [`UPDATE audit_tree SET hash = zeroblob(32) WHERE id = ${storedHashIndex(0, first)}`], `seq ${first + 1}`],
+      ['tree-purged-leaf-edited', [`UPDATE audit_tree SET hash = zeroblob(32) WHERE id = ${storedHashIndex(0, 0)}`], 'seq 2'],
+      ['tree-truncated', [`DELETE FROM audit_tree WHERE id >= ${storedHashCount(size - 1)}`], `seq ${size}`],
+      ['head-forged', [`UPDATE audit_heads SET root = zeroblob(32)`], 'the head signed'],
+      ['head-resigned-size', [`UPDATE audit_heads SET size = size + 1000`], 'more than the log'],
+    ];
+    for (const [name, sql, where] of treeTamperings) {
+      const r = await run(['audit', 'verify', '--data', copyData(name, sql)]);
+      expect(r.code, name).toBe(1);
+      expect(r.err, name).toContain('audit tree broken');
+      expect(r.err, name).toContain(where);
     }
   });
 

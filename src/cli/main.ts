@@ -6,11 +6,13 @@ import { ed25519 } from '@noble/curves/ed25519.js';
 import { Command, CommanderError } from 'commander';
 import { bytesToHex } from '../../protocol/bytes.js';
 import { randomBytes } from '../../protocol/rng.js';
+import { signingPublicKey } from '../../protocol/signed.js';
 import { AuditChainVerifier, AUDIT_GENESIS_HASH, auditRecord, involves } from '../audit.js';
 import { DEFAULT_PURPOSES, defaultConfig, PURPOSE_RE, type DeploymentConfig } from '../config.js';
 import { FIRST_EPOCH } from '../epochs.js';
 import { ensurePrivateDir, readKeyFile, writeSecretKeyFile } from '../node/keyfiles.js';
-import { openSqliteStore, readAuditCheckpointFile, readAuditFile } from '../store/sqlite.js';
+import { openSqliteStore, readAuditCheckpointFile, readAuditFile, readAuditTreeFile } from '../store/sqlite.js';
+import { verifyStoredTree } from '../tlog.js';
 import { AGENCY_ID_RE, isCalendarDate } from '../validation.js';
 import { AdminClient } from './admin-client.js';
 import { ADMIN_KEY_FILE, DB_FILE, startServer } from './serve.js';
@@ -111,6 +113,25 @@ function auditVerify(dir: string): number {
   }
   const from = checkpoint ? ` after the retention checkpoint at seq ${checkpoint.seq}` : '';
   console.log(`audit chain ok: ${r.count} entries${from}; head ${v.head()}`);
+  return auditTreeVerify(dbPath, (checkpoint?.seq ?? 0) + r.count, checkpoint?.seq ?? 0);
+}
+
+/** The transparency log (protocol/SPEC.md §9): the retained entries reproduce the stored tree, and the tree every stored head. */
+function auditTreeVerify(dbPath: string, size: number, purgedThrough: number): number {
+  const tree = readAuditTreeFile(dbPath);
+  if (!tree.keys) {
+    if (size === 0) return 0;
+    console.error('audit tree missing: this database has no audit log keys (it predates the transparency log; the next append builds the tree)');
+    return 1;
+  }
+  const t = verifyStoredTree({ hashes: tree.hashes(), entries: readAuditFile(dbPath), size, purgedThrough, heads: tree.heads, keys: tree.keys });
+  if (!t.ok) {
+    console.error(`audit tree broken${t.seq !== undefined ? ` at seq ${t.seq}` : ''}: ${t.reason}`);
+    return 1;
+  }
+  const latest = tree.heads.at(-1);
+  const signed = latest ? `; latest signed head: ${latest.size} entries at ${latest.at}` : '';
+  console.log(`audit tree ok: ${t.leaves} leaves, root ${t.root}, ${t.heads} signed heads verified${signed}; log key ${bytesToHex(signingPublicKey(tree.keys.logKey))}`);
   return 0;
 }
 
@@ -317,7 +338,7 @@ export async function main(argv: string[]): Promise<number> {
   const audit = program.command('audit').description('audit log');
   audit
     .command('verify')
-    .description('re-walk the hash chain of the audit log (from the retention checkpoint, if any)')
+    .description('re-walk the hash chain of the audit log (from the retention checkpoint, if any), then check the retained entries against the transparency log and its signed heads')
     .requiredOption('--data <dir>', 'data directory')
     .action((o: { data: string }) => {
       code = auditVerify(o.data);

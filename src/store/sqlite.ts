@@ -1,2 +1,2 @@
 // The Node store's entry points, where the CLI and its tests import them.
-export { migrationsFolder, openSqliteStore, readAuditCheckpointFile, readAuditFile, type SqliteStore, type SqliteStoreOptions } from './drivers/better-sqlite3.js';
+export { migrationsFolder, openSqliteStore, readAuditCheckpointFile, readAuditFile, readAuditTreeFile, type SqliteStore, type SqliteStoreOptions } from './drivers/better-sqlite3.js';

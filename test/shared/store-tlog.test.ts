@@ -6,8 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { bytesToHex } from '../../protocol/bytes.js';
 import { signingPublicKey } from '../../protocol/signed.js';
 import { consistencyProof, inclusionProof, leafHash, nodeHash, storedHashCount, treeRoot, verifyConsistency, verifyInclusion, verifyTreeHead } from '../../protocol/tlog.js';
-import { checkpointDetail, RETENTION_PURGED, type AuditCheckpoint, type AuditInput } from '../../src/audit.js';
-import { entryLeafHash } from '../../src/store/sql/audit.js';
+import { checkpointDetail, entryLeafHash, RETENTION_PURGED, type AuditCheckpoint, type AuditInput } from '../../src/audit.js';
 import { currentHead, overStoredTree, signHead } from '../../src/tlog.js';
 import { eachStore } from './store-fixture.js';
 

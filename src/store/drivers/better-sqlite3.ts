@@ -13,12 +13,12 @@ import { drizzle } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import type { AuditCheckpoint, AuditEntry } from '../../audit.js';
 import * as schema from '../schema.js';
-import { auditPage, checkpointQuery } from '../sql/audit.js';
+import { auditHeadsQuery, auditKeysQuery, auditPage, auditTreeQuery, checkpointQuery } from '../sql/audit.js';
 import { controlPlane, type ControlPlane } from '../sql/control.js';
 import type { Executor, Query, StatementResult } from '../sql/executor.js';
 import { prepareBulk, SqlPairStore, type Bulk } from '../sql/pair.js';
 import { auditOf, u8 } from '../sql/rows.js';
-import type { Store } from '../types.js';
+import type { AuditHeadRecord, AuditKeys, Store } from '../types.js';
 
 /** drizzle/ sits at the package root, above both src/store/drivers and dist/src/store/drivers. */
 export function migrationsFolder(): string {
@@ -134,6 +134,39 @@ export function* readAuditFile(file: string, pageSize = 10_000): Generator<Audit
       for (const r of page) yield auditOf(r);
       after = last.seq;
     }
+  } finally {
+    client.close();
+  }
+}
+
+/** The audit transparency log of a database file, read-only (for `audit verify`): keys, heads, and the stored tree hashes in id order. */
+export function readAuditTreeFile(file: string): { keys: AuditKeys | undefined; heads: AuditHeadRecord[]; hashes(pageSize?: number): Generator<{ id: number; hash: Uint8Array }> } {
+  const { client, db } = open(file, { readonly: true });
+  try {
+    // A database from before the transparency log has none of its tables.
+    if (!client.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'audit_tree'").get()) {
+      return { keys: undefined, heads: [], hashes: function* () {} };
+    }
+    const k = now(auditKeysQuery(db).get());
+    const heads = now(auditHeadsQuery(db).all()).map((r) => ({ size: r.size, root: u8(r.root), at: r.at, signature: u8(r.signature) }));
+    return {
+      keys: k ? { logKey: u8(k.logKey), saltKey: u8(k.saltKey) } : undefined,
+      heads,
+      *hashes(pageSize = 10_000) {
+        const reader = open(file, { readonly: true });
+        try {
+          for (let after = -1; ; ) {
+            const page = now(auditTreeQuery(reader.db, after, pageSize).all());
+            const last = page.at(-1);
+            if (!last) return;
+            for (const r of page) yield { id: r.id, hash: u8(r.hash) };
+            after = last.id;
+          }
+        } finally {
+          reader.client.close();
+        }
+      },
+    };
   } finally {
     client.close();
   }

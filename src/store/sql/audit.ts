@@ -9,8 +9,8 @@
 // keeps every stored tree hash.
 import { and, asc, desc, eq, gt, gte, lt, lte, sql } from 'drizzle-orm';
 import { randomBytes } from '../../../protocol/rng.js';
-import { appendHashes, auditLeafHash, nodesRead, sealedView, storedHashCount, storedHashIndex, treeRoot, TLOG_HASH_BYTES, type TreeNode } from '../../../protocol/tlog.js';
-import { AUDIT_GENESIS_HASH, auditEvent, canonicalJSON, chainHash, type AuditCheckpoint, type AuditDetail, type AuditEntry, type AuditInput } from '../../audit.js';
+import { appendHashes, nodesRead, storedHashCount, storedHashIndex, treeRoot, TLOG_HASH_BYTES, type TreeNode } from '../../../protocol/tlog.js';
+import { AUDIT_GENESIS_HASH, canonicalJSON, chainHash, entryLeafHash, type AuditCheckpoint, type AuditDetail, type AuditEntry, type AuditInput } from '../../audit.js';
 import * as schema from '../schema.js';
 import type { AuditHeadRecord, AuditKeys } from '../types.js';
 import type { ControlPlane } from './control.js';
@@ -37,10 +37,6 @@ export function auditKeysQuery(db: ControlDb) {
   return db.select().from(auditKeys).where(eq(auditKeys.id, 1));
 }
 
-/** The §9.2 leaf hash of a stored entry, every sealed member salted from `saltKey`. */
-export function entryLeafHash(e: AuditEntry, saltKey: Uint8Array): Uint8Array {
-  return auditLeafHash(sealedView(auditEvent(e), saltKey));
-}
 
 /** Leaves of a tree whose stored hashes end at position `maxId` (storedHashCount is increasing). */
 export function leavesOfStoredCount(count: number): number {
