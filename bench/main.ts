@@ -1,5 +1,6 @@
 // `npm run bench -- <scenario> [options] [--json]`. Scenarios print human
 // figures to stderr and, with --json, one JSON object to stdout.
+import { benchAudit } from './audit.js';
 import { benchBlind } from './blind.js';
 import { benchNightly } from './nightly.js';
 import { benchPairs } from './pairs.js';
@@ -7,6 +8,7 @@ import { benchQuery } from './query.js';
 import { intFlag, parseFlags } from './util.js';
 
 const SCENARIOS: Record<string, (flags: Map<string, string | true>, log: (s: string) => void) => Promise<object>> = {
+  audit: (flags, log) => benchAudit(intFlag(flags, 'n', 1_000_000), intFlag(flags, 'appends', 20_000), intFlag(flags, 'proofs', 200), log),
   blind: (flags, log) => benchBlind(intFlag(flags, 'n', intFlag(flags, 'size', 20000)), log),
   nightly: (flags, log) => benchNightly(intFlag(flags, 'size', 10000), log),
   pairs: (flags, log) => benchPairs(intFlag(flags, 'n', 20000), intFlag(flags, 'pairs', 3), log),
