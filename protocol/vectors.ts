@@ -22,6 +22,9 @@ import { fingerprint, signDocument, signingInput, signingPublicKey, verifyDocume
 import { epochKeyStatementSchema } from './epoch-key.js';
 import { chunkDigest, chunkManifestSchema } from './manifest.js';
 import { queryStatementSchema, queryValuesDigest } from './signed-query.js';
+import { checkHitEvidence, hitEvidenceWithR } from './hit-evidence.js';
+import { treeHeadSchema } from './tlog.js';
+import { concordatV2TlogVectorsSchema, verifyConcordatV2Tlog } from './vectors-tlog.js';
 
 const hex = z.string().regex(/^(?:[0-9a-f]{2})*$/, 'lower-case even-length hex');
 
@@ -135,6 +138,21 @@ export const concordatV2VectorsSchema = z
         })
         .strict(),
     ),
+    hitEvidence: z.array(
+      z
+        .object({
+          input: hex,
+          responderSk: hex,
+          blind: hex,
+          blinded: hex,
+          evaluated: hex,
+          element: hex,
+          blindPublic: hex,
+          proofRandomScalar: hex,
+          proof: hex,
+        })
+        .strict(),
+    ),
   })
   .strict();
 export type ConcordatV2Vectors = z.infer<typeof concordatV2VectorsSchema>;
@@ -144,7 +162,7 @@ export interface VectorFailure {
   readonly message: string;
 }
 export interface VectorReport {
-  readonly format: 'concordat-v1' | 'concordat-v2-psi' | 'concordat-v2' | 'rfc9497' | 'unknown';
+  readonly format: 'concordat-v1' | 'concordat-v2-psi' | 'concordat-v2' | 'concordat-v2-tlog' | 'rfc9497' | 'unknown';
   readonly cases: number;
   readonly failures: VectorFailure[];
 }
@@ -325,6 +343,7 @@ const DOCUMENT_SCHEMA: Record<DocumentType, z.ZodType> = {
   'epoch-key': epochKeyStatementSchema,
   chunk: chunkManifestSchema,
   query: queryStatementSchema,
+  'tree-head': treeHeadSchema,
 };
 
 function verifyConcordatV2(v: ConcordatV2Vectors, engines: readonly Engine[]): VectorReport {
@@ -405,6 +424,24 @@ function verifyConcordatV2(v: ConcordatV2Vectors, engines: readonly Engine[]): V
       }
     });
   });
+  v.hitEvidence.forEach((t, i) => {
+    c.run(`hitEvidence[${i}]`, (expect) => {
+      const ev = hitEvidenceWithR(suite, h(t.blind), h(t.evaluated), h(t.proofRandomScalar));
+      expect('element', ev.element, h(t.element));
+      expect('blindPublic', ev.blindPublic, h(t.blindPublic));
+      expect('proof', ev.proof, h(t.proof));
+      const given = { element: h(t.element), blindPublic: h(t.blindPublic), proof: h(t.proof) };
+      expect('checkHitEvidence', checkHitEvidence(suite, h(t.evaluated), given).ok, true);
+    });
+    for (const e of engines) {
+      c.run(`hitEvidence[${i}] (${e.name})`, (expect) => {
+        expect('blinded', e.blind(suite, h(t.blind), [h(t.input)]), h(t.blinded));
+        expect('evaluated', e.evaluate(h(t.responderSk), h(t.blinded)), h(t.evaluated));
+        // §8.11: U is the responder's own blinded element of the input.
+        expect('element', e.blind(suite, h(t.responderSk), [h(t.input)]), h(t.element));
+      });
+    }
+  });
   return { format: 'concordat-v2', cases: c.cases, failures: c.failures };
 }
 
@@ -414,6 +451,12 @@ export function verifyVectors(json: unknown, engines: readonly Engine[]): Vector
     const p = rfc9497VectorsSchema.safeParse(json);
     if (!p.success) return schemaFailure('rfc9497', p.error);
     return verifyRfc9497(p.data, engines);
+  }
+  if (json && typeof json === 'object' && 'tlog' in json) {
+    // §9: the audit transparency log; no engine is involved.
+    const p = concordatV2TlogVectorsSchema.safeParse(json);
+    if (!p.success) return schemaFailure('concordat-v2-tlog', p.error);
+    return { format: 'concordat-v2-tlog', ...verifyConcordatV2Tlog(p.data) };
   }
   if (json && typeof json === 'object' && 'signed' in json) {
     const p = concordatV2VectorsSchema.safeParse(json);

@@ -1,15 +1,17 @@
 // `npm run vectors:generate`: rewrite vectors/concordat-v1.json,
-// vectors/concordat-v2-psi.json and vectors/concordat-v2.json from the
+// vectors/concordat-v2-psi.json, vectors/concordat-v2.json and vectors/concordat-v2-tlog.json from the
 // deterministic generators.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { renderConcordatV2PsiVectors, renderConcordatV2Vectors, renderConcordatVectors } from '../protocol/vectors-generate.js';
+import { renderConcordatV2TlogVectors } from '../protocol/vectors-tlog.js';
 
 export const VECTOR_FILES = {
   'concordat-v1.json': renderConcordatVectors,
   'concordat-v2-psi.json': renderConcordatV2PsiVectors,
   'concordat-v2.json': renderConcordatV2Vectors,
+  'concordat-v2-tlog.json': renderConcordatV2TlogVectors,
 } as const;
 
 function countCases(text: string): number {

@@ -3,7 +3,7 @@
 // group and Ed25519, node:crypto for SHA-512 and SHA-256, a small RFC 8785
 // serialiser of its own, and none of protocol/'s code. It must reproduce
 // every vector.
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import sodium from 'libsodium-wrappers-sumo';
 import { beforeAll, describe, expect, test } from 'vitest';
@@ -344,6 +344,105 @@ describe('Concordat PSI v2 (§8)', () => {
         expect(elements.length).toBe((d.count as number) * 32);
         expect(sha256(elements).toString('hex')).toBe(d.valuesSha256);
         expect(d.createdAt).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{3})?Z$/);
+      }
+    }
+  });
+});
+
+// ---- §9 audit transparency log, from the spec and RFC 9162 §2.1 alone ----
+
+describe('Concordat audit transparency log (§9)', () => {
+  beforeAll(async () => {
+    await sodium.ready;
+  });
+  const t = JSON.parse(readFileSync(new URL('../vectors/concordat-v2-tlog.json', import.meta.url), 'utf8')) as any;
+  const hmac256 = (key: Uint8Array, msg: Uint8Array): Buffer => createHmac('sha256', key).update(msg).digest();
+  const Z = Buffer.from([0]);
+  const leafH = (leaf: Uint8Array): Buffer => sha256(Z, leaf);
+  const nodeH = (l: Uint8Array, r: Uint8Array): Buffer => sha256(Buffer.from([1]), l, r);
+  const split = (n: number): number => 2 ** Math.ceil(Math.log2(n) - 1);
+  /** RFC 9162 §2.1.1 MTH. */
+  const mth = (d: Buffer[]): Buffer => (d.length === 0 ? sha256() : d.length === 1 ? (d[0] as Buffer) : nodeH(mth(d.slice(0, split(d.length))), mth(d.slice(split(d.length)))));
+  /** RFC 9162 §2.1.3.1 PATH(m, D). */
+  const path = (m: number, d: Buffer[]): Buffer[] => {
+    if (d.length <= 1) return [];
+    const k = split(d.length);
+    return m < k ? [...path(m, d.slice(0, k)), mth(d.slice(k))] : [...path(m - k, d.slice(k)), mth(d.slice(0, k))];
+  };
+  /** RFC 9162 §2.1.4.1 SUBPROOF(m, D, b). */
+  const subproof = (m: number, d: Buffer[], b: boolean): Buffer[] => {
+    if (m === d.length) return b ? [] : [mth(d)];
+    const k = split(d.length);
+    return m <= k ? [...subproof(m, d.slice(0, k), b), mth(d.slice(k))] : [...subproof(m - k, d.slice(k), false), mth(d.slice(0, k))];
+  };
+  const SEALED = new Set(['outcome', 'detail.officer', 'detail.hits', 'detail.noHits', 'detail.unlocated', 'detail.error']);
+  /** §9.2: the leaf of a view, each shown sealed part committed with its salt, each withheld one by its commitment. */
+  function leafOf(e: any): string {
+    const detail: Record<string, unknown> = {};
+    const sealed: Record<string, string> = { ...(e.sealed ?? {}) };
+    const commit = (p: string, value: unknown): string =>
+      hex(sha256(A(`AuditCommitment-${CTX2}`), Z, B(e.salts[p]), Buffer.from(p, 'utf8'), Z, canonical(value)));
+    if (!('outcome' in sealed)) sealed.outcome = commit('outcome', e.outcome);
+    for (const [k, v] of Object.entries(e.detail)) {
+      if (SEALED.has(`detail.${k}`)) sealed[`detail.${k}`] = commit(`detail.${k}`, v);
+      else detail[k] = v;
+    }
+    return jcs({ seq: e.seq, at: e.at, actor: e.actor, action: e.action, subject: e.subject, detail, sealed });
+  }
+
+  test('§9.2 salts, leaves and leaf hashes; redacted views give the same leaf hash', () => {
+    for (const l of t.leaves) {
+      for (const [p, salt] of Object.entries(l.entry.salts)) {
+        const seq = Buffer.alloc(8);
+        seq.writeBigUInt64BE(BigInt(l.entry.seq));
+        expect(hex(hmac256(B(t.saltKey), Buffer.concat([A(`AuditSalt-${CTX2}`), Z, seq, Buffer.from(p, 'utf8')]))), p).toBe(salt);
+      }
+      expect(leafOf(l.entry)).toBe(l.leaf);
+      expect(hex(leafH(Buffer.from(l.leaf, 'utf8')))).toBe(l.leafHash);
+    }
+    for (const r of t.redacted) {
+      expect(hex(leafH(Buffer.from(leafOf(r.entry), 'utf8')))).toBe(r.leafHash);
+      expect(Object.keys(r.entry.sealed).length).toBeGreaterThan(0);
+    }
+  });
+
+  test('§9.1 roots, inclusion and consistency proofs are RFC 9162 §2.1 over the leaf hashes', () => {
+    const d = t.leaves.map((l: any) => B(l.leafHash));
+    for (const r of t.roots) expect(hex(mth(d.slice(0, r.size)))).toBe(r.root);
+    for (const p of t.inclusion) expect(path(p.index, d.slice(0, p.size)).map(hex)).toEqual(p.proof);
+    for (const c of t.consistency) expect(c.from === 0 ? [] : subproof(c.from, d.slice(0, c.to), true).map(hex)).toEqual(c.proof);
+  });
+
+  test('§9.4 heads: log id and Ed25519 signature over the §8.3 signing input of type tree-head', () => {
+    for (const h of t.heads) {
+      const kp = sodium.crypto_sign_seed_keypair(B(h.logSecretKey));
+      expect(hex(kp.publicKey)).toBe(h.logPublicKey);
+      expect(h.head.log).toBe(hex(sha256(A(`AuditLog-${CTX2}`), kp.publicKey)));
+      const msg = Buffer.concat([CTX2, Z, A('tree-head'), Z, canonical(h.head)]);
+      expect(hex(sodium.crypto_sign_detached(msg, kp.privateKey))).toBe(h.signature);
+    }
+  });
+
+  test('the stored-hash tree of protocol/tlog.ts agrees with a naive RFC 9162 implementation for n = 1..64', async () => {
+    const tl = await import('../protocol/tlog.js');
+    const leaves = Array.from({ length: 64 }, (_, i) => leafH(Buffer.from(`leaf ${i}`)));
+    const stored = new Map<string, Uint8Array>();
+    const hashAt = (l: number, x: number): Uint8Array => stored.get(`${l}/${x}`) as Uint8Array;
+    for (let n = 1; n <= 64; n++) {
+      for (const nd of tl.appendHashes(n - 1, leaves[n - 1] as Uint8Array, hashAt)) stored.set(`${nd.level}/${nd.index}`, nd.hash);
+      expect(stored.size).toBe(tl.storedHashCount(n));
+      const d = leaves.slice(0, n);
+      const root = mth(d);
+      expect(hex(tl.treeRoot(n, hashAt)), `n=${n}`).toBe(hex(root));
+      for (let i = 0; i < n; i++) {
+        const p = path(i, d);
+        expect(tl.inclusionProof(i, n, hashAt).map(hex), `PATH(${i}, D[${n}])`).toEqual(p.map(hex));
+        expect(tl.verifyInclusion(d[i] as Buffer, i, n, p, root)).toBe(true);
+      }
+      for (let m = 1; m <= n; m++) {
+        const p = subproof(m, d, true);
+        expect(tl.consistencyProof(m, n, hashAt).map(hex), `PROOF(${m}, D[${n}])`).toEqual(p.map(hex));
+        expect(tl.verifyConsistency(m, n, mth(leaves.slice(0, m)), root, p), `${m}→${n}`).toBe(true);
       }
     }
   });

@@ -233,7 +233,8 @@ describe('concordat vectors verify (CLI)', () => {
   test('passes on the shipped files with a summary line last', () => {
     const out = execFileSync(bin, ['vectors', 'verify'], { encoding: 'utf8' });
     const lines = out.trim().split('\n');
-    expect(lines.filter((l) => l.startsWith('ok ')).length).toBe(4);
+    expect(lines.filter((l) => l.startsWith('ok ')).length).toBe(5);
+    expect(lines.some((l) => l.includes('concordat-v2-tlog.json') && l.includes('concordat-v2-tlog'))).toBe(true);
     expect(lines.some((l) => l.includes('concordat-v2.json') && l.includes('concordat-v2'))).toBe(true);
     expect(lines.some((l) => l.includes('concordat-v2-psi.json') && l.includes('concordat-v2-psi'))).toBe(true);
     expect(lines.at(-1)).toMatch(/^\d+ passed, 0 failed$/);
@@ -278,5 +279,78 @@ describe('vectors/concordat-v2-psi.json (the core constructions under the v2 con
     copy.suite = 'CONCORDAT-V2-ristretto255-SHA512';
     const r = verifyVectors(copy, engines);
     expect(r.failures.length).toBeGreaterThan(0);
+  });
+});
+
+describe('vectors/concordat-v2-tlog.json (the audit transparency log, protocol/SPEC.md §9)', () => {
+  const tlog = file('concordat-v2-tlog.json') as any;
+
+  test('every case verifies through the one loader, and the generator reproduces the file', async () => {
+    const { renderConcordatV2TlogVectors } = await import('../protocol/vectors-tlog.js');
+    const report = verifyVectors(tlog, engines);
+    expect(report.format).toBe('concordat-v2-tlog');
+    expect(report.failures).toEqual([]);
+    expect(report.cases).toBeGreaterThan(30);
+    expect(renderConcordatV2TlogVectors()).toBe(readFileSync(new URL('vectors/concordat-v2-tlog.json', root), 'utf8'));
+  });
+
+  test('the loader notices an edited root, proof or leaf', () => {
+    const edited = JSON.parse(JSON.stringify(tlog));
+    edited.inclusion[2].proof[0] = edited.inclusion[2].proof[0].replace(/^./, (c: string) => (c === '0' ? '1' : '0'));
+    edited.leaves[3].entry.detail.officer = 'someone-else';
+    const r = verifyVectors(edited, engines);
+    expect(r.failures.map((f) => f.case)).toEqual(expect.arrayContaining(['inclusion[2]', 'leaves[3]']));
+  });
+
+  test('proofs fail with a wrong sibling, a wrong size or index, swapped order, an extra or a missing hash', async () => {
+    const { verifyInclusion, verifyConsistency } = await import('../protocol/tlog.js');
+    const h = (x: string) => hexToBytes(x);
+    const roots = new Map<number, Uint8Array>(tlog.roots.map((r: any) => [r.size, h(r.root)]));
+    const leaf = (i: number) => h(tlog.leaves[i].leafHash);
+    const inc = tlog.inclusion.find((t: any) => t.index === 3 && t.size === 7);
+    const proof: Uint8Array[] = inc.proof.map(h);
+    const root7 = roots.get(7) as Uint8Array;
+    expect(verifyInclusion(leaf(3), 3, 7, proof, root7)).toBe(true);
+    const wrongSibling = proof.map((p, i) => (i === 0 ? leaf(5) : p));
+    expect(verifyInclusion(leaf(3), 3, 7, wrongSibling, root7)).toBe(false);
+    expect(verifyInclusion(leaf(3), 3, 6, proof, roots.get(6) as Uint8Array)).toBe(false);
+    // (Sizes 7 and 8 give leaf 3 paths of one shape: the signed head, not the path, binds a root to its size.)
+    expect(verifyInclusion(leaf(3), 3, 4, proof, root7)).toBe(false);
+    expect(verifyInclusion(leaf(3), 2, 7, proof, root7)).toBe(false);
+    expect(verifyInclusion(leaf(2), 3, 7, proof, root7)).toBe(false);
+    expect(verifyInclusion(leaf(3), 3, 7, [...proof].reverse(), root7)).toBe(false);
+    expect(verifyInclusion(leaf(3), 3, 7, [...proof, leaf(0)], root7)).toBe(false);
+    expect(verifyInclusion(leaf(3), 3, 7, proof.slice(0, -1), root7)).toBe(false);
+    expect(verifyInclusion(leaf(3), 7, 7, proof, root7)).toBe(false);
+    const cons = tlog.consistency.find((t: any) => t.from === 3 && t.to === 7);
+    const cp: Uint8Array[] = cons.proof.map(h);
+    const root3 = roots.get(3) as Uint8Array;
+    expect(verifyConsistency(3, 7, root3, root7, cp)).toBe(true);
+    expect(verifyConsistency(3, 7, root3, root7, cp.map((p, i) => (i === 1 ? leaf(0) : p)))).toBe(false);
+    expect(verifyConsistency(3, 6, root3, roots.get(6) as Uint8Array, cp)).toBe(false);
+    expect(verifyConsistency(4, 7, roots.get(4) as Uint8Array, root7, cp)).toBe(false);
+    expect(verifyConsistency(3, 7, root3, root7, [...cp].reverse())).toBe(false);
+    expect(verifyConsistency(3, 7, root3, root7, cp.slice(1))).toBe(false);
+    expect(verifyConsistency(3, 7, roots.get(2) as Uint8Array, root7, cp)).toBe(false);
+    expect(verifyConsistency(7, 3, root7, root3, cp)).toBe(false);
+    // The trivial cases take the empty proof only, and a tree extends itself only with its own root.
+    expect(verifyConsistency(7, 7, root7, root7, [])).toBe(true);
+    expect(verifyConsistency(7, 7, root7, root3, [])).toBe(false);
+    expect(verifyConsistency(7, 7, root7, root7, [leaf(0)])).toBe(false);
+    expect(verifyConsistency(0, 7, roots.get(0) as Uint8Array, root7, [])).toBe(true);
+    expect(verifyConsistency(0, 7, root3, root7, [])).toBe(false);
+  });
+
+  test('a head fails under another key, as another log, or with any member changed', async () => {
+    const { verifyTreeHead } = await import('../protocol/tlog.js');
+    const [a, b] = tlog.heads;
+    const pk = hexToBytes(a.logPublicKey);
+    expect(verifyTreeHead(a.head, hexToBytes(a.signature), pk)).toBe(true);
+    for (const change of [{ size: a.head.size + 1 }, { root: b.head.root }, { at: b.head.at }, { log: '00'.repeat(32) }]) {
+      expect(verifyTreeHead({ ...a.head, ...change }, hexToBytes(a.signature), pk)).toBe(false);
+    }
+    expect(verifyTreeHead(a.head, hexToBytes(b.signature), pk)).toBe(false);
+    expect(verifyTreeHead(a.head, hexToBytes(a.signature), hexToBytes(bytesToHex(randomBytes(32))))).toBe(false);
+    expect(() => verifyTreeHead({ ...a.head, extra: 1 }, hexToBytes(a.signature), pk)).toThrow(DocumentError);
   });
 });
