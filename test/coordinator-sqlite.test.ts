@@ -22,7 +22,7 @@ import { addAgreement, epochKeyPair, newSigner, publishKey, type Signer } from '
 import { makeSqliteHarness, type SqliteHarness } from './coordinator-harness-sqlite.js';
 import { esOnly, ptOnly, query as sceneQuery, setupScene, shared } from './coordinator-scenario.js';
 import { item, type Item, type SimAgency } from './coordinator-sim.js';
-import { storedHashCount, storedHashIndex } from '../protocol/tlog.js';
+import { auditLeafHash, storedHashCount, storedHashIndex } from '../protocol/tlog.js';
 
 let engine: Engine;
 beforeAll(async () => {
@@ -247,9 +247,12 @@ describe('the coordinator CLI on the database file', () => {
     expect(r.out).toContain(`exported ${lines.length} audit entries involving ES-CNP`);
     const all = await h.store.readAudit(0, 100_000);
     for (const l of lines) {
-      expect(Object.keys(l).sort()).toEqual(['action', 'actor', 'at', 'detail', 'hash', 'outcome', 'prevHash', 'seq', 'subject']);
-      const { hash, prevHash, ...event } = l;
+      expect(Object.keys(l).sort()).toEqual(['action', 'actor', 'at', 'detail', 'hash', 'outcome', 'prevHash', 'salts', 'seq', 'subject']);
+      const { hash, prevHash, salts: _salts, ...event } = l;
       expect(bytesToHex(sha256(concatBytes(hexToBytes(prevHash), utf8(canonicalJSON(event)))))).toBe(hash);
+      // The salts open the line's leaf in the transparency log (protocol/SPEC.md §9.2): it is the stored one.
+      const [stored] = await h.store.readAuditTree([{ level: 0, index: l.seq - 1 }]);
+      expect(bytesToHex(auditLeafHash(l))).toBe(bytesToHex(stored as Uint8Array));
       expect(bytesToHex(all.find((e) => e.seq === l.seq)?.hash as Uint8Array)).toBe(hash);
     }
     const actions = lines.map((l) => l.action);

@@ -7,7 +7,7 @@ import { Command, CommanderError } from 'commander';
 import { bytesToHex } from '../../protocol/bytes.js';
 import { randomBytes } from '../../protocol/rng.js';
 import { signingPublicKey } from '../../protocol/signed.js';
-import { AuditChainVerifier, AUDIT_GENESIS_HASH, auditRecord, involves } from '../audit.js';
+import { AuditChainVerifier, AUDIT_GENESIS_HASH, auditRecord, involves, withSalts } from '../audit.js';
 import { DEFAULT_PURPOSES, defaultConfig, PURPOSE_RE, type DeploymentConfig } from '../config.js';
 import { FIRST_EPOCH } from '../epochs.js';
 import { ensurePrivateDir, readKeyFile, writeSecretKeyFile } from '../node/keyfiles.js';
@@ -155,12 +155,15 @@ function auditExport(dir: string, agency: string, from: string | undefined, out:
   try {
     // Each line carries prevHash, so hash = SHA-256(prevHash ‖ canonicalJSON(event)) checks line by line.
     let previous = readAuditCheckpointFile(dbPath)?.hash ?? AUDIT_GENESIS_HASH;
+    const saltKey = readAuditTreeFile(dbPath).keys?.saltKey;
     for (const e of readAuditFile(dbPath)) {
       const prevHash = previous;
       previous = e.hash;
       if (from !== undefined && e.at < from) continue;
       if (!involves(e, agency)) continue;
-      write(`${JSON.stringify(auditRecord(e, prevHash))}\n`);
+      // With the salts of its sealed parts, so the leaf hash in the transparency log is recomputable too.
+      const record = auditRecord(e, prevHash);
+      write(`${JSON.stringify(saltKey ? withSalts(record, saltKey) : record)}\n`);
       n++;
     }
   } finally {
