@@ -5,6 +5,7 @@
 // as in the database and the log, and a second night's upload is shown to be
 // proportional to the change. A proxy mode that corrupts one agency's tokens
 // shows canaries catching a dishonest partner.
+import { CANARIES_JITTER, CANARIES_PER_CHUNK_MIN } from '../protocol/canary.js';
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
@@ -145,11 +146,15 @@ describe('three agencies, national formats, real coordinator', () => {
     const recorded = scenario.coordinator.proxy.recorded;
     const night2 = recorded.slice(night2From, night2To);
     expect(uploaded(recorded.slice(0, night2From)).elements).toBeGreaterThan(3000);
-    // 2 people × ≤ 5 identifiers per pair.
+    // 2 people × ≤ 5 identifiers per pair, in at most one new chunk per side of each of the 3 pairs,
+    // every chunk with its own 48..64 canaries (protocol/SPEC.md §1.6).
+    const chunks = night2.filter((r) => r.method === 'PUT' && /\/set\/chunks\/\d+$/.test(r.url)).length;
+    expect(chunks).toBeGreaterThan(0);
+    expect(chunks).toBeLessThanOrEqual(3 * 2);
     const { elements, tokens } = uploaded(night2);
-    expect(elements).toBeGreaterThan(0);
-    expect(elements).toBeLessThanOrEqual(2 * 5 * 3);
-    expect(tokens).toBeLessThanOrEqual(2 * 5 * 3);
+    expect(elements).toBeGreaterThanOrEqual(chunks * CANARIES_PER_CHUNK_MIN);
+    expect(elements).toBeLessThanOrEqual(2 * 5 * 3 + chunks * (CANARIES_PER_CHUNK_MIN + CANARIES_JITTER));
+    expect(tokens).toBeLessThanOrEqual(elements);
     expect(night2.some((r) => /\/set\/removals$/.test(r.url))).toBe(true);
   });
 
