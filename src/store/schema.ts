@@ -12,7 +12,7 @@
 // retraction work per position. Queries, quotas, hits and their statuses are
 // control-plane rows keyed by pair id: they outlive every purge of pair data.
 import { blob, index, integer, primaryKey, sqliteTable, text } from 'drizzle-orm/sqlite-core';
-import { DEFAULT_PURPOSES, DEFAULT_QUERY_MAX_VALUES, DEFAULT_QUERY_PER_DAY } from '../config.js';
+import { DEFAULT_IDLE_DAYS, DEFAULT_PURPOSES, DEFAULT_QUERY_MAX_VALUES, DEFAULT_QUERY_PER_DAY, DEFAULT_ROTATE_DAYS } from '../config.js';
 
 /** Agreements created before purposes existed allow every default purpose. */
 const DEFAULT_PURPOSES_JSON = JSON.stringify(DEFAULT_PURPOSES);
@@ -163,6 +163,12 @@ export const config = sqliteTable('config', {
   /** Days an epoch's pair data outlives the epoch; null = until the pair completes in the next epoch. */
   dataDays: integer('data_days'),
   auditDays: integer('audit_days').notNull(),
+  /** Days without an upload after which an idle pair's data goes; null = never. */
+  idleDays: integer('idle_days').default(DEFAULT_IDLE_DAYS),
+  /** Scheduled rotation period in days; null or 0 = only the admin rotates. */
+  rotateDays: integer('rotate_days').default(DEFAULT_ROTATE_DAYS),
+  /** JSON of the probing settings (src/config.ts ProbingConfig); null = the defaults. */
+  probing: text('probing'),
   updatedAt: text('updated_at').notNull(),
 });
 

@@ -180,13 +180,14 @@ describe('probing settings', () => {
       [{ snapshotMinChurn: 1.5 }, 'body.probing.snapshotMinChurn'],
       [{ churnAlertPercent: 0 }, 'body.probing.churnAlertPercent'],
       [{ other: 1 }, 'body.probing'],
-      // Valid, but not storable yet: refused rather than forgotten.
-      [{ snapshotHours: 12 }, 'body.probing'],
     ] as const) {
       const r = await h.json(h.admin, 'PUT', '/v1/admin/config', { body: { probing } });
       expect(r.status, JSON.stringify(probing)).toBe(422);
       expect(r.body.field).toBe(field);
     }
-    expect((await h.json(h.admin, 'PUT', '/v1/admin/config', { body: { probing: { snapshotHours: 24 } } })).status).toBe(200);
+    // A change is stored and outlives the request; members not given keep their values.
+    expect((await h.json(h.admin, 'PUT', '/v1/admin/config', { body: { probing: { snapshotHours: 12 } } })).status).toBe(200);
+    expect((await h.json(h.admin, 'PUT', '/v1/admin/config', { body: { probing: { churnAlertPercent: 40 } } })).status).toBe(200);
+    expect((await h.json(h.admin, 'GET', '/v1/admin/config')).body.probing).toEqual({ snapshotHours: 12, snapshotMinChurn: 16, snapshotMinChurnPercent: 1, churnAlertPercent: 40 });
   });
 });

@@ -4,7 +4,7 @@
 // refuse replays (RFC 9421 §7.2.2).
 import { eq, lt } from 'drizzle-orm';
 import { randomBytes } from '../../../protocol/rng.js';
-import { defaultConfig, type DeploymentConfig } from '../../config.js';
+import { DEFAULT_PROBING, defaultConfig, type DeploymentConfig, type ProbingConfig } from '../../config.js';
 import * as schema from '../schema.js';
 import type { CoordinatorSecrets, InitialiseInput } from '../types.js';
 import type { ControlPlane } from './control.js';
@@ -23,7 +23,15 @@ export function coordinatorRows(x: Executor) {
   const already = () => new Error('coordinator: this database is already initialised');
 
   const configUpsert = (c: DeploymentConfig, at: string) => {
-    const values = { purposes: JSON.stringify(c.purposes), dataDays: c.retention.dataDays, auditDays: c.retention.auditDays, updatedAt: at };
+    const values = {
+      purposes: JSON.stringify(c.purposes),
+      dataDays: c.retention.dataDays,
+      idleDays: c.retention.idleDays,
+      auditDays: c.retention.auditDays,
+      rotateDays: c.epochs.rotateDays,
+      probing: JSON.stringify(c.probing),
+      updatedAt: at,
+    };
     return db
       .insert(config)
       .values({ id: 1, ...values })
@@ -64,13 +72,11 @@ export function coordinatorRows(x: Executor) {
     async getConfig(): Promise<DeploymentConfig> {
       const r = await db.select().from(config).where(eq(config.id, 1)).get();
       if (!r) return defaultConfig();
-      // The probing settings, the idle retention and the rotation period have no column yet: every deployment runs on their defaults.
-      const d = defaultConfig();
       return {
         purposes: JSON.parse(r.purposes) as string[],
-        retention: { dataDays: r.dataDays, idleDays: d.retention.idleDays, auditDays: r.auditDays },
-        epochs: { ...d.epochs },
-        probing: { ...d.probing },
+        retention: { dataDays: r.dataDays, idleDays: r.idleDays, auditDays: r.auditDays },
+        epochs: { rotateDays: r.rotateDays },
+        probing: r.probing === null ? { ...DEFAULT_PROBING } : storedProbing(r.probing),
       };
     },
 
@@ -87,4 +93,10 @@ export function coordinatorRows(x: Executor) {
       return x.changes(await db.insert(nonces).values({ keyid, nonce, created: createdS }).onConflictDoNothing().run()) === 1;
     },
   } satisfies Partial<ControlPlane>;
+}
+
+/** The stored probing settings, every member present (a row written before a member existed takes its default). */
+function storedProbing(json: string): ProbingConfig {
+  const v = JSON.parse(json) as Partial<ProbingConfig>;
+  return { ...DEFAULT_PROBING, ...v };
 }
