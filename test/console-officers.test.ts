@@ -103,6 +103,31 @@ describe('password hashing', () => {
     const nfc = await hashPassword('contraseña segura', { N: 2 ** 10, r: 8, p: 1 });
     expect(await verifyPassword('contrasen\u0303a segura', nfc)).toBe(true);
   });
+  it('verifies hashes written before the switch to node:crypto (same format, same bytes)', async () => {
+    // Written by the earlier pure-JS scrypt: salt 16 × 0x07, N = 2^10, and the default parameters with salt 16 × 0x09.
+    expect(await verifyPassword('correct horse battery', 'scrypt$1024$8$1$BwcHBwcHBwcHBwcHBwcHBw$xLp2C-Wt_Nug3CdnAUNywcBXBvlBk1YwC2JqvryP1Zg')).toBe(true);
+    expect(await verifyPassword('correct horse battery', 'scrypt$32768$8$1$CQkJCQkJCQkJCQkJCQkJCQ$WladTgcG_sKuSAPEbkjUT9x2b8AB5lyKcRd_5MHDHzs')).toBe(true);
+    expect(await hashPassword('correct horse battery', { N: 2 ** 10, r: 8, p: 1 }, new Uint8Array(16).fill(7))).toBe('scrypt$1024$8$1$BwcHBwcHBwcHBwcHBwcHBw$xLp2C-Wt_Nug3CdnAUNywcBXBvlBk1YwC2JqvryP1Zg');
+    // Malformed parameters or a truncated key never log in.
+    expect(await verifyPassword('correct horse battery', 'scrypt$1000$8$1$BwcHBwcHBwcHBwcHBwcHBw$xLp2C-Wt_Nug3CdnAUNywcBXBvlBk1YwC2JqvryP1Zg')).toBe(false);
+    expect(await verifyPassword('correct horse battery', 'scrypt$1024$8$1$BwcHBwcHBwcHBwcHBwcHBw$A')).toBe(false);
+  });
+
+  it('hashes off the event loop: other work keeps running during a login', async () => {
+    let turns = 0;
+    let spinning = true;
+    const spin = () => {
+      turns++;
+      if (spinning) setImmediate(spin);
+    };
+    setImmediate(spin);
+    const started = performance.now();
+    await hashPassword('correct horse battery staple');
+    const ms = performance.now() - started;
+    spinning = false;
+    // A hash on the event loop yields at best every few milliseconds; on the thread pool the loop turns freely.
+    expect(turns, `${turns} turns in ${ms.toFixed(0)} ms`).toBeGreaterThan(Math.max(200, ms * 5));
+  });
 });
 
 describe('sessions and login throttling', () => {

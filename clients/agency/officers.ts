@@ -1,8 +1,8 @@
 // Officers of the investigator console. Passwords are stored as scrypt
 // hashes (RFC 7914) with the parameters beside them, so they can be raised
-// later without invalidating existing logins.
-import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { scryptAsync } from '@noble/hashes/scrypt.js';
+// later without invalidating existing logins. scrypt is node:crypto's
+// (OpenSSL, on libuv's thread pool): a login never stalls the event loop.
+import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 import type { Store } from '../store/db.js';
 import { AgencyError } from '../sdk/errors.js';
 
@@ -25,6 +25,12 @@ export interface Officer {
 const b64 = (b: Uint8Array): string => Buffer.from(b).toString('base64url');
 const unb64 = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'base64url'));
 
+/** scrypt(password, salt, N, r, p, dkLen) off the event loop; the same bytes as any RFC 7914 implementation. */
+function scryptOff(password: string, salt: Uint8Array, params: { N: number; r: number; p: number }, dkLen: number): Promise<Uint8Array> {
+  const opts: ScryptOptions = { ...params, maxmem: 256 * params.r * params.N + 1024 };
+  return new Promise((resolve, reject) => scrypt(password.normalize('NFC'), salt, dkLen, opts, (err, dk) => (err ? reject(err) : resolve(new Uint8Array(dk)))));
+}
+
 export function checkOfficerId(id: string): string {
   if (!OFFICER_ID_RE.test(id)) throw new AgencyError('--id: an officer id is 1..64 of A-Z a-z 0-9 . _ - (starting with a letter or digit)');
   return id;
@@ -37,7 +43,7 @@ export function checkPassword(password: string): string {
 }
 
 export async function hashPassword(password: string, params: { N: number; r: number; p: number } = SCRYPT_DEFAULT, salt = new Uint8Array(randomBytes(16))): Promise<string> {
-  const dk = await scryptAsync(password.normalize('NFC'), salt, { ...params, dkLen: DK_LEN, maxmem: 256 * params.r * params.N + 1024 });
+  const dk = await scryptOff(password, salt, params, DK_LEN);
   return `scrypt$${params.N}$${params.r}$${params.p}$${b64(salt)}$${b64(dk)}`;
 }
 
@@ -46,7 +52,14 @@ export async function verifyPassword(password: string, stored: string): Promise<
   if (!m) return false;
   const [N, r, p] = [Number(m[1]), Number(m[2]), Number(m[3])];
   const expected = unb64(m[5] as string);
-  const dk = await scryptAsync(password.normalize('NFC'), unb64(m[4] as string), { N, r, p, dkLen: expected.length, maxmem: 256 * r * N + 1024 });
+  if (expected.length < 16) return false;
+  let dk: Uint8Array;
+  try {
+    dk = await scryptOff(password, unb64(m[4] as string), { N, r, p }, expected.length);
+  } catch {
+    // Parameters OpenSSL refuses (N not a power of two, memory beyond maxmem): no login.
+    return false;
+  }
   return dk.length === expected.length && timingSafeEqual(dk, expected);
 }
 
