@@ -1,6 +1,8 @@
 // Byte helpers shared by every construction. Pure: no Node Buffer, so the
 // protocol runs unchanged in Workers and browsers.
 
+import { bytesToHex as nobleBytesToHex, hexToBytes as nobleHexToBytes } from '@noble/hashes/utils.js';
+
 const enc = new TextEncoder();
 
 export function utf8(s: string): Uint8Array {
@@ -40,21 +42,21 @@ export function lengthPrefixed(x: Uint8Array): Uint8Array {
 
 const HEX_RE = /^(?:[0-9a-f]{2})*$/i;
 
+/**
+ * Hex (either case, even length) to bytes through @noble/hashes. The shape is
+ * checked here first so that every caller gets one TypeError naming its field
+ * and never the offending text.
+ */
 export function hexToBytes(hex: string, label = 'hex'): Uint8Array {
   if (typeof hex !== 'string' || !HEX_RE.test(hex)) {
     throw new TypeError(`${label}: expected an even-length hex string`);
   }
-  const out = new Uint8Array(hex.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
-  return out;
+  return nobleHexToBytes(hex);
 }
 
-const HEX_CHARS = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
-
+/** Lower-case hex through @noble/hashes. */
 export function bytesToHex(bytes: Uint8Array): string {
-  let s = '';
-  for (const b of bytes) s += HEX_CHARS[b];
-  return s;
+  return nobleBytesToHex(bytes);
 }
 
 /** Constant-time for equal lengths; lengths are public in every use here. */

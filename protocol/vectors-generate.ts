@@ -83,8 +83,11 @@ const PAIR_SAMPLES: ReadonlyArray<{ kind: IdentifierKind; value: string }> = [
   { kind: 'crypto_address', value: '0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed' },
 ];
 
-/** Canonicalisation samples: accepted forms and rejected ones (with the error code). */
-const CANON_SAMPLES: ReadonlyArray<{ kind: string; raw: string }> = [
+/**
+ * Canonicalisation samples: accepted forms and rejected ones (with the error
+ * code), with the importing agency's default country where one is given.
+ */
+const CANON_SAMPLES: ReadonlyArray<{ kind: string; raw: string; defaultCountry?: string }> = [
   { kind: 'passport', raw: 'ESP-P1234567' },
   { kind: 'passport', raw: 'Esp P 123 4567' },
   { kind: 'passport', raw: 'P1234567' },
@@ -93,19 +96,39 @@ const CANON_SAMPLES: ReadonlyArray<{ kind: string; raw: string }> = [
   { kind: 'national_id', raw: 'DEU' },
   { kind: 'email', raw: 'Agent.Smith@Example.COM' },
   { kind: 'email', raw: 'not-an-email' },
+  { kind: 'email', raw: 'hans@bücher.de' },
+  { kind: 'email', raw: 'Hans@XN--BCHER-KVA.DE' },
+  { kind: 'email', raw: 'mailto:hans@b%C3%BCcher.de?subject=x' },
+  { kind: 'email', raw: 'info@faß.de' },
+  { kind: 'email', raw: 'x@-ex.com' },
+  { kind: 'email', raw: 'x@ex_ample.com' },
+  { kind: 'email', raw: 'x@192.0.2.1' },
+  { kind: 'email', raw: 'x@xn--a.com' },
   { kind: 'phone', raw: '0034 91 123 45 67' },
   { kind: 'phone', raw: '(+34) 911-234-567' },
   { kind: 'phone', raw: '911234567' },
   { kind: 'phone', raw: '+34 91 abc' },
+  { kind: 'phone', raw: '089/3072904', defaultCountry: 'DE' },
+  { kind: 'phone', raw: '911234567', defaultCountry: 'ES' },
+  { kind: 'phone', raw: 'tel:+49-89-3072904;ext=12' },
+  { kind: 'phone', raw: 'tel:3072904;phone-context=+4989' },
+  { kind: 'phone', raw: '+49 89 3072904 ext. 12' },
+  { kind: 'phone', raw: '911234567', defaultCountry: 'XX' },
   { kind: 'iban', raw: 'de89 3704 0044 0532 0130 00' },
   { kind: 'iban', raw: 'DE89 3704 0044 0532 0130 01' },
   { kind: 'iban', raw: 'DE89 3704 0044 0532 0130' },
+  { kind: 'iban', raw: 'IR11 0170 0000 0012 3456 7890 01' },
+  { kind: 'iban', raw: 'DE89 3704 0044 0532 0130 0O' },
+  { kind: 'iban', raw: 'US12 3456 7890 1234 5678 90' },
   { kind: 'name_dob', raw: 'Müller, Hans|19750105' },
   { kind: 'name_dob', raw: "Seán O'Brien|1990-12-31" },
   { kind: 'name_dob', raw: 'Hans Müller|1975-02-30' },
   { kind: 'name_dob', raw: 'Hans Müller' },
   { kind: 'imei', raw: '49015420323751' },
   { kind: 'imei', raw: '490154203237519' },
+  { kind: 'imei', raw: '490154203237510' },
+  { kind: 'imei', raw: '4901542032375101' },
+  { kind: 'imei', raw: '4901542032375' },
   { kind: 'vin', raw: '1m8gdm9axkp042788' },
   { kind: 'vin', raw: '1M8GDM9A1KP042788' },
   { kind: 'vin', raw: 'WVWZZZ1JZXW000001' },
@@ -188,12 +211,13 @@ export function generateConcordatVectors(context: ConcordatCoreContext = CONCORD
     };
   });
 
-  const canonicalization = CANON_SAMPLES.map(({ kind, raw }) => {
+  const canonicalization = CANON_SAMPLES.map(({ kind, raw, defaultCountry }) => {
+    const given = defaultCountry === undefined ? { kind, raw } : { kind, raw, defaultCountry };
     try {
-      return { kind, raw, canonical: canonicalize(kind, raw) };
+      return { ...given, canonical: canonicalize(kind, raw, { defaultCountry }) };
     } catch (e) {
       if (!(e instanceof IdentifierError)) throw e;
-      return { kind, raw, error: e.code };
+      return { ...given, error: e.code };
     }
   });
 

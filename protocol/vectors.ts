@@ -54,8 +54,8 @@ export const concordatVectorsSchema = z
     ),
     canonicalization: z.array(
       z.union([
-        z.object({ kind: z.string(), raw: z.string(), canonical: z.string() }).strict(),
-        z.object({ kind: z.string(), raw: z.string(), error: z.string() }).strict(),
+        z.object({ kind: z.string(), raw: z.string(), defaultCountry: z.string().optional(), canonical: z.string() }).strict(),
+        z.object({ kind: z.string(), raw: z.string(), defaultCountry: z.string().optional(), error: z.string() }).strict(),
       ]),
     ),
     invalidElements: z.array(hex),
@@ -237,12 +237,13 @@ function verifyConcordat(v: ConcordatVectors, engines: readonly Engine[]): Vecto
   });
   v.canonicalization.forEach((t, i) => {
     c.run(`canonicalization[${i}] ${t.kind}`, (expect) => {
+      const opts = t.defaultCountry === undefined ? undefined : { defaultCountry: t.defaultCountry };
       if ('canonical' in t) {
-        expect('canonical', canonicalize(t.kind, t.raw), t.canonical);
+        expect('canonical', canonicalize(t.kind, t.raw, opts), t.canonical);
         return;
       }
       try {
-        canonicalize(t.kind, t.raw);
+        canonicalize(t.kind, t.raw, opts);
         expect('error', 'accepted', t.error);
       } catch (e) {
         if (!(e instanceof IdentifierError)) throw e;

@@ -67,6 +67,27 @@ describe('vectors/concordat-v1.json', () => {
     expect(r.failures.every((f) => f.case.startsWith(`${section}[${i}]`))).toBe(true);
   });
 
+  test('a tampered canonicalization case is reported by case name: canonical value, error code, or dropped default country', () => {
+    type Canon = { kind: string; raw: string; defaultCountry?: string; canonical?: string; error?: string };
+    const cases = concordat.canonicalization as Canon[];
+    const tampered = (edit: (t: Canon) => void, pick: (t: Canon) => boolean): string[] => {
+      const copy = structuredClone(concordat) as { canonicalization: Canon[] };
+      const i = cases.findIndex(pick);
+      expect(i).toBeGreaterThanOrEqual(0);
+      edit(copy.canonicalization[i]!);
+      const r = verifyVectors(copy, engines);
+      expect(r.failures.length).toBeGreaterThan(0);
+      expect(r.failures.every((f) => f.case === `canonicalization[${i}] ${cases[i]!.kind}`)).toBe(true);
+      return r.failures.map((f) => f.case);
+    };
+    // The punycode and the Unicode spelling of a domain have one canonical value.
+    tampered((t) => (t.canonical = 'hans@bücher.de'), (t) => t.raw === 'hans@bücher.de');
+    // The 15-digit form is no canonical value any more: the body is.
+    tampered((t) => (t.canonical = '490154203237510'), (t) => t.raw === '490154203237510');
+    tampered((t) => (t.error = 'iban.checksum'), (t) => t.error === 'iban.bban');
+    tampered((t) => delete t.defaultCountry, (t) => t.raw === '089/3072904');
+  });
+
   test('a valid element slipped into invalidElements is reported', () => {
     const copy = structuredClone(concordat) as { invalidElements: string[]; token: Array<{ element: string }> };
     copy.invalidElements.push(copy.token[0]!.element);

@@ -1,5 +1,6 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import { keccak_256 } from '@noble/hashes/sha3.js';
+import { base58, bech32, bech32m } from '@scure/base';
 import { fail } from './errors.js';
 
 const KIND = 'crypto_address';
@@ -10,34 +11,15 @@ const ascii = new TextEncoder();
 
 // ---- Bitcoin Base58Check (P2PKH, P2SH) -------------------------------------
 
-const BASE58_ALPHABET = '123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz';
 // Mainnet P2PKH addresses start with "1", P2SH with "3"; a 25-byte payload
 // encodes to 26..35 characters.
 const BASE58_SHAPE = /^[13][1-9A-HJ-NP-Za-km-z]{25,34}$/;
 const P2PKH_VERSION = 0x00;
 const P2SH_VERSION = 0x05;
 
-function base58Decode(text: string): Uint8Array {
-  const bytes: number[] = [];
-  for (const ch of text) {
-    let carry = BASE58_ALPHABET.indexOf(ch);
-    for (let j = 0; j < bytes.length; j++) {
-      carry += (bytes[j] ?? 0) * 58;
-      bytes[j] = carry & 0xff;
-      carry >>= 8;
-    }
-    while (carry > 0) {
-      bytes.push(carry & 0xff);
-      carry >>= 8;
-    }
-  }
-  // Each leading "1" encodes one leading zero byte.
-  for (let i = 0; i < text.length && text[i] === '1'; i++) bytes.push(0);
-  return Uint8Array.from(bytes.reverse());
-}
-
 function canonicalBase58(address: string): string {
-  const payload = base58Decode(address);
+  // Base58 (alphabet 1-9 A-H J-N P-Z a-k m-z); each leading "1" is a zero byte.
+  const payload = base58.decode(address);
   if (payload.length !== 25) return fail(KIND, FORMAT);
   const version = payload[0];
   if (version !== P2PKH_VERSION && version !== P2SH_VERSION) return fail(KIND, FORMAT);
@@ -51,76 +33,32 @@ function canonicalBase58(address: string): string {
 
 // ---- Bitcoin segwit: bech32 (BIP 173) and bech32m (BIP 350) ----------------
 
-const BECH32_CHARSET = 'qpzry9x8gf2tvdw0s3jn54khce6mua7l';
-const BECH32_CONST = 1;
-const BECH32M_CONST = 0x2bc830a3;
-const GENERATOR = [0x3b6a57b2, 0x26508e6d, 0x1ea119fa, 0x3d4233dd, 0x2a1462b3] as const;
-
-function polymod(values: readonly number[]): number {
-  let chk = 1;
-  for (const v of values) {
-    const top = chk >>> 25;
-    chk = (((chk & 0x1ffffff) << 5) ^ v) >>> 0;
-    for (let i = 0; i < 5; i++) {
-      if ((top >>> i) & 1) chk = (chk ^ (GENERATOR[i] ?? 0)) >>> 0;
-    }
-  }
-  return chk;
-}
-
-function hrpExpand(hrp: string): number[] {
-  const out: number[] = [];
-  for (let i = 0; i < hrp.length; i++) out.push(hrp.charCodeAt(i) >> 5);
-  out.push(0);
-  for (let i = 0; i < hrp.length; i++) out.push(hrp.charCodeAt(i) & 31);
-  return out;
-}
-
-/** Regroup 5-bit words into bytes, rejecting non-zero or over-long padding (BIP 173). */
-function fiveToEight(words: readonly number[]): number[] | null {
-  let acc = 0;
-  let bits = 0;
-  const out: number[] = [];
-  for (const w of words) {
-    acc = (acc << 5) | w;
-    bits += 5;
-    while (bits >= 8) {
-      bits -= 8;
-      out.push((acc >> bits) & 0xff);
-    }
-    acc &= (1 << bits) - 1;
-  }
-  if (bits >= 5 || acc !== 0) return null;
-  return out;
-}
+// "bc", the separator "1", then data characters of the bech32 alphabet, which
+// has no "1", so the separator is the last "1" as BIP 173 requires; at least
+// the witness version, 2 program bytes (4 words) and 6 checksum characters,
+// and at most 90 characters in all.
+const SEGWIT_SHAPE = /^bc1[qpzry9x8gf2tvdw0s3jn54khce6mua7l]{11,87}$/;
 
 function canonicalSegwit(address: string): string {
   // BIP 173: mixed case is invalid; the canonical spelling is lower case.
   const lower = address.toLowerCase();
   if (address !== lower && address !== address.toUpperCase()) return fail(KIND, FORMAT);
-  if (lower.length > 90) return fail(KIND, FORMAT);
-  const sep = lower.lastIndexOf('1');
-  if (lower.slice(0, sep) !== 'bc') return fail(KIND, FORMAT);
-  const data: number[] = [];
-  for (const ch of lower.slice(sep + 1)) {
-    const v = BECH32_CHARSET.indexOf(ch);
-    if (v < 0) return fail(KIND, FORMAT);
-    data.push(v);
-  }
-  // Witness version, at least 2 program bytes (4 words), 6 checksum words.
-  if (data.length < 1 + 4 + 6) return fail(KIND, FORMAT);
+  if (!SEGWIT_SHAPE.test(lower)) return fail(KIND, FORMAT);
   // The checksum is tested first so that a mistyped character reports as a
   // checksum failure rather than as whatever structure it happens to break.
-  const residue = polymod([...hrpExpand('bc'), ...data]);
-  if (residue !== BECH32_CONST && residue !== BECH32M_CONST) return fail(KIND, CHECKSUM);
-  const version = data[0] ?? 0;
+  // A string in this shape fails both decoders only by its checksum.
+  const asBech32 = bech32.decodeUnsafe(lower);
+  const decoded = asBech32 ?? bech32m.decodeUnsafe(lower);
+  if (decoded === undefined) return fail(KIND, CHECKSUM);
+  const words = decoded.words;
+  const version = words[0] ?? 0;
   if (version > 16) return fail(KIND, FORMAT);
-  const program = fiveToEight(data.slice(1, -6));
-  if (program === null || program.length < 2 || program.length > 40) return fail(KIND, FORMAT);
+  // Regrouped from 5 to 8 bits; over-long or non-zero padding is refused.
+  const program = bech32.fromWordsUnsafe(words.slice(1));
+  if (program === undefined || program.length < 2 || program.length > 40) return fail(KIND, FORMAT);
   if (version === 0 && program.length !== 20 && program.length !== 32) return fail(KIND, FORMAT);
   // BIP 350: witness v0 uses the bech32 constant, v1..v16 the bech32m one.
-  const expected = version === 0 ? BECH32_CONST : BECH32M_CONST;
-  if (residue !== expected) return fail(KIND, CHECKSUM);
+  if ((version === 0) !== (asBech32 !== undefined)) return fail(KIND, CHECKSUM);
   return `btc:${lower}`;
 }
 

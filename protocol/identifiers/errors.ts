@@ -19,26 +19,27 @@ const RULES: Readonly<Record<string, string>> = {
     'the issuing state is neither an ISO 3166-1 alpha-3 code nor an ICAO 9303 reserved code',
   'national_id.number': 'the document number must be 1 to 30 letters A-Z or digits once spaces are removed',
 
-  'phone.format': 'only digits, "+", spaces, "-", "." and parentheses are allowed, with "+" only in front',
+  'phone.format':
+    'only digits, "+", spaces, "-", ".", "/" and parentheses are allowed, with "+" only in front, then an optional extension; or an RFC 3966 tel: URI',
   'phone.no_country':
     'the number has no country calling code ("+" or "00") and no default country was given',
   'phone.default_country': 'the default country is not a supported ISO 3166-1 alpha-2 code',
   'phone.invalid': 'the number does not have a possible length for its E.164 country calling code',
 
   'email.format':
-    'expected one "@", a local part of 1 to 64 octets and a domain of dot-separated non-empty labels, without whitespace',
+    'expected one "@", a local part of 1 to 64 octets and a valid host name (IDNA, at least two labels of letters, digits and inner hyphens), without whitespace',
 
   'iban.format': 'expected a 2-letter country code, 2 check digits and an alphanumeric BBAN (ISO 13616)',
-  'iban.country': 'the country code has no IBAN format in the SWIFT IBAN registry',
-  'iban.length': 'the length does not match the registered IBAN length for its country',
+  'iban.country': 'the country code has no IBAN format in the IBAN country table',
+  'iban.length': 'the length does not match the IBAN length of its country',
+  'iban.bban': 'the BBAN does not have the structure of its country (a letter where a digit is required, or the reverse)',
   'iban.checksum': 'the ISO 7064 MOD 97-10 check digits do not verify',
 
   'name_dob.format': 'expected a name and a date of birth separated by exactly one "|"',
   'name_dob.name': 'the name is empty once transliterated and stripped of punctuation',
   'name_dob.date': 'the date of birth must be a real calendar date YYYY-MM-DD (or YYYYMMDD) from 1900 to 2100',
 
-  'imei.format': 'expected 14 or 15 digits, optionally grouped by spaces, "-", "/" or "."',
-  'imei.luhn': 'the Luhn check digit (3GPP TS 23.003) does not verify',
+  'imei.format': 'expected 14, 15 or 16 digits (IMEI body, IMEI, IMEISV), optionally grouped by spaces, "-", "/" or "."',
 
   'vin.format': 'expected 17 characters from A-Z and 0-9 excluding I, O and Q (ISO 3779)',
   'vin.check_digit': 'the check digit in position 9 does not verify (49 CFR 565.15)',

@@ -3,22 +3,63 @@ import { fail } from './errors.js';
 const KIND = 'iban';
 
 /**
- * IBAN length per country code, from the SWIFT IBAN Registry (the ISO 13616
- * registration authority's register, release 100). Territories that the
- * registry lists under another country (Åland under FI, the French overseas
- * departments under FR, ...) use that country's prefix and are not keys here.
+ * IBAN formats per country code: total length and BBAN structure, as
+ * `CC:length:structure`. The structure is written as in the SWIFT IBAN
+ * Registry: runs of `n` (digits 0-9), `a` (letters A-Z) and `c` (letters or
+ * digits), each with its length. Generated from the country specification
+ * table of the ibantools package, version 4.5.4, which
+ * carries the SWIFT IBAN Registry and the countries that issue IBANs outside
+ * it (Iran, Algeria, the BCEAO and BEAC states, ...), together with the
+ * territories it lists under their own codes (AX, GF, GP, ...). The table is
+ * part of the protocol: test/identifiers-differential.test.ts checks it
+ * against that ibantools table.
  */
-export const IBAN_LENGTHS: Readonly<Record<string, number>> = {
-  AD: 24, AE: 23, AL: 28, AT: 20, AZ: 28, BA: 20, BE: 16, BG: 22, BH: 22, BI: 27,
-  BR: 29, BY: 28, CH: 21, CR: 22, CY: 28, CZ: 24, DE: 22, DJ: 27, DK: 18, DO: 28,
-  EE: 20, EG: 29, ES: 24, FI: 18, FK: 18, FO: 18, FR: 27, GB: 22, GE: 22, GI: 23,
-  GL: 18, GR: 27, GT: 28, HN: 28, HR: 21, HU: 28, IE: 22, IL: 23, IQ: 23, IS: 26,
-  IT: 27, JO: 30, KW: 30, KZ: 20, LB: 28, LC: 32, LI: 21, LT: 20, LU: 20, LV: 21,
-  LY: 25, MC: 27, MD: 24, ME: 22, MK: 19, MN: 20, MR: 27, MT: 31, MU: 30, NI: 28,
-  NL: 18, NO: 15, OM: 23, PK: 24, PL: 28, PS: 29, PT: 25, QA: 29, RO: 24, RS: 22,
-  RU: 33, SA: 24, SC: 31, SD: 18, SE: 24, SI: 19, SK: 24, SM: 27, SO: 23, ST: 25,
-  SV: 28, TL: 23, TN: 24, TR: 26, UA: 29, VA: 22, VG: 24, XK: 20, YE: 30,
-};
+const IBAN_TABLE: readonly string[] = [
+  'AD:24:8n12c AE:23:19n AL:28:8n16c AO:25:21n AT:20:16n AX:18:14n AZ:28:4a20c BA:20:16n',
+  'BE:16:12n BF:28:2c22n BG:22:4a6n8c BH:22:4a14c BI:27:23n BJ:28:2c22n BL:27:10n11c2n BR:29:23n1a1c',
+  'BY:28:4a4n16c CF:27:23n CG:27:23n CH:21:5n12c CI:28:1a23n CM:27:23n CR:22:18n CV:25:21n',
+  'CY:28:8n16c CZ:24:20n DE:22:18n DJ:27:23n DK:18:14n DO:28:4a20n DZ:26:22n EE:20:16n',
+  'EG:29:25n ES:24:20n FI:18:14n FK:18:2a12n FO:18:14n FR:27:10n11c2n GA:27:23n GB:22:4a14n',
+  'GE:22:2c16n GF:27:10n11c2n GI:23:4a15c GL:18:14n GP:27:10n11c2n GQ:27:23n GR:27:7n16c GT:28:24c',
+  'GW:25:2a19n HN:28:4a20n HR:21:17n HU:28:24n IE:22:4c14n IL:23:19n IQ:23:4a15n IR:26:22n',
+  'IS:26:22n IT:27:1a10n12c JO:30:4a4n18c KM:27:23n KW:30:4a22c KZ:20:3n13c LB:28:4n20c LC:32:4a24c',
+  'LI:21:5n12c LT:20:16n LU:20:3n13c LV:21:4a13c LY:25:21n MA:28:24n MC:27:10n11c2n MD:24:20c',
+  'ME:22:18n MF:27:10n11c2n MG:27:23n MK:19:3n10c2n ML:28:2c22n MN:20:16n MQ:27:10n11c2n MR:27:23n',
+  'MT:31:4a5n18c MU:30:4a19n3a MZ:25:21n NC:27:10n11c2n NE:28:2a22n NI:28:4a20n NL:18:4a10n NO:15:11n',
+  'OM:23:3n16c PF:27:10n11c2n PK:24:4c16n PL:28:24n PM:27:10n11c2n PS:29:4c21n PT:25:21n QA:29:4a21c',
+  'RE:27:10n11c2n RO:24:4a16c RS:22:18n RU:33:14n15c SA:24:2n18c SC:31:4a20n3a SD:18:14n SE:24:20n',
+  'SI:19:15n SK:24:20n SM:27:1a10n12c SN:28:2a22n SO:23:19n ST:25:21n SV:28:4a20n TD:27:23n',
+  'TF:27:10n11c2n TG:28:2a22n TL:23:19n TN:24:20n TR:26:5n17c UA:29:6n19c VA:22:18n VG:24:4c16n',
+  'WF:27:10n11c2n XK:20:16n YE:30:4a4n18c YT:27:10n11c2n',
+];
+
+export interface IbanFormat {
+  /** Total IBAN length in characters. */
+  readonly length: number;
+  /** BBAN structure in registry notation, e.g. `4a14n`. */
+  readonly bban: string;
+}
+
+export const IBAN_FORMATS: Readonly<Record<string, IbanFormat>> = Object.freeze(
+  Object.fromEntries(
+    IBAN_TABLE.flatMap((line) => line.split(' ')).map((entry) => {
+      const [country = '', length = '', bban = ''] = entry.split(':');
+      return [country, Object.freeze({ length: Number(length), bban })];
+    }),
+  ),
+);
+
+const CLASS: Readonly<Record<string, string>> = { n: '[0-9]', a: '[A-Z]', c: '[A-Z0-9]' };
+
+/** Registry notation (`4a14n`) to an anchored regular expression over the upper-cased BBAN. */
+export function bbanPattern(structure: string): RegExp {
+  const source = structure.replace(/([0-9]+)([nac])/g, (_, n: string, t: string) => `${CLASS[t] ?? ''}{${n}}`);
+  return new RegExp(`^${source}$`);
+}
+
+const BBAN_PATTERNS: ReadonlyMap<string, RegExp> = new Map(
+  Object.entries(IBAN_FORMATS).map(([country, format]) => [country, bbanPattern(format.bban)]),
+);
 
 const SHAPE = /^[A-Za-z]{2}[0-9]{2}[A-Za-z0-9]+$/;
 
@@ -41,9 +82,14 @@ export function canonicalizeIban(value: string): string {
   if (/^iban/i.test(compact)) compact = compact.slice(4);
   if (!SHAPE.test(compact)) return fail(KIND, 'iban.format');
   const iban = compact.toUpperCase();
-  const length = IBAN_LENGTHS[iban.slice(0, 2)];
-  if (length === undefined) return fail(KIND, 'iban.country');
-  if (iban.length !== length) return fail(KIND, 'iban.length');
+  const country = iban.slice(0, 2);
+  const format = IBAN_FORMATS[country];
+  if (format === undefined) return fail(KIND, 'iban.country');
+  if (iban.length !== format.length) return fail(KIND, 'iban.length');
+  // The registry fixes which positions of the BBAN are digits and which
+  // letters; a letter where a digit belongs (O for 0, I for 1) is a typo
+  // that MOD 97-10 can miss.
+  if (!(BBAN_PATTERNS.get(country)?.test(iban.slice(4)) ?? false)) return fail(KIND, 'iban.bban');
   // Check digits are 02..98 (ISO 13616-1); 00, 01 and 99 are congruent to
   // 97, 98 and 02 and would pass MOD 97-10 as a second spelling of the IBAN.
   const check = Number(iban.slice(2, 4));
@@ -56,5 +102,5 @@ export const IBAN_RULE = {
   input:
     'ISO 13616 IBAN in paper or electronic format, optionally prefixed by "IBAN"; spaces and "-" ignored, case-insensitive. Example: "GB82 WEST 1234 5698 7654 32".',
   canonical:
-    'Electronic format: upper case, no separators, length as registered for the country, MOD 97-10 verified. Example: "GB82WEST12345698765432".',
+    'Electronic format: upper case, no separators, length and BBAN structure as listed for the country, MOD 97-10 verified. Example: "GB82WEST12345698765432".',
 } as const;

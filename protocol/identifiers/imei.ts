@@ -2,39 +2,25 @@ import { fail } from './errors.js';
 
 const KIND = 'imei';
 
-/**
- * Luhn check digit over the 14-digit IMEI body (3GPP TS 23.003 §6.2.1 and
- * Annex B): from the right, every other digit starting with the rightmost is
- * doubled, and digits of the products are summed.
- */
-export function luhnCheckDigit(body: string): number {
-  let sum = 0;
-  for (let i = 0; i < body.length; i++) {
-    const digit = body.charCodeAt(body.length - 1 - i) - 48;
-    if (i % 2 === 0) {
-      const doubled = digit * 2;
-      sum += doubled > 9 ? doubled - 9 : doubled;
-    } else {
-      sum += digit;
-    }
-  }
-  return (10 - (sum % 10)) % 10;
-}
-
 /** `value` is trimmed and NFKC-normalised. */
 export function canonicalizeImei(value: string): string {
   // "/" separates TAC from serial number on older labels (TAC/FAC/SNR), "-"
   // and spaces on current ones.
   const digits = value.replace(/[\s\-/.]/gu, '');
   if (!/^[0-9]+$/.test(digits)) return fail(KIND, 'imei.format');
-  if (digits.length === 14) return digits + String(luhnCheckDigit(digits));
-  if (digits.length !== 15) return fail(KIND, 'imei.format');
-  if (luhnCheckDigit(digits.slice(0, 14)) !== digits.charCodeAt(14) - 48) return fail(KIND, 'imei.luhn');
-  return digits;
+  // The device is identified by TAC (8 digits) and serial number (6): the
+  // 14-digit body. 3GPP TS 23.003 §6.2.1: the check digit is not transmitted
+  // by the mobile station, and network records (CDRs, EIR queries) carry the
+  // 15-digit form with a 0 in its place; the IMEISV replaces it with a
+  // 2-digit software version. The body is what every source agrees on, so
+  // the 15th and 16th digits are dropped, whatever they are.
+  if (digits.length === 14 || digits.length === 15 || digits.length === 16) return digits.slice(0, 14);
+  return fail(KIND, 'imei.format');
 }
 
 export const IMEI_RULE = {
   input:
-    '15-digit IMEI with Luhn check digit, or the 14-digit IMEI body without it; spaces, "-", "/" and "." ignored. Example: "49-015420-323751-8".',
-  canonical: '15 digits including the Luhn check digit (3GPP TS 23.003). Example: "490154203237518".',
+    '14-digit IMEI body (TAC and serial number), 15-digit IMEI with its check digit (Luhn, or 0 as networks record it), or 16-digit IMEISV; spaces, "-", "/" and "." ignored. Example: "49-015420-323751-8".',
+  canonical:
+    'The 14-digit body (TAC and serial number); the check digit or software version is dropped. Example: "49015420323751".',
 } as const;
