@@ -10,6 +10,9 @@ import {
   auditRecordSchema,
   canariesResponse,
   chunkReceiptSchema,
+  consistencyProofSchema,
+  inclusionProofSchema,
+  signedTreeHeadSchema,
   createQueryResponse,
   hitSchema,
   hitsResponse,
@@ -96,3 +99,7 @@ export const hitReplySchema = z.union([z.object({ hit: hitSchema }).transform((x
 
 export type AuditRecord = z.infer<typeof auditRecordSchema>;
 export type AuditPage = z.infer<typeof auditPageSchema>;
+/** GET /v1/audit/head (API.md, "Audit transparency log"). */
+export type SignedTreeHeadReply = z.infer<typeof signedTreeHeadSchema>;
+export type InclusionProofReply = z.infer<typeof inclusionProofSchema>;
+export type ConsistencyProofReply = z.infer<typeof consistencyProofSchema>;

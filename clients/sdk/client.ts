@@ -18,6 +18,9 @@ import {
   EPOCH_HEADER,
   getAgreementVersions,
   getAudit,
+  getAuditConsistency,
+  getAuditHead,
+  getAuditInclusion,
   getHits,
   getInbox,
   getMe,
@@ -57,6 +60,9 @@ import {
   type AgreementVersion,
   type AuditPage,
   type ChunkReceipt,
+  type ConsistencyProofReply,
+  type InclusionProofReply,
+  type SignedTreeHeadReply,
   type CreateQueryBody,
   type CreateQueryReply,
   type Hit,
@@ -631,6 +637,21 @@ export class CoordinatorClient {
     const q = new URLSearchParams({ after: String(after) });
     if (limit !== undefined) q.set('limit', String(limit));
     return (await this.call(getAudit, {}, undefined, { query: `?${q.toString()}` })).data;
+  }
+
+  /** The signed head of the audit log's current tree (unverified: check it under the pinned log key). */
+  async auditHead(): Promise<SignedTreeHeadReply> {
+    return (await this.call(getAuditHead, {})).data;
+  }
+
+  /** The inclusion proof of entry `seq` in the tree of `size` leaves. */
+  async auditInclusion(seq: number, size: number): Promise<InclusionProofReply> {
+    return (await this.call(getAuditInclusion, {}, undefined, { query: `?${new URLSearchParams({ seq: String(seq), size: String(size) }).toString()}` })).data;
+  }
+
+  /** The consistency proof from the tree of `from` leaves to the tree of `to`. */
+  async auditConsistency(from: number, to: number): Promise<ConsistencyProofReply> {
+    return (await this.call(getAuditConsistency, {}, undefined, { query: `?${new URLSearchParams({ from: String(from), to: String(to) }).toString()}` })).data;
   }
 
   private async sendBinaryJson<S extends z.ZodType>(

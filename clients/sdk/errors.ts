@@ -20,6 +20,8 @@ export const EXIT = {
   badProof: 4,
   /** `query`: no partner's answer could be used yet; resume with `--status`. */
   unanswered: 5,
+  /** `sync`, `audit check|compare|verify-export`: the coordinator's audit transparency log failed a check (a changed log key, a bad signature, a rollback, a rewritten or forked history, an entry that does not verify). */
+  auditLog: 6,
   /** `serve`: a second SIGINT or SIGTERM while it was stopping (128 + SIGINT, the shell's convention). */
   interrupted: 130,
 } as const;
@@ -35,6 +37,23 @@ export class AgencyError extends Error {
 export class UsageError extends AgencyError {
   override readonly name: string = 'UsageError';
   override readonly exitCode: ExitCode = EXIT.usage;
+}
+
+/**
+ * The coordinator's audit transparency log (protocol/SPEC.md §9) failed a
+ * check: `check` names which, `detail` carries sizes and seq (never an
+ * identifier). Exit 6.
+ */
+export class AuditLogError extends AgencyError {
+  override readonly name: string = 'AuditLogError';
+  override readonly exitCode: ExitCode = EXIT.auditLog;
+  constructor(
+    readonly check: string,
+    message: string,
+    readonly detail: Record<string, string | number | null> = {},
+  ) {
+    super(message);
+  }
 }
 
 /** `GET /` names another protocol than the client's (or none): nothing signed is sent. */

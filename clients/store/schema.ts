@@ -29,6 +29,33 @@ export const imports = sqliteTable('imports', {
 });
 
 /**
+ * What the last import read, so the next one canonicalises only the lines
+ * that changed (clients/agency/watchlist.ts). One row: the context the lines
+ * were read in (format, encoding, CSV header, default country, a fingerprint
+ * of the canonicalisation code) and the counts it was written with; a
+ * mismatch of any of them makes the next import read every line afresh.
+ */
+export const importCache = sqliteTable('import_cache', {
+  id: integer('id').primaryKey(),
+  context: text('context').notNull(),
+  entries: integer('entries').notNull(),
+  /** Rows of `identifiers` when the cache was written. */
+  identifiers: integer('identifiers').notNull(),
+});
+
+/**
+ * The cached lines in chunks of up to 65,536: per line a 128-bit digest of
+ * its bytes and the identifier (record, kind, canonical form) it gave. The
+ * identifiers are the watchlist's own, already held in the clear in
+ * `identifiers`; the digests are of the lines that produced them.
+ */
+export const importCacheChunks = sqliteTable('import_cache_chunks', {
+  index: integer('idx').primaryKey(),
+  entries: integer('entries').notNull(),
+  data: blob('data', { mode: 'buffer' }).notNull(),
+});
+
+/**
  * This agency's side of a pair in an epoch: when it was first built, how many
  * canaries it carries (over all its chunks) and whether the expected tokens of
  * every chunk's canaries are registered (per chunk in `chunks`).
@@ -376,3 +403,24 @@ export const seenQueries = sqliteTable(
   },
   (t) => [index('seen_queries_requester_day').on(t.requester, t.day, t.decision)],
 );
+
+/**
+ * Signed heads of the coordinator's audit transparency log (protocol/SPEC.md
+ * §9.4) this agency verified, one per tree size: each under the log key
+ * pinned in local_state (`audit_log_key`), each consistent with the one
+ * before it. The newest is what the next check proves consistency from, and
+ * what `concordat audit head` shows for comparison with other parties.
+ */
+export const auditHeads = sqliteTable('audit_heads', {
+  size: integer('size').primaryKey(),
+  /** Lower-case hex log id (§9.4). */
+  log: text('log').notNull(),
+  /** Lower-case hex root. */
+  root: text('root').notNull(),
+  /** The head's own `at`, as signed. */
+  at: text('at').notNull(),
+  /** Lower-case hex Ed25519 signature by the log key. */
+  signature: text('signature').notNull(),
+  /** When this agency verified it. */
+  verifiedAt: text('verified_at').notNull(),
+});

@@ -13,7 +13,8 @@
 // computed: accept.ts (only locally accepted agreements, their local terms,
 // the verified partner key) → delta.ts → blind.ts (one transaction) →
 // upload.ts → links.ts → upload.ts (removals) → canaries.ts; then, for all
-// accepted pairs, partner-work.ts, results.ts and report.ts.
+// accepted pairs, partner-work.ts, results.ts, report.ts and audit-log.ts
+// (the coordinator's transparency log checked against the heads kept here).
 import { randomInt } from 'node:crypto';
 import { canariesForChunk } from '../../../protocol/canary.js';
 import { engineNameFrom, type EngineName } from '../../../protocol/engine/index.js';
@@ -21,7 +22,7 @@ import { createPool, type EnginePool } from '../../../protocol/engine/pool.js';
 import type { MePair } from '../../sdk/api.js';
 import { agencyClient } from '../../sdk/agency-client.js';
 import type { CoordinatorClient } from '../../sdk/client.js';
-import { describeFailure, endsSync } from '../../sdk/errors.js';
+import { AuditLogError, describeFailure, endsSync } from '../../sdk/errors.js';
 import type { Store } from '../../store/db.js';
 import type { Agency } from '../config.js';
 import { silentProgress, type ProgressFactory } from '../progress.js';
@@ -33,6 +34,7 @@ import { computeDelta } from './delta.js';
 import { inCurrentEpoch, openEpoch, withEpochKey } from './epochs.js';
 import { sendLinks } from './links.js';
 import { doPartnerWork } from './partner-work.js';
+import { checkSyncAuditLog } from './audit-log.js';
 import { PartnerStore } from './partner-store.js';
 import { emptySummary, reportPairs, type PairSyncSummary, type SyncReport } from './report.js';
 import { pullSyncResults } from './results.js';
@@ -158,7 +160,8 @@ async function syncOnce(base: Base, store: Store): Promise<SyncReport> {
   }
 
   const failedPairs = reportPairs(summaries, await pullSyncResults(ctx, store), log, warn);
-  return { epoch, pairs: summaries, partnerChunksTokenized: tokenized, failedPairs, errors };
+  const auditLog = await checkSyncAuditLog(ctx, errors);
+  return { epoch, pairs: summaries, partnerChunksTokenized: tokenized, failedPairs, errors, auditLogFailed: auditLog instanceof AuditLogError };
 }
 
 /**

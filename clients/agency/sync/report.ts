@@ -36,6 +36,8 @@ export interface SyncReport {
   partnerChunksTokenized: number;
   failedPairs: PairPull[];
   errors: string[];
+  /** The coordinator's audit transparency log failed a check (one of `errors`; already in the local trail). */
+  auditLogFailed?: boolean;
 }
 
 export function emptySummary(p: MePair): PairSyncSummary {
