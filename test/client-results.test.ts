@@ -3,6 +3,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parse as parseCsv } from 'csv-parse/sync';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { formatHitsJson, formatHitsTable, mapHits, saveHitStatuses } from '../clients/agency/hits.js';
 import { applyResults, formatCsv, formatJson, formatTable, loadResultsView, recordStatus } from '../clients/agency/results.js';
@@ -135,6 +136,18 @@ describe('results', () => {
     expect(v.matches.map((m) => m.partner)).toEqual(['FR-OC']);
     const t = formatTable(v);
     expect(t).toContain("FAILED es-pt~ES-CNP~PT-PJ (partner PT-PJ): canary check failed: 3 of 32 canaries in ES-CNP's side did not match");
+  });
+
+  it('writes CSV that a CSV reader reads back field for field (commas, quotes, line breaks in record ids)', () => {
+    const ids = ['plain', 'a,b', 'say "hi"', 'two\nlines', 'cr\r\nlf', ' padded ', ''];
+    const view = {
+      matches: ids.map((record_id, i) => ({ partner: 'PT-PJ', record_id, kinds: ['email', 'passport'], handle: `h${i}`, first_seen: '2025-01-03T00:00:00.000Z', status: 'unverified' })),
+      counts: [],
+      pairs: [],
+    } as unknown as ReturnType<typeof loadResultsView>;
+    const rows = parseCsv(formatCsv(view), { columns: true }) as Record<string, string>[];
+    expect(rows.map((r) => r.record_id)).toEqual(ids);
+    expect(rows[1]).toEqual({ partner: 'PT-PJ', record_id: 'a,b', kinds: 'email;passport', handle: 'h1', first_seen: '2025-01-03T00:00:00.000Z', status: 'unverified' });
   });
 
   it('prints an empty result set in every format', () => {

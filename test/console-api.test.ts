@@ -277,6 +277,13 @@ describe('console API: the officer’s work', () => {
     const bad = await call('/api/matches?status=maybe', { cookie });
     expect(bad.status).toBe(422);
     expect(bad.json().field).toBe('query.status');
+    for (const [name, date] of [['from', '2026-02-30'], ['to', '2025-02-29'], ['from', '2026-13-01'], ['to', '2026-1-01']]) {
+      const notADay = await call(`/api/matches?${name}=${date}`, { cookie });
+      expect(notADay.status, date).toBe(422);
+      expect(notADay.json().field).toBe(`query.${name}`);
+      expect((await call(`/api/audit?${name}=${date}`, { cookie })).status, date).toBe(422);
+    }
+    expect((await call('/api/matches?from=2024-02-29', { cookie })).status).toBe(200);
   });
 
   it('confirm with a note: attributed to the officer here and at the coordinator; the other decision is then 409', async () => {

@@ -18,7 +18,8 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bin, built, email, passport, range, World, type ServeProcess } from './client-world.js';
 
-const CHROMIUM = '/usr/bin/chromium';
+/** The browser: $CONCORDAT_CHROMIUM, else Debian's Chromium (scripts/ensure-chromium.sh installs it before `npm test`). */
+const CHROMIUM = process.env.CONCORDAT_CHROMIUM || '/usr/bin/chromium';
 /** Flags for Chromium on a machine with no outside network (see .ci/run). */
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const PASSWORD = 'correct horse battery staple';
@@ -61,7 +62,12 @@ async function unlabelled(): Promise<string[]> {
 
 beforeAll(async () => {
   if (!built) throw new Error('the build output is missing: run `npm run build` (npm test builds first)');
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install chromium; .ci/run does)`);
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(
+      `no Chromium at ${CHROMIUM}: install Debian's chromium (sudo apt-get install chromium; \`npm test\` does it first when it can, scripts/ensure-chromium.sh) ` +
+        'or point CONCORDAT_CHROMIUM at a Chromium or Chrome binary',
+    );
+  }
   mkdirSync(shots, { recursive: true });
   w = await World.start();
   await w.agency('ES-CNP', 'ESP', [...range(100_000, 60), ...both]);

@@ -1,6 +1,7 @@
 // Pulling results from the coordinator (GET /v1/results) into the local
 // store, and printing them. The coordinator returns positions of this
 // agency's own side; only the local store can turn them back into records.
+import { stringify as stringifyCsv } from 'csv-stringify/sync';
 import type { PairResult, Results } from '../sdk/api.js';
 import type { CoordinatorClient } from '../sdk/client.js';
 import type { Store } from '../store/db.js';
@@ -211,14 +212,12 @@ export function formatJson(v: ResultsView): string {
   return JSON.stringify({ matches: v.matches, counts: v.counts });
 }
 
-function csvField(s: string): string {
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
+/** RFC 4180 CSV (csv-stringify): a field with a comma, a quote or a line break is quoted, its quotes doubled. */
 export function formatCsv(v: ResultsView): string {
-  const lines = ['partner,record_id,kinds,handle,first_seen,status'];
-  for (const m of v.matches) lines.push([m.partner, m.record_id, m.kinds.join(';'), m.handle, m.first_seen, m.status].map(csvField).join(','));
-  return `${lines.join('\n')}\n`;
+  return stringifyCsv(
+    v.matches.map((m) => [m.partner, m.record_id, m.kinds.join(';'), m.handle, m.first_seen, m.status]),
+    { header: true, columns: ['partner', 'record_id', 'kinds', 'handle', 'first_seen', 'status'], record_delimiter: 'unix' },
+  );
 }
 
 export function formatTable(v: ResultsView): string {

@@ -7,7 +7,8 @@ import { ConsoleProblem } from './context.js';
 /** Request bodies are small JSON documents: 100 values of an identifier are far below this. */
 export const BODY_LIMIT = 256 * 1024;
 
-export const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected YYYY-MM-DD');
+/** A calendar date, YYYY-MM-DD (zod's ISO date: 2026-02-30 and 2026-13-01 are refused). */
+export const isoDate = z.iso.date({ error: 'expected a calendar date YYYY-MM-DD' });
 
 export async function jsonBody<T>(c: Context, schema: z.ZodType<T>): Promise<T> {
   const type = c.req.header('content-type') ?? '';
