@@ -5,6 +5,7 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
+import { requestId } from 'hono/request-id';
 import { matchedRoutes } from 'hono/route';
 import type { z } from 'zod';
 import { roleMiddleware, signatureMiddleware } from './auth.js';
@@ -12,7 +13,21 @@ import type { AppEnv, AuditRecordInput, LogEntry, Services } from './context.js'
 import { checkElements as portableCheckElements, type ElementChecker } from './elements.js';
 import { verifyProof as nobleVerifyProof } from '../protocol/dleq.js';
 import { CONCORDAT_SUITE } from '../protocol/constants.js';
-import { getService, MAX_BODY_BYTES, PROTOCOL_NAME, OPENAPI_PATH, openApiObject, registerComponents, type serviceResponse } from '../wire/index.js';
+import {
+  getHealthz,
+  getReadyz,
+  getService,
+  MAX_BODY_BYTES,
+  PROTOCOL_NAME,
+  OPENAPI_PATH,
+  openApiObject,
+  registerComponents,
+  REQUEST_ID_HEADER,
+  REQUEST_ID_MAX,
+  type healthResponse,
+  type readyResponse,
+  type serviceResponse,
+} from '../wire/index.js';
 import type { ProofVerifier } from './context.js';
 import type { Notifier } from './notify.js';
 import { ProblemError, problemDocument, problemResponse } from './problem.js';
@@ -106,19 +121,25 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
     },
   });
 
+  // Every answer carries its request id (a caller's sane X-Request-Id, else a UUID), also problem documents and the log line.
+  app.use('*', requestId({ headerName: REQUEST_ID_HEADER, limitLength: REQUEST_ID_MAX }));
   app.use('*', async (c, next) => {
     const started = Date.now();
     await next();
+    // A problem built outside the context (onError, notFound) carries no header set on it yet.
+    if (!c.res.headers.has(REQUEST_ID_HEADER)) c.res.headers.set(REQUEST_ID_HEADER, c.get('requestId'));
     if (deps.log) {
       const entry: LogEntry = {
         at: new Date(started).toISOString(),
+        reqId: c.get('requestId'),
         method: c.req.method,
         route: routeOf(c),
         status: c.res.status,
         ms: Date.now() - started,
         actor: c.get('caller')?.keyid ?? null,
       };
-      if (c.error && !(c.error instanceof ProblemError)) entry.error = `${c.error.name}: ${c.error.message}`.slice(0, 300);
+      const failure = c.error instanceof ProblemError ? (c.error.status >= 500 ? c.error.cause : undefined) : c.error;
+      if (failure) entry.error = (failure instanceof Error ? `${failure.name}: ${failure.message}` : String(failure)).slice(0, 300);
       deps.log(entry);
     }
   });
@@ -126,6 +147,17 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   mount(app, getService, async (c) => {
     const epoch = await svc.store.currentEpoch();
     return c.json({ service: SERVICE_NAME, version: COORDINATOR_VERSION, protocol: PROTOCOL_NAME, epoch: epoch.id } satisfies z.infer<typeof serviceResponse>);
+  });
+  // Liveness and readiness probes: unsigned, unaudited, outside /v1 like GET /.
+  mount(app, getHealthz, (c) => c.json({ status: 'ok' } satisfies z.infer<typeof healthResponse>));
+  mount(app, getReadyz, async (c) => {
+    let epoch: string;
+    try {
+      epoch = (await svc.store.currentEpoch()).id;
+    } catch (cause) {
+      throw new ProblemError('unavailable', 'the database cannot be read, is not migrated or not initialised', { audit: false, cause });
+    }
+    return c.json({ status: 'ready', epoch } satisfies z.infer<typeof readyResponse>);
   });
   // The contract as OpenAPI 3.1, generated from the route definitions (wire/); unsigned and unaudited like GET /.
   registerComponents(app.openAPIRegistry);
@@ -164,7 +196,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   app.route('/', hitRoutes(svc));
   app.route('/', auditRoutes(svc));
 
-  app.notFound(() => problemResponse(problemDocument('not-found', 'no such route')));
+  app.notFound((c) => problemResponse({ ...problemDocument('not-found', 'no such route'), requestId: c.get('requestId') }));
 
   app.onError(async (err, c) => {
     let problem: ProblemError;
@@ -189,7 +221,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
         // The refusal still goes out; a failing audit write is visible in the request log.
       }
     }
-    return problemResponse(problem.toJSON(), problem.headers);
+    return problemResponse({ ...problem.toJSON(), requestId: c.get('requestId') }, problem.headers);
   });
 
   return app;

@@ -7,6 +7,8 @@ import type { AgencyRecord, CoordinatorSecrets, Store } from './store/types.js';
 /** One line per request (never bodies, never query values). */
 export interface LogEntry {
   at: string;
+  /** The request id (X-Request-Id), also in the answer's header and problem document. */
+  reqId: string;
   method: string;
   /** Matched route pattern, e.g. `/v1/pairs/:pair/status`, or the path when none matched. */
   route: string;
@@ -14,7 +16,7 @@ export interface LogEntry {
   ms: number;
   /** keyid of a verified signature, or null. */
   actor: string | null;
-  /** Name and message of an unexpected error (500s only). */
+  /** Name and message of an unexpected error (5xx only). */
   error?: string;
 }
 
@@ -30,6 +32,8 @@ export interface AppVariables {
   /** SHA-256 of `body` (RFC 9530 `sha-256`), as verified. */
   bodySha256: Uint8Array;
   caller: Caller;
+  /** Set by hono/request-id for every request (src/API.md, "Request ids"). */
+  requestId: string;
 }
 
 export type AppEnv = { Variables: AppVariables };

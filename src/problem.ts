@@ -26,6 +26,8 @@ export interface ProblemOptions {
   extensions?: { [key: string]: JsonValue };
   /** Response headers, e.g. `Retry-After` (RFC 9110 §10.2.3). */
   headers?: Record<string, string>;
+  /** What went wrong underneath (a 503's storage error): in the log line, never in the answer. */
+  cause?: unknown;
 }
 
 export interface ProblemDocument {
@@ -52,7 +54,7 @@ export class ProblemError extends Error {
     readonly detail: string,
     opts: ProblemOptions = {},
   ) {
-    super(detail);
+    super(detail, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.status = PROBLEM_STATUS[slug];
     this.field = opts.field;
     this.reason = opts.reason;

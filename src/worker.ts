@@ -19,7 +19,9 @@ import { randomBytes } from '../protocol/rng.js';
 import { createApp, createServices, type AppDeps } from './app.js';
 import { defaultConfig } from './config.js';
 import { FIRST_EPOCH } from './epochs.js';
+import { consoleLog, requestFields, requestLevel } from './log.js';
 import { problemDocument, problemResponse } from './problem.js';
+import { REQUEST_ID_HEADER } from '../wire/index.js';
 import { maintenanceTick } from './maintenance.js';
 import { openD1Store, type D1Store, type PairNamespace } from './store/drivers/d1.js';
 
@@ -97,7 +99,7 @@ let cached: { env: Env; coordinator: Coordinator } | undefined;
 function coordinatorFor(env: Env): Coordinator {
   if (cached?.env === env) return cached.coordinator;
   const store = openD1Store(env.DB, env.PAIRS);
-  const deps: AppDeps = { store, log: (entry) => console.log(JSON.stringify(entry)) };
+  const deps: AppDeps = { store, log: (entry) => consoleLog(requestLevel(entry), 'request', requestFields(entry)) };
   const coordinator: Coordinator = { deps, app: createApp(deps), ready: ensureInitialised(store, env) };
   // A failed start (missing secret, D1 not migrated) is retried by the next request.
   coordinator.ready.catch(() => {
@@ -113,9 +115,13 @@ export default {
     try {
       await c.ready;
     } catch (err) {
+      // The isolate answers (liveness) but cannot serve the API (readiness, everything else).
+      if (new URL(request.url).pathname === '/healthz') return c.app.fetch(request);
+      const requestId = crypto.randomUUID();
       const detail = err instanceof ConfigurationError ? err.message : 'the coordinator could not start; see the Worker log';
-      console.error(JSON.stringify({ at: new Date().toISOString(), start: 'failed', error: err instanceof Error ? err.message : String(err) }));
-      return problemResponse(problemDocument('internal', detail));
+      consoleLog('error', 'start failed', { reqId: requestId, error: err instanceof Error ? err.message : String(err) });
+      const slug = new URL(request.url).pathname === '/readyz' ? 'unavailable' : 'internal';
+      return problemResponse({ ...problemDocument(slug, detail), requestId }, { [REQUEST_ID_HEADER]: requestId });
     }
     return c.app.fetch(request);
   },
@@ -126,7 +132,13 @@ export default {
     ctx.waitUntil(
       c.ready
         .then(() => maintenanceTick(createServices(c.deps)))
-        .then((r) => console.log(JSON.stringify({ at: new Date().toISOString(), ...(r.rotated ? { rotated: r.rotated } : {}), purge: r.purged }))),
+        .then(
+          (r) => consoleLog('info', 'maintenance', { ...(r.rotated ? { rotated: r.rotated } : {}), purge: r.purged }),
+          (err: unknown) => {
+            consoleLog('error', 'maintenance failed', { purge: 'failed', error: err instanceof Error ? err.message : String(err) });
+            throw err;
+          },
+        ),
     );
   },
 };

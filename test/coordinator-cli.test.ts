@@ -59,7 +59,7 @@ describe('concordat coordinator CLI', () => {
     const ac = new AbortController();
     const server = await startServer({ data, host: '127.0.0.1', port: 0, signal: ac.signal, out: (l) => lines.push(l) });
     try {
-      expect(lines[0]).toBe(`concordat coordinator listening on ${server.url}`);
+      expect(JSON.parse(lines[0] as string)).toEqual({ level: 'info', time: expect.stringMatching(/^\d{4}-\d\d-\d\dT.*Z$/), url: server.url, msg: `concordat coordinator listening on ${server.url}` });
       const admin = ['admin', '--url', server.url, '--admin-key', join(data, 'admin.key')];
       for (const [id, country] of [
         ['ES-CNP', 'ESP'],
@@ -105,8 +105,14 @@ describe('concordat coordinator CLI', () => {
       expect(refused.code).toBe(1);
       expect(refused.err).toContain('401');
       const logs = lines.slice(1).map((l) => JSON.parse(l));
-      expect(logs[0]).toMatchObject({ method: 'POST', route: '/v1/admin/agencies', status: 201, actor: 'admin' });
-      expect(logs.at(-1)).toMatchObject({ method: 'GET', route: '/v1/admin/agreements', status: 401, actor: null });
+      expect(logs[0]).toMatchObject({ level: 'info', msg: 'request', method: 'POST', route: '/v1/admin/agencies', status: 201, actor: 'admin', reqId: expect.any(String) });
+      expect(logs.at(-1)).toMatchObject({ level: 'info', msg: 'request', method: 'GET', route: '/v1/admin/agreements', status: 401, actor: null });
+      // Every line is one JSON object with a level and an ISO time; every request line has its answer's request id.
+      for (const l of logs) expect(l).toMatchObject({ level: expect.stringMatching(/^(debug|info|warn|error)$/), time: expect.any(String), msg: expect.any(String) });
+      const probe = await fetch(`${server.url}/readyz`, { headers: { 'X-Request-Id': 'probe-1' } });
+      expect(probe.headers.get('x-request-id')).toBe('probe-1');
+      expect(await probe.json()).toEqual({ status: 'ready', epoch: 'e1' });
+      expect(JSON.parse(lines.at(-1) as string)).toMatchObject({ msg: 'request', route: '/readyz', status: 200, reqId: 'probe-1' });
       expect(lines.join('\n')).not.toContain('Prüm');
     } finally {
       ac.abort();
@@ -144,7 +150,7 @@ describe('concordat coordinator CLI', () => {
     const url = await new Promise<string>((resolve, reject) => {
       child.stdout.on('data', (d: Buffer) => {
         out += d.toString();
-        const m = /listening on (http:\/\/\S+)/.exec(out);
+        const m = /"url":"(http:\/\/[^"]+)"/.exec(out);
         if (m) resolve(m[1] as string);
       });
       child.once('exit', (code) => reject(new Error(`exited early with ${code}`)));

@@ -25,6 +25,14 @@ export const SIGNATURE_INPUT_HEADER = 'Signature-Input';
 export const SIGNATURE_HEADER = 'Signature';
 /** RFC 9530 §2: SHA-256 of the body, covered by the signature (also for an empty body). */
 export const CONTENT_DIGEST_HEADER = 'Content-Digest';
+/**
+ * The id of one request (src/API.md, "Request ids"): on every answer, also
+ * problem documents (their `requestId` member) and the coordinator's log line.
+ * A caller's own id is kept when it is 1..REQUEST_ID_MAX of `A-Z a-z 0-9 _ - =`;
+ * otherwise the coordinator makes one (a UUID).
+ */
+export const REQUEST_ID_HEADER = 'X-Request-Id';
+export const REQUEST_ID_MAX = 128;
 /** RFC 9110 §10.2.3, sent with 429 quota refusals. */
 export const RETRY_AFTER_HEADER = 'Retry-After';
 

@@ -24,6 +24,7 @@ export const PROBLEM_STATUS = {
   'too-large': 413,
   quota: 429,
   internal: 500,
+  unavailable: 503,
 } as const;
 
 export type ProblemSlug = keyof typeof PROBLEM_STATUS;
@@ -48,6 +49,7 @@ export const PROBLEM_TITLES: Readonly<Record<ProblemSlug, string>> = {
   'too-large': 'Too large',
   quota: 'Query quota used up',
   internal: 'Internal error',
+  unavailable: 'Service unavailable',
 };
 
 /** Why a signature was refused (the `reason` member of a 401), as protocol/http-signature.ts names it. */
@@ -66,6 +68,7 @@ export const problemSchema = z
     field: z.string().optional().meta({ description: 'The failing field, e.g. `body.parties`, `element[17]`, `path.index`, `query.wait`.' }),
     reason: z.enum(SIGNATURE_REASONS).optional().meta({ description: 'Signature refusals (401): why.' }),
     resetsAt: z.string().optional().meta({ description: 'Quota refusals (429): the next UTC midnight, when the quota resets.' }),
+    requestId: z.string().optional().meta({ description: 'The request id, as in the `X-Request-Id` response header and the coordinator log line.' }),
   })
   .openapi('Problem', { description: 'An RFC 9457 problem document (src/API.md, "Conventions").' });
 export type Problem = z.infer<typeof problemSchema>;

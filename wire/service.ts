@@ -1,7 +1,7 @@
 // The unauthenticated routes (src/API.md, "Unauthenticated") and what the
 // OpenAPI document says about the service as a whole.
 import { z } from '@hono/zod-openapi';
-import { jsonResponse, publicRoute } from './route.js';
+import { jsonResponse, problemResponse, publicRoute } from './route.js';
 
 /** What `GET /` names as the protocol in use (protocol/SPEC.md §8.1); a client refuses a coordinator naming another. */
 export const PROTOCOL_NAME = 'concordat-v2';
@@ -19,6 +19,34 @@ export const getService = publicRoute({
   tags: ['service'],
   summary: 'Service name, version, protocol and current epoch (unsigned)',
   responses: { 200: jsonResponse(serviceResponse, 'The service.') },
+});
+
+export const healthResponse = z.object({ status: z.literal('ok') });
+
+/** Liveness: the process answers HTTP. Touches no storage; unsigned and unaudited. */
+export const getHealthz = publicRoute({
+  method: 'get',
+  path: '/healthz',
+  tags: ['service'],
+  summary: 'Liveness: the process is up (unsigned, unaudited, no storage read)',
+  responses: { 200: jsonResponse(healthResponse, 'The process answers.') },
+});
+
+export const readyResponse = z.object({
+  status: z.literal('ready'),
+  epoch: z.string().meta({ description: 'The current epoch id, read from the database.' }),
+});
+
+/** Readiness: the database answers, is migrated and initialised (one read of the current epoch). Unsigned and unaudited. */
+export const getReadyz = publicRoute({
+  method: 'get',
+  path: '/readyz',
+  tags: ['service'],
+  summary: 'Readiness: the database is reachable, migrated and initialised (unsigned, unaudited)',
+  responses: {
+    200: jsonResponse(readyResponse, 'Ready to serve the API.'),
+    503: problemResponse('`unavailable`: the database cannot be read, is not migrated or not initialised.'),
+  },
 });
 
 /** Where the coordinator serves its OpenAPI 3.1 document (unsigned, unaudited). */

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { serve } from '@hono/node-server';
 import { createApp, createServices, type AppDeps } from '../app.js';
 import { loadSodiumElementChecker, loadSodiumProofVerifier } from '../node/elements.js';
+import { createLogger, requestLogger } from '../node/log.js';
 import { memoryNotifier } from '../node/notifier.js';
 import { maintenanceTick } from '../maintenance.js';
 import { openSqliteStore } from '../store/sqlite.js';
@@ -20,7 +21,7 @@ export interface ServeOptions {
   port: number;
   /** Aborting stops the server gracefully (SIGINT/SIGTERM in the CLI). */
   signal: AbortSignal;
-  /** Where the listening line and the request log go (stdout in the CLI). */
+  /** Where the log's JSON lines go, one per call (stdout in the CLI): the listening line, one per request, the maintenance ticks. */
   out: (line: string) => void;
   /** Maintenance tick period (rotation when due, retention purge); hourly by default. */
   purgeEveryMs?: number;
@@ -40,12 +41,13 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
   const dbPath = join(o.data, DB_FILE);
   if (!existsSync(dbPath)) throw new Error(`${dbPath} does not exist; run \`concordat coordinator init --data ${o.data}\` first`);
   const store = openSqliteStore(dbPath);
+  const logger = createLogger(o.out);
   const deps: AppDeps = {
     store,
     checkElements: await loadSodiumElementChecker(),
     verifyProof: await loadSodiumProofVerifier(),
     notifier: memoryNotifier(),
-    log: (entry) => o.out(JSON.stringify(entry)),
+    log: requestLogger(logger),
   };
   const app = createApp(deps);
   const svc = createServices(deps);
@@ -55,8 +57,8 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
     if (purging) return;
     purging = maintenanceTick(svc)
       .then(
-        (r) => o.out(JSON.stringify({ at: new Date().toISOString(), ...(r.rotated ? { rotated: r.rotated } : {}), purge: r.purged })),
-        (err: unknown) => o.out(JSON.stringify({ at: new Date().toISOString(), purge: 'failed', error: err instanceof Error ? err.message : String(err) })),
+        (r) => logger.info({ ...(r.rotated ? { rotated: r.rotated } : {}), purge: r.purged }, 'maintenance'),
+        (err: unknown) => logger.error({ purge: 'failed', error: err instanceof Error ? err.message : String(err) }, 'maintenance failed'),
       )
       .finally(() => {
         purging = undefined;
@@ -82,7 +84,7 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
     throw err;
   }
   const url = `http://${hostForUrl(o.host)}:${info.port}`;
-  o.out(`concordat coordinator listening on ${url}`);
+  logger.info({ url }, `concordat coordinator listening on ${url}`);
 
   const closed = new Promise<number>((resolve) => {
     const stop = () => {
