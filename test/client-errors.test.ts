@@ -1,8 +1,9 @@
 // The exit-code table is a contract operators' scripts depend on: the one in
 // clients/sdk/errors.ts and the one in clients/README-cli.md must agree.
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { randomPermutation } from '../clients/agency/sync/shuffle.js';
+import { EXIT_MEANINGS, EXIT_TABLE_BEGIN, EXIT_TABLE_END, exitCodeTable } from '../clients/cli/exit-codes.js';
 import { AgencyError, CoordinatorError, EXIT, exitCodeFor, UsageError } from '../clients/sdk/errors.js';
 
 describe('exit codes', () => {
@@ -11,6 +12,21 @@ describe('exit codes', () => {
     const section = doc.slice(doc.indexOf('## Exit codes'), doc.indexOf('## Local store'));
     const rows = [...section.matchAll(/^\| (\d+) \| `([a-zA-Z]+)` \|/gm)].map((m) => [m[2], Number(m[1])]);
     expect(Object.fromEntries(rows)).toEqual(EXIT);
+  });
+
+  it('are one table, rendered from EXIT, that README.md and clients/README-cli.md both hold exactly', () => {
+    for (const name of Object.keys(EXIT)) expect(EXIT_MEANINGS[name as keyof typeof EXIT], `EXIT.${name} has no meaning in clients/cli/exit-codes.ts`).toBeTruthy();
+    const table = exitCodeTable();
+    for (const file of ['../README.md', '../clients/README-cli.md']) {
+      const url = new URL(file, import.meta.url);
+      const doc = readFileSync(url, 'utf8');
+      const from = doc.indexOf(EXIT_TABLE_BEGIN);
+      const to = doc.indexOf(EXIT_TABLE_END) + EXIT_TABLE_END.length;
+      expect(from, `${file} has no generated exit-code table`).toBeGreaterThanOrEqual(0);
+      // CONCORDAT_DOCS_WRITE=1 npx vitest run test/client-errors.test.ts rewrites both tables from EXIT.
+      if (process.env.CONCORDAT_DOCS_WRITE === '1') writeFileSync(url, doc.slice(0, from) + table + doc.slice(to));
+      else expect(doc.slice(from, to), `${file}: the exit-code table differs from EXIT (CONCORDAT_DOCS_WRITE=1 regenerates it)`).toBe(table);
+    }
   });
 
   it('follow the error: usage errors 2, every other failure 1', () => {

@@ -4,18 +4,22 @@
 import { Command, CommanderError } from 'commander';
 import { registerAgency } from './commands/agency.js';
 import { registerAgreements } from './commands/agreements.js';
+import { registerAudit } from './commands/audit.js';
 import { registerInvestigate } from './commands/investigate.js';
 import { registerOfficers } from './commands/officers.js';
 import { registerVectors } from './commands/vectors.js';
 import { EXIT, exitCodeFor } from '../sdk/errors.js';
+import { versionLine } from './version.js';
 
 export function buildProgram(): Command {
   const program = new Command('concordat')
     .description('Concordat agency client: privacy-preserving overlap checks between agencies')
+    .version(versionLine('concordat'), '-V, --version', 'print the version and the protocol suite')
     .showHelpAfterError()
     .exitOverride();
   registerAgency(program);
   registerAgreements(program);
+  registerAudit(program);
   registerInvestigate(program);
   registerOfficers(program);
   registerVectors(program);
@@ -29,7 +33,8 @@ export async function main(argv: string[]): Promise<number> {
     await program.parseAsync(argv, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
   } catch (e) {
-    if (e instanceof CommanderError) return e.exitCode;
+    // Help and --version end 0; an unknown command or flag, a missing option or argument, a value outside the choices: usage (2).
+    if (e instanceof CommanderError) return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
     console.error(`concordat: ${e instanceof Error ? e.message : String(e)}`);
     return exitCodeFor(e);
   }
