@@ -76,7 +76,7 @@ describe('per-epoch upload cap in the agency client', () => {
     let night = 0;
     for (; night < 20 && refused === undefined; night++) {
       watchlist(es.file, 'ES', night * 10_000, 450);
-      await importWatchlist(es.store, es.file);
+      await importWatchlist(es.store, es.file, { allowMassWithdrawal: true });
       const before = await size();
       const positions = es.store.sqlite.prepare('SELECT count(*) FROM positions').pluck().get() as number;
       const sent = coord.seen.length;

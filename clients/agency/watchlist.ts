@@ -1,15 +1,28 @@
 // `concordat import`: reads the agency's full current watchlist (CSV or JSON
 // Lines), canonicalises every identifier and replaces the stored watchlist in
-// one transaction. Row errors name the file, the line and the broken rule —
-// never the value, which is a suspect's identifier.
-import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
-import { basename, extname } from 'node:path';
-import { createInterface } from 'node:readline';
-import { parse } from 'csv-parse';
+// one transaction. All or nothing: a file that cannot be read, decoded or
+// parsed, an empty file, a CSV without its header, or one that would withdraw
+// more than a set share of the watchlist changes nothing. Rows with a bad
+// value are rejected one by one. Errors name the file, the line and the broken
+// rule — never the value, which is a suspect's identifier.
+//
+// Incremental: the lines the last import accepted are kept by digest with the
+// identifier each gave (watchlist-cache.ts). A line found again is neither
+// parsed nor canonicalised; the withdrawals are the cached lines not found
+// again whose identifier no line still gives.
+import { isUtf8 } from 'node:buffer';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { type FileHandle, open, readdir, readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { basename, dirname, extname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CsvError } from 'csv-parse';
+import { parse as parseCsv } from 'csv-parse/sync';
 import { identifierRowSchema, tryCanonicalize } from '../../protocol/identifiers/index.js';
 import type { Store } from '../store/db.js';
 import { AgencyError } from '../sdk/errors.js';
+import { digest128, LineCache } from './watchlist-cache.js';
 
 export type WatchlistFormat = 'csv' | 'jsonl';
 
@@ -18,20 +31,37 @@ export interface RejectedRow {
   reason: string;
 }
 
+/** Share of the stored watchlist one import may withdraw unless told otherwise (percent). */
+export const DEFAULT_MAX_WITHDRAWAL_PERCENT = 20;
+
 export interface ImportOptions {
   defaultCountry?: string;
   strict?: boolean;
   /** Called for every bad row, in file order. */
   onReject?: (r: RejectedRow) => void;
   format?: WatchlistFormat;
+  /** A WHATWG encoding label (latin1, windows-1252, utf-16le, …); default: UTF-8, or UTF-16 by its byte order mark. */
+  encoding?: string;
+  /** Refuse an import that would withdraw more than this share of the stored identifiers (default 20). */
+  maxWithdrawalPercent?: number;
+  /** Allow any share to be withdrawn. */
+  allowMassWithdrawal?: boolean;
+  /** How the file is named in messages (default: the path given). */
+  label?: string;
+  /** Read every line afresh, as if nothing were cached. */
+  ignoreCache?: boolean;
 }
 
 export interface ImportSummary {
   file: string;
   format: WatchlistFormat;
+  /** The encoding the file was read in (WHATWG name). */
+  encoding: string;
   /** Data rows read (header and blank lines excluded). */
   rows: number;
   rejected: number;
+  /** Rows the last import read too: not parsed or canonicalised again. */
+  unchanged: number;
   /** Distinct (record, kind, canonical) identifiers in the file. */
   identifiers: number;
   records: number;
@@ -42,90 +72,184 @@ export interface ImportSummary {
 }
 
 const REQUIRED_COLUMNS = ['record_id', 'kind', 'value'] as const;
+/** Part of the cache context: bump when the way lines are read or checked changes. */
+const READER_VERSION = 'concordat-import-1';
+const READ_BYTES = 1 << 20;
+/** As migration 0000 creates it. */
+const IDENTIFIERS_INDEX = 'CREATE INDEX `identifiers_kind_canonical` ON `identifiers` (`kind`,`canonical`)';
+const BATCH_ROWS = 8192;
+
+interface Encoding {
+  /** WHATWG name. */
+  name: string;
+  /** Bytes of a byte order mark to skip. */
+  bom: number;
+  /** Code unit of a newline: 1 byte, or 2 for UTF-16. */
+  unit: 1 | 2;
+  littleEndian: boolean;
+  /** Undefined for UTF-8, which is checked, not decoded. */
+  decoder: { decode(input: Uint8Array): string } | undefined;
+}
+
+function chooseEncoding(head: Uint8Array, requested: string | undefined): Encoding {
+  let name: string;
+  if (requested !== undefined) {
+    try {
+      name = new TextDecoder(requested).encoding;
+    } catch {
+      throw new AgencyError(`--encoding: unknown encoding ${JSON.stringify(requested)} (for example utf-8, utf-16le, utf-16be, latin1, windows-1252)`);
+    }
+  } else if (head[0] === 0xff && head[1] === 0xfe) name = 'utf-16le';
+  else if (head[0] === 0xfe && head[1] === 0xff) name = 'utf-16be';
+  else name = 'utf-8';
+  const bom =
+    name === 'utf-8' && head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf
+      ? 3
+      : (name === 'utf-16le' && head[0] === 0xff && head[1] === 0xfe) || (name === 'utf-16be' && head[0] === 0xfe && head[1] === 0xff)
+        ? 2
+        : 0;
+  const unit = name === 'utf-16le' || name === 'utf-16be' ? 2 : 1;
+  return {
+    name,
+    bom,
+    unit,
+    littleEndian: name === 'utf-16le',
+    decoder: name === 'utf-8' ? undefined : new TextDecoder(name, { fatal: true, ignoreBOM: true }),
+  };
+}
+
+async function openFile(file: string, label: string): Promise<FileHandle> {
+  let fh: FileHandle;
+  try {
+    fh = await open(file, 'r');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : `cannot be opened (${code ?? 'error'})`;
+    throw new AgencyError(`${label}: ${why}; nothing imported`);
+  }
+  if ((await fh.stat()).isDirectory()) {
+    await fh.close();
+    throw new AgencyError(`${label}: is a directory, not a watchlist file; nothing imported`);
+  }
+  return fh;
+}
+
+/** Offset just past the last newline of `b` (0 if none). */
+function lastNewline(b: Buffer, enc: Encoding): number {
+  if (enc.unit === 1) return b.lastIndexOf(0x0a) + 1;
+  for (let i = (b.length & ~1) - 2; i >= 0; i -= 2) {
+    if (enc.littleEndian ? b[i] === 0x0a && b[i + 1] === 0 : b[i] === 0 && b[i + 1] === 0x0a) return i + 2;
+  }
+  return 0;
+}
+
+/** The lines of a piece that starts at a line start, each with its newline. */
+function* rawLines(b: Buffer, enc: Encoding): Generator<Buffer> {
+  let s = 0;
+  while (s < b.length) {
+    let e = s;
+    if (enc.unit === 1) {
+      const nl = b.indexOf(0x0a, s);
+      e = nl < 0 ? b.length : nl + 1;
+    } else {
+      while (e + 1 < b.length && !(enc.littleEndian ? b[e] === 0x0a && b[e + 1] === 0 : b[e] === 0 && b[e + 1] === 0x0a)) e += 2;
+      e = Math.min(b.length, e + 2);
+    }
+    yield b.subarray(s, e);
+    s = e;
+  }
+}
+
+function badEncoding(label: string, line: number, enc: Encoding): AgencyError {
+  const what = enc.name === 'utf-8' ? 'UTF-8' : enc.name;
+  const hint =
+    enc.name === 'utf-8'
+      ? ' If the file was exported in another encoding, name it: --encoding latin1, windows-1252, utf-16le, …'
+      : ' Check the --encoding given.';
+  return new AgencyError(`${label}:${line}: not valid ${what} text; nothing imported.${hint}`);
+}
+
+/** Strict decoding of a line-aligned piece into UTF-8 bytes; `linesBefore` for the error's line. */
+function toUtf8(piece: Buffer, enc: Encoding, linesBefore: number, label: string): Buffer {
+  if (enc.decoder === undefined) {
+    if (isUtf8(piece)) return piece;
+  } else {
+    try {
+      return Buffer.from(enc.decoder.decode(piece), 'utf8');
+    } catch {
+      // located below
+    }
+  }
+  let n = linesBefore;
+  for (const line of rawLines(piece, enc)) {
+    n++;
+    if (enc.decoder === undefined) {
+      if (!isUtf8(line)) throw badEncoding(label, n, enc);
+    } else {
+      try {
+        enc.decoder.decode(line);
+      } catch {
+        throw badEncoding(label, n, enc);
+      }
+    }
+  }
+  throw badEncoding(label, linesBefore + 1, enc);
+}
+
+type LineSink = (buf: Buffer, start: number, end: number, line: number) => void;
+
+/** Reads the file strictly decoded, calling `onLine` for each line's UTF-8 bytes (without its newline). */
+async function readLines(fh: FileHandle, label: string, requested: string | undefined, onLine: LineSink): Promise<Encoding> {
+  let enc: Encoding | undefined;
+  let carry: Buffer | undefined;
+  let line = 0;
+  for (;;) {
+    const buf = Buffer.allocUnsafe(READ_BYTES);
+    let bytesRead: number;
+    try {
+      ({ bytesRead } = await fh.read(buf, 0, READ_BYTES, null));
+    } catch (e) {
+      throw new AgencyError(`${label}: cannot be read (${(e as NodeJS.ErrnoException).code ?? 'error'}); nothing imported`);
+    }
+    let chunk = buf.subarray(0, bytesRead);
+    if (enc === undefined) {
+      enc = chooseEncoding(chunk, requested);
+      chunk = chunk.subarray(enc.bom);
+    }
+    const eof = bytesRead === 0;
+    const data = carry ? Buffer.concat([carry, chunk]) : chunk;
+    const cut = eof ? data.length : lastNewline(data, enc);
+    carry = cut < data.length ? data.subarray(cut) : undefined;
+    if (cut > 0) {
+      const text = toUtf8(data.subarray(0, cut), enc, line, label);
+      let s = 0;
+      while (s < text.length) {
+        const nl = text.indexOf(0x0a, s);
+        const e = nl < 0 ? text.length : nl;
+        onLine(text, s, e, ++line);
+        s = e + 1;
+      }
+    }
+    if (eof) return enc;
+  }
+}
 
 /** Picks the format from the extension, else from the first non-blank character. */
-export async function detectFormat(file: string): Promise<WatchlistFormat> {
+export async function detectFormat(file: string, encoding?: string): Promise<WatchlistFormat> {
   const ext = extname(file).toLowerCase();
   if (ext === '.csv') return 'csv';
   if (ext === '.jsonl' || ext === '.ndjson') return 'jsonl';
-  const fh = await open(file, 'r');
+  const fh = await openFile(file, file);
   try {
     const buf = Buffer.alloc(4096);
     const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
-    const head = buf.subarray(0, bytesRead).toString('utf8').replace(/^\uFEFF/, '').trimStart();
-    return head.startsWith('{') ? 'jsonl' : 'csv';
+    const head = buf.subarray(0, bytesRead);
+    const enc = chooseEncoding(head, encoding);
+    const text = new TextDecoder(enc.name, { ignoreBOM: true }).decode(head.subarray(enc.bom)).trimStart();
+    return text.startsWith('{') ? 'jsonl' : 'csv';
   } finally {
     await fh.close();
   }
-}
-
-/** Raw rows of a watchlist file with the line each starts on; syntax errors come as rejected rows. */
-export type RawRow = { line: number; row: unknown } | { line: number; error: string };
-
-async function* csvRows(file: string): AsyncGenerator<RawRow> {
-  const parser = createReadStream(file).pipe(
-    parse({
-      bom: true,
-      trim: true,
-      skip_empty_lines: true,
-      info: true,
-      skip_records_with_error: true,
-      columns: (header: string[]) => {
-        const names = header.map((h) => h.trim().toLowerCase());
-        const missing = REQUIRED_COLUMNS.filter((c) => !names.includes(c));
-        if (missing.length > 0) {
-          throw new AgencyError(`${basename(file)}:1: the header must name the columns ${REQUIRED_COLUMNS.join(',')} (missing: ${missing.join(', ')})`);
-        }
-        return names;
-      },
-    }),
-  );
-  // Records that fail to parse are skipped by csv-parse and reported through
-  // 'skip'; their messages may quote the field, so only the code is kept.
-  const skipped: RawRow[] = [];
-  parser.on('skip', (err: Error & { code?: string; lines?: number }) => {
-    skipped.push({ line: err.lines ?? 0, error: `CSV syntax error (${err.code ?? 'unknown'})` });
-  });
-  try {
-    for await (const chunk of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number } }>) {
-      const { record, info } = chunk;
-      // info.lines is the line the record ends on; quoted fields may span lines.
-      let embedded = 0;
-      for (const v of Object.values(record)) if (typeof v === 'string') for (const ch of v) if (ch === '\n') embedded++;
-      const line = info.lines - embedded;
-      // Skips are emitted while parsing, ahead of buffered records: merge by line to keep file order.
-      while (skipped.length > 0 && (skipped[0] as RawRow).line < line) yield skipped.shift() as RawRow;
-      yield { line, row: record };
-    }
-  } catch (e) {
-    if (e instanceof AgencyError) throw e;
-    const err = e as Error & { code?: string; lines?: number };
-    throw new AgencyError(`${basename(file)}:${err.lines ?? '?'}: CSV syntax error (${err.code ?? 'unreadable'}); nothing imported`);
-  }
-  while (skipped.length > 0) yield skipped.shift() as RawRow;
-}
-
-async function* jsonlRows(file: string): AsyncGenerator<RawRow> {
-  const rl = createInterface({ input: createReadStream(file, { encoding: 'utf8' }), crlfDelay: Infinity });
-  let line = 0;
-  for await (const raw of rl) {
-    line++;
-    const text = (line === 1 ? raw.replace(/^\uFEFF/, '') : raw).trim();
-    if (text === '') continue;
-    let row: unknown;
-    try {
-      row = JSON.parse(text);
-    } catch {
-      // V8's SyntaxError quotes the offending text; keep it out of the report.
-      yield { line, error: 'not a valid JSON object' };
-      continue;
-    }
-    yield { line, row };
-  }
-}
-
-export async function* readWatchlist(file: string, format: WatchlistFormat): AsyncGenerator<RawRow> {
-  yield* format === 'csv' ? csvRows(file) : jsonlRows(file);
 }
 
 /** Validates one parsed row; returns the canonical identifier or the reason it was rejected. */
@@ -143,60 +267,383 @@ export function checkRow(
   return { ok: true, recordId: r.data.record_id, kind: r.data.kind, canonical: c.canonical };
 }
 
+// ---------------------------------------------------------------------------
+// What the cache is valid for.
+
+let rulesFingerprint: Promise<string> | undefined;
+
+function packageVersion(specifier: string): string {
+  try {
+    let dir = dirname(createRequire(import.meta.url).resolve(specifier));
+    for (;;) {
+      try {
+        const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
+        if (pkg.name && specifier.startsWith(pkg.name)) return `${pkg.name}@${pkg.version ?? '?'}`;
+      } catch {
+        // not here
+      }
+      const up = dirname(dir);
+      if (up === dir) return `${specifier}@?`;
+      dir = up;
+    }
+  } catch {
+    return `${specifier}@?`;
+  }
+}
+
+/**
+ * A fingerprint of the code canonicalisation runs: the identifiers module's
+ * files, the versions of the libraries it calls, and the runtime's Unicode
+ * tables (NFKC). A cached canonical form is reused only under the same one.
+ */
+function canonicalisationFingerprint(): Promise<string> {
+  rulesFingerprint ??= (async () => {
+    const h = createHash('sha256');
+    const dir = fileURLToPath(new URL('../../protocol/identifiers/', import.meta.url));
+    for (const f of (await readdir(dir)).filter((x) => /\.(js|ts)$/.test(x) && !x.endsWith('.d.ts')).sort()) {
+      h.update(`${f}\0`);
+      h.update(await readFile(join(dir, f)));
+    }
+    for (const p of ['libphonenumber-js', 'any-ascii', '@noble/hashes/sha2.js', '@scure/base', 'zod']) h.update(`${packageVersion(p)}\0`);
+    h.update(`unicode ${process.versions.unicode ?? '?'} icu ${process.versions.icu ?? '?'}`);
+    return h.digest('hex');
+  })();
+  return rulesFingerprint;
+}
+
+// ---------------------------------------------------------------------------
+// Parsing.
+
+interface Row {
+  line: number;
+  row: unknown;
+  /** Digest of the line; undefined for a record over several lines (not cached). */
+  digest: Uint32Array | undefined;
+}
+
+const isBlankByte = (c: number): boolean => c === 0x20 || c === 0x09 || c === 0x0d;
+
+const CSV_PROBLEMS: Record<string, string> = {
+  CSV_RECORD_INCONSISTENT_FIELDS_LENGTH: 'the number of fields differs from the header',
+  CSV_QUOTE_NOT_CLOSED: 'a quoted field is never closed',
+  CSV_INVALID_CLOSING_QUOTE: 'a closing quote is followed by other characters',
+  CSV_INVALID_OPENING_QUOTE: 'a quote inside an unquoted field',
+  CSV_NON_TRIMABLE_CHAR_AFTER_CLOSING_QUOTE: 'characters after a closing quote',
+};
+
+function csvError(label: string, line: number, e: unknown): AgencyError {
+  // csv-parse's messages may quote the record; only the code is kept.
+  const code = typeof e === 'string' ? e : e instanceof CsvError ? e.code : 'unreadable';
+  return new AgencyError(`${label}:${line}: CSV syntax error: ${CSV_PROBLEMS[code] ?? code}; nothing imported`);
+}
+
+/**
+ * CSV reader over lines. A line outside a quoted field with an even number of
+ * quotes is one whole record: it is looked up in the cache by digest, and
+ * parsed (in batches, by csv-parse) only when it is not there. A record over
+ * several lines (a quoted newline) is parsed on its own and not cached.
+ */
+class CsvLines {
+  private header: { bytes: Buffer; columns: number; at: [number, number, number] } | undefined;
+  private quoted: { line: number; parts: Buffer[] } | undefined;
+  private batch: Array<{ line: number; bytes: Buffer; digest: Uint32Array }> = [];
+  headerDigest = '';
+  rows = 0;
+  unchanged = 0;
+
+  constructor(
+    private readonly label: string,
+    private readonly cache: LineCache,
+    private readonly onRow: (r: Row) => void,
+  ) {}
+
+  private readonly d = new Uint32Array(4);
+
+  line: LineSink = (buf, s, e, line) => {
+    let quotes = 0;
+    let blank = true;
+    for (let i = s; i < e; i++) {
+      const c = buf[i] as number;
+      if (c === 0x22) quotes++;
+      else if (blank && !isBlankByte(c)) blank = false;
+    }
+    if (this.quoted) {
+      this.quoted.parts.push(buf.subarray(s, e));
+      if (quotes & 1) this.endQuoted();
+      return;
+    }
+    if (blank && quotes === 0) return;
+    if (!this.header) return this.readHeader(buf.subarray(s, e), line, quotes);
+    if (quotes & 1) {
+      this.flush();
+      this.quoted = { line, parts: [buf.subarray(s, e)] };
+      return;
+    }
+    this.rows++;
+    digest128(buf, s, e, this.d);
+    const hit = this.cache.hit(this.d);
+    if (hit !== 0) {
+      if (hit === 1) this.unchanged++;
+      return;
+    }
+    this.batch.push({ line, bytes: buf.subarray(s, e), digest: this.d.slice() });
+    if (this.batch.length >= BATCH_ROWS) this.flush();
+  };
+
+  private readHeader(bytes: Buffer, line: number, quotes: number): void {
+    if (quotes & 1) throw csvError(this.label, line, 'CSV_QUOTE_NOT_CLOSED');
+    let fields: string[] = [];
+    try {
+      fields = (parseCsv(bytes, { trim: true }) as string[][])[0] ?? [];
+    } catch (e) {
+      throw csvError(this.label, line, e);
+    }
+    const names = fields.map((h) => h.trim().toLowerCase());
+    const missing = REQUIRED_COLUMNS.filter((c) => !names.includes(c));
+    if (missing.length > 0) {
+      throw new AgencyError(
+        `${this.label}:${line}: the header must name the columns ${REQUIRED_COLUMNS.join(',')} (missing: ${missing.join(', ')}); nothing imported`,
+      );
+    }
+    this.header = { bytes: Buffer.from(bytes), columns: names.length, at: [names.indexOf('record_id'), names.indexOf('kind'), names.indexOf('value')] };
+    this.headerDigest = createHash('sha256').update(bytes).digest('hex');
+  }
+
+  private toRow(fields: string[]): Record<string, string | undefined> {
+    const [r, k, v] = (this.header as NonNullable<CsvLines['header']>).at;
+    return { record_id: fields[r], kind: fields[k], value: fields[v] };
+  }
+
+  private parse(parts: Buffer[], firstLine: (inputLine: number) => number, info: boolean): unknown[] {
+    const header = this.header as NonNullable<CsvLines['header']>;
+    const nl = Buffer.from('\n');
+    const input = Buffer.concat([header.bytes, ...parts.flatMap((p) => [nl, p]), nl]);
+    try {
+      return (parseCsv(input, { trim: true, skip_empty_lines: true, info }) as unknown[]).slice(1);
+    } catch (e) {
+      const lines = (e as { lines?: unknown } | undefined)?.lines;
+      const at = e instanceof CsvError && typeof lines === 'number' ? lines : 2;
+      throw csvError(this.label, firstLine(Math.max(2, at)), e);
+    }
+  }
+
+  /** Parses and hands on the batched single-line records. */
+  flush(): void {
+    const batch = this.batch;
+    if (batch.length === 0) return;
+    this.batch = [];
+    const records = this.parse(
+      batch.map((b) => b.bytes),
+      (l) => (batch[Math.min(l - 2, batch.length - 1)] as { line: number }).line,
+      false,
+    ) as string[][];
+    records.forEach((fields, i) => {
+      const b = batch[i] as (typeof batch)[number];
+      this.onRow({ line: b.line, row: this.toRow(fields), digest: b.digest });
+    });
+  }
+
+  private endQuoted(): void {
+    const q = this.quoted as NonNullable<CsvLines['quoted']>;
+    this.quoted = undefined;
+    const records = this.parse(q.parts, (l) => q.line + l - 2, true) as Array<{ record: string[] }>;
+    for (const r of records) {
+      this.rows++;
+      this.onRow({ line: q.line, row: this.toRow(r.record), digest: undefined });
+    }
+  }
+
+  /** At the end of the file: true when it held a header. */
+  end(): boolean {
+    if (this.quoted) throw csvError(this.label, this.quoted.line, 'CSV_QUOTE_NOT_CLOSED');
+    this.flush();
+    return this.header !== undefined;
+  }
+}
+
+/** JSON Lines reader: one object per line, looked up in the cache by digest first. */
+class JsonLines {
+  rows = 0;
+  unchanged = 0;
+  headerDigest = '';
+  private readonly d = new Uint32Array(4);
+
+  constructor(
+    private readonly label: string,
+    private readonly cache: LineCache,
+    private readonly onRow: (r: Row) => void,
+  ) {}
+
+  line: LineSink = (buf, s, e, line) => {
+    let blank = true;
+    for (let i = s; i < e && blank; i++) if (!isBlankByte(buf[i] as number)) blank = false;
+    if (blank) return;
+    this.rows++;
+    digest128(buf, s, e, this.d);
+    const hit = this.cache.hit(this.d);
+    if (hit !== 0) {
+      if (hit === 1) this.unchanged++;
+      return;
+    }
+    let row: unknown;
+    try {
+      row = JSON.parse(buf.toString('utf8', s, e));
+    } catch {
+      // V8's SyntaxError quotes the offending text; keep it out of the message.
+      throw new AgencyError(`${this.label}:${line}: not a valid JSON object (JSON Lines: one object per line); nothing imported`);
+    }
+    this.onRow({ line, row, digest: this.d.slice() });
+  };
+
+  end(): boolean {
+    return this.rows > 0;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// The import.
+
+const count = (store: Store, q: string): number => (store.sqlite.prepare(q).pluck().get() as number) ?? 0;
+
+/** The stored cache, if it was written with `identifiers` stored identifiers (the store as the last import left it). */
+function loadCache(store: Store, identifiers: number): LineCache | undefined {
+  const meta = store.sqlite.prepare('SELECT entries, identifiers FROM import_cache WHERE id = 1').get() as { entries: number; identifiers: number } | undefined;
+  if (!meta || meta.identifiers !== identifiers) return undefined;
+  const chunks = store.sqlite.prepare('SELECT entries, data FROM import_cache_chunks ORDER BY idx').all() as Array<{ entries: number; data: Buffer }>;
+  return LineCache.load(chunks, meta.entries);
+}
+
 /**
  * Replaces the stored watchlist with the file's. The file is the agency's
  * whole current watchlist: identifiers missing from it are withdrawn (and
- * removed from every pair at the next sync). One transaction: a crash or a
- * --strict refusal leaves the previous watchlist untouched.
+ * removed from every pair at the next sync). One transaction: a crash, a
+ * refusal or a --strict refusal leaves the previous watchlist untouched.
  */
 export async function importWatchlist(store: Store, file: string, o: ImportOptions = {}): Promise<ImportSummary> {
-  const format = o.format ?? (await detectFormat(file));
+  const label = o.label ?? file;
+  const maxPercent = o.maxWithdrawalPercent ?? DEFAULT_MAX_WITHDRAWAL_PERCENT;
+  if (!(maxPercent >= 0 && maxPercent <= 100)) throw new AgencyError('--max-withdrawal: expected a percentage from 0 to 100');
+  const fh = await openFile(file, label);
   const db = store.sqlite;
-  const name = basename(file);
-  db.exec(
-    'CREATE TEMP TABLE IF NOT EXISTS staging (record_id TEXT NOT NULL, kind TEXT NOT NULL, canonical TEXT NOT NULL, PRIMARY KEY (record_id, kind, canonical)) WITHOUT ROWID',
-  );
-  db.exec('BEGIN IMMEDIATE');
-  let committed = false;
   try {
-    db.exec('DELETE FROM temp.staging');
-    const insert = db.prepare('INSERT OR IGNORE INTO temp.staging (record_id, kind, canonical) VALUES (?, ?, ?)');
-    let rows = 0;
-    let rejected = 0;
-    for await (const r of readWatchlist(file, format)) {
-      rows++;
-      const checked = 'error' in r ? ({ ok: false, reason: r.error } as const) : checkRow(r.row, o.defaultCountry);
-      if (!checked.ok) {
-        rejected++;
-        o.onReject?.({ line: r.line, reason: checked.reason });
-        continue;
+    const format = o.format ?? (await detectFormat(file, o.encoding));
+    const fingerprint = await canonicalisationFingerprint();
+    db.exec('BEGIN IMMEDIATE');
+    try {
+      const before = count(store, 'SELECT count(*) FROM identifiers');
+      // The context's header part is known only once the header is read: the
+      // cache is keyed without it and checked against it afterwards.
+      const base = { v: READER_VERSION, format, encoding: o.encoding ?? 'auto', defaultCountry: o.defaultCountry ?? null, rules: fingerprint };
+      const stored = db.prepare('SELECT context FROM import_cache WHERE id = 1').pluck().get() as string | undefined;
+      const storedBase = stored ? (JSON.parse(stored) as { base?: unknown; header?: string }) : undefined;
+      let cache =
+        !o.ignoreCache && storedBase && JSON.stringify(storedBase.base) === JSON.stringify(base) ? loadCache(store, before) : undefined;
+      const cached = cache !== undefined;
+      cache ??= LineCache.empty();
+      // With a valid cache, or nothing stored, new identifiers go straight into
+      // the watchlist; otherwise the whole file is staged and compared.
+      const direct = cached || before === 0;
+      if (!direct) {
+        db.exec(
+          'CREATE TEMP TABLE IF NOT EXISTS staging (record_id TEXT NOT NULL, kind TEXT NOT NULL, canonical TEXT NOT NULL, PRIMARY KEY (record_id, kind, canonical)) WITHOUT ROWID',
+        );
+        db.exec('DELETE FROM temp.staging');
       }
-      insert.run(checked.recordId, checked.kind, checked.canonical);
-    }
-    const count = (q: string): number => (db.prepare(q).pluck().get() as number) ?? 0;
-    const identifiers = count('SELECT count(*) FROM temp.staging');
-    const records = count('SELECT count(DISTINCT record_id) FROM temp.staging');
-    const summary: ImportSummary = { file, format, rows, rejected, identifiers, records, added: 0, withdrawn: 0, imported: false };
-    if (o.strict && rejected > 0) {
-      db.exec('ROLLBACK');
-      committed = true;
+      // Loading a whole watchlist into an empty store: the (kind, canonical)
+      // index is built once at the end (a sort) instead of row by row.
+      const bulk = before === 0 && (db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'identifiers_kind_canonical'").get() ?? false);
+      if (bulk) db.exec('DROP INDEX identifiers_kind_canonical');
+      const insert = db.prepare(
+        direct
+          ? 'INSERT OR IGNORE INTO identifiers (record_id, kind, canonical) VALUES (?, ?, ?)'
+          : 'INSERT OR IGNORE INTO temp.staging (record_id, kind, canonical) VALUES (?, ?, ?)',
+      );
+      let rejected = 0;
+      let added = 0;
+      const lineCache = cache;
+      const onRow = (r: Row): void => {
+        if (r.digest && lineCache.find(r.digest) >= 0) return; // the same line again
+        const checked = checkRow(r.row, o.defaultCountry);
+        if (!checked.ok) {
+          rejected++;
+          o.onReject?.({ line: r.line, reason: checked.reason });
+          return;
+        }
+        if (r.digest) lineCache.add(r.digest, checked.recordId, checked.kind, checked.canonical);
+        added += insert.run(checked.recordId, checked.kind, checked.canonical).changes;
+      };
+      const reader = format === 'csv' ? new CsvLines(label, cache, onRow) : new JsonLines(label, cache, onRow);
+      const enc = await readLines(fh, label, o.encoding, reader.line);
+      if (!reader.end()) {
+        throw new AgencyError(
+          format === 'csv'
+            ? `${label}: the file is empty (no header ${REQUIRED_COLUMNS.join(',')}); nothing imported`
+            : `${label}: the file is empty; nothing imported`,
+        );
+      }
+      const context = JSON.stringify({ base, header: reader.headerDigest });
+      if (cached && stored !== context) {
+        // Another header (column order): start again without the cache.
+        db.exec('ROLLBACK');
+        await fh.close().catch(() => {});
+        return importWatchlist(store, file, { ...o, ignoreCache: true });
+      }
+
+      if (bulk) db.exec(IDENTIFIERS_INDEX);
+      let withdrawn = 0;
+      if (direct) {
+        const del = db.prepare('DELETE FROM identifiers WHERE record_id = ? AND kind = ? AND canonical = ?');
+        for (const [r, k, c] of cache.withdrawn()) withdrawn += del.run(r, k, c).changes;
+      } else {
+        const same = 's.record_id = i.record_id AND s.kind = i.kind AND s.canonical = i.canonical';
+        withdrawn = db.prepare(`DELETE FROM identifiers AS i WHERE NOT EXISTS (SELECT 1 FROM temp.staging s WHERE ${same})`).run().changes;
+        added = db.prepare('INSERT OR IGNORE INTO identifiers (record_id, kind, canonical) SELECT record_id, kind, canonical FROM temp.staging').run().changes;
+        db.exec('DELETE FROM temp.staging');
+      }
+      const identifiers = count(store, 'SELECT count(*) FROM identifiers');
+      const records = count(store, 'SELECT count(DISTINCT record_id) FROM identifiers');
+      const summary: ImportSummary = {
+        file,
+        format,
+        encoding: enc.name,
+        rows: reader.rows,
+        rejected,
+        unchanged: reader.unchanged,
+        identifiers,
+        records,
+        added,
+        withdrawn,
+        imported: false,
+      };
+      if (o.strict && rejected > 0) {
+        db.exec('ROLLBACK');
+        return summary;
+      }
+      if (!o.allowMassWithdrawal && before > 0 && withdrawn * 100 > before * maxPercent) {
+        const share = ((withdrawn * 100) / before).toFixed(1);
+        throw new AgencyError(
+          `${label}: this import would withdraw ${withdrawn} of the ${before} stored identifiers (${share} %), more than ` +
+            `--max-withdrawal ${maxPercent} %; nothing imported. If the file is right, import it again with --allow-mass-withdrawal`,
+        );
+      }
+      db.prepare('DELETE FROM import_cache_chunks').run();
+      const put = db.prepare('INSERT INTO import_cache_chunks (idx, entries, data) VALUES (?, ?, ?)');
+      const chunks = cache.chunks();
+      chunks.forEach((c, i) => put.run(i, c.entries, c.data));
+      db.prepare(
+        'INSERT INTO import_cache (id, context, entries, identifiers) VALUES (1, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET context = excluded.context, entries = excluded.entries, identifiers = excluded.identifiers',
+      ).run(context, cache.live(), identifiers);
+      db.prepare(
+        'INSERT INTO imports (file, imported_at, rows, rejected, identifiers, records, added, withdrawn) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      ).run(basename(file), new Date().toISOString(), summary.rows, rejected, identifiers, records, added, withdrawn);
+      db.exec('COMMIT');
+      summary.imported = true;
       return summary;
+    } finally {
+      if (db.inTransaction) db.exec('ROLLBACK');
     }
-    const same = 's.record_id = i.record_id AND s.kind = i.kind AND s.canonical = i.canonical';
-    summary.added = count(`SELECT count(*) FROM temp.staging s WHERE NOT EXISTS (SELECT 1 FROM identifiers i WHERE ${same})`);
-    summary.withdrawn = count(`SELECT count(*) FROM identifiers i WHERE NOT EXISTS (SELECT 1 FROM temp.staging s WHERE ${same})`);
-    if (summary.withdrawn > 0) db.exec(`DELETE FROM identifiers AS i WHERE NOT EXISTS (SELECT 1 FROM temp.staging s WHERE ${same})`);
-    if (summary.added > 0) db.exec('INSERT OR IGNORE INTO identifiers (record_id, kind, canonical) SELECT record_id, kind, canonical FROM temp.staging');
-    db.prepare(
-      'INSERT INTO imports (file, imported_at, rows, rejected, identifiers, records, added, withdrawn) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-    ).run(name, new Date().toISOString(), rows, rejected, identifiers, records, summary.added, summary.withdrawn);
-    db.exec('DELETE FROM temp.staging');
-    db.exec('COMMIT');
-    committed = true;
-    summary.imported = true;
-    return summary;
   } finally {
-    if (!committed && db.inTransaction) db.exec('ROLLBACK');
+    await fh.close().catch(() => {});
   }
 }
 

@@ -1,0 +1,325 @@
+// The line cache of `concordat import`: for every line the last import
+// accepted, a 128-bit digest of its bytes and the identifier it gave. The next
+// import looks each line up by digest; only lines it does not find are parsed
+// and canonicalised, and the lines it no longer finds are what it withdraws.
+// Kept as a few large blobs (clients/store/schema.ts, import_cache_chunks) and
+// an open-addressing table over typed arrays, so a million lines cost tens of
+// megabytes and no per-line object.
+
+/** Entries per stored chunk. */
+export const CHUNK_ENTRIES = 65_536;
+
+const C1 = 0x239b961b;
+const C2 = 0xab0e9789;
+const C3 = 0x38b34ae5;
+const C4 = 0xa1e38b93;
+
+const rotl = (x: number, r: number): number => (x << r) | (x >>> (32 - r));
+function fmix(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return h ^ (h >>> 16);
+}
+
+/**
+ * MurmurHash3 x86 128-bit (seed 0) of `buf[start, end)`, written to `out` as
+ * four 32-bit words h1..h4. Not a cryptographic hash: the lines are the
+ * agency's own export, and two different lines meet by chance with
+ * probability about 2^-128.
+ */
+export function digest128(buf: Uint8Array, start: number, end: number, out: Uint32Array): void {
+  const len = end - start;
+  let h1 = 0;
+  let h2 = 0;
+  let h3 = 0;
+  let h4 = 0;
+  let i = start;
+  const blocks = start + (len & ~15);
+  for (; i < blocks; i += 16) {
+    let k1 = (buf[i] as number) | ((buf[i + 1] as number) << 8) | ((buf[i + 2] as number) << 16) | ((buf[i + 3] as number) << 24);
+    let k2 = (buf[i + 4] as number) | ((buf[i + 5] as number) << 8) | ((buf[i + 6] as number) << 16) | ((buf[i + 7] as number) << 24);
+    let k3 = (buf[i + 8] as number) | ((buf[i + 9] as number) << 8) | ((buf[i + 10] as number) << 16) | ((buf[i + 11] as number) << 24);
+    let k4 = (buf[i + 12] as number) | ((buf[i + 13] as number) << 8) | ((buf[i + 14] as number) << 16) | ((buf[i + 15] as number) << 24);
+    k1 = Math.imul(rotl(Math.imul(k1, C1), 15), C2);
+    h1 ^= k1;
+    h1 = (Math.imul(rotl(h1, 19) + h2, 5) + 0x561ccd1b) | 0;
+    k2 = Math.imul(rotl(Math.imul(k2, C2), 16), C3);
+    h2 ^= k2;
+    h2 = (Math.imul(rotl(h2, 17) + h3, 5) + 0x0bcaa747) | 0;
+    k3 = Math.imul(rotl(Math.imul(k3, C3), 17), C4);
+    h3 ^= k3;
+    h3 = (Math.imul(rotl(h3, 15) + h4, 5) + 0x96cd1c35) | 0;
+    k4 = Math.imul(rotl(Math.imul(k4, C4), 18), C1);
+    h4 ^= k4;
+    h4 = (Math.imul(rotl(h4, 13) + h1, 5) + 0x32ac3b17) | 0;
+  }
+  const rest = len & 15;
+  let k1 = 0;
+  let k2 = 0;
+  let k3 = 0;
+  let k4 = 0;
+  const b = (j: number): number => buf[i + j] as number;
+  if (rest > 12) {
+    if (rest >= 15) k4 ^= b(14) << 16;
+    if (rest >= 14) k4 ^= b(13) << 8;
+    k4 ^= b(12);
+    h4 ^= Math.imul(rotl(Math.imul(k4, C4), 18), C1);
+  }
+  if (rest > 8) {
+    if (rest >= 12) k3 ^= b(11) << 24;
+    if (rest >= 11) k3 ^= b(10) << 16;
+    if (rest >= 10) k3 ^= b(9) << 8;
+    k3 ^= b(8);
+    h3 ^= Math.imul(rotl(Math.imul(k3, C3), 17), C4);
+  }
+  if (rest > 4) {
+    if (rest >= 8) k2 ^= b(7) << 24;
+    if (rest >= 7) k2 ^= b(6) << 16;
+    if (rest >= 6) k2 ^= b(5) << 8;
+    k2 ^= b(4);
+    h2 ^= Math.imul(rotl(Math.imul(k2, C2), 16), C3);
+  }
+  if (rest > 0) {
+    if (rest >= 4) k1 ^= b(3) << 24;
+    if (rest >= 3) k1 ^= b(2) << 16;
+    if (rest >= 2) k1 ^= b(1) << 8;
+    k1 ^= b(0);
+    h1 ^= Math.imul(rotl(Math.imul(k1, C1), 15), C2);
+  }
+  h1 ^= len;
+  h2 ^= len;
+  h3 ^= len;
+  h4 ^= len;
+  h1 = (h1 + h2 + h3 + h4) | 0;
+  h2 = (h2 + h1) | 0;
+  h3 = (h3 + h1) | 0;
+  h4 = (h4 + h1) | 0;
+  h1 = fmix(h1);
+  h2 = fmix(h2);
+  h3 = fmix(h3);
+  h4 = fmix(h4);
+  h1 = (h1 + h2 + h3 + h4) | 0;
+  h2 = (h2 + h1) | 0;
+  h3 = (h3 + h1) | 0;
+  h4 = (h4 + h1) | 0;
+  out[0] = h1;
+  out[1] = h2;
+  out[2] = h3;
+  out[3] = h4;
+}
+
+// A stored chunk: [k × 16 digest][k × 4 identifier hash][(k + 1) × 4 offsets][identifiers, UTF-8].
+// An identifier is record_id NUL kind NUL canonical (neither record ids nor kinds contain NUL).
+
+const utf8 = new TextDecoder();
+
+/** The cache of one import: the previous import's lines, then this one's new lines. */
+export class LineCache {
+  /** Entries: the old ones first (`old` of them), then the new ones. */
+  n = 0;
+  readonly old: number;
+  private dig: Uint32Array;
+  private idh: Uint32Array;
+  /** Chunk of an old entry, or -1 for a new one (its identifier in `fresh`). */
+  private chunk: Int32Array;
+  private start: Uint32Array;
+  private end: Uint32Array;
+  seen: Uint8Array;
+  private table: Int32Array;
+  private mask: number;
+  private fresh = Buffer.allocUnsafe(1 << 20);
+  private freshLen = 0;
+  private readonly scratch = new Uint32Array(4);
+
+  private constructor(
+    private readonly blobs: Buffer[],
+    entries: number,
+  ) {
+    this.old = entries;
+    const cap = Math.max(1024, entries + (entries >> 2));
+    this.dig = new Uint32Array(cap * 4);
+    this.idh = new Uint32Array(cap);
+    this.chunk = new Int32Array(cap);
+    this.start = new Uint32Array(cap);
+    this.end = new Uint32Array(cap);
+    this.seen = new Uint8Array(cap);
+    let size = 2048;
+    while (size < cap * 2) size *= 2;
+    this.table = new Int32Array(size);
+    this.mask = size - 1;
+  }
+
+  static empty(): LineCache {
+    return new LineCache([], 0);
+  }
+
+  /** Rebuilds the cache from its stored chunks; undefined when they do not hold `entries` entries. */
+  static load(chunks: Array<{ entries: number; data: Buffer }>, entries: number): LineCache | undefined {
+    if (chunks.reduce((s, c) => s + c.entries, 0) !== entries) return undefined;
+    const c = new LineCache(
+      chunks.map((x) => x.data),
+      entries,
+    );
+    chunks.forEach((ch, ci) => {
+      const k = ch.entries;
+      const d = ch.data;
+      const offsAt = k * 20;
+      const base = k * 24 + 4;
+      if (d.length < base) throw new Error('import cache: a chunk is truncated');
+      for (let j = 0; j < k; j++) {
+        const i = c.n++;
+        for (let w = 0; w < 4; w++) c.dig[i * 4 + w] = d.readUInt32LE(j * 16 + w * 4);
+        c.idh[i] = d.readUInt32LE(k * 16 + j * 4);
+        c.chunk[i] = ci;
+        c.start[i] = base + d.readUInt32LE(offsAt + j * 4);
+        c.end[i] = base + d.readUInt32LE(offsAt + (j + 1) * 4);
+        c.insert(i);
+      }
+    });
+    return c;
+  }
+
+  private insert(i: number): void {
+    let slot = (this.dig[i * 4] as number) & this.mask;
+    while (this.table[slot] !== 0) slot = (slot + 1) & this.mask;
+    this.table[slot] = i + 1;
+  }
+
+  /** The entry with digest `d`, or -1. */
+  find(d: Uint32Array): number {
+    const d0 = d[0] as number;
+    let slot = d0 & this.mask;
+    for (;;) {
+      const e = this.table[slot] as number;
+      if (e === 0) return -1;
+      const i = (e - 1) * 4;
+      if (this.dig[i] === d0 && this.dig[i + 1] === d[1] && this.dig[i + 2] === d[2] && this.dig[i + 3] === d[3]) return e - 1;
+      slot = (slot + 1) & this.mask;
+    }
+  }
+
+  /**
+   * Marks the line with digest `d` as read again: 0 when it is not cached, 1
+   * when the last import had it, 2 when it came earlier in this file.
+   */
+  hit(d: Uint32Array): 0 | 1 | 2 {
+    const i = this.find(d);
+    if (i < 0) return 0;
+    this.seen[i] = 1;
+    return i < this.old ? 1 : 2;
+  }
+
+  /** Adds a line this import canonicalised (its digest must not be cached yet). */
+  add(d: Uint32Array, recordId: string, kind: string, canonical: string): void {
+    if (this.n === this.idh.length) this.grow();
+    const triple = `${recordId}\0${kind}\0${canonical}`;
+    const need = Buffer.byteLength(triple);
+    if (this.freshLen + need > this.fresh.length) {
+      const next = Buffer.allocUnsafe(Math.max(this.fresh.length * 2, this.freshLen + need));
+      this.fresh.copy(next, 0, 0, this.freshLen);
+      this.fresh = next;
+    }
+    const i = this.n++;
+    const s = this.freshLen;
+    this.freshLen += this.fresh.write(triple, s);
+    this.dig.set(d.subarray(0, 4), i * 4);
+    digest128(this.fresh, s, this.freshLen, this.scratch);
+    this.idh[i] = this.scratch[0] as number;
+    this.chunk[i] = -1;
+    this.start[i] = s;
+    this.end[i] = this.freshLen;
+    this.seen[i] = 1;
+    if ((this.n << 1) > this.mask) this.rehash();
+    else this.insert(i);
+  }
+
+  private grow(): void {
+    const cap = this.idh.length * 2;
+    const more = <T extends Uint32Array | Int32Array | Uint8Array>(a: T, size: number): T => {
+      const b = new (a.constructor as new (n: number) => T)(size);
+      b.set(a);
+      return b;
+    };
+    this.dig = more(this.dig, cap * 4);
+    this.idh = more(this.idh, cap);
+    this.chunk = more(this.chunk, cap);
+    this.start = more(this.start, cap);
+    this.end = more(this.end, cap);
+    this.seen = more(this.seen, cap);
+  }
+
+  private rehash(): void {
+    this.table = new Int32Array(this.table.length * 2);
+    this.mask = this.table.length - 1;
+    for (let i = 0; i < this.n; i++) this.insert(i);
+  }
+
+  private bytes(i: number): Buffer {
+    const c = this.chunk[i] as number;
+    return (c < 0 ? this.fresh : (this.blobs[c] as Buffer)).subarray(this.start[i], this.end[i]);
+  }
+
+  /** The identifier of entry i: record id, kind and canonical form. */
+  identifier(i: number): [string, string, string] {
+    const t = utf8.decode(this.bytes(i));
+    const a = t.indexOf('\0');
+    const b = t.indexOf('\0', a + 1);
+    return [t.slice(0, a), t.slice(a + 1, b), t.slice(b + 1)];
+  }
+
+  /**
+   * Identifiers of the old lines this import did not read again that no line
+   * read now still gives: exactly the identifiers withdrawn.
+   */
+  withdrawn(): Array<[string, string, string]> {
+    const gone = new Map<string, number>();
+    const hashes = new Set<number>();
+    for (let i = 0; i < this.old; i++) {
+      if (this.seen[i]) continue;
+      gone.set(this.bytes(i).toString('latin1'), i);
+      hashes.add(this.idh[i] as number);
+    }
+    if (gone.size === 0) return [];
+    for (let i = 0; i < this.n; i++) {
+      if (this.seen[i] && hashes.has(this.idh[i] as number)) gone.delete(this.bytes(i).toString('latin1'));
+    }
+    return [...gone.values()].map((i) => this.identifier(i));
+  }
+
+  /** Entries read by this import (old ones read again and new ones). */
+  live(): number {
+    let k = 0;
+    for (let i = 0; i < this.n; i++) k += this.seen[i] as number;
+    return k;
+  }
+
+  /** The live entries as stored chunks. */
+  chunks(): Array<{ entries: number; data: Buffer }> {
+    const out: Array<{ entries: number; data: Buffer }> = [];
+    let i = 0;
+    for (;;) {
+      const pick: number[] = [];
+      let bytes = 0;
+      for (; i < this.n && pick.length < CHUNK_ENTRIES; i++) {
+        if (!this.seen[i]) continue;
+        pick.push(i);
+        bytes += (this.end[i] as number) - (this.start[i] as number);
+      }
+      if (pick.length === 0) return out;
+      const k = pick.length;
+      const base = k * 24 + 4;
+      const data = Buffer.alloc(base + bytes);
+      let off = 0;
+      pick.forEach((e, j) => {
+        for (let w = 0; w < 4; w++) data.writeUInt32LE(this.dig[e * 4 + w] as number, j * 16 + w * 4);
+        data.writeUInt32LE(this.idh[e] as number, k * 16 + j * 4);
+        data.writeUInt32LE(off, k * 20 + j * 4);
+        off += this.bytes(e).copy(data, base + off);
+      });
+      data.writeUInt32LE(off, k * 20 + k * 4);
+      out.push({ entries: k, data });
+    }
+  }
+}
