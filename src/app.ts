@@ -8,7 +8,7 @@ import { HTTPException } from 'hono/http-exception';
 import { requestId } from 'hono/request-id';
 import { matchedRoutes } from 'hono/route';
 import type { z } from 'zod';
-import { roleMiddleware, signatureMiddleware } from './auth.js';
+import { clientSource, flushRefusalSummaries, roleMiddleware, signatureMiddleware, signaturePrecheck } from './auth.js';
 import type { AppEnv, AuditRecordInput, LogEntry, Services } from './context.js';
 import { checkElements as portableCheckElements, type ElementChecker } from './elements.js';
 import { verifyProof as nobleVerifyProof } from '../protocol/dleq.js';
@@ -31,6 +31,7 @@ import {
 import type { ProofVerifier } from './context.js';
 import type { Notifier } from './notify.js';
 import { ProblemError, problemDocument, problemResponse } from './problem.js';
+import { RefusalTracker } from './refusals.js';
 import { adminRoutes } from './routes/admin/index.js';
 import { agreementRoutes } from './routes/agreements/index.js';
 import { auditRoutes } from './routes/audit/index.js';
@@ -88,6 +89,7 @@ export function createServices(deps: AppDeps): Services {
     checkElements: deps.checkElements ?? portableCheckElements,
     verifyProof: deps.verifyProof ?? portableVerifyProof,
     notifier: deps.notifier,
+    refusals: new RefusalTracker(),
     secrets() {
       secrets ??= deps.store.getSecrets().then((s) => {
         if (!s) {
@@ -163,6 +165,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   registerComponents(app.openAPIRegistry);
   app.doc31(OPENAPI_PATH, openApiObject(COORDINATOR_VERSION));
 
+  app.use('/v1/*', signaturePrecheck(svc));
   app.use(
     '/v1/*',
     bodyLimit({
@@ -205,6 +208,12 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
       problem = new ProblemError(err.status === 413 ? 'too-large' : 'validation', err.status === 413 ? 'request body too large' : 'malformed request');
     } else {
       problem = new ProblemError('internal', 'internal error', { audit: false });
+    }
+    // Refused authentication is anonymous traffic: audited in full once per source, hour and reason, else counted.
+    if (problem.audit !== false && problem.audit.action === 'auth.refused') {
+      const now = svc.now();
+      await flushRefusalSummaries(svc, now);
+      if (!svc.refusals.refused(clientSource(c), problem.audit.outcome ?? problem.slug, now)) return problemResponse(problem.toJSON(), problem.headers);
     }
     if (problem.audit !== false) {
       const caller = c.get('caller');

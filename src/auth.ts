@@ -3,7 +3,7 @@
 // verified by protocol/http-signature.ts. The body is read exactly once here
 // and handed to the route, so the bytes a handler stores are the bytes the
 // signature covered.
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import { parseDictionary } from 'structured-headers';
 import { parseContentDigest, SignatureError, SIGNATURE_LABEL, SIGNATURE_TAG, verifyRequest } from '../protocol/http-signature.js';
 import type { AppEnv, Services } from './context.js';
@@ -32,8 +32,63 @@ function claimedKeyid(header: string | null): string {
   return keyid !== undefined && (keyid === ADMIN_KEYID || AGENCY_ID_RE.test(keyid)) ? keyid : 'unknown';
 }
 
+/**
+ * Where a request came from, for counting refusals (src/refusals.ts): the
+ * peer address of the socket on Node, CF-Connecting-IP on Workers (set by
+ * Cloudflare's edge), else `unknown`. Never written with an identifier.
+ */
+export function clientSource(c: Context<AppEnv>): string {
+  const incoming = (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming;
+  if (incoming) return incoming.socket?.remoteAddress ?? 'unknown';
+  const cf = c.req.header('cf-connecting-ip');
+  return cf && /^[0-9a-fA-F.:]{2,45}$/.test(cf) ? cf : 'unknown';
+}
+
+/** Appends the counts of past hours' refusals (one `auth.refused_summary` per source and hour); the maintenance tick calls it too. */
+export async function flushRefusalSummaries(svc: Services, now: Date): Promise<number> {
+  const past = svc.refusals.takePast(now);
+  for (const s of past) await svc.audit({ actor: 'coordinator', action: 'auth.refused_summary', subject: s.source, outcome: 'refused', detail: s.detail });
+  return past.length;
+}
+
+/** Syntactically valid Signature-Input and Signature headers with a `sig1` entry: the only requests whose body is read. */
+function signatureHeadersProblem(headers: Headers): SignatureError | undefined {
+  const input = headers.get('signature-input');
+  const signature = headers.get('signature');
+  if (!input || !signature) return new SignatureError('missing', 'Signature-Input and Signature headers are required');
+  try {
+    const entry = parseDictionary(input).get(SIGNATURE_LABEL);
+    const sig = parseDictionary(signature).get(SIGNATURE_LABEL);
+    if (entry && Array.isArray(entry[0]) && sig && !Array.isArray(sig[0])) return undefined;
+  } catch {
+    // Reported below.
+  }
+  return new SignatureError('malformed', `Signature-Input / Signature must carry a "${SIGNATURE_LABEL}" entry`);
+}
+
 /** Another Concordat protocol's tag (`concordat-v1`, …): the client speaks another protocol version. */
 const CONCORDAT_TAG_RE = /^concordat-v[0-9]{1,4}$/;
+
+/**
+ * Before the body limit and the body: a source refused too often waits, and a
+ * request without well-formed signature headers is refused, before any of its
+ * body is read (src/refusals.ts): anonymous traffic never makes the
+ * coordinator read a 16 MiB body.
+ */
+export function signaturePrecheck(svc: Services): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const wait = svc.refusals.retryAfter(clientSource(c), svc.now());
+    if (wait > 0) throw new ProblemError('quota', 'too many refused requests from this address: retry later', { audit: false, headers: { 'Retry-After': String(wait) } });
+    const early = signatureHeadersProblem(c.req.raw.headers);
+    if (early) {
+      throw new ProblemError('signature', early.message, {
+        reason: early.reason,
+        audit: { action: 'auth.refused', outcome: early.reason, actor: claimedKeyid(c.req.header('signature-input') ?? null) },
+      });
+    }
+    await next();
+  };
+}
 
 export function signatureMiddleware(svc: Services): MiddlewareHandler<AppEnv> {
   return async (c, next) => {

@@ -2,6 +2,7 @@
 import type { AuditDetail } from './audit.js';
 import type { ElementChecker } from './elements.js';
 import type { Notifier } from './notify.js';
+import type { RefusalTracker } from './refusals.js';
 import type { AgencyRecord, CoordinatorSecrets, Store } from './store/types.js';
 
 /** One line per request (never bodies, never query values). */
@@ -55,6 +56,8 @@ export interface Services {
   notifier: Notifier | undefined;
   secrets(): Promise<CoordinatorSecrets>;
   audit(entry: AuditRecordInput): Promise<void>;
+  /** Refused authentication per source and hour (src/refusals.ts): what is audited in full, what only counted, who waits. */
+  refusals: RefusalTracker;
 }
 
 /** Checks a responder's batched DLEQ proof against its epoch public key (CONCORDAT_SUITE). */

@@ -4,6 +4,7 @@
 // epoch when epochs.rotateDays have passed, then runs the retention purge.
 // Ticks may overlap (two processes, two isolates): rotation is one
 // conditional insert and every purge step is idempotent.
+import { flushRefusalSummaries } from './auth.js';
 import type { Services } from './context.js';
 import { rotateIfDue } from './epochs.js';
 import { purgeExpired, type PurgedCounts } from './retention.js';
@@ -15,6 +16,8 @@ export interface MaintenanceReport {
 }
 
 export async function maintenanceTick(svc: Services): Promise<MaintenanceReport> {
+  // Refusals of past hours that were only counted (src/refusals.ts) become their summary entries.
+  await flushRefusalSummaries(svc, svc.now());
   const rotated = await rotateIfDue(svc);
   const purged = await purgeExpired(svc, 'coordinator');
   return { rotated: rotated?.id ?? null, purged };
