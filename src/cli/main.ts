@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { Command, CommanderError } from 'commander';
 import { bytesToHex } from '../../protocol/bytes.js';
+import { canonicalJsonText } from '../../protocol/canonical.js';
 import { randomBytes } from '../../protocol/rng.js';
 import { signingPublicKey } from '../../protocol/signed.js';
 import { AuditChainVerifier, AUDIT_GENESIS_HASH, auditRecord, involves, withSalts } from '../audit.js';
@@ -12,8 +13,11 @@ import { DEFAULT_PURPOSES, defaultConfig, PURPOSE_RE, type DeploymentConfig } fr
 import { FIRST_EPOCH } from '../epochs.js';
 import { ensurePrivateDir, readKeyFile, writeSecretKeyFile } from '../node/keyfiles.js';
 import { openSqliteStore, readAuditCheckpointFile, readAuditFile, readAuditTreeFile } from '../store/sqlite.js';
-import { verifyStoredTree } from '../tlog.js';
+import { currentHead, inclusionProofJson, verifyStoredTree } from '../tlog.js';
 import { AGENCY_ID_RE, isCalendarDate } from '../validation.js';
+import { CONCORDAT_V2_CONTEXT } from '../../protocol/constants.js';
+import { PROTOCOL_NAME } from '../../wire/index.js';
+import { COORDINATOR_VERSION, SERVICE_NAME } from '../version.js';
 import { AdminClient } from './admin-client.js';
 import { ADMIN_KEY_FILE, DB_FILE, startServer } from './serve.js';
 
@@ -135,7 +139,7 @@ function auditTreeVerify(dbPath: string, size: number, purgedThrough: number): n
   return 0;
 }
 
-function auditExport(dir: string, agency: string, from: string | undefined, out: string | undefined): number {
+async function auditExport(dir: string, agency: string, from: string | undefined, out: string | undefined, proofs = false): Promise<number> {
   const dbPath = join(dir, DB_FILE);
   if (!existsSync(dbPath)) {
     console.error(`concordat coordinator: ${dbPath} does not exist`);
@@ -149,27 +153,40 @@ function auditExport(dir: string, agency: string, from: string | undefined, out:
     console.error(`concordat coordinator: --from must be a date YYYY-MM-DD, got ${from}`);
     return 1;
   }
+  const saltKey = readAuditTreeFile(dbPath).keys?.saltKey;
+  if (proofs && !saltKey) {
+    console.error('concordat coordinator: --proofs: this database has no audit log keys (it predates the transparency log)');
+    return 1;
+  }
+  // --proofs: the signed head of the current tree first; each entry then carries its inclusion proof against it
+  // (protocol/SPEC.md §9), every line in canonical JSON, so `concordat audit verify-export` checks the file offline.
+  const store = proofs ? openSqliteStore(dbPath) : undefined;
   const fd = out === undefined ? undefined : openSync(out, 'w', 0o600);
   const write = (line: string) => (fd === undefined ? process.stdout.write(line) : writeSync(fd, line));
   let n = 0;
   try {
+    const signed = store ? await currentHead(store, new Date()) : undefined;
+    if (signed) write(`${canonicalJsonText(signed)}\n`);
     // Each line carries prevHash, so hash = SHA-256(prevHash ‖ canonicalJSON(event)) checks line by line.
     let previous = readAuditCheckpointFile(dbPath)?.hash ?? AUDIT_GENESIS_HASH;
-    const saltKey = readAuditTreeFile(dbPath).keys?.saltKey;
     for (const e of readAuditFile(dbPath)) {
       const prevHash = previous;
       previous = e.hash;
+      if (signed && e.seq > signed.head.size) break;
       if (from !== undefined && e.at < from) continue;
       if (!involves(e, agency)) continue;
       // With the salts of its sealed parts, so the leaf hash in the transparency log is recomputable too.
       const record = auditRecord(e, prevHash);
-      write(`${JSON.stringify(saltKey ? withSalts(record, saltKey) : record)}\n`);
+      const full = saltKey ? withSalts(record, saltKey) : record;
+      if (store && signed) write(`${canonicalJsonText({ ...full, proof: await inclusionProofJson(store, e.seq, signed.head.size) })}\n`);
+      else write(`${JSON.stringify(full)}\n`);
       n++;
     }
   } finally {
     if (fd !== undefined) closeSync(fd);
+    await store?.close();
   }
-  if (out !== undefined) console.log(`exported ${n} audit entries involving ${agency} to ${out}`);
+  if (out !== undefined) console.log(`exported ${n} audit entries involving ${agency} to ${out}${proofs ? ' with inclusion proofs against the signed head on its first line' : ''}`);
   return 0;
 }
 
@@ -187,6 +204,7 @@ export async function main(argv: string[]): Promise<number> {
   let code = 0;
   const program = new Command('concordat coordinator')
     .description('The Concordat coordinator: holds blinded data only, enforces agreements, matches, audits.')
+    .version(`${SERVICE_NAME} ${COORDINATOR_VERSION} (protocol ${PROTOCOL_NAME}, suite ${CONCORDAT_V2_CONTEXT})`, '-V, --version', 'print the version and the protocol suite')
     .exitOverride()
     .showHelpAfterError();
 
@@ -353,8 +371,9 @@ export async function main(argv: string[]): Promise<number> {
     .requiredOption('--agency <id>', 'agency id, e.g. ES-CNP')
     .option('--from <date>', 'first day, YYYY-MM-DD (UTC)')
     .option('--out <file>', 'output file (default: standard output)')
-    .action((o: { data: string; agency: string; from?: string; out?: string }) => {
-      code = auditExport(o.data, o.agency, o.from, o.out);
+    .option('--proofs', 'first line the signed head of the current tree, then each entry with its inclusion proof against it (for `concordat audit verify-export`)')
+    .action(async (o: { data: string; agency: string; from?: string; out?: string; proofs?: boolean }) => {
+      code = await auditExport(o.data, o.agency, o.from, o.out, o.proofs === true);
     });
 
   try {
