@@ -2,6 +2,7 @@
 // figures to stderr and, with --json, one JSON object to stdout.
 import { benchAudit } from './audit.js';
 import { benchBlind } from './blind.js';
+import { benchImport } from './import.js';
 import { benchNightly } from './nightly.js';
 import { benchPairs } from './pairs.js';
 import { benchQuery } from './query.js';
@@ -10,6 +11,7 @@ import { intFlag, parseFlags } from './util.js';
 const SCENARIOS: Record<string, (flags: Map<string, string | true>, log: (s: string) => void) => Promise<object>> = {
   audit: (flags, log) => benchAudit(intFlag(flags, 'n', 1_000_000), intFlag(flags, 'appends', 20_000), intFlag(flags, 'proofs', 200), log),
   blind: (flags, log) => benchBlind(intFlag(flags, 'n', intFlag(flags, 'size', 20000)), log),
+  import: (flags, log) => benchImport(intFlag(flags, 'rows', 1_000_000), log),
   nightly: (flags, log) => benchNightly(intFlag(flags, 'size', 10000), log),
   pairs: (flags, log) => benchPairs(intFlag(flags, 'n', 20000), intFlag(flags, 'pairs', 3), log),
   query: (flags, log) => benchQuery(intFlag(flags, 'size', 100000), intFlag(flags, 'queries', 200), log),

@@ -295,9 +295,8 @@ export class LineCache {
     return k;
   }
 
-  /** The live entries as stored chunks. */
-  chunks(): Array<{ entries: number; data: Buffer }> {
-    const out: Array<{ entries: number; data: Buffer }> = [];
+  /** The live entries as stored chunks, one at a time. */
+  *chunks(): Generator<{ entries: number; data: Buffer }> {
     let i = 0;
     for (;;) {
       const pick: number[] = [];
@@ -307,7 +306,7 @@ export class LineCache {
         pick.push(i);
         bytes += (this.end[i] as number) - (this.start[i] as number);
       }
-      if (pick.length === 0) return out;
+      if (pick.length === 0) return;
       const k = pick.length;
       const base = k * 24 + 4;
       const data = Buffer.alloc(base + bytes);
@@ -319,7 +318,7 @@ export class LineCache {
         off += this.bytes(e).copy(data, base + off);
       });
       data.writeUInt32LE(off, k * 20 + k * 4);
-      out.push({ entries: k, data });
+      yield { entries: k, data };
     }
   }
 }

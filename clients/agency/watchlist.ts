@@ -628,8 +628,8 @@ export async function importWatchlist(store: Store, file: string, o: ImportOptio
       }
       db.prepare('DELETE FROM import_cache_chunks').run();
       const put = db.prepare('INSERT INTO import_cache_chunks (idx, entries, data) VALUES (?, ?, ?)');
-      const chunks = cache.chunks();
-      chunks.forEach((c, i) => put.run(i, c.entries, c.data));
+      let idx = 0;
+      for (const c of cache.chunks()) put.run(idx++, c.entries, c.data);
       db.prepare(
         'INSERT INTO import_cache (id, context, entries, identifiers) VALUES (1, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET context = excluded.context, entries = excluded.entries, identifiers = excluded.identifiers',
       ).run(context, cache.live(), identifiers);

@@ -10,7 +10,8 @@ import { pullHitStatuses } from '../../agency/hits.js';
 import { defaultProgress } from '../../agency/progress.js';
 import { failedPairs, formatCsv, formatJson, formatTable, loadResultsView, pullResults } from '../../agency/results.js';
 import { sync } from '../../agency/sync.js';
-import { formatImportSummary, importWatchlist } from '../../agency/watchlist.js';
+import type { SyncReport } from '../../agency/sync/report.js';
+import { DEFAULT_MAX_WITHDRAWAL_PERCENT, formatImportSummary, importWatchlist } from '../../agency/watchlist.js';
 import { agencyClient } from '../../sdk/agency-client.js';
 import { AgencyError, EXIT } from '../../sdk/errors.js';
 import { openStore } from '../../store/db.js';
@@ -41,56 +42,79 @@ export function registerAgency(program: Command): void {
     .argument('<file>', 'watchlist file (.csv, .jsonl/.ndjson; other names are sniffed)')
     .option('--default-country <iso2>', 'ISO 3166-1 alpha-2 country for phone numbers without a country calling code')
     .option('--strict', 'refuse the whole file if any row is bad (nothing is imported)')
-    .action(async (file: string, o: { dir: string; defaultCountry?: string; strict?: boolean }) => {
-      let defaultCountry: string | undefined;
-      if (o.defaultCountry !== undefined) {
-        if (!/^[A-Za-z]{2}$/.test(o.defaultCountry)) throw new AgencyError('--default-country: expected an ISO 3166-1 alpha-2 code such as ES');
-        defaultCountry = o.defaultCountry.toUpperCase();
-      }
-      const agency = loadAgency(o.dir, err);
-      const unlock = lockAgency(agency.dir, 'import');
-      const store = openStore(agency.dir);
-      try {
-        const s = await importWatchlist(store, resolve(file), {
-          strict: o.strict === true,
-          ...(defaultCountry ? { defaultCountry } : {}),
-          onReject: (r) => err(`${file}:${r.line}: ${r.reason}`),
-        });
-        if (!s.imported) {
-          err(`import: ${s.rejected} of ${s.rows} rows rejected; --strict: nothing imported`);
-          process.exitCode = EXIT.error;
-          return;
+    .option('--encoding <label>', 'the file\'s encoding when it is not UTF-8: latin1, windows-1252, utf-16le, utf-16be, … (default: UTF-8, or UTF-16 by its byte order mark)')
+    .option('--max-withdrawal <percent>', `refuse an import that would withdraw more than this share of the stored watchlist (default ${DEFAULT_MAX_WITHDRAWAL_PERCENT})`)
+    .option('--allow-mass-withdrawal', 'allow the import to withdraw any share of the watchlist')
+    .action(
+      async (
+        file: string,
+        o: { dir: string; defaultCountry?: string; strict?: boolean; encoding?: string; maxWithdrawal?: string; allowMassWithdrawal?: boolean },
+      ) => {
+        let defaultCountry: string | undefined;
+        if (o.defaultCountry !== undefined) {
+          if (!/^[A-Za-z]{2}$/.test(o.defaultCountry)) throw new AgencyError('--default-country: expected an ISO 3166-1 alpha-2 code such as ES');
+          defaultCountry = o.defaultCountry.toUpperCase();
         }
-        if (s.identifiers === 0 && s.withdrawn > 0) err(`import: warning: ${file} holds no valid identifier; every identifier is withdrawn at the next sync`);
-        out(formatImportSummary(s));
-        process.exitCode = EXIT.ok;
-      } finally {
-        store.close();
-        unlock();
-      }
-    });
+        let maxWithdrawalPercent: number | undefined;
+        if (o.maxWithdrawal !== undefined) {
+          maxWithdrawalPercent = Number(o.maxWithdrawal.replace(/%$/, ''));
+          if (o.maxWithdrawal.trim() === '' || !(maxWithdrawalPercent >= 0 && maxWithdrawalPercent <= 100)) {
+            throw new AgencyError('--max-withdrawal: expected a percentage from 0 to 100, such as 20');
+          }
+        }
+        const agency = loadAgency(o.dir, err);
+        const unlock = lockAgency(agency.dir, 'import');
+        const store = openStore(agency.dir);
+        try {
+          const s = await importWatchlist(store, resolve(file), {
+            label: file,
+            strict: o.strict === true,
+            allowMassWithdrawal: o.allowMassWithdrawal === true,
+            ...(defaultCountry ? { defaultCountry } : {}),
+            ...(o.encoding !== undefined ? { encoding: o.encoding } : {}),
+            ...(maxWithdrawalPercent !== undefined ? { maxWithdrawalPercent } : {}),
+            onReject: (r) => err(`${file}:${r.line}: ${r.reason}`),
+          });
+          if (!s.imported) {
+            err(`import: ${s.rejected} of ${s.rows} rows rejected; --strict: nothing imported`);
+            process.exitCode = EXIT.error;
+            return;
+          }
+          if (s.identifiers === 0 && s.withdrawn > 0) err(`import: warning: ${file} holds no valid identifier; every identifier is withdrawn at the next sync`);
+          out(formatImportSummary(s));
+          process.exitCode = EXIT.ok;
+        } finally {
+          store.close();
+          unlock();
+        }
+      },
+    );
 
   program
     .command('sync')
     .description('push the watchlist delta to every pair, do pending partner work, pull results (idempotent, resumable)')
     .requiredOption('--dir <dir>', 'agency directory')
     .addOption(new Option('--engine <name>', 'crypto engine (default: $CONCORDAT_ENGINE or fast)').choices(['fast', 'reference']))
-    .action(async (o: { dir: string; engine?: string }) => {
+    .option('--json', 'print the report (every pair\'s summary, failed pairs, errors) as one JSON document on stdout; the lines go to stderr')
+    .action(async (o: { dir: string; engine?: string; json?: boolean }) => {
+      // With --json, stdout carries only the report.
+      const line = o.json ? err : out;
       const agency = loadAgency(o.dir, err);
       const unlock = lockAgency(agency.dir, 'sync');
       const store = openStore(agency.dir);
       const started = Date.now();
       try {
         const report = await sync(agency, store, {
-          log: out,
+          log: line,
           warn: err,
           progress: defaultProgress('sync'),
           engine: engineNameFrom(o.engine, process.env.CONCORDAT_ENGINE),
         });
-        out(`sync: done in ${((Date.now() - started) / 1000).toFixed(1)} s (epoch ${report.epoch})`);
+        line(`sync: done in ${((Date.now() - started) / 1000).toFixed(1)} s (epoch ${report.epoch})`);
+        if (o.json) out(JSON.stringify(report satisfies SyncReport));
         if (report.errors.length > 0) {
           err(`sync: ${report.errors.length} error(s); rerun sync to resume`);
-          process.exitCode = EXIT.error;
+          process.exitCode = report.auditLogFailed ? EXIT.auditLog : EXIT.error;
         } else process.exitCode = report.failedPairs.length > 0 ? EXIT.pairFailed : EXIT.ok;
       } finally {
         store.close();
