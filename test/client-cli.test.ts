@@ -75,6 +75,33 @@ describe('concordat agency CLI (built binary)', () => {
     expect(bad.code).toBe(1);
   });
 
+  it('--version names the package version and the protocol suite, on both CLIs', async () => {
+    const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
+    for (const [args, name] of [[['--version'], 'concordat'], [['-V'], 'concordat'], [['coordinator', '--version'], 'concordat-coordinator']] as const) {
+      const r = await cli([...args]);
+      expect(r).toEqual({ code: 0, stdout: `${name} ${version} (protocol concordat-v2, suite CONCORDAT-V2-ristretto255-SHA512)\n`, stderr: '' });
+    }
+  });
+
+  it('a bad flag, an unknown command or a missing option ends with the usage code (2) on every command', async () => {
+    for (const args of [
+      ['sync', '--dir', dir, '--frobnicate'],
+      ['results', '--dir', dir, '--format', 'xml'],
+      ['import', '--dir', dir],
+      ['sync'],
+      ['frobnicate'],
+      ['query', '--dir', dir, '--nope'],
+      ['officers', 'add', '--dir', dir],
+      ['agreements', 'list', '--bogus'],
+      ['vectors', 'verify', '--bogus'],
+    ]) {
+      const r = await cli(args);
+      expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(2);
+      expect(r.stderr, args.join(' ')).toMatch(/^error: /m);
+    }
+    expect((await cli(['--help'])).code).toBe(0);
+  });
+
   it('runs the nightly flow for two agencies: import, sync twice each, results', async () => {
     const both = [501, 502, 503, 504, 505, 506, 507];
     const es = join(dir, 'ES-CNP');
@@ -121,6 +148,17 @@ describe('concordat agency CLI (built binary)', () => {
         expect(s.stdout).toMatch(/sync: es-pt~ES-CNP~PT-PJ with /);
       }
     }
+    // --json: the report alone on stdout, one JSON document; the human lines on stderr.
+    const js = await cli(['sync', '--dir', es, '--json']);
+    expect(js.code, js.stderr).toBe(0);
+    const report = JSON.parse(js.stdout);
+    expect(js.stdout.trim().split('\n')).toHaveLength(1);
+    expect(report).toMatchObject({ epoch: 'e1', failedPairs: [], errors: [] });
+    expect(report.pairs).toEqual([
+      expect.objectContaining({ pair: 'es-pt~ES-CNP~PT-PJ', partner: 'PT-PJ', mode: 'reveal', added: 0, chunksUploaded: 0, result: expect.objectContaining({ state: 'complete', records: both.length }) }),
+    ]);
+    expect(js.stderr).toMatch(/sync: es-pt~ES-CNP~PT-PJ with PT-PJ \(reveal\)/);
+    expect(js.stderr).toMatch(/sync: done in [\d.]+ s \(epoch e1\)/);
     const esJson = JSON.parse((await cli(['results', '--dir', es, '--format', 'json'])).stdout);
     expect(esJson.matches.map((m: { record_id: string }) => m.record_id).sort()).toEqual(both.map((p) => `ES-CNP-${p}`).sort());
     expect(esJson.counts).toEqual([]);
