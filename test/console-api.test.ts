@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadEngine } from '../protocol/engine/index.js';
 import { canonicalize } from '../protocol/identifiers/index.js';
 import { loadAgency, type Agency } from '../clients/agency/config.js';
+import { appendAudit } from '../clients/agency/audit.js';
 import { addOfficer } from '../clients/agency/officers.js';
 import { agencyClient } from '../clients/sdk/agency-client.js';
 import { startConsole, type ConsoleServer } from '../clients/console/server.js';
@@ -261,6 +262,28 @@ describe('console API: the officer’s work', () => {
     expect(fr.reason).toMatch(/canar/i);
     expect(fr.count).toBeUndefined();
     expect(o.failedRuns).toEqual([expect.objectContaining({ pair: fr.pair, partner: 'FR-OC', reason: fr.reason })]);
+  });
+
+  it("overview: the audit log's last verified head, and a banner for a failed check until a later check verifies", async () => {
+    const first = (await call('/api/overview', { cookie })).json();
+    expect(first.auditLog.failure).toBeNull();
+    expect(first.auditLog.verified.size).toBeGreaterThan(0);
+    // What the check writes when the coordinator's log fails it (clients/agency/transparency.ts).
+    const store = openStore(es.dir);
+    try {
+      appendAudit(store, { officer: null, action: 'audit_log.inconsistent', subject: 'audit-log', outcome: 'refused', detail: { check: 'consistency', message: 'the history was rewritten' } });
+    } finally {
+      store.close();
+    }
+    const failed = (await call('/api/overview', { cookie })).json();
+    expect(failed.auditLog.failure).toMatchObject({ check: 'consistency', message: 'the history was rewritten' });
+    // A sync verifies a newer head: the banner goes (the sync still reports this world's failed count pair, exit 3).
+    const r = await cli(['sync', '--dir', es.dir]);
+    expect(r.stderr).not.toMatch(/AUDIT LOG/);
+    expect(r.code, r.stderr).toBe(3);
+    const after = (await call('/api/overview', { cookie })).json();
+    expect(after.auditLog.failure).toBeNull();
+    expect(after.auditLog.verified.size).toBeGreaterThan(first.auditLog.verified.size);
   });
 
   it('matches: the planted overlaps, filterable', async () => {

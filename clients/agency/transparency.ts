@@ -79,7 +79,7 @@ export function latestHead(store: Store): StoredHead | null {
 
 /** Writes the failure to the local trail, then returns the error to throw. */
 function fail(store: Store, action: 'audit_log.inconsistent' | 'audit_log.key_changed', check: string, message: string, detail: Record<string, string | number | null>): AuditLogError {
-  appendAudit(store, { officer: null, action, subject: SUBJECT, outcome: 'refused', detail: { check, ...detail } });
+  appendAudit(store, { officer: null, action, subject: SUBJECT, outcome: 'refused', detail: { check, message, ...detail } });
   return new AuditLogError(check, `the coordinator's audit log failed its ${check} check: ${message}`, { ...detail });
 }
 

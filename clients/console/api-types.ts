@@ -61,6 +61,15 @@ export interface Overview {
   lastSync: { startedAt: string; finishedAt: string | null; ok: boolean; errors: string[] } | null;
   nextSync: string | null;
   watchlist: { records: number; identifiers: number; importedAt: string } | null;
+  /**
+   * The coordinator's audit log as this agency last checked it
+   * (protocol/SPEC.md §9): the latest verified head, and the newest failed
+   * check if none verified since.
+   */
+  auditLog: {
+    verified: { size: number; at: string } | null;
+    failure: { at: string; check: string; message: string } | null;
+  };
 }
 
 export type MatchStatus = 'unverified' | 'confirmed' | 'declined';

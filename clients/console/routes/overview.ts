@@ -130,6 +130,19 @@ export function overviewRoutes(deps: ConsoleDeps): Hono<ConsoleEnv> {
       ...runs.filter((r) => r.ok === 0).slice(0, 10).flatMap((r) => (parseErrors(r.errors).length ? parseErrors(r.errors) : ['sync failed']).map((reason) => ({ at: r.finishedAt ?? r.startedAt, reason }))),
     ].sort((a, b) => (a.at < b.at ? 1 : -1));
 
+    // A failed check stays on the page until a later check verifies a head (clients/agency/transparency.ts).
+    const head = db.prepare('SELECT size, verified_at AS at FROM audit_heads ORDER BY size DESC LIMIT 1').get() as { size: number; at: string } | undefined;
+    const failedCheck = db
+      .prepare("SELECT at, detail FROM audit_log WHERE action IN ('audit_log.inconsistent', 'audit_log.key_changed') ORDER BY seq DESC LIMIT 1")
+      .get() as { at: string; detail: string } | undefined;
+    const failure =
+      failedCheck && (!head || failedCheck.at >= head.at)
+        ? (() => {
+            const d = JSON.parse(failedCheck.detail) as { check?: unknown; message?: unknown };
+            return { at: failedCheck.at, check: typeof d.check === 'string' ? d.check : 'check', message: typeof d.message === 'string' ? d.message : 'the audit log check failed' };
+          })()
+        : null;
+
     const imp = db.prepare('SELECT imported_at AS importedAt, records, identifiers FROM imports ORDER BY id DESC LIMIT 1').get() as { importedAt: string; records: number; identifiers: number } | undefined;
     const next = deps.nextSync?.();
     return c.json<Overview>({
@@ -145,6 +158,7 @@ export function overviewRoutes(deps: ConsoleDeps): Hono<ConsoleEnv> {
       lastSync: last ? { startedAt: last.startedAt, finishedAt: last.finishedAt, ok: last.ok === 1, errors: parseErrors(last.errors) } : null,
       nextSync: next ? next.toISOString() : null,
       watchlist: imp ?? null,
+      auditLog: { verified: head ?? null, failure },
     });
   });
 

@@ -113,6 +113,17 @@ function renderBody(body: HTMLElement, ov: Overview): void {
     parts.push(banner);
   }
 
+  if (ov.auditLog.failure) {
+    const f = ov.auditLog.failure;
+    const banner = notice(
+      'error',
+      'The coordinator’s audit log failed this agency’s check.',
+      h('p', null, `Check “${f.check}” failed at ${f.at}: ${f.message}. The coordinator may have rewritten, removed or forked its log. Keep the stored head (concordat audit head) and compare it with your partners’ and the authority’s.`),
+    );
+    banner.id = 'audit-log-banner';
+    parts.push(banner);
+  }
+
   if (failed.length) {
     const box = notice(
       'error',
