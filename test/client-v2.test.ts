@@ -153,7 +153,7 @@ describe('agreements: only what this agency accepted, under its local terms', ()
     expect(noTty.code).toBe(1);
     expect(noTty.stderr).toMatch(/refusing to accept without a terminal to confirm on; pass --yes/);
     const noOfficer = await cli(['agreements', 'accept', 'cli-check', '--dir', dir, '--yes']);
-    expect(noOfficer.code).toBe(1);
+    expect(noOfficer.code).toBe(2); // a missing required option is the usage code (clients/README-cli.md, exit codes)
     expect(noOfficer.stderr).toMatch(/--officer/);
     const show = await cli(['agreements', 'show', 'cli-check', '--dir', dir]);
     expect(show.code, show.stderr).toBe(0);
