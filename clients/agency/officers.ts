@@ -122,3 +122,51 @@ export async function authenticate(store: Store, id: string, password: string): 
 
 /** A well-formed hash of a random password nobody knows (the unknown-officer path). */
 const DUMMY_HASH = `scrypt$${SCRYPT_DEFAULT.N}$${SCRYPT_DEFAULT.r}$${SCRYPT_DEFAULT.p}$${b64(new Uint8Array(16))}$${b64(new Uint8Array(DK_LEN).fill(1))}`;
+
+/** The console's languages (clients/console/ui/src/i18n.ts has their labels). */
+export const LANGUAGES = ['en', 'es', 'pt', 'fr'] as const;
+export type Language = (typeof LANGUAGES)[number];
+
+export interface OfficerPreferences {
+  language: Language;
+}
+
+const DEFAULT_PREFERENCES: OfficerPreferences = { language: 'en' };
+/** Kept in local_state, one JSON row per officer: the preferences are the console's, not the officer's identity. */
+const prefsKey = (id: string): string => `officer.preferences:${id}`;
+
+export function officerPreferences(store: Store, id: string): OfficerPreferences {
+  const raw = store.sqlite.prepare('SELECT value FROM local_state WHERE key = ?').pluck().get(prefsKey(id)) as string | undefined;
+  if (raw === undefined) return { ...DEFAULT_PREFERENCES };
+  try {
+    const v = JSON.parse(raw) as { language?: unknown };
+    const language = (LANGUAGES as readonly unknown[]).includes(v.language) ? (v.language as Language) : DEFAULT_PREFERENCES.language;
+    return { language };
+  } catch {
+    // A row another version wrote and this one cannot read: the defaults, not a failed login.
+    return { ...DEFAULT_PREFERENCES };
+  }
+}
+
+export function setOfficerPreferences(store: Store, id: string, p: OfficerPreferences): OfficerPreferences {
+  if (!store.sqlite.prepare('SELECT 1 FROM officers WHERE id = ?').get(id)) throw new AgencyError(`no officer ${id}`);
+  const value: OfficerPreferences = { language: p.language };
+  store.sqlite
+    .prepare('INSERT INTO local_state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value')
+    .run(prefsKey(id), JSON.stringify(value));
+  return value;
+}
+
+/**
+ * When the officer last signed in before now (the newest successful
+ * `session.login` in the local audit trail), or when the officer was added
+ * if never: what "since your last sign-in" counts from.
+ */
+export function lastSignIn(store: Store, id: string): string | null {
+  const at = store.sqlite
+    .prepare("SELECT at FROM audit_log WHERE action = 'session.login' AND outcome = 'ok' AND officer = ? ORDER BY seq DESC LIMIT 1")
+    .pluck()
+    .get(id) as string | undefined;
+  if (at !== undefined) return at;
+  return (store.sqlite.prepare('SELECT created_at FROM officers WHERE id = ?').pluck().get(id) as string | undefined) ?? null;
+}

@@ -7,10 +7,21 @@ export interface Officer {
   name: string;
 }
 
+export type Language = 'en' | 'es' | 'pt' | 'fr';
+
+export interface Preferences {
+  language: Language;
+}
+
 export interface Session {
   officer: Officer;
   csrf: string;
   agency: { id: string; name: string };
+  preferences: Preferences;
+  /** The officer's previous sign-in (or when the officer was added): what "since your last sign-in" counts from. */
+  since: string | null;
+  /** Seconds without a request after which the session ends. */
+  idleTimeoutSeconds: number;
 }
 
 export type PairState = 'waiting' | 'complete' | 'failed' | 'unknown';
@@ -174,4 +185,148 @@ export interface AuditList {
 export interface Trends {
   nights: { date: string; partner: string; overlaps: number }[];
   queries: { date: string; queries: number; quota: number | null }[];
+}
+
+// ---- worklist and request reports (API.md, "Worklist", "Request reports") ----
+
+/** This agency's decision on a worklist row: `awaiting` while any of its handles is undecided here. */
+export type WorkStatus = 'awaiting' | 'confirmed' | 'declined';
+
+/** One hit behind a worklist row (a nightly match of one identifier, or a partner's query hit). */
+export interface WorkHandle {
+  handle: string;
+  source: 'nightly' | 'query';
+  kinds: string[];
+  firstSeen: string;
+  status: MatchStatus;
+  myStatus: MatchStatus | null;
+  partnerStatus: MatchStatus | null;
+  caseRef?: string;
+  purpose?: string;
+  /** How many hits of repeated queries were folded into this one (same kind, same record, same partner). */
+  repeats: number;
+}
+
+export interface WorkHistoryEntry {
+  at: string;
+  officer: string | null;
+  action: 'confirm' | 'decline' | 'report';
+  /** Handles the entry covers (a row decision decides each undecided handle at once). */
+  handles: number;
+  note?: string;
+  /** A note was given where it is not kept here (a decision from the command line). */
+  noteElsewhere?: boolean;
+  /** report.create: the report's id (`GET /api/reports/{id}`). */
+  report?: number;
+}
+
+export interface WorkRow {
+  /** `<partner>/<recordId>`. */
+  key: string;
+  recordId: string;
+  partner: string;
+  /** Matched kinds, sorted. */
+  kinds: string[];
+  /** Distinct matched kinds of the record's distinct kinds here. */
+  strength: { matched: number; of: number };
+  handles: WorkHandle[];
+  myStatus: WorkStatus;
+  /** confirmed once any handle is confirmed by both, declined once all are declined, else unverified. */
+  status: MatchStatus;
+  partnerStatus: MatchStatus | null;
+  firstSeen: string;
+  lastSeen: string;
+  caseRefs: string[];
+  /** Some handle is still undecided here: Confirm and Decline are offered. */
+  canDecide: boolean;
+  /** This agency confirmed a handle: a request report can be prepared. */
+  canReport: boolean;
+  history: WorkHistoryEntry[];
+}
+
+export interface Worklist {
+  rows: WorkRow[];
+  /** Rows matching the filters (before paging). */
+  total: number;
+  offset: number;
+  limit: number;
+  /** Rows awaiting this agency's decision, whatever the filters. */
+  awaiting: number;
+  partners: string[];
+  kinds: string[];
+  caseRefs: string[];
+  stale: boolean;
+  staleReason?: string;
+}
+
+export interface WorkDecisionResult {
+  key: string;
+  decided: number;
+  ok: boolean;
+  error?: string;
+}
+
+export interface WorkDecisionReply {
+  results: WorkDecisionResult[];
+  rows: WorkRow[];
+  awaiting: number;
+}
+
+/** A hit of one of this agency's own queries: the partner holds the data. */
+export interface RequestedHit {
+  handle: string;
+  partner: string;
+  queryId: string;
+  kind: string;
+  /** The value's 0-based index in the query as sent. */
+  index: number;
+  caseRef: string;
+  purpose: string;
+  officer: string;
+  firstSeen: string;
+  status: MatchStatus;
+  partnerStatus: MatchStatus | null;
+  proofVerified: boolean;
+}
+
+export interface RequestedHitList {
+  hits: RequestedHit[];
+  stale: boolean;
+}
+
+export type ReportFormat = 'mla' | 'siena';
+
+export interface ReportRequest {
+  handle: string;
+  format: ReportFormat;
+  legalBasis: string;
+  caseRef?: string;
+  purpose?: string;
+  /** The row's record, when the handle's identifier is held by several records. */
+  recordId?: string;
+}
+
+export interface RequestReport {
+  id: number;
+  format: ReportFormat;
+  createdAt: string;
+  officer: Officer;
+  agency: string;
+  partner: string;
+  handle: string;
+  source: 'nightly' | 'query';
+  caseRef: string;
+  legalBasis: string;
+  purpose: string;
+  firstSeen: string;
+  proofVerified: boolean;
+  /** How the match was verified, in words. */
+  proof: string;
+  /** This agency's own record references (never an identifier value). */
+  recordIds: string[];
+  kinds: string[];
+  queryId?: string;
+  status: MatchStatus;
+  myStatus: MatchStatus | null;
+  partnerStatus: MatchStatus | null;
 }

@@ -10,16 +10,17 @@ import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { HTTPException } from 'hono/http-exception';
 import { z } from 'zod';
 import { appendAudit } from '../agency/audit.js';
-import { authenticate } from '../agency/officers.js';
+import { authenticate, lastSignIn, officerPreferences } from '../agency/officers.js';
 import type { Assets } from './assets.js';
 import { ConsoleProblem, problemBody, type ConsoleDeps, type ConsoleEnv } from './context.js';
 import { auditRoutes } from './routes/audit.js';
 import { matchRoutes } from './routes/matches.js';
 import { overviewRoutes } from './routes/overview.js';
+import { preferenceRoutes } from './routes/preferences.js';
 import { queryRoutes } from './routes/queries.js';
 import { trendRoutes } from './routes/trends.js';
 import { jsonBody } from './validation.js';
-import { CSRF_HEADER, csrfMatches, LOGIN_MAX_FAILURES, LOGIN_MAX_FAILURES_PER_ADDRESS, LoginLimiter, SECURITY_HEADERS, SESSION_COOKIE, SessionStore } from './security.js';
+import { CSRF_HEADER, csrfMatches, LOGIN_MAX_FAILURES, LOGIN_MAX_FAILURES_PER_ADDRESS, LoginLimiter, SECURITY_HEADERS, SESSION_COOKIE, SESSION_IDLE_MS, SessionStore, type Session } from './security.js';
 
 const loginBody = z.object({ officer: z.string().min(1).max(64), password: z.string().min(1).max(1024) }).strict();
 
@@ -82,6 +83,15 @@ export function createConsoleApp(deps: ConsoleDeps, assets: Assets): Hono<Consol
     return { id: deps.agency.agency, name: agencyName ?? deps.agency.agency };
   };
 
+  const sessionReply = async (s: Session) => ({
+    officer: s.officer,
+    csrf: s.csrf,
+    agency: await agencyInfo(),
+    preferences: officerPreferences(deps.store, s.officer.id),
+    since: s.since,
+    idleTimeoutSeconds: SESSION_IDLE_MS / 1000,
+  });
+
   app.post('/api/session', async (c) => {
     const body = await jsonBody(c, loginBody);
     const keys = [
@@ -107,16 +117,14 @@ export function createConsoleApp(deps: ConsoleDeps, assets: Assets): Hono<Consol
       throw new ConsoleProblem(401, 'bad-credentials', 'wrong officer id or password');
     }
     limiter.succeed(keys[0][0]);
-    const { cookie, session } = sessions.create({ id: officer.id, name: officer.name });
+    // Read before this sign-in is recorded: the overview counts from the one before.
+    const { cookie, session } = sessions.create({ id: officer.id, name: officer.name }, lastSignIn(deps.store, officer.id));
     setCookie(c, SESSION_COOKIE, cookie, { httpOnly: true, sameSite: 'Strict', path: '/', secure: deps.secureCookie === true });
     appendAudit(deps.store, { officer: officer.id, action: 'session.login', subject: 'console', outcome: 'ok', detail: { address: addressOf(c) } }, now());
-    return c.json({ officer: session.officer, csrf: session.csrf, agency: await agencyInfo() });
+    return c.json(await sessionReply(session));
   });
 
-  app.get('/api/session', async (c) => {
-    const s = c.get('session');
-    return c.json({ officer: s.officer, csrf: s.csrf, agency: await agencyInfo() });
-  });
+  app.get('/api/session', async (c) => c.json(await sessionReply(c.get('session'))));
 
   app.delete('/api/session', (c) => {
     const s = c.get('session');
@@ -131,6 +139,7 @@ export function createConsoleApp(deps: ConsoleDeps, assets: Assets): Hono<Consol
   app.route('/api', queryRoutes(deps));
   app.route('/api', auditRoutes(deps));
   app.route('/api', trendRoutes(deps));
+  app.route('/api', preferenceRoutes(deps));
   app.all('/api/*', () => {
     throw new ConsoleProblem(404, 'not-found', 'no such route');
   });

@@ -19,6 +19,8 @@ export const LOGIN_MAX_FAILURES_PER_ADDRESS = 20;
 export interface Session {
   officer: { id: string; name: string };
   csrf: string;
+  /** The officer's sign-in before this one (or when the officer was added): the overview's "since". */
+  since: string | null;
   createdAt: number;
   lastSeen: number;
 }
@@ -32,11 +34,11 @@ export class SessionStore {
 
   constructor(private readonly now: () => number = Date.now) {}
 
-  create(officer: { id: string; name: string }): { cookie: string; session: Session } {
+  create(officer: { id: string; name: string }, since: string | null = null): { cookie: string; session: Session } {
     this.sweep();
     const cookie = token();
     const t = this.now();
-    const session: Session = { officer, csrf: token(), createdAt: t, lastSeen: t };
+    const session: Session = { officer, csrf: token(), since, createdAt: t, lastSeen: t };
     this.sessions.set(keyOf(cookie), session);
     return { cookie, session };
   }
