@@ -1,12 +1,12 @@
 // vectors/concordat-v1.json and vectors/concordat-v2.json through the one
-// loader, against both engines, and the generators' determinism. The CLI's
+// loader, against every engine available here (reference, fast, native), and the generators' determinism. The CLI's
 // tamper detection is tested too.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { loadFastEngine, referenceEngine, type Engine } from '../protocol/engine/index.js';
+import { availableEngines, referenceEngine, type Engine } from '../protocol/engine/index.js';
 import { verifyVectors } from '../protocol/vectors.js';
 import { renderConcordatV2Vectors, renderConcordatVectors } from '../protocol/vectors-generate.js';
 import { CanonicalJsonError } from '../protocol/canonical.js';
@@ -23,7 +23,7 @@ import type { DocumentType } from '../protocol/constants.js';
 
 const root = new URL('../', import.meta.url);
 const file = (name: string): unknown => JSON.parse(readFileSync(new URL(`vectors/${name}`, root), 'utf8'));
-const engines: Engine[] = [referenceEngine, await loadFastEngine()];
+const engines: Engine[] = await availableEngines();
 const concordat = file('concordat-v1.json') as Record<string, unknown[]>;
 
 describe('vectors/concordat-v1.json', () => {
@@ -44,7 +44,7 @@ describe('vectors/concordat-v1.json', () => {
     expect(r.cases).toBeGreaterThan(60);
   });
 
-  test('RFC 9497 file passes on both engines through the same loader', () => {
+  test('RFC 9497 file passes on every engine through the same loader', () => {
     const r = verifyVectors(file('rfc9497-ristretto255-sha512.json'), engines);
     expect(r.format).toBe('rfc9497');
     expect(r.failures).toEqual([]);
@@ -173,7 +173,7 @@ describe('vectors/concordat-v2.json', () => {
     expect(renderConcordatV2Vectors()).toBe(readFileSync(new URL('vectors/concordat-v2.json', root), 'utf8'));
   });
 
-  test('every case passes on both engines', () => {
+  test('every case passes on every engine', () => {
     const r = verifyVectors(v2, engines);
     expect(r.format).toBe('concordat-v2');
     expect(r.failures).toEqual([]);

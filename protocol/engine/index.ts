@@ -1,24 +1,46 @@
-// Engine selection: the fast engine by default; CONCORDAT_ENGINE=reference
-// (or an explicit name) selects the audited reference engine.
+// Engine selection: the native engine (system libsodium) where it loads, else
+// the WebAssembly one; CONCORDAT_ENGINE (or an explicit name) selects any
+// engine, `reference` being the audited @noble/curves yardstick.
 import { loadFastEngine } from './fast.js';
+import { loadNativeEngine, nativeAvailable } from './native.js';
 import { referenceEngine } from './reference.js';
 import { ENGINE_NAMES, type Engine, type EngineName } from './types.js';
 
 export * from './types.js';
 export { referenceEngine } from './reference.js';
 export { loadFastEngine } from './fast.js';
+export { loadNativeEngine, nativeAvailable } from './native.js';
 
 export function isEngineName(s: string): s is EngineName {
   return (ENGINE_NAMES as readonly string[]).includes(s);
 }
 
-/** Resolve an engine name, falling back to the environment then to `fast`. */
+/** The engine used when none is named: native where it can run, else fast. */
+export function defaultEngineName(): EngineName {
+  return nativeAvailable() ? 'native' : 'fast';
+}
+
+/** Resolve an engine name, falling back to the environment then to the default engine. */
 export function engineNameFrom(explicit?: string, env?: string): EngineName {
-  const name = explicit ?? env ?? 'fast';
+  const name = explicit ?? (env && env.length > 0 ? env : undefined) ?? defaultEngineName();
   if (!isEngineName(name)) throw new Error(`engine: unknown engine "${name}" (expected one of ${ENGINE_NAMES.join(', ')})`);
   return name;
 }
 
-export async function loadEngine(name: EngineName = 'fast'): Promise<Engine> {
-  return name === 'reference' ? referenceEngine : loadFastEngine();
+export async function loadEngine(name: EngineName = defaultEngineName()): Promise<Engine> {
+  switch (name) {
+    case 'reference':
+      return referenceEngine;
+    case 'native':
+      return loadNativeEngine();
+    case 'fast':
+      return loadFastEngine();
+  }
+}
+
+/** Every engine that can run here, reference first: what the vector checks compare. */
+export async function availableEngines(): Promise<Engine[]> {
+  const out: Engine[] = [referenceEngine, await loadFastEngine()];
+  if (nativeAvailable()) out.push(loadNativeEngine());
+  return out;
 }

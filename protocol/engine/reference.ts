@@ -48,7 +48,8 @@ export const referenceEngine: Engine = {
     return out;
   },
   evaluateWithProof(suite: Suite, sk: Uint8Array, blinded: readonly Uint8Array[], rng: (n: number) => Uint8Array): ProvenEvaluation {
-    const evaluated = blinded.map((b, i) => this.evaluate(sk, b, `blinded[${i}]`));
+    const k = decodeScalar('sk', sk);
+    const evaluated = blinded.map((b, i) => encodePoint(decodePoint(`blinded[${i}]`, b).multiply(k)));
     return { evaluated, proof: generateProof(suite, { sk, blinded: [...blinded], evaluated }, rng) };
   },
   verifyProof(suite: Suite, pk: Uint8Array, blinded: readonly Uint8Array[], evaluated: readonly Uint8Array[], proof: Uint8Array): boolean {

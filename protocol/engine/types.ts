@@ -3,7 +3,7 @@
 // transferable buffer rather than millions of small arrays.
 import type { Suite } from '../constants.js';
 
-export const ENGINE_NAMES = ['fast', 'reference'] as const;
+export const ENGINE_NAMES = ['native', 'fast', 'reference'] as const;
 export type EngineName = (typeof ENGINE_NAMES)[number];
 
 export interface Engine {

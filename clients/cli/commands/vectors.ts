@@ -1,11 +1,12 @@
 // `concordat vectors verify|generate`: researchers check the published vectors
-// against both engines with one command.
+// against every engine that runs on this machine (reference, fast and, where
+// the system libsodium loads, native) with one command.
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { EXIT } from '../../sdk/errors.js';
-import { loadFastEngine, referenceEngine } from '../../../protocol/engine/index.js';
+import { availableEngines } from '../../../protocol/engine/index.js';
 import { verifyVectors } from '../../../protocol/vectors.js';
 import { renderConcordatV2Vectors, renderConcordatVectors } from '../../../protocol/vectors-generate.js';
 
@@ -15,7 +16,7 @@ export function packageVectorsDir(): string {
 }
 
 export async function verifyFiles(files: string[], out: (line: string) => void): Promise<{ passed: number; failed: number }> {
-  const engines = [referenceEngine, await loadFastEngine()];
+  const engines = await availableEngines();
   let passed = 0;
   let failed = 0;
   for (const file of files) {
@@ -45,7 +46,7 @@ export function registerVectors(program: Command): void {
   const vectors = program.command('vectors').description('test vectors of the Concordat PSI protocol (v1, v2) and RFC 9497');
   vectors
     .command('verify')
-    .description('check vector files against the reference and fast engines (default: every file in vectors/)')
+    .description('check vector files against every engine available here: reference, fast and native (default: every file in vectors/)')
     .argument('[files...]', 'vector files (JSON)')
     .action(async (files: string[]) => {
       const dir = packageVectorsDir();
