@@ -18,6 +18,7 @@ import { matchRoutes } from './routes/matches.js';
 import { overviewRoutes } from './routes/overview.js';
 import { preferenceRoutes } from './routes/preferences.js';
 import { queryRoutes } from './routes/queries.js';
+import { reportRoutes } from './routes/reports.js';
 import { trendRoutes } from './routes/trends.js';
 import { jsonBody } from './validation.js';
 import { CSRF_HEADER, csrfMatches, LOGIN_MAX_FAILURES, LOGIN_MAX_FAILURES_PER_ADDRESS, LoginLimiter, SECURITY_HEADERS, SESSION_COOKIE, SESSION_IDLE_MS, SessionStore, type Session } from './security.js';
@@ -137,6 +138,7 @@ export function createConsoleApp(deps: ConsoleDeps, assets: Assets): Hono<Consol
   app.route('/api', overviewRoutes(deps));
   app.route('/api', matchRoutes(deps));
   app.route('/api', queryRoutes(deps));
+  app.route('/api', reportRoutes(deps));
   app.route('/api', auditRoutes(deps));
   app.route('/api', trendRoutes(deps));
   app.route('/api', preferenceRoutes(deps));
