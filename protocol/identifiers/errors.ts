@@ -38,6 +38,8 @@ const RULES: Readonly<Record<string, string>> = {
   'name_dob.format': 'expected a name and a date of birth separated by exactly one "|"',
   'name_dob.name': 'the name is empty once transliterated and stripped of punctuation',
   'name_dob.date': 'the date of birth must be a real calendar date YYYY-MM-DD (or YYYYMMDD) from 1900 to 2100',
+  'name_dob_phonetic.derived': 'name_dob_phonetic keys are derived from name_dob rows; import the name and date of birth as kind name_dob',
+  'name_dob_phonetic.parts': 'phonetic keys need at least two name parts of two or more letters once particles (al, bin) are dropped',
 
   'imei.format': 'expected 14, 15 or 16 digits (IMEI body, IMEI, IMEISV), optionally grouped by spaces, "-", "/" or "."',
 

@@ -12,10 +12,19 @@ import { fail, IdentifierError } from './errors.js';
 import { canonicalizeIban, IBAN_RULE } from './iban.js';
 import { canonicalizeImei, IMEI_RULE } from './imei.js';
 import { canonicalizeNameDob, NAME_DOB_RULE } from './name-dob.js';
+import { NAME_DOB_PHONETIC_RULE, phoneticKeys } from './phonetic.js';
 import { canonicalizePhone, PHONE_RULE } from './phone.js';
 import { canonicalizeVin, VIN_RULE } from './vin.js';
 
 export { IdentifierError };
+export { phoneticKeys };
+
+/**
+ * Kinds an agency never imports directly: their elements are derived from
+ * another kind's input (name_dob_phonetic from name_dob, SPEC.md).
+ */
+export const DERIVED_KINDS: Readonly<Partial<Record<string, IdentifierKindBase>>> = { name_dob_phonetic: 'name_dob' };
+type IdentifierKindBase = 'name_dob';
 
 export const IDENTIFIER_KINDS = [
   'passport',
@@ -27,6 +36,7 @@ export const IDENTIFIER_KINDS = [
   'imei',
   'vin',
   'crypto_address',
+  'name_dob_phonetic',
 ] as const;
 
 export type IdentifierKind = (typeof IDENTIFIER_KINDS)[number];
@@ -82,6 +92,9 @@ export function canonicalize(kind: string, raw: string, opts?: CanonicalizeOptio
       return canonicalizeVin(value);
     case 'crypto_address':
       return canonicalizeCryptoAddress(value);
+    case 'name_dob_phonetic':
+      // One input gives several keys (phoneticKeys); a row of this kind is a mistake.
+      return fail(kind, 'name_dob_phonetic.derived');
   }
 }
 
@@ -150,4 +163,5 @@ export const KIND_RULES: Record<IdentifierKind, { input: string; canonical: stri
   imei: IMEI_RULE,
   vin: VIN_RULE,
   crypto_address: CRYPTO_ADDRESS_RULE,
+  name_dob_phonetic: NAME_DOB_PHONETIC_RULE,
 };

@@ -27,15 +27,20 @@ const APOSTROPHES = /['`\u2018\u2019\u02bc]/g;
  * version may transliterate some characters differently.
  */
 export function normalizeName(name: string): string {
+  // Token order varies by culture and by form (family name first, given name
+  // first, "Family, Given"), so the token multiset is what is compared.
+  const tokens = nameTokens(name);
+  tokens.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  return tokens.join(' ');
+}
+
+/** The upper-case Latin tokens of a name, in written order (the phonetic keys need the order). */
+export function nameTokens(name: string): string[] {
   const unmarked = name.normalize('NFKC').normalize('NFD').replace(STRIPPED_MARKS, '').normalize('NFC');
   const latin = anyAscii(unmarked).toUpperCase().replace(APOSTROPHES, '');
   // Every other non-alphanumeric character (hyphen, comma, dot, ...) splits
   // tokens: "García-López", "Müller, Hans" and "J.R.R." break into words.
-  const tokens = latin.split(/[^A-Z0-9]+/).filter((t) => t.length > 0);
-  // Token order varies by culture and by form (family name first, given name
-  // first, "Family, Given"), so the token multiset is what is compared.
-  tokens.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  return tokens.join(' ');
+  return latin.split(/[^A-Z0-9]+/).filter((t) => t.length > 0);
 }
 
 const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
@@ -51,7 +56,7 @@ function daysInMonth(year: number, month: number): number {
 }
 
 /** ISO 8601 calendar date, extended (YYYY-MM-DD) or basic (YYYYMMDD) format. */
-function normalizeDate(date: string): string {
+export function normalizeDate(date: string): string {
   const match = ISO_DATE.exec(date) ?? BASIC_DATE.exec(date);
   if (match === null) return fail(KIND, 'name_dob.date');
   const [, y = '', m = '', d = ''] = match;
