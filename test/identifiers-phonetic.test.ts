@@ -39,6 +39,11 @@ describe('phonetic keys', () => {
     expect(new Set(spellings.map((s) => canonicalize('name_dob', s))).size).toBe(5);
   });
 
+  it('gives the keys SPEC.md shows for its example', () => {
+    expect(phoneticKeys('Чайковский Пётр|1940-05-07')).toEqual(['457450+739000|1940-05~07', '457450+=PETER|1940-05~07', '557450+739000|1940-05~07', '557450+=PETER|1940-05~07']);
+    expect(phoneticKeys('Tchaikovsky Pyotr|1940-05-07')).toEqual(['457450+739000|1940-05~07', '457450+=PETER|1940-05~07']);
+  });
+
   it('bridges Arabic script and Latin spellings, and the servant prefix written joined or apart', () => {
     expect(shared('محمد عبد الله|1970-01-20', 'Mohammed Abdullah|1970-01-20')).not.toEqual([]);
     expect(shared('Abdel Rahman Hassan|1980-03-30', 'Abderrahmane Hassan|1980-03-30')).not.toEqual([]);
