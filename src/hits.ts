@@ -27,14 +27,14 @@ export interface HitView {
 }
 
 /**
- * Record the handles matched in a complete reveal pair's epoch as nightly
- * hits; unverified hits of the epoch that no longer match (retracted, or
- * taken over by a continued handle) go.
+ * Make a reveal pair's nightly hits of `epoch` follow its matches: with
+ * `complete`, every matched handle is a hit; hits of the epoch that no longer
+ * match (withdrawn, retracted by a canary, taken over by a continued handle)
+ * go, unless a holder already decided them. Idempotent: running it again
+ * writes nothing.
  */
-export async function recordNightlyHits(svc: Services, pairId: string, ps: PairStore, epoch: string): Promise<void> {
-  const matched = await ps.matchedHandles(epoch);
-  await svc.store.upsertNightlyHits(pairId, epoch, matched);
-  await svc.store.pruneNightlyHits(pairId, epoch, matched.map((m) => m.handle));
+export async function syncNightlyHits(svc: Services, pairId: string, ps: PairStore, epoch: string, complete: boolean): Promise<void> {
+  await svc.store.syncNightlyHits(pairId, epoch, await ps.matchedHandles(epoch), complete);
 }
 
 export class StatusBook {

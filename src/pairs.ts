@@ -2,9 +2,10 @@
 // An agency sees a pair only while it is a party of an agreement valid today
 // (UTC); anything else is one indistinguishable `no-agreement` refusal, so a
 // non-party learns nothing, not even whether the pair exists.
-import type { Caller, Services } from './context.js';
+import type { AuditInput } from './audit.js';
+import type { AuditRecordInput, Caller, Services } from './context.js';
 import { purgeBehind } from './epochs.js';
-import { recordNightlyHits } from './hits.js';
+import { syncNightlyHits } from './hits.js';
 import { ProblemError } from './problem.js';
 import type { AgreementRecord, EpochRecord, PairRecord, PairStateRecord, PairStore, PairSummary, Side } from './store/types.js';
 import { todayUTC } from './validation.js';
@@ -105,20 +106,49 @@ export async function pairAccess(svc: Services, caller: Caller, id: string, epoc
   if (requireKey && !(await svc.store.getPairEpochKey(me, epoch.id, pair.id))) {
     throw new ProblemError('epoch-key-required', 'publish the epoch key for this pair first', { audit: { action: 'pair.refused', subject: id, detail: { epoch: epoch.id } } });
   }
-  return contextFor(svc, pair, agreement, epoch, me);
+  const ctx = contextFor(svc, pair, agreement, epoch, me);
+  // Whatever an earlier request committed but did not publish is published before this one reads.
+  await settlePair(svc, ctx);
+  return ctx;
+}
+
+/** An audit entry as `svc.audit` appends it, for a store method to commit with its change. */
+export function auditEntry(svc: Services, e: AuditRecordInput): AuditInput {
+  return { at: svc.now().toISOString(), actor: e.actor, action: e.action, subject: e.subject, outcome: e.outcome ?? 'ok', detail: e.detail ?? {} };
+}
+
+/**
+ * Publish what the pair's committed state changes imply outside the pair
+ * (docs/ARCHITECTURE.md §Coordinator, "One transaction per state change"):
+ * each change wrote its audit entry and, when its matches changed, a hits-due
+ * mark in its own transaction; here the entries are appended to the chain
+ * (once each, keyed by their outbox id) and the nightly hits follow the
+ * matches. Idempotent, so a crash anywhere in it is repaired by the next
+ * request that touches the pair. True when anything was pending.
+ */
+export async function settlePair(svc: Services, ctx: Pick<PairContext, 'pair' | 'agreement' | 'ps'>): Promise<boolean> {
+  const pending = await ctx.ps.pending();
+  if (pending.audits.length > 0) {
+    for (const a of pending.audits) await svc.store.appendAudit(a.entry, `${ctx.pair.id}#${a.id}`);
+    await ctx.ps.clearAudits(pending.audits.map((a) => a.id));
+  }
+  for (const h of pending.hits) {
+    if (ctx.agreement.mode === 'reveal') await syncNightlyHits(svc, ctx.pair.id, ctx.ps, h.epoch, h.complete);
+    await ctx.ps.clearHitsDue(h.epoch, h.mark);
+  }
+  return pending.audits.length > 0 || pending.hits.length > 0;
+}
+
+/** Settle every pair the agency is or was a party of (before listing its hits). */
+export async function settlePairsOf(svc: Services, agency: string): Promise<void> {
+  for (const pair of await svc.store.listPairsOf(agency)) {
+    const agreement = await svc.store.getAgreement(pair.agreementId);
+    if (agreement) await settlePair(svc, { pair, agreement, ps: svc.store.pair(pair.id) });
+  }
 }
 
 export function canaryFailureReason(agency: string, failed: number, checked: number): string {
   return `canary check failed: ${failed} of ${checked} canaries in ${agency}'s side did not match`;
-}
-
-/**
- * Each transition to complete: record the matches of a reveal pair as nightly
- * hits, then purge what earlier epochs left of the pair (src/API.md, "Epochs").
- */
-async function onComplete(svc: Services, ctx: Pick<PairContext, 'pair' | 'agreement' | 'epoch' | 'ps'>): Promise<void> {
-  if (ctx.agreement.mode === 'reveal') await recordNightlyHits(svc, ctx.pair.id, ctx.ps, ctx.epoch.id);
-  await purgeBehind(svc, ctx.pair.id, ctx.ps, ctx.epoch.id);
 }
 
 export interface EvaluatedState {
@@ -136,6 +166,7 @@ export interface EvaluatedState {
  * otherwise `waiting`.
  */
 export async function refreshPairState(svc: Services, ctx: Pick<PairContext, 'pair' | 'agreement' | 'epoch' | 'ps'>): Promise<EvaluatedState> {
+  await settlePair(svc, ctx);
   const summary = await ctx.ps.summary(ctx.epoch.id);
   const current = summary.state;
   if (current?.state === 'failed') return { state: current, summary };
@@ -154,20 +185,24 @@ export async function refreshPairState(svc: Services, ctx: Pick<PairContext, 'pa
   }
   const from = current?.state;
   if (next.state === (from ?? 'waiting')) return { state: current ?? next, summary };
-  if (await ctx.ps.transitionState(ctx.epoch.id, from, next)) {
-    if (next.state === 'failed') {
-      const s = summary.sides[failedSide as Side];
-      await svc.audit({
-        actor: 'coordinator',
-        action: 'pair.canary_failed',
-        subject: ctx.pair.id,
-        outcome: 'failed',
-        detail: { epoch: ctx.epoch.id, side: ctx.pair.agencies[failedSide as Side], failed: s.canariesFailed, checked: s.canariesChecked },
-      });
-    } else {
-      await svc.audit({ actor: 'coordinator', action: `pair.${next.state}`, subject: ctx.pair.id, detail: { epoch: ctx.epoch.id } });
-      if (next.state === 'complete') await onComplete(svc, ctx);
-    }
+  const s = failedSide === undefined ? undefined : summary.sides[failedSide];
+  const audit = auditEntry(
+    svc,
+    s && failedSide !== undefined
+      ? {
+          actor: 'coordinator',
+          action: 'pair.canary_failed',
+          subject: ctx.pair.id,
+          outcome: 'failed',
+          detail: { epoch: ctx.epoch.id, side: ctx.pair.agencies[failedSide], failed: s.canariesFailed, checked: s.canariesChecked },
+        }
+      : { actor: 'coordinator', action: `pair.${next.state}`, subject: ctx.pair.id, detail: { epoch: ctx.epoch.id } },
+  );
+  // The state, its audit entry and (on completion) the hits it releases commit together; settling publishes them.
+  if (await ctx.ps.transitionState(ctx.epoch.id, from, next, audit)) {
+    await settlePair(svc, ctx);
+    // What earlier epochs left of the pair (src/API.md, "Epochs"); retention purges it too if this does not finish.
+    if (next.state === 'complete') await purgeBehind(svc, ctx.pair.id, ctx.ps, ctx.epoch.id);
     return { state: next, summary };
   }
   const again = await ctx.ps.summary(ctx.epoch.id);

@@ -17,5 +17,6 @@ import m0004 from '../../drizzle/0004_drop_v1_epoch_keys.sql';
 import m0005 from '../../drizzle/0005_v2_canaries_snapshots.sql';
 import m0006 from '../../drizzle/0006_audit_transparency_log.sql';
 import m0007 from '../../drizzle/0007_config_settings.sql';
+import m0008 from '../../drizzle/0008_atomic_state_changes.sql';
 
-export const doMigrations = { journal, migrations: { m0000, m0001, m0002, m0003, m0004, m0005, m0006, m0007 } };
+export const doMigrations = { journal, migrations: { m0000, m0001, m0002, m0003, m0004, m0005, m0006, m0007, m0008 } };

@@ -11,7 +11,7 @@
 // Object SQLite), tokens one row per position because matching and
 // retraction work per position. Queries, quotas, hits and their statuses are
 // control-plane rows keyed by pair id: they outlive every purge of pair data.
-import { blob, index, integer, primaryKey, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+import { blob, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 import { DEFAULT_IDLE_DAYS, DEFAULT_PURPOSES, DEFAULT_QUERY_MAX_VALUES, DEFAULT_QUERY_PER_DAY, DEFAULT_ROTATE_DAYS } from '../config.js';
 
 /** Agreements created before purposes existed allow every default purpose. */
@@ -194,7 +194,14 @@ export const auditLog = sqliteTable('audit_log', {
   /** Canonical JSON of the detail object. */
   detail: text('detail').notNull(),
   hash: blob('hash', { mode: 'buffer' }).notNull(),
-});
+  /**
+   * The pending entry of a pair's outbox (`pair_outbox`) this entry publishes,
+   * as `pair id#outbox id`; null for entries appended directly. Unique, so
+   * publishing an outbox entry twice (a retry after a crash between the
+   * append and clearing the outbox) appends it once. Not part of the hash.
+   */
+  origin: text('origin'),
+}, (t) => [uniqueIndex('audit_log_origin').on(t.origin)]);
 
 /**
  * The audit transparency log (protocol/SPEC.md §9): the hash of every
@@ -337,6 +344,42 @@ export const pairState = sqliteTable(
     state: text('state', { enum: ['waiting', 'complete', 'failed'] }).notNull(),
     reason: text('reason'),
     updatedAt: text('updated_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.pairKey, t.epoch] })],
+);
+
+/**
+ * Audit entries a pair's state change implies, written in the same
+ * transaction as the change (docs/ARCHITECTURE.md §Coordinator, "One
+ * transaction per state change"). The audit log is a control-plane table
+ * (D1 on Workers, beside the pair's Durable Object), so an entry waits here
+ * until it is appended to the chain; every request that touches the pair
+ * publishes what waits before it reads anything.
+ */
+export const pairOutbox = sqliteTable(
+  'pair_outbox',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    pairKey: integer('pair_key').notNull(),
+    /** The AuditInput as JSON. */
+    entry: text('entry').notNull(),
+  },
+  (t) => [index('pair_outbox_pair').on(t.pairKey)],
+);
+
+/**
+ * The pair's matches changed in this epoch (tokens matched, a removal or a
+ * canary retracted, links re-handled, the pair completed) and its nightly
+ * hits have not yet followed. Set in the transaction of the change; `mark`
+ * grows with every change, so clearing after a sync removes the row only if
+ * no change came in between.
+ */
+export const pairHitsDue = sqliteTable(
+  'pair_hits_due',
+  {
+    pairKey: integer('pair_key').notNull(),
+    epoch: text('epoch').notNull(),
+    mark: integer('mark').notNull(),
   },
   (t) => [primaryKey({ columns: [t.pairKey, t.epoch] })],
 );

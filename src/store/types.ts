@@ -180,6 +180,8 @@ export interface PutChunkInput {
   /** Refuse the chunk if the positions the side uploaded in the epoch, removed ones included, would exceed this (protocol/SPEC.md §3.3). */
   maxEpochPositions: number;
   at: string;
+  /** The audit entry the stored chunk implies, committed with it (a `same` or refused chunk writes none). */
+  audit?: AuditInput;
 }
 
 export type PutChunkResult =
@@ -217,6 +219,8 @@ export interface PutTokensInput {
   /** Key and pair id for match handles (see src/matching.ts). */
   handleKey: Uint8Array;
   at: string;
+  /** The audit entry the stored tokens imply, committed with them. */
+  audit?: AuditInput;
 }
 
 export interface LinkInput {
@@ -315,6 +319,20 @@ export interface MatchRecord {
   firstSeen: string;
 }
 
+/**
+ * The audit entries and hits a pair's state changes imply, committed with the
+ * changes in the pair's own transaction and published from there.
+ */
+export interface PairPending {
+  audits: { id: number; entry: AuditInput }[];
+  hits: { epoch: string; mark: number; complete: boolean }[];
+}
+
+export interface NightlyHitsSync {
+  upserted: number;
+  removed: number;
+}
+
 /** Per-pair bulk data for one pair; a Workers store maps this to one Durable Object. */
 export interface PairStore {
   readonly pairId: string;
@@ -324,20 +342,20 @@ export interface PairStore {
   /** Atomically: idempotent by index and digest, append only at the next index, enforce the live-size limit. */
   putChunk(input: PutChunkInput): Promise<PutChunkResult>;
   /** Mark positions removed and retract their matches; idempotent. */
-  removePositions(epoch: string, side: Side, positions: readonly number[], at: string): Promise<RemoveResult>;
+  removePositions(epoch: string, side: Side, positions: readonly number[], at: string, audit?: AuditInput): Promise<RemoveResult>;
   /** Register expected canary tokens; positions stop matching at once. Idempotent per (position, token). */
-  registerCanaries(epoch: string, side: Side, canaries: readonly CanaryInput[], at: string): Promise<RegisterCanariesResult>;
+  registerCanaries(epoch: string, side: Side, canaries: readonly CanaryInput[], at: string, audit?: AuditInput): Promise<RegisterCanariesResult>;
   /**
    * Records that the side's canaries are registered for every chunk it holds
    * now (side_state.canary_chunks = its chunk count); true when this call
    * covered chunks not covered before (or marked the side done the first time).
    */
-  markCanariesDone(epoch: string, side: Side, at: string): Promise<boolean>;
+  markCanariesDone(epoch: string, side: Side, at: string, audit?: AuditInput): Promise<boolean>;
   /** Store the partner's tokens for a chunk and match them against the other side's tokens. */
   putTokens(input: PutTokensInput): Promise<PutTokensResult>;
   summary(epoch: string): Promise<PairSummary>;
   /** Compare-and-set of the pair state; true when the state changed. */
-  transitionState(epoch: string, from: PairStateName | undefined, to: PairStateRecord): Promise<boolean>;
+  transitionState(epoch: string, from: PairStateName | undefined, to: PairStateRecord, audit?: AuditInput): Promise<boolean>;
   /** Matched positions of one side (distinct per position and handle), by position. */
   listMatches(epoch: string, side: Side): Promise<MatchRecord[]>;
   /** Number of matched position pairs. */
@@ -353,13 +371,23 @@ export interface PairStore {
    */
   takeCountSnapshot(epoch: string, policy: SnapshotPolicy): Promise<{ snapshot: CountSnapshot | undefined; taken: boolean }>;
   /** Mark the side's churn alert when its removals in the epoch exceed `threshold` and none was raised yet: true once per side and epoch. */
-  raiseChurnAlert(epoch: string, side: Side, threshold: number, at: string): Promise<ChurnAlertResult>;
+  raiseChurnAlert(epoch: string, side: Side, threshold: number, at: string, audit?: AuditInput): Promise<ChurnAlertResult>;
 
   /**
    * Record continuity links of one side and re-handle matches of the epoch
    * they complete (src/API.md, "Handle continuity"). Idempotent per position.
    */
-  putLinks(epoch: string, side: Side, previousEpoch: string, links: readonly LinkInput[], at: string): Promise<PutLinksResult>;
+  putLinks(epoch: string, side: Side, previousEpoch: string, links: readonly LinkInput[], at: string, audit?: AuditInput): Promise<PutLinksResult>;
+  /**
+   * What the pair's committed state changes still imply outside the pair:
+   * audit entries not yet appended to the chain (oldest first), and epochs
+   * whose nightly hits have not followed the matches yet.
+   */
+  pending(): Promise<PairPending>;
+  /** The outbox entries `ids` are in the audit chain. */
+  clearAudits(ids: readonly number[]): Promise<void>;
+  /** The nightly hits of `epoch` follow the matches as of `mark`; a later change keeps them due. */
+  clearHitsDue(epoch: string, mark: number): Promise<void>;
   /** Every handle matched in the epoch, once each. */
   matchedHandles(epoch: string): Promise<MatchedHandle[]>;
   /**
@@ -581,7 +609,7 @@ export interface Store {
   useNonce(keyid: string, nonce: string, createdS: number, nowS: number): Promise<boolean>;
 
   /** Append to the hash chain; the store assigns `seq` and the hash atomically. */
-  appendAudit(input: AuditInput): Promise<AuditEntry>;
+  appendAudit(input: AuditInput, origin?: string): Promise<AuditEntry>;
   /** Entries with seq > afterSeq in seq order. */
   readAudit(afterSeq: number, limit: number): Promise<AuditEntry[]>;
   /** Where verification starts after a retention purge (absent before the first one). */
@@ -633,6 +661,13 @@ export interface Store {
    * already confirmed or declined them.
    */
   pruneNightlyHits(pairId: string, epoch: string, matched: readonly string[]): Promise<number>;
+  /**
+   * Make the pair's nightly hits of `epoch` follow `matched` in one batch,
+   * writing only what differs: with `add`, every matched handle is a hit at
+   * its positions; hits of the epoch no longer matched go, unless a holder
+   * already confirmed or declined them.
+   */
+  syncNightlyHits(pairId: string, epoch: string, matched: readonly MatchedHandle[], add: boolean): Promise<NightlyHitsSync>;
   /** Nightly hits of these pairs. */
   listNightlyHits(pairIds: readonly string[]): Promise<NightlyHitRecord[]>;
   /** Query hits the agency asked for or holds. */
@@ -640,8 +675,12 @@ export interface Store {
   /** Nightly and query hits carrying this handle. */
   hitsByHandle(handle: string): Promise<{ nightly: NightlyHitRecord[]; query: QueryHitRecord[] }>;
   hitStatuses(handles: readonly string[]): Promise<HitStatusRecord[]>;
-  /** Set a holder's final status once; 'same' when already that status, 'conflict' when the other one. */
-  setHitStatus(record: HitStatusRecord): Promise<SetHitStatusResult>;
+  /**
+   * Set a holder's final status once; 'same' when already that status,
+   * 'conflict' when the other one. With `audit`, the status and its entry
+   * are one batch: both are written or neither.
+   */
+  setHitStatus(record: HitStatusRecord, audit?: AuditInput): Promise<SetHitStatusResult>;
 
   pair(pairId: string): PairStore;
   close(): Promise<void>;

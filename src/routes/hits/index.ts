@@ -5,6 +5,7 @@ import type { Context } from 'hono';
 import { decisionBody, getHits, HANDLE_PATTERN, hitStatusFilter, postConfirm, postDecline, sinceFilter } from '../../../wire/index.js';
 import type { AppEnv, Services } from '../../context.js';
 import { nightlyView, queryView, StatusBook, type HitView } from '../../hits.js';
+import { auditEntry, settlePair } from '../../pairs.js';
 import { ProblemError } from '../../problem.js';
 import type { AgencyRecord, HitStatusName, NightlyHitRecord, PairRecord, QueryHitRecord } from '../../store/types.js';
 import { parseJsonBody, parseWith } from '../../validation.js';
@@ -64,7 +65,15 @@ export function hitRoutes(svc: Services): OpenAPIHono<AppEnv> {
       const me = (c.get('caller').agency as AgencyRecord).id;
       const handle = c.req.param('handle') as string;
       const body = parseJsonBody(c.get('body'), decisionBody);
-      const found = await svc.store.hitsByHandle(handle);
+      let found = await svc.store.hitsByHandle(handle);
+      // A pair whose last change is not published yet (its hits may be withdrawn) settles before the hit is decided on.
+      let settled = false;
+      for (const pairId of new Set(found.nightly.map((h) => h.pairId))) {
+        const p = await svc.store.getPair(pairId);
+        const agreement = p && p.agencies.includes(me) ? await svc.store.getAgreement(p.agreementId) : undefined;
+        if (p && agreement && (await settlePair(svc, { pair: p, agreement, ps: svc.store.pair(p.id) }))) settled = true;
+      }
+      if (settled) found = await svc.store.hitsByHandle(handle);
       const pairs = new Map<string, PairRecord>();
       for (const h of found.nightly) {
         const p = await svc.store.getPair(h.pairId);
@@ -80,13 +89,11 @@ export function hitRoutes(svc: Services): OpenAPIHono<AppEnv> {
         }
         throw new ProblemError('not-found', 'no hit with this handle involves the caller', { audit: refused });
       }
-      const r = await svc.store.setHitStatus({ handle, agency: me, status, officer: body.officer, note: body.note ?? null, updatedAt: svc.now().toISOString() });
-      if (r === 'conflict') {
-        throw new ProblemError('conflict', `this hit was already ${status === 'confirmed' ? 'declined' : 'confirmed'} by the agency`, { audit: refused });
-      }
-      if (r === 'set') {
-        const partners = [...new Set([...nightly.map((h) => (pairs.get(h.pairId) as PairRecord).agencies.find((a) => a !== me) as string), ...held.map((h) => h.requester)])];
-        await svc.audit({
+      const partners = [...new Set([...nightly.map((h) => (pairs.get(h.pairId) as PairRecord).agencies.find((a) => a !== me) as string), ...held.map((h) => h.requester)])];
+      // The status and its audit entry are one batch: a decision is never unaudited.
+      const r = await svc.store.setHitStatus(
+        { handle, agency: me, status, officer: body.officer, note: body.note ?? null, updatedAt: svc.now().toISOString() },
+        auditEntry(svc, {
           actor: me,
           action: `hit.${status}`,
           subject: handle,
@@ -97,7 +104,10 @@ export function hitRoutes(svc: Services): OpenAPIHono<AppEnv> {
             partners,
             ...(held.length > 0 ? { queries: held.map((h) => h.queryId), caseRefs: [...new Set(held.map((h) => h.caseRef))] } : {}),
           },
-        });
+        }),
+      );
+      if (r === 'conflict') {
+        throw new ProblemError('conflict', `this hit was already ${status === 'confirmed' ? 'declined' : 'confirmed'} by the agency`, { audit: refused });
       }
       const { views } = await viewsOf(me, nightly, held, pairs);
       const latest = views.map((v) => v.view).sort((a, b) => (a.source === b.source ? (a.createdAt < b.createdAt ? 1 : -1) : a.source === 'nightly' ? -1 : 1))[0];

@@ -21,7 +21,7 @@ import {
   type tokensReceiptSchema,
 } from '../../../wire/index.js';
 import type { AppEnv, Services } from '../../context.js';
-import { pairAccess, refreshPairState, type PairContext } from '../../pairs.js';
+import { auditEntry, pairAccess, refreshPairState, type PairContext } from '../../pairs.js';
 import { ProblemError } from '../../problem.js';
 import { parseIndexParam, parsePairParam, parseWith } from '../../validation.js';
 import { mount } from '../mount.js';
@@ -101,6 +101,8 @@ export function partnerRoutes(svc: Services): OpenAPIHono<AppEnv> {
       sha256,
       handleKey: (await svc.secrets()).handleKey,
       at: svc.now().toISOString(),
+      // Committed with the tokens and the matches they make.
+      audit: auditEntry(svc, { actor: ctx.me, action: 'tokens.stored', subject: ctx.pair.id, detail: { epoch: ctx.epoch.id, side: ctx.partner, index, count: chunk.count } }),
     });
     switch (r.status) {
       case 'not-found':
@@ -117,7 +119,6 @@ export function partnerRoutes(svc: Services): OpenAPIHono<AppEnv> {
         break;
     }
     // The response never says whether anything matched: results are released only for complete pairs.
-    await svc.audit({ actor: ctx.me, action: 'tokens.stored', subject: ctx.pair.id, detail: { epoch: ctx.epoch.id, side: ctx.partner, index, count: r.count } });
     await refreshPairState(svc, ctx);
     return c.json({ index, count: r.count, sha256: bytesToHex(sha256) } satisfies z.infer<typeof tokensReceiptSchema>, 201);
   });

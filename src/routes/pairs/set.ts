@@ -30,8 +30,7 @@ import {
 import { churnAlertThreshold } from '../../config.js';
 import type { AppEnv, Services } from '../../context.js';
 import { epochBefore } from '../../epochs.js';
-import { recordNightlyHits } from '../../hits.js';
-import { pairAccess, refreshPairState } from '../../pairs.js';
+import { auditEntry, pairAccess, refreshPairState, settlePair } from '../../pairs.js';
 import { ProblemError } from '../../problem.js';
 import { badSignature, isSignature, parseByteSequence, verifies } from '../../signatures.js';
 import type { AgencyRecord, ChunkInfo } from '../../store/types.js';
@@ -118,6 +117,13 @@ export function setRoutes(svc: Services): OpenAPIHono<AppEnv> {
       maxLiveSize: liveCap(ctx.agreement.maxSetSize),
       maxEpochPositions: uploadCap(ctx.agreement.maxSetSize),
       at,
+      // Committed with the chunk: a stored chunk is never unaudited, and a retry finds it published.
+      audit: auditEntry(svc, {
+        actor: ctx.me,
+        action: 'chunk.stored',
+        subject: ctx.pair.id,
+        detail: { epoch: ctx.epoch.id, index, count: n, sha256: bytesToHex(sha256), agreementVersion: agreement.version },
+      }),
     });
     switch (r.status) {
       case 'same':
@@ -144,12 +150,6 @@ export function setRoutes(svc: Services): OpenAPIHono<AppEnv> {
       case 'created':
         break;
     }
-    await svc.audit({
-      actor: ctx.me,
-      action: 'chunk.stored',
-      subject: ctx.pair.id,
-      detail: { epoch: ctx.epoch.id, index, count: r.chunk.count, sha256: bytesToHex(sha256), agreementVersion: agreement.version },
-    });
     await refreshPairState(svc, ctx);
     return reply(r.chunk, 201);
   });
@@ -157,32 +157,43 @@ export function setRoutes(svc: Services): OpenAPIHono<AppEnv> {
   mount(app, postRemovals, async (c) => {
     const ctx = await pairAccess(svc, c.get('caller'), parsePairParam(c.req.param('pair')), c.req.header(EPOCH_HEADER));
     const body = parseJsonBody(c.get('body'), removalsBody);
-    const r = await ctx.ps.removePositions(ctx.epoch.id, ctx.side, body.positions, svc.now().toISOString());
+    // The removals, the matches they retract, the hits those carried and the audit entry: one transaction.
+    const r = await ctx.ps.removePositions(
+      ctx.epoch.id,
+      ctx.side,
+      body.positions,
+      svc.now().toISOString(),
+      auditEntry(svc, { actor: ctx.me, action: 'removals.applied', subject: ctx.pair.id, detail: { epoch: ctx.epoch.id, positions: new Set(body.positions).size } }),
+    );
     if (!r.ok) {
       throw new ProblemError('validation', `body.positions[${r.badIndex}]: no such position on this side`, {
         field: `body.positions[${r.badIndex}]`,
         audit: { action: 'removals.refused', subject: ctx.pair.id },
       });
     }
-    await svc.audit({ actor: ctx.me, action: 'removals.applied', subject: ctx.pair.id, detail: { epoch: ctx.epoch.id, positions: r.removed } });
     // Heavy withdrawal is how count probing works (protocol/SPEC.md §3.3): flagged once per side and epoch.
     const threshold = churnAlertThreshold((await svc.store.getConfig()).probing, ctx.agreement.maxSetSize);
-    const alert = await ctx.ps.raiseChurnAlert(ctx.epoch.id, ctx.side, threshold, svc.now().toISOString());
-    if (alert.alerted) {
-      await svc.audit({
-        actor: 'coordinator',
-        action: 'pair.churn_alert',
-        subject: ctx.pair.id,
-        detail: { epoch: ctx.epoch.id, side: ctx.me, removed: alert.removed, threshold },
-      });
-    }
+    await ctx.ps.raiseChurnAlert(
+      ctx.epoch.id,
+      ctx.side,
+      threshold,
+      svc.now().toISOString(),
+      auditEntry(svc, { actor: 'coordinator', action: 'pair.churn_alert', subject: ctx.pair.id, detail: { epoch: ctx.epoch.id, side: ctx.me, threshold } }),
+    );
+    await settlePair(svc, ctx);
     return c.json({ removed: r.removed } satisfies z.infer<typeof removalsResponse>);
   });
 
   mount(app, putCanaries, async (c) => {
     const ctx = await pairAccess(svc, c.get('caller'), parsePairParam(c.req.param('pair')), c.req.header(EPOCH_HEADER));
     const body = parseJsonBody(c.get('body'), canariesBody);
-    const r = await ctx.ps.registerCanaries(ctx.epoch.id, ctx.side, body.canaries, svc.now().toISOString());
+    const r = await ctx.ps.registerCanaries(
+      ctx.epoch.id,
+      ctx.side,
+      body.canaries,
+      svc.now().toISOString(),
+      auditEntry(svc, { actor: ctx.me, action: 'canaries.registered', subject: ctx.pair.id, detail: { epoch: ctx.epoch.id } }),
+    );
     if (!r.ok) {
       if (r.reason === 'conflict') {
         throw new ProblemError('conflict', `body.canaries[${r.badIndex}]: a different token is registered for this position`, {
@@ -195,9 +206,6 @@ export function setRoutes(svc: Services): OpenAPIHono<AppEnv> {
         audit: { action: 'canaries.refused', subject: ctx.pair.id },
       });
     }
-    if (r.added > 0) {
-      await svc.audit({ actor: ctx.me, action: 'canaries.registered', subject: ctx.pair.id, detail: { epoch: ctx.epoch.id, count: r.added } });
-    }
     // Canaries whose partner tokens already arrived are checked now.
     await refreshPairState(svc, ctx);
     return c.json({ registered: r.registered } satisfies z.infer<typeof canariesResponse>);
@@ -206,9 +214,12 @@ export function setRoutes(svc: Services): OpenAPIHono<AppEnv> {
   mount(app, postCanariesDone, async (c) => {
     const ctx = await pairAccess(svc, c.get('caller'), parsePairParam(c.req.param('pair')), c.req.header(EPOCH_HEADER));
     parseJsonBody(c.get('body'), emptyBody);
-    if (await ctx.ps.markCanariesDone(ctx.epoch.id, ctx.side, svc.now().toISOString())) {
-      await svc.audit({ actor: ctx.me, action: 'canaries.done', subject: ctx.pair.id, detail: { epoch: ctx.epoch.id } });
-    }
+    await ctx.ps.markCanariesDone(
+      ctx.epoch.id,
+      ctx.side,
+      svc.now().toISOString(),
+      auditEntry(svc, { actor: ctx.me, action: 'canaries.done', subject: ctx.pair.id, detail: { epoch: ctx.epoch.id } }),
+    );
     await refreshPairState(svc, ctx);
     return c.json({ canariesRegistered: true } satisfies z.infer<typeof canariesDoneResponse>);
   });
@@ -225,7 +236,14 @@ export function setRoutes(svc: Services): OpenAPIHono<AppEnv> {
         audit: { action: 'links.refused', subject: ctx.pair.id },
       });
     }
-    const r = await ctx.ps.putLinks(ctx.epoch.id, ctx.side, body.previousEpoch, body.links, svc.now().toISOString());
+    const r = await ctx.ps.putLinks(
+      ctx.epoch.id,
+      ctx.side,
+      body.previousEpoch,
+      body.links,
+      svc.now().toISOString(),
+      auditEntry(svc, { actor: ctx.me, action: 'links.registered', subject: ctx.pair.id, detail: { epoch: ctx.epoch.id, previousEpoch: body.previousEpoch } }),
+    );
     if (!r.ok) {
       if (r.reason === 'conflict') {
         throw new ProblemError('conflict', `body.links[${r.badIndex}]: this position is already linked to another previous position`, {
@@ -238,19 +256,8 @@ export function setRoutes(svc: Services): OpenAPIHono<AppEnv> {
         audit: { action: 'links.refused', subject: ctx.pair.id },
       });
     }
-    if (r.added > 0) {
-      await svc.audit({
-        actor: ctx.me,
-        action: 'links.registered',
-        subject: ctx.pair.id,
-        detail: { epoch: ctx.epoch.id, previousEpoch: body.previousEpoch, count: r.added, rehandled: r.rehandled },
-      });
-    }
-    // Matches re-handled after the pair completed: their hits follow the continued handle.
-    if (r.rehandled > 0 && ctx.agreement.mode === 'reveal') {
-      const { state } = await refreshPairState(svc, ctx);
-      if (state.state === 'complete') await recordNightlyHits(svc, ctx.pair.id, ctx.ps, ctx.epoch.id);
-    }
+    // Matches re-handled after the pair completed: their hits follow the continued handle (marked due with the links).
+    await settlePair(svc, ctx);
     return c.json({ linked: r.linked } satisfies z.infer<typeof linksResponse>);
   });
 

@@ -45,6 +45,9 @@ export const PAIR_METHODS = [
   'dataEpochs',
   'lastActivity',
   'purgeEpochs',
+  'pending',
+  'clearAudits',
+  'clearHitsDue',
 ] as const satisfies readonly PairMethod[];
 
 type Unlisted = Exclude<PairMethod, (typeof PAIR_METHODS)[number]>;

@@ -68,14 +68,14 @@ const lastEntry = (db: ControlDb, below?: number) =>
     .limit(1);
 
 /** The entry that follows `from`, with the detail stored and hashed exactly as it reads back. */
-function nextEntry(from: AuditCheckpoint, input: AuditInput): { entry: AuditEntry; row: typeof auditLog.$inferInsert } {
+function nextEntry(from: AuditCheckpoint, input: AuditInput, origin?: string): { entry: AuditEntry; row: typeof auditLog.$inferInsert } {
   const seq = from.seq + 1;
   const detailJson = canonicalJSON(input.detail);
   const event = { ...input, seq, detail: JSON.parse(detailJson) as AuditDetail };
   const hash = chainHash(from.hash, event);
   return {
     entry: { ...event, hash },
-    row: { seq, at: event.at, actor: event.actor, action: event.action, subject: event.subject, outcome: event.outcome, detail: detailJson, hash: buf(hash) },
+    row: { seq, at: event.at, actor: event.actor, action: event.action, subject: event.subject, outcome: event.outcome, detail: detailJson, hash: buf(hash), origin: origin ?? null },
   };
 }
 
@@ -177,8 +177,8 @@ export function auditRows(x: Executor) {
    * The entry that follows `from` and the statements that append it and its
    * tree hashes, or undefined when the tree first had to catch up.
    */
-  const appendOf = async (from: AuditCheckpoint, input: AuditInput): Promise<{ entry: AuditEntry; statements: Statement[] } | undefined> => {
-    const { entry, row } = nextEntry(from, input);
+  const appendOf = async (from: AuditCheckpoint, input: AuditInput, origin?: string): Promise<{ entry: AuditEntry; statements: Statement[] } | undefined> => {
+    const { entry, row } = nextEntry(from, input, origin);
     const i = entry.seq - 1;
     // The left siblings the new leaf completes subtrees with, and the previous leaf (present iff the tree is as long as the log).
     const dummy = new Uint8Array(TLOG_HASH_BYTES);
@@ -196,21 +196,51 @@ export function auditRows(x: Executor) {
 
   const headOf = (r: typeof auditHeads.$inferSelect): AuditHeadRecord => ({ size: r.size, root: u8(r.root), at: r.at, signature: u8(r.signature) });
 
-  return {
-    async appendAudit(input: AuditInput): Promise<AuditEntry> {
-      for (let attempt = 0; attempt < AUDIT_ATTEMPTS; attempt++) {
-        const append = await appendOf(await head(), input);
-        if (!append) continue;
-        try {
-          // A plain insert: if another append took this seq, the batch (the tree hashes too) rolls back.
-          await atomic(x, append.statements);
-          return append.entry;
-        } catch (err) {
-          if (!isConstraintError(err)) throw err;
-        }
-        await backoff(attempt);
+  const byOrigin = async (origin: string): Promise<AuditEntry | undefined> => {
+    const r = await db.select().from(auditLog).where(eq(auditLog.origin, origin)).get();
+    return r ? auditOf(r) : undefined;
+  };
+
+  /**
+   * Append `input` in one batch with `before`, the statements of the state
+   * change it records: both land or neither. `before` must fail with a
+   * constraint error when its change is no longer to be made (then
+   * `settled` tells what happened instead, or undefined to try again).
+   * With `origin`, an entry already appended under it is returned instead.
+   */
+  const appendWith = async <T>(
+    input: AuditInput,
+    before: () => Statement[],
+    settled: () => Promise<T | undefined>,
+    origin?: string,
+  ): Promise<{ entry: AuditEntry } | { settled: T }> => {
+    for (let attempt = 0; attempt < AUDIT_ATTEMPTS; attempt++) {
+      const append = await appendOf(await head(), input, origin);
+      if (!append) continue;
+      try {
+        // Plain inserts: if another append took this seq, the batch (the tree hashes and the change too) rolls back.
+        await atomic(x, [...before(), ...append.statements]);
+        return { entry: append.entry };
+      } catch (err) {
+        if (!isConstraintError(err)) throw err;
       }
-      throw new Error('coordinator: the audit log is too busy to append to');
+      const done = await settled();
+      if (done !== undefined) return { settled: done };
+      await backoff(attempt);
+    }
+    throw new Error('coordinator: the audit log is too busy to append to');
+  };
+
+  return {
+    appendWith,
+
+    async appendAudit(input: AuditInput, origin?: string): Promise<AuditEntry> {
+      if (origin !== undefined) {
+        const earlier = await byOrigin(origin);
+        if (earlier) return earlier;
+      }
+      const r = await appendWith(input, () => [], async () => (origin === undefined ? undefined : byOrigin(origin)), origin);
+      return 'entry' in r ? r.entry : r.settled;
     },
 
     async readAudit(afterSeq: number, limit: number): Promise<AuditEntry[]> {
@@ -294,8 +324,10 @@ export function auditRows(x: Executor) {
       if (!r) throw new Error('coordinator: the audit head could not be stored');
       return headOf(r);
     },
-  } satisfies Partial<ControlPlane>;
+  } satisfies Partial<ControlPlane> & { appendWith: unknown };
 }
+
+export type AppendWith = ReturnType<typeof auditRows>['appendWith'];
 
 /** A stored tree hash the computation needs is missing: the tree lost rows. */
 export class MissingTreeHash extends Error {

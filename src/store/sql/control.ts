@@ -17,5 +17,6 @@ export type ControlPlane = Omit<Store, 'pair' | 'close'> & {
 };
 
 export function controlPlane(x: Executor): ControlPlane {
-  return { ...coordinatorRows(x), ...registry(x), ...epochRows(x), ...auditRows(x), ...queryRows(x), ...hitRows(x) };
+  const audit = auditRows(x);
+  return { ...coordinatorRows(x), ...registry(x), ...epochRows(x), ...audit, ...queryRows(x), ...hitRows(x, audit.appendWith) };
 }

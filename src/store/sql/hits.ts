@@ -3,18 +3,62 @@
 // handles travel as one JSON value, under D1's limit on bound values.
 import { and, eq, sql, type SQL } from 'drizzle-orm';
 import * as schema from '../schema.js';
-import type { HitStatusRecord, MatchedHandle, NightlyHitRecord, QueryHitRecord, SetHitStatusResult } from '../types.js';
+import type { AuditInput } from '../../audit.js';
+import type { HitStatusRecord, MatchedHandle, NightlyHitRecord, NightlyHitsSync, QueryHitRecord, SetHitStatusResult } from '../types.js';
+import type { AppendWith } from './audit.js';
 import type { ControlPlane } from './control.js';
-import { atomic, inJson, JSON_ROWS, pieces, type Executor } from './executor.js';
+import { atomic, inJson, JSON_ROWS, pieces, type Executor, type Statement } from './executor.js';
 import { queryHitColumns } from './rows.js';
 
 const { hitStatus, nightlyHits, queries, queryHits } = schema;
 
-export function hitRows(x: Executor) {
+export function hitRows(x: Executor, appendWith: AppendWith) {
   const { db } = x;
   const queryHitsWhere = (where: SQL) => db.select(queryHitColumns).from(queryHits).innerJoin(queries, eq(queries.id, queryHits.queryId)).where(where).all();
 
+  const upserts = (pairId: string, epoch: string, list: readonly MatchedHandle[]): Statement[] =>
+    [...pieces(list, JSON_ROWS)].map((part) => {
+      const rows = JSON.stringify(part.map((m) => [m.handle, m.posA, m.posB, m.firstSeen]));
+      // First-seen times (created_at) never change on a refresh.
+      return sql`INSERT INTO ${nightlyHits} (pair_id, handle, epoch, pos_a, pos_b, created_at)
+        SELECT ${pairId}, json_extract(j.value, '$[0]'), ${epoch}, json_extract(j.value, '$[1]'), json_extract(j.value, '$[2]'), json_extract(j.value, '$[3]')
+        FROM json_each(${rows}) j WHERE true
+        ON CONFLICT (pair_id, handle) DO UPDATE SET epoch = excluded.epoch, pos_a = excluded.pos_a, pos_b = excluded.pos_b`;
+    });
+  // A hit a holder already confirmed or declined stays, whatever the matching says now; one a
+  // concurrent refresh moved to another epoch is not this epoch's to drop.
+  const deletes = (pairId: string, epoch: string, gone: readonly string[]): Statement[] =>
+    [...pieces(gone, JSON_ROWS)].map(
+      (part) => sql`DELETE FROM ${nightlyHits}
+        WHERE pair_id = ${pairId} AND epoch = ${epoch} AND handle IN (SELECT value FROM json_each(${JSON.stringify(part)}))
+        AND NOT EXISTS (SELECT 1 FROM ${hitStatus} s WHERE s.handle = ${nightlyHits}.handle)`,
+    );
+
   return {
+    async syncNightlyHits(pairId: string, epoch: string, matched: readonly MatchedHandle[], add: boolean): Promise<NightlyHitsSync> {
+      const held = new Map(
+        (
+          await db
+            .select({ handle: nightlyHits.handle, epoch: nightlyHits.epoch, posA: nightlyHits.posA, posB: nightlyHits.posB })
+            .from(nightlyHits)
+            .where(eq(nightlyHits.pairId, pairId))
+            .all()
+        ).map((h) => [h.handle, h]),
+      );
+      const keep = new Set(matched.map((m) => m.handle));
+      // Only what differs is written: a night with little churn rewrites little.
+      const changed = add
+        ? matched.filter((m) => {
+            const h = held.get(m.handle);
+            return !h || h.epoch !== epoch || h.posA !== m.posA || h.posB !== m.posB;
+          })
+        : [];
+      const gone = [...held.values()].filter((h) => h.epoch === epoch && !keep.has(h.handle)).map((h) => h.handle);
+      const results = await atomic(x, [...upserts(pairId, epoch, changed), ...deletes(pairId, epoch, gone)]);
+      const written = results.slice(0, results.length - [...pieces(gone, JSON_ROWS)].length);
+      return { upserted: written.reduce((n, r) => n + r.changes, 0), removed: results.slice(written.length).reduce((n, r) => n + r.changes, 0) };
+    },
+
     async upsertNightlyHits(pairId: string, epoch: string, list: readonly MatchedHandle[]): Promise<number> {
       const statements = [...pieces(list, JSON_ROWS)].map((part) => {
         const rows = JSON.stringify(part.map((m) => [m.handle, m.posA, m.posB, m.firstSeen]));
@@ -70,14 +114,24 @@ export function hitRows(x: Executor) {
       return out;
     },
 
-    async setHitStatus(r: HitStatusRecord): Promise<SetHitStatusResult> {
-      if (x.changes(await db.insert(hitStatus).values(r).onConflictDoNothing().run()) === 1) return 'set';
-      const cur = await db
-        .select({ status: hitStatus.status })
-        .from(hitStatus)
-        .where(and(eq(hitStatus.handle, r.handle), eq(hitStatus.agency, r.agency)))
-        .get();
-      return cur?.status === r.status ? 'same' : 'conflict';
+    async setHitStatus(r: HitStatusRecord, audit?: AuditInput): Promise<SetHitStatusResult> {
+      const existing = async (): Promise<SetHitStatusResult | undefined> => {
+        const cur = await db
+          .select({ status: hitStatus.status })
+          .from(hitStatus)
+          .where(and(eq(hitStatus.handle, r.handle), eq(hitStatus.agency, r.agency)))
+          .get();
+        return cur === undefined ? undefined : cur.status === r.status ? 'same' : 'conflict';
+      };
+      if (!audit) {
+        if (x.changes(await db.insert(hitStatus).values(r).onConflictDoNothing().run()) === 1) return 'set';
+        return (await existing()) ?? 'conflict';
+      }
+      const before = await existing();
+      if (before) return before;
+      // The status and its audit entry in one batch: a plain insert, so a status set meanwhile fails the batch whole.
+      const done = await appendWith(audit, () => [db.insert(hitStatus).values(r)], existing);
+      return 'entry' in done ? 'set' : done.settled;
     },
   } satisfies Partial<ControlPlane>;
 }

@@ -11,6 +11,7 @@
 import { and, asc, between, count, desc, eq, ne, sql, sum } from 'drizzle-orm';
 import { alias, type BaseSQLiteDatabase } from 'drizzle-orm/sqlite-core';
 import { ELEMENT_BYTES, TOKEN_BYTES } from '../../../protocol/constants.js';
+import type { AuditDetail, AuditInput } from '../../audit.js';
 import { matchHandle } from '../../matching.js';
 import { buf, sameBytes, u8 } from './rows.js';
 import * as schema from '../schema.js';
@@ -23,6 +24,7 @@ import type {
   LinkInput,
   MatchedHandle,
   MatchRecord,
+  PairPending,
   PairStateName,
   PairStateRecord,
   PairStore,
@@ -40,7 +42,7 @@ import type {
   SnapshotPolicy,
 } from '../types.js';
 
-const { canaries, carriedMatches, chunkPieces, chunks, countSnapshots, handles, links, matches, pairState, removals, sideState, tokens } = schema;
+const { canaries, carriedMatches, chunkPieces, chunks, countSnapshots, handles, links, matches, pairHitsDue, pairOutbox, pairState, removals, sideState, tokens } = schema;
 
 /** A synchronous drizzle SQLite database over the coordinator schema (better-sqlite3 or Durable Object storage). */
 export type SyncDb = BaseSQLiteDatabase<'sync', unknown, typeof schema>;
@@ -91,10 +93,6 @@ const chunkColumns = {
 export function prepareBulk(db: SyncDb) {
   const p = (name: string) => sql.placeholder(name);
   return {
-    insertToken: db
-      .insert(tokens)
-      .values({ pairKey: p('k'), epoch: p('e'), side: p('s'), position: p('pos'), token: p('t'), removed: p('r'), canary: p('c') })
-      .prepare(),
     markRemoved: db
       .update(tokens)
       .set({ removed: 1 })
@@ -185,6 +183,54 @@ export class SqlPairStore implements PairStore {
 
   private get key(): number {
     return this.keyOf();
+  }
+
+  /** The audit entry a change implies, in the change's own transaction (published by `pending`). */
+  private outbox(db: SyncDb, audit: AuditInput | undefined, found?: AuditDetail): void {
+    if (!audit) return;
+    const entry: AuditInput = found ? { ...audit, detail: { ...audit.detail, ...found } } : audit;
+    db.insert(pairOutbox).values({ pairKey: this.key, entry: JSON.stringify(entry) }).run();
+  }
+
+  /** The epoch's matches changed: its nightly hits must follow (in the change's own transaction). */
+  private hitsDue(db: SyncDb, epoch: string): void {
+    db.insert(pairHitsDue)
+      .values({ pairKey: this.key, epoch, mark: 1 })
+      .onConflictDoUpdate({ target: [pairHitsDue.pairKey, pairHitsDue.epoch], set: { mark: sql`${pairHitsDue.mark} + 1` } })
+      .run();
+  }
+
+  async pending(): Promise<PairPending> {
+    const k = this.key;
+    const audits = this.db
+      .select({ id: pairOutbox.id, entry: pairOutbox.entry })
+      .from(pairOutbox)
+      .where(eq(pairOutbox.pairKey, k))
+      .orderBy(asc(pairOutbox.id))
+      .all()
+      .map((r) => ({ id: r.id, entry: JSON.parse(r.entry) as AuditInput }));
+    const hits = this.db
+      .select({ epoch: pairHitsDue.epoch, mark: pairHitsDue.mark, state: pairState.state })
+      .from(pairHitsDue)
+      .leftJoin(pairState, and(eq(pairState.pairKey, pairHitsDue.pairKey), eq(pairState.epoch, pairHitsDue.epoch)))
+      .where(eq(pairHitsDue.pairKey, k))
+      .all()
+      .map((r) => ({ epoch: r.epoch, mark: r.mark, complete: r.state === 'complete' }));
+    return { audits, hits };
+  }
+
+  async clearAudits(ids: readonly number[]): Promise<void> {
+    const k = this.key;
+    this.db.transaction((tx) => {
+      for (const id of ids) tx.delete(pairOutbox).where(and(eq(pairOutbox.pairKey, k), eq(pairOutbox.id, id))).run();
+    });
+  }
+
+  async clearHitsDue(epoch: string, mark: number): Promise<void> {
+    this.db
+      .delete(pairHitsDue)
+      .where(and(eq(pairHitsDue.pairKey, this.key), eq(pairHitsDue.epoch, epoch), eq(pairHitsDue.mark, mark)))
+      .run();
   }
 
   private chunkWhere(epoch: string, side: Side) {
@@ -293,6 +339,7 @@ export class SqlPairStore implements PairStore {
           const elements = buf(input.elements.subarray(piece * CHUNK_PIECE_BYTES, (piece + 1) * CHUNK_PIECE_BYTES));
           tx.insert(chunkPieces).values({ pairKey: key, epoch: input.epoch, side: input.side, idx: input.index, piece, elements }).run();
         }
+        this.outbox(tx as unknown as SyncDb, input.audit);
         return {
           status: 'created',
           chunk: {
@@ -311,7 +358,7 @@ export class SqlPairStore implements PairStore {
     );
   }
 
-  async removePositions(epoch: string, side: Side, positions: readonly number[], at: string): Promise<RemoveResult> {
+  async removePositions(epoch: string, side: Side, positions: readonly number[], at: string, audit?: AuditInput): Promise<RemoveResult> {
     const k = this.key;
     const { markRemoved, insertRemoval, retractA, retractB } = this.bulk;
     return this.db.transaction(
@@ -326,13 +373,15 @@ export class SqlPairStore implements PairStore {
           markRemoved.run({ k, e: epoch, s: side, pos });
           retracted += this.changed(retract.run({ k, e: epoch, pos }));
         }
+        if (retracted > 0) this.hitsDue(tx as unknown as SyncDb, epoch);
+        this.outbox(tx as unknown as SyncDb, audit);
         return { ok: true, removed: distinct.size, retracted };
       },
       { behavior: 'immediate' },
     );
   }
 
-  async registerCanaries(epoch: string, side: Side, list: readonly CanaryInput[], at: string): Promise<RegisterCanariesResult> {
+  async registerCanaries(epoch: string, side: Side, list: readonly CanaryInput[], at: string, audit?: AuditInput): Promise<RegisterCanariesResult> {
     const k = this.key;
     const { markCanary, retractA, retractB } = this.bulk;
     return this.db.transaction(
@@ -367,13 +416,15 @@ export class SqlPairStore implements PairStore {
           markCanary.run({ k, e: epoch, s: side, pos: c.position });
           retracted += this.changed(retract.run({ k, e: epoch, pos: c.position }));
         }
+        if (retracted > 0) this.hitsDue(tx as unknown as SyncDb, epoch);
+        if (fresh.length > 0) this.outbox(tx as unknown as SyncDb, audit, { count: fresh.length });
         return { ok: true, registered: seen.size, added: fresh.length, retracted };
       },
       { behavior: 'immediate' },
     );
   }
 
-  async markCanariesDone(epoch: string, side: Side, at: string): Promise<boolean> {
+  async markCanariesDone(epoch: string, side: Side, at: string, audit?: AuditInput): Promise<boolean> {
     const k = this.key;
     return this.db.transaction(
       (tx) => {
@@ -391,6 +442,7 @@ export class SqlPairStore implements PairStore {
           .values({ pairKey: k, epoch, side, canariesDoneAt: at, canaryChunks })
           .onConflictDoUpdate({ target: [sideState.pairKey, sideState.epoch, sideState.side], set: { canariesDoneAt: at, canaryChunks } })
           .run();
+        this.outbox(tx as unknown as SyncDb, audit);
         return true;
       },
       { behavior: 'immediate' },
@@ -401,7 +453,7 @@ export class SqlPairStore implements PairStore {
     const k = this.key;
     const { epoch, side, at } = input;
     const other = (1 - side) as Side;
-    const { insertToken, insertHandle, insertMatch } = this.bulk;
+    const { insertHandle, insertMatch } = this.bulk;
     const pairId = this.pairId;
     return this.db.transaction(
       (tx) => {
@@ -417,30 +469,14 @@ export class SqlPairStore implements PairStore {
         if (input.tokens.length !== chunk.count * TOKEN_BYTES) return { status: 'count-mismatch', expected: chunk.count };
         const first = chunk.firstPosition;
         const last = first + chunk.count - 1;
-        const inRange = (t: typeof removals | typeof canaries) =>
-          new Set(
-            tx
-              .select({ position: t.position })
-              .from(t)
-              .where(and(eq(t.pairKey, k), eq(t.epoch, epoch), eq(t.side, side), between(t.position, first, last)))
-              .all()
-              .map((r) => r.position),
-          );
-        const removedSet = inRange(removals);
-        const canarySet = inRange(canaries);
-        const all = buf(input.tokens);
-        for (let i = 0; i < chunk.count; i++) {
-          const pos = first + i;
-          insertToken.run({
-            k,
-            e: epoch,
-            s: side,
-            pos,
-            t: all.subarray(i * TOKEN_BYTES, (i + 1) * TOKEN_BYTES),
-            r: removedSet.has(pos) ? 1 : 0,
-            c: canarySet.has(pos) ? 1 : 0,
-          });
-        }
+        // One set-based insert per chunk, in token order: the tokens_match index is keyed by a random
+        // token, and rows inserted one at a time in position order touch a random page of it each.
+        tx.run(sql`WITH RECURSIVE i(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM i WHERE n + 1 < ${chunk.count})
+          INSERT INTO ${tokens} (pair_key, epoch, side, position, token, removed, canary)
+          SELECT ${k}, ${epoch}, ${side}, ${first} + n, substr(${buf(input.tokens)}, n * ${TOKEN_BYTES} + 1, ${TOKEN_BYTES}),
+            EXISTS (SELECT 1 FROM ${removals} r WHERE r.pair_key = ${k} AND r.epoch = ${epoch} AND r.side = ${side} AND r.position = ${first} + n),
+            EXISTS (SELECT 1 FROM ${canaries} c WHERE c.pair_key = ${k} AND c.epoch = ${epoch} AND c.side = ${side} AND c.position = ${first} + n)
+          FROM i ORDER BY 5`);
         tx.update(chunks)
           .set({ tokensSha256: buf(input.sha256), tokenizedAt: at })
           .where(and(this.chunkWhere(epoch, side), eq(chunks.idx, input.index)))
@@ -467,6 +503,8 @@ export class SqlPairStore implements PairStore {
           insertHandle.run({ k, e: epoch, h, at: continued?.firstSeen ?? at });
           newMatches += this.changed(insertMatch.run({ k, e: epoch, a, b, h, at }));
         }
+        if (newMatches > 0) this.hitsDue(tx as unknown as SyncDb, epoch);
+        this.outbox(tx as unknown as SyncDb, input.audit);
         return { status: 'created', count: chunk.count, newMatches };
       },
       { behavior: 'immediate' },
@@ -552,7 +590,7 @@ export class SqlPairStore implements PairStore {
     return { sides, state: st ? { state: st.state, reason: st.reason, updatedAt: st.updatedAt } : undefined };
   }
 
-  async transitionState(epoch: string, from: PairStateName | undefined, to: PairStateRecord): Promise<boolean> {
+  async transitionState(epoch: string, from: PairStateName | undefined, to: PairStateRecord, audit?: AuditInput): Promise<boolean> {
     const k = this.key;
     return this.db.transaction(
       (tx) => {
@@ -566,6 +604,9 @@ export class SqlPairStore implements PairStore {
           .values({ pairKey: k, epoch, state: to.state, reason: to.reason, updatedAt: to.updatedAt })
           .onConflictDoUpdate({ target: [pairState.pairKey, pairState.epoch], set: { state: to.state, reason: to.reason, updatedAt: to.updatedAt } })
           .run();
+        // Completing releases the matches: the hits follow in the same transaction's outbox.
+        if (to.state === 'complete') this.hitsDue(tx as unknown as SyncDb, epoch);
+        this.outbox(tx as unknown as SyncDb, audit);
         return true;
       },
       { behavior: 'immediate' },
@@ -647,7 +688,7 @@ export class SqlPairStore implements PairStore {
     );
   }
 
-  async raiseChurnAlert(epoch: string, side: Side, threshold: number, at: string): Promise<ChurnAlertResult> {
+  async raiseChurnAlert(epoch: string, side: Side, threshold: number, at: string, audit?: AuditInput): Promise<ChurnAlertResult> {
     const k = this.key;
     return this.db.transaction(
       (tx) => {
@@ -663,6 +704,7 @@ export class SqlPairStore implements PairStore {
           .values({ pairKey: k, epoch, side, churnAlertAt: at })
           .onConflictDoUpdate({ target: [sideState.pairKey, sideState.epoch, sideState.side], set: { churnAlertAt: at } })
           .run();
+        this.outbox(tx as unknown as SyncDb, audit, { removed });
         return { alerted: true, removed };
       },
       { behavior: 'immediate' },
@@ -678,7 +720,7 @@ export class SqlPairStore implements PairStore {
     return r?.n ?? 0;
   }
 
-  async putLinks(epoch: string, side: Side, previousEpoch: string, list: readonly LinkInput[], at: string): Promise<PutLinksResult> {
+  async putLinks(epoch: string, side: Side, previousEpoch: string, list: readonly LinkInput[], at: string, audit?: AuditInput): Promise<PutLinksResult> {
     const k = this.key;
     const bulk = this.bulk;
     return this.db.transaction(
@@ -725,6 +767,8 @@ export class SqlPairStore implements PairStore {
             rehandled++;
           }
         }
+        if (rehandled > 0) this.hitsDue(tx as unknown as SyncDb, epoch);
+        if (fresh.length > 0) this.outbox(tx as unknown as SyncDb, audit, { count: fresh.length, rehandled });
         return { ok: true, linked: seen.size, added: fresh.length, rehandled };
       },
       { behavior: 'immediate' },
@@ -867,7 +911,7 @@ export class SqlPairStore implements PairStore {
               JOIN ${handles} h ON h.pair_key = m.pair_key AND h.epoch = m.epoch AND h.handle = m.handle
               WHERE m.pair_key = ${k} AND m.epoch = ${epoch}`);
           }
-          const del = (t: typeof chunks | typeof chunkPieces | typeof tokens | typeof removals | typeof canaries | typeof matches | typeof links | typeof sideState | typeof pairState | typeof handles | typeof countSnapshots) =>
+          const del = (t: typeof chunks | typeof chunkPieces | typeof tokens | typeof removals | typeof canaries | typeof matches | typeof links | typeof sideState | typeof pairState | typeof handles | typeof countSnapshots | typeof pairHitsDue) =>
             this.changed(tx.delete(t).where(and(eq(t.pairKey, k), eq(t.epoch, epoch))).run());
           counts.chunks += del(chunks);
           del(chunkPieces);
@@ -880,6 +924,7 @@ export class SqlPairStore implements PairStore {
           del(pairState);
           del(handles);
           del(countSnapshots);
+          del(pairHitsDue);
         }
         tx.delete(carriedMatches)
           .where(carry === undefined ? eq(carriedMatches.pairKey, k) : and(eq(carriedMatches.pairKey, k), ne(carriedMatches.epoch, carry)))
