@@ -42,7 +42,11 @@ export interface Agreement {
   mySetSize?: number;
   partnerSetSize?: number;
   matches?: number;
+  /** Reveal pairs: distinct local records (people) among the matches. */
+  people?: number;
   count?: number;
+  /** Where kinds, purposes and validity come from: the coordinator now, the copy kept at its last answer, the terms this agency accepted, or nowhere. */
+  termsFrom?: 'coordinator' | 'cache' | 'accepted' | 'none';
 }
 
 /** An agreement version this agency has not decided on yet (accepted with `concordat agreements accept`). */
@@ -58,8 +62,23 @@ export interface AwaitingAgreement {
   validUntil: string;
 }
 
+/** What happened since the officer's previous sign-in; every count is of people (local records) or queries. */
+export interface OverviewSince {
+  since: string | null;
+  newMatches: { partner: string; people: number }[];
+  partnerDecisions: { partner: string; decision: 'confirmed' | 'declined'; people: number }[];
+  /** Answers that arrived after the console stopped waiting for them. */
+  lateAnswers: { queryId: string; caseRef: string; partner: string; at: string; hits: number }[];
+  failedPairs: { partner: string; agreement: string; reason: string; at: string }[];
+}
+
 export interface Overview {
   agency: { id: string; name: string; country: string };
+  sinceLastSignIn: OverviewSince;
+  /** First failed contact with the coordinator since it last answered (null while it answers). */
+  coordinatorUnreachableSince: string | null;
+  /** When the agreement terms shown were last fetched from the coordinator. */
+  termsCachedAt: string | null;
   /** Agreement versions awaiting this agency's decision. */
   awaitingAcceptance: AwaitingAgreement[];
   coordinator: string;
@@ -71,6 +90,7 @@ export interface Overview {
   failedRuns: { at: string; pair?: string; partner?: string; reason: string }[];
   lastSync: { startedAt: string; finishedAt: string | null; ok: boolean; errors: string[] } | null;
   nextSync: string | null;
+  /** `records` is the number of people; `identifiers` (several per person) belongs in technical details. */
   watchlist: { records: number; identifiers: number; importedAt: string } | null;
   /**
    * The coordinator's audit log as this agency last checked it
@@ -125,9 +145,18 @@ export interface QueryOptions {
 
 export type LegState = 'done' | 'pending' | 'error' | 'expired' | 'incomplete';
 
+/**
+ * What the partner did, in the officer's terms: `answered` (a verified
+ * answer), `waiting` (asked, no answer yet), `offline` (no answer within
+ * the console's wait, or the query expired unanswered), `refused` (the
+ * partner's client refused), `failed` (an answer that could not be used).
+ */
+export type LegAnswer = 'answered' | 'waiting' | 'offline' | 'refused' | 'failed';
+
 export interface QueryLeg {
   partner: string;
   state: LegState;
+  answer: LegAnswer;
   proofVerified: boolean;
   error?: string;
   detail?: string;
@@ -146,7 +175,14 @@ export interface QuerySummary {
 }
 
 export interface QueryReply extends QuerySummary {
-  quota: { partner: string; queriesLeftToday: number }[];
+  quota: { partner: string; queriesLeftToday: number; perDay?: number }[];
+}
+
+/** One value of a refused query (problem `invalid`, member `values`): its index and the rule it broke, in words. */
+export interface BadValue {
+  index: number;
+  rule: string;
+  message: string;
 }
 
 export interface QueryRequest {
@@ -176,8 +212,33 @@ export interface AuditEntry {
   redacted?: string[];
 }
 
+/**
+ * One action as a person reads it: the local entry and the coordinator's
+ * record of the same action merged, with the sources that recorded it.
+ */
+export interface AuditAction {
+  at: string;
+  /** The local action code when this agency recorded it, else the coordinator's. */
+  action: string;
+  actor: string;
+  officer: string | null;
+  subject: string;
+  outcome: string;
+  caseRef: string | null;
+  detail: Record<string, unknown>;
+  recordedBy: Array<'local' | 'coordinator'>;
+  local?: { seq: number; at: string };
+  coordinator?: { seq: number; at: string; action: string; hash?: string };
+  /** A step of the nightly exchange (uploads, tokens, links …), hidden unless asked for. */
+  plumbing: boolean;
+}
+
 export interface AuditList {
   entries: AuditEntry[];
+  /** The entries merged per action, newest first (plumbing left out unless `plumbing=1`). */
+  actions: AuditAction[];
+  /** Plumbing actions the filters left out. */
+  hiddenPlumbing: number;
   coordinatorReachable: boolean;
   coordinatorError?: string;
 }

@@ -40,6 +40,8 @@ export class ConsoleProblem extends Error {
     override readonly message: string,
     readonly field?: string,
     readonly headers: Record<string, string> = {},
+    /** Further members of the problem document (e.g. every bad value of a query). */
+    readonly extra: Record<string, unknown> = {},
   ) {
     super(message);
   }
@@ -72,5 +74,6 @@ export function problemBody(p: ConsoleProblem): Record<string, unknown> {
     status: p.status,
     detail: p.message,
     ...(p.field ? { field: p.field } : {}),
+    ...p.extra,
   };
 }

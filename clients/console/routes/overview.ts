@@ -3,8 +3,9 @@
 import { Hono } from 'hono';
 import { MAX_QUERY_VALUES } from '../../../protocol/query.js';
 import type { Me, PairStatus, WorkTask } from '../../sdk/api.js';
-import { listAgreements } from '../../agency/agreements.js';
-import type { Agreement, AwaitingAgreement, Overview, PairState } from '../api-types.js';
+import { listAgreements, localAgreements } from '../../agency/agreements.js';
+import type { Store } from '../../store/db.js';
+import type { Agreement, AwaitingAgreement, Overview, OverviewSince, PairState } from '../api-types.js';
 import type { ConsoleDeps, ConsoleEnv } from '../context.js';
 import { reachErrorText } from '../coordinator.js';
 
@@ -36,6 +37,92 @@ const parseErrors = (s: string): string[] => {
     return [];
   }
 };
+
+/** Keys of the console's rows in local_state. */
+const PAIRS_CACHE = 'console.pairs_cache';
+const UNREACHABLE_SINCE = 'console.coordinator_unreachable_since';
+const PARTNER_DECISIONS = 'console.partner_decisions_seen';
+/** Legs a console query stopped waiting for (written by routes/queries.ts): an answer to one later is "late". */
+export const AWAITED_PREFIX = 'console.query_awaited:';
+
+type CachedPair = Pick<Me['pairs'][number], 'pair' | 'agreement' | 'partner' | 'mode' | 'kinds' | 'purposes' | 'validUntil' | 'queriesLeftToday' | 'queryQuota'>;
+
+export function readState<T>(store: Store, key: string): T | undefined {
+  const raw = store.sqlite.prepare('SELECT value FROM local_state WHERE key = ?').pluck().get(key) as string | undefined;
+  if (raw === undefined) return undefined;
+  try {
+    return JSON.parse(raw) as T;
+  } catch {
+    return undefined;
+  }
+}
+
+export function writeState(store: Store, key: string, value: unknown): void {
+  store.sqlite.prepare('INSERT INTO local_state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, JSON.stringify(value));
+}
+
+const dropState = (store: Store, key: string): void => void store.sqlite.prepare('DELETE FROM local_state WHERE key = ?').run(key);
+
+/**
+ * Partner decisions on hits, stamped when this console first saw them: the
+ * coordinator reports a partner's status, not when it changed. A decision
+ * first seen after the officer's last sign-in is news.
+ */
+function notePartnerDecisions(store: Store, at: string): Map<string, { s: string; at: string; partner: string }> {
+  const seen = new Map(Object.entries(readState<Record<string, { s: string; at: string; partner: string }>>(store, PARTNER_DECISIONS) ?? {}));
+  const rows = store.sqlite.prepare("SELECT handle, partner, partner_status AS s FROM hit_status WHERE partner_status IN ('confirmed', 'declined')").all() as Array<{ handle: string; partner: string; s: string }>;
+  let changed = false;
+  for (const r of rows) {
+    if (seen.get(r.handle)?.s === r.s) continue;
+    seen.set(r.handle, { s: r.s, at, partner: r.partner });
+    changed = true;
+  }
+  if (changed) writeState(store, PARTNER_DECISIONS, Object.fromEntries(seen));
+  return seen;
+}
+
+function sinceLastSignIn(store: Store, since: string | null, at: string): OverviewSince {
+  const db = store.sqlite;
+  const from = since ?? '';
+  // People, not identifiers: one person matched on passport and e-mail is one new match.
+  const newMatches = db
+    .prepare('SELECT partner, count(DISTINCT record_id) AS people FROM matches WHERE first_seen >= ? GROUP BY partner ORDER BY partner')
+    .all(from) as OverviewSince['newMatches'];
+  const decisions = notePartnerDecisions(store, at);
+  const peopleOf = db.prepare('SELECT count(DISTINCT record_id) FROM matches WHERE handle = ?').pluck();
+  const byKey = new Map<string, { partner: string; decision: 'confirmed' | 'declined'; people: number }>();
+  for (const [handle, d] of decisions) {
+    if (d.at < from) continue;
+    const decision = d.s === 'confirmed' ? 'confirmed' : 'declined';
+    const k = `${d.partner}\u0000${decision}`;
+    const e = byKey.get(k) ?? { partner: d.partner, decision, people: 0 };
+    // A query hit names no local record here: it counts as one person.
+    e.people += Math.max(1, peopleOf.get(handle) as number);
+    byKey.set(k, e);
+  }
+  const lateAnswers: OverviewSince['lateAnswers'] = [];
+  const awaited = db.prepare("SELECT key, value FROM local_state WHERE key LIKE ?").all(`${AWAITED_PREFIX}%`) as Array<{ key: string; value: string }>;
+  const leg = db.prepare("SELECT l.partner, l.finished_at AS at, q.case_ref AS caseRef FROM query_legs l JOIN queries q ON q.id = l.query_id WHERE l.query_id = ? AND l.state = 'done' AND l.finished_at >= ?");
+  const hitsOf = db.prepare('SELECT count(*) FROM query_results WHERE query_id = ? AND partner = ? AND hit = 1').pluck();
+  for (const a of awaited) {
+    const queryId = a.key.slice(AWAITED_PREFIX.length);
+    let partners: string[] = [];
+    try {
+      const v = JSON.parse(a.value) as { partners?: unknown };
+      partners = Array.isArray(v.partners) ? v.partners.filter((p): p is string => typeof p === 'string') : [];
+    } catch {
+      continue;
+    }
+    for (const r of leg.all(queryId, from) as Array<{ partner: string; at: string; caseRef: string }>) {
+      if (partners.includes(r.partner)) lateAnswers.push({ queryId, caseRef: r.caseRef, partner: r.partner, at: r.at, hits: hitsOf.get(queryId, r.partner) as number });
+    }
+  }
+  lateAnswers.sort((x, y) => (x.at < y.at ? 1 : -1));
+  const failedPairs = db
+    .prepare("SELECT partner, agreement, coalesce(reason, 'failed') AS reason, updated_at AS at FROM pair_results WHERE state = 'failed' ORDER BY partner")
+    .all() as OverviewSince['failedPairs'];
+  return { since, newMatches, partnerDecisions: [...byKey.values()].sort((x, y) => (x.partner + x.decision < y.partner + y.decision ? -1 : 1)), lateAnswers, failedPairs };
+}
 
 export function overviewRoutes(deps: ConsoleDeps): Hono<ConsoleEnv> {
   const app = new Hono<ConsoleEnv>();
@@ -73,9 +160,42 @@ export function overviewRoutes(deps: ConsoleDeps): Hono<ConsoleEnv> {
     } catch (e) {
       coordinatorError = reachErrorText(e);
     }
+    const nowIso = (deps.now ?? (() => new Date()))().toISOString();
+    let unreachableSince: string | null = null;
+    let cache = readState<{ at: string; pairs: CachedPair[] }>(deps.store, PAIRS_CACHE);
+    if (me) {
+      dropState(deps.store, UNREACHABLE_SINCE);
+      cache = {
+        at: nowIso,
+        pairs: me.pairs.map((p) => ({
+          pair: p.pair,
+          agreement: p.agreement,
+          partner: p.partner,
+          mode: p.mode,
+          kinds: p.kinds,
+          ...(p.purposes ? { purposes: p.purposes } : {}),
+          validUntil: p.validUntil,
+          ...(p.queriesLeftToday !== undefined ? { queriesLeftToday: p.queriesLeftToday } : {}),
+          ...(p.queryQuota ? { queryQuota: p.queryQuota } : {}),
+        })),
+      };
+      // The terms as last seen, for the night the coordinator is down: never a blank "expired" agreement.
+      writeState(deps.store, PAIRS_CACHE, cache);
+    } else {
+      unreachableSince = readState<string>(deps.store, UNREACHABLE_SINCE) ?? null;
+      if (unreachableSince === null) {
+        unreachableSince = nowIso;
+        writeState(deps.store, UNREACHABLE_SINCE, nowIso);
+      }
+    }
+    const cached = new Map((cache?.pairs ?? []).map((p) => [p.pair, p]));
+    // The newest version this agency accepted, per agreement id: the terms it signed.
+    const accepted = new Map<string, ReturnType<typeof localAgreements>[number]>();
+    for (const a of localAgreements(deps.store)) if (a.status === 'accepted' && (accepted.get(a.id)?.version ?? 0) < a.version) accepted.set(a.id, a);
 
     const local = new Map((db.prepare('SELECT pair, agreement, partner, mode, state, reason, count, updated_at AS updatedAt, completed_at AS completedAt, epoch FROM pair_results').all() as PairRow[]).map((r) => [r.pair, r]));
     const matchesOf = db.prepare('SELECT count(DISTINCT handle) FROM matches WHERE pair = ?').pluck();
+    const peopleOf = db.prepare('SELECT count(DISTINCT record_id) FROM matches WHERE pair = ?').pluck();
     const mySize = db.prepare('SELECT count(*) FROM positions WHERE pair = ? AND epoch = ? AND removed = 0 AND canary_r IS NULL').pluck();
 
     const agreements: Agreement[] = [];
@@ -100,25 +220,33 @@ export function overviewRoutes(deps: ConsoleDeps): Hono<ConsoleEnv> {
         // Counted locally: the coordinator's size includes this side's canaries, which only we can tell apart.
         mySetSize: mySize.get(p.pair, me?.epoch.id) as number,
         ...(st ? { partnerSetSize: st.partner.size } : {}),
-        ...(p.mode === 'reveal' ? { matches: matchesOf.get(p.pair) as number } : l?.count !== null && l?.count !== undefined ? { count: l.count } : {}),
+        ...(p.mode === 'reveal' ? { matches: matchesOf.get(p.pair) as number, people: peopleOf.get(p.pair) as number } : l?.count !== null && l?.count !== undefined ? { count: l.count } : {}),
+        termsFrom: 'coordinator',
       });
     }
     // Without the coordinator, the pairs last pulled.
     for (const l of local.values()) {
       if (seen.has(l.pair) || me) continue;
+      const c = cached.get(l.pair);
+      const signed = accepted.get(l.agreement.split('@')[0] as string)?.terms;
+      const terms = c
+        ? { kinds: c.kinds, purposes: c.purposes ?? [], validUntil: c.validUntil, termsFrom: 'cache' as const }
+        : signed
+          ? { kinds: signed.kinds, purposes: signed.purposes, validUntil: signed.validUntil, termsFrom: 'accepted' as const }
+          : { kinds: [], purposes: [], validUntil: '', termsFrom: 'none' as const };
       agreements.push({
         partner: l.partner,
         agreement: l.agreement,
         pair: l.pair,
         mode: l.mode as Agreement['mode'],
-        kinds: [],
-        purposes: [],
-        validUntil: '',
+        ...terms,
+        ...(c?.queriesLeftToday !== undefined ? { queriesLeftToday: c.queriesLeftToday } : {}),
+        ...(c?.queryQuota ? { queryQuota: { perDay: c.queryQuota.perDay ?? 0, maxValues: c.queryQuota.maxValues ?? MAX_QUERY_VALUES } } : {}),
         state: l.state as PairState,
         ...(l.reason ? { reason: l.reason } : {}),
         ...(l.completedAt ? { lastSync: l.completedAt } : {}),
         mySetSize: mySize.get(l.pair, l.epoch) as number,
-        ...(l.mode === 'reveal' ? { matches: matchesOf.get(l.pair) as number } : l.count !== null ? { count: l.count } : {}),
+        ...(l.mode === 'reveal' ? { matches: matchesOf.get(l.pair) as number, people: peopleOf.get(l.pair) as number } : l.count !== null ? { count: l.count } : {}),
       });
     }
     const partners = [...new Set(agreements.map((a) => a.partner))].sort().map((partner) => ({ partner, agreements: agreements.filter((a) => a.partner === partner) }));
@@ -147,6 +275,9 @@ export function overviewRoutes(deps: ConsoleDeps): Hono<ConsoleEnv> {
     const next = deps.nextSync?.();
     return c.json<Overview>({
       agency: me ? me.agency : { id: deps.agency.agency, name: deps.agency.agency, country: deps.agency.agency.slice(0, 2) },
+      sinceLastSignIn: sinceLastSignIn(deps.store, c.get('session').since, nowIso),
+      coordinatorUnreachableSince: unreachableSince,
+      termsCachedAt: cache?.at ?? null,
       awaitingAcceptance: awaiting,
       coordinator: deps.agency.coordinator,
       coordinatorReachable: me !== undefined,

@@ -8,10 +8,11 @@ import { MAX_QUERY_VALUES } from '../../../protocol/query.js';
 import { CASE_REF_MAX, createQuery, followQuery, localReport, pairAllows, type QueryContext, type QueryReport } from '../../agency/query.js';
 import type { Me } from '../../sdk/api.js';
 import { AgencyError, UsageError } from '../../sdk/errors.js';
-import type { QueryOptions, QueryReply, QuerySummary } from '../api-types.js';
+import type { BadValue, LegAnswer, QueryLeg, QueryOptions, QueryReply, QuerySummary } from '../api-types.js';
 import { ConsoleProblem, type ConsoleDeps, type ConsoleEnv } from '../context.js';
 import { rethrowCoordinator } from '../coordinator.js';
 import { jsonBody } from '../validation.js';
+import { AWAITED_PREFIX, readState, writeState } from './overview.js';
 
 const DEFAULT_WAIT_SECONDS = 20;
 
@@ -30,8 +31,19 @@ const queryBody = z
   })
   .strict();
 
+/** What a leg means for the officer; never "answered" without a verified answer. */
+function answerOf(l: QueryReport['legs'][number], awaited: readonly string[]): LegAnswer {
+  if (l.state === 'done') return 'answered';
+  if (l.state === 'expired') return 'offline';
+  if (l.state === 'error') return l.error === 'refused' ? 'refused' : 'failed';
+  if (l.state === 'incomplete') return 'failed';
+  // Still pending after the console waited its full time for it: nobody is answering there.
+  return awaited.includes(l.partner) ? 'offline' : 'waiting';
+}
+
 function rowOf(deps: ConsoleDeps, r: QueryReport): QuerySummary {
   const meta = deps.store.sqlite.prepare('SELECT created_at AS createdAt, officer FROM queries WHERE id = ?').get(r.queryId) as { createdAt: string; officer: string };
+  const awaited = readState<{ partners?: string[] }>(deps.store, `${AWAITED_PREFIX}${r.queryId}`)?.partners ?? [];
   return {
     queryId: r.queryId,
     createdAt: meta.createdAt,
@@ -40,9 +52,10 @@ function rowOf(deps: ConsoleDeps, r: QueryReport): QuerySummary {
     caseRef: r.caseRef,
     officer: meta.officer,
     values: r.values,
-    legs: r.legs.map((l) => ({
+    legs: r.legs.map((l): QueryLeg => ({
       partner: l.partner,
       state: l.state,
+      answer: answerOf(l, awaited),
       // A leg is `done` only after finishQuery checked the partner's DLEQ proof (RFC 9497 §2.2.2).
       proofVerified: l.state === 'done',
       ...(l.error ? { error: l.error } : {}),
@@ -87,12 +100,20 @@ export function queryRoutes(deps: ConsoleDeps): Hono<ConsoleEnv> {
     const body = await jsonBody(c, queryBody);
     if (!isIdentifierKind(body.kind)) throw new ConsoleProblem(422, 'invalid', `not an identifier kind (expected one of ${IDENTIFIER_KINDS.join(', ')})`, 'body.kind');
     const opts = body.defaultCountry ? { defaultCountry: body.defaultCountry.toUpperCase() } : undefined;
-    // Every value is checked before anything is sent: a bad one stops the query, unsent, named by index.
+    // Every value is checked before anything is sent, and every bad one is named (by index and rule, never by
+    // value), so the officer corrects them all at once; the query then goes unsent.
+    const bad: BadValue[] = [];
     const canonical = body.values.map((raw, i) => {
       const r = tryCanonicalize(body.kind, raw, opts);
-      if (!r.ok) throw new ConsoleProblem(422, 'invalid', `value ${i}: ${r.error.message}`, `body.values[${i}]`);
-      return r.canonical;
+      if (r.ok) return r.canonical;
+      bad.push({ index: i, rule: r.error.code, message: r.error.message.replace(/^.*?\): /, '') });
+      return '';
     });
+    if (bad.length > 0) {
+      const first = bad[0] as BadValue;
+      const what = bad.length === 1 ? `value ${first.index}` : `${bad.length} values (${bad.map((b) => b.index).join(', ')})`;
+      throw new ConsoleProblem(422, 'invalid', `${what}: not a valid ${body.kind}; nothing was sent`, `body.values[${first.index}]`, {}, { values: bad });
+    }
     const officer = c.get('session').officer.id;
     let me: Me;
     let id: string;
@@ -118,9 +139,12 @@ export function queryRoutes(deps: ConsoleDeps): Hono<ConsoleEnv> {
       rethrowCoordinator(e);
     }
     const report = await followQuery(ctx, id, Math.min(maxWait, body.wait ?? DEFAULT_WAIT_SECONDS), { fresh: true }).catch(() => localReport(deps.store, id));
+    // The console stopped waiting for these partners: an answer from one of them later is a late answer (overview).
+    const open = report.legs.filter((l) => l.state === 'pending').map((l) => l.partner);
+    if (open.length > 0) writeState(deps.store, `${AWAITED_PREFIX}${id}`, { partners: open });
     let quota: QueryReply['quota'] = [];
     try {
-      quota = reveal(await deps.client.me()).map((p) => ({ partner: p.partner, queriesLeftToday: p.queriesLeftToday ?? 0 }));
+      quota = reveal(await deps.client.me()).map((p) => ({ partner: p.partner, queriesLeftToday: p.queriesLeftToday ?? 0, perDay: p.queryQuota?.perDay ?? 0 }));
     } catch {
       // The answers matter more than the quota line; the Query page reloads it.
     }
