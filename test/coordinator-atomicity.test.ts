@@ -1,0 +1,158 @@
+// One transaction per state change (docs/ARCHITECTURE.md §Coordinator): a
+// write that fails half-way, injected with a trigger on the real database
+// that aborts one insert, leaves no change without its audit entry and no
+// complete pair without its hits, and the client's ordinary retry converges.
+// Node only: the trigger is SQLite's own, on the file the coordinator writes.
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { CONCORDAT_SUITE, ELEMENT_BYTES } from '../protocol/constants.js';
+import { loadFastEngine, type Engine } from '../protocol/engine/index.js';
+import { identifierInput } from '../protocol/identifiers/index.js';
+import { verifyAuditChain } from '../src/audit.js';
+import { addAgreement, type Signer } from './coordinator-harness.js';
+import { makeSqliteHarness, type SqliteHarness } from './coordinator-harness-sqlite.js';
+import { emails, keyOf, SimAgency as BaseSim, type Item } from './coordinator-sim.js';
+
+let engine: Engine;
+beforeAll(async () => {
+  engine = await loadFastEngine();
+});
+
+class SimAgency extends BaseSim {
+  constructor(h: SqliteHarness, signer: Signer, items: Item[]) {
+    super(h, engine, signer, items);
+  }
+}
+
+const PAIR = 'es-pt~ES-CNP~PT-PJ';
+
+describe('a state change commits with its audit entry and the hits it implies', () => {
+  let h: SqliteHarness;
+  let es: SimAgency;
+  let pt: SimAgency;
+  let shared: Item[];
+
+  /** Make the next insert into `table` matching `when` fail, as a full disk or a crash would, until `heal`. */
+  const inject = (table: string, when = '1') => {
+    h.store.client.exec(`CREATE TEMP TRIGGER inject_failure BEFORE INSERT ON main.${table} WHEN ${when} BEGIN SELECT RAISE(ABORT, 'injected failure'); END`);
+  };
+  const heal = () => h.store.client.exec('DROP TRIGGER IF EXISTS temp.inject_failure');
+  const audit = () => h.store.readAudit(0, 1_000_000);
+
+  beforeEach(async () => {
+    h = await makeSqliteHarness();
+    shared = emails('shared.suspect', 5, 'example.org');
+    es = new SimAgency(h, await h.addAgency('ES-CNP', 'ESP'), [...emails('es.only', 30, 'policia.example'), ...shared]);
+    pt = new SimAgency(h, await h.addAgency('PT-PJ', 'PRT'), [...emails('pt.only', 20, 'pj.example'), ...shared]);
+    await addAgreement(h, { id: 'es-pt', parties: ['ES-CNP', 'PT-PJ'], mode: 'reveal' });
+    await es.publish();
+    await pt.publish();
+  });
+  afterEach(async () => {
+    heal();
+    await h.close();
+  });
+
+  it('a chunk whose audit entry failed is audited by the retry that answers 200 "same"', async () => {
+    const body = engine.blind(
+      CONCORDAT_SUITE,
+      es.kp.sk,
+      emails('lone', 3, 'policia.example').map((i) => identifierInput(i.kind, i.canonical)),
+    );
+    expect(body.length).toBe(3 * ELEMENT_BYTES);
+    inject('audit_log', "NEW.action = 'chunk.stored'");
+    const failed = await h.send(es.signer, 'PUT', `/v1/pairs/${PAIR}/set/chunks/0`, { body, headers: { 'Concordat-Epoch': 'e1' } });
+    expect(failed.status).toBe(500);
+    expect((await audit()).filter((e) => e.action === 'chunk.stored')).toHaveLength(0);
+    heal();
+
+    const retry = await h.json(es.signer, 'PUT', `/v1/pairs/${PAIR}/set/chunks/0`, { body, headers: { 'Concordat-Epoch': 'e1' } });
+    expect(retry.status).toBe(200);
+    const stored = (await audit()).filter((e) => e.action === 'chunk.stored');
+    expect(stored).toHaveLength(1);
+    expect(stored[0]).toMatchObject({ actor: 'ES-CNP', subject: PAIR, detail: { epoch: 'e1', index: 0, count: 3 } });
+    expect(stored[0]?.detail.sha256).toBe(retry.body.sha256);
+
+    // A third request publishes nothing twice, and the chain verifies.
+    expect((await h.json(es.signer, 'PUT', `/v1/pairs/${PAIR}/set/chunks/0`, { body, headers: { 'Concordat-Epoch': 'e1' } })).status).toBe(200);
+    const all = await audit();
+    expect(all.filter((e) => e.action === 'chunk.stored')).toHaveLength(1);
+    expect(verifyAuditChain(all).ok).toBe(true);
+    expect(h.store.client.prepare('SELECT count(*) AS n FROM pair_outbox').get()).toEqual({ n: 0 });
+  });
+
+  it('tokens whose audit entry failed are audited by the retry', async () => {
+    await es.upload(PAIR, pt.kp.pk, es.items, 3, 64);
+    await pt.upload(PAIR, es.kp.pk, pt.items, 3, 64);
+    inject('audit_log', "NEW.action = 'tokens.stored'");
+    await expect(pt.work()).rejects.toThrow();
+    expect((await audit()).filter((e) => e.action === 'tokens.stored')).toHaveLength(0);
+    heal();
+    // The client's retry of the same upload: the coordinator already holds the tokens.
+    const res = await h.send(pt.signer, 'GET', `/v1/pairs/${PAIR}/partner-set/chunks/0`, { headers: { 'Concordat-Epoch': 'e1' } });
+    const tokens = engine.tokenize(CONCORDAT_SUITE, pt.kp.sk, new Uint8Array(await res.arrayBuffer()));
+    const again = await h.json(pt.signer, 'PUT', `/v1/pairs/${PAIR}/partner-set/chunks/0/tokens`, { body: tokens, headers: { 'Concordat-Epoch': 'e1' } });
+    expect(again.status).toBe(200);
+    expect((await audit()).filter((e) => e.action === 'tokens.stored')).toMatchObject([{ actor: 'PT-PJ', detail: { index: 0, side: 'ES-CNP' } }]);
+  });
+
+  it('a pair completed while its hits failed to be written gets them before anyone reads it', async () => {
+    await es.upload(PAIR, pt.kp.pk, es.items, 3, 64);
+    await pt.upload(PAIR, es.kp.pk, pt.items, 3, 64);
+    await es.work();
+    inject('nightly_hits');
+    // The upload that completes the pair fails after the state and the matches committed.
+    await expect(pt.work()).rejects.toThrow();
+    expect(h.store.client.prepare('SELECT state FROM pair_state').all()).toEqual([{ state: 'complete' }]);
+    expect(h.store.client.prepare('SELECT count(*) AS n FROM nightly_hits').get()).toEqual({ n: 0 });
+    heal();
+
+    // Whichever party reads next (results, a hit decision) finds the hits there.
+    const matched = es.matchedItems((await es.results()).pairs[0]);
+    expect(matched.size).toBe(shared.length);
+    const hits = (await h.json(pt.signer, 'GET', '/v1/hits')).body.hits as { source: string; handle: string }[];
+    expect(hits.map((x) => x.handle).sort()).toEqual([...matched.values()].map((m) => m.handle).sort());
+    const one = matched.get(keyOf(shared[0] as Item))?.handle as string;
+    expect((await h.json(pt.signer, 'POST', `/v1/hits/${one}/confirm`, { body: { officer: 'pt-officer-1' } })).status).toBe(200);
+    const all = await audit();
+    expect(all.filter((e) => e.action === 'pair.complete')).toHaveLength(1);
+    expect(verifyAuditChain(all).ok).toBe(true);
+  });
+
+  it('a hit confirmation whose audit entry failed is not recorded, and the retry records both', async () => {
+    await es.upload(PAIR, pt.kp.pk, es.items, 3, 64);
+    await pt.upload(PAIR, es.kp.pk, pt.items, 3, 64);
+    await es.work();
+    await pt.work();
+    const handle = es.matchedItems((await es.results()).pairs[0]).get(keyOf(shared[1] as Item))?.handle as string;
+    inject('audit_log', "NEW.action = 'hit.confirmed'");
+    const failed = await h.send(pt.signer, 'POST', `/v1/hits/${handle}/confirm`, { body: { officer: 'pt-officer-1' } });
+    expect(failed.status).toBe(500);
+    // Nothing changed: the status went with its audit entry.
+    expect(h.store.client.prepare('SELECT count(*) AS n FROM hit_status').get()).toEqual({ n: 0 });
+    const seen = (await h.json(es.signer, 'GET', '/v1/hits')).body.hits.find((x: { handle: string }) => x.handle === handle);
+    expect(seen.partnerStatus).toBe('unverified');
+    heal();
+
+    const retry = await h.json(pt.signer, 'POST', `/v1/hits/${handle}/confirm`, { body: { officer: 'pt-officer-1' } });
+    expect(retry.status).toBe(200);
+    expect(retry.body.myStatus).toBe('confirmed');
+    expect((await audit()).filter((e) => e.action === 'hit.confirmed')).toMatchObject([{ actor: 'PT-PJ', subject: handle, detail: { officer: 'pt-officer-1' } }]);
+  });
+
+  it('removals whose hits failed to follow still take the hits along before the next read', async () => {
+    await es.upload(PAIR, pt.kp.pk, es.items, 3, 64);
+    await pt.upload(PAIR, es.kp.pk, pt.items, 3, 64);
+    await es.work();
+    await pt.work();
+    const target = es.matchedItems((await es.results()).pairs[0]).get(keyOf(shared[2] as Item)) as { position: number; handle: string };
+    // Deleting a hit fails: abort the statement through a trigger on delete.
+    h.store.client.exec(`CREATE TEMP TRIGGER inject_failure BEFORE DELETE ON main.nightly_hits BEGIN SELECT RAISE(ABORT, 'injected failure'); END`);
+    const failed = await h.send(es.signer, 'POST', `/v1/pairs/${PAIR}/set/removals`, { body: { positions: [target.position] } });
+    expect(failed.status).toBe(500);
+    heal();
+    const refused = await h.json(pt.signer, 'POST', `/v1/hits/${target.handle}/confirm`, { body: { officer: 'pt-officer-1' } });
+    expect(refused.status).toBe(404);
+    expect((await h.json(pt.signer, 'GET', '/v1/hits')).body.hits.map((x: { handle: string }) => x.handle)).not.toContain(target.handle);
+    expect((await audit()).filter((e) => e.action === 'removals.applied')).toHaveLength(1);
+  });
+});
