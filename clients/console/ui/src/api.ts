@@ -9,6 +9,8 @@ export class ApiError extends Error {
   readonly field: string | undefined;
   /** Seconds, from Retry-After (429). */
   readonly retryAfter: number | undefined;
+  /** The problem document as sent (members beyond the standard ones, e.g. `values`). */
+  readonly body: Record<string, unknown>;
 
   constructor(init: {
     status: number;
@@ -17,6 +19,7 @@ export class ApiError extends Error {
     detail?: string | undefined;
     field?: string | undefined;
     retryAfter?: number | undefined;
+    body?: Record<string, unknown>;
   }) {
     const parts = [init.title];
     if (init.detail && init.detail !== init.title) parts.push(init.detail);
@@ -29,10 +32,17 @@ export class ApiError extends Error {
     this.detail = init.detail;
     this.field = init.field;
     this.retryAfter = init.retryAfter;
+    this.body = init.body ?? {};
   }
 }
 
 let csrfToken: string | null = null;
+let lastRequestAt = Date.now();
+
+/** When the page last reached the console API: the server's idle timeout counts from there. */
+export function lastActivity(): number {
+  return lastRequestAt;
+}
 let unauthenticatedHandler: ((err: ApiError) => void) | null = null;
 
 export function setCsrf(token: string | null): void {
@@ -74,6 +84,7 @@ async function problemFrom(res: Response): Promise<ApiError> {
     detail: str(p['detail']),
     field: str(p['field']),
     retryAfter: parseRetryAfter(res.headers.get('retry-after')),
+    body: p,
   });
 }
 
@@ -108,6 +119,7 @@ export async function request<T>(method: 'GET' | 'POST' | 'DELETE', path: string
       detail: 'Check that the local console service is running, then try again.',
     });
   }
+  lastRequestAt = Date.now();
   if (!res.ok) {
     const err = await problemFrom(res);
     if (res.status === 401 && opts.handle401 !== false && err.slug !== 'bad-credentials') {

@@ -1,3 +1,5 @@
+import { locale } from './i18n';
+
 // Tiny DOM helpers. Everything is built with createElement and textContent so
 // server data can never become markup, and no style attribute is ever written
 // (the CSP has no 'unsafe-inline' for styles).
@@ -90,36 +92,50 @@ function parseTime(iso: string): Date | null {
   return Number.isNaN(d.getTime()) ? null : d;
 }
 
-/** Times are shown in UTC, as the API and the partner agencies use it. */
-export function fmtTime(iso: string | null | undefined): string {
+/** The instant in UTC to the second, as the API, the partners and the audit logs give it. */
+export function fmtUtc(iso: string | null | undefined): string {
   if (!iso) return '—';
   const d = parseTime(iso);
   if (!d) return iso;
-  return `${d.getUTCFullYear()}-${pad2(d.getUTCMonth() + 1)}-${pad2(d.getUTCDate())} ${pad2(d.getUTCHours())}:${pad2(d.getUTCMinutes())} UTC`;
+  return `${d.getUTCFullYear()}-${pad2(d.getUTCMonth() + 1)}-${pad2(d.getUTCDate())} ${pad2(d.getUTCHours())}:${pad2(d.getUTCMinutes())}:${pad2(d.getUTCSeconds())} UTC`;
 }
 
-export function timeEl(iso: string | null | undefined): HTMLElement {
+/** The officer's local date and time, in the officer's language (Intl.DateTimeFormat). */
+export function fmtTime(iso: string | null | undefined, o: { seconds?: boolean } = {}): string {
+  if (!iso) return '—';
+  const d = parseTime(iso);
+  if (!d) return iso;
+  return new Intl.DateTimeFormat(locale(), { dateStyle: 'medium', timeStyle: o.seconds ? 'medium' : 'short' }).format(d);
+}
+
+/** A calendar date (YYYY-MM-DD, no time of day) in the officer's locale. */
+export function fmtDate(date: string): string {
+  const d = parseTime(`${date.slice(0, 10)}T00:00:00Z`);
+  if (!d) return date;
+  return new Intl.DateTimeFormat(locale(), { dateStyle: 'medium', timeZone: 'UTC' }).format(d);
+}
+
+/** Local time in the text, UTC on hover (title) and in `datetime`. */
+export function timeEl(iso: string | null | undefined, o: { seconds?: boolean } = {}): HTMLElement {
   if (!iso) return h('span', null, '—');
-  return h('time', { datetime: iso }, fmtTime(iso));
+  return h('time', { datetime: iso, title: fmtUtc(iso) }, fmtTime(iso, o));
 }
 
+/** "in 5 minutes", "hace 2 horas": Intl.RelativeTimeFormat in the officer's language. */
 export function relative(iso: string, now = Date.now()): string {
   const d = parseTime(iso);
   if (!d) return '';
   const diff = d.getTime() - now;
-  const abs = Math.abs(diff);
-  const mins = Math.round(abs / 60_000);
-  let text: string;
-  if (mins < 1) text = 'less than a minute';
-  else if (mins < 90) text = `${mins} min`;
-  else if (mins < 48 * 60) text = `${Math.round(mins / 60)} h`;
-  else text = `${Math.round(mins / 1440)} days`;
-  return diff >= 0 ? `in ${text}` : `${text} ago`;
+  const mins = Math.round(diff / 60_000);
+  const rtf = new Intl.RelativeTimeFormat(locale(), { numeric: 'auto' });
+  if (Math.abs(mins) < 90) return rtf.format(mins, 'minute');
+  if (Math.abs(mins) < 48 * 60) return rtf.format(Math.round(mins / 60), 'hour');
+  return rtf.format(Math.round(mins / 1440), 'day');
 }
 
 export function fmtNum(n: number | null | undefined): string {
   if (n === null || n === undefined) return '—';
-  return n.toLocaleString('en-GB');
+  return n.toLocaleString(locale());
 }
 
 export function todayUtc(): string {

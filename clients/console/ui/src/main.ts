@@ -3,7 +3,8 @@
  *
  * Stable selectors for browser tests:
  *   Login         #login-officer, #login-password, #login-submit, #login-error
- *   Shell         #logout, #agency-name, #officer-name, #status (aria-live region),
+ *   Shell         #logout, #agency-name, #officer-name, #language (the officer's language), #status (aria-live region),
+ *                 #session-warning (shown before an idle session ends, with #session-stay),
  *                 nav links a[href="#/overview"], a[href="#/matches"], a[href="#/query"],
  *                 a[href="#/audit"], a[href="#/trends"] (the current one has aria-current="page"),
  *                 #page-title (each page's <h1>)
@@ -34,9 +35,10 @@
  *                 role="img" and a visually hidden data table)
  */
 import './styles.css';
-import { ApiError, del, errorMessage, onUnauthenticated, request, setCsrf } from './api';
+import { ApiError, del, errorMessage, onUnauthenticated, post, request, setCsrf } from './api';
 import { announce, clearAnnouncement, h, replaceChildren } from './dom';
-import { renderLogin } from './login';
+import { isLanguage, LANGUAGE_NAMES, LANGUAGES, onLanguageChange, setLanguage, t, type Key } from './i18n';
+import { renderLogin, watchSession } from './login';
 import { renderAudit } from './audit';
 import { renderMatches } from './matches';
 import { renderOverview } from './overview';
@@ -44,15 +46,19 @@ import { notice, type PageRender } from './page';
 import { renderQuery } from './query';
 import { ROUTES, startRouter, type Route, type RouteName } from './router';
 import { renderTrends } from './trends';
-import type { Session } from './types';
+import type { Language, Preferences, Session } from './types';
 
-const PAGES: Record<RouteName, { label: string; render: PageRender }> = {
-  overview: { label: 'Overview', render: renderOverview },
-  matches: { label: 'Matches', render: renderMatches },
-  query: { label: 'Query', render: renderQuery },
-  audit: { label: 'Audit', render: renderAudit },
-  trends: { label: 'Trends', render: renderTrends },
+const PAGES: Record<RouteName, { label: Key; render: PageRender }> = {
+  overview: { label: 'nav.overview', render: renderOverview },
+  matches: { label: 'nav.matches', render: renderMatches },
+  query: { label: 'nav.query', render: renderQuery },
+  audit: { label: 'nav.audit', render: renderAudit },
+  trends: { label: 'nav.trends', render: renderTrends },
 };
+
+/** Before the officer's own choice is known (the login screen), the browser's language if the console has it. */
+const browserLanguage = (navigator.language || 'en').slice(0, 2).toLowerCase();
+if (isLanguage(browserLanguage)) setLanguage(browserLanguage);
 
 function must<T extends HTMLElement>(id: string): T {
   const el = document.getElementById(id);
@@ -67,6 +73,8 @@ let session: Session | null = null;
 let stopRouter: (() => void) | null = null;
 let pageAbort: AbortController | null = null;
 let firstRender = true;
+let stopSessionWatch: (() => void) | null = null;
+let currentRoute: Route | null = null;
 
 function showLogin(message: string | null): void {
   stopRouter?.();
@@ -74,6 +82,8 @@ function showLogin(message: string | null): void {
   pageAbort?.abort();
   pageAbort = null;
   session = null;
+  stopSessionWatch?.();
+  stopSessionWatch = null;
   setCsrf(null);
   replaceChildren(shell);
   document.body.classList.remove('signed-in');
@@ -86,25 +96,57 @@ function logout(button: HTMLButtonElement): void {
   del<void>('/api/session')
     .then(() => {
       clearAnnouncement();
-      showLogin('You have signed out.');
+      showLogin(t('shell.signedOut'));
     })
     .catch((e: unknown) => {
       button.disabled = false;
       if (e instanceof ApiError && e.status === 401) return; // already routed to the login screen
-      announce(`Sign-out failed: ${errorMessage(e)}`, 'error');
+      announce(t('common.error', { msg: errorMessage(e) }), 'error');
     });
 }
 
+function chooseLanguage(select: HTMLSelectElement): void {
+  const l = select.value;
+  if (!isLanguage(l) || !session) return;
+  const previous = session.preferences.language;
+  select.disabled = true;
+  // Kept with the officer's preferences on the server, so it follows the officer to another browser.
+  post<Preferences>('/api/preferences', { language: l })
+    .then((p) => {
+      if (session) session.preferences = p;
+      setLanguage(p.language);
+      announce(t('shell.languageSaved'), 'ok');
+    })
+    .catch((e: unknown) => {
+      select.value = previous;
+      announce(t('common.error', { msg: errorMessage(e) }), 'error');
+    })
+    .finally(() => {
+      select.disabled = false;
+    });
+}
+
+function languageSelect(current: Language): HTMLElement {
+  const select = h(
+    'select',
+    { id: 'language', class: 'lang-select' },
+    LANGUAGES.map((l) => h('option', { value: l, lang: l, selected: l === current }, LANGUAGE_NAMES[l])),
+  );
+  select.value = current;
+  select.addEventListener('change', () => chooseLanguage(select));
+  return h('p', { class: 'lang' }, h('label', { for: 'language', class: 'whoami-label' }, t('shell.language')), select);
+}
+
 function renderShell(s: Session): void {
-  const logoutBtn = h('button', { id: 'logout', type: 'button', class: 'btn btn-quiet' }, 'Log out');
+  const logoutBtn = h('button', { id: 'logout', type: 'button', class: 'btn btn-quiet' }, t('shell.logout'));
   logoutBtn.addEventListener('click', () => logout(logoutBtn));
   const nav = h(
     'nav',
-    { class: 'app-nav', 'aria-label': 'Main' },
+    { class: 'app-nav', 'aria-label': t('nav.main') },
     h(
       'ul',
       null,
-      ROUTES.map((r) => h('li', null, h('a', { href: `#/${r}`, 'data-route': r }, PAGES[r].label))),
+      ROUTES.map((r) => h('li', null, h('a', { href: `#/${r}`, 'data-route': r }, t(PAGES[r].label)))),
     ),
   );
   replaceChildren(
@@ -117,7 +159,7 @@ function renderShell(s: Session): void {
         { class: 'brand' },
         h('span', { class: 'brand-mark', 'aria-hidden': 'true' }),
         h('span', { class: 'brand-name' }, 'Concordat'),
-        h('span', { class: 'brand-sub' }, 'Investigator console'),
+        h('span', { class: 'brand-sub' }, t('shell.sub')),
       ),
       h(
         'div',
@@ -125,22 +167,24 @@ function renderShell(s: Session): void {
         h(
           'p',
           null,
-          h('span', { class: 'whoami-label' }, 'Agency'),
+          h('span', { class: 'whoami-label' }, t('shell.agency')),
           h('strong', { id: 'agency-name' }, s.agency.name),
           h('span', { class: 'muted' }, ` (${s.agency.id})`),
         ),
         h(
           'p',
           null,
-          h('span', { class: 'whoami-label' }, 'Officer'),
+          h('span', { class: 'whoami-label' }, t('shell.officer')),
           h('strong', { id: 'officer-name' }, s.officer.name),
           h('span', { class: 'muted' }, ` (${s.officer.id})`),
         ),
+        languageSelect(s.preferences.language),
         logoutBtn,
       ),
     ),
     nav,
   );
+  if (currentRoute) markNav(currentRoute.name);
 }
 
 function markNav(name: RouteName): void {
@@ -152,6 +196,7 @@ function markNav(name: RouteName): void {
 
 function renderRoute(route: Route): void {
   if (!session) return;
+  currentRoute = route;
   clearAnnouncement();
   pageAbort?.abort();
   pageAbort = new AbortController();
@@ -159,7 +204,7 @@ function renderRoute(route: Route): void {
   const root = h('section', { class: `page page-${route.name}`, 'aria-labelledby': 'page-title' });
   replaceChildren(main, root);
   markNav(route.name);
-  document.title = `${page.label} — Concordat`;
+  document.title = `${t(page.label)} — Concordat`;
   const result = page.render({ root, params: route.params, signal: pageAbort.signal, session, route: route.name });
   if (!firstRender) {
     // Move focus to the new page's heading so keyboard and screen-reader users land on the content.
@@ -167,7 +212,7 @@ function renderRoute(route: Route): void {
   }
   firstRender = false;
   if (result instanceof Promise) {
-    result.catch((e: unknown) => announce(`Something went wrong: ${errorMessage(e)}`, 'error'));
+    result.catch((e: unknown) => announce(t('common.error', { msg: errorMessage(e) }), 'error'));
   }
 }
 
@@ -175,8 +220,11 @@ function startApp(s: Session): void {
   clearAnnouncement();
   session = s;
   setCsrf(s.csrf);
+  setLanguage(s.preferences.language);
   document.body.classList.add('signed-in');
   renderShell(s);
+  stopSessionWatch?.();
+  stopSessionWatch = watchSession(s.idleTimeoutSeconds);
   firstRender = true;
   stopRouter?.();
   stopRouter = startRouter(renderRoute);
@@ -184,7 +232,13 @@ function startApp(s: Session): void {
 
 function boot(): void {
   onUnauthenticated(() => {
-    if (session) showLogin('Your session has ended. Sign in again to continue.');
+    if (session) showLogin(t('shell.sessionEnded'));
+  });
+  // A new language redraws the shell and the page in it (the page's filters are in the hash, its form in memory).
+  onLanguageChange(() => {
+    if (!session) return;
+    renderShell(session);
+    if (currentRoute) renderRoute(currentRoute);
   });
   must<HTMLAnchorElement>('skip-link').addEventListener('click', (ev) => {
     // The hash holds the route, so the skip link moves focus without touching it.
@@ -198,7 +252,7 @@ function boot(): void {
         showLogin(null);
         return;
       }
-      const retry = h('button', { type: 'button', class: 'btn', onclick: () => location.reload() }, 'Try again');
+      const retry = h('button', { type: 'button', class: 'btn', onclick: () => location.reload() }, t('common.tryAgain'));
       replaceChildren(main, notice('error', 'The console could not start.', h('p', null, errorMessage(e)), retry));
     });
 }

@@ -1,5 +1,6 @@
 import { errorMessage, isAbort } from './api';
 import { h, replaceChildren, type Child } from './dom';
+import { t } from './i18n';
 import type { RouteName } from './router';
 import type { Session } from './types';
 
@@ -30,7 +31,7 @@ export function loading(text: string): HTMLElement {
 export type NoticeTone = 'info' | 'warn' | 'error' | 'ok';
 
 export function notice(tone: NoticeTone, title: string, ...body: Child[]): HTMLElement {
-  const label = tone === 'error' ? 'Error' : tone === 'warn' ? 'Warning' : tone === 'ok' ? 'Done' : 'Note';
+  const label = t(tone === 'error' ? 'notice.error' : tone === 'warn' ? 'notice.warn' : tone === 'ok' ? 'notice.ok' : 'notice.info');
   return h(
     'div',
     { class: `notice notice-${tone}` },
@@ -45,7 +46,7 @@ export function showLoadError(container: HTMLElement, err: unknown, what: string
   container.removeAttribute('aria-busy');
   replaceChildren(
     container,
-    notice('error', `Could not load ${what}.`, h('p', null, errorMessage(err)), h('button', { type: 'button', class: 'btn', onclick: retry }, 'Try again')),
+    notice('error', t('common.couldNotLoad', { what }), h('p', null, errorMessage(err)), h('button', { type: 'button', class: 'btn', onclick: retry }, t('common.tryAgain'))),
   );
 }
 
@@ -68,8 +69,8 @@ export function filterForm(o: {
     h(
       'div',
       { class: 'filter-actions' },
-      h('button', { id: o.applyId, type: 'submit', class: 'btn btn-primary' }, 'Apply filters'),
-      h('button', { id: o.resetId, type: 'button', class: 'btn btn-quiet' }, 'Reset'),
+      h('button', { id: o.applyId, type: 'submit', class: 'btn btn-primary' }, t('common.apply')),
+      h('button', { id: o.resetId, type: 'button', class: 'btn btn-quiet' }, t('common.reset')),
     ),
   );
 }
