@@ -264,7 +264,7 @@ export interface WorkHandle {
   partnerStatus: MatchStatus | null;
   caseRef?: string;
   purpose?: string;
-  /** How many hits of repeated queries were folded into this one (same kind, same record, same partner). */
+  /** Further hits with this handle folded into it: repeated queries, or a query about an identifier that also matched nightly. */
   repeats: number;
 }
 
@@ -365,6 +365,8 @@ export interface ReportRequest {
   purpose?: string;
   /** The row's record, when the handle's identifier is held by several records. */
   recordId?: string;
+  /** A hit of this query of this agency's own (the same handle can also be a match it holds). */
+  queryId?: string;
 }
 
 export interface RequestReport {

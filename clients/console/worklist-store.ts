@@ -42,34 +42,37 @@ function mine(hits: readonly HitView[]): WorkStatus {
 }
 
 /**
- * Hits of one source and the same kinds are one handle in the row: a
- * repeated query about the same person gives a new handle each time, and a
- * nightly match a handle per identifier of a kind.
+ * One handle per identifier matched: a repeated query about the same person
+ * gives the same handle again (the coordinator derives it from the matched
+ * element), and so does a query about an identifier that also matched
+ * nightly. Each is one handle here, with one status.
  */
 function foldHandles(hits: readonly HitView[]): WorkHandle[] {
   const groups = new Map<string, HitView[]>();
   for (const h of hits) {
-    const k = h.source === 'query' ? `query\u0000${h.kinds.join(',')}\u0000${h.case_ref ?? ''}` : `nightly\u0000${h.handle}`;
-    const g = groups.get(k);
+    const g = groups.get(h.handle);
     if (g) g.push(h);
-    else groups.set(k, [h]);
+    else groups.set(h.handle, [h]);
   }
   return [...groups.values()]
     .map((g) => {
-      const first = [...g].sort((a, b) => byCodeUnits(a.created_at, b.created_at) || byCodeUnits(a.handle, b.handle))[0] as HitView;
-      const myStatuses = g.map((h) => h.my_status);
+      const sorted = [...g].sort((a, b) => byCodeUnits(a.created_at, b.created_at));
+      // The nightly match stands for the handle when there is one (clients/agency/hits.ts keeps its status).
+      const first = sorted.find((h) => h.source === 'nightly') ?? (sorted[0] as HitView);
       const wh: WorkHandle = {
         handle: first.handle,
         source: first.source,
-        kinds: first.kinds,
-        firstSeen: first.created_at,
-        status: overall(g.map((h) => h.status)),
-        myStatus: g.some(undecidedHere) ? (myStatuses.every((s) => s === null) ? null : 'unverified') : mine(g) === 'confirmed' ? 'confirmed' : 'declined',
-        partnerStatus: partnerSide(g.map((h) => h.partner_status)),
+        kinds: [...new Set(g.flatMap((h) => h.kinds))].sort(byCodeUnits),
+        firstSeen: (sorted[0] as HitView).created_at,
+        status: overall([first.status]),
+        myStatus: asStatus(first.my_status),
+        partnerStatus: asStatus(first.partner_status),
         repeats: g.length - 1,
       };
-      if (first.case_ref) wh.caseRef = first.case_ref;
-      if (first.purpose) wh.purpose = first.purpose;
+      const withCase = sorted.find((h) => h.case_ref);
+      if (withCase?.case_ref) wh.caseRef = withCase.case_ref;
+      const withPurpose = sorted.find((h) => h.purpose);
+      if (withPurpose?.purpose) wh.purpose = withPurpose.purpose;
       return wh;
     })
     .sort((a, b) => byCodeUnits(a.firstSeen, b.firstSeen) || byCodeUnits(a.handle, b.handle));
@@ -82,7 +85,7 @@ function foldHandles(hits: readonly HitView[]): WorkHandle[] {
  * are counted in `unmapped`.
  */
 export function worklistRows(store: Store, hits: readonly HitView[]): { rows: RowWithHits[]; unmapped: number } {
-  const byKey = new Map<string, { partner: string; recordId: string; hits: Map<string, HitView> }>();
+  const byKey = new Map<string, { partner: string; recordId: string; hits: HitView[] }>();
   let unmapped = 0;
   for (const h of hits) {
     if (h.record_ids.length === 0) {
@@ -92,19 +95,23 @@ export function worklistRows(store: Store, hits: readonly HitView[]): { rows: Ro
     for (const r of h.record_ids) {
       const k = rowKey(h.partner, r);
       let g = byKey.get(k);
-      if (!g) byKey.set(k, (g = { partner: h.partner, recordId: r, hits: new Map() }));
-      // A handle can come as a nightly match and as a query hit: the nightly one stands (hits.ts does the same).
-      const seen = g.hits.get(h.handle);
-      if (!seen || (seen.source === 'query' && h.source === 'nightly')) g.hits.set(h.handle, h);
+      if (!g) byKey.set(k, (g = { partner: h.partner, recordId: r, hits: [] }));
+      g.hits.push(h);
     }
   }
   const kindsOf = kindCounts(store, [...new Set([...byKey.values()].map((g) => g.recordId))]);
   const rows: RowWithHits[] = [];
   for (const [key, g] of byKey) {
-    const hs = [...g.hits.values()];
+    // One hit per handle for the statuses and decisions: the nightly one where the handle has one.
+    const perHandle = new Map<string, HitView>();
+    for (const h of g.hits) {
+      const seen = perHandle.get(h.handle);
+      if (!seen || (seen.source === 'query' && h.source === 'nightly')) perHandle.set(h.handle, h);
+    }
+    const hs = [...perHandle.values()];
     const kinds = [...new Set(hs.flatMap((h) => h.kinds))].sort(byCodeUnits);
-    const seen = hs.map((h) => h.created_at).sort(byCodeUnits);
-    const caseRefs = [...new Set(hs.map((h) => h.case_ref).filter((c): c is string => typeof c === 'string' && c !== ''))].sort(byCodeUnits);
+    const seen = g.hits.map((h) => h.created_at).sort(byCodeUnits);
+    const caseRefs = [...new Set(g.hits.map((h) => h.case_ref).filter((c): c is string => typeof c === 'string' && c !== ''))].sort(byCodeUnits);
     const myStatus = mine(hs);
     rows.push({
       hits: hs,
@@ -114,10 +121,10 @@ export function worklistRows(store: Store, hits: readonly HitView[]): { rows: Ro
         partner: g.partner,
         kinds,
         strength: { matched: kinds.length, of: Math.max(kinds.length, kindsOf.get(g.recordId) ?? 0) },
-        handles: foldHandles(hs),
+        handles: foldHandles(g.hits),
         myStatus,
         status: overall(hs.map((h) => h.status)),
-        partnerStatus: partnerSide(hs.filter((h) => h.source === 'nightly').map((h) => h.partner_status)),
+        partnerStatus: partnerSide(hs.map((h) => h.partner_status)),
         firstSeen: seen[0] as string,
         lastSeen: seen[seen.length - 1] as string,
         caseRefs,

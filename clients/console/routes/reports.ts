@@ -26,6 +26,8 @@ const reportBody = z
     caseRef: z.string().trim().min(1).max(CASE_REF_MAX).optional(),
     purpose: z.string().trim().min(1).max(64).optional(),
     recordId: z.string().min(1).max(200).optional(),
+    /** The hit of this query (the same handle can also be a match this agency holds). */
+    queryId: z.string().min(1).max(100).optional(),
   })
   .strict();
 
@@ -82,7 +84,7 @@ export function reportRoutes(deps: ConsoleDeps): Hono<ConsoleEnv> {
       // A report is for this agency's own use: the statuses as last pulled serve when the coordinator is down.
       hits = localHitViews(deps.store);
     }
-    const held = hits.filter((h) => h.handle === body.handle && h.record_ids.length > 0).sort((a, b) => (a.source === b.source ? 0 : a.source === 'nightly' ? -1 : 1))[0];
+    const held = body.queryId !== undefined ? undefined : hits.filter((h) => h.handle === body.handle && h.record_ids.length > 0).sort((a, b) => (a.source === b.source ? 0 : a.source === 'nightly' ? -1 : 1))[0];
     let r: Omit<RequestReport, 'id' | 'createdAt' | 'officer' | 'caseRef' | 'purpose'> & { caseRef?: string; purpose?: string };
     if (held) {
       if (held.my_status !== 'confirmed') {
@@ -130,7 +132,7 @@ export function reportRoutes(deps: ConsoleDeps): Hono<ConsoleEnv> {
         ...(held.purpose ? { purpose: held.purpose } : {}),
       };
     } else {
-      const asked = requestedHits(deps.store).find((h) => h.handle === body.handle);
+      const asked = requestedHits(deps.store).find((h) => h.handle === body.handle && (body.queryId === undefined || h.queryId === body.queryId));
       if (!asked) throw new ConsoleProblem(404, 'not-found', 'no match or query hit with this handle');
       if (body.recordId !== undefined) throw new ConsoleProblem(422, 'invalid', 'a hit of this agency’s own query has no record here', 'body.recordId');
       r = {
