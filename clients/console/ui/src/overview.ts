@@ -1,113 +1,172 @@
+// Overview: what happened since the officer last signed in (each item a
+// link into the filtered Matches worklist), what awaits the agency, and the
+// state of each agreement — in people, not identifiers or rows. Protocol
+// details (epochs, pair ids, chunk counts) sit behind a disclosure.
 import { get } from './api';
-import { badge, fmtNum, h, humanise, plural, relative, replaceChildren, stateBadge, tableWrap, th, timeEl, todayUtc, type Tone } from './dom';
+import { badge, fmtDate, fmtNum, fmtTime, h, humanise, relative, replaceChildren, tableWrap, th, timeEl, todayUtc, type Tone } from './dom';
+import { t, tn, type Key } from './i18n';
 import { emptyState, loading, notice, pageHeader, showLoadError, type PageContext } from './page';
+import { hrefFor } from './router';
 import type { Agreement, Overview, PairState } from './types';
 
-const STATE: Record<PairState, { label: string; tone: Tone }> = {
-  complete: { label: 'Complete', tone: 'ok' },
-  waiting: { label: 'Waiting', tone: 'info' },
-  failed: { label: 'Failed', tone: 'bad' },
-  unknown: { label: 'Unknown', tone: 'neutral' },
+const STATE: Record<PairState, { label: Key; tone: Tone }> = {
+  complete: { label: 'ov.state.complete', tone: 'ok' },
+  waiting: { label: 'ov.state.waiting', tone: 'info' },
+  failed: { label: 'ov.state.failed', tone: 'bad' },
+  unknown: { label: 'ov.state.unknown', tone: 'neutral' },
 };
 
-const pairBadge = (state: PairState): HTMLElement => stateBadge(STATE, state);
+const pairBadge = (state: PairState): HTMLElement => {
+  const d = STATE[state] ?? STATE.unknown;
+  return badge(t(d.label), d.tone);
+};
 
-function card(title: string, ...body: (Node | string | null)[]): HTMLElement {
-  return h('div', { class: 'card' }, h('h3', { class: 'card-title' }, title), h('div', { class: 'card-body' }, body));
+function card(title: string, id: string, ...body: (Node | string | null)[]): HTMLElement {
+  return h('div', { class: 'card', id }, h('h3', { class: 'card-title' }, title), h('div', { class: 'card-body' }, body));
 }
 
+/** A terms date the page does not have is unknown, never "expired". */
 function validUntil(a: Agreement): HTMLElement {
+  if (!a.validUntil) return h('span', { class: 'muted', 'data-valid': 'unknown' }, t('ov.termsUnknown'));
   const today = todayUtc();
   const date = a.validUntil.slice(0, 10);
-  if (date < today) return h('span', null, date, ' ', badge('Expired', 'bad'));
+  if (date < today) return h('span', { 'data-valid': 'expired' }, fmtDate(date), ' ', badge(t('ov.expired'), 'bad'));
   const days = Math.round((Date.parse(`${date}T00:00:00Z`) - Date.parse(`${today}T00:00:00Z`)) / 86_400_000);
-  if (days <= 30) return h('span', null, date, ' ', badge(`${days} days left`, 'warn'));
-  return h('span', null, date);
+  if (days <= 30) return h('span', { 'data-valid': 'soon' }, fmtDate(date), ' ', badge(t('ov.daysLeft', { n: days }), 'warn'));
+  return h('span', { 'data-valid': 'valid' }, fmtDate(date));
 }
 
 function queriesLeft(a: Agreement): HTMLElement {
-  if (a.mode === 'count') return h('span', { class: 'muted' }, 'None (count mode)');
+  if (a.mode === 'count') return h('span', { class: 'muted' }, t('ov.noQueries'));
   if (a.queriesLeftToday === undefined) return h('span', null, '—');
-  return h(
-    'span',
-    null,
-    fmtNum(a.queriesLeftToday),
-    a.queryQuota ? ` of ${fmtNum(a.queryQuota.perDay)}` : '',
-    a.queryQuota ? h('div', { class: 'muted small' }, `≤ ${fmtNum(a.queryQuota.maxValues)} values per query`) : null,
-  );
+  return h('span', null, a.queryQuota ? t('q.quotaLeft', { left: a.queriesLeftToday, perDay: a.queryQuota.perDay }) : fmtNum(a.queriesLeftToday));
+}
+
+function matched(a: Agreement): string {
+  if (a.mode === 'count') return a.count === undefined ? '—' : t('ov.countMatches', { n: a.count });
+  return a.people === undefined ? '—' : tn('people', a.people);
 }
 
 function agreementsTable(partner: string, agreements: Agreement[]): HTMLElement {
   const rows = agreements.flatMap((a) => {
     const failed = a.state === 'failed';
-    const main = h(
+    const row = h(
       'tr',
-      { 'data-agreement': a.agreement, 'data-state': a.state, class: failed ? 'row-failed' : null },
-      h(
-        'th',
-        { scope: 'row' },
-        h('span', { class: 'mono' }, a.agreement),
-        h('div', { class: 'small' }, a.mode === 'reveal' ? 'Reveal mode' : 'Count mode'),
-        h('div', { class: 'muted small' }, 'Pair ', h('span', { class: 'mono nowrap' }, a.pair)),
-      ),
-      h('td', null, a.kinds.map((k) => h('span', { class: 'tag' }, humanise(k)))),
+      { 'data-agreement': a.agreement, 'data-state': a.state, 'data-terms': a.termsFrom ?? 'coordinator', class: failed ? 'row-failed' : null },
+      h('th', { scope: 'row' }, h('span', { class: 'mono' }, a.agreement), h('div', { class: 'small' }, t(a.mode === 'reveal' ? 'ov.mode.reveal' : 'ov.mode.count'))),
+      h('td', null, a.kinds.length ? a.kinds.map((k) => h('span', { class: 'tag' }, humanise(k))) : h('span', { class: 'muted' }, t('ov.termsUnknown'))),
       h('td', { class: 'purposes' }, a.purposes.length ? a.purposes.map(humanise).join(', ') : '—'),
       h('td', null, validUntil(a)),
-      h('td', null, pairBadge(a.state)),
+      h('td', null, pairBadge(a.state), failed && a.reason ? h('div', { class: 'reason-failed small' }, a.reason) : null),
       h('td', null, timeEl(a.lastSync), a.lastSync ? h('div', { class: 'muted small' }, relative(a.lastSync)) : null),
-      h('td', { class: 'num' }, `${fmtNum(a.mySetSize)} / ${fmtNum(a.partnerSetSize)}`),
-      h('td', { class: 'num' }, a.mode === 'count' ? `${fmtNum(a.count)} (count)` : fmtNum(a.matches)),
+      h('td', { class: 'num' }, matched(a)),
       h('td', null, queriesLeft(a)),
     );
-    if (!a.reason) return [main];
-    // The reason gets a full-width row of its own so a failure (e.g. a canary check) cannot be missed.
-    const reason = h(
-      'tr',
-      { class: failed ? 'reason-row row-failed' : 'reason-row', 'data-reason-for': a.agreement },
-      h(
-        'td',
-        { colspan: 9 },
-        h('div', { class: 'reason-text' }, h('span', { class: 'reason-label' }, failed ? 'Why it failed: ' : 'State: '), h('span', { class: failed ? 'reason-failed' : 'reason' }, a.reason)),
-      ),
-    );
-    return [main, reason];
+    return [row];
   });
+  const label = t('ov.agreementsWith', { partner });
   const table = h(
     'table',
     { class: 'data no-zebra' },
-    h('caption', { class: 'visually-hidden' }, `Agreements with ${partner}`),
+    h('caption', { class: 'visually-hidden' }, label),
     h(
       'thead',
       null,
       h(
         'tr',
         null,
-        th('Agreement'),
-        th('Kinds'),
-        th('Purposes'),
-        th('Valid until'),
-        th('State'),
-        th('Last sync'),
-        th('Sets (ours / theirs)', 'col', { class: 'num' }),
-        th('Matches', 'col', { class: 'num' }),
-        th('Queries left today'),
+        th(t('ov.col.agreement')),
+        th(t('ov.col.kinds')),
+        th(t('ov.col.purposes')),
+        th(t('ov.col.validUntil')),
+        th(t('ov.col.state')),
+        th(t('ov.col.lastSync')),
+        th(t('ov.col.matched'), 'col', { class: 'num' }),
+        th(t('ov.col.quota')),
       ),
     ),
     h('tbody', null, rows),
   );
-  return tableWrap(`Agreements with ${partner}`, table);
+  return tableWrap(label, table);
+}
+
+/** The news since the officer's last sign-in, each item a link into the filtered worklist. */
+function sinceSection(ov: Overview): HTMLElement {
+  const s = ov.sinceLastSignIn;
+  const since = s.since ?? undefined;
+  const items: HTMLElement[] = [];
+  const item = (kind: string, partner: string, text: string, href: string, linkText: string, tone: 'info' | 'bad' = 'info'): HTMLElement =>
+    h(
+      'li',
+      { 'data-since': kind, 'data-partner': partner, class: tone === 'bad' ? 'since-item since-bad' : 'since-item' },
+      h('span', { class: 'since-text' }, text),
+      ' ',
+      h('a', { href, class: 'since-link' }, linkText),
+    );
+  for (const m of s.newMatches) {
+    items.push(item('new-matches', m.partner, t('ov.newMatches', { partner: m.partner, people: tn('people', m.people) }), hrefFor('matches', { partner: m.partner, status: 'awaiting', since }), t('ov.open')));
+  }
+  for (const d of s.partnerDecisions) {
+    const text = t(d.decision === 'confirmed' ? 'ov.partnerConfirmed' : 'ov.partnerDeclined', { partner: d.partner, people: tn('people', d.people) });
+    items.push(item('partner-decisions', d.partner, text, hrefFor('matches', { partner: d.partner, since }), t('ov.open')));
+  }
+  for (const l of s.lateAnswers) {
+    const text = t('ov.lateAnswer', { partner: l.partner, caseRef: l.caseRef, hits: tn('ov.hits', l.hits) });
+    items.push(item('late-answers', l.partner, text, hrefFor('matches', { partner: l.partner, since }), t('ov.open')));
+  }
+  for (const f of s.failedPairs) {
+    items.push(item('failed-pairs', f.partner, t('ov.failedPair', { partner: f.partner, reason: f.reason }), hrefFor('matches', { partner: f.partner }), t('ov.open'), 'bad'));
+  }
+  return h(
+    'section',
+    { id: 'since-last-sign-in', class: 'since', 'aria-labelledby': 'since-title' },
+    h('h2', { id: 'since-title' }, s.since ? t('ov.since', { time: fmtTime(s.since) }) : t('ov.sinceEver')),
+    items.length ? h('ul', { class: 'since-list' }, items) : emptyState(t('ov.nothingNew')),
+  );
+}
+
+function technical(ov: Overview): HTMLElement {
+  const lines: (HTMLElement | null)[] = [
+    h('li', null, h('span', { class: 'mono small break' }, ov.coordinator)),
+    ov.epoch ? h('li', null, t('ov.tech.epoch', { id: ov.epoch.id, time: fmtTime(ov.epoch.startedAt) })) : null,
+    h('li', null, t('ov.tech.pending', { n: ov.pendingWork })),
+    ov.watchlist ? h('li', null, t('ov.tech.identifiers', { n: ov.watchlist.identifiers })) : null,
+    ov.auditLog.verified ? h('li', null, t('ov.tech.log', { size: ov.auditLog.verified.size, time: fmtTime(ov.auditLog.verified.at) })) : null,
+    ov.coordinatorError ? h('li', null, t('ov.tech.coordinatorError', { msg: ov.coordinatorError })) : null,
+    ...ov.partners.flatMap((p) =>
+      p.agreements.map((a) =>
+        h('li', { 'data-pair': a.pair }, t('ov.tech.pair', { pair: a.pair, mine: fmtNum(a.mySetSize), theirs: fmtNum(a.partnerSetSize), matches: fmtNum(a.matches ?? a.count) }), a.reason ? ` — ${a.reason}` : ''),
+      ),
+    ),
+  ];
+  const runs = ov.failedRuns.length
+    ? tableWrap(
+        t('ov.tech.failedRuns'),
+        h(
+          'table',
+          { class: 'data', id: 'failed-runs' },
+          h('caption', null, t('ov.tech.failedRuns')),
+          h('thead', null, h('tr', null, th(t('a.col.time')), th(t('ov.col.agreement')), th('Pair'), th(t('a.col.outcome')))),
+          h(
+            'tbody',
+            null,
+            ov.failedRuns.map((r) => h('tr', null, h('td', null, timeEl(r.at)), h('td', null, r.partner ?? '—'), h('td', { class: 'mono' }, r.pair ?? '—'), h('td', { class: 'reason-failed' }, r.reason))),
+          ),
+        ),
+      )
+    : null;
+  return h('details', { id: 'technical-details', class: 'technical' }, h('summary', null, t('common.technical')), h('ul', { class: 'plain small' }, lines), runs);
 }
 
 function renderBody(body: HTMLElement, ov: Overview): void {
-  const failed = ov.partners.flatMap((p) => p.agreements.filter((a) => a.state === 'failed').map((a) => ({ partner: p.partner, a })));
   const parts: (Node | null)[] = [];
 
   if (!ov.coordinatorReachable) {
     const banner = notice(
       'warn',
-      'The coordinator cannot be reached.',
-      h('p', null, 'Showing the last known state from the local store. Queries and decisions may fail until the connection returns.'),
-      ov.coordinatorError ? h('p', { class: 'mono small' }, ov.coordinatorError) : null,
+      t('ov.down', { time: fmtTime(ov.coordinatorUnreachableSince) }),
+      h('p', null, t('ov.downDetail')),
+      ov.termsCachedAt ? h('p', { class: 'small' }, t('ov.termsAsOf', { time: fmtTime(ov.termsCachedAt) })) : null,
     );
     banner.id = 'coordinator-banner';
     parts.push(banner);
@@ -115,38 +174,17 @@ function renderBody(body: HTMLElement, ov: Overview): void {
 
   if (ov.auditLog.failure) {
     const f = ov.auditLog.failure;
-    const banner = notice(
-      'error',
-      'The coordinator’s audit log failed this agency’s check.',
-      h('p', null, `Check “${f.check}” failed at ${f.at}: ${f.message}. The coordinator may have rewritten, removed or forked its log. Keep the stored head (concordat audit head) and compare it with your partners’ and the authority’s.`),
-    );
+    const banner = notice('error', t('ov.auditFailed', { time: fmtTime(f.at) }), h('p', null, t('ov.auditFailedDetail')), h('p', { class: 'small' }, f.message));
     banner.id = 'audit-log-banner';
     parts.push(banner);
   }
 
-  if (failed.length) {
-    const box = notice(
-      'error',
-      `Matching failed for ${plural(failed.length, 'pair')}.`,
-      h(
-        'ul',
-        null,
-        failed.map(({ partner, a }) =>
-          h('li', null, h('strong', null, partner), ' — pair ', h('span', { class: 'mono' }, a.pair), ` (${a.agreement}): `, h('strong', null, a.reason ?? 'no reason given')),
-        ),
-      ),
-      failed.some(({ a }) => /canary/i.test(a.reason ?? ''))
-        ? h('p', { class: 'small' }, 'A failed canary check means the partner’s tokens could not be verified; do not rely on that pair’s results until it is resolved.')
-        : null,
-    );
-    box.id = 'failed-pairs';
-    parts.push(box);
-  }
+  parts.push(sinceSection(ov));
 
   if (ov.awaitingAcceptance.length) {
     const box = notice(
       'warn',
-      `${plural(ov.awaitingAcceptance.length, 'agreement version')} awaiting this agency’s acceptance.`,
+      t('ov.awaiting'),
       h(
         'ul',
         null,
@@ -154,13 +192,11 @@ function renderBody(body: HTMLElement, ov: Overview): void {
           h(
             'li',
             { 'data-agreement': a.id },
-            h('strong', null, `${a.id} version ${a.version}`),
-            ` (${a.status}) with ${a.parties.join(', ')}; accepted by ${a.accepted.length ? a.accepted.join(', ') : 'nobody yet'}; valid until ${a.validUntil}; digest `,
-            h('span', { class: 'mono small' }, a.digest),
+            t('ov.awaitingItem', { id: a.id, version: a.version, parties: a.parties.join(', '), accepted: a.accepted.length ? a.accepted.join(', ') : t('common.none'), until: fmtDate(a.validUntil) }),
           ),
         ),
       ),
-      h('p', { class: 'small' }, 'Nothing flows under an agreement before this agency accepts it. Compare the parties’ key fingerprints out of band (concordat agreements show ID), then accept with concordat agreements accept ID --officer NAME.'),
+      h('p', { class: 'small' }, t('ov.awaitingHow')),
     );
     box.id = 'awaiting-agreements';
     parts.push(box);
@@ -168,54 +204,35 @@ function renderBody(body: HTMLElement, ov: Overview): void {
 
   const last = ov.lastSync;
   parts.push(
-    h('h2', null, 'Status'),
     h(
       'div',
       { class: 'cards' },
       card(
-        'Coordinator',
-        ov.coordinatorReachable ? badge('Reachable', 'ok') : badge('Unreachable', 'bad'),
-        h('p', { class: 'mono small break' }, ov.coordinator),
-        ov.epoch ? h('p', { class: 'small' }, `Epoch ${ov.epoch.id}, started `, timeEl(ov.epoch.startedAt)) : h('p', { class: 'small' }, 'No epoch yet'),
+        t('ov.watchlist'),
+        'card-watchlist',
+        ov.watchlist
+          ? h('p', { 'data-people': ov.watchlist.records }, t('ov.watchlistPeople', { people: tn('people', ov.watchlist.records), time: fmtTime(ov.watchlist.importedAt) }))
+          : h('p', null, t('ov.noWatchlist')),
       ),
       card(
-        'Last sync run',
+        t('ov.lastSync'),
+        'card-last-sync',
         last
           ? h(
               'div',
               null,
-              last.finishedAt === null ? badge('Running', 'info') : last.ok ? badge('Succeeded', 'ok') : badge('Failed', 'bad'),
-              h('p', { class: 'small' }, 'Started ', timeEl(last.startedAt)),
-              last.finishedAt === null ? null : h('p', { class: 'small' }, 'Finished ', timeEl(last.finishedAt), ` (${relative(last.finishedAt)})`),
-              last.errors.length ? h('ul', { class: 'errors small' }, last.errors.map((e) => h('li', null, e))) : null,
+              last.finishedAt === null ? badge(t('ov.syncRunning'), 'info') : last.ok ? badge(t('ov.syncOk'), 'ok') : badge(t('ov.syncFailed'), 'bad'),
+              h('p', { class: 'small' }, timeEl(last.finishedAt ?? last.startedAt), ` (${relative(last.finishedAt ?? last.startedAt)})`),
             )
-          : h('p', null, 'No sync has run yet.'),
+          : h('p', null, t('ov.noSync')),
       ),
-      card(
-        'Next scheduled sync',
-        ov.nextSync ? h('p', null, timeEl(ov.nextSync), h('span', { class: 'muted' }, ` (${relative(ov.nextSync)})`)) : h('p', null, 'None scheduled (a sync is running, or serve runs with --sync-every 0).'),
-      ),
-      card(
-        'Pending partner work',
-        h('p', { class: 'big-number' }, fmtNum(ov.pendingWork)),
-        h('p', { class: 'small muted' }, ov.pendingWork === 1 ? 'partner chunk waiting for us to tokenise' : 'partner chunks waiting for us to tokenise'),
-      ),
-      card(
-        'Watchlist',
-        ov.watchlist
-          ? h(
-              'div',
-              null,
-              h('p', null, h('span', { class: 'big-number' }, fmtNum(ov.watchlist.records)), ' records'),
-              h('p', { class: 'small' }, `${fmtNum(ov.watchlist.identifiers)} identifiers, imported `, timeEl(ov.watchlist.importedAt)),
-            )
-          : h('p', null, 'No watchlist imported.'),
-      ),
+      card(t('ov.nextSync'), 'card-next-sync', ov.nextSync ? h('p', null, timeEl(ov.nextSync), h('span', { class: 'muted' }, ` (${relative(ov.nextSync)})`)) : h('p', null, t('ov.noNextSync'))),
+      card(t('ov.coordinator'), 'card-coordinator', ov.coordinatorReachable ? badge(t('ov.reachable'), 'ok') : badge(t('ov.unreachable'), 'bad')),
     ),
   );
 
-  parts.push(h('h2', null, 'Partners and agreements'));
-  if (!ov.partners.length) parts.push(emptyState('No agreements with any partner agency yet.'));
+  parts.push(h('h2', null, t('ov.partners')));
+  if (!ov.partners.length) parts.push(emptyState(t('ov.noPartners')));
   for (const p of ov.partners) {
     const worst = p.agreements.some((a) => a.state === 'failed') ? 'failed' : p.agreements.every((a) => a.state === 'complete') ? 'complete' : null;
     parts.push(
@@ -228,47 +245,26 @@ function renderBody(body: HTMLElement, ov: Overview): void {
     );
   }
 
-  parts.push(h('h2', null, 'Failed runs'));
-  if (!ov.failedRuns.length) {
-    parts.push(emptyState('No failed runs.'));
-  } else {
-    const table = h(
-      'table',
-      { class: 'data', id: 'failed-runs' },
-      h('caption', { class: 'visually-hidden' }, 'Failed runs'),
-      h('thead', null, h('tr', null, th('Time'), th('Partner'), th('Pair'), th('Reason'))),
-      h(
-        'tbody',
-        null,
-        ov.failedRuns.map((r) =>
-          h('tr', null, h('td', null, timeEl(r.at)), h('td', null, r.partner ?? '—'), h('td', { class: 'mono' }, r.pair ?? '—'), h('td', { class: 'reason-failed' }, r.reason)),
-        ),
-      ),
-    );
-    parts.push(tableWrap('Failed runs', table));
-  }
-
+  parts.push(technical(ov));
   body.removeAttribute('aria-busy');
   replaceChildren(body, parts);
 }
 
 export function renderOverview(ctx: PageContext): void {
   const body = h('div', { class: 'page-body', 'aria-busy': 'true' });
-  const refresh = h('button', { type: 'button', class: 'btn', id: 'overview-refresh' }, 'Refresh');
+  const refresh = h('button', { type: 'button', class: 'btn', id: 'overview-refresh' }, t('common.refresh'));
   const load = (): void => {
     body.setAttribute('aria-busy', 'true');
-    replaceChildren(body, loading('Loading overview…'));
+    replaceChildren(body, loading(t('ov.loading')));
     refresh.disabled = true;
     get<Overview>('/api/overview', ctx.signal)
-      .then((ov) => {
-        renderBody(body, ov);
-      })
-      .catch((e: unknown) => showLoadError(body, e, 'the overview', load))
+      .then((ov) => renderBody(body, ov))
+      .catch((e: unknown) => showLoadError(body, e, t('ov.what'), load))
       .finally(() => {
         refresh.disabled = false;
       });
   };
   refresh.addEventListener('click', load);
-  ctx.root.append(pageHeader('Overview', 'Partner agreements, the state of nightly matching and this agency’s sync.', refresh), body);
+  ctx.root.append(pageHeader(t('ov.title'), t('ov.lead'), refresh), body);
   load();
 }
