@@ -1,23 +1,143 @@
 // Targeted queries. The values the officer types exist only in this page's memory
-// (the textarea and the `sent` array of the last query); they are never written
-// to the URL, to storage or to the console, and the textarea has no `name`, so
-// even a native form submission could not serialise them.
+// (the textarea, the draft kept across a re-login, and the `sent` array of the last
+// query); they are never written to the URL, to storage or to the console, and the
+// textarea has no `name`, so even a native form submission could not serialise them.
+// The rest of the form (kind, purpose, case reference, partners) is also kept in
+// sessionStorage, which this tab alone can read and which ends with it.
 import { ApiError, errorMessage, get, post } from './api';
-import { announce, badge, fmtNum, h, humanise, plural, replaceChildren, stateBadge, tableWrap, th, timeEl, type Tone } from './dom';
+import { announce, badge, fmtNum, h, humanise, replaceChildren, tableWrap, th, timeEl, type Tone } from './dom';
+import { t, tn, type Key } from './i18n';
 import { emptyState, loading, notice, pageHeader, showLoadError, type PageContext } from './page';
-import type { LegState, QueryLeg, QueryOptionPartner, QueryOptions, QueryReply, QueryRequest, QuerySummary } from './types';
+import { hrefFor } from './router';
+import type { BadValue, LegAnswer, QueryLeg, QueryOptionPartner, QueryOptions, QueryReply, QueryRequest, QuerySummary } from './types';
 
 const MAX_VALUES = 100;
 
-const LEG_STATE: Record<LegState, { label: string; tone: Tone }> = {
-  done: { label: 'Answered', tone: 'ok' },
-  pending: { label: 'Pending', tone: 'info' },
-  error: { label: 'Error', tone: 'bad' },
-  expired: { label: 'Expired', tone: 'bad' },
-  incomplete: { label: 'Incomplete', tone: 'warn' },
+const ANSWER: Record<LegAnswer, { label: Key; tone: Tone }> = {
+  answered: { label: 'q.answer.answered', tone: 'ok' },
+  waiting: { label: 'q.answer.waiting', tone: 'info' },
+  offline: { label: 'q.answer.offline', tone: 'warn' },
+  refused: { label: 'q.answer.refused', tone: 'bad' },
+  failed: { label: 'q.answer.failed', tone: 'bad' },
 };
 
-const legBadge = (state: LegState): HTMLElement => stateBadge(LEG_STATE, state);
+const legBadge = (leg: QueryLeg): HTMLElement => {
+  const d = ANSWER[leg.answer] ?? ANSWER.waiting;
+  return badge(t(d.label), d.tone, { 'data-answer': leg.answer });
+};
+
+/** What a value of each kind looks like (made-up values), shown beside a refused line. */
+const EXAMPLES: Record<string, string> = {
+  passport: 'ESP:XDA123456',
+  national_id: 'ESP-12345678Z',
+  phone: '+34 600 123 456',
+  email: 'name@example.org',
+  iban: 'ES91 2100 0418 4502 0005 1332',
+  name_dob: 'María López García|1980-04-23',
+  name_dob_phonetic: 'María López García|1980-04-23',
+  imei: '490154203237518',
+  vin: '1M8GDM9AXKP042788',
+  crypto_address: 'bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq',
+};
+const exampleOf = (kind: string): string => EXAMPLES[kind] ?? '—';
+
+interface Draft {
+  kind?: string;
+  values?: string;
+  all?: boolean;
+  partners?: string[];
+  purpose?: string;
+  caseRef?: string;
+  country?: string;
+}
+
+const DRAFT_KEY = 'concordat.query-form';
+/** The form as last typed: survives navigation and a re-login (same page); values never leave memory. */
+let draft: Draft = readStoredDraft();
+/** A query the server refused with 401 (the session had ended): nothing was sent; say so after signing in again. */
+let lostToSession = false;
+
+function readStoredDraft(): Draft {
+  try {
+    const v = JSON.parse(sessionStorage.getItem(DRAFT_KEY) ?? '{}') as Draft;
+    return { ...(v.kind ? { kind: v.kind } : {}), ...(v.purpose ? { purpose: v.purpose } : {}), ...(v.caseRef ? { caseRef: v.caseRef } : {}), ...(v.all ? { all: true } : {}), ...(Array.isArray(v.partners) ? { partners: v.partners } : {}) };
+  } catch {
+    return {};
+  }
+}
+
+function saveDraft(d: Draft): void {
+  draft = d;
+  const { values: _values, ...rest } = d;
+  try {
+    sessionStorage.setItem(DRAFT_KEY, JSON.stringify(rest));
+  } catch {
+    // Storage refused (private mode, quota): the draft stays in memory only.
+  }
+}
+
+/**
+ * Queries with a partner that has not answered yet, followed in the
+ * background: when an answer arrives, a notice says so on any page.
+ */
+const watched = new Map<string, { caseRef: string; waiting: Set<string>; onUpdate?: (q: QuerySummary) => void }>();
+let watchTimer: number | undefined;
+const WATCH_EVERY_MS = 10_000;
+
+function watch(q: QuerySummary, onUpdate?: (q: QuerySummary) => void): void {
+  const waiting = new Set(q.legs.filter((l) => l.answer === 'waiting' || l.answer === 'offline').map((l) => l.partner));
+  if (!waiting.size) {
+    watched.delete(q.queryId);
+    return;
+  }
+  watched.set(q.queryId, { caseRef: q.caseRef, waiting, ...(onUpdate ? { onUpdate } : {}) });
+  if (watchTimer === undefined) watchTimer = window.setInterval(pollWatched, WATCH_EVERY_MS);
+}
+
+/** Records what a fresh look at a watched query shows, announcing every partner that answered since. */
+function settle(fresh: QuerySummary): void {
+  const w = watched.get(fresh.queryId);
+  if (!w) return;
+  for (const leg of fresh.legs) {
+    if (!w.waiting.has(leg.partner) || leg.answer === 'waiting' || leg.answer === 'offline') continue;
+    w.waiting.delete(leg.partner);
+    const hits = leg.answer === 'answered' && leg.proofVerified ? leg.results.filter((r) => r.hit).length : 0;
+    showLateNotice(t('q.lateArrived', { partner: leg.partner, id: fresh.queryId, caseRef: fresh.caseRef, hits: tn('ov.hits', hits) }), fresh.queryId, leg.partner);
+  }
+  w.onUpdate?.(fresh);
+  if (!w.waiting.size) watched.delete(fresh.queryId);
+}
+
+function pollWatched(): void {
+  if (!watched.size) {
+    window.clearInterval(watchTimer);
+    watchTimer = undefined;
+    return;
+  }
+  for (const id of [...watched.keys()]) {
+    get<QuerySummary>(`/api/queries/${encodeURIComponent(id)}`)
+      .then(settle)
+      .catch((e: unknown) => {
+        // Signed out: nothing more to follow in this page.
+        if (e instanceof ApiError && e.status === 401) watched.clear();
+      });
+  }
+}
+
+/** A late answer's notice, above the page (it outlives navigation), until dismissed. */
+function showLateNotice(text: string, queryId: string, partner: string): void {
+  let area = document.getElementById('late-answers');
+  if (!area) {
+    area = h('div', { id: 'late-answers', class: 'late-answers', role: 'region', 'aria-label': t('q.results') });
+    document.getElementById('main')?.before(area);
+  }
+  const close = h('button', { type: 'button', class: 'btn btn-quiet' }, '×');
+  const box = h('div', { class: 'notice notice-ok late-answer', 'data-query-id': queryId, 'data-partner': partner }, h('p', { class: 'notice-title' }, text), close);
+  close.setAttribute('aria-label', t('common.reset'));
+  close.addEventListener('click', () => box.remove());
+  area.append(box);
+  announce(text, 'ok');
+}
 
 /** Splits the textarea into values, remembering each value's 1-based line for error messages. */
 function parseValues(text: string): { value: string; line: number }[] {
@@ -50,21 +170,23 @@ function agreementFor(c: PartnerChoice, kind: string): QueryOptionPartner | unde
 }
 
 export function renderQuery(ctx: PageContext): void {
-  const formArea = h('div', { class: 'page-body', 'aria-busy': 'true' }, loading('Loading query options…'));
+  const formArea = h('div', { class: 'page-body', 'aria-busy': 'true' }, loading(t('common.loading')));
   const results = h('div', { id: 'query-results', class: 'query-results', 'aria-live': 'off' });
   const recent = h('div', { id: 'recent-queries-area' });
   ctx.root.append(
-    pageHeader('Query', 'Ask partner agencies whether they hold specific identifiers. Values are blinded before they leave this computer and are never stored.'),
+    pageHeader(t('q.title'), t('q.lead')),
+    ...(lostToSession ? [notice('warn', t('q.sessionLost'))] : []),
     formArea,
     results,
-    h('h2', { id: 'recent-title' }, 'Recent queries'),
+    h('h2', { id: 'recent-title' }, t('q.recent')),
     recent,
   );
+  lostToSession = false;
 
   const loadOptions = (): void => {
     get<QueryOptions>('/api/query/options', ctx.signal)
       .then((opts) => buildForm(ctx, formArea, results, opts, () => loadRecent(ctx, recent)))
-      .catch((e: unknown) => showLoadError(formArea, e, 'the query options', loadOptions));
+      .catch((e: unknown) => showLoadError(formArea, e, t('q.what.options'), loadOptions));
   };
   loadOptions();
   loadRecent(ctx, recent);
@@ -74,7 +196,7 @@ function buildForm(ctx: PageContext, area: HTMLElement, results: HTMLElement, op
   area.removeAttribute('aria-busy');
   const choices = groupPartners(opts);
   if (!opts.kinds.length || !choices.length) {
-    replaceChildren(area, notice('info', 'No agreement allows targeted queries.', h('p', null, 'Targeted queries need a reveal-mode agreement with a partner agency.')));
+    replaceChildren(area, notice('info', t('q.noAgreement'), h('p', null, t('q.noAgreementDetail'))));
     return;
   }
 
@@ -89,13 +211,13 @@ function buildForm(ctx: PageContext, area: HTMLElement, results: HTMLElement, op
     spellcheck: 'false',
     'aria-describedby': 'query-values-help query-values-count',
   });
-  const valuesCount = h('p', { id: 'query-values-count', class: 'help' }, '0 values');
+  const valuesCount = h('p', { id: 'query-values-count', class: 'help' }, tn('q.count', 0));
   const allBox = h('input', { id: 'query-all', type: 'checkbox', value: 'all' });
   const partnerList = h('ul', { class: 'checks', id: 'query-partner-list' });
   const purposeSel = h(
     'select',
     { id: 'query-purpose', required: true },
-    h('option', { value: '' }, 'Choose a purpose…'),
+    h('option', { value: '' }, t('q.choosePurpose')),
     opts.purposes.map((p) => h('option', { value: p }, humanise(p))),
   );
   const caseIn = h('input', { id: 'query-case', type: 'text', required: true, maxlength: 100, autocomplete: 'off', spellcheck: 'false', 'aria-describedby': 'query-case-help' });
@@ -113,12 +235,12 @@ function buildForm(ctx: PageContext, area: HTMLElement, results: HTMLElement, op
   const countryField = h(
     'div',
     { class: 'field field-narrow', id: 'query-country-field' },
-    h('label', { for: 'query-country' }, 'Default country for phone numbers (optional)'),
-    h('p', { id: 'query-country-help', class: 'help' }, 'Two-letter code (e.g. ES) used for numbers written without +country code.'),
+    h('label', { for: 'query-country' }, t('q.country')),
+    h('p', { id: 'query-country-help', class: 'help' }, t('q.countryHelp')),
     countryIn,
   );
-  const submit = h('button', { id: 'query-submit', type: 'submit', class: 'btn btn-primary' }, 'Send query');
-  const clear = h('button', { id: 'query-clear', type: 'button', class: 'btn btn-quiet' }, 'Clear values');
+  const submit = h('button', { id: 'query-submit', type: 'submit', class: 'btn btn-primary' }, t('q.send'));
+  const clear = h('button', { id: 'query-clear', type: 'button', class: 'btn btn-quiet' }, t('q.clear'));
   const busyText = h('span', { id: 'query-busy', class: 'busy', hidden: true });
   const errorBox = h('div', { id: 'query-error', class: 'form-error-slot' });
 
@@ -137,7 +259,7 @@ function buildForm(ctx: PageContext, area: HTMLElement, results: HTMLElement, op
       .map(({ c, a }) => {
         const left = quotaLeft.get(`${c.partner}\u0000${a.agreement}`) ?? a.queriesLeftToday;
         const purposeOk = !purpose || a.purposes.includes(purpose);
-        const why = left <= 0 ? 'no queries left today' : !purposeOk ? `agreement does not cover ${humanise(purpose)}` : null;
+        const why = left <= 0 ? t('q.noneLeft') : !purposeOk ? t('q.notCovered', { purpose: humanise(purpose) }) : null;
         const id = `query-partner-${c.partner}`;
         const box = h('input', {
           id,
@@ -158,12 +280,12 @@ function buildForm(ctx: PageContext, area: HTMLElement, results: HTMLElement, op
           h(
             'span',
             { id: `${id}-info`, class: why ? 'check-info unavailable' : 'check-info' },
-            ` — ${fmtNum(left)} of ${fmtNum(a.perDay)} queries left today, up to ${fmtNum(a.maxValues)} values`,
-            why ? h('strong', null, ` (unavailable: ${why})`) : null,
+            ` — ${t('q.quotaLine', { left, perDay: a.perDay, max: a.maxValues })}`,
+            why ? h('strong', null, ` (${t('q.unavailable', { why })})`) : null,
           ),
         );
       });
-    replaceChildren(partnerList, items.length ? items : h('li', { class: 'muted' }, `No partner agreement allows ${humanise(kind)} queries.`));
+    replaceChildren(partnerList, items.length ? items : h('li', { class: 'muted' }, t('q.noPartnerForKind', { kind: humanise(kind) })));
   };
 
   const selectedChoices = (): { c: PartnerChoice; a: QueryOptionPartner }[] => {
@@ -181,12 +303,24 @@ function buildForm(ctx: PageContext, area: HTMLElement, results: HTMLElement, op
 
   const updateCount = (): void => {
     const n = parseValues(values.value).length;
-    valuesCount.textContent = n > MAX_VALUES ? `${n} values — too many, at most ${MAX_VALUES}` : plural(n, 'value');
+    valuesCount.textContent = n > MAX_VALUES ? t('q.tooMany', { n, max: MAX_VALUES }) : tn('q.count', n);
     valuesCount.classList.toggle('help-error', n > MAX_VALUES);
   };
+  const valuesHelp = h('p', { id: 'query-values-help', class: 'help' });
   const updateCountry = (): void => {
     countryField.hidden = kindSel.value !== 'phone';
+    valuesHelp.textContent = t('q.valuesHelp', { max: MAX_VALUES, example: exampleOf(kindSel.value) });
   };
+  const remember = (): void =>
+    saveDraft({
+      kind: kindSel.value,
+      values: values.value,
+      all: allBox.checked,
+      partners: partnerBoxes().filter((b) => b.checked).map((b) => b.value),
+      purpose: purposeSel.value,
+      caseRef: caseIn.value,
+      country: countryIn.value,
+    });
 
   kindSel.addEventListener('change', () => {
     renderPartners();
@@ -200,8 +334,9 @@ function buildForm(ctx: PageContext, area: HTMLElement, results: HTMLElement, op
     values.removeAttribute('aria-invalid');
     replaceChildren(results);
     updateCount();
+    remember();
     values.focus();
-    announce('Values and results cleared from the page.');
+    announce(t('q.cleared'));
   });
 
   const fieldError = (control: HTMLElement, title: string, detail?: string): void => {
@@ -218,29 +353,22 @@ function buildForm(ctx: PageContext, area: HTMLElement, results: HTMLElement, op
   const form = h(
     'form',
     { id: 'query-form', class: 'query-form', method: 'post', novalidate: true, 'aria-describedby': 'query-error' },
-    h('div', { class: 'field field-narrow' }, h('label', { for: 'query-kind' }, 'Identifier kind'), kindSel),
-    h(
-      'div',
-      { class: 'field' },
-      h('label', { for: 'query-values' }, 'Values'),
-      h('p', { id: 'query-values-help', class: 'help' }, `Paste a list, one value per line (blank lines are ignored; at most ${MAX_VALUES}). Values stay in this page only.`),
-      values,
-      valuesCount,
-    ),
+    h('div', { class: 'field field-narrow' }, h('label', { for: 'query-kind' }, t('q.kind')), kindSel),
+    h('div', { class: 'field' }, h('label', { for: 'query-values' }, t('q.values')), valuesHelp, values, valuesCount),
     countryField,
     h(
       'fieldset',
       { class: 'field' },
-      h('legend', null, 'Partners'),
-      h('div', { class: 'check-all' }, allBox, h('label', { for: 'query-all' }, h('strong', null, 'All allowed partners'))),
+      h('legend', null, t('q.partners')),
+      h('div', { class: 'check-all' }, allBox, h('label', { for: 'query-all' }, h('strong', null, t('q.all')))),
       partnerList,
     ),
-    h('div', { class: 'field field-narrow' }, h('label', { for: 'query-purpose' }, 'Purpose'), purposeSel),
+    h('div', { class: 'field field-narrow' }, h('label', { for: 'query-purpose' }, t('q.purpose')), purposeSel),
     h(
       'div',
       { class: 'field field-narrow' },
-      h('label', { for: 'query-case' }, 'Case reference'),
-      h('p', { id: 'query-case-help', class: 'help' }, 'Required; recorded in every partner’s audit log.'),
+      h('label', { for: 'query-case' }, t('q.case')),
+      h('p', { id: 'query-case-help', class: 'help' }, t('q.caseHelp')),
       caseIn,
     ),
     errorBox,
@@ -251,19 +379,20 @@ function buildForm(ctx: PageContext, area: HTMLElement, results: HTMLElement, op
     ev.preventDefault();
     clearErrors();
     const parsed = parseValues(values.value);
-    if (!parsed.length) return fieldError(values, 'Enter at least one value.');
-    if (parsed.length > MAX_VALUES) return fieldError(values, `Too many values: ${parsed.length}.`, `Send at most ${MAX_VALUES} per query.`);
+    remember();
+    if (!parsed.length) return fieldError(values, t('q.enterValue'));
+    if (parsed.length > MAX_VALUES) return fieldError(values, t('q.tooManyTitle', { n: parsed.length }), t('q.tooManyDetail', { max: MAX_VALUES }));
     const chosen = selectedChoices();
-    if (!chosen.length) return fieldError(allBox, 'Choose at least one partner, or “All allowed partners”.');
+    if (!chosen.length) return fieldError(allBox, t('q.choosePartner'));
     const tooMany = chosen.filter(({ a }) => parsed.length > a.maxValues);
     if (tooMany.length) {
-      return fieldError(values, `Too many values for ${tooMany.map(({ c }) => c.partner).join(', ')}.`, `Their agreement allows at most ${Math.min(...tooMany.map(({ a }) => a.maxValues))} values per query.`);
+      return fieldError(values, t('q.tooManyFor', { partners: tooMany.map(({ c }) => c.partner).join(', '), max: Math.min(...tooMany.map(({ a }) => a.maxValues)) }));
     }
-    if (!purposeSel.value) return fieldError(purposeSel, 'Choose the purpose of this query.');
+    if (!purposeSel.value) return fieldError(purposeSel, t('q.needPurpose'));
     const caseRef = caseIn.value.trim();
-    if (!caseRef) return fieldError(caseIn, 'Enter the case reference.');
+    if (!caseRef) return fieldError(caseIn, t('q.needCase'));
     const country = countryIn.value.trim().toUpperCase();
-    if (!countryField.hidden && country && !/^[A-Z]{2}$/.test(country)) return fieldError(countryIn, 'The default country must be a two-letter code, e.g. ES.');
+    if (!countryField.hidden && country && !/^[A-Z]{2}$/.test(country)) return fieldError(countryIn, t('q.badCountry'));
 
     const req: QueryRequest = {
       kind: kindSel.value,
@@ -277,16 +406,16 @@ function buildForm(ctx: PageContext, area: HTMLElement, results: HTMLElement, op
 
     submit.disabled = true;
     clear.disabled = true;
-    submit.textContent = 'Querying partners…';
+    submit.textContent = t('q.sending');
     form.setAttribute('aria-busy', 'true');
     busyText.hidden = false;
     const started = Date.now();
     const tick = (): void => {
-      busyText.textContent = `Waiting for partner answers… ${Math.round((Date.now() - started) / 1000)} s (up to 20 s)`;
+      busyText.textContent = t('q.waiting', { s: Math.round((Date.now() - started) / 1000), max: 20 });
     };
     tick();
     const timer = window.setInterval(tick, 1000);
-    announce(`Query sent to ${req.partners === 'all' ? 'all allowed partners' : req.partners.join(', ')}. Waiting for answers, up to 20 seconds.`);
+    // Nothing is announced as "sent" before the server says so: the reply (or the error) speaks.
     replaceChildren(results);
 
     post<QueryReply>('/api/queries', req)
@@ -299,13 +428,15 @@ function buildForm(ctx: PageContext, area: HTMLElement, results: HTMLElement, op
           }
         }
         renderPartners();
-        renderResults(results, reply, sent.map((s) => s.value), reply.quota);
-        const hits = reply.legs.reduce((n, l) => n + (l.state === 'done' && l.proofVerified ? l.results.filter((r) => r.hit).length : 0), 0);
-        const pending = reply.legs.filter((l) => l.state === 'pending').length;
-        const summary = `Query ${reply.queryId} answered: ${plural(hits, 'hit')}${pending ? `, ${plural(pending, 'partner')} still pending` : ''}.`;
+        const shown = sent.map((x) => x.value);
+        renderResults(results, reply, shown, reply.quota);
+        watch(reply, (fresh) => {
+          if (results.isConnected && results.querySelector(`[data-query="${reply.queryId}"]`)) renderResults(results, fresh, shown, reply.quota);
+        });
+        const summary = summaryOf(reply);
         if (ctx.signal.aborted) {
           // The officer left the page while waiting; the values are gone with it, the answer is kept server-side.
-          announce(`${summary} See Recent queries on the Query page.`, 'ok');
+          announce(summary, 'ok');
           return;
         }
         announce(summary, 'ok');
@@ -313,25 +444,22 @@ function buildForm(ctx: PageContext, area: HTMLElement, results: HTMLElement, op
         results.querySelector<HTMLElement>('#query-results-title')?.focus();
       })
       .catch((e: unknown) => {
-        if (e instanceof ApiError && e.status === 401) return;
-        const field = e instanceof ApiError ? e.field : undefined;
-        const m = field ? /^body\.values\[(\d+)\]$/.exec(field) : null;
-        if (m && e instanceof ApiError) {
-          const i = Number(m[1]);
-          const bad = sent[i];
-          if (bad) {
-            selectLine(values, bad.line);
-            return fieldError(values, `Value on line ${bad.line} could not be read as ${humanise(req.kind)}: “${bad.value}”.`, `${e.detail ?? e.title} Nothing was sent.`);
-          }
+        if (e instanceof ApiError && e.status === 401) {
+          // The console refused before doing anything: nothing was sent. The form is kept for after sign-in.
+          lostToSession = true;
+          return;
         }
+        const field = e instanceof ApiError ? e.field : undefined;
+        const badValues = e instanceof ApiError && Array.isArray(e.body['values']) ? (e.body['values'] as BadValue[]) : [];
+        if (badValues.length && e instanceof ApiError) return showBadLines(badValues);
         const target =
           field === 'body.kind' ? kindSel : field === 'body.purpose' ? purposeSel : field === 'body.caseRef' ? caseIn : field === 'body.defaultCountry' ? countryIn : field === 'body.partners' ? allBox : null;
         const title =
           e instanceof ApiError && (e.status === 403 || e.status === 429)
-            ? 'The coordinator refused this query.'
+            ? t('q.refused')
             : e instanceof ApiError && e.status === 502
-              ? 'The coordinator could not be reached.'
-              : 'The query failed.';
+              ? t('q.down')
+              : t('q.failed');
         if (target) return fieldError(target, title, errorMessage(e));
         replaceChildren(errorBox, notice('error', title, h('p', null, errorMessage(e))));
         announce(`${title} ${errorMessage(e)}`, 'error');
@@ -340,16 +468,56 @@ function buildForm(ctx: PageContext, area: HTMLElement, results: HTMLElement, op
         window.clearInterval(timer);
         submit.disabled = false;
         clear.disabled = false;
-        submit.textContent = 'Send query';
+        submit.textContent = t('q.send');
         form.removeAttribute('aria-busy');
         busyText.hidden = true;
       });
   });
 
+  /** Every refused line at once, in plain words, with what a good value of the kind looks like. */
+  const showBadLines = (bad: readonly BadValue[]): void => {
+    const parsed = parseValues(values.value);
+    const kind = humanise(kindSel.value);
+    const lines = bad.map((b) => ({ line: parsed[b.index]?.line ?? b.index + 1, why: b.message, rule: b.rule }));
+    const first = lines[0];
+    if (first) selectLine(values, first.line);
+    values.setAttribute('aria-invalid', 'true');
+    const title = lines.length === 1 && first ? t('q.badLine', { line: first.line, kind }) : t('q.badLines', { n: lines.length, kind });
+    const box = notice(
+      'error',
+      title,
+      h('ul', { id: 'query-bad-lines' }, lines.map((l) => h('li', { 'data-line': l.line, 'data-rule': l.rule }, t('q.lineIs', { line: l.line, why: l.why })))),
+      h('p', { id: 'query-format-example' }, t('q.formatExample', { kind, example: exampleOf(kindSel.value) })),
+    );
+    replaceChildren(errorBox, box);
+    announce(`${title} ${lines.map((l) => t('q.lineIs', { line: l.line, why: l.why })).join(' ')}`, 'error');
+    values.focus();
+  };
+
+  // The draft (this page's memory, and sessionStorage without the values) fills the form again.
+  if (draft.kind && opts.kinds.includes(draft.kind)) kindSel.value = draft.kind;
+  if (draft.purpose && opts.purposes.includes(draft.purpose)) purposeSel.value = draft.purpose;
+  if (draft.values) values.value = draft.values;
+  if (draft.caseRef) caseIn.value = draft.caseRef;
+  if (draft.country) countryIn.value = draft.country;
+  if (draft.all) allBox.checked = true;
+  for (const el of [values, caseIn, countryIn]) el.addEventListener('input', remember);
+  for (const el of [kindSel, purposeSel, allBox]) el.addEventListener('change', remember);
+  partnerList.addEventListener('change', remember);
+
   replaceChildren(area, form);
   renderPartners();
+  if (draft.partners && !draft.all) for (const b of partnerBoxes()) if (!b.disabled && draft.partners.includes(b.value)) b.checked = true;
   updateCountry();
   updateCount();
+}
+
+/** One sentence that never calls a query answered when no partner answered it. */
+function summaryOf(q: QuerySummary): string {
+  const answered = q.legs.filter((l) => l.answer === 'answered');
+  if (!answered.length) return t('q.summaryNone', { id: q.queryId });
+  const hits = answered.reduce((n, l) => n + (l.proofVerified ? l.results.filter((r) => r.hit).length : 0), 0);
+  return t('q.summary', { id: q.queryId, answered: answered.length, asked: q.legs.length, hits: tn('ov.hits', hits) });
 }
 
 function selectLine(textarea: HTMLTextAreaElement, line: number): void {
@@ -361,8 +529,8 @@ function selectLine(textarea: HTMLTextAreaElement, line: number): void {
 }
 
 function proofText(leg: QueryLeg): HTMLElement {
-  if (leg.state !== 'done') return h('span', { class: 'muted' }, '— no answer yet');
-  return leg.proofVerified ? badge('Proof verified', 'ok') : badge('Proof NOT verified', 'bad');
+  if (leg.state !== 'done') return h('span', { class: 'muted' }, `— ${t('q.noAnswerYet')}`);
+  return leg.proofVerified ? badge(t('q.proofOk'), 'ok') : badge(t('q.proofBad'), 'bad');
 }
 
 /** The result a leg gives for one value; undefined when there is no trustworthy answer. */
@@ -375,17 +543,17 @@ function resultFor(leg: QueryLeg, index: number): { hit: boolean; handle?: strin
 function resultText(leg: QueryLeg, index: number): HTMLElement {
   const r = resultFor(leg, index);
   if (!r) {
-    const why = leg.state === 'done' && !leg.proofVerified ? 'unknown (proof failed)' : leg.state === 'pending' ? 'pending' : 'no answer';
+    const why = leg.state === 'done' && !leg.proofVerified ? t('q.unknownProof') : t('q.notAnswered');
     return h('span', { class: 'muted' }, why);
   }
   return r.hit
-    ? h('span', { class: 'hit' }, badge('HIT', 'ok'), r.handle ? [' ', h('code', { class: 'handle', title: 'Handle' }, r.handle)] : null)
-    : h('span', { class: 'nohit' }, 'no hit');
+    ? h('span', { class: 'hit' }, badge(t('q.hit'), 'ok'), r.handle ? [' ', h('code', { class: 'handle' }, r.handle)] : null)
+    : h('span', { class: 'nohit' }, t('q.noHit'));
 }
 
 function renderResults(container: HTMLElement, q: QuerySummary, sent: readonly string[] | null, quota: QueryReply['quota'] | null): void {
   const n = sent ? sent.length : q.values;
-  const left = new Map((quota ?? []).map((x) => [x.partner, x.queriesLeftToday]));
+  const left = new Map((quota ?? []).map((x) => [x.partner, x]));
 
   // One section per partner, one row per value: the officer reads each partner's answer with its proof status beside it.
   const legs = q.legs.map((leg) => {
@@ -399,7 +567,7 @@ function renderResults(container: HTMLElement, q: QuerySummary, sent: readonly s
           'tr',
           { 'data-partner': leg.partner, 'data-index': i, 'data-hit': r ? String(r.hit) : 'unknown', class: r?.hit ? 'row-hit' : null },
           h('td', { class: 'num' }, String(i + 1)),
-          sent ? h('th', { scope: 'row', class: 'mono value' }, sent[i] ?? '') : h('th', { scope: 'row', class: 'muted' }, `Value ${i + 1}`),
+          sent ? h('th', { scope: 'row', class: 'mono value' }, sent[i] ?? '') : h('th', { scope: 'row', class: 'muted' }, t('q.valueN', { n: i + 1 })),
           h('td', null, resultText(leg, i)),
         ),
       );
@@ -407,64 +575,65 @@ function renderResults(container: HTMLElement, q: QuerySummary, sent: readonly s
     const table = h(
       'table',
       { class: 'data compact' },
-      h('caption', { class: 'visually-hidden' }, `Answers from ${leg.partner}`),
-      h('thead', null, h('tr', null, th('#', 'col', { class: 'num' }), th('Value'), th('Result'))),
+      h('caption', { class: 'visually-hidden' }, t('q.answersFrom', { partner: leg.partner })),
+      h('thead', null, h('tr', null, th('#', 'col', { class: 'num' }), th(t('q.col.value')), th(t('q.col.result')))),
       h('tbody', null, rows),
     );
     const headingId = `leg-${leg.partner}`;
     return h(
       'section',
-      { class: 'leg', 'data-leg': leg.partner, 'data-state': leg.state, 'aria-labelledby': headingId },
-      h(
-        'div',
-        { class: 'leg-header' },
-        h('h3', { id: headingId }, leg.partner),
-        legBadge(leg.state),
-        proofText(leg),
-      ),
+      { class: 'leg', 'data-leg': leg.partner, 'data-state': leg.state, 'data-answer': leg.answer, 'aria-labelledby': headingId },
+      h('div', { class: 'leg-header' }, h('h3', { id: headingId }, leg.partner), legBadge(leg), proofText(leg)),
       h(
         'p',
         { class: 'leg-meta small' },
-        hits === null ? 'No verified answer yet' : plural(hits, 'hit'),
-        left.has(leg.partner) ? [' · ', h('span', { 'data-quota': leg.partner }, `${fmtNum(left.get(leg.partner))} queries left today`)] : null,
+        // A count of hits only beside a verified answer: a partner that never answered has no "0 hits".
+        hits === null ? t(ANSWER[leg.answer]?.label ?? 'q.answer.waiting') : tn('ov.hits', hits),
+        left.has(leg.partner)
+          ? [' · ', h('span', { 'data-quota': leg.partner }, t('q.quotaLeft', { left: left.get(leg.partner)?.queriesLeftToday ?? 0, perDay: left.get(leg.partner)?.perDay ?? '—' }))]
+          : null,
       ),
       note ? h('p', { class: 'reason-failed small' }, note) : null,
-      leg.state === 'pending' ? h('p', { class: 'small' }, 'The partner has not answered yet; use “Check again”.') : null,
-      tableWrap(`Answers from ${leg.partner}`, table),
+      leg.answer === 'waiting' || leg.answer === 'offline' ? h('p', { class: 'small', 'data-offline-help': leg.partner }, t('q.offlineHelp', { partner: leg.partner })) : null,
+      hits ? h('p', { class: 'small hit-next' }, t('q.hitNext', { partner: leg.partner }), ' ', h('a', { href: hrefFor('matches', { partner: leg.partner }) }, t('ov.open'))) : null,
+      tableWrap(t('q.answersFrom', { partner: leg.partner }), table),
     );
   });
 
-  const pending = q.legs.some((l) => l.state === 'pending');
-  const again = pending ? h('button', { type: 'button', class: 'btn', id: 'query-check-again' }, 'Check again') : null;
+  const pending = q.legs.some((l) => l.answer === 'waiting' || l.answer === 'offline');
+  const again = pending ? h('button', { type: 'button', class: 'btn', id: 'query-check-again' }, t('q.checkAgain')) : null;
   again?.addEventListener('click', () => {
     again.disabled = true;
-    again.textContent = 'Checking…';
+    again.textContent = t('q.checking');
     get<QuerySummary>(`/api/queries/${encodeURIComponent(q.queryId)}`)
       .then((fresh) => {
+        // Any answer found now is announced like one the background check finds (and only once).
+        if (watched.has(fresh.queryId)) settle(fresh);
         renderResults(container, fresh, sent, quota);
-        announce(`Query ${q.queryId} refreshed.`, 'ok');
+        announce(t('q.refreshed', { id: q.queryId }), 'ok');
       })
       .catch((e: unknown) => {
         again.disabled = false;
-        again.textContent = 'Check again';
-        announce(`Could not refresh the query: ${errorMessage(e)}`, 'error');
+        again.textContent = t('q.checkAgain');
+        announce(t('common.error', { msg: errorMessage(e) }), 'error');
       });
   });
 
   replaceChildren(
     container,
-    h('h2', { id: 'query-results-title', tabindex: -1 }, 'Results'),
+    h('h2', { id: 'query-results-title', tabindex: -1, 'data-query': q.queryId }, t('q.results')),
+    h('p', { id: 'query-summary' }, summaryOf(q)),
     h(
       'dl',
       { class: 'kv kv-inline' },
       (
         [
-          ['Query', h('span', { class: 'mono' }, q.queryId)],
-          ['Sent', timeEl(q.createdAt)],
-          ['Kind', humanise(q.kind)],
-          ['Purpose', humanise(q.purpose)],
-          ['Case', q.caseRef],
-          ['Values', fmtNum(q.values)],
+          [t('q.col.query'), h('span', { class: 'mono' }, q.queryId)],
+          [t('q.col.sent'), timeEl(q.createdAt, { seconds: true })],
+          [t('q.kind'), humanise(q.kind)],
+          [t('q.purpose'), humanise(q.purpose)],
+          [t('q.case'), q.caseRef],
+          [t('q.values'), fmtNum(q.values)],
         ] as const
       ).map(([k, v]) => h('div', { class: 'kv-pair' }, h('dt', null, k), h('dd', null, v))),
     ),
@@ -480,25 +649,25 @@ function legSummary(leg: QueryLeg): HTMLElement {
     null,
     h('strong', null, leg.partner),
     ' ',
-    legBadge(leg.state),
-    leg.state === 'done' ? (leg.proofVerified ? ' proof ✓' : ' proof ✗') : null,
-    leg.state === 'done' && leg.proofVerified ? ` · ${plural(hits.length, 'hit')}` : null,
+    legBadge(leg),
+    leg.state === 'done' ? (leg.proofVerified ? ' ✓' : ' ✗') : null,
+    leg.state === 'done' && leg.proofVerified ? ` · ${tn('ov.hits', hits.length)}` : null,
     hits.length ? h('span', { class: 'small' }, ' (', hits.map((r, i) => [i ? ', ' : '', h('code', { class: 'handle' }, r.handle ?? `#${r.index + 1}`)]), ')') : null,
   );
 }
 
 function loadRecent(ctx: PageContext, area: HTMLElement): void {
-  if (!area.firstChild) area.append(loading('Loading recent queries…'));
+  if (!area.firstChild) area.append(loading(t('common.loading')));
   area.setAttribute('aria-busy', 'true');
   get<{ queries: QuerySummary[] }>('/api/queries', ctx.signal)
     .then(({ queries }) => {
       area.removeAttribute('aria-busy');
-      if (!queries.length) return replaceChildren(area, emptyState('No queries yet.'));
+      if (!queries.length) return replaceChildren(area, emptyState(t('q.noRecent')));
       const rows = queries.map((q) =>
         h(
           'tr',
           { 'data-query-id': q.queryId },
-          h('td', null, timeEl(q.createdAt)),
+          h('td', null, timeEl(q.createdAt, { seconds: true })),
           h('th', { scope: 'row', class: 'mono' }, q.queryId),
           h('td', null, humanise(q.kind)),
           h('td', null, humanise(q.purpose)),
@@ -511,11 +680,15 @@ function loadRecent(ctx: PageContext, area: HTMLElement): void {
       const table = h(
         'table',
         { class: 'data', id: 'recent-queries' },
-        h('caption', { class: 'visually-hidden' }, 'Recent queries, newest first'),
-        h('thead', null, h('tr', null, th('Sent'), th('Query'), th('Kind'), th('Purpose'), th('Case'), th('Officer'), th('Values', 'col', { class: 'num' }), th('Partners'))),
+        h('caption', { class: 'visually-hidden' }, t('q.recent')),
+        h(
+          'thead',
+          null,
+          h('tr', null, th(t('q.col.sent')), th(t('q.col.query')), th(t('q.kind')), th(t('q.purpose')), th(t('q.case')), th(t('q.col.officer')), th(t('q.values'), 'col', { class: 'num' }), th(t('q.partners'))),
+        ),
         h('tbody', null, rows),
       );
-      replaceChildren(area, tableWrap('Recent queries', table));
+      replaceChildren(area, tableWrap(t('q.recent'), table));
     })
-    .catch((e: unknown) => showLoadError(area, e, 'recent queries', () => loadRecent(ctx, area)));
+    .catch((e: unknown) => showLoadError(area, e, t('q.what.recent'), () => loadRecent(ctx, area)));
 }
