@@ -1,10 +1,13 @@
 // A pool that spreads engine batches over all cores. On Node it runs worker
 // threads; where no threads exist (Workers, browsers) the same API runs the
-// engine inline. This is the only module of protocol/ that may touch a
-// runtime-specific API, and it does so through a dynamic import.
+// engine inline. Threads are started once per process, on the first batch
+// large enough to gain from them, and reused by every later pool of the same
+// engine and size: a nightly sync of a few hundred changed rows neither starts
+// threads nor loads libsodium again. Idle workers are unref'd, so a pool never
+// keeps a process alive. Node APIs are reached through dynamic imports only.
 import { ELEMENT_BYTES, TOKEN_BYTES, makeSuite, type Suite } from '../constants.js';
 import { DecodeError, ProtocolError } from '../errors.js';
-import { loadEngine } from './index.js';
+import { defaultEngineName, loadEngine } from './index.js';
 import type { EngineName } from './types.js';
 
 export type Progress = (done: number, total: number) => void;
@@ -26,12 +29,32 @@ export interface EnginePool {
 }
 
 export interface PoolOptions {
+  /** Default: the native engine where it loads, else fast. */
   engine?: EngineName;
   /** Worker threads; default: available parallelism. 0 runs inline. */
   threads?: number;
-  /** Elements per task; smaller gives smoother progress, larger less messaging. */
+  /** Elements per task at most; smaller gives smoother progress, larger less messaging. */
   taskSize?: number;
+  /**
+   * Batches below this many elements run inline on the calling thread: below
+   * it, handing work to threads costs more than it saves (bench/blind.ts
+   * measures the crossing). Default INLINE_BELOW.
+   */
+  inlineBelow?: number;
+  /**
+   * Share the process-wide threads of this engine and size (default). A
+   * private pool starts its own threads and terminates them on close().
+   */
+  shared?: boolean;
 }
+
+/**
+ * Measured on a 2-core machine with the native engine (bench/blind.ts, "pool
+ * crossing"): a batch of 256 tokenisations takes about 13 ms inline, and the
+ * same batch split over two warm threads saves less than the messaging and
+ * copying cost plus the risk of first starting the threads (≈ 60 ms).
+ */
+export const INLINE_BELOW = 512;
 
 /** Wire form of a task sent to a worker. */
 export type TaskOp = 'hashToGroup' | 'blind' | 'evaluate' | 'tokenize';
@@ -103,10 +126,12 @@ interface Runner {
   run(msg: TaskMessage): Promise<Uint8Array>;
   close(): Promise<void>;
   threads: number;
+  /** Set once a worker has died: the runner is not handed out again. */
+  broken(): boolean;
 }
 
 function inlineRunner(engine: EngineName): Runner {
-  return { threads: 0, run: (msg) => runTask(msg, engine), close: async () => {} };
+  return { threads: 0, run: (msg) => runTask(msg, engine), close: async () => {}, broken: () => false };
 }
 
 async function threadRunner(engine: EngineName, threads: number): Promise<Runner> {
@@ -169,6 +194,7 @@ async function threadRunner(engine: EngineName, threads: number): Promise<Runner
     async close() {
       await Promise.all(workers.map((w) => w.terminate()));
     },
+    broken: () => failed !== undefined,
   };
 }
 
@@ -181,16 +207,59 @@ async function defaultThreads(): Promise<number> {
   }
 }
 
+/** Process-wide thread runners, one per engine and size. */
+const sharedRunners = new Map<string, Promise<Runner>>();
+
+function startRunner(engine: EngineName, threads: number): Promise<Runner> {
+  // Where threads cannot start (no worker_threads, or the worker module is
+  // not built), the same API runs inline.
+  return threadRunner(engine, threads).catch(() => inlineRunner(engine));
+}
+
+function sharedRunner(engine: EngineName, threads: number): Promise<Runner> {
+  const key = `${engine}/${threads}`;
+  let r = sharedRunners.get(key);
+  if (!r) {
+    r = startRunner(engine, threads);
+    sharedRunners.set(key, r);
+  }
+  return r.then((runner) => {
+    if (!runner.broken()) return runner;
+    if (sharedRunners.get(key) === r) sharedRunners.delete(key);
+    void runner.close();
+    return sharedRunner(engine, threads);
+  });
+}
+
+/** Terminate the process-wide threads (a server shutting down; tests). Later pools start new ones. */
+export async function closeSharedPools(): Promise<void> {
+  const all = [...sharedRunners.values()];
+  sharedRunners.clear();
+  await Promise.all(all.map(async (r) => (await r).close()));
+}
+
+/** How many process-wide thread runners exist (tests check that syncs reuse one). */
+export function sharedPoolCount(): number {
+  return sharedRunners.size;
+}
+
 export async function createPool(opts: PoolOptions = {}): Promise<EnginePool> {
-  const engine = opts.engine ?? 'fast';
+  const engine = opts.engine ?? defaultEngineName();
+  // Fail here, not in a worker, if the named engine cannot run.
+  await loadEngine(engine);
   const threads = opts.threads ?? (await defaultThreads());
   const taskSize = opts.taskSize ?? 2048;
-  let runner: Runner;
-  try {
-    runner = threads > 0 ? await threadRunner(engine, threads) : inlineRunner(engine);
-  } catch {
-    runner = inlineRunner(engine);
-  }
+  const inlineBelow = opts.inlineBelow ?? INLINE_BELOW;
+  const shared = opts.shared ?? true;
+  const inline = inlineRunner(engine);
+  let own: Promise<Runner> | undefined;
+  let closed = false;
+  const threaded = (): Promise<Runner> => {
+    if (threads === 0) return Promise.resolve(inline);
+    if (shared) return sharedRunner(engine, threads);
+    own ??= startRunner(engine, threads);
+    return own;
+  };
 
   async function split(
     op: TaskOp,
@@ -201,11 +270,16 @@ export async function createPool(opts: PoolOptions = {}): Promise<EnginePool> {
     outSize: number,
     o: BatchOptions = {},
   ): Promise<Uint8Array> {
+    if (closed) throw new Error('pool: closed');
     const out = new Uint8Array(count * outSize);
+    const runner = count < inlineBelow ? inline : await threaded();
+    // Equal shares, so no thread idles while another finishes a long tail.
+    const parts = runner.threads === 0 ? Math.max(1, Math.ceil(count / taskSize)) : Math.max(runner.threads, Math.ceil(count / taskSize));
+    const size = Math.max(1, Math.ceil(count / parts));
     let done = 0;
     const tasks: Promise<void>[] = [];
-    for (let from = 0; from < count; from += taskSize) {
-      const to = Math.min(count, from + taskSize);
+    for (let from = 0; from < count; from += size) {
+      const to = Math.min(count, from + size);
       const { data, ends } = slice(from, to);
       const msg: TaskMessage = {
         id: 0,
@@ -242,13 +316,16 @@ export async function createPool(opts: PoolOptions = {}): Promise<EnginePool> {
 
   return {
     engine,
-    threads: runner.threads,
+    threads,
     hashToGroup: (suite, inputs, o) => split('hashToGroup', suite, new Uint8Array(0), inputs.length, inputSlicer(inputs), ELEMENT_BYTES, o),
     blind: (suite, sk, inputs, o) => split('blind', suite, sk, inputs.length, inputSlicer(inputs), ELEMENT_BYTES, o),
     evaluate: (sk, elements, o) =>
       split('evaluate', undefined, sk, elementCount(elements, o?.label), elementSlicer(elements), ELEMENT_BYTES, o),
     tokenize: (suite, sk, elements, o) =>
       split('tokenize', suite, sk, elementCount(elements, o?.label), elementSlicer(elements), TOKEN_BYTES, o),
-    close: () => runner.close(),
+    async close() {
+      closed = true;
+      if (own) await (await own).close();
+    },
   };
 }
