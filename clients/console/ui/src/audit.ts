@@ -1,10 +1,15 @@
+// Audit for people: one sentence per action (this agency's record and the
+// coordinator's of the same action merged), the nightly exchange's steps
+// hidden unless asked for, partial filters, local time and UTC to the
+// second, and exports as JSON Lines (every entry as recorded), CSV and print.
 import { get, withQuery } from './api';
-import { announce, badge, h, plural, replaceChildren, tableWrap, th, timeEl, type Tone } from './dom';
+import { announce, badge, fmtUtc, h, humanise, replaceChildren, tableWrap, th, timeEl, type Tone } from './dom';
+import { t, tn } from './i18n';
 import { emptyState, filterForm, loading, notice, pageHeader, showLoadError, type PageContext } from './page';
 import { replaceParams } from './router';
-import type { AuditEntry, AuditList } from './types';
+import type { AuditAction, AuditList } from './types';
 
-const FILTERS = ['from', 'to', 'officer', 'case', 'source'] as const;
+const FILTERS = ['from', 'to', 'officer', 'case', 'source', 'mine', 'plumbing'] as const;
 type Filters = Partial<Record<(typeof FILTERS)[number], string>>;
 const DATE_RE = /^\d{4}-\d{2}-\d{2}$/;
 
@@ -18,6 +23,7 @@ function readFilters(params: URLSearchParams): Filters {
     if (!v) continue;
     if ((k === 'from' || k === 'to') && !DATE_RE.test(v)) continue;
     if (k === 'source' && v !== 'local' && v !== 'coordinator') continue;
+    if ((k === 'mine' || k === 'plumbing') && v !== '1') continue;
     f[k] = v;
   }
   return f;
@@ -26,75 +32,135 @@ function readFilters(params: URLSearchParams): Filters {
 function outcomeTone(outcome: string): Tone {
   const o = outcome.toLowerCase();
   if (/^(ok|success|succeeded|done|stored|served|allowed|accepted|confirmed|hit|miss)$/.test(o)) return 'ok';
-  if (/(refused|denied|fail|error|invalid|rejected|conflict)/.test(o)) return 'bad';
+  if (/(refused|denied|fail|error|invalid|rejected|conflict|inconsistent)/.test(o)) return 'bad';
   return 'neutral';
 }
 
-function detailText(d: AuditEntry['detail']): string {
-  if (d === null || d === undefined) return '';
-  try {
-    const s = JSON.stringify(d);
-    return s === '{}' ? '' : s;
-  } catch {
-    return '[unprintable]';
+function outcomeText(outcome: string): string {
+  if (outcome === 'ok') return t('a.outcome.ok');
+  if (outcome === 'refused') return t('a.outcome.refused');
+  return humanise(outcome);
+}
+
+const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+
+/** The action in words. Unknown codes still read as a sentence (actor, action, subject), never as JSON. */
+export function sentence(a: AuditAction, self: string): string {
+  const who = a.officer ?? (a.actor === self ? t('a.system') : a.actor);
+  const d = a.detail;
+  const vars = { who, actor: a.actor, subject: a.subject, caseRef: a.caseRef ?? '—', action: humanise(a.action) };
+  if (a.actor !== self && a.recordedBy.length === 1 && a.recordedBy[0] === 'coordinator') {
+    if (/\.refused$|_refused$/.test(a.action)) return t('s.refused', vars);
+    if (a.action === 'query.created') return t('s.partnerQuery', vars);
+    if (a.action === 'hit.confirmed' || a.action === 'hit.declined') return t('s.partnerHit', { ...vars, verb: t(a.action === 'hit.confirmed' ? 'verb.confirmed' : 'verb.declined') });
   }
+  switch (a.action) {
+    case 'session.login':
+      return a.outcome === 'ok' ? t('s.login', vars) : t('s.loginRefused', vars);
+    case 'session.logout':
+      return t('s.logout', vars);
+    case 'query.create':
+    case 'query.created': {
+      if (a.outcome !== 'ok') return t('s.queryRefused', { ...vars, reason: str(d['reason']) ?? str(d['message']) ?? outcomeText(a.outcome) });
+      const partners = Array.isArray(d['partners']) ? (d['partners'] as unknown[]).filter((p): p is string => typeof p === 'string').join(', ') : (str(d['partner']) ?? '—');
+      return t('s.queryCreate', { ...vars, partners: partners || '—', n: num(d['values']) ?? num(d['n']) ?? 0, kind: humanise(str(d['kind']) ?? '—'), purpose: humanise(str(d['purpose']) ?? '—') });
+    }
+    case 'query.result':
+    case 'query.outcome':
+      return t('s.queryResult', { ...vars, hits: tn('ov.hits', num(d['hits']) ?? 0) });
+    case 'hit.confirm':
+    case 'hit.confirmed':
+      return t('s.hitConfirm', vars);
+    case 'hit.decline':
+    case 'hit.declined':
+      return t('s.hitDecline', vars);
+    case 'audit.export':
+      return t('s.export', { ...vars, n: num(d['entries']) ?? 0 });
+    case 'officer.preferences':
+      return t('s.prefs', vars);
+    case 'agreement.accept':
+    case 'agreement.accepted':
+      return t('s.agreementAccept', vars);
+    case 'agreement.reject':
+    case 'agreement.rejected':
+      return t('s.agreementReject', vars);
+    case 'audit_log.inconsistent':
+    case 'audit_log.key_changed':
+      return t('s.logCheck', vars);
+    default:
+      if (a.action.startsWith('officer.')) return t('s.officer', vars);
+      if (/\.refused$|_refused$/.test(a.action)) return t('s.refused', vars);
+      return t('s.other', vars);
+  }
+}
+
+function recordedBy(a: AuditAction): string {
+  if (a.recordedBy.length === 2) return t('a.bothLogs');
+  return a.recordedBy[0] === 'local' ? t('a.onlyLocal') : t('a.onlyCoordinator');
 }
 
 export function renderAudit(ctx: PageContext): void {
   let filters = readFilters(ctx.params);
+  const self = ctx.session.agency.id;
   const input = (id: string, type: string, value: string | undefined, extra: Record<string, string | number> = {}): HTMLInputElement =>
     h('input', { id, type, value, autocomplete: 'off', spellcheck: 'false', ...extra });
   const fromIn = input('audit-from', 'date', filters.from);
   const toIn = input('audit-to', 'date', filters.to);
-  const officerIn = input('audit-officer', 'text', filters.officer, { maxlength: 100 });
+  const officerIn = input('audit-officer', 'text', filters.officer, { maxlength: 64 });
   const caseIn = input('audit-case', 'text', filters.case, { maxlength: 100 });
+  const mineBox = h('input', { id: 'audit-mine', type: 'checkbox', checked: filters.mine === '1' });
+  const plumbingBox = h('input', { id: 'audit-plumbing', type: 'checkbox', checked: filters.plumbing === '1' });
   const sourceSel = h(
     'select',
     { id: 'audit-source' },
-    h('option', { value: '' }, 'Both'),
-    h('option', { value: 'local' }, 'This console (local)'),
-    h('option', { value: 'coordinator' }, 'Coordinator'),
+    h('option', { value: '' }, t('a.both')),
+    h('option', { value: 'local' }, t('a.local')),
+    h('option', { value: 'coordinator' }, t('a.coordinator')),
   );
   sourceSel.value = filters.source ?? '';
 
-  const exportLink = h('a', { id: 'audit-export', class: 'btn', download: '', href: '/api/audit/export' }, 'Export JSON Lines');
+  const exportLink = h('a', { id: 'audit-export', class: 'btn', download: '', href: '/api/audit/export' }, t('a.exportJsonl'));
+  const csvLink = h('a', { id: 'audit-export-csv', class: 'btn', download: '', href: '/api/audit/export?format=csv' }, t('a.exportCsv'));
+  const printBtn = h('button', { id: 'audit-print', type: 'button', class: 'btn' }, t('a.print'));
+  printBtn.addEventListener('click', () => window.print());
   const updateExport = (): void => {
     exportLink.href = withQuery('/api/audit/export', filters);
+    csvLink.href = withQuery('/api/audit/export', { ...filters, format: 'csv' });
   };
   updateExport();
-  exportLink.addEventListener('click', () => announce('Export started; the file is saved by your browser. The export is itself recorded in the audit log.'));
+  for (const a of [exportLink, csvLink]) a.addEventListener('click', () => announce(t('a.exported')));
 
   const form = filterForm({
     id: 'audit-filters',
-    label: 'Filter audit entries',
+    label: t('a.filters'),
     fields: [
-      ['audit-from', 'From date', fromIn],
-      ['audit-to', 'To date', toIn],
-      ['audit-officer', 'Officer ID', officerIn],
-      ['audit-case', 'Case reference', caseIn],
-      ['audit-source', 'Source', sourceSel],
+      ['audit-from', t('a.from'), fromIn],
+      ['audit-to', t('a.to'), toIn],
+      ['audit-officer', t('a.officer'), officerIn],
+      ['audit-case', t('a.case'), caseIn],
+      ['audit-source', t('a.source'), sourceSel],
     ],
     applyId: 'audit-apply',
     resetId: 'audit-reset',
   });
+  // Checkboxes read best with their label after them.
+  form.querySelector('.filter-actions')?.before(
+    h('div', { class: 'field field-check' }, mineBox, h('label', { for: 'audit-mine' }, t('a.mine'))),
+    h('div', { class: 'field field-check' }, plumbingBox, h('label', { for: 'audit-plumbing' }, t('a.plumbing'))),
+  );
 
   const body = h('div', { class: 'page-body', 'aria-busy': 'true' });
 
   const load = (): void => {
     body.setAttribute('aria-busy', 'true');
-    replaceChildren(body, loading('Loading audit entries…'));
+    replaceChildren(body, loading(t('a.loading')));
     get<AuditList>(withQuery('/api/audit', filters), ctx.signal)
-      .then((list) => renderEntries(body, list))
-      .catch((e: unknown) => showLoadError(body, e, 'the audit log', load));
+      .then((list) => renderEntries(body, list, self))
+      .catch((e: unknown) => showLoadError(body, e, t('a.what'), load));
   };
 
-  form.addEventListener('submit', (ev) => {
-    ev.preventDefault();
-    if (fromIn.value && toIn.value && fromIn.value > toIn.value) {
-      announce('“From date” is after “To date”.', 'error');
-      fromIn.focus();
-      return;
-    }
+  const apply = (): void => {
     filters = {};
     const set = (k: keyof Filters, v: string): void => {
       if (v.trim()) filters[k] = v.trim();
@@ -104,65 +170,72 @@ export function renderAudit(ctx: PageContext): void {
     set('officer', officerIn.value);
     set('case', caseIn.value);
     set('source', sourceSel.value);
+    if (mineBox.checked) filters.mine = '1';
+    if (plumbingBox.checked) filters.plumbing = '1';
     replaceParams('audit', filters);
     updateExport();
     load();
+  };
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    if (fromIn.value && toIn.value && fromIn.value > toIn.value) {
+      announce(t('a.dateOrder'), 'error');
+      fromIn.focus();
+      return;
+    }
+    apply();
   });
+  // The toggles act at once: they change what is shown, not what is asked.
+  for (const b of [mineBox, plumbingBox]) b.addEventListener('change', apply);
   form.querySelector('#audit-reset')?.addEventListener('click', () => {
-    filters = {};
     for (const i of [fromIn, toIn, officerIn, caseIn]) i.value = '';
     sourceSel.value = '';
-    replaceParams('audit', filters);
-    updateExport();
-    load();
+    mineBox.checked = false;
+    plumbingBox.checked = false;
+    apply();
   });
 
-  ctx.root.append(
-    pageHeader('Audit', 'What this console and the coordinator recorded about this agency, newest first. Entries never contain identifier values.', exportLink),
-    form,
-    body,
-  );
+  ctx.root.append(pageHeader(t('a.title'), t('a.lead'), h('div', { class: 'export-actions' }, exportLink, csvLink, printBtn)), form, body);
   load();
 }
 
-function renderEntries(body: HTMLElement, list: AuditList): void {
+function renderEntries(body: HTMLElement, list: AuditList, self: string): void {
   const parts: (Node | null)[] = [];
-  if (!list.coordinatorReachable) {
-    parts.push(notice('warn', 'Coordinator entries are missing.', h('p', null, 'The coordinator could not be reached; only this console’s own entries are shown.')));
-  }
-  if (!list.entries.length) {
-    parts.push(emptyState('No audit entries for these filters.'));
+  if (!list.coordinatorReachable) parts.push(notice('warn', t('a.missingCoordinator')));
+  if (list.hiddenPlumbing > 0) parts.push(h('p', { id: 'audit-hidden-plumbing', class: 'muted small' }, t('a.hiddenPlumbing', { n: list.hiddenPlumbing })));
+  if (!list.actions.length) {
+    parts.push(emptyState(t('a.empty')));
   } else {
-    // Local and coordinator entries come from two logs; order them together, newest first.
-    const sorted = [...list.entries].sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : 0));
-    const shown = sorted.slice(0, MAX_ROWS);
-    if (shown.length < list.entries.length) {
-      parts.push(notice('info', `Showing the newest ${MAX_ROWS} of ${list.entries.length} entries.`, h('p', null, 'Narrow the filters or use “Export JSON Lines” for all of them.')));
-    }
-    const rows = shown.map((e) => {
-      const detail = detailText(e.detail);
+    const shown = list.actions.slice(0, MAX_ROWS);
+    if (shown.length < list.actions.length) parts.push(notice('info', t('a.truncated', { shown: shown.length, n: list.actions.length })));
+    const rows = shown.map((a) => {
+      const raw = [a.local ? `${a.action} (#${a.local.seq})` : null, a.coordinator ? `${a.coordinator.action} (#${a.coordinator.seq})` : null].filter(Boolean).join(' · ');
+      const detail = JSON.stringify(a.detail);
       return h(
         'tr',
-        { 'data-action': e.action, 'data-source': e.source },
-        h('td', { class: 'nowrap' }, timeEl(e.at)),
-        h('td', null, e.source === 'local' ? 'Local' : 'Coordinator'),
-        h('td', { class: 'mono' }, e.actor),
-        h('td', null, e.officer ?? '—'),
-        h('th', { scope: 'row', class: 'mono' }, e.action),
-        h('td', { class: 'mono break' }, e.subject || '—'),
-        h('td', null, badge(e.outcome, outcomeTone(e.outcome))),
-        h('td', null, e.caseRef ?? '—'),
-        h('td', { class: 'detail' }, detail ? h('code', { class: 'json' }, detail) : '—'),
+        { 'data-action': a.action, 'data-source': a.recordedBy[0] ?? 'local', 'data-recorded-by': a.recordedBy.join(' '), 'data-plumbing': a.plumbing ? 'true' : null },
+        h('td', { class: 'nowrap' }, timeEl(a.at, { seconds: true })),
+        h('td', { class: 'nowrap mono small' }, fmtUtc(a.at)),
+        h(
+          'th',
+          { scope: 'row', class: 'audit-what' },
+          h('span', { class: 'sentence' }, sentence(a, self)),
+          h('details', { class: 'raw small' }, h('summary', null, t('a.raw')), h('p', { class: 'mono break' }, raw), detail !== '{}' ? h('code', { class: 'json break' }, detail) : null),
+        ),
+        h('td', null, a.officer ?? a.actor),
+        h('td', null, a.caseRef ?? '—'),
+        h('td', null, badge(outcomeText(a.outcome), outcomeTone(a.outcome))),
+        h('td', { class: 'small' }, recordedBy(a)),
       );
     });
     const table = h(
       'table',
       { class: 'data', id: 'audit-table' },
-      h('caption', null, plural(list.entries.length, 'entry', 'entries'), ', newest first'),
-      h('thead', null, h('tr', null, th('Time'), th('Source'), th('Actor'), th('Officer'), th('Action'), th('Subject'), th('Outcome'), th('Case'), th('Detail'))),
+      h('caption', null, t('a.caption', { n: list.actions.length })),
+      h('thead', null, h('tr', null, th(t('a.col.time')), th(t('a.col.utc')), th(t('a.col.what')), th(t('a.col.who')), th(t('a.col.case')), th(t('a.col.outcome')), th(t('a.col.recordedBy')))),
       h('tbody', null, rows),
     );
-    parts.push(tableWrap('Audit entries', table));
+    parts.push(tableWrap(t('a.title'), table));
   }
   body.removeAttribute('aria-busy');
   replaceChildren(body, parts);
