@@ -1,6 +1,7 @@
 import { get } from './api';
 import { BAR_COLOUR, QUOTA_COLOUR, QUOTA_DASH, barQuotaChart, figure, legend, legendSwatch, lineChart, seriesStyle } from './charts';
 import { fmtNum, h, pad2, replaceChildren, th } from './dom';
+import { t } from './i18n';
 import { emptyState, loading, pageHeader, showLoadError, type PageContext } from './page';
 import { replaceParams } from './router';
 import type { Trends } from './types';
@@ -95,19 +96,19 @@ function queriesChart(t: Trends, days: number): HTMLElement {
 export function renderTrends(ctx: PageContext): void {
   const fromHash = Number(ctx.params.get('days'));
   let days: number = (DAY_CHOICES as readonly number[]).includes(fromHash) ? fromHash : 30;
-  const daysSel = h('select', { id: 'trends-days' }, DAY_CHOICES.map((d) => h('option', { value: d }, `Last ${d} days`)));
+  const daysSel = h('select', { id: 'trends-days' }, DAY_CHOICES.map((d) => h('option', { value: d }, t('t.lastDays', { n: d }))));
   daysSel.value = String(days);
   const body = h('div', { class: 'page-body', 'aria-busy': 'true' });
 
   const load = (): void => {
     body.setAttribute('aria-busy', 'true');
-    replaceChildren(body, loading('Loading trends…'));
+    replaceChildren(body, loading(t('t.loading')));
     get<Trends>(`/api/trends?days=${days}`, ctx.signal)
       .then((t) => {
         body.removeAttribute('aria-busy');
         replaceChildren(body, h('div', { class: 'charts' }, overlapsChart(t, days), queriesChart(t, days)));
       })
-      .catch((e: unknown) => showLoadError(body, e, 'trends', load));
+      .catch((e: unknown) => showLoadError(body, e, t('t.what'), load));
   };
   daysSel.addEventListener('change', () => {
     days = Number(daysSel.value);
@@ -116,7 +117,7 @@ export function renderTrends(ctx: PageContext): void {
   });
 
   ctx.root.append(
-    pageHeader('Trends', 'Nightly overlaps with each partner and the use of the targeted-query quota.', h('div', { class: 'field field-inline' }, h('label', { for: 'trends-days' }, 'Period'), daysSel)),
+    pageHeader(t('t.title'), t('t.lead'), h('div', { class: 'field field-inline' }, h('label', { for: 'trends-days' }, t('t.period')), daysSel)),
     body,
   );
   load();
