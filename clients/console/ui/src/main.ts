@@ -12,11 +12,18 @@
  *                 #awaiting-agreements (only when an agreement version awaits this agency's acceptance),
  *                 #failed-pairs (only when a pair failed), section[data-partner="<id>"],
  *                 tr[data-agreement="<id>"][data-state="<state>"], #failed-runs
- *   Matches       #matches-filters with #filter-partner, #filter-kind, #filter-status, #filter-source,
- *                 #filter-from, #filter-to, #filter-apply, #filter-reset; #matches-stale (stale notice);
- *                 #matches-table, rows tr[data-handle="<handle>"][data-status="<status>"] with
- *                 button[data-action="confirm"] / button[data-action="decline"];
- *                 decision dialog #decision-dialog, #decision-note, #decision-submit, #decision-cancel
+ *   Matches       #worklist-filters with #wl-status, #wl-partner, #wl-kind, #wl-case, #wl-sort, #wl-limit,
+ *                 #wl-group, #wl-apply, #wl-reset; #wl-summary (#wl-awaiting, #wl-stale); bulk bar #wl-bulk with
+ *                 #wl-select-all, #wl-selected, #wl-bulk-confirm, #wl-bulk-decline; #wl-banner (bulk result);
+ *                 #worklist-table, tbody[data-case], rows tr[data-key="<partner>/<record>"][data-my-status=
+ *                 "awaiting|confirmed|declined"][data-record][data-partner] with input[data-select],
+ *                 .wl-strength[data-strength="m/n"], details.wl-more (li[data-history] with .wl-note),
+ *                 button[data-action="confirm|decline|report"], .wl-row-result (a row decision's result);
+ *                 pager #wl-prev, #wl-page, #wl-next; decision dialog #decision-dialog, #decision-note,
+ *                 #decision-submit, #decision-cancel; query hits #requested-table tr[data-handle][data-query-id];
+ *                 report dialog #report-dialog, #report-format, #report-legal-basis, #report-case,
+ *                 #report-purpose, #report-submit, then #report-done, #report-view (dd[data-field]),
+ *                 #report-print, #report-pdf (download link); nav count #nav-awaiting
  *   Query         #query-form, #query-kind, #query-values, #query-values-count, #query-clear, #query-all,
  *                 input[name="partner"][value="<id>"], #query-purpose, #query-case, #query-country
  *                 (shown for kind "phone" only), #query-submit, #query-busy, #query-error;
@@ -35,18 +42,18 @@
  *                 role="img" and a visually hidden data table)
  */
 import './styles.css';
-import { ApiError, del, errorMessage, onUnauthenticated, post, request, setCsrf } from './api';
+import { ApiError, del, errorMessage, get, onUnauthenticated, post, request, setCsrf } from './api';
 import { announce, clearAnnouncement, h, replaceChildren } from './dom';
 import { isLanguage, LANGUAGE_NAMES, LANGUAGES, onLanguageChange, setLanguage, t, type Key } from './i18n';
 import { renderLogin, watchSession } from './login';
 import { renderAudit } from './audit';
-import { renderMatches } from './matches';
+import { AWAITING_EVENT, renderMatches } from './matches';
 import { renderOverview } from './overview';
 import { notice, type PageRender } from './page';
 import { renderQuery } from './query';
 import { ROUTES, startRouter, type Route, type RouteName } from './router';
 import { renderTrends } from './trends';
-import type { Language, Preferences, Session } from './types';
+import type { Language, Preferences, Session, Worklist } from './types';
 
 const PAGES: Record<RouteName, { label: Key; render: PageRender }> = {
   overview: { label: 'nav.overview', render: renderOverview },
@@ -146,7 +153,7 @@ function renderShell(s: Session): void {
     h(
       'ul',
       null,
-      ROUTES.map((r) => h('li', null, h('a', { href: `#/${r}`, 'data-route': r }, t(PAGES[r].label)))),
+      ROUTES.map((r) => h('li', null, h('a', { href: `#/${r}`, 'data-route': r }, t(PAGES[r].label), r === 'matches' ? awaitingBadge() : null))),
     ),
   );
   replaceChildren(
@@ -216,6 +223,16 @@ function renderRoute(route: Route): void {
   }
 }
 
+// People awaiting the officer's decision, beside "Matches" (the worklist reports each new count).
+let awaiting: number | null = null;
+function awaitingBadge(): HTMLElement {
+  return h('span', { id: 'nav-awaiting', class: 'nav-count', hidden: !awaiting }, awaiting ? String(awaiting) : '', h('span', { class: 'visually-hidden' }, ' awaiting your decision'));
+}
+function setAwaiting(n: number): void {
+  awaiting = n;
+  document.getElementById('nav-awaiting')?.replaceWith(awaitingBadge());
+}
+
 function startApp(s: Session): void {
   clearAnnouncement();
   session = s;
@@ -223,6 +240,7 @@ function startApp(s: Session): void {
   setLanguage(s.preferences.language);
   document.body.classList.add('signed-in');
   renderShell(s);
+  get<Worklist>('/api/worklist?limit=1').then((l) => setAwaiting(l.awaiting), () => {});
   stopSessionWatch?.();
   stopSessionWatch = watchSession(s.idleTimeoutSeconds);
   firstRender = true;
@@ -231,6 +249,9 @@ function startApp(s: Session): void {
 }
 
 function boot(): void {
+  window.addEventListener(AWAITING_EVENT, (ev) => {
+    if (ev instanceof CustomEvent && typeof ev.detail === 'number') setAwaiting(ev.detail);
+  });
   onUnauthenticated(() => {
     if (session) showLogin(t('shell.sessionEnded'));
   });
