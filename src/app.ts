@@ -30,7 +30,7 @@ import {
 } from '../wire/index.js';
 import type { ProofVerifier } from './context.js';
 import type { Notifier } from './notify.js';
-import { ProblemError, problemDocument, problemResponse } from './problem.js';
+import { ProblemError, problemDocument, problemResponse, STORAGE_RETRY_AFTER_S, storageFailure, storageProblem } from './problem.js';
 import { RefusalTracker } from './refusals.js';
 import { adminRoutes } from './routes/admin/index.js';
 import { agreementRoutes } from './routes/agreements/index.js';
@@ -59,6 +59,11 @@ export interface AppDeps {
   notifier?: Notifier;
   /** DLEQ proof check for query answers; defaults to the portable @noble/curves verifier (RFC 9497 §2.2.2). */
   verifyProof?: ProofVerifier;
+  /**
+   * Why the coordinator should not take traffic, when it should not (e.g. the
+   * periodic integrity check of `coordinator serve` failed): /readyz answers 503 with it.
+   */
+  unready?: () => string | undefined;
 }
 
 const portableVerifyProof: ProofVerifier = (pk, blinded, evaluated, proof) => nobleVerifyProof(CONCORDAT_SUITE, pk, blinded, evaluated, proof);
@@ -115,6 +120,9 @@ export function createServices(deps: AppDeps): Services {
 
 export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   const svc = createServices(deps);
+  // The last storage failure a request met (disk full, read-only, I/O error): /readyz stays unready for the Retry-After it announced.
+  let storageFailedAt = -Infinity;
+  let storageCode = '';
   // No route lets zod-openapi validate its request (src/routes/mount.ts); should
   // one ever do, its refusal is the same 422 problem the routes' parsing gives.
   const app = new OpenAPIHono<AppEnv>({
@@ -153,6 +161,15 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   // Liveness and readiness probes: unsigned, unaudited, outside /v1 like GET /.
   mount(app, getHealthz, (c) => c.json({ status: 'ok' } satisfies z.infer<typeof healthResponse>));
   mount(app, getReadyz, async (c) => {
+    const unready = deps.unready?.();
+    if (unready !== undefined) throw new ProblemError('unavailable', unready, { audit: false });
+    if (Date.now() - storageFailedAt < STORAGE_RETRY_AFTER_S * 1000) {
+      throw new ProblemError('unavailable', `the coordinator's storage failed a write (${storageCode}) in the last ${STORAGE_RETRY_AFTER_S} s`, {
+        audit: false,
+        extensions: { storage: storageCode },
+        headers: { 'Retry-After': String(STORAGE_RETRY_AFTER_S) },
+      });
+    }
     let epoch: string;
     try {
       epoch = (await svc.store.currentEpoch()).id;
@@ -207,7 +224,12 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
     else if (err instanceof HTTPException && err.status < 500) {
       problem = new ProblemError(err.status === 413 ? 'too-large' : 'validation', err.status === 413 ? 'request body too large' : 'malformed request');
     } else {
-      problem = new ProblemError('internal', 'internal error', { audit: false });
+      const storage = storageFailure(err);
+      if (storage !== undefined) {
+        storageFailedAt = Date.now();
+        storageCode = storage;
+        problem = storageProblem(storage, err);
+      } else problem = new ProblemError('internal', 'internal error', { audit: false });
     }
     // Refused authentication is anonymous traffic: audited in full once per source, hour and reason, else counted.
     if (problem.audit !== false && problem.audit.action === 'auth.refused') {

@@ -135,8 +135,8 @@ describe('concordat coordinator CLI', () => {
   it('reports usage errors and a missing database clearly', async () => {
     expect((await run(['serve', '--data', join(root, 'nowhere')])).code).toBe(1);
     expect((await run(['audit', 'verify', '--data', join(root, 'nowhere')])).code).toBe(1);
-    expect((await run(['init'])).code).toBe(1);
-    expect((await run(['frobnicate'])).code).toBe(1);
+    expect((await run(['init'])).code).toBe(2);
+    expect((await run(['frobnicate'])).code).toBe(2);
   });
 
   const built = join(process.cwd(), 'dist', 'src', 'cli', 'main.js');
@@ -205,7 +205,7 @@ describe('concordat coordinator CLI: governance', () => {
 
   it('init takes the purposes; admin sets config, agreement quotas, rotates epochs and purges', async () => {
     const dir = join(root, 'gov');
-    expect((await run(['init', '--data', dir, '--purposes', 'terrorism,Bad'])).code).toBe(1);
+    expect((await run(['init', '--data', dir, '--purposes', 'terrorism,Bad'])).code).toBe(2);
     const init = await run(['init', '--data', dir, '--purposes', 'terrorism,fraud']);
     expect(init.code, init.err).toBe(0);
     const ac = new AbortController();
@@ -222,7 +222,7 @@ describe('concordat coordinator CLI: governance', () => {
       expect(JSON.parse(set.out)).toMatchObject({ purposes: ['terrorism', 'fraud', 'cybercrime'], retention: { dataDays: 45, idleDays: 45, auditDays: 365 } });
       const back = await run([...admin, 'config', 'set', '--data-retention-days', 'epoch']);
       expect(JSON.parse(back.out).retention).toEqual({ dataDays: null, idleDays: 45, auditDays: 365 });
-      expect((await run([...admin, 'config', 'set'])).code).toBe(1);
+      expect((await run([...admin, 'config', 'set'])).code).toBe(2);
 
       for (const [id, country] of [
         ['ES-CNP', 'ESP'],

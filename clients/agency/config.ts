@@ -3,9 +3,10 @@
 // epoch.seed (s_1, wiped once the agency reaches epoch 2) and epoch.secret
 // (the current epoch's secret, protocol/SPEC.md §8.4; see epoch-secret.ts)
 // and agency.db (the local store).
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, constants, existsSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import Database from 'better-sqlite3';
 import { z } from 'zod';
 import { bytesToHex, hexToBytes } from '../../protocol/bytes.js';
 import { generateSigningKey } from '../../protocol/http-signature.js';
@@ -138,55 +139,112 @@ export function loadAgency(dirArg: string, warn: (msg: string) => void = noWarn)
   };
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
+/** What a failed file or SQLite operation on the agency directory was, by its name (ENOSPC, EROFS, SQLITE_FULL …). */
+const LOCAL_CAUSES: Record<string, string> = {
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'disk quota exceeded',
+  EROFS: 'read-only file system',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted (an immutable file or directory?)',
+  EIO: 'input/output error',
+  ENOENT: 'no such file or directory',
+  SQLITE_FULL: 'the database or the disk is full',
+  SQLITE_READONLY: 'the database is read-only',
+  SQLITE_CANTOPEN: 'the database file cannot be opened',
+  SQLITE_IOERR: 'a disk I/O error',
+  SQLITE_CORRUPT: 'the database file is damaged',
+  SQLITE_NOTADB: 'the file is not a database',
+};
+
+/** The error code of a local file or database failure (`ENOSPC`, `SQLITE_READONLY_DBMOVED` …), if `e` is one. */
+export function localErrorCode(e: unknown): string | undefined {
+  const code = (e as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string') return undefined;
+  return code in LOCAL_CAUSES || /^SQLITE_(FULL|READONLY|CANTOPEN|IOERR|CORRUPT|NOTADB)/.test(code) ? code : undefined;
 }
+
+/** "EROFS (read-only file system)": a local failure named by its code and what the code means. */
+export function describeLocalError(e: unknown): string | undefined {
+  const code = localErrorCode(e);
+  if (code === undefined) return undefined;
+  const base = Object.keys(LOCAL_CAUSES).find((k) => code === k || code.startsWith(`${k}_`));
+  return `${code} (${base ? LOCAL_CAUSES[base] : 'storage error'})`;
+}
+
+function lockFailure(dir: string, path: string, e: unknown): AgencyError {
+  const named = describeLocalError(e) ?? (e instanceof Error ? e.message : String(e));
+  return new AgencyError(`cannot lock ${dir}: ${named} on ${path}`);
+}
+
+/** Locks this process holds, by lock file; the map also keeps each connection reachable (a collected connection is closed, and its lock with it). */
+const held = new Map<string, { what: string; conn: Database.Database }>();
 
 /**
  * An exclusive lock on the agency directory, so two syncs (or a sync and an
- * import) never assign the same positions twice. A lock left by a killed
- * process is taken over once its pid is gone.
+ * import) never assign the same positions twice. The lock is SQLite's own
+ * EXCLUSIVE lock on a small lock database (`.lock.db`, or `.serve.lock.db`
+ * for `serve`), an fcntl record lock held by the kernel for as long as the
+ * connection is open: a killed process (kill -9 included) loses it with its
+ * file descriptors, so there is nothing stale to take over and no window in
+ * which two takers both win. `.lock` beside it names the holder for the
+ * message only; it decides nothing.
  */
 export function lockAgency(dir: string, what: string, file = LOCK_FILE): () => void {
-  const path = join(dir, file);
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const fd = openSync(path, 'wx', 0o600);
-      writeSync(fd, `${process.pid} ${what}\n`);
-      closeSync(fd);
-      let released = false;
-      return () => {
-        if (released) return;
-        released = true;
-        try {
-          unlinkSync(path);
-        } catch {
-          // Already gone.
-        }
-      };
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+  const info = join(dir, file);
+  const path = `${info}.db`;
+  // fcntl locks belong to the process: a second connection in this process would not be refused by the kernel.
+  const mine = held.get(path);
+  if (mine !== undefined) throw new AgencyError(`${dir} is in use by this process (${mine.what}); try again when it has finished`);
+  try {
+    // Created (or opened for writing) by hand first, so a read-only, full or immutable directory is reported by its errno.
+    closeSync(openSync(path, constants.O_RDWR | constants.O_CREAT, 0o600));
+  } catch (e) {
+    throw lockFailure(dir, path, e);
+  }
+  let db: Database.Database | undefined;
+  try {
+    db = new Database(path, { timeout: 0 });
+    // No rollback journal beside the lock: nothing is ever written to it.
+    db.pragma('journal_mode = OFF');
+    db.exec('BEGIN EXCLUSIVE');
+  } catch (e) {
+    db?.close();
+    const code = (e as { code?: unknown }).code;
+    if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') {
       let holder = '';
       try {
-        holder = readFileSync(path, 'utf8').trim();
+        holder = readFileSync(info, 'utf8').trim();
       } catch {
-        continue;
+        // Not written yet, or already removed: the holder is unknown.
       }
-      const pid = Number(holder.split(' ')[0]);
-      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && pidAlive(pid)) {
-        throw new AgencyError(`${dir} is in use by process ${pid} (${holder.split(' ').slice(1).join(' ') || 'unknown'}); try again when it has finished`);
-      }
-      try {
-        unlinkSync(path);
-      } catch {
-        // Someone else removed it first.
-      }
+      const m = /^(\d+) (.+)$/.exec(holder);
+      throw new AgencyError(`${dir} is in use by ${m ? `process ${m[1]} (${m[2]})` : 'another process'}; try again when it has finished`);
     }
+    throw lockFailure(dir, path, e);
   }
-  throw new AgencyError(`cannot lock ${dir}`);
+  const conn = db;
+  held.set(path, { what, conn });
+  let released = false;
+  const release = () => {
+    if (released) return;
+    released = true;
+    try {
+      unlinkSync(info);
+    } catch {
+      // Already gone, or the directory turned read-only: the lock itself goes with the connection.
+    }
+    held.delete(path);
+    try {
+      conn.exec('ROLLBACK');
+    } finally {
+      conn.close();
+    }
+  };
+  try {
+    writeFileSync(info, `${process.pid} ${what}\n`, { mode: 0o600 });
+  } catch (e) {
+    release();
+    throw lockFailure(dir, info, e);
+  }
+  return release;
 }

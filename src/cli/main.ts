@@ -3,7 +3,7 @@
 import { closeSync, existsSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { ed25519 } from '@noble/curves/ed25519.js';
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { bytesToHex } from '../../protocol/bytes.js';
 import { canonicalJsonText } from '../../protocol/canonical.js';
 import { randomBytes } from '../../protocol/rng.js';
@@ -18,7 +18,9 @@ import { AGENCY_ID_RE, isCalendarDate } from '../validation.js';
 import { CONCORDAT_V2_CONTEXT } from '../../protocol/constants.js';
 import { PROTOCOL_NAME } from '../../wire/index.js';
 import { COORDINATOR_VERSION, SERVICE_NAME } from '../version.js';
+import { DatabaseCorruptError } from '../store/drivers/better-sqlite3.js';
 import { AdminClient } from './admin-client.js';
+import { COORDINATOR_EXIT, CoordinatorCliError } from './exit-codes.js';
 import { ADMIN_KEY_FILE, DB_FILE, startServer } from './serve.js';
 
 export { ADMIN_KEY_FILE, DB_FILE };
@@ -31,15 +33,15 @@ function list(value: string): string[] {
 }
 
 function int(value: string): number {
-  if (!/^[0-9]+$/.test(value)) throw new Error(`not a non-negative integer: ${value}`);
+  if (!/^[0-9]+$/.test(value)) throw new InvalidArgumentError(`not a non-negative integer: ${value}`);
   return Number(value);
 }
 
 function purposeList(value: string): string[] {
   const out = list(value);
-  for (const p of out) if (!PURPOSE_RE.test(p)) throw new Error(`not a purpose (lower-case letters, digits, _): ${p}`);
-  if (new Set(out).size !== out.length) throw new Error('purposes must be distinct');
-  if (out.length === 0) throw new Error('give at least one purpose');
+  for (const p of out) if (!PURPOSE_RE.test(p)) throw new InvalidArgumentError(`not a purpose (lower-case letters, digits, _): ${p}`);
+  if (new Set(out).size !== out.length) throw new InvalidArgumentError('purposes must be distinct');
+  if (out.length === 0) throw new InvalidArgumentError('give at least one purpose');
   return out;
 }
 
@@ -78,13 +80,13 @@ async function init(dir: string, purposes: string[] | undefined): Promise<number
   return 0;
 }
 
-async function serveCommand(data: string, host: string, port: number): Promise<number> {
+async function serveCommand(data: string, host: string, port: number, integrityEveryMs: number): Promise<number> {
   const ac = new AbortController();
   const stop = () => ac.abort();
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   try {
-    const server = await startServer({ data, host, port, signal: ac.signal, out: (line) => process.stdout.write(`${line}\n`) });
+    const server = await startServer({ data, host, port, integrityEveryMs, signal: ac.signal, out: (line) => process.stdout.write(`${line}\n`) });
     return await server.closed;
   } finally {
     process.off('SIGINT', stop);
@@ -223,10 +225,11 @@ export async function main(argv: string[]): Promise<number> {
     .requiredOption('--data <dir>', 'data directory')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--port <port>', 'port to listen on', '8787')
-    .action(async (o: { data: string; host: string; port: string }) => {
+    .option('--integrity-every <minutes>', 'run PRAGMA quick_check this often while serving; a failure turns /readyz unready (0: never)', int, 360)
+    .action(async (o: { data: string; host: string; port: string; integrityEvery: number }) => {
       const port = int(o.port);
-      if (port > 65535) throw new Error(`port out of range: ${o.port}`);
-      code = await serveCommand(o.data, o.host, port);
+      if (port > 65535) throw new CoordinatorCliError(`--port: out of range: ${o.port}`, COORDINATOR_EXIT.usage);
+      code = await serveCommand(o.data, o.host, port, o.integrityEvery * 60_000);
     });
 
   const admin = program
@@ -335,7 +338,7 @@ export async function main(argv: string[]): Promise<number> {
           ...(o.auditRetentionDays !== undefined ? { auditDays: o.auditRetentionDays } : {}),
         };
       }
-      if (Object.keys(body).length === 0) throw new Error('nothing to set: give --purposes, --data-retention-days or --audit-retention-days');
+      if (Object.keys(body).length === 0) throw new CoordinatorCliError('nothing to set: give --purposes, --data-retention-days or --audit-retention-days', COORDINATOR_EXIT.usage);
       print(await client(cmd).put('/v1/admin/config', body));
     });
 
@@ -379,9 +382,11 @@ export async function main(argv: string[]): Promise<number> {
   try {
     await program.parseAsync(args, { from: 'user' });
   } catch (err) {
-    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 1;
+    // Help and --version end 0; an unknown command or flag, a missing option or argument, a bad option value: usage, as `concordat`.
+    if (err instanceof CommanderError) return err.exitCode === 0 ? COORDINATOR_EXIT.ok : COORDINATOR_EXIT.usage;
     console.error(`concordat coordinator: ${err instanceof Error ? err.message : String(err)}`);
-    return 1;
+    if (err instanceof DatabaseCorruptError) return COORDINATOR_EXIT.corrupt;
+    return err instanceof CoordinatorCliError ? err.exitCode : COORDINATOR_EXIT.error;
   }
   return code;
 }

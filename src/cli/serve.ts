@@ -8,12 +8,17 @@ import { loadSodiumElementChecker, loadSodiumProofVerifier } from '../node/eleme
 import { createLogger, requestLogger } from '../node/log.js';
 import { memoryNotifier } from '../node/notifier.js';
 import { maintenanceTick } from '../maintenance.js';
-import { openSqliteStore } from '../store/sqlite.js';
+import { openSqliteStore, type SqliteStore } from '../store/sqlite.js';
+import { tryLock, type LockResult } from '../node/lock.js';
+import { COORDINATOR_EXIT, CoordinatorCliError } from './exit-codes.js';
+import { CORRUPT_RECOVERY, integrityFindings } from '../store/drivers/better-sqlite3.js';
 
 export const DB_FILE = 'coordinator.db';
 export const ADMIN_KEY_FILE = 'admin.key';
 /** The maintenance tick (scheduled rotation, then the retention purge) runs this often inside `serve` (src/API.md, "Epochs", "Audit export and retention"). */
 export const PURGE_INTERVAL_MS = 3_600_000;
+/** PRAGMA quick_check runs this often inside `serve` (README.md, "Backups"); a failure turns /readyz unready. */
+export const INTEGRITY_INTERVAL_MS = 6 * 3_600_000;
 
 export interface ServeOptions {
   data: string;
@@ -25,6 +30,8 @@ export interface ServeOptions {
   out: (line: string) => void;
   /** Maintenance tick period (rotation when due, retention purge); hourly by default. */
   purgeEveryMs?: number;
+  /** Period of the integrity check (PRAGMA quick_check) while serving; every 6 hours by default, 0 for never. */
+  integrityEveryMs?: number;
 }
 
 export interface RunningServer {
@@ -37,12 +44,38 @@ function hostForUrl(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
 }
 
+/** Held by `coordinator serve` for its lifetime (and by `restore` while it replaces the database): one process per data directory. */
+export const SERVE_LOCK_FILE = 'serve.lock';
+
+/** Takes the data directory's serve lock, or throws naming why not (another coordinator, or the errno). */
+export function lockDataDir(data: string, what: string): () => void {
+  let r: LockResult;
+  try {
+    r = tryLock(join(data, SERVE_LOCK_FILE));
+  } catch (e) {
+    const code = (e as { code?: unknown }).code;
+    throw new CoordinatorCliError(`cannot lock ${data}${typeof code === 'string' ? `: ${code}` : ''} (${e instanceof Error ? e.message : String(e)})`);
+  }
+  if (!r.ok) throw new CoordinatorCliError(`${data} is in use by another coordinator process (serve or restore); ${what} refused`, COORDINATOR_EXIT.inUse);
+  return r.release;
+}
+
 export async function startServer(o: ServeOptions): Promise<RunningServer> {
   const dbPath = join(o.data, DB_FILE);
   if (!existsSync(dbPath)) throw new Error(`${dbPath} does not exist; run \`concordat coordinator init --data ${o.data}\` first`);
-  const store = openSqliteStore(dbPath);
+  const unlock = lockDataDir(o.data, 'serve');
+  let store: SqliteStore;
+  try {
+    // The full integrity check before anything is served or migrated: a damaged file is refused (DatabaseCorruptError).
+    store = openSqliteStore(dbPath, { integrity: 'full' });
+  } catch (e) {
+    unlock();
+    throw e;
+  }
   const logger = createLogger(o.out);
+  let damaged: string | undefined;
   const deps: AppDeps = {
+    unready: () => damaged,
     store,
     checkElements: await loadSodiumElementChecker(),
     verifyProof: await loadSodiumProofVerifier(),
@@ -67,6 +100,24 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
   // Unref'd: the hourly tick never keeps the process alive on its own.
   const timer = setInterval(purge, o.purgeEveryMs ?? PURGE_INTERVAL_MS);
   timer.unref();
+  const check = () => {
+    let findings: string[];
+    try {
+      findings = integrityFindings(store.client);
+    } catch (err) {
+      findings = [err instanceof Error ? err.message : String(err)];
+    }
+    if (findings.length === 0) {
+      if (damaged !== undefined) logger.info({ integrity: 'ok' }, 'integrity check passed again');
+      damaged = undefined;
+      return;
+    }
+    damaged = `the database failed its integrity check: ${findings.slice(0, 3).join('; ')}`;
+    logger.error({ integrity: 'failed', findings: findings.slice(0, 20), recovery: CORRUPT_RECOVERY }, 'integrity check failed');
+  };
+  const integrityEvery = o.integrityEveryMs ?? INTEGRITY_INTERVAL_MS;
+  const integrityTimer = integrityEvery > 0 ? setInterval(check, integrityEvery) : undefined;
+  integrityTimer?.unref();
   let listening: (info: AddressInfo) => void = () => {};
   let failed: (err: Error) => void = () => {};
   const ready = new Promise<AddressInfo>((resolve, reject) => {
@@ -80,7 +131,9 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
     info = await ready;
   } catch (err) {
     clearInterval(timer);
+    clearInterval(integrityTimer);
     await store.close();
+    unlock();
     throw err;
   }
   const url = `http://${hostForUrl(o.host)}:${info.port}`;
@@ -94,12 +147,16 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
       }, 10_000);
       force.unref();
       clearInterval(timer);
+      clearInterval(integrityTimer);
       server.close(() => {
         clearTimeout(force);
-        void (purging ?? Promise.resolve()).then(() => store.close()).then(
-          () => resolve(0),
-          () => resolve(1),
-        );
+        void (purging ?? Promise.resolve())
+          .then(() => store.close())
+          .finally(unlock)
+          .then(
+            () => resolve(0),
+            () => resolve(1),
+          );
       });
       if ('closeIdleConnections' in server) server.closeIdleConnections();
     };

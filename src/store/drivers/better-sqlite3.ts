@@ -4,7 +4,7 @@
 // pair's bulk data lives in the same file, keyed by the pair's integer key,
 // and is written by prepared statements inside one transaction per call, so
 // a 100,000-element side is written and matched in well under a second.
-import { existsSync } from 'node:fs';
+import { closeSync, existsSync, openSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
@@ -35,6 +35,54 @@ export function migrationsFolder(): string {
 export interface SqliteStoreOptions {
   /** Open read-only (no migrations, no writes), e.g. for `audit verify`. */
   readonly?: boolean;
+  /**
+   * SQLite's own check of the file before anything is read or migrated:
+   * `quick` (PRAGMA quick_check, the default for a writable open), `full`
+   * (PRAGMA integrity_check, which also compares every index with its table:
+   * `coordinator serve` at start) or `none`. A file that fails it is refused
+   * with {@link DatabaseCorruptError}.
+   */
+  integrity?: 'quick' | 'full' | 'none';
+}
+
+/** What to do about a database that fails SQLite's integrity check (README.md, "Backups"). */
+export const CORRUPT_RECOVERY =
+  'stop every process using it, keep a copy of the damaged file, then restore the last good backup with ' +
+  '`concordat coordinator restore --from BACKUP --data DIR` and let every agency run `concordat sync` twice ' +
+  '(agencies re-upload what the backup lacks); `concordat coordinator doctor --data DIR` shows what is wrong';
+
+/** A database file SQLite itself finds damaged: never served, never migrated. */
+export class DatabaseCorruptError extends Error {
+  override readonly name = 'DatabaseCorruptError';
+  constructor(
+    readonly file: string,
+    /** SQLite's findings (the first few lines of the check), or the error it raised. */
+    readonly findings: readonly string[],
+  ) {
+    super(`${file} is damaged: SQLite's integrity check reports ${findings.slice(0, 3).join('; ')}${findings.length > 3 ? ` (and ${findings.length - 3} more)` : ''}. To recover: ${CORRUPT_RECOVERY}`);
+  }
+}
+
+/** SQLite's result codes that mean the file itself is damaged or is not a database. */
+export function isCorruptionError(e: unknown): boolean {
+  const code = (e as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^SQLITE_(CORRUPT|NOTADB)/.test(code);
+}
+
+/**
+ * PRAGMA quick_check (or integrity_check with `full`) on an open database:
+ * an empty list when the file is sound, else SQLite's findings, at most
+ * `max` of them. A check that cannot even read the file reports that.
+ */
+export function integrityFindings(client: Database.Database, full = false, max = 100): string[] {
+  try {
+    const rows = client.pragma(`${full ? 'integrity_check' : 'quick_check'}(${max})`) as Record<string, unknown>[];
+    const lines = rows.map((r) => String(Object.values(r)[0]));
+    return lines.length === 1 && lines[0] === 'ok' ? [] : lines;
+  } catch (e) {
+    if (isCorruptionError(e)) return [`${(e as { code: string }).code}: ${(e as Error).message}`];
+    throw e;
+  }
 }
 
 export type SqliteStore = Store &
@@ -44,16 +92,34 @@ export type SqliteStore = Store &
   };
 
 function open(file: string, opts: SqliteStoreOptions) {
+  // The database holds the coordinator's secrets: owner-only from its first byte (SQLite gives
+  // its -wal and -shm files the database file's mode).
+  if (!opts.readonly && !existsSync(file)) closeSync(openSync(file, 'a', 0o600));
   const client = new Database(file, opts.readonly ? { readonly: true, fileMustExist: true } : {});
-  if (!opts.readonly) {
-    client.pragma('journal_mode = WAL');
-    client.pragma('synchronous = NORMAL');
+  try {
+    const integrity = opts.integrity ?? (opts.readonly ? 'none' : 'quick');
+    if (integrity !== 'none') {
+      const findings = integrityFindings(client, integrity === 'full');
+      if (findings.length > 0) throw new DatabaseCorruptError(file, findings);
+    }
+    if (!opts.readonly) {
+      client.pragma('journal_mode = WAL');
+      client.pragma('synchronous = NORMAL');
+      // 64 MiB of page cache (the default is 2 MiB): a pair's token index is keyed by random tokens, and
+      // a cache smaller than its working set turns every insert and match probe into a read.
+      client.pragma('cache_size = -65536');
+    }
+    client.pragma('foreign_keys = ON');
+    client.pragma('busy_timeout = 5000');
+    const db = drizzle({ client, schema });
+    if (!opts.readonly) migrate(db, { migrationsFolder: migrationsFolder() });
+    return { client, db };
+  } catch (e) {
+    client.close();
+    // A header or a schema page too damaged to read shows as SQLITE_CORRUPT or SQLITE_NOTADB before any check can run.
+    if (isCorruptionError(e) || (e instanceof Error && isCorruptionError(e.cause))) throw new DatabaseCorruptError(file, [(e as Error).message]);
+    throw e;
   }
-  client.pragma('foreign_keys = ON');
-  client.pragma('busy_timeout = 5000');
-  const db = drizzle({ client, schema });
-  if (!opts.readonly) migrate(db, { migrationsFolder: migrationsFolder() });
-  return { client, db };
 }
 
 export function openSqliteStore(file: string, opts: SqliteStoreOptions = {}): SqliteStore {
