@@ -136,6 +136,8 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   app.use('*', async (c, next) => {
     const started = Date.now();
     await next();
+    // A signed request that got through wrote its nonce: the storage takes writes again.
+    if (c.res.status < 400 && c.req.path.startsWith('/v1/')) storageFailedAt = -Infinity;
     // A problem built outside the context (onError, notFound) carries no header set on it yet.
     if (!c.res.headers.has(REQUEST_ID_HEADER)) c.res.headers.set(REQUEST_ID_HEADER, c.get('requestId'));
     if (deps.log) {
