@@ -1,12 +1,19 @@
-// What the console's Chromium tests share: the browser binary and its flags,
-// adding an officer with the built CLI, logging in, the labelled-controls and
-// axe-core checks, and reading the text a PDF draws.
+// What the console's tests share: the console server in this process, test
+// officers, calls to its API with a session, the browser binary and its
+// flags, adding an officer with the built CLI, logging in, the
+// labelled-controls and axe-core checks, and reading the text a PDF draws.
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { inflateSync } from 'node:zlib';
 import { PDFArray, PDFDocument, PDFName, PDFRawStream, type PDFObject } from 'pdf-lib';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { loadEngine } from '../protocol/engine/index.js';
+import type { Agency } from '../clients/agency/config.js';
+import { addOfficer } from '../clients/agency/officers.js';
+import { startConsole, type ConsoleServer, type ConsoleServerOptions } from '../clients/console/server.js';
+import { agencyClient } from '../clients/sdk/agency-client.js';
+import { openStore } from '../clients/store/db.js';
 import { bin, built } from './client-world.js';
 
 /** The browser: $CONCORDAT_CHROMIUM, else Debian's Chromium (scripts/ensure-chromium.sh installs it before `npm test`). */
@@ -14,6 +21,76 @@ export const CHROMIUM = process.env.CONCORDAT_CHROMIUM || '/usr/bin/chromium';
 /** Flags for Chromium on a machine with no outside network (see .ci/run). */
 export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 export const PASSWORD = 'correct horse battery staple';
+
+/** Cheaper scrypt for test officers; the parameters travel inside the hash. */
+export const FAST_SCRYPT = { N: 2 ** 12, r: 8, p: 1 };
+
+/** Adds an officer straight to the agency's store (the CLI path is {@link officersAdd}). */
+export async function addTestOfficer(dir: string, id: string, name: string, password: string = PASSWORD): Promise<void> {
+  const store = openStore(dir);
+  try {
+    await addOfficer(store, { id, name, password, params: FAST_SCRYPT });
+  } finally {
+    store.close();
+  }
+}
+
+export interface TestConsole {
+  url: string;
+  ui: ConsoleServer;
+  /** The console's request and warning lines. */
+  logs: string[];
+}
+
+/** The agency's console in this process, on a free port, with the fast engine. */
+export async function startTestConsole(agency: Agency, extra: Partial<ConsoleServerOptions> = {}): Promise<TestConsole> {
+  const logs: string[] = [];
+  const ui = await startConsole({
+    agency,
+    client: agencyClient(agency, { retries: 1, timeoutMs: 30_000, label: 'console' }),
+    engine: await loadEngine('fast'),
+    port: 0,
+    log: (l) => logs.push(l),
+    warn: (l) => logs.push(l),
+    ...extra,
+  });
+  return { url: ui.url, ui, logs };
+}
+
+export interface ApiResponse {
+  status: number;
+  headers: Headers;
+  body: string;
+  bytes: Uint8Array;
+  json: () => any;
+}
+
+/** One call to the console's API; the CSRF token only when given. */
+export async function api(
+  base: string,
+  path: string,
+  o: { method?: string; body?: unknown; cookie?: string; csrf?: string; headers?: Record<string, string> } = {},
+): Promise<ApiResponse> {
+  const headers: Record<string, string> = { ...(o.headers ?? {}) };
+  if (o.cookie) headers.cookie = o.cookie;
+  if (o.csrf) headers['x-csrf-token'] = o.csrf;
+  if (o.body !== undefined && !headers['content-type']) headers['content-type'] = 'application/json';
+  const res = await fetch(new URL(path, base), {
+    method: o.method ?? 'GET',
+    headers,
+    ...(o.body !== undefined ? { body: typeof o.body === 'string' ? o.body : JSON.stringify(o.body) } : {}),
+  });
+  const bytes = new Uint8Array(await res.arrayBuffer());
+  const body = Buffer.from(bytes).toString('utf8');
+  return { status: res.status, headers: res.headers, body, bytes, json: () => JSON.parse(body) };
+}
+
+/** Logs in through the API: the session cookie and the CSRF token. */
+export async function apiLogin(base: string, officer: string, password: string = PASSWORD): Promise<{ cookie: string; csrf: string; res: ApiResponse }> {
+  const res = await api(base, '/api/session', { method: 'POST', body: { officer, password } });
+  const cookie = (res.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+  return { cookie, csrf: res.status === 200 ? (res.json() as { csrf: string }).csrf : '', res };
+}
 
 /** Fails early, saying what to do, when the build output or the browser is missing. */
 export function requireBrowserSetup(): void {
