@@ -15,6 +15,21 @@ export const identifiers = sqliteTable(
   (t) => [primaryKey({ columns: [t.recordId, t.kind, t.canonical] }), index('identifiers_kind_canonical').on(t.kind, t.canonical)],
 );
 
+/**
+ * The changelog of `identifiers`: one row per (kind, canonical form) inserted
+ * or deleted, written by triggers (drizzle-client/0008_identifier_changes.sql)
+ * whoever writes the watchlist. A side's delta reads only the rows after its
+ * watermark (`sides.delta_seq`) instead of diffing the whole watchlist
+ * against the whole side; rows every side of the current epoch has seen are
+ * pruned after each sync. AUTOINCREMENT: a pruned sequence number is never
+ * reused, so a watermark stays meaningful.
+ */
+export const identifierChanges = sqliteTable('identifier_changes', {
+  seq: integer('seq').primaryKey({ autoIncrement: true }),
+  kind: text('kind').notNull(),
+  canonical: text('canonical').notNull(),
+});
+
 /** One row per import, for the operator's history (counts only, never values). */
 export const imports = sqliteTable('imports', {
   id: integer('id').primaryKey({ autoIncrement: true }),
@@ -79,6 +94,14 @@ export const sides = sqliteTable(
      * kept until then, because it is the only map from old positions to identifiers.
      */
     linksSent: integer('links_sent', { mode: 'boolean' }).notNull().default(false),
+    /**
+     * The last `identifier_changes.seq` the side's committed delta took into
+     * account, and the pair's kinds (JSON, sorted) it was computed for: with
+     * the same kinds, the next delta looks only at later changes. Null: the
+     * next delta diffs the whole watchlist.
+     */
+    deltaSeq: integer('delta_seq'),
+    deltaKinds: text('delta_kinds'),
   },
   (t) => [primaryKey({ columns: [t.pair, t.epoch] })],
 );

@@ -55,6 +55,7 @@ export async function commitDelta(ctx: SyncContext, p: MePair, d: Delta): Promis
   }
   if (d.firstBuild) ctx.sides.createSide(p.pair, ctx.epoch, p.agreement, p.partner, nowIso(), d.canaries);
   else if (d.chunks.length > 0) ctx.sides.addCanaries(p.pair, ctx.epoch, d.canaries);
+  ctx.sides.setDeltaWatermark(p.pair, ctx.epoch, p.kinds, d.seq);
   ctx.sides.clearStagedAdditions();
   return { chunks: ctx.sides.chunks(p.pair, ctx.epoch), removals: ctx.sides.removals(p.pair, ctx.epoch, false) };
 }
@@ -69,25 +70,31 @@ interface PlacedChunk {
 /**
  * Chunk by chunk, slot perm[i] of the chunk's positions holds its i-th
  * addition (i < real) or one of its fresh canary scalars: every chunk is
- * shuffled with its own canaries, so none is canary-free (SPEC §1.6).
+ * shuffled with its own canaries, so none is canary-free (SPEC §1.6). Each
+ * chunk's positions are written by one statement in slot order, so the
+ * position B-tree is appended to rather than split at random pages.
  */
 function place(ctx: SyncContext, p: MePair, d: Delta): PlacedChunk[] {
   let position = ctx.sides.nextPosition(p.pair, ctx.epoch);
   let index = ctx.sides.nextChunk(p.pair, ctx.epoch);
   let addition = 0;
   const placed: PlacedChunk[] = [];
-  for (const c of d.chunks) {
-    const count = c.real + c.canaries;
-    const perm = randomPermutation(count);
-    for (let i = 0; i < count; i++) {
-      const at = position + (perm[i] as number);
-      if (i < c.real) ctx.sides.placeAddition(p.pair, ctx.epoch, addition + i, at, index);
-      else ctx.sides.placeCanary(p.pair, ctx.epoch, at, index, encodeScalar(randomScalar(randomBytes)));
+  const bar = d.added > 0 ? ctx.progress('placing', d.added) : silentProgress('', 0);
+  try {
+    for (const c of d.chunks) {
+      const count = c.real + c.canaries;
+      const perm = randomPermutation(count);
+      const slots: Array<number | string> = new Array<number | string>(count);
+      for (let i = 0; i < count; i++) slots[perm[i] as number] = i < c.real ? addition + i : bytesToHex(encodeScalar(randomScalar(randomBytes)));
+      ctx.sides.placeChunk(p.pair, ctx.epoch, index, position, slots);
+      placed.push({ index, firstPosition: position, count });
+      addition += c.real;
+      position += count;
+      index++;
+      bar.update(addition);
     }
-    placed.push({ index, firstPosition: position, count });
-    addition += c.real;
-    position += count;
-    index++;
+  } finally {
+    bar.stop();
   }
   if (addition !== d.added) throw new Error(`internal: ${d.added} additions staged, ${addition} placed`);
   return placed;

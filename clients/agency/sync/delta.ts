@@ -22,16 +22,22 @@ export interface Delta {
   canaries: number;
   /** Positions withdrawn by this delta (their removal is sent by the upload). */
   withdrawn: number;
+  /** The last watchlist change (identifier_changes.seq) this delta took into account: the side's next watermark. */
+  seq: number;
 }
 
 export function computeDelta(ctx: SyncContext, p: MePair, s: PairSyncSummary): Delta {
   const firstBuild = ctx.sides.side(p.pair, ctx.epoch) === undefined;
-  const withdrawn = ctx.sides.withdraw(p.pair, ctx.epoch, p.kinds);
+  // The watchlist's changelog position this delta accounts for, read in the delta's transaction.
+  const seq = ctx.sides.changeSeq();
+  // With the kinds the side was last diffed for, only the watchlist's changes since matter.
+  const since = firstBuild ? undefined : ctx.sides.deltaWatermark(p.pair, ctx.epoch, p.kinds);
+  const withdrawn = since === undefined ? ctx.sides.withdraw(p.pair, ctx.epoch, p.kinds) : ctx.sides.withdrawChanged(p.pair, ctx.epoch, p.kinds, since);
   s.withdrawn = withdrawn;
-  const added = ctx.sides.stageAdditions(p.pair, ctx.epoch, p.kinds);
+  const added = since === undefined ? ctx.sides.stageAdditions(p.pair, ctx.epoch, p.kinds) : ctx.sides.stageChangedAdditions(p.pair, ctx.epoch, p.kinds, since);
   const chunks = planChunks(added, ctx.chunkElements, firstBuild, ctx.canaryCount);
   const canaries = chunks.reduce((n, c) => n + c.canaries, 0);
   s.added = added;
   s.canaries = canaries;
-  return { firstBuild, added, chunks, canaries, withdrawn };
+  return { firstBuild, added, chunks, canaries, withdrawn, seq };
 }

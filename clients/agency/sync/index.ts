@@ -149,6 +149,7 @@ async function syncOnce(base: Base, store: Store): Promise<SyncReport> {
     }
   }
 
+  sides.pruneChanges(epoch);
   let tokenized = 0;
   try {
     tokenized = await withEpochKey(ctx, [...pairs.keys()], () => doPartnerWork(ctx, partnerChunks, summaries, errors));

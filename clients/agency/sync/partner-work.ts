@@ -66,12 +66,12 @@ export async function doPartnerWork(ctx: SyncContext, partnerChunks: PartnerChun
   const jobs = planJobs(ctx, tasks, partnerChunks);
   if (jobs.length === 0) return 0;
   const uploads = jobs.filter((j) => j.upload);
-  const total = jobs.reduce((a, j) => a + (j.count ?? 0), 0);
+  let total = jobs.reduce((a, j) => a + (j.count ?? 0), 0);
   if (uploads.length > 0) ctx.log(`sync: tokenising ${uploads.length} partner chunk(s), ${uploads.reduce((a, j) => a + (j.count ?? 0), 0)} element(s)`);
   if (jobs.length > uploads.length) ctx.log(`sync: keeping a local copy of the tokens of ${jobs.length - uploads.length} partner chunk(s) tokenised earlier`);
   const pool = await ctx.pool();
-  const bar = ctx.progress('tokenising', total);
-  let done = 0;
+  let bar = ctx.progress('tokenising', total);
+  let tokenised = 0;
   let count = 0;
   // A pair can fail its canary check while this sync runs (its partner's honesty is checked on the
   // partner's uploads): the coordinator then refuses its partner work (409), and only that pair stops.
@@ -91,7 +91,43 @@ export async function doPartnerWork(ctx: SyncContext, partnerChunks: PartnerChun
     pr.catch(() => {}); // Observed when awaited below; avoids an unhandled rejection meanwhile.
     return pr;
   };
-  // Download the next chunk while the current one is tokenised.
+  // The previous chunk's upload and local copy, still running while the next chunk is tokenised.
+  let inFlight: { pair: string; index: number; firstPosition: number; count: number; chained: boolean; done: Promise<void> } | undefined;
+  const settle = async (): Promise<void> => {
+    const f = inFlight;
+    inFlight = undefined;
+    if (f) await f.done;
+  };
+  const finish = async (j: PartnerJob, checked: CheckedChunk, tokens: Uint8Array): Promise<void> => {
+    if (j.upload) {
+      try {
+        await ctx.client.putTokens(j.pair, j.index, tokens, ctx.epoch);
+      } catch (e) {
+        if (await pairFailed(j.pair, e)) return;
+        throw e;
+      }
+    }
+    ctx.partners.keepTokens(j.pair, ctx.epoch, j.index, checked.count, checked.sha256, nowIso(), tokens);
+    if (j.upload) {
+      count++;
+      const s = summaries.find((x) => x.pair === j.pair);
+      if (s) s.partnerChunksTokenized++;
+      notePartnerChurn(ctx, j.pair, j.index, checked.firstPosition, checked.count);
+    }
+  };
+  /**
+   * Where chunk `j` must start. The chunk before it may still be in flight
+   * (not logged yet): its checked end is then the answer, exactly what the
+   * log will say once it lands, so no chunk is checked less strictly.
+   */
+  const expectedFirst = async (j: PartnerJob): Promise<number | undefined> => {
+    const f = inFlight;
+    if (f && f.pair === j.pair && f.index === j.index - 1) return f.chained ? f.firstPosition + f.count : undefined;
+    if (f && f.pair === j.pair) await settle();
+    return ctx.partners.positionOf(j.pair, ctx.epoch, j.index);
+  };
+  // Download the next chunk while the current one is tokenised, and upload
+  // each chunk's tokens while the next one is tokenised.
   let next = fetchJob(0);
   try {
     for (let i = 0; i < jobs.length; i++) {
@@ -111,7 +147,8 @@ export async function doPartnerWork(ctx: SyncContext, partnerChunks: PartnerChun
         continue;
       }
       next = fetchJob(i + 1);
-      const checked = checkPartnerChunk(ctx, j, chunk);
+      const firstPosition = await expectedFirst(j);
+      const checked = checkPartnerChunk(ctx, j, chunk, firstPosition);
       if (!checked.ok) {
         failed.add(j.pair);
         const msg = `partner chunk ${j.index} refused (${checked.reason}: ${checked.message}); nothing is tokenised for the pair`;
@@ -121,33 +158,32 @@ export async function doPartnerWork(ctx: SyncContext, partnerChunks: PartnerChun
         ctx.warn(`sync: !!! PAIR REFUSED ${j.pair}: ${msg}`);
         continue;
       }
-      const elements = chunk.elements;
-      const n = checked.count;
-      const base = done;
-      const tokens = await pool.tokenize(CONCORDAT_SUITE, pairCrypto(ctx, j.pair).key.sk, elements, { onProgress: (d) => bar.update(base + d), label: 'element' });
-      if (j.upload) {
-        try {
-          await ctx.client.putTokens(j.pair, j.index, tokens, ctx.epoch);
-        } catch (e) {
-          if (await pairFailed(j.pair, e)) continue;
-          throw e;
-        }
+      if (checked.count !== (j.count ?? 0)) {
+        // A chunk whose size was not known in advance (its local log was lost): the total grows to the signed count.
+        total += checked.count - (j.count ?? 0);
+        bar.stop();
+        bar = ctx.progress('tokenising', total);
+        bar.update(tokenised);
       }
-      ctx.partners.keepTokens(j.pair, ctx.epoch, j.index, n, checked.sha256, nowIso(), tokens);
-      done += n;
-      bar.update(done);
-      if (j.upload) {
-        count++;
-        const s = summaries.find((x) => x.pair === j.pair);
-        if (s) s.partnerChunksTokenized++;
-        notePartnerChurn(ctx, j.pair, j.index, checked.firstPosition, n);
-      }
+      const base = tokenised;
+      const tokens = await pool.tokenize(CONCORDAT_SUITE, pairCrypto(ctx, j.pair).key.sk, chunk.elements, { onProgress: (d) => bar.update(base + d), label: 'element' });
+      tokenised += checked.count;
+      bar.update(tokenised);
+      await settle();
+      // The previous chunk's upload may have found the pair failed.
+      if (failed.has(j.pair)) continue;
+      const done = finish(j, checked, tokens);
+      done.catch(() => {}); // Observed by settle(); avoids an unhandled rejection meanwhile.
+      inFlight = { pair: j.pair, index: j.index, firstPosition: checked.firstPosition, count: checked.count, chained: firstPosition !== undefined, done };
     }
+    await settle();
   } finally {
     bar.stop();
   }
   return count;
 }
+
+type CheckedChunk = { ok: true; firstPosition: number; count: number; sha256: string };
 
 /**
  * Reads the positions each partner withdrew since the last sync
@@ -183,12 +219,12 @@ function checkPartnerChunk(
   ctx: SyncContext,
   j: PartnerJob,
   chunk: PartnerChunk,
-): { ok: true; firstPosition: number; count: number; sha256: string } | { ok: false; reason: string; message: string } {
+  firstPosition: number | undefined,
+): CheckedChunk | { ok: false; reason: string; message: string } {
   const c = pairCrypto(ctx, j.pair);
   const partner = ctx.me.pairs.find((p) => p.pair === j.pair)?.partner ?? '';
   const sigHex = j.signature;
   const signature = chunk.signature ?? (sigHex && /^[0-9a-f]{128}$/.test(sigHex) ? hexToBytes(sigHex) : new Uint8Array(0));
-  const firstPosition = ctx.partners.positionOf(j.pair, ctx.epoch, j.index);
   const r = checkChunk(
     { document: chunk.manifest, signature },
     {

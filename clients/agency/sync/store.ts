@@ -43,6 +43,11 @@ export interface PreviousLink {
 
 const WANTED = 'i.kind IN (SELECT value FROM json_each(@kinds))';
 
+/** A pair's kinds as the side's watermark records them: order does not matter. */
+function kindsKey(kinds: readonly string[]): string {
+  return JSON.stringify([...kinds].sort());
+}
+
 /**
  * Statements prepared on first use and then reused: the phases run the same
  * ones for every pair and chunk. (Prepared lazily because some name the
@@ -89,18 +94,24 @@ export class SyncStore {
     const db = this.db;
     const current = JSON.stringify(currentPairs);
     db.transaction(() => {
-      for (const t of ['positions', 'chunks', 'sides']) {
-        db.prepare(
-          `DELETE FROM ${t} WHERE epoch <> @epoch AND (pair NOT IN (SELECT value FROM json_each(@current))
-             OR pair IN (SELECT pair FROM sides WHERE epoch = @epoch AND links_sent = 1))`,
-        ).run({ epoch, current });
+      // The (pair, epoch) ranges to drop, from the small chunk and side tables (every position
+      // was written with its chunk and side in one transaction): each delete is then a seek on the
+      // primary key rather than a scan of every position kept.
+      const stale = db
+        .prepare(
+          `SELECT pair, epoch FROM (SELECT pair, epoch FROM chunks UNION SELECT pair, epoch FROM sides) WHERE epoch <> @epoch
+             AND (pair NOT IN (SELECT value FROM json_each(@current)) OR pair IN (SELECT pair FROM sides WHERE epoch = @epoch AND links_sent = 1))`,
+        )
+        .all({ epoch, current }) as Array<{ pair: string; epoch: string }>;
+      for (const x of stale) {
+        for (const t of ['positions', 'chunks', 'sides']) this.sql(`DELETE FROM ${t} WHERE pair = ? AND epoch = ?`).run(x.pair, x.epoch);
       }
       const open = db.prepare('SELECT count(*) FROM queries WHERE closed_at IS NULL').pluck().get() as number;
       if (open > 0) return;
       // partner_chunks is the catalogue of kept tokens: each (pair, epoch) is one range of partner_tokens' key.
-      const stale = db.prepare('SELECT DISTINCT pair, epoch FROM partner_chunks WHERE epoch <> ?').all(epoch) as Array<{ pair: string; epoch: string }>;
+      const staleTokens = db.prepare('SELECT DISTINCT pair, epoch FROM partner_chunks WHERE epoch <> ?').all(epoch) as Array<{ pair: string; epoch: string }>;
       const dropTokens = db.prepare('DELETE FROM partner_tokens WHERE pair = ? AND epoch = ?');
-      for (const x of stale) dropTokens.run(x.pair, x.epoch);
+      for (const x of staleTokens) dropTokens.run(x.pair, x.epoch);
       db.prepare('DELETE FROM partner_chunks WHERE epoch <> ?').run(epoch);
       // The partner's withdrawals only qualify tokens of their own epoch.
       db.prepare('DELETE FROM partner_removals WHERE epoch <> ?').run(epoch);
@@ -174,11 +185,75 @@ export class SyncStore {
     ).run({ pair, epoch, kinds: JSON.stringify(kinds) }).changes;
   }
 
+  // ---- the watchlist changelog (identifier_changes) ----
+
+  /** The newest change to the watchlist recorded so far (0 when none ever was). */
+  changeSeq(): number {
+    return this.sql("SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'identifier_changes'), 0)").pluck().get() as number;
+  }
+
+  /** The watermark of the side's last committed delta, if it was computed for these kinds. */
+  deltaWatermark(pair: string, epoch: string, kinds: readonly string[]): number | undefined {
+    const r = this.sql('SELECT delta_seq AS seq, delta_kinds AS kinds FROM sides WHERE pair = ? AND epoch = ?').get(pair, epoch) as
+      | { seq: number | null; kinds: string | null }
+      | undefined;
+    return r && r.seq !== null && r.kinds === kindsKey(kinds) ? r.seq : undefined;
+  }
+
+  setDeltaWatermark(pair: string, epoch: string, kinds: readonly string[], seq: number): void {
+    this.sql('UPDATE sides SET delta_seq = ?, delta_kinds = ? WHERE pair = ? AND epoch = ?').run(seq, kindsKey(kinds), pair, epoch);
+  }
+
+  /**
+   * Drops the changes every side of `epoch` has seen. Sides of other epochs
+   * never take a delta again, and a side without a watermark diffs the whole
+   * watchlist, so neither holds the changelog back.
+   */
+  pruneChanges(epoch: string): void {
+    const seen = this.sql('SELECT min(delta_seq) FROM sides WHERE epoch = ? AND delta_seq IS NOT NULL').pluck().get(epoch) as number | null;
+    this.sql('DELETE FROM identifier_changes WHERE seq <= ?').run(seen ?? this.changeSeq());
+  }
+
+  /**
+   * {@link withdraw} restricted to the identifiers changed after `since`:
+   * after a committed delta every live position has its identifier in the
+   * watchlist, so only a change since can have broken that.
+   */
+  withdrawChanged(pair: string, epoch: string, kinds: readonly string[], since: number): number {
+    return this.sql(
+      `UPDATE positions SET removed = 1 WHERE rowid IN (
+         SELECT p.rowid FROM (SELECT DISTINCT kind, canonical FROM identifier_changes WHERE seq > @since) c
+         CROSS JOIN positions p ON p.pair = @pair AND p.epoch = @epoch AND p.kind = c.kind AND p.canonical = c.canonical
+         WHERE p.removed = 0 AND p.canary_r IS NULL
+         AND NOT EXISTS (SELECT 1 FROM identifiers i WHERE i.kind = c.kind AND i.canonical = c.canonical AND ${WANTED}))`,
+    ).run({ pair, epoch, kinds: JSON.stringify(kinds), since }).changes;
+  }
+
+  /**
+   * Stages the watchlist identifiers of `kinds` the side holds no live position
+   * for, like {@link stageAdditions}, looking only at those changed after
+   * `since`: after a committed delta every listed identifier has a live position.
+   */
+  stageChangedAdditions(pair: string, epoch: string, kinds: readonly string[], since: number): number {
+    this.db.exec('CREATE TEMP TABLE IF NOT EXISTS additions (n INTEGER PRIMARY KEY, kind TEXT NOT NULL, canonical TEXT NOT NULL)');
+    this.db.exec('DELETE FROM temp.additions');
+    this.sql(
+      `INSERT INTO temp.additions (n, kind, canonical)
+       SELECT row_number() OVER (ORDER BY kind, canonical) - 1, kind, canonical FROM (
+         SELECT DISTINCT c.kind, c.canonical FROM identifier_changes c
+         WHERE c.seq > @since AND c.kind IN (SELECT value FROM json_each(@kinds))
+         AND EXISTS (SELECT 1 FROM identifiers i WHERE i.kind = c.kind AND i.canonical = c.canonical)
+         AND NOT EXISTS (SELECT 1 FROM positions p WHERE p.pair = @pair AND p.epoch = @epoch AND p.removed = 0
+                         AND p.kind = c.kind AND p.canonical = c.canonical))`,
+    ).run({ pair, epoch, kinds: JSON.stringify(kinds), since });
+    return this.sql('SELECT count(*) FROM temp.additions').pluck().get() as number;
+  }
+
   /**
    * Stages the watchlist identifiers of `kinds` the side holds no live position
    * for, numbered 0.. in (kind, canonical) order; returns how many. They stay
    * in a temporary table (a first build after a rotation stages the whole
-   * watchlist) until {@link placeAddition} gives each its position.
+   * watchlist) until {@link placeChunk} gives each its position.
    */
   stageAdditions(pair: string, epoch: string, kinds: readonly string[]): number {
     this.db.exec('CREATE TEMP TABLE IF NOT EXISTS additions (n INTEGER PRIMARY KEY, kind TEXT NOT NULL, canonical TEXT NOT NULL)');
@@ -197,13 +272,19 @@ export class SyncStore {
     this.db.exec('DELETE FROM temp.additions');
   }
 
-  placeAddition(pair: string, epoch: string, n: number, position: number, chunk: number): void {
-    const sql = 'INSERT INTO positions (pair, epoch, position, chunk, kind, canonical) SELECT ?, ?, ?, ?, kind, canonical FROM temp.additions WHERE n = ?';
-    this.sql(sql).run(pair, epoch, position, chunk, n);
-  }
-
-  placeCanary(pair: string, epoch: string, position: number, chunk: number, r: Uint8Array): void {
-    this.sql('INSERT INTO positions (pair, epoch, position, chunk, canary_r) VALUES (?, ?, ?, ?, ?)').run(pair, epoch, position, chunk, Buffer.from(r));
+  /**
+   * Writes one chunk's positions in one statement, in slot order: slot k
+   * (position firstPosition + k) holds staged addition `slots[k]` when that is
+   * a number, else the canary scalar whose hex it is.
+   */
+  placeChunk(pair: string, epoch: string, chunk: number, firstPosition: number, slots: ReadonlyArray<number | string>): void {
+    const written = this.sql(
+      `INSERT INTO positions (pair, epoch, position, chunk, kind, canonical, canary_r)
+       SELECT @pair, @epoch, @first + j.key, @chunk, a.kind, a.canonical, CASE WHEN j.type = 'text' THEN unhex(j.value) END
+       FROM json_each(@slots) j LEFT JOIN temp.additions a ON j.type = 'integer' AND a.n = j.value
+       WHERE j.type = 'text' OR a.n IS NOT NULL ORDER BY j.key`,
+    ).run({ pair, epoch, first: firstPosition, chunk, slots: JSON.stringify(slots) }).changes;
+    if (written !== slots.length) throw new Error(`internal: chunk ${chunk} has ${slots.length} slots, ${written} positions written`);
   }
 
   /** Live positions that hold an identifier (not a canary). */
@@ -284,11 +365,13 @@ export class SyncStore {
   /** Older epochs of the matches kept from the last complete pull whose positions are still here. */
   matchedEpochsBefore(pair: string, epoch: string): string[] {
     return this.sql(
-      `SELECT DISTINCT m.epoch FROM matches m WHERE m.pair = ? AND m.epoch <> ?
-       AND EXISTS (SELECT 1 FROM positions o WHERE o.pair = m.pair AND o.epoch = m.epoch)`,
+      // The distinct epochs first, then one primary-key seek each: as a correlated EXISTS over
+      // every match, SQLite plans a scan of the pair's positions per match.
+      `SELECT e.epoch FROM (SELECT DISTINCT epoch FROM matches WHERE pair = @pair AND epoch <> @epoch) e
+       WHERE EXISTS (SELECT 1 FROM positions o WHERE o.pair = @pair AND o.epoch = e.epoch)`,
     )
       .pluck()
-      .all(pair, epoch) as string[];
+      .all({ pair, epoch }) as string[];
   }
 
   /** Each live position of `epoch` whose identifier was matched at a position of `previous`. */
