@@ -120,20 +120,20 @@ describe('investigator console in Chromium', () => {
     await page.screenshot({ path: join(shots, 'console-overview.png'), fullPage: true });
   });
 
-  it("matches lists last night's planted overlaps; an officer confirms one with a note", async () => {
-    await go('matches', '#matches-table tr[data-handle]');
-    const rows = page.locator('#matches-table tr[data-handle]');
-    expect(await rows.count()).toBe(both.length * 2);
-    const text = await page.textContent('#matches-table');
+  it("matches lists last night's planted overlaps, one row per person; an officer confirms one with a note", async () => {
+    await go('matches', '#worklist-table tr[data-key]');
+    const rows = page.locator('#worklist-table tr[data-key]');
+    expect(await rows.count()).toBe(both.length);
+    const text = await page.textContent('#worklist-table');
     for (const p of both) expect(text).toContain(`ES-CNP-${p}`);
     expect(await unlabelled()).toEqual([]);
 
-    const handle = (await rows.first().getAttribute('data-handle')) as string;
+    const key = (await rows.first().getAttribute('data-key')) as string;
     await rows.first().locator('button[data-action="confirm"]').click();
     await page.locator('#decision-note').fill('Same person: photo and date of birth checked.');
     await page.click('#decision-submit');
-    const row = page.locator(`#matches-table tr[data-handle="${handle}"]`);
-    await expect.poll(async () => (await row.textContent()) ?? '', { timeout: 20_000 }).toMatch(/confirmed/i);
+    const row = page.locator(`#worklist-table tr[data-key="${key}"]`);
+    await expect.poll(async () => row.getAttribute('data-my-status'), { timeout: 20_000 }).toBe('confirmed');
     await page.screenshot({ path: join(shots, 'console-matches.png'), fullPage: true });
   });
 
@@ -171,7 +171,8 @@ describe('investigator console in Chromium', () => {
     expect(table).toContain('OP-ATLAS-7');
     expect(table).toContain('OP-BOREAS-2');
     expect(await page.locator('#audit-table tr[data-action="query.create"][data-source="local"]').count()).toBe(2);
-    expect(await page.locator('#audit-table tr[data-action="hit.confirm"]').count()).toBe(1);
+    // One confirmation per identifier of the person (e-mail and passport).
+    expect(await page.locator('#audit-table tr[data-action="hit.confirm"]').count()).toBe(2);
     await page.screenshot({ path: join(shots, 'console-audit.png'), fullPage: true });
 
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('#audit-export')]);
@@ -193,7 +194,7 @@ describe('investigator console in Chromium', () => {
   it('stays readable at 200% zoom: no horizontal page scroll', async () => {
     await page.setViewportSize({ width: 640, height: 900 });
     for (const [route, ready] of [
-      ['matches', '#matches-table tr[data-handle]'],
+      ['matches', '#worklist-table tr[data-key]'],
       ['query', '#query-form'],
       ['audit', '#audit-table tr[data-action]'],
       ['overview', 'tr[data-agreement="es-pt"]'],
