@@ -3,6 +3,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parse as parseCsv } from 'csv-parse/sync';
+import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { detectFormat, formatImportSummary, importWatchlist, type RejectedRow } from '../clients/agency/watchlist.js';
 import { openStore, type Store } from '../clients/store/db.js';
@@ -277,6 +279,70 @@ describe('import', () => {
     await importWatchlist(store, file('ok.csv', 'record_id,kind,value\nr1,email,a@mail.example\n'));
     await expect(importWatchlist(store, file('nohdr.csv', 'r2,email,b@mail.example\n'))).rejects.toThrow(/header must name the columns/);
     expect(stored()).toEqual(['r1|email|a@mail.example']);
+  });
+
+  it('refuses a header naming a required column twice, naming the file, line 1 and the column', async () => {
+    await importWatchlist(store, file('ok.csv', 'record_id,kind,value\nr1,email,a@mail.example\n'));
+    const f = file('twice.csv', `record_id,kind,value,Value\nr2,email,b@mail.example,${SECRET}@mail.example\n`);
+    const e = await importWatchlist(store, f).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(AgencyError);
+    expect((e as Error).message).toBe(`${f}:1: the header names the column value more than once; nothing imported`);
+    expect((e as Error).message).not.toContain(SECRET);
+    expect(stored()).toEqual(['r1|email|a@mail.example']);
+  });
+
+  it('reads lines without quotes into the same fields csv-parse gives (generated lines, LF and CRLF)', async () => {
+    // Lines without quotes are split at commas without csv-parse; a store
+    // from a file of such lines must equal the one csv-parse's fields give.
+    const ws = fc.constantFrom(' ', '\t', '\f', '\u00a0', '\u2003', '\ufeff', '\r');
+    const pad = fc.array(ws, { maxLength: 2 }).map((a) => a.join(''));
+    const value = fc.constantFrom('a@mail.example', 'ESP:P0000001', '+34 91 123 45 67', 'x', '');
+    const kind = fc.constantFrom('email', 'passport', 'phone', 'vin');
+    const cell = (g: fc.Arbitrary<string>) => fc.tuple(pad, g, pad).map(([a, b, c]) => `${a}${b}${c}`);
+    const row = fc.tuple(cell(fc.constantFrom('r1', 'r2', 'r-3')), cell(kind), cell(value), fc.boolean()).map(([r, k, v, extra]) => (extra ? `${r},${k},${v},` : `${r},${k},${v}`));
+    let n = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.array(row, { minLength: 1, maxLength: 12 }), fc.boolean(), async (rows, crlf) => {
+        const eol = crlf ? '\r\n' : '\n';
+        const text = `record_id,kind,value${eol}${rows.join(eol)}${eol}`;
+        const name = `gen-${n++}.csv`;
+        const got = await importWatchlist(store, file(name, text), { allowMassWithdrawal: true, ignoreCache: true }).then(
+          () => ({ ok: true as const, rows: stored() }),
+          (e: unknown) => ({ ok: false as const, message: (e as Error).message }),
+        );
+        let records: string[][] | undefined;
+        try {
+          records = (parseCsv(text, { trim: true, skip_empty_lines: true }) as string[][]).slice(1);
+        } catch {
+          records = undefined;
+        }
+        if (records === undefined) {
+          expect(got.ok).toBe(false);
+          return;
+        }
+        // What the fields csv-parse gives import into, through the JSON Lines reader (no CSV involved).
+        const jsonl = records
+          .filter((f) => f.some((x) => x !== ''))
+          .map((f) => JSON.stringify({ record_id: f[0], kind: f[1], value: f[2] }))
+          .join('\n');
+        const other = await openStore(mkdtempSync(join(dir, 'ref-')));
+        try {
+          const refFile = file(`${name}.jsonl`, `${jsonl}\n`);
+          if (jsonl === '') {
+            expect(got.ok ? got.rows : []).toEqual([]);
+            return;
+          }
+          await importWatchlist(other, refFile);
+          const ref = (other.sqlite.prepare('SELECT record_id, kind, canonical FROM identifiers ORDER BY 1, 2, 3').all() as Array<Record<string, string>>).map(
+            (r) => `${r.record_id}|${r.kind}|${r.canonical}`,
+          );
+          expect(got.ok ? got.rows : got.message).toEqual(ref);
+        } finally {
+          other.close();
+        }
+      }),
+      { numRuns: 60, seed: 14 },
+    );
   });
 
   it('imports 100,000 rows in one transaction, quickly', async () => {

@@ -114,6 +114,7 @@ export function digest128(buf: Uint8Array, start: number, end: number, out: Uint
 // An identifier is record_id NUL kind NUL canonical (neither record ids nor kinds contain NUL).
 
 const utf8 = new TextDecoder();
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /** The cache of one import: the previous import's lines, then this one's new lines. */
 export class LineCache {
@@ -165,18 +166,26 @@ export class LineCache {
     chunks.forEach((ch, ci) => {
       const k = ch.entries;
       const d = ch.data;
-      const offsAt = k * 20;
       const base = k * 24 + 4;
       if (d.length < base) throw new Error('import cache: a chunk is truncated');
+      // The fixed part read as little-endian 32-bit words in one pass (a copy,
+      // so the blob's alignment does not matter).
+      const words = new Uint32Array(k * 6 + 1);
+      const view = new DataView(d.buffer, d.byteOffset, base);
+      if (LITTLE_ENDIAN) new Uint8Array(words.buffer).set(d.subarray(0, base));
+      else for (let w = 0; w < words.length; w++) words[w] = view.getUint32(w * 4, true);
+      const i0 = c.n;
+      c.dig.set(words.subarray(0, k * 4), i0 * 4);
+      c.idh.set(words.subarray(k * 4, k * 5), i0);
+      c.chunk.fill(ci, i0, i0 + k);
+      const offs = k * 5;
       for (let j = 0; j < k; j++) {
-        const i = c.n++;
-        for (let w = 0; w < 4; w++) c.dig[i * 4 + w] = d.readUInt32LE(j * 16 + w * 4);
-        c.idh[i] = d.readUInt32LE(k * 16 + j * 4);
-        c.chunk[i] = ci;
-        c.start[i] = base + d.readUInt32LE(offsAt + j * 4);
-        c.end[i] = base + d.readUInt32LE(offsAt + (j + 1) * 4);
-        c.insert(i);
+        c.start[i0 + j] = base + (words[offs + j] as number);
+        c.end[i0 + j] = base + (words[offs + j + 1] as number);
+        if ((c.end[i0 + j] as number) > d.length) throw new Error('import cache: a chunk is truncated');
+        c.insert(i0 + j);
       }
+      c.n += k;
     });
     return c;
   }
@@ -215,16 +224,20 @@ export class LineCache {
   add(d: Uint32Array, recordId: string, kind: string, canonical: string): void {
     if (this.n === this.idh.length) this.grow();
     const triple = `${recordId}\0${kind}\0${canonical}`;
-    const need = Buffer.byteLength(triple);
-    if (this.freshLen + need > this.fresh.length) {
-      const next = Buffer.allocUnsafe(Math.max(this.fresh.length * 2, this.freshLen + need));
+    // At most 3 UTF-8 bytes per UTF-16 code unit: room is made once, without measuring.
+    if (this.freshLen + triple.length * 3 > this.fresh.length) {
+      const next = Buffer.allocUnsafe(Math.max(this.fresh.length * 2, this.freshLen + triple.length * 3));
       this.fresh.copy(next, 0, 0, this.freshLen);
       this.fresh = next;
     }
     const i = this.n++;
     const s = this.freshLen;
     this.freshLen += this.fresh.write(triple, s);
-    this.dig.set(d.subarray(0, 4), i * 4);
+    const o = i * 4;
+    this.dig[o] = d[0] as number;
+    this.dig[o + 1] = d[1] as number;
+    this.dig[o + 2] = d[2] as number;
+    this.dig[o + 3] = d[3] as number;
     digest128(this.fresh, s, this.freshLen, this.scratch);
     this.idh[i] = this.scratch[0] as number;
     this.chunk[i] = -1;

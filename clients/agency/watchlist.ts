@@ -20,6 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { CsvError } from 'csv-parse';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { identifierRowSchema, tryCanonicalize } from '../../protocol/identifiers/index.js';
+import type { Statement } from 'better-sqlite3';
 import type { Store } from '../store/db.js';
 import { AgencyError } from '../sdk/errors.js';
 import { digest128, LineCache } from './watchlist-cache.js';
@@ -323,6 +324,21 @@ interface Row {
 
 const isBlankByte = (c: number): boolean => c === 0x20 || c === 0x09 || c === 0x0d;
 
+/**
+ * A field as csv-parse's `trim` leaves an unquoted one: CR, LF, form feed,
+ * space and tab dropped at the start (its ltrim compares bytes), any
+ * whitespace at the end (its rtrim is String.prototype.trimEnd).
+ */
+export function trimField(f: string): string {
+  let i = 0;
+  for (;;) {
+    const c = f.charCodeAt(i);
+    if (c === 0x20 || c === 0x09 || c === 0x0d || c === 0x0a || c === 0x0c) i++;
+    else break;
+  }
+  return (i === 0 ? f : f.slice(i)).trimEnd();
+}
+
 const CSV_PROBLEMS: Record<string, string> = {
   CSV_RECORD_INCONSISTENT_FIELDS_LENGTH: 'the number of fields differs from the header',
   CSV_QUOTE_NOT_CLOSED: 'a quoted field is never closed',
@@ -344,9 +360,10 @@ function csvError(label: string, line: number, e: unknown): AgencyError {
  * several lines (a quoted newline) is parsed on its own and not cached.
  */
 class CsvLines {
-  private header: { bytes: Buffer; columns: number; at: [number, number, number] } | undefined;
+  private header: { bytes: Buffer; columns: number; at: [number, number, number]; crlf: boolean } | undefined;
   private quoted: { line: number; parts: Buffer[] } | undefined;
-  private batch: Array<{ line: number; bytes: Buffer; digest: Uint32Array }> = [];
+  /** Lines to hand on, in file order: split already, or (`bytes`) left to csv-parse. */
+  private batch: Array<{ line: number; bytes: Buffer | undefined; fields: string[] | undefined; digest: Uint32Array }> = [];
   headerDigest = '';
   rows = 0;
   unchanged = 0;
@@ -361,11 +378,13 @@ class CsvLines {
 
   line: LineSink = (buf, s, e, line) => {
     let quotes = 0;
+    let crs = 0;
     let blank = true;
     for (let i = s; i < e; i++) {
       const c = buf[i] as number;
       if (c === 0x22) quotes++;
-      else if (blank && !isBlankByte(c)) blank = false;
+      else if (c === 0x0d) crs++;
+      if (blank && !isBlankByte(c)) blank = false;
     }
     if (this.quoted) {
       this.quoted.parts.push(buf.subarray(s, e));
@@ -386,7 +405,22 @@ class CsvLines {
       if (hit === 1) this.unchanged++;
       return;
     }
-    this.batch.push({ line, bytes: buf.subarray(s, e), digest: this.d.slice() });
+    const header = this.header;
+    // Without quotes, and with the record delimiter csv-parse would find
+    // (CRLF after a CRLF header, else LF with no CR at all), a record is its
+    // fields split at commas, trimmed as csv-parse's trim option does.
+    const plain = quotes === 0 && (header.crlf ? crs === 1 && buf[e - 1] === 0x0d : crs === 0);
+    if (plain) {
+      const fields = buf.toString('utf8', s, header.crlf ? e - 1 : e).split(',');
+      if (fields.length !== header.columns) {
+        this.flush();
+        throw csvError(this.label, line, 'CSV_RECORD_INCONSISTENT_FIELDS_LENGTH');
+      }
+      for (let i = 0; i < fields.length; i++) fields[i] = trimField(fields[i] as string);
+      this.batch.push({ line, bytes: undefined, fields, digest: this.d.slice() });
+    } else {
+      this.batch.push({ line, bytes: buf.subarray(s, e), fields: undefined, digest: this.d.slice() });
+    }
     if (this.batch.length >= BATCH_ROWS) this.flush();
   };
 
@@ -405,7 +439,18 @@ class CsvLines {
         `${this.label}:${line}: the header must name the columns ${REQUIRED_COLUMNS.join(',')} (missing: ${missing.join(', ')}); nothing imported`,
       );
     }
-    this.header = { bytes: Buffer.from(bytes), columns: names.length, at: [names.indexOf('record_id'), names.indexOf('kind'), names.indexOf('value')] };
+    // Two columns of one name: which one holds the value would be a guess.
+    const twice = REQUIRED_COLUMNS.find((c) => names.indexOf(c) !== names.lastIndexOf(c));
+    if (twice !== undefined) {
+      throw new AgencyError(`${this.label}:${line}: the header names the column ${twice} more than once; nothing imported`);
+    }
+    this.header = {
+      bytes: Buffer.from(bytes),
+      columns: names.length,
+      at: [names.indexOf('record_id'), names.indexOf('kind'), names.indexOf('value')],
+      // csv-parse takes the first record delimiter it meets, the header's, for the whole file.
+      crlf: bytes[bytes.length - 1] === 0x0d,
+    };
     this.headerDigest = createHash('sha256').update(bytes).digest('hex');
   }
 
@@ -427,20 +472,23 @@ class CsvLines {
     }
   }
 
-  /** Parses and hands on the batched single-line records. */
+  /** Parses (where needed) and hands on the batched single-line records. */
   flush(): void {
     const batch = this.batch;
     if (batch.length === 0) return;
     this.batch = [];
-    const records = this.parse(
-      batch.map((b) => b.bytes),
-      (l) => (batch[Math.min(l - 2, batch.length - 1)] as { line: number }).line,
-      false,
-    ) as string[][];
-    records.forEach((fields, i) => {
-      const b = batch[i] as (typeof batch)[number];
-      this.onRow({ line: b.line, row: this.toRow(fields), digest: b.digest });
-    });
+    const left = batch.filter((b) => b.fields === undefined);
+    if (left.length > 0) {
+      const records = this.parse(
+        left.map((b) => b.bytes as Buffer),
+        (l) => (left[Math.min(l - 2, left.length - 1)] as { line: number }).line,
+        false,
+      ) as string[][];
+      left.forEach((b, i) => {
+        b.fields = records[i];
+      });
+    }
+    for (const b of batch) this.onRow({ line: b.line, row: this.toRow(b.fields as string[]), digest: b.digest });
   }
 
   private endQuoted(): void {
@@ -503,6 +551,42 @@ class JsonLines {
 // ---------------------------------------------------------------------------
 // The import.
 
+/** Rows per INSERT statement of {@link BulkInsert}: below SQLite's default limit of 32,766 bound parameters. */
+const INSERT_ROWS = 128;
+
+/**
+ * INSERT OR IGNORE of (record_id, kind, canonical) rows, INSERT_ROWS per
+ * statement: a statement run costs about as much as the rows it inserts
+ * (binding, and the triggers on `identifiers`), so rows go in bunches.
+ */
+class BulkInsert {
+  private readonly many: Statement;
+  private readonly one: Statement;
+  private readonly params: string[] = [];
+  changes = 0;
+
+  constructor(db: Store['sqlite'], table: 'identifiers' | 'temp.staging') {
+    const sql = (n: number) => `INSERT OR IGNORE INTO ${table} (record_id, kind, canonical) VALUES ${Array(n).fill('(?, ?, ?)').join(', ')}`;
+    this.many = db.prepare(sql(INSERT_ROWS));
+    this.one = db.prepare(sql(1));
+  }
+
+  add(recordId: string, kind: string, canonical: string): void {
+    this.params.push(recordId, kind, canonical);
+    if (this.params.length === INSERT_ROWS * 3) {
+      this.changes += this.many.run(this.params).changes;
+      this.params.length = 0;
+    }
+  }
+
+  /** Inserts what is left; the rows inserted (not ignored) in all. */
+  end(): number {
+    for (let i = 0; i < this.params.length; i += 3) this.changes += this.one.run(this.params[i], this.params[i + 1], this.params[i + 2]).changes;
+    this.params.length = 0;
+    return this.changes;
+  }
+}
+
 const count = (store: Store, q: string): number => (store.sqlite.prepare(q).pluck().get() as number) ?? 0;
 
 /** The stored cache, if it was written with `identifiers` stored identifiers (the store as the last import left it). */
@@ -553,13 +637,8 @@ export async function importWatchlist(store: Store, file: string, o: ImportOptio
       // index is built once at the end (a sort) instead of row by row.
       const bulk = before === 0 && (db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'identifiers_kind_canonical'").get() ?? false);
       if (bulk) db.exec('DROP INDEX identifiers_kind_canonical');
-      const insert = db.prepare(
-        direct
-          ? 'INSERT OR IGNORE INTO identifiers (record_id, kind, canonical) VALUES (?, ?, ?)'
-          : 'INSERT OR IGNORE INTO temp.staging (record_id, kind, canonical) VALUES (?, ?, ?)',
-      );
+      const insert = new BulkInsert(db, direct ? 'identifiers' : 'temp.staging');
       let rejected = 0;
-      let added = 0;
       const lineCache = cache;
       const onRow = (r: Row): void => {
         if (r.digest && lineCache.find(r.digest) >= 0) return; // the same line again
@@ -570,7 +649,7 @@ export async function importWatchlist(store: Store, file: string, o: ImportOptio
           return;
         }
         if (r.digest) lineCache.add(r.digest, checked.recordId, checked.kind, checked.canonical);
-        added += insert.run(checked.recordId, checked.kind, checked.canonical).changes;
+        insert.add(checked.recordId, checked.kind, checked.canonical);
       };
       const reader = format === 'csv' ? new CsvLines(label, cache, onRow) : new JsonLines(label, cache, onRow);
       const enc = await readLines(fh, label, o.encoding, reader.line);
@@ -581,6 +660,7 @@ export async function importWatchlist(store: Store, file: string, o: ImportOptio
             : `${label}: the file is empty; nothing imported`,
         );
       }
+      let added = insert.end();
       const context = JSON.stringify({ base, header: reader.headerDigest });
       if (cached && stored !== context) {
         // Another header (column order): start again without the cache.
@@ -600,7 +680,8 @@ export async function importWatchlist(store: Store, file: string, o: ImportOptio
         added = db.prepare('INSERT OR IGNORE INTO identifiers (record_id, kind, canonical) SELECT record_id, kind, canonical FROM temp.staging').run().changes;
         db.exec('DELETE FROM temp.staging');
       }
-      const identifiers = count(store, 'SELECT count(*) FROM identifiers');
+      // Every row added or withdrawn was counted by SQLite's changes().
+      const identifiers = before + added - withdrawn;
       const records = count(store, 'SELECT count(DISTINCT record_id) FROM identifiers');
       const summary: ImportSummary = {
         file,

@@ -3,7 +3,17 @@ import { fail } from './errors.js';
 const KIND = 'email';
 const CODE = 'email.format';
 
-const utf8 = new TextEncoder();
+/** Octets of `s` in UTF-8 (`s` holds no lone surrogate: index.ts refuses those). */
+function utf8Length(s: string): number {
+  let n = s.length;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    // A surrogate pair is 2 code units and 4 octets; other code points above
+    // U+07FF are 3 octets, above U+007F 2.
+    if (c >= 0x80) n += c >= 0x800 && (c < 0xd800 || c > 0xdfff) ? 2 : 1;
+  }
+  return n;
+}
 
 // RFC 5321 §4.5.3.1.1 limits the local part to 64 octets; §4.5.3.1.3 limits a
 // path to 256 octets including the angle brackets, so an address to 254.
@@ -48,20 +58,36 @@ function fromMailto(value: string): string {
  * browsers alike; the DNS rules it leaves out are checked afterwards.
  */
 function domainToAscii(domain: string): string {
-  if (!DOMAIN_ASCII.test(domain)) return fail(KIND, CODE);
+  let host = DOMAINS.get(domain);
+  if (host === undefined) {
+    host = hostOf(domain);
+    if (DOMAINS.size >= DOMAINS_MAX) DOMAINS.clear();
+    DOMAINS.set(domain, host);
+  }
+  return host === '' ? fail(KIND, CODE) : host;
+}
+
+// Watchlists hold many addresses at few domains: the host parser runs once per
+// domain. A pure function's results, bounded; '' marks a refused domain.
+const DOMAINS = new Map<string, string>();
+const DOMAINS_MAX = 4096;
+
+/** The ASCII form of `domain`, or '' when it is not a host name. */
+function hostOf(domain: string): string {
+  if (!DOMAIN_ASCII.test(domain)) return '';
   let host: string;
   try {
     host = new URL(`http://${domain}/`).hostname;
   } catch {
-    return fail(KIND, CODE);
+    return '';
   }
   const labels = host.split('.');
-  if (labels.length < 2 || host.length > MAX_DOMAIN_OCTETS) return fail(KIND, CODE);
-  if (!labels.every((label) => LDH_LABEL.test(label))) return fail(KIND, CODE);
+  if (labels.length < 2 || host.length > MAX_DOMAIN_OCTETS) return '';
+  if (!labels.every((label) => LDH_LABEL.test(label))) return '';
   // Every top-level domain in the root zone starts with a letter (ASCII TLDs
   // are letters, IDN TLDs "xn--"); this also refuses IPv4 addresses, which the
   // host parser would otherwise rewrite ("0x7f.1" is 127.0.0.1).
-  if (!/^[a-z]/u.test(labels[labels.length - 1] ?? '')) return fail(KIND, CODE);
+  if (!/^[a-z]/u.test(labels[labels.length - 1] ?? '')) return '';
   return host;
 }
 
@@ -77,14 +103,14 @@ export function canonicalizeEmail(value: string): string {
   const parts = address.split('@');
   if (parts.length !== 2) return fail(KIND, CODE);
   const [local = '', domain = ''] = parts;
-  if (local.length === 0 || utf8.encode(local).length > MAX_LOCAL_OCTETS) return fail(KIND, CODE);
+  if (local.length === 0 || utf8Length(local) > MAX_LOCAL_OCTETS) return fail(KIND, CODE);
   // The domain is compared in its A-label (ASCII) form: the form DNS and
   // mail transport carry, and one that needs no Unicode normalisation to
   // compare. The length limits apply to the canonical address, so the
   // Unicode and the punycode spelling of one address are accepted or refused
   // together.
   const canonical = `${local}@${domainToAscii(domain)}`;
-  if (utf8.encode(canonical).length > MAX_ADDRESS_OCTETS) return fail(KIND, CODE);
+  if (utf8Length(canonical) > MAX_ADDRESS_OCTETS) return fail(KIND, CODE);
   return canonical;
 }
 

@@ -4,10 +4,10 @@
 // signing key. Nothing flows under an agreement this agency did not accept.
 import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
-import { acceptAgreementVersion, describeAgreement, listAgreements, rejectAgreementVersion, showAgreement, type AgreementView } from '../../agency/agreements.js';
+import { acceptAgreementVersion, listAgreements, rejectAgreementVersion, showAgreement, type AgreementView } from '../../agency/agreements.js';
 import { loadAgency } from '../../agency/config.js';
 import { OFFICER_MAX } from '../../agency/hits.js';
-import { table } from '../../agency/text.js';
+import { printable, table } from '../../agency/text.js';
 import { agencyClient } from '../../sdk/agency-client.js';
 import { AgencyError, EXIT, UsageError } from '../../sdk/errors.js';
 import { openStore } from '../../store/db.js';
@@ -27,10 +27,45 @@ function officerOf(o: string): string {
   return s;
 }
 
+/**
+ * What a person reads before deciding: the terms, then each party's key
+ * fingerprint to compare out of band with the agency itself (§8.3), both
+ * through the shared table printer. Free text from the terms is shown
+ * without control characters.
+ */
+export function agreementLines(v: AgreementView): string[] {
+  const t = v.terms;
+  const terms = [
+    ['digest', v.digest],
+    ['mode', t.mode],
+    ['kinds', t.kinds.join(', ')],
+    ['purposes', t.purposes.length ? printable(t.purposes.join(', ')) : '(none: no targeted queries)'],
+    ['valid', `${t.validFrom} .. ${t.validUntil}`],
+    ['max set', `${t.maxSetSize} per side, pair and epoch`],
+    ['queries', `${t.queryQuota.perDay} per day, at most ${t.queryQuota.maxValues} values each`],
+    ['legal basis', printable(t.legalBasis).replace(/\s+/g, ' ')],
+  ];
+  const parties = v.parties.map((p) => [
+    p.agency,
+    p.fingerprint,
+    [p.self ? 'this agency' : '', p.accepted ? 'accepted' : p.rejected ? 'rejected' : 'undecided'].filter(Boolean).join(', '),
+  ]);
+  const lines = [
+    `agreement ${t.id} version ${t.version} (${v.status}${v.local ? `, ${v.local} here` : ', not decided here'})`,
+    '',
+    ...table(['TERM', 'VALUE'], terms),
+    '',
+    'parties (compare each fingerprint with the agency itself, out of band):',
+    ...table(['AGENCY', 'KEY FINGERPRINT', 'DECISION'], parties),
+  ];
+  if (v.ownKeyMismatch) lines.push('!!! WARNING: the terms list another signing key for this agency than its signing.pub: do not accept');
+  return lines;
+}
+
 /** Asks on the terminal; without one, only --yes decides (a script must say so explicitly). */
 function confirmer(yes: boolean, verb: string): (v: AgreementView) => Promise<boolean> {
   return async (v) => {
-    for (const l of describeAgreement(v)) out(l);
+    for (const l of agreementLines(v)) out(l);
     if (yes) return true;
     if (!process.stdin.isTTY) throw new AgencyError(`refusing to ${verb} without a terminal to confirm on; pass --yes (scripts, cron) after checking the terms above`);
     const rl = createInterface({ input: process.stdin, output: process.stdout });
@@ -82,7 +117,7 @@ export function registerAgreements(program: Command): void {
       const store = openStore(agency.dir);
       try {
         const v = await showAgreement(agency, store, agencyClient(agency, { warn: err, label: 'agreements' }), id, versionOf(o.version));
-        for (const l of describeAgreement(v)) (v.ownKeyMismatch && l.includes('!!!') ? err : out)(l);
+        for (const l of agreementLines(v)) (v.ownKeyMismatch && l.includes('!!!') ? err : out)(l);
         process.exitCode = EXIT.ok;
       } finally {
         store.close();
