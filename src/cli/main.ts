@@ -20,6 +20,7 @@ import { PROTOCOL_NAME } from '../../wire/index.js';
 import { COORDINATOR_VERSION, SERVICE_NAME } from '../version.js';
 import { DatabaseCorruptError } from '../store/drivers/better-sqlite3.js';
 import { AdminClient } from './admin-client.js';
+import { backup, DEFAULT_MIN_FREE_MB, doctor, restore } from './ops.js';
 import { COORDINATOR_EXIT, CoordinatorCliError } from './exit-codes.js';
 import { ADMIN_KEY_FILE, DB_FILE, startServer } from './serve.js';
 
@@ -377,6 +378,31 @@ export async function main(argv: string[]): Promise<number> {
     .option('--proofs', 'first line the signed head of the current tree, then each entry with its inclusion proof against it (for `concordat audit verify-export`)')
     .action(async (o: { data: string; agency: string; from?: string; out?: string; proofs?: boolean }) => {
       code = await auditExport(o.data, o.agency, o.from, o.out, o.proofs === true);
+    });
+
+  program
+    .command('doctor')
+    .description('check a data directory: SQLite integrity_check, the audit chain and transparency log, migrations applied, free disk space')
+    .requiredOption('--data <dir>', 'data directory')
+    .option('--min-free-mb <n>', `fail below this much free disk space (default ${DEFAULT_MIN_FREE_MB})`, int)
+    .action((o: { data: string; minFreeMb?: number }) => {
+      code = doctor(o.data, { auditVerify, ...(o.minFreeMb !== undefined ? { minFreeMb: o.minFreeMb } : {}) });
+    });
+  program
+    .command('backup')
+    .description("copy the database with SQLite's online backup API (safe while serve runs), then check the copy")
+    .requiredOption('--data <dir>', 'data directory')
+    .requiredOption('--to <file>', 'the backup file to create (0600; never overwritten)')
+    .action(async (o: { data: string; to: string }) => {
+      code = await backup(o.data, o.to);
+    });
+  program
+    .command('restore')
+    .description('put a backup back in place of DIR/coordinator.db (refused while a coordinator serves DIR; the replaced file is kept)')
+    .requiredOption('--from <file>', 'a file written by `coordinator backup`')
+    .requiredOption('--data <dir>', 'data directory')
+    .action(async (o: { from: string; data: string }) => {
+      code = await restore(o.from, o.data);
     });
 
   try {
