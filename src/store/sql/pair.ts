@@ -469,14 +469,15 @@ export class SqlPairStore implements PairStore {
         if (input.tokens.length !== chunk.count * TOKEN_BYTES) return { status: 'count-mismatch', expected: chunk.count };
         const first = chunk.firstPosition;
         const last = first + chunk.count - 1;
-        // One set-based insert per chunk, in token order: the tokens_match index is keyed by a random
-        // token, and rows inserted one at a time in position order touch a random page of it each.
+        // One set-based insert per chunk instead of a statement per position: measured on a 300,000-token
+        // chunk, 1.3–1.4 s CPU against 1.8–2.3 s. Position order, not token order: with the store's page
+        // cache holding the token index, sorting costs more (1.6 s) than the index's random pages save.
         tx.run(sql`WITH RECURSIVE i(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM i WHERE n + 1 < ${chunk.count})
           INSERT INTO ${tokens} (pair_key, epoch, side, position, token, removed, canary)
           SELECT ${k}, ${epoch}, ${side}, ${first} + n, substr(${buf(input.tokens)}, n * ${TOKEN_BYTES} + 1, ${TOKEN_BYTES}),
             EXISTS (SELECT 1 FROM ${removals} r WHERE r.pair_key = ${k} AND r.epoch = ${epoch} AND r.side = ${side} AND r.position = ${first} + n),
             EXISTS (SELECT 1 FROM ${canaries} c WHERE c.pair_key = ${k} AND c.epoch = ${epoch} AND c.side = ${side} AND c.position = ${first} + n)
-          FROM i ORDER BY 5`);
+          FROM i`);
         tx.update(chunks)
           .set({ tokensSha256: buf(input.sha256), tokenizedAt: at })
           .where(and(this.chunkWhere(epoch, side), eq(chunks.idx, input.index)))
