@@ -359,7 +359,7 @@ describe('console API: the officer’s work', () => {
       { index: 0, hit: true, handle: expect.stringMatching(/^[0-9a-f]+$/) },
       { index: 1, hit: false },
     ]);
-    expect(q.quota).toEqual([{ partner: 'PT-PJ', queriesLeftToday: left - 1 }]);
+    expect(q.quota).toEqual([{ partner: 'PT-PJ', queriesLeftToday: left - 1, perDay: 50 }]);
 
     const miss = await call('/api/queries', { method: 'POST', cookie, csrf, body: { kind: 'passport', values: [passport(777_777)], partners: 'all', purpose: 'cybercrime', caseRef: 'OP-BOREAS-2' } });
     expect(miss.status).toBe(200);
