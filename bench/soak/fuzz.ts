@@ -350,7 +350,7 @@ export async function fuzz(ref: Reference, o: FuzzOptions): Promise<ScenarioResu
       notes.set(`${Math.floor(v.status / 100)}xx`, (notes.get(`${Math.floor(v.status / 100)}xx`) ?? 0) + 1);
       if (!v.ok) {
         failures++;
-        if (diverged.length < 8) diverged.push(`${c.method} ${c.path.slice(0, 80)} (${c.route}, ${c.signer}): ${v.why}`);
+        if (diverged.length < 8) diverged.push(`${c.method} ${c.path.slice(0, 80)} (${c.route}, ${c.signer}) body ${c.body ? JSON.stringify(Buffer.from(c.body).toString('utf8').slice(0, 160)) : 'none'}: ${v.why}`);
       }
     }
     if (byRoute.size < routes.length) diverged.push(`only ${byRoute.size} of ${routes.length} routes reached`);
