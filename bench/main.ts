@@ -3,6 +3,7 @@
 import { benchAudit } from './audit.js';
 import { benchBlind } from './blind.js';
 import { benchImport } from './import.js';
+import { benchLoad } from './load.js';
 import { benchNames } from './names.js';
 import { benchNightly } from './nightly.js';
 import { benchPairs } from './pairs.js';
@@ -13,6 +14,7 @@ const SCENARIOS: Record<string, (flags: Map<string, string | true>, log: (s: str
   audit: (flags, log) => benchAudit(intFlag(flags, 'n', 1_000_000), intFlag(flags, 'appends', 20_000), intFlag(flags, 'proofs', 200), log),
   blind: (flags, log) => benchBlind(intFlag(flags, 'n', intFlag(flags, 'size', 20000)), log),
   import: (flags, log) => benchImport(intFlag(flags, 'rows', 1_000_000), log),
+  load: (flags, log) => benchLoad(flags, log),
   names: (flags, log) => benchNames(intFlag(flags, 'rounds', 5), log),
   nightly: (flags, log) => benchNightly(intFlag(flags, 'size', 10000), log),
   pairs: (flags, log) => benchPairs(intFlag(flags, 'n', 20000), intFlag(flags, 'pairs', 3), log),
