@@ -50,9 +50,10 @@ export interface PoolOptions {
 
 /**
  * Measured on a 2-core machine with the native engine (bench/blind.ts, "pool
- * crossing"): a batch of 256 tokenisations takes about 13 ms inline, and the
- * same batch split over two warm threads saves less than the messaging and
- * copying cost plus the risk of first starting the threads (≈ 60 ms).
+ * crossing"): below 512 elements a batch costs at most ≈ 35 ms inline, and
+ * warm threads gain nothing on it once messaging and copying are paid, while
+ * a process's first threaded batch also pays for starting the threads (each
+ * loads the modules and libsodium: 0.1–1 s depending on load).
  */
 export const INLINE_BELOW = 512;
 
