@@ -67,7 +67,7 @@ export function renderMatches(ctx: PageContext): void {
   const statusSel = h('select', { id: 'wl-status' });
   const partnerSel = h('select', { id: 'wl-partner' });
   const kindSel = h('select', { id: 'wl-kind' });
-  const caseIn = h('input', { id: 'wl-case', type: 'search', maxlength: 100, autocomplete: 'off', value: filters.case, 'aria-describedby': 'wl-case-help' });
+  const caseIn = h('input', { id: 'wl-case', type: 'text', maxlength: 100, autocomplete: 'off', value: filters.case, 'aria-describedby': 'wl-case-help' });
   const sortSel = h('select', { id: 'wl-sort' });
   const limitSel = h('select', { id: 'wl-limit' });
   const groupBox = h('input', { id: 'wl-group', type: 'checkbox' });
@@ -162,6 +162,9 @@ export function renderMatches(ctx: PageContext): void {
   /** Rows decided stay on the page, changed in place, until the list is loaded again. */
   const afterDecision = (reply: WorkDecisionReply, opener: HTMLElement | null): void => {
     window.dispatchEvent(new CustomEvent(AWAITING_EVENT, { detail: reply.awaiting }));
+    if (list) list.awaiting = reply.awaiting;
+    const count = summary.querySelector('#wl-awaiting');
+    if (count) count.textContent = plural(reply.awaiting, 'person', 'people');
     const fresh = new Map(reply.rows.map((r) => [r.key, r]));
     if (list) list.rows = list.rows.map((r) => fresh.get(r.key) ?? r);
     for (const r of reply.rows) {
@@ -188,14 +191,13 @@ export function renderMatches(ctx: PageContext): void {
       if (cell) {
         n.tabIndex = -1;
         replaceChildren(cell, n);
+        // Focus reads it out; the page-wide status line would repeat it far from the row.
         n.focus();
         replaceChildren(banner);
-        announce(title, 'ok');
         return;
       }
     }
     showBanner(n);
-    announce(title, failed.length === 0 ? 'ok' : 'error');
   };
 
   const handlers = (): RowHandlers => ({
