@@ -1,6 +1,6 @@
 // vectors/concordat-v1.json and vectors/concordat-v2.json through the one
-// loader, against every engine available here (reference, fast, native), and the generators' determinism. The CLI's
-// tamper detection is tested too.
+// loader, against every engine available here (reference, fast, native), and
+// the generators' determinism. The CLI's tamper detection is tested too.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
