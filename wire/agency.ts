@@ -106,10 +106,26 @@ export const pairResultSchema = z.object({
 });
 export const resultsResponse = z.object({ epoch: z.string(), pairs: z.array(pairResultSchema) });
 
+/**
+ * A strong entity tag (RFC 9110 §8.8.3) of a results or hits document: an
+ * opaque quoted string of at most 100 visible characters. A client sends back
+ * only the tag of a document it verified and applied; a 304 then stands for
+ * that same document, which the coordinator could have replayed anyway.
+ */
+export const ENTITY_TAG_PATTERN = /^"[\x21\x23-\x7e]{1,98}"$/;
+
 export const getResults = signedRoute({
   method: 'get',
   path: '/v1/results',
   tags: ['pairs'],
   summary: 'Results per pair, released only for complete pairs',
-  responses: { 200: jsonResponse(resultsResponse, 'One entry per pair of the caller.') },
+  request: {
+    headers: z.object({
+      'if-none-match': z.string().regex(ENTITY_TAG_PATTERN).optional().meta({ description: 'The ETag of the results document the caller last applied (RFC 9110 §13.1.2).' }),
+    }),
+  },
+  responses: {
+    200: { ...jsonResponse(resultsResponse, 'One entry per pair of the caller, with its ETag.'), headers: z.object({ etag: z.string().regex(ENTITY_TAG_PATTERN) }) },
+    304: { description: 'The document named by If-None-Match is still current; no body.', headers: z.object({ etag: z.string().regex(ENTITY_TAG_PATTERN) }) },
+  },
 });

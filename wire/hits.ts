@@ -2,6 +2,7 @@
 // a holding agency confirms or declines each nightly match and query hit.
 import { z } from '@hono/zod-openapi';
 import { handleParam, isCalendarDate, nonNegInt } from './primitives.js';
+import { ENTITY_TAG_PATTERN } from './agency.js';
 import { jsonBody, jsonResponse, problemResponse, signedRoute } from './route.js';
 
 export const hitStatusSchema = z.enum(['unverified', 'confirmed', 'declined']);
@@ -43,8 +44,16 @@ export const getHits = signedRoute({
   path: '/v1/hits',
   tags: ['hits'],
   summary: 'Hits where the caller is a party',
-  request: { query: z.object({ status: hitStatusFilter.optional(), since: sinceFilter.optional() }) },
-  responses: { 200: jsonResponse(hitsResponse, 'Oldest first.') },
+  request: {
+    query: z.object({ status: hitStatusFilter.optional(), since: sinceFilter.optional() }),
+    headers: z.object({
+      'if-none-match': z.string().regex(ENTITY_TAG_PATTERN).optional().meta({ description: 'The ETag of the hits document the caller last applied (RFC 9110 §13.1.2).' }),
+    }),
+  },
+  responses: {
+    200: { ...jsonResponse(hitsResponse, 'Oldest first, with its ETag.'), headers: z.object({ etag: z.string().regex(ENTITY_TAG_PATTERN) }) },
+    304: { description: 'The document named by If-None-Match is still current; no body.', headers: z.object({ etag: z.string().regex(ENTITY_TAG_PATTERN) }) },
+  },
 });
 
 export const decisionBody = z

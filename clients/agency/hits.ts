@@ -3,7 +3,8 @@
 // coordinator knows positions and handles only; this module maps this
 // agency's own positions back to record ids and kinds from the local store.
 import type { Hit } from '../sdk/api.js';
-import type { CoordinatorClient } from '../sdk/client.js';
+import type { Conditional, CoordinatorClient } from '../sdk/client.js';
+import { ENTITY_TAG_PATTERN } from '../../wire/agency.js';
 import { AgencyError, CoordinatorError } from '../sdk/errors.js';
 import type { Store } from '../store/db.js';
 import { appendAudit } from './audit.js';
@@ -19,16 +20,26 @@ export const OFFICER_MAX = 64;
  * filter). A coordinator without hits (404) leaves the copy untouched.
  */
 export async function pullHitStatuses(client: CoordinatorClient, store: Store, now = new Date()): Promise<number | undefined> {
-  let hits: Hit[];
+  const keptTag = store.sqlite.prepare('SELECT value FROM local_state WHERE key = ?').pluck().get(HITS_TAG_KEY) as string | undefined;
+  const kept = keptTag !== undefined && ENTITY_TAG_PATTERN.test(keptTag) ? keptTag : undefined;
+  let r: Conditional<Hit[]>;
   try {
-    hits = await client.hits();
+    r = await client.hitsIfChanged(kept);
   } catch (e) {
     if (e instanceof CoordinatorError && e.status === 404 && e.slug === 'not-found') return undefined;
     throw e;
   }
-  saveHitStatuses(store, hits, now);
-  return hits.length;
+  // 304: the copy saved from the document of that tag is still current.
+  if (r.notModified) return store.sqlite.prepare('SELECT count(*) FROM hit_status').pluck().get() as number;
+  saveHitStatuses(store, r.data, now);
+  if (r.etag !== null) {
+    store.sqlite.prepare('INSERT INTO local_state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(HITS_TAG_KEY, r.etag);
+  }
+  return r.data.length;
 }
+
+/** local_state key of the ETag of the GET /v1/hits document the local copy was last replaced from. */
+const HITS_TAG_KEY = 'hits.etag';
 
 /** Like {@link saveHitStatuses}, but a store busy with a long sync transaction only skips the local copy. */
 function trySave(store: Store, hits: readonly Hit[], replace: boolean): void {
@@ -50,6 +61,8 @@ export function saveHitStatuses(store: Store, hits: readonly Hit[], now = new Da
   // A handle can be both a nightly match and a query hit; the nightly status (both parties hold it) is what results show.
   const ordered = [...hits].sort((a, b) => (a.source === b.source ? 0 : a.source === 'query' ? -1 : 1));
   db.transaction(() => {
+    // Any write makes the copy other than the document last pulled whole: the next pull asks unconditionally.
+    db.prepare('DELETE FROM local_state WHERE key = ?').run(HITS_TAG_KEY);
     if (replace) db.prepare('DELETE FROM hit_status').run();
     for (const h of ordered) upsert.run(h.handle, h.pair, h.partner, h.source, h.status, h.myStatus ?? null, h.partnerStatus ?? null, at);
   })();

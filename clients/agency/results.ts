@@ -2,6 +2,8 @@
 // store, and printing them. The coordinator returns positions of this
 // agency's own side; only the local store can turn them back into records.
 import { stringify as stringifyCsv } from 'csv-stringify/sync';
+import { z } from 'zod';
+import { ENTITY_TAG_PATTERN } from '../../wire/agency.js';
 import type { PairResult, Results } from '../sdk/api.js';
 import type { CoordinatorClient } from '../sdk/client.js';
 import type { Store } from '../store/db.js';
@@ -26,15 +28,40 @@ export interface Pulled {
   pairs: PairPull[];
 }
 
+/** What a pull of the results left locally for a pair, kept with the document's ETag for a 304 to stand on. */
+interface KeptPull {
+  summary: PairPull;
+  /** The pair's overlap recorded for the night (pair_nights), for a complete pair. */
+  overlaps?: number;
+}
+
+interface KeptResults {
+  etag: string;
+  /** The watchlist changelog position when the document was applied: matches map positions to the records of that watchlist. */
+  seq: number;
+  epoch: string;
+  pairs: KeptPull[];
+}
+
+const RESULTS_TAG_KEY = 'results.etag';
+
 /** Applies a GET /v1/results answer to the store: complete pairs replace, failed pairs clear, waiting pairs keep. */
 export function applyResults(store: Store, res: Results, now = new Date()): Pulled {
+  return applyKept(store, res, now).pulled;
+}
+
+function applyKept(store: Store, res: Results, now: Date): { pulled: Pulled; kept: KeptPull[] } {
   const db = store.sqlite;
   const at = now.toISOString();
   const positionOf = db.prepare('SELECT kind, canonical, canary_r IS NOT NULL AS canary FROM positions WHERE pair = ? AND epoch = ? AND position = ?');
   const recordsOf = db.prepare('SELECT record_id FROM identifiers WHERE kind = ? AND canonical = ?').pluck();
   const clear = db.prepare('DELETE FROM matches WHERE pair = ?');
-  const insertMatch = db.prepare(
-    'INSERT OR IGNORE INTO matches (pair, partner, epoch, position, record_id, kind, handle, first_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+  const keptMatches = db.prepare('SELECT position, record_id AS recordId, partner, epoch, kind, handle, first_seen AS firstSeen FROM matches WHERE pair = ?');
+  const dropMatch = db.prepare('DELETE FROM matches WHERE pair = ? AND position = ? AND record_id = ?');
+  const putMatch = db.prepare(
+    `INSERT INTO matches (pair, partner, epoch, position, record_id, kind, handle, first_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (pair, position, record_id) DO UPDATE SET partner = excluded.partner, epoch = excluded.epoch, kind = excluded.kind,
+       handle = excluded.handle, first_seen = excluded.first_seen`,
   );
   const upsert = db.prepare(
     `INSERT INTO pair_results (pair, agreement, partner, mode, epoch, state, reason, count, updated_at, completed_at)
@@ -53,16 +80,22 @@ export function applyResults(store: Store, res: Results, now = new Date()): Pull
   );
 
   const out: PairPull[] = [];
+  const kept: KeptPull[] = [];
   const apply = db.transaction((pairs: PairResult[]) => {
     for (const p of pairs) {
       const base = { pair: p.pair, agreement: p.agreement, partner: p.partner, mode: p.mode, epoch: res.epoch, at };
       const summary: PairPull = { pair: p.pair, partner: p.partner, mode: p.mode, state: p.state };
+      const k: KeptPull = { summary };
       if (p.reason !== undefined) summary.reason = p.reason;
       if (p.state === 'complete') {
-        clear.run(p.pair);
         let unmapped = 0;
         let overlaps = 0;
         if (p.mode === 'reveal') {
+          // The document replaces the pair's matches; only the rows that differ are written.
+          type Row = { position: number; recordId: string; partner: string; epoch: string; kind: string; handle: string; firstSeen: string };
+          const before = new Map<string, Row>();
+          for (const r of keptMatches.all(p.pair) as Row[]) before.set(`${r.position}\u0000${r.recordId}`, r);
+          const seen = new Set<string>();
           for (const m of p.matches ?? []) {
             const pos = positionOf.get(p.pair, res.epoch, m.position) as { kind: string | null; canonical: string | null; canary: number } | undefined;
             if (!pos || pos.canary || pos.kind === null || pos.canonical === null) {
@@ -72,14 +105,26 @@ export function applyResults(store: Store, res: Results, now = new Date()): Pull
             overlaps++;
             const recs = recordsOf.all(pos.kind, pos.canonical) as string[];
             if (recs.length === 0) unmapped++;
-            for (const r of recs) insertMatch.run(p.pair, p.partner, res.epoch, m.position, r, pos.kind, m.handle, normaliseTime(m.firstSeen));
+            const firstSeen = normaliseTime(m.firstSeen);
+            for (const r of recs) {
+              const key = `${m.position}\u0000${r}`;
+              // The first entry for a (position, record) wins, as the document lists it.
+              if (seen.has(key)) continue;
+              seen.add(key);
+              const o = before.get(key);
+              if (o && o.partner === p.partner && o.epoch === res.epoch && o.kind === pos.kind && o.handle === m.handle && o.firstSeen === firstSeen) continue;
+              putMatch.run(p.pair, p.partner, res.epoch, m.position, r, pos.kind, m.handle, firstSeen);
+            }
           }
+          for (const [key, o] of before) if (!seen.has(key)) dropMatch.run(p.pair, o.position, o.recordId);
           summary.records = recordsKept.get(p.pair) as number;
           summary.unmapped = unmapped;
         } else {
+          clear.run(p.pair);
           summary.count = p.count ?? 0;
           overlaps = summary.count;
         }
+        k.overlaps = overlaps;
         night.run(p.pair, at.slice(0, 10), p.partner, p.mode, overlaps, at);
         upsert.run({ ...base, state: p.state, reason: null, count: p.mode === 'count' ? (p.count ?? 0) : null, completedAt: at, keep: 0 });
       } else if (p.state === 'failed') {
@@ -96,14 +141,71 @@ export function applyResults(store: Store, res: Results, now = new Date()): Pull
         }
       }
       out.push(summary);
+      kept.push(k);
     }
   });
   apply(res.pairs);
-  return { epoch: res.epoch, pairs: out };
+  return { pulled: { epoch: res.epoch, pairs: out }, kept };
 }
 
-export async function pullResults(client: CoordinatorClient, store: Store): Promise<Pulled> {
-  return applyResults(store, await client.results());
+/**
+ * Pulls the results. The request names the ETag of the document applied
+ * last, unless the watchlist changed since (matches map positions to the
+ * records listed now): a 304 then stands for that document, as if the
+ * coordinator had sent it again, and only the times it was confirmed at move.
+ */
+export async function pullResults(client: CoordinatorClient, store: Store, now = new Date()): Promise<Pulled> {
+  const kept = keptResults(store);
+  const seq = changeSeq(store);
+  const conditional = kept !== undefined && kept.seq === seq ? kept : undefined;
+  const r = await client.resultsIfChanged(conditional?.etag);
+  if (r.notModified) return reapply(store, conditional as KeptResults, now);
+  const applied = applyKept(store, r.data, now);
+  const state = store.sqlite.prepare('INSERT INTO local_state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value');
+  if (r.etag === null) store.sqlite.prepare('DELETE FROM local_state WHERE key = ?').run(RESULTS_TAG_KEY);
+  else state.run(RESULTS_TAG_KEY, JSON.stringify({ etag: r.etag, seq, epoch: r.data.epoch, pairs: applied.kept } satisfies KeptResults));
+  return applied.pulled;
+}
+
+/** A 304: the applied document is still current; the pairs' times and tonight's overlaps are recorded as a pull of it would. */
+function reapply(store: Store, kept: KeptResults, now: Date): Pulled {
+  const db = store.sqlite;
+  const at = now.toISOString();
+  const touch = db.prepare('UPDATE pair_results SET updated_at = ?, completed_at = CASE WHEN state = ? THEN ? ELSE completed_at END WHERE pair = ?');
+  const night = db.prepare(
+    `INSERT INTO pair_nights (pair, date, partner, mode, overlaps, at) VALUES (?, ?, ?, ?, ?, ?)
+     ON CONFLICT (pair, date) DO UPDATE SET partner = excluded.partner, mode = excluded.mode, overlaps = excluded.overlaps, at = excluded.at`,
+  );
+  db.transaction(() => {
+    for (const { summary: s, overlaps } of kept.pairs) {
+      touch.run(at, 'complete', at, s.pair);
+      if (s.state === 'complete' && overlaps !== undefined) night.run(s.pair, at.slice(0, 10), s.partner, s.mode, overlaps, at);
+    }
+  })();
+  return { epoch: kept.epoch, pairs: kept.pairs.map((k) => ({ ...k.summary })) };
+}
+
+const keptSchema = z.object({
+  etag: z.string().regex(ENTITY_TAG_PATTERN),
+  seq: z.number().int().nonnegative(),
+  epoch: z.string(),
+  pairs: z.array(z.object({ summary: z.object({ pair: z.string(), partner: z.string(), mode: z.string(), state: z.string() }).passthrough(), overlaps: z.number().optional() })),
+});
+
+function keptResults(store: Store): KeptResults | undefined {
+  const v = store.sqlite.prepare('SELECT value FROM local_state WHERE key = ?').pluck().get(RESULTS_TAG_KEY) as string | undefined;
+  if (v === undefined) return undefined;
+  try {
+    const r = keptSchema.safeParse(JSON.parse(v));
+    return r.success ? (r.data as KeptResults) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The watchlist changelog's position (clients/store/schema.ts identifier_changes). */
+function changeSeq(store: Store): number {
+  return store.sqlite.prepare("SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'identifier_changes'), 0)").pluck().get() as number;
 }
 
 function normaliseTime(t: string): string {

@@ -29,6 +29,9 @@ import {
   getPartnerRemovals,
   getQuery,
   getResults,
+  ENTITY_TAG_PATTERN,
+  hitsResponse,
+  resultsResponse,
   getWork,
   JSON_TYPE,
   MAX_WAIT_SECONDS,
@@ -149,7 +152,12 @@ export interface RequestOptions {
   signal?: AbortSignal;
   /** Statuses that are never retried, e.g. 429 for a quota that resets at midnight. */
   noRetryStatuses?: number[];
+  /** A 304 Not Modified is an answer, not an error (only with an If-None-Match header). */
+  notModified?: boolean;
 }
+
+/** A conditional GET's answer: the document and its ETag, or `notModified` for the document whose tag was sent. */
+export type Conditional<T> = { notModified: true } | { notModified: false; data: T; etag: string | null };
 
 /** The header that binds every upload to an epoch (API.md part 2, "Epochs"). */
 export { EPOCH_HEADER };
@@ -338,6 +346,8 @@ export class CoordinatorClient {
         throw new CoordinatorUnreachableError(url.origin, attempt, e);
       }
       if (res.status >= 200 && res.status < 300) return { status: res.status, headers: res.headers, body: bytes };
+      // A 304 stands for a document the caller named, so it is only taken where the caller asked with If-None-Match.
+      if (res.status === 304 && o.notModified === true) return { status: 304, headers: res.headers, body: new Uint8Array(0) };
       const err = problemFrom(res, bytes, method, url.pathname);
       const retryable =
         !(o.noRetryStatuses ?? []).includes(res.status) &&
@@ -359,9 +369,13 @@ export class CoordinatorClient {
     o: Omit<RequestOptions, 'body' | 'contentType'> = {},
   ): Promise<{ status: number; data: z.infer<S> }> {
     const res = await this.request(method, path, payload === undefined ? o : { ...o, body: enc.encode(JSON.stringify(payload)), contentType: JSON_TYPE });
+    return { status: res.status, data: this.parseJson(method, path, schema, res.body) };
+  }
+
+  private parseJson<S extends z.ZodType>(method: string, path: string, schema: S, body: Uint8Array): z.infer<S> {
     let parsed: unknown;
     try {
-      parsed = JSON.parse(dec.decode(res.body));
+      parsed = JSON.parse(dec.decode(body));
     } catch {
       throw new ProtocolViolationError(`${method} ${path}: the coordinator's response is not JSON`);
     }
@@ -372,7 +386,7 @@ export class CoordinatorClient {
         `${method} ${path}: unexpected response shape (${issue ? `${issue.path.join('.') || 'body'}: ${issue.message}` : 'invalid'})`,
       );
     }
-    return { status: res.status, data: r.data };
+    return r.data;
   }
 
   async binary(method: string, path: string, body?: Uint8Array, o: Omit<RequestOptions, 'body' | 'contentType'> = {}): Promise<RawResponse> {
@@ -517,6 +531,30 @@ export class CoordinatorClient {
 
   async results(): Promise<Results> {
     return (await this.call(getResults, {})).data;
+  }
+
+  /**
+   * GET /v1/results, conditional on `etag` (the tag of the document the caller
+   * last verified and applied): `notModified` means that document is still
+   * current. Without a tag this never answers `notModified`.
+   */
+  async resultsIfChanged(etag: string | undefined): Promise<Conditional<Results>> {
+    return this.conditional(methodOf(getResults), pathOf(getResults, {}), resultsResponse, etag);
+  }
+
+  /** GET /v1/hits (no filter), conditional like {@link resultsIfChanged}. */
+  async hitsIfChanged(etag: string | undefined): Promise<Conditional<Hit[]>> {
+    const r = await this.conditional(methodOf(getHits), pathOf(getHits, {}), hitsResponse, etag);
+    return r.notModified ? r : { notModified: false, data: r.data.hits as Hit[], etag: r.etag };
+  }
+
+  private async conditional<S extends z.ZodType>(method: string, path: string, schema: S, etag: string | undefined): Promise<Conditional<z.infer<S>>> {
+    if (etag !== undefined && !ENTITY_TAG_PATTERN.test(etag)) throw new Error(`not an entity tag: ${JSON.stringify(etag)}`);
+    const o = etag === undefined ? {} : { headers: { 'if-none-match': etag }, notModified: true };
+    const res = await this.request(method, path, o);
+    if (res.status === 304) return { notModified: true };
+    const tag = res.headers.get('etag');
+    return { notModified: false, data: this.parseJson(method, path, schema, res.body), etag: tag !== null && ENTITY_TAG_PATTERN.test(tag) ? tag : null };
   }
 
   // ---- targeted queries (API.md part 2) ----

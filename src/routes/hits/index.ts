@@ -10,6 +10,7 @@ import { ProblemError } from '../../problem.js';
 import type { AgencyRecord, HitStatusName, NightlyHitRecord, PairRecord, QueryHitRecord } from '../../store/types.js';
 import { parseJsonBody, parseWith } from '../../validation.js';
 import { mount } from '../mount.js';
+import { conditionalJson } from '../results/etag.js';
 
 /** `status` (one of the three) and `since` (a date or an ISO 8601 time); empty means no filter. */
 function parseFilter(c: Context<AppEnv>): { status?: HitStatusName; since?: string } {
@@ -56,7 +57,7 @@ export function hitRoutes(svc: Services): OpenAPIHono<AppEnv> {
       })
       .map((v) => v.view)
       .sort((a, b) => (a.createdAt === b.createdAt ? (a.handle < b.handle ? -1 : a.handle > b.handle ? 1 : 0) : a.createdAt < b.createdAt ? -1 : 1));
-    return c.json({ hits });
+    return conditionalJson(c, { hits });
   });
 
   for (const decision of ['confirm', 'decline'] as const) {

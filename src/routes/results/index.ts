@@ -11,6 +11,7 @@ import type { AgencyRecord } from '../../store/types.js';
 import type { AppEnv, Services } from '../../context.js';
 import { activePairsOf, contextFor, refreshPairState, type PairContext } from '../../pairs.js';
 import { mount } from '../mount.js';
+import { conditionalJson } from './etag.js';
 
 type PairResult = z.infer<typeof pairResultSchema>;
 
@@ -62,7 +63,8 @@ export function resultsRoutes(svc: Services): OpenAPIHono<AppEnv> {
       out.push(r);
     }
     await svc.audit({ actor: me.id, action: 'results.served', subject: me.id, detail: { epoch: epoch.id, pairs: out.length, released } });
-    return c.json({ epoch: epoch.id, pairs: out } satisfies z.infer<typeof resultsResponse>);
+    // Audited above either way: a 304 serves the same document the caller already holds.
+    return conditionalJson(c, { epoch: epoch.id, pairs: out } satisfies z.infer<typeof resultsResponse>);
   });
 
   return app;
