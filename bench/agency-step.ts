@@ -12,12 +12,17 @@ import { openStore } from '../clients/store/db.js';
 const [step, dir, file] = process.argv.slice(2);
 if (!step || !dir) throw new Error('usage: agency-step import|sync|results DIR [FILE]');
 const phases: Record<string, number> = {};
+const counts: Record<string, number> = {};
 const timing: ProgressFactory = (label) => {
   const t = performance.now();
+  let done = 0;
   return {
-    update() {},
+    update(n) {
+      done = n;
+    },
     stop() {
       phases[label] = (phases[label] ?? 0) + (performance.now() - t) / 1000;
+      counts[label] = (counts[label] ?? 0) + done;
     },
   };
 };
@@ -37,4 +42,4 @@ try {
   store.close();
 }
 const seconds = (performance.now() - t0) / 1000;
-process.stdout.write(`${JSON.stringify({ step, seconds, phases, peak_rss_mb: process.resourceUsage().maxRSS / 1024 })}\n`);
+process.stdout.write(`${JSON.stringify({ step, seconds, phases, counts, peak_rss_mb: process.resourceUsage().maxRSS / 1024 })}\n`);

@@ -9,10 +9,14 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { CONCORDAT_SUITE } from '../protocol/constants.js';
+import { loadEngine, nativeAvailable, type EngineName } from '../protocol/engine/index.js';
+import { encodePoint, reduceScalarLE, scalarMulBase } from '../protocol/group.js';
+import { randomBytes } from '../protocol/rng.js';
 import { parseFlags } from './util.js';
 
 const run = promisify(execFile);
@@ -159,6 +163,8 @@ interface StepResult {
   step: string;
   seconds: number;
   phases: Record<string, number>;
+  /** Items done per progress phase. */
+  counts?: Record<string, number>;
   peak_rss_mb: number;
 }
 
@@ -171,6 +177,62 @@ interface NightFigures {
   match_s: number;
   results_s: number;
   chunks_uploaded: number;
+  /** Identifiers blinded and partner elements tokenised, over both agencies. */
+  blinded: number;
+  tokenised: number;
+}
+
+/**
+ * What the night's crypto costs on this machine at best: the per-operation
+ * CPU cost of the native engine (the fast engine where native libsodium does
+ * not load), measured here in this run on one thread, times the blindings and
+ * tokenisations the night did, spread over every core.
+ */
+export interface NativeFloor {
+  engine: EngineName;
+  cores: number;
+  blind_us: number;
+  tokenise_us: number;
+  blinded: number;
+  tokenised: number;
+  floor_s: number;
+  /** floor ÷ wall: 1 means the night ran at the native limit. */
+  ratio: number;
+}
+
+/** Median µs per operation of `engine` over a few rounds of `n` (after a warm-up). */
+export async function nativeCosts(n = 2000): Promise<{ engine: EngineName; blind_us: number; tokenise_us: number }> {
+  const name: EngineName = nativeAvailable() ? 'native' : 'fast';
+  const engine = await loadEngine(name);
+  const sk = new Uint8Array(32);
+  sk[0] = 7;
+  const inputs = Array.from({ length: n }, (_, i) => new TextEncoder().encode(`passport\u0000ESP:P${String(i).padStart(8, '0')}`));
+  const elements = new Uint8Array(n * 32);
+  for (let i = 0; i < n; i++) {
+    elements.set(encodePoint(scalarMulBase(reduceScalarLE(randomBytes(64)))), i * 32);
+  }
+  engine.blind(CONCORDAT_SUITE, sk, inputs.slice(0, 100));
+  engine.tokenize(CONCORDAT_SUITE, sk, elements.subarray(0, 3200));
+  const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+  const blind: number[] = [];
+  const tok: number[] = [];
+  for (let round = 0; round < 5; round++) {
+    let t = process.cpuUsage();
+    engine.blind(CONCORDAT_SUITE, sk, inputs);
+    let d = process.cpuUsage(t);
+    blind.push((d.user + d.system) / n);
+    t = process.cpuUsage();
+    engine.tokenize(CONCORDAT_SUITE, sk, elements);
+    d = process.cpuUsage(t);
+    tok.push((d.user + d.system) / n);
+  }
+  return { engine: name, blind_us: Number(median(blind).toFixed(1)), tokenise_us: Number(median(tok).toFixed(1)) };
+}
+
+function floorOf(costs: { engine: EngineName; blind_us: number; tokenise_us: number }, blinded: number, tokenised: number, wallS: number): NativeFloor {
+  const cores = availableParallelism();
+  const floorS = (blinded * costs.blind_us + tokenised * costs.tokenise_us) / 1e6 / cores;
+  return { ...costs, cores, blinded, tokenised, floor_s: Number(floorS.toFixed(2)), ratio: Number((floorS / wallS).toFixed(3)) };
 }
 
 export interface NightlyResult {
@@ -184,6 +246,8 @@ export interface NightlyResult {
   peak_rss_mb_by_process: Record<string, number>;
   first_night: NightFigures;
   second_night: NightFigures;
+  /** The native floor of each night, measured in this run. */
+  native_floor: { first_night: NativeFloor; second_night: NativeFloor };
   matches_found: number;
   matches_expected: number;
 }
@@ -231,7 +295,7 @@ export async function benchNightly(size: number, log: (s: string) => void, coord
     return ms / 1000;
   };
   const step = async (agency: string, name: string, file?: string): Promise<StepResult> => {
-    const { stdout } = await run(process.execPath, [STEP, name, join(work, agency), ...(file ? [file] : [])], { maxBuffer: 16 << 20 });
+    const { stdout } = await run(process.execPath, [STEP, name, join(work, agency), ...(file ? [file] : [])], { maxBuffer: 64 << 20 });
     const r = JSON.parse(stdout.trim().split('\n').at(-1) as string) as StepResult;
     bump(agency, r.peak_rss_mb);
     return r;
@@ -255,7 +319,7 @@ export async function benchNightly(size: number, log: (s: string) => void, coord
     const night = async (label: string): Promise<NightFigures> => {
       const logFrom = server.output().length;
       const t0 = performance.now();
-      const f: NightFigures = { wall_s: 0, import_s: 0, blind_s: 0, upload_s: 0, tokenise_s: 0, match_s: 0, results_s: 0, chunks_uploaded: 0 };
+      const f: NightFigures = { wall_s: 0, import_s: 0, blind_s: 0, upload_s: 0, tokenise_s: 0, match_s: 0, results_s: 0, chunks_uploaded: 0, blinded: 0, tokenised: 0 };
       for (const a of AGENCIES) {
         const file = join(work, `${a.id}-${label}.csv`);
         writeFileSync(file, rows(a.id, sets[a.id]!));
@@ -268,6 +332,8 @@ export async function benchNightly(size: number, log: (s: string) => void, coord
           f.blind_s += r.phases.blinding ?? 0;
           f.upload_s += r.phases.uploading ?? 0;
           f.tokenise_s += r.phases.tokenising ?? 0;
+          f.blinded += r.counts?.blinding ?? 0;
+          f.tokenised += r.counts?.tokenising ?? 0;
           log(`${label}: sync ${round} ${a.id} ${r.seconds.toFixed(1)} s (${Object.entries(r.phases).map(([k, v]) => `${k} ${v.toFixed(1)} s`).join(', ') || 'nothing to do'})`);
         }
       }
@@ -281,7 +347,11 @@ export async function benchNightly(size: number, log: (s: string) => void, coord
       return f;
     };
 
+    const costs = await nativeCosts();
+    log(`native floor: ${costs.engine} engine, ${costs.blind_us} µs per blind, ${costs.tokenise_us} µs per token, ${availableParallelism()} core(s)`);
     const first = await night('night 1');
+    const floor1 = floorOf(costs, first.blinded, first.tokenised, first.wall_s);
+    log(`night 1: ${first.wall_s.toFixed(1)} s wall, native floor ${floor1.floor_s} s (${floor1.ratio}× of it)`);
     // 1% churn: 0.5% of each agency's records withdrawn, as many new ones added.
     const churn = Math.max(1, Math.round(size * 0.005));
     for (const a of AGENCIES) {
@@ -290,6 +360,8 @@ export async function benchNightly(size: number, log: (s: string) => void, coord
       for (let i = 0; i < churn; i++) s.push(next++);
     }
     const second = await night('night 2');
+    const floor2 = floorOf(costs, second.blinded, second.tokenised, second.wall_s);
+    log(`night 2: ${second.wall_s.toFixed(1)} s wall (${(second.wall_s / first.wall_s).toFixed(3)}× the first), native floor ${floor2.floor_s} s; peak RSS ${JSON.stringify(rss)} MB`);
 
     const { stdout } = await run(BIN, ['results', '--dir', join(work, 'ES-CNP'), '--format', 'json', '--no-refresh'], { maxBuffer: 256 << 20 });
     const found = (JSON.parse(stdout) as { matches: unknown[] }).matches.length;
@@ -305,6 +377,7 @@ export async function benchNightly(size: number, log: (s: string) => void, coord
       peak_rss_mb_by_process: rss,
       first_night: round(first),
       second_night: round(second),
+      native_floor: { first_night: floor1, second_night: floor2 },
       matches_found: found,
       matches_expected: shared,
     };
@@ -315,5 +388,5 @@ export async function benchNightly(size: number, log: (s: string) => void, coord
 }
 
 function round(f: NightFigures): NightFigures {
-  return Object.fromEntries(Object.entries(f).map(([k, v]) => [k, k === 'chunks_uploaded' ? v : Number(v.toFixed(2))])) as unknown as NightFigures;
+  return Object.fromEntries(Object.entries(f).map(([k, v]) => [k, Number.isInteger(v) ? v : Number(v.toFixed(2))])) as unknown as NightFigures;
 }
