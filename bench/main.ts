@@ -8,6 +8,7 @@ import { benchNames } from './names.js';
 import { benchNightly } from './nightly.js';
 import { benchPairs } from './pairs.js';
 import { benchQuery } from './query.js';
+import { benchRotate } from './rotate.js';
 import { intFlag, parseFlags } from './util.js';
 
 const SCENARIOS: Record<string, (flags: Map<string, string | true>, log: (s: string) => void) => Promise<object>> = {
@@ -18,6 +19,7 @@ const SCENARIOS: Record<string, (flags: Map<string, string | true>, log: (s: str
   names: (flags, log) => benchNames(intFlag(flags, 'rounds', 5), log),
   nightly: (flags, log) => benchNightly(intFlag(flags, 'size', 10000), log),
   pairs: (flags, log) => benchPairs(intFlag(flags, 'n', 20000), intFlag(flags, 'pairs', 3), log),
+  rotate: (flags, log) => benchRotate(intFlag(flags, 'size', 100000), log),
   query: (flags, log) => benchQuery(intFlag(flags, 'size', 100000), intFlag(flags, 'queries', 200), log),
 };
 

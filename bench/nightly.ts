@@ -131,7 +131,7 @@ export async function startWorkersCoordinator(persistTo: string, adminPublicKey:
   };
 }
 
-async function startNodeCoordinator(data: string): Promise<RunningCoordinator> {
+export async function startNodeCoordinator(data: string): Promise<RunningCoordinator> {
   const server = spawn(BIN, ['coordinator', 'serve', '--data', data, '--host', '127.0.0.1', '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   const url = await new Promise<string>((resolve, reject) => {
@@ -252,7 +252,7 @@ export interface NightlyResult {
   matches_expected: number;
 }
 
-function rows(prefix: string, ids: Iterable<number>): string {
+export function rows(prefix: string, ids: Iterable<number>): string {
   const out = ['record_id,kind,value'];
   for (const p of ids) {
     out.push(`${prefix}-${p},passport,ESP:P${String(p).padStart(8, '0')}`, `${prefix}-${p},email,person${p}@bench.example`, `${prefix}-${p},phone,+3460${String(p).padStart(7, '0')}`);
