@@ -195,3 +195,22 @@ describe('expand_message_xmd over an injected SHA-512 (RFC 9380 §5.3.1)', () =>
     expect(() => createExpandXmd(portableSha512, utf8('d'), 255 * 64 + 1)).toThrow(RangeError);
   });
 });
+
+describe('where the native library cannot load', () => {
+  test('the default falls back to the WebAssembly engine, naming native fails with the reason, and the vectors check the others', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const engineUrl = new URL('../dist/protocol/engine/index.js', import.meta.url).href;
+    const script = `
+      const m = await import(${JSON.stringify(engineUrl)});
+      const names = (await m.availableEngines()).map((e) => e.name).join(',');
+      let refused = '';
+      try { await m.loadEngine('native'); } catch (e) { refused = e.message; }
+      console.log(JSON.stringify({ default: m.defaultEngineName(), env: m.engineNameFrom(undefined, undefined), names, refused }));
+    `;
+    const r = spawnSync(process.execPath, ['--input-type=module'], { input: script, encoding: 'utf8', env: { ...process.env, CONCORDAT_LIBSODIUM: '/nonexistent/libsodium.so' } });
+    expect(r.stderr).toBe('');
+    const out = JSON.parse(r.stdout) as { default: string; env: string; names: string; refused: string };
+    expect(out).toMatchObject({ default: 'fast', env: 'fast', names: 'reference,fast' });
+    expect(out.refused).toMatch(/^engine: the native engine is unavailable: no libsodium found \(.*nonexistent/);
+  });
+});

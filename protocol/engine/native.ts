@@ -62,7 +62,7 @@ function open(): { lib?: NativeSodium; reason?: string } {
     try {
       h = koffi.load(library);
     } catch (e) {
-      lastError = e instanceof Error ? e.message : String(e);
+      lastError = `${library}: ${e instanceof Error ? e.message : String(e)}`;
       continue;
     }
     try {
