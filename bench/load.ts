@@ -1,4 +1,4 @@
-// `npm run bench -- load [--connections 50] [--own N] [--seconds S] [--json]`:
+// `npm run bench -- load [--connections 50] [--own N] [--seconds S] [--profile] [--json]`:
 // signed `GET /v1/me` from autocannon on loopback against `coordinator serve`
 // while two agencies sync (the built CLI, both at once, two rounds). Each
 // request carries its own RFC 9421 signature and nonce, signed in
@@ -6,13 +6,16 @@
 // it, in the same run: the same load with no sync, unsigned `GET /healthz`
 // (the HTTP stack's own limit, no signature check, no database write) and the
 // syncs alone; the syncs' results under load must equal theirs alone.
-import { readFileSync } from 'node:fs';
+// --profile writes a V8 CPU profile of the coordinator during the signed load
+// alone and prints where its time goes.
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon, { type Result } from 'autocannon';
 import { newNonce } from '../clients/sdk/client.js';
 import { hexToBytes } from '../protocol/bytes.js';
 import { signRequest } from '../protocol/http-signature.js';
-import { diffSnapshots, Template, type Trial } from './soak/world.js';
+import { diffSnapshots, lastLine, Template, type Trial } from './soak/world.js';
 import { intFlag } from './util.js';
 
 export interface LoadFigures {
@@ -33,6 +36,13 @@ export interface LoadResult {
   me_signed_during_syncs: LoadFigures;
   syncs_alone_s: number;
   syncs_under_load_s: number;
+  /** Syncs that failed (and were run again) alone and under load. */
+  sync_failures_alone: string[];
+  sync_failures_under_load: string[];
+  /** With --profile: the coordinator's top self time during the signed load alone. */
+  profile?: string[];
+  /** Load average (1 min) of the machine at the start and the end: the figures are only as good as the CPU left to them. */
+  loadavg: [number, number];
   sync_slowdown: number;
   results_equal: boolean;
   differences: string[];
@@ -93,16 +103,38 @@ function cannon(url: string, connections: number, signed: { keyid: string; key: 
   };
 }
 
-/** Both agencies' syncs at once, two rounds; wall seconds. */
-async function nightlySyncs(t: Trial): Promise<number> {
+/**
+ * Both agencies' syncs at once, rounds until every pair is complete; a failed
+ * sync is run again, as the nightly job would. Wall seconds and the failures.
+ */
+async function nightlySyncs(t: Trial): Promise<{ seconds: number; failures: string[] }> {
   const t0 = performance.now();
-  for (let round = 0; round < 2; round++) {
+  const failures: string[] = [];
+  for (let round = 1; round <= 6; round++) {
     const runs = await Promise.all(t.agencies.map((a) => t.sync(a)));
-    for (const [i, r] of runs.entries()) if (r.code !== 0) throw new Error(`sync ${t.agencies[i]} exited ${r.code ?? r.signal}:\n${r.stderr.slice(-2000)}`);
+    for (const [i, r] of runs.entries()) if (r.code !== 0) failures.push(`${t.agencies[i]} round ${round}: exit ${r.code ?? r.signal}: ${lastLine(r.stderr)}`);
+    if (round >= 2 && runs.every((r) => r.code === 0) && t.pendingPairs().length === 0) break;
   }
-  // A third round settles pairs that completed during the second.
-  while (t.pendingPairs().length > 0 && performance.now() - t0 < 600_000) await Promise.all(t.agencies.map((a) => t.sync(a)));
-  return (performance.now() - t0) / 1000;
+  return { seconds: (performance.now() - t0) / 1000, failures };
+}
+
+/** Self time per function of a V8 .cpuprofile, the top `n`, in percent. */
+function topSelf(dir: string, n = 8): string[] {
+  const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
+  if (!file) return ['no profile written'];
+  const p = JSON.parse(readFileSync(join(dir, file), 'utf8')) as {
+    nodes: Array<{ id: number; callFrame: { functionName: string; url: string; lineNumber: number } }>;
+    samples: number[];
+  };
+  const byId = new Map(p.nodes.map((x) => [x.id, x.callFrame]));
+  const self = new Map<string, number>();
+  for (const id of p.samples) {
+    const f = byId.get(id);
+    const key = f ? `${f.functionName || '(anonymous)'} ${f.url.replace(/^.*\/(node_modules|dist)\//, '$1/')}:${f.lineNumber + 1}` : '?';
+    self.set(key, (self.get(key) ?? 0) + 1);
+  }
+  const total = p.samples.length || 1;
+  return [...self].sort((a, b) => b[1] - a[1]).slice(0, n).map(([k, v]) => `${((100 * v) / total).toFixed(1)} % ${k}`);
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -111,13 +143,17 @@ export async function benchLoad(flags: Map<string, string | true>, log: (s: stri
   const connections = intFlag(flags, 'connections', 50);
   const own = intFlag(flags, 'own', 1000);
   const seconds = intFlag(flags, 'seconds', 10);
+  const profile = flags.has('profile');
+  const load0 = Number(loadavg()[0]?.toFixed(2));
   const template = await Template.build({ agencies: 2, own, seed: 4242 });
   const alone = await template.trial();
   const loaded = await template.trial();
+  const profDir = mkdtempSync(join(tmpdir(), 'concordat-load-prof-'));
   try {
+    if (profile) alone.coord.env = { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profDir}` };
     await alone.start();
     const keys = alone.agencies.map((a) => ({ keyid: a, key: hexToBytes(readFileSync(join(alone.agencyDir(a), 'signing.key'), 'utf8').trim()) }));
-    log(`load: ${connections} connections on ${alone.coord.url}, two agencies of ${own + 15} records`);
+    log(`load: ${connections} connections on ${alone.coord.url}, two agencies of ${own + 15} records; load average ${load0}`);
 
     const hz = cannon(alone.coord.url, connections, undefined, '/healthz');
     await sleep(seconds * 1000);
@@ -127,34 +163,48 @@ export async function benchLoad(flags: Map<string, string | true>, log: (s: stri
     await sleep(seconds * 1000);
     const meAlone = await me.stop();
     log(`signed GET /v1/me, no sync: ${meAlone.rps} req/s, p50 ${meAlone.p50_ms} ms, p99 ${meAlone.p99_ms} ms, ${meAlone.errors} errors, ${meAlone.non2xx} non-2xx`);
+    let top: string[] | undefined;
+    if (profile) {
+      // The profile is written when the process exits: this phase's coordinator stops, a plain one takes over on the same data.
+      await alone.coord.stop();
+      top = topSelf(profDir);
+      for (const l of top) log(`  profile: ${l}`);
+      alone.coord.env = {};
+      await alone.coord.start();
+    }
 
-    const aloneS = await nightlySyncs(alone);
+    const a = await nightlySyncs(alone);
     const ref = await alone.snapshot();
-    log(`syncs alone: ${aloneS.toFixed(1)} s`);
+    log(`syncs alone: ${a.seconds.toFixed(1)} s${a.failures.length ? ` (${a.failures.length} failed and were run again: ${a.failures[0]})` : ''}`);
 
     await loaded.start();
-    const keys2 = loaded.agencies.map((a) => ({ keyid: a, key: hexToBytes(readFileSync(join(loaded.agencyDir(a), 'signing.key'), 'utf8').trim()) }));
+    const keys2 = loaded.agencies.map((x) => ({ keyid: x, key: hexToBytes(readFileSync(join(loaded.agencyDir(x), 'signing.key'), 'utf8').trim()) }));
     const during = cannon(loaded.coord.url, connections, keys2, '/v1/me');
-    const loadedS = await nightlySyncs(loaded);
+    const l = await nightlySyncs(loaded);
     const meDuring = await during.stop();
     const got = await loaded.snapshot();
     const differences = diffSnapshots(ref, got);
     log(`signed GET /v1/me during the syncs: ${meDuring.rps} req/s, p50 ${meDuring.p50_ms} ms, p99 ${meDuring.p99_ms} ms, ${meDuring.errors} errors, ${meDuring.non2xx} non-2xx`);
-    log(`syncs under load: ${loadedS.toFixed(1)} s (${(loadedS / aloneS).toFixed(2)}× alone); results ${differences.length ? `DIFFER: ${differences.join('; ')}` : 'equal to the syncs alone'}`);
-    const slowdown = Number((loadedS / aloneS).toFixed(3));
+    log(`syncs under load: ${l.seconds.toFixed(1)} s (${(l.seconds / a.seconds).toFixed(2)}× alone)${l.failures.length ? `, ${l.failures.length} failed and were run again: ${l.failures[0]}` : ''}; results ${differences.length ? `DIFFER: ${differences.join('; ')}` : 'equal to the syncs alone'}`);
+    const slowdown = Number((l.seconds / a.seconds).toFixed(3));
     return {
       connections,
       records_per_agency: own + 15,
       healthz_unsigned: healthz,
       me_signed_alone: meAlone,
       me_signed_during_syncs: meDuring,
-      syncs_alone_s: Number(aloneS.toFixed(2)),
-      syncs_under_load_s: Number(loadedS.toFixed(2)),
+      syncs_alone_s: Number(a.seconds.toFixed(2)),
+      syncs_under_load_s: Number(l.seconds.toFixed(2)),
+      sync_failures_alone: a.failures,
+      sync_failures_under_load: l.failures,
       sync_slowdown: slowdown,
       results_equal: differences.length === 0,
       differences,
+      ...(top ? { profile: top } : {}),
+      loadavg: [load0, Number(loadavg()[0]?.toFixed(2))],
       target: { rps: 1000, p99_ms: 100, slowdown: 1.5 },
-      target_met: meDuring.rps >= 1000 && meDuring.p99_ms <= 100 && slowdown <= 1.5 && differences.length === 0 && meDuring.errors === 0 && meDuring.non2xx === 0,
+      target_met:
+        meDuring.rps >= 1000 && meDuring.p99_ms <= 100 && slowdown <= 1.5 && differences.length === 0 && meDuring.errors === 0 && meDuring.non2xx === 0 && l.failures.length === 0,
     };
   } finally {
     await alone.stop();
@@ -162,6 +212,7 @@ export async function benchLoad(flags: Map<string, string | true>, log: (s: stri
     alone.remove();
     loaded.remove();
     template.remove();
+    rmSync(profDir, { recursive: true, force: true });
   }
 }
 

@@ -91,6 +91,9 @@ export class CoordinatorProcess {
   err = '';
   url = '';
 
+  /** Extra environment of the server process (NODE_OPTIONS=--cpu-prof for a profile). */
+  env: Record<string, string> = {};
+
   constructor(
     readonly data: string,
     readonly port: number,
@@ -102,6 +105,7 @@ export class CoordinatorProcess {
     this.err = '';
     const child = spawn(process.execPath, [BIN, 'coordinator', 'serve', '--data', this.data, '--host', '127.0.0.1', '--port', String(this.port)], {
       stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...this.env },
     });
     this.child = child;
     child.stdout?.on('data', (b: Buffer) => (this.out = (this.out + b.toString()).slice(-200_000)));
