@@ -33,6 +33,27 @@ afterAll(async () => {
   await w?.stop();
 });
 
+interface LogLine {
+  level: string;
+  time: string;
+  msg: string;
+  [field: string]: unknown;
+}
+
+/** The daemon's JSON log lines in `text` (lines that are not JSON — the CLI's own notices — left out). */
+function logLines(text: string): LogLine[] {
+  const lines: LogLine[] = [];
+  for (const l of text.split('\n')) {
+    if (!l.startsWith('{')) continue;
+    const v = JSON.parse(l) as LogLine;
+    expect(typeof v.level).toBe('string');
+    expect(Number.isNaN(Date.parse(v.time))).toBe(false);
+    expect(typeof v.msg).toBe('string');
+    lines.push(v);
+  }
+  return lines;
+}
+
 const request = { partners: ['PT-PJ'], kind: 'passport', purpose: 'terrorism', caseRef: 'OP-SERVE', officer: 'officer-1' };
 
 /** One single-value query from ES to PT, start to finish; returns its hit and the milliseconds it took. */
@@ -57,10 +78,28 @@ describe('concordat serve', () => {
     const p50 = times[Math.floor(times.length / 2)] as number;
     // Reported, not asserted: wall-clock figures depend on the machine (target: p50 < 50 ms on loopback).
     console.log(`targeted query, 1 value, responder online: p50 ${p50.toFixed(1)} ms, max ${(times.at(-1) as number).toFixed(1)} ms over ${times.length}`);
-    const lines = pt.out.split('\n').filter((l) => l.includes('from ES-CNP'));
+    const lines = logLines(pt.out).filter((l) => l.from === 'ES-CNP');
     expect(lines.length).toBe(30);
-    for (const l of lines) expect(l).toMatch(/^serve: query [0-9a-f-]{36} from ES-CNP: kind passport, purpose terrorism, case "OP-SERVE", 1 value\(s\), epoch e1: answered in [\d.]+ ms$/);
+    for (const l of lines) {
+      expect(l).toEqual({
+        level: 'info',
+        time: expect.any(String),
+        msg: 'serve: query answered',
+        reqId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+        from: 'ES-CNP',
+        kind: 'passport',
+        purpose: 'terrorism',
+        case: 'OP-SERVE',
+        values: 1,
+        epoch: 'e1',
+        ms: expect.any(Number),
+      });
+    }
+    // One line per query, each under its own id.
+    expect(new Set(lines.map((l) => l.reqId)).size).toBe(30);
     await pt.stop();
+    // No identifier in any line: the queried passports' digits never appear.
+    for (const v of [...both, 500_000]) expect(pt.out + pt.err).not.toContain(passport(v));
   });
 
   it('survives a coordinator restart and answers once it is back', async () => {
@@ -68,29 +107,31 @@ describe('concordat serve', () => {
     await pt.waitFor(/answering targeted queries/);
     await w.coord.pause();
     const until = Date.now() + 20_000;
-    while (!/serve: inbox: .*retrying in/.test(pt.err) && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
-    expect(pt.err).toMatch(/serve: inbox: .*retrying in \d+ s/);
+    const down = () => logLines(pt.err).find((l) => l.msg === 'serve: inbox unreachable');
+    while (!down() && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+    expect(down()).toMatchObject({ level: 'warn', err: expect.any(String), retryInSeconds: expect.any(Number) });
     await new Promise((r) => setTimeout(r, 1500));
     await w.coord.listen();
     const r = await ask(both[0] as number, 30);
     expect(r.hit).toBe(true);
-    await pt.waitFor(/serve: the coordinator answers again/);
+    await pt.waitFor(/"msg":"serve: the coordinator answers again"/);
     expect(pt.child.exitCode).toBeNull();
     expect(await pt.stop()).toBe(0);
   });
 
   it('syncs at start and on schedule, never two syncs at once', async () => {
     const s = w.serve('ES-CNP', ['--sync-every', '0.02']);
-    await s.waitFor(/(serve: sync done[\s\S]*){3}/, 60_000);
+    await s.waitFor(/("msg":"serve: sync done"[\s\S]*){3}/, 60_000);
     expect(await s.stop()).toBe(0);
-    const events = s.out.split('\n').filter((l) => /^serve: sync (starting|done)/.test(l));
-    expect(events[0]).toBe('serve: sync starting');
+    const lines = logLines(s.out);
+    const events = lines.filter((l) => l.msg === 'serve: sync starting' || l.msg === 'serve: sync done');
+    expect(events.length).toBeGreaterThanOrEqual(6);
     for (let i = 0; i + 1 < events.length; i += 2) {
-      expect(events[i]).toBe('serve: sync starting');
-      expect(events[i + 1]).toMatch(/^serve: sync done in [\d.]+ s \(epoch e1\)$/);
+      expect(events[i]).toMatchObject({ level: 'info', msg: 'serve: sync starting' });
+      expect(events[i + 1]).toMatchObject({ level: 'info', msg: 'serve: sync done', seconds: expect.any(Number), epoch: 'e1', errors: 0 });
     }
-    expect(s.out).toMatch(/sync: es-pt~ES-CNP~PT-PJ with PT-PJ \(reveal\): .*complete/);
-    expect(s.out).toMatch(/serve: stopped/);
+    expect(lines.some((l) => l.level === 'info' && /^sync: es-pt~ES-CNP~PT-PJ with PT-PJ \(reveal\): .*complete/.test(l.msg))).toBe(true);
+    expect(lines.at(-1)).toMatchObject({ level: 'info', msg: 'serve: stopped' });
   });
 
   it('--once syncs, answers what is pending, and exits', async () => {
@@ -98,8 +139,9 @@ describe('concordat serve', () => {
     expect((await followQuery(ctx, id, 0)).legs[0]?.state).toBe('pending');
     const r = await cli(['serve', '--dir', w.dir('PT-PJ'), '--once']);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toContain(`serve: query ${id} from ES-CNP`);
-    expect(r.stdout).toMatch(/serve: sync done/);
+    const lines = logLines(r.stdout);
+    expect(lines.find((l) => l.reqId === id)).toMatchObject({ level: 'info', msg: 'serve: query answered', from: 'ES-CNP' });
+    expect(lines.some((l) => l.msg === 'serve: sync done')).toBe(true);
     const done = await followQuery(ctx, id, 5);
     expect(done.legs[0]?.results).toEqual([{ index: 0, hit: true, handle: expect.any(String) }]);
   });
@@ -107,13 +149,14 @@ describe('concordat serve', () => {
   it('stops cleanly on SIGINT and SIGTERM, and allows one daemon per directory', async () => {
     for (const signal of ['SIGINT', 'SIGTERM'] as const) {
       const s = w.serve('ES-CNP', ['--sync-every', '60']);
-      await s.waitFor(/serve: sync starting/);
+      await s.waitFor(/"msg":"serve: sync starting"/);
       const second = await cli(['serve', '--dir', w.dir('ES-CNP'), '--sync-every', '0']);
       expect(second.code).toBe(1);
       expect(second.stderr).toMatch(/in use by process \d+ \(serve\)/);
       expect(await s.stop(signal)).toBe(0);
       expect(s.out).toContain(`serve: ${signal} received, stopping`);
-      expect(s.out).toMatch(/serve: stopped\n$/);
+      expect(logLines(s.out).at(-1)).toMatchObject({ level: 'info', msg: 'serve: stopped' });
+      expect(s.out.endsWith('\n')).toBe(true);
       expect(existsSync(join(w.dir('ES-CNP'), '.serve.lock'))).toBe(false);
       expect(existsSync(join(w.dir('ES-CNP'), '.lock'))).toBe(false);
     }

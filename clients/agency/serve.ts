@@ -14,6 +14,7 @@
 // The answer path does no per-query setup beyond one key derivation per pair
 // and epoch (cached) and one engine call: an online responder answers within
 // a few milliseconds of the query reaching the coordinator.
+import { pino, type Logger } from 'pino';
 import { bytesToHex } from '../../protocol/bytes.js';
 import { CONCORDAT_SUITE } from '../../protocol/constants.js';
 import { loadEngine, type Engine, type EngineName } from '../../protocol/engine/index.js';
@@ -148,9 +149,28 @@ export class Responder {
   }
 }
 
-/** One log line per query: who asked, kind, purpose, case reference, number of values — never a value. */
-export function describeQuery(q: InboxQuery): string {
-  return `query ${q.queryId} from ${q.from}: kind ${q.kind}, purpose ${q.purpose}, case ${JSON.stringify(printable(q.caseRef))}, ${q.blinded.length} value(s), epoch ${q.epoch}`;
+/**
+ * The daemon's log: one JSON object per line with `level` as a name, `time`
+ * in ISO 8601, `msg` and the event's fields, as `coordinator serve` writes
+ * its own; info and debug lines go to `log`, warnings and errors to `warn`.
+ * Level from $CONCORDAT_LOG_LEVEL, else info.
+ */
+export function serveLoggers(log: (line: string) => void, warn: (line: string) => void): { out: Logger; err: Logger } {
+  const make = (write: (line: string) => void) =>
+    pino(
+      { level: process.env.CONCORDAT_LOG_LEVEL || 'info', base: undefined, timestamp: pino.stdTimeFunctions.isoTime, formatters: { level: (label) => ({ level: label }) } },
+      { write: (s: string) => write(s.endsWith('\n') ? s.slice(0, -1) : s) },
+    );
+  return { out: make(log), err: make(warn) };
+}
+
+/**
+ * A query's log fields: its id (`reqId`, the coordinator's id of the request
+ * being answered), who asked, kind, purpose, case reference and number of
+ * values — never a value.
+ */
+export function queryFields(q: InboxQuery): Record<string, string | number> {
+  return { reqId: q.queryId, from: q.from, kind: q.kind, purpose: q.purpose, case: printable(q.caseRef), values: q.blinded.length, epoch: q.epoch };
 }
 
 /** Runs the daemon until `signal` aborts (or, with `once`, one round). Resolves with the exit code. */
@@ -165,7 +185,12 @@ export async function serveAgency(agency: Agency, o: ServeOptions): Promise<numb
 }
 
 async function serveWith(agency: Agency, o: ServeOptions, responder: Responder): Promise<number> {
-  const { client, log, warn, signal } = o;
+  const { client, signal } = o;
+  const logs = serveLoggers(o.log, o.warn);
+  const log = (msg: string, fields: Record<string, unknown> = {}): void => logs.out.info(fields, msg);
+  const warn = (msg: string, fields: Record<string, unknown> = {}): void => logs.err.warn(fields, msg);
+  const syncLog = (line: string): void => logs.out.info(line);
+  const syncWarn = (line: string): void => logs.err.warn(line);
   const runSync =
     o.runSync ??
     (async (sig: AbortSignal) => {
@@ -173,12 +198,12 @@ async function serveWith(agency: Agency, o: ServeOptions, responder: Responder):
       try {
         unlock = lockAgency(agency.dir, 'sync (serve)');
       } catch (e) {
-        warn(`serve: sync skipped: ${e instanceof Error ? e.message : String(e)}`);
+        warn('serve: sync skipped', { err: e instanceof Error ? e.message : String(e) });
         return undefined;
       }
       const store = openStore(agency.dir);
       try {
-        return await sync(agency, store, { log, warn, progress: silentProgress, signal: sig, ...(o.syncEngine ? { engine: o.syncEngine } : {}) });
+        return await sync(agency, store, { log: syncLog, warn: syncWarn, progress: silentProgress, signal: sig, ...(o.syncEngine ? { engine: o.syncEngine } : {}) });
       } finally {
         store.close();
         unlock();
@@ -199,10 +224,13 @@ async function serveWith(agency: Agency, o: ServeOptions, responder: Responder):
         log('serve: sync starting');
         const report = await runSync(signal);
         ok = report !== undefined && report.errors.length === 0;
-        if (report) log(`serve: sync done in ${((Date.now() - started) / 1000).toFixed(1)} s (epoch ${report.epoch}${report.errors.length ? `, ${report.errors.length} error(s)` : ''})`);
+        if (report) {
+          const seconds = Number(((Date.now() - started) / 1000).toFixed(1));
+          (report.errors.length ? warn : log)('serve: sync done', { seconds, epoch: report.epoch, errors: report.errors.length });
+        }
       } catch (e) {
         if (signal.aborted) log('serve: sync interrupted by shutdown; it resumes at the next start');
-        else warn(`serve: sync failed: ${describeFailure(e)}`);
+        else logs.err.error({ err: describeFailure(e) }, 'serve: sync failed');
       } finally {
         syncing = undefined;
       }
@@ -210,17 +238,18 @@ async function serveWith(agency: Agency, o: ServeOptions, responder: Responder):
         const next = ok ? Math.max(0, started + everyMs - Date.now()) : Math.min(everyMs, SYNC_RETRY_MAX_MS);
         timer = setTimeout(() => void startSync(), next);
         o.onNextSync?.(new Date(Date.now() + next));
-        if (!ok) log(`serve: next sync attempt in ${Math.round(next / 60_000)} min`);
+        if (!ok) log('serve: next sync attempt', { inMinutes: Math.round(next / 60_000) });
       }
     })();
     return syncing;
   };
   signal.addEventListener('abort', () => timer && clearTimeout(timer), { once: true });
 
-  log(
-    `serve: agency ${agency.agency} answering targeted queries from ${agency.coordinator} (long poll, no inbound port)` +
-      (o.once ? '; one round' : everyMs > 0 ? `; sync every ${o.syncEveryMinutes} min` : '; scheduled sync off'),
-  );
+  log('serve: answering targeted queries (long poll, no inbound port)', {
+    agency: agency.agency,
+    coordinator: agency.coordinator,
+    schedule: o.once ? 'one round' : everyMs > 0 ? `sync every ${o.syncEveryMinutes} min` : 'scheduled sync off',
+  });
 
   // ---- the inbox loop ----
   const failedQueries = new Set<string>();
@@ -230,12 +259,12 @@ async function serveWith(agency: Agency, o: ServeOptions, responder: Responder):
       if (signal.aborted) break;
       if (!entry.ok) {
         if (entry.queryId !== null) failedQueries.add(entry.queryId);
-        warn(`serve: !!! QUERY REFUSED ${entry.queryId ?? '(no id)'}: malformed: ${entry.issue}`);
+        warn('serve: !!! QUERY REFUSED: malformed', { reqId: entry.queryId, issue: entry.issue });
         try {
           await responder.refuseMalformed(entry, signal);
         } catch (e) {
           if (signal.aborted) break;
-          warn(`serve: refusal not delivered: ${describeFailure(e)}`);
+          warn('serve: refusal not delivered', { reqId: entry.queryId, err: describeFailure(e) });
         }
         continue;
       }
@@ -243,20 +272,20 @@ async function serveWith(agency: Agency, o: ServeOptions, responder: Responder):
       const t0 = performance.now();
       try {
         const h = await responder.handle(q, signal);
-        const ms = (performance.now() - t0).toFixed(1);
+        const ms = Number((performance.now() - t0).toFixed(1));
         if (!h.answered) {
           failedQueries.add(q.queryId);
-          warn(`serve: !!! QUERY REFUSED ${describeQuery(q)}: ${h.reason}: ${h.message}`);
+          warn('serve: !!! QUERY REFUSED', { ...queryFields(q), reason: h.reason, detail: h.message });
           continue;
         }
-        log(`serve: ${describeQuery(q)}: ${h.stored ? 'answered' : 'already answered'} in ${ms} ms`);
+        log(h.stored ? 'serve: query answered' : 'serve: query already answered', { ...queryFields(q), ms });
         answered++;
       } catch (e) {
         if (signal.aborted) break;
         if (e instanceof CoordinatorError && e.status < 500 && e.status !== 429) {
           // The coordinator will not take this answer (e.g. the agreement ended): do not retry it in a loop.
           failedQueries.add(q.queryId);
-          warn(`serve: ${describeQuery(q)}: answer refused: ${e.message}`);
+          warn('serve: answer refused by the coordinator', { ...queryFields(q), err: e.message });
         } else throw e;
       }
     }
@@ -268,14 +297,14 @@ async function serveWith(agency: Agency, o: ServeOptions, responder: Responder):
     try {
       await answerAll(await client.inboxEntries(0, { signal }));
     } catch (e) {
-      warn(`serve: inbox: ${describeFailure(e)}`);
+      logs.err.error({ err: describeFailure(e) }, 'serve: inbox');
       code = EXIT.error;
     }
     await startSync();
     try {
       await answerAll((await client.inboxEntries(0, { signal })).filter((e) => !e.ok || !failedQueries.has(e.query.queryId)));
     } catch (e) {
-      warn(`serve: inbox: ${describeFailure(e)}`);
+      logs.err.error({ err: describeFailure(e) }, 'serve: inbox');
       code = EXIT.error;
     }
     return code;
@@ -293,7 +322,7 @@ async function serveWith(agency: Agency, o: ServeOptions, responder: Responder):
       backoff = BACKOFF_MIN_MS;
     } catch (e) {
       if (signal.aborted) break;
-      warn(`serve: inbox: ${describeFailure(e)}; retrying in ${(backoff / 1000).toFixed(0)} s`);
+      warn('serve: inbox unreachable', { err: describeFailure(e), retryInSeconds: Math.round(backoff / 1000) });
       down = true;
       await sleep(backoff, signal);
       backoff = Math.min(BACKOFF_MAX_MS, backoff * 2);
@@ -304,7 +333,7 @@ async function serveWith(agency: Agency, o: ServeOptions, responder: Responder):
       await answerAll(fresh);
     } catch (e) {
       if (signal.aborted) break;
-      warn(`serve: answer: ${describeFailure(e)}; retrying in ${(backoff / 1000).toFixed(0)} s`);
+      warn('serve: answer failed', { err: describeFailure(e), retryInSeconds: Math.round(backoff / 1000) });
       await sleep(backoff, signal);
       backoff = Math.min(BACKOFF_MAX_MS, backoff * 2);
       continue;
