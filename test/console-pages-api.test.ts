@@ -4,6 +4,7 @@
 // late. An officer signs in before last night's sync and again after it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadAgency, type Agency } from '../clients/agency/config.js';
+import { decideHit } from '../clients/agency/hits.js';
 import { openStore } from '../clients/store/db.js';
 import { built, email, passport, range, World, type ServeProcess } from './client-world.js';
 import { addTestOfficer, api, apiLogin, startTestConsole, type TestConsole } from './console-harness.js';
@@ -95,6 +96,35 @@ describe('console: the overview since the last sign-in', () => {
     const o = (await api(c.url, '/api/overview', { cookie: again.cookie })).json();
     expect(o.sinceLastSignIn.newMatches).toEqual([]);
     expect(Date.parse(o.sinceLastSignIn.since)).toBeGreaterThan(Date.parse(firstSignIn));
+  });
+});
+
+describe('console: partner decisions since the last sign-in', () => {
+  it('a partner confirming and declining matches shows as people, once', async () => {
+    const rows = (await call('/api/matches?partner=PT-PJ')).json().matches as Array<{ handle: string; recordIds: string[] }>;
+    const pt = w.agencies.get('PT-PJ') as Agency;
+    const ptStore = openStore(pt.dir);
+    // Two handles of one person (passport and e-mail) confirmed, one of another declined.
+    const person = rows[0]?.recordIds[0] as string;
+    const same = rows.filter((r) => r.recordIds.includes(person)).map((r) => r.handle);
+    const other = rows.find((r) => !r.recordIds.includes(person))?.handle as string;
+    try {
+      const client = w.coord.client(pt.agency, pt.signingKey);
+      for (const h of same) await decideHit(client, ptStore, h, 'confirm', 'pt.officer');
+      await decideHit(client, ptStore, other, 'decline', 'pt.officer');
+    } finally {
+      ptStore.close();
+    }
+    expect(same).toHaveLength(2);
+    const o = (await call('/api/overview')).json();
+    expect(o.sinceLastSignIn.partnerDecisions).toEqual([
+      { partner: 'PT-PJ', decision: 'confirmed', people: 1 },
+      { partner: 'PT-PJ', decision: 'declined', people: 1 },
+    ]);
+    // Seen once: news to the sign-ins before it was seen, not to one after.
+    await apiLogin(c.url, 'insp.garcia');
+    const next = await apiLogin(c.url, 'insp.garcia');
+    expect((await api(c.url, '/api/overview', { cookie: next.cookie })).json().sinceLastSignIn.partnerDecisions).toEqual([]);
   });
 });
 

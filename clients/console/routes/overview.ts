@@ -4,6 +4,7 @@ import { Hono } from 'hono';
 import { MAX_QUERY_VALUES } from '../../../protocol/query.js';
 import type { Me, PairStatus, WorkTask } from '../../sdk/api.js';
 import { listAgreements, localAgreements } from '../../agency/agreements.js';
+import { listHits } from '../../agency/hits.js';
 import type { Store } from '../../store/db.js';
 import type { Agreement, AwaitingAgreement, Overview, OverviewSince, PairState } from '../api-types.js';
 import type { ConsoleDeps, ConsoleEnv } from '../context.js';
@@ -89,15 +90,16 @@ function sinceLastSignIn(store: Store, since: string | null, at: string): Overvi
     .prepare('SELECT partner, count(DISTINCT record_id) AS people FROM matches WHERE first_seen >= ? GROUP BY partner ORDER BY partner')
     .all(from) as OverviewSince['newMatches'];
   const decisions = notePartnerDecisions(store, at);
-  const peopleOf = db.prepare('SELECT count(DISTINCT record_id) FROM matches WHERE handle = ?').pluck();
-  const byKey = new Map<string, { partner: string; decision: 'confirmed' | 'declined'; people: number }>();
+  const recordsOf = db.prepare('SELECT DISTINCT record_id FROM matches WHERE handle = ?').pluck();
+  const byKey = new Map<string, { partner: string; decision: 'confirmed' | 'declined'; people: Set<string> }>();
   for (const [handle, d] of decisions) {
     if (d.at < from) continue;
     const decision = d.s === 'confirmed' ? 'confirmed' : 'declined';
     const k = `${d.partner}\u0000${decision}`;
-    const e = byKey.get(k) ?? { partner: d.partner, decision, people: 0 };
-    // A query hit names no local record here: it counts as one person.
-    e.people += Math.max(1, peopleOf.get(handle) as number);
+    const e = byKey.get(k) ?? { partner: d.partner, decision, people: new Set<string>() };
+    // One person's passport and e-mail hits are one person; a query hit names no local record and counts alone.
+    const records = recordsOf.all(handle) as string[];
+    for (const r of records.length ? records.map((x) => `record:${x}`) : [`handle:${handle}`]) e.people.add(r);
     byKey.set(k, e);
   }
   const lateAnswers: OverviewSince['lateAnswers'] = [];
@@ -121,7 +123,7 @@ function sinceLastSignIn(store: Store, since: string | null, at: string): Overvi
   const failedPairs = db
     .prepare("SELECT partner, agreement, coalesce(reason, 'failed') AS reason, updated_at AS at FROM pair_results WHERE state = 'failed' ORDER BY partner")
     .all() as OverviewSince['failedPairs'];
-  return { since, newMatches, partnerDecisions: [...byKey.values()].sort((x, y) => (x.partner + x.decision < y.partner + y.decision ? -1 : 1)), lateAnswers, failedPairs };
+  return { since, newMatches, partnerDecisions: [...byKey.values()].map((e) => ({ partner: e.partner, decision: e.decision, people: e.people.size })).sort((x, y) => (x.partner + x.decision < y.partner + y.decision ? -1 : 1)), lateAnswers, failedPairs };
 }
 
 export function overviewRoutes(deps: ConsoleDeps): Hono<ConsoleEnv> {
@@ -148,6 +150,8 @@ export function overviewRoutes(deps: ConsoleDeps): Hono<ConsoleEnv> {
           digest: v.digest,
           validUntil: v.terms.validUntil,
         }));
+      // The hits' statuses as the coordinator has them now: a partner's decision since the last pull is news.
+      await listHits(deps.client, deps.store).catch(() => undefined);
       await Promise.all(
         me.pairs.map(async (p) => {
           try {
