@@ -5,11 +5,13 @@ import { Command, CommanderError } from 'commander';
 import { registerAgency } from './commands/agency.js';
 import { registerAgreements } from './commands/agreements.js';
 import { registerAudit } from './commands/audit.js';
+import { registerDoctor } from './commands/doctor.js';
 import { registerInvestigate } from './commands/investigate.js';
 import { registerOfficers } from './commands/officers.js';
 import { registerVectors } from './commands/vectors.js';
 import { EXIT, exitCodeFor } from '../sdk/errors.js';
 import { versionLine } from './version.js';
+import { describeLocalError } from '../agency/config.js';
 
 export function buildProgram(): Command {
   const program = new Command('concordat')
@@ -20,6 +22,7 @@ export function buildProgram(): Command {
   registerAgency(program);
   registerAgreements(program);
   registerAudit(program);
+  registerDoctor(program);
   registerInvestigate(program);
   registerOfficers(program);
   registerVectors(program);
@@ -35,7 +38,10 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     // Help and --version end 0; an unknown command or flag, a missing option or argument, a value outside the choices: usage (2).
     if (e instanceof CommanderError) return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
-    console.error(`concordat: ${e instanceof Error ? e.message : String(e)}`);
+    // A local disk failure is named by its code (ENOSPC, EROFS, SQLITE_FULL …), never left as the driver's bare text.
+    const message = e instanceof Error ? e.message : String(e);
+    const local = describeLocalError(e);
+    console.error(`concordat: ${message}${local && !message.includes(local.split(' ')[0] as string) ? ` [${local}]` : ''}`);
     return exitCodeFor(e);
   }
 }
