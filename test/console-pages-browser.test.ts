@@ -259,6 +259,10 @@ describe('overview, query, audit and languages in Chromium', () => {
     expect(await page.textContent('.page-query')).toMatch(/session ended before the query went out/);
     const sent = (await page.evaluate(`fetch('/api/audit?case=calypso').then((r) => r.json()).then((a) => a.actions.length)`)) as number;
     expect(sent).toBe(0);
+    // The values were kept in the page's memory only: the tab's storage has the case reference, not them.
+    const stored = (await page.evaluate('JSON.stringify({ ...sessionStorage, ...localStorage })')) as string;
+    expect(stored).toContain('OP-CALYPSO-1');
+    expect(stored).not.toContain(email(both[1] as number));
 
     // The page counts idle time from its last request: two minutes before the limit it warns.
     await page.clock.install();
