@@ -3,7 +3,7 @@
 // this machine, and a coordinator that speaks the protocol this client
 // speaks, checked on `GET /` before the first signed request (the SDK's
 // `protocol` option, set by clients/sdk/agency-client.ts).
-import { AgencyError } from '../sdk/errors.js';
+import { AgencyError, CoordinatorError } from '../sdk/errors.js';
 
 export const INSECURE_HTTP_ENV = 'CONCORDAT_INSECURE_HTTP';
 export const INSECURE_HTTP_WARNING = `WARNING: plain http to a non-loopback coordinator (${INSECURE_HTTP_ENV}=1): test rigs only`;
@@ -36,4 +36,17 @@ export function checkCoordinatorUrl(url: string, what: string, warn: (line: stri
     `${what}: the coordinator ${u.host} is reached over plain http; a coordinator that is not on this machine must use https:// ` +
       `(set ${INSECURE_HTTP_ENV}=1 only on a test rig)`,
   );
+}
+
+/**
+ * A coordinator that answered 503 `unavailable` after every retry (the SDK
+ * retries 503 with backoff, honouring Retry-After up to its cap): its storage
+ * is full or cannot be written, a state of the coordinator, not a bug of this
+ * client. Nothing is lost here; the next run resumes.
+ */
+export function coordinatorUnavailable(e: unknown): string | undefined {
+  if (!(e instanceof CoordinatorError) || e.status !== 503) return undefined;
+  const storage = /\((SQLITE_[A-Z_]+)\)/.exec(e.detail ?? '')?.[1];
+  const after = e.retryAfter ? `; it asked to retry after ${e.retryAfter} s` : '';
+  return `coordinator storage full/unavailable (503${storage ? ` ${storage}` : ''}) on ${e.method} ${e.path}, retry later${after}; nothing was lost, run the command again`;
 }

@@ -12,6 +12,7 @@ import { registerVectors } from './commands/vectors.js';
 import { EXIT, exitCodeFor } from '../sdk/errors.js';
 import { versionLine } from './version.js';
 import { describeLocalError } from '../agency/config.js';
+import { coordinatorUnavailable } from '../agency/transport.js';
 
 export function buildProgram(): Command {
   const program = new Command('concordat')
@@ -39,7 +40,7 @@ export async function main(argv: string[]): Promise<number> {
     // Help and --version end 0; an unknown command or flag, a missing option or argument, a value outside the choices: usage (2).
     if (e instanceof CommanderError) return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
     // A local disk failure is named by its code (ENOSPC, EROFS, SQLITE_FULL …), never left as the driver's bare text.
-    const message = e instanceof Error ? e.message : String(e);
+    const message = coordinatorUnavailable(e) ?? (e instanceof Error ? e.message : String(e));
     const local = describeLocalError(e);
     console.error(`concordat: ${message}${local && !message.includes(local.split(' ')[0] as string) ? ` [${local}]` : ''}`);
     return exitCodeFor(e);
