@@ -150,7 +150,7 @@ export async function benchLoad(flags: Map<string, string | true>, log: (s: stri
   const loaded = await template.trial();
   const profDir = mkdtempSync(join(tmpdir(), 'concordat-load-prof-'));
   try {
-    if (profile) alone.coord.env = { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profDir}` };
+    if (profile) alone.coord.nodeArgs = ['--cpu-prof', `--cpu-prof-dir=${profDir}`];
     await alone.start();
     const keys = alone.agencies.map((a) => ({ keyid: a, key: hexToBytes(readFileSync(join(alone.agencyDir(a), 'signing.key'), 'utf8').trim()) }));
     log(`load: ${connections} connections on ${alone.coord.url}, two agencies of ${own + 15} records; load average ${load0}`);
@@ -169,7 +169,7 @@ export async function benchLoad(flags: Map<string, string | true>, log: (s: stri
       await alone.coord.stop();
       top = topSelf(profDir);
       for (const l of top) log(`  profile: ${l}`);
-      alone.coord.env = {};
+      alone.coord.nodeArgs = [];
       await alone.coord.start();
     }
 

@@ -91,8 +91,8 @@ export class CoordinatorProcess {
   err = '';
   url = '';
 
-  /** Extra environment of the server process (NODE_OPTIONS=--cpu-prof for a profile). */
-  env: Record<string, string> = {};
+  /** Node options of the server process before the script (`--cpu-prof` for a profile). */
+  nodeArgs: string[] = [];
 
   constructor(
     readonly data: string,
@@ -103,9 +103,8 @@ export class CoordinatorProcess {
   async start(timeoutMs = 30_000): Promise<void> {
     this.out = '';
     this.err = '';
-    const child = spawn(process.execPath, [BIN, 'coordinator', 'serve', '--data', this.data, '--host', '127.0.0.1', '--port', String(this.port)], {
+    const child = spawn(process.execPath, [...this.nodeArgs, BIN, 'coordinator', 'serve', '--data', this.data, '--host', '127.0.0.1', '--port', String(this.port)], {
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, ...this.env },
     });
     this.child = child;
     child.stdout?.on('data', (b: Buffer) => (this.out = (this.out + b.toString()).slice(-200_000)));
