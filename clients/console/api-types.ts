@@ -290,6 +290,8 @@ export interface WorkRow {
   kinds: string[];
   /** Distinct matched kinds of the record's distinct kinds here. */
   strength: { matched: number; of: number };
+  /** Matched on name_dob_phonetic alone: names that sound alike and one birth date, to be confirmed on both sides. */
+  candidate: boolean;
   handles: WorkHandle[];
   myStatus: WorkStatus;
   /** confirmed once any handle is confirmed by both, declined once all are declined, else unverified. */

@@ -4,6 +4,7 @@
 // queries. Reads only what clients/agency writes; the one thing written
 // here is a decision's note, which the coordinator receives but never gives
 // back (its audit says only whether there was one).
+import { isCandidateMatch } from '../../protocol/identifiers/index.js';
 import { appendAudit } from '../agency/audit.js';
 import type { HitView } from '../agency/hits.js';
 import { byCodeUnits } from '../agency/text.js';
@@ -121,6 +122,7 @@ export function worklistRows(store: Store, hits: readonly HitView[]): { rows: Ro
         partner: g.partner,
         kinds,
         strength: { matched: kinds.length, of: Math.max(kinds.length, kindsOf.get(g.recordId) ?? 0) },
+        candidate: isCandidateMatch(kinds),
         handles: foldHandles(g.hits),
         myStatus,
         status: overall(hs.map((h) => h.status)),

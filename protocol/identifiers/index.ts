@@ -26,6 +26,18 @@ export { phoneticKeys };
 export const DERIVED_KINDS: Readonly<Partial<Record<string, IdentifierKindBase>>> = { name_dob_phonetic: 'name_dob' };
 type IdentifierKindBase = 'name_dob';
 
+/**
+ * Kinds whose matches are candidates (SPEC.md, name_dob_phonetic): a match on
+ * these kinds alone is shown as such and counts only once officers on both
+ * sides confirmed it.
+ */
+export const CANDIDATE_KINDS: readonly string[] = ['name_dob_phonetic'];
+
+/** Whether a match on exactly these kinds is only a candidate. */
+export function isCandidateMatch(kinds: readonly string[]): boolean {
+  return kinds.length > 0 && kinds.every((k) => CANDIDATE_KINDS.includes(k));
+}
+
 export const IDENTIFIER_KINDS = [
   'passport',
   'national_id',

@@ -92,7 +92,7 @@ export function registerInvestigate(program: Command): void {
           agency,
           store,
           client: agencyClient(agency, { retries: 3, timeoutMs: 30_000, warn: err, label: 'query', backoffMaxMs: 5_000 }),
-          engine: await loadEngine('fast'),
+          engine: await loadEngine(),
         };
         let id: string;
         if (o.status !== undefined) id = o.status;
@@ -154,7 +154,7 @@ export function registerInvestigate(program: Command): void {
           console_ = await startConsole({
             agency,
             client: agencyClient(agency, { retries: 2, timeoutMs: 30_000, warn: err, label: 'console' }),
-            engine: await loadEngine('fast'),
+            engine: await loadEngine(),
             ...(o.uiHost !== undefined ? { host: o.uiHost } : {}),
             port: uiPort,
             log: out,

@@ -56,7 +56,8 @@ function readFilters(params: URLSearchParams): Filters {
   return f;
 }
 
-const strengthText = (r: WorkRow): string => `${r.strength.matched} of ${r.strength.of} identifier${r.strength.of === 1 ? '' : 's'}`;
+const strengthText = (r: WorkRow): string =>
+  `${r.strength.matched} of ${r.strength.of} identifier${r.strength.of === 1 ? '' : 's'}${r.candidate ? ' · candidate: similar-sounding names, one birth date' : ''}`;
 const sideText = (s: MatchStatus | null): string => (s === null ? 'no decision yet' : SIDE[s]);
 
 export function renderMatches(ctx: PageContext): void {
