@@ -301,6 +301,13 @@ export class LineCache {
     return [...gone.values()].map((i) => this.identifier(i));
   }
 
+  /** True when this import read every old line again and no new one: the stored chunks hold the cache as it is. */
+  same(): boolean {
+    if (this.n !== this.old) return false;
+    for (let i = 0; i < this.old; i++) if (!this.seen[i]) return false;
+    return true;
+  }
+
   /** Entries read by this import (old ones read again and new ones). */
   live(): number {
     let k = 0;

@@ -714,10 +714,13 @@ export async function importWatchlist(store: Store, file: string, o: ImportOptio
             `--max-withdrawal ${maxPercent} %; nothing imported. If the file is right, import it again with --allow-mass-withdrawal`,
         );
       }
-      db.prepare('DELETE FROM import_cache_chunks').run();
-      const put = db.prepare('INSERT INTO import_cache_chunks (idx, entries, data) VALUES (?, ?, ?)');
-      let idx = 0;
-      for (const c of cache.chunks()) put.run(idx++, c.entries, c.data);
+      // A file read whole from the cache leaves the stored chunks as they are.
+      if (!(cached && cache.same())) {
+        db.prepare('DELETE FROM import_cache_chunks').run();
+        const put = db.prepare('INSERT INTO import_cache_chunks (idx, entries, data) VALUES (?, ?, ?)');
+        let idx = 0;
+        for (const c of cache.chunks()) put.run(idx++, c.entries, c.data);
+      }
       db.prepare(
         'INSERT INTO import_cache (id, context, entries, identifiers) VALUES (1, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET context = excluded.context, entries = excluded.entries, identifiers = excluded.identifiers',
       ).run(context, cache.live(), identifiers);
