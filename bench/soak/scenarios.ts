@@ -88,7 +88,13 @@ function plantedDiff(template: Template, s: Snapshot): string[] {
 async function judge(t: Trial, ref: Reference, minRounds = 1): Promise<string[]> {
   const c = await t.converge(minRounds);
   const out: string[] = c.failed.some((f) => f.startsWith('no clean round')) ? c.failed.slice(-2) : [];
-  for (const r of t.syncs) if (STACK_RE.test(r.run.stderr)) out.push(`sync ${r.agency}: a stack trace on stderr`);
+  for (const r of t.syncs) {
+    if (!STACK_RE.test(r.run.stderr)) continue;
+    // The line above the first frame names the error.
+    const lines = r.run.stderr.split('\n');
+    const frame = lines.findIndex((l) => /^\s+at /.test(l));
+    out.push(`sync ${r.agency}: a stack trace on stderr ("${(lines[Math.max(0, frame - 1)] ?? '').trim().slice(0, 200)}" ${(lines[frame] ?? '').trim().slice(0, 120)})`);
+  }
   out.push(...diffSnapshots(ref.snapshot, await t.snapshot()));
   const audit = await t.auditVerify();
   if (audit) out.push(audit);
