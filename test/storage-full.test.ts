@@ -70,7 +70,7 @@ describe('a full or read-only database answers 503 with Retry-After', () => {
     const ready = await h.app.request('/readyz');
     expect(ready.status).toBe(503);
     expect(ready.headers.get('retry-after')).toBe('30');
-    expect((await ready.json()).detail).toMatch(/SQLITE_FULL/);
+    expect(((await ready.json()) as { detail: string }).detail).toMatch(/SQLITE_FULL/);
 
     // Space again: the next signed request succeeds and readiness comes back.
     h.store.client.exec('DROP TABLE filler');
