@@ -178,6 +178,9 @@ export async function doPartnerWork(ctx: SyncContext, partnerChunks: PartnerChun
     }
     await settle();
   } finally {
+    // An interrupted loop still lets the upload in flight land (or fail) before the sync returns, so
+    // nothing writes to the store after it.
+    await inFlight?.done.catch(() => {});
     bar.stop();
   }
   return count;
