@@ -232,7 +232,8 @@ describe('import', () => {
         expect(t.unchanged).toBe(0);
         expect(dump(store), `round ${round}`).toEqual(dump(full));
         expect({ ...s, unchanged: 0, added: 0, withdrawn: 0 }).toEqual({ ...t, added: 0, withdrawn: 0 });
-        const now = stored();
+        // The summary counts the file's identifiers; the derived phonetic keys are in the dumps.
+        const now = stored().filter((x) => !x.includes('|name_dob_phonetic|'));
         expect(s.added).toBe(now.filter((x) => !previous.includes(x)).length);
         expect(s.withdrawn).toBe(previous.filter((x) => !now.includes(x)).length);
         if (round > 0) expect(s.unchanged).toBeGreaterThan(s.rows / 2);

@@ -74,10 +74,10 @@ describe('results', () => {
     const view = loadResultsView(store);
     expect(JSON.parse(formatJson(view))).toEqual({
       matches: [
-        { partner: 'FR-OC', record_id: 'rec-4', kinds: ['phone'], handle: 'eeee', first_seen: '2025-01-06T00:00:00.000Z', status: 'unverified' },
-        { partner: 'PT-PJ', record_id: 'rec-1', kinds: ['email', 'passport'], handle: 'aaaa', first_seen: '2025-01-03T00:00:00.000Z', status: 'unverified' },
-        { partner: 'PT-PJ', record_id: 'rec-2', kinds: ['email'], handle: 'cccc', first_seen: '2025-01-04T00:00:00.000Z', status: 'unverified' },
-        { partner: 'PT-PJ', record_id: 'rec-3', kinds: ['email'], handle: 'cccc', first_seen: '2025-01-04T00:00:00.000Z', status: 'unverified' },
+        { partner: 'FR-OC', record_id: 'rec-4', kinds: ['phone'], handle: 'eeee', first_seen: '2025-01-06T00:00:00.000Z', status: 'unverified', candidate: false },
+        { partner: 'PT-PJ', record_id: 'rec-1', kinds: ['email', 'passport'], handle: 'aaaa', first_seen: '2025-01-03T00:00:00.000Z', status: 'unverified', candidate: false },
+        { partner: 'PT-PJ', record_id: 'rec-2', kinds: ['email'], handle: 'cccc', first_seen: '2025-01-04T00:00:00.000Z', status: 'unverified', candidate: false },
+        { partner: 'PT-PJ', record_id: 'rec-3', kinds: ['email'], handle: 'cccc', first_seen: '2025-01-04T00:00:00.000Z', status: 'unverified', candidate: false },
       ],
       counts: [{ partner: 'IT-DC', count: 12 }],
     });

@@ -1,6 +1,7 @@
 // Pulling results from the coordinator (GET /v1/results) into the local
 // store, and printing them. The coordinator returns positions of this
 // agency's own side; only the local store can turn them back into records.
+import { isCandidateMatch } from '../../protocol/identifiers/index.js';
 import { stringify as stringifyCsv } from 'csv-stringify/sync';
 import { z } from 'zod';
 import { ENTITY_TAG_PATTERN } from '../../wire/agency.js';
@@ -223,6 +224,8 @@ export interface MatchView {
   first_seen: string;
   /** unverified | confirmed | declined, from GET /v1/hits (see {@link recordStatus}). */
   status: string;
+  /** Matched on name_dob_phonetic alone: a candidate for officers on both sides to confirm (identifiers SPEC). */
+  candidate: boolean;
 }
 
 export interface PairView {
@@ -293,6 +296,7 @@ export function loadResultsView(store: Store): ResultsView {
       handle: g.handle,
       first_seen: g.first_seen,
       status: recordStatus(g.statuses.values()),
+      candidate: isCandidateMatch([...g.kinds]),
     }))
     .sort((a, b) => byCodeUnits(a.partner, b.partner) || byCodeUnits(a.record_id, b.record_id));
 

@@ -116,6 +116,19 @@ export function digest128(buf: Uint8Array, start: number, end: number, out: Uint
 const utf8 = new TextDecoder();
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
+/**
+ * The digest under which the j-th identifier derived from a line (j ≥ 1) is
+ * cached: the line's digest with its words tweaked by j. A 128-bit digest
+ * leaves no practical chance that a tweaked digest is another line's.
+ */
+export function derivedDigest(d: Uint32Array, j: number, out: Uint32Array = new Uint32Array(4)): Uint32Array {
+  out[0] = ((d[0] as number) ^ Math.imul(j, 0x9e3779b9)) >>> 0;
+  out[1] = d[1] as number;
+  out[2] = d[2] as number;
+  out[3] = ((d[3] as number) ^ j) >>> 0;
+  return out;
+}
+
 /** The cache of one import: the previous import's lines, then this one's new lines. */
 export class LineCache {
   /** Entries: the old ones first (`old` of them), then the new ones. */
@@ -217,6 +230,13 @@ export class LineCache {
     const i = this.find(d);
     if (i < 0) return 0;
     this.seen[i] = 1;
+    // The identifiers derived from the line (name_dob_phonetic keys) are
+    // entries of their own, under derived digests: read again with it.
+    for (let j = 1; ; j++) {
+      const k = this.find(derivedDigest(d, j, this.scratch));
+      if (k < 0) break;
+      this.seen[k] = 1;
+    }
     return i < this.old ? 1 : 2;
   }
 

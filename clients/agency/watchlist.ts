@@ -19,11 +19,11 @@ import { basename, dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CsvError } from 'csv-parse';
 import { parse as parseCsv } from 'csv-parse/sync';
-import { identifierRowSchema, tryCanonicalize } from '../../protocol/identifiers/index.js';
+import { IdentifierError, identifierRowSchema, phoneticKeys, tryCanonicalize } from '../../protocol/identifiers/index.js';
 import type { Statement } from 'better-sqlite3';
 import type { Store } from '../store/db.js';
 import { AgencyError } from '../sdk/errors.js';
-import { digest128, LineCache } from './watchlist-cache.js';
+import { derivedDigest, digest128, LineCache } from './watchlist-cache.js';
 
 export type WatchlistFormat = 'csv' | 'jsonl';
 
@@ -252,6 +252,22 @@ export async function detectFormat(file: string, encoding?: string): Promise<Wat
     return text.startsWith('{') ? 'jsonl' : 'csv';
   } finally {
     await fh.close();
+  }
+}
+
+/**
+ * The identifiers derived from a valid row: the name_dob_phonetic keys of a
+ * name_dob row, none for other kinds. A name the keys cannot be built from
+ * (one name part) gives none; the name_dob identifier itself still counts.
+ */
+export function derived(kind: string, row: unknown): string[] {
+  if (kind !== 'name_dob') return [];
+  const value = (row as { value: string }).value.trim().normalize('NFKC').trim();
+  try {
+    return phoneticKeys(value);
+  } catch (e) {
+    if (e instanceof IdentifierError) return [];
+    throw e;
   }
 }
 
@@ -645,6 +661,10 @@ export async function importWatchlist(store: Store, file: string, o: ImportOptio
       const bulk = before === 0 && (db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'identifiers_kind_canonical'").get() ?? false);
       if (bulk) db.exec('DROP INDEX identifiers_kind_canonical');
       const insert = new BulkInsert(db, direct ? 'identifiers' : 'temp.staging');
+      // Derived keys are counted apart: the summary, and the withdrawal limit,
+      // speak of the identifiers the file holds.
+      const insertDerived = new BulkInsert(db, direct ? 'identifiers' : 'temp.staging');
+      const derivedBefore = count(store, "SELECT count(*) FROM identifiers WHERE kind = 'name_dob_phonetic'");
       let rejected = 0;
       const lineCache = cache;
       const onRow = (r: Row): void => {
@@ -657,6 +677,12 @@ export async function importWatchlist(store: Store, file: string, o: ImportOptio
         }
         if (r.digest) lineCache.add(r.digest, checked.recordId, checked.kind, checked.canonical);
         insert.add(checked.recordId, checked.kind, checked.canonical);
+        // name_dob rows also give the derived name_dob_phonetic keys (SPEC.md);
+        // an agreement that lists the kind uploads them, others never read them.
+        derived(checked.kind, r.row).forEach((key, j) => {
+          if (r.digest) lineCache.add(derivedDigest(r.digest, j + 1), checked.recordId, 'name_dob_phonetic', key);
+          insertDerived.add(checked.recordId, 'name_dob_phonetic', key);
+        });
       };
       const reader = format === 'csv' ? new CsvLines(label, cache, onRow) : new JsonLines(label, cache, onRow);
       const enc = await readLines(fh, label, o.encoding, reader.line);
@@ -668,6 +694,7 @@ export async function importWatchlist(store: Store, file: string, o: ImportOptio
         );
       }
       let added = insert.end();
+      let derivedAdded = insertDerived.end();
       const context = JSON.stringify({ base, header: reader.headerDigest });
       if (cached && stored !== context) {
         // Another header (column order): start again without the cache.
@@ -678,17 +705,29 @@ export async function importWatchlist(store: Store, file: string, o: ImportOptio
 
       if (bulk) db.exec(IDENTIFIERS_INDEX);
       let withdrawn = 0;
+      let derivedWithdrawn = 0;
       if (direct) {
         const del = db.prepare('DELETE FROM identifiers WHERE record_id = ? AND kind = ? AND canonical = ?');
-        for (const [r, k, c] of cache.withdrawn()) withdrawn += del.run(r, k, c).changes;
+        for (const [r, k, c] of cache.withdrawn()) {
+          const n = del.run(r, k, c).changes;
+          if (k === 'name_dob_phonetic') derivedWithdrawn += n;
+          else withdrawn += n;
+        }
       } else {
         const same = 's.record_id = i.record_id AND s.kind = i.kind AND s.canonical = i.canonical';
-        withdrawn = db.prepare(`DELETE FROM identifiers AS i WHERE NOT EXISTS (SELECT 1 FROM temp.staging s WHERE ${same})`).run().changes;
-        added = db.prepare('INSERT OR IGNORE INTO identifiers (record_id, kind, canonical) SELECT record_id, kind, canonical FROM temp.staging').run().changes;
+        const gone = (derived: boolean): number =>
+          db.prepare(`DELETE FROM identifiers AS i WHERE i.kind ${derived ? '=' : '<>'} 'name_dob_phonetic' AND NOT EXISTS (SELECT 1 FROM temp.staging s WHERE ${same})`).run().changes;
+        const put = (derived: boolean): number =>
+          db.prepare(`INSERT OR IGNORE INTO identifiers (record_id, kind, canonical) SELECT record_id, kind, canonical FROM temp.staging WHERE kind ${derived ? '=' : '<>'} 'name_dob_phonetic'`).run().changes;
+        withdrawn = gone(false);
+        derivedWithdrawn = gone(true);
+        added = put(false);
+        derivedAdded = put(true);
         db.exec('DELETE FROM temp.staging');
       }
       // Every row added or withdrawn was counted by SQLite's changes().
-      const identifiers = before + added - withdrawn;
+      const identifiers = before - derivedBefore + added - withdrawn;
+      const derivedNow = derivedBefore + derivedAdded - derivedWithdrawn;
       const records = count(store, 'SELECT count(DISTINCT record_id) FROM identifiers');
       const summary: ImportSummary = {
         file,
@@ -707,10 +746,11 @@ export async function importWatchlist(store: Store, file: string, o: ImportOptio
         db.exec('ROLLBACK');
         return summary;
       }
-      if (!o.allowMassWithdrawal && before > 0 && withdrawn * 100 > before * maxPercent) {
-        const share = ((withdrawn * 100) / before).toFixed(1);
+      const held = before - derivedBefore;
+      if (!o.allowMassWithdrawal && held > 0 && withdrawn * 100 > held * maxPercent) {
+        const share = ((withdrawn * 100) / held).toFixed(1);
         throw new AgencyError(
-          `${label}: this import would withdraw ${withdrawn} of the ${before} stored identifiers (${share} %), more than ` +
+          `${label}: this import would withdraw ${withdrawn} of the ${held} stored identifiers (${share} %), more than ` +
             `--max-withdrawal ${maxPercent} %; nothing imported. If the file is right, import it again with --allow-mass-withdrawal`,
         );
       }
@@ -723,7 +763,7 @@ export async function importWatchlist(store: Store, file: string, o: ImportOptio
       }
       db.prepare(
         'INSERT INTO import_cache (id, context, entries, identifiers) VALUES (1, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET context = excluded.context, entries = excluded.entries, identifiers = excluded.identifiers',
-      ).run(context, cache.live(), identifiers);
+      ).run(context, cache.live(), identifiers + derivedNow);
       db.prepare(
         'INSERT INTO imports (file, imported_at, rows, rejected, identifiers, records, added, withdrawn) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
       ).run(basename(file), new Date().toISOString(), summary.rows, rejected, identifiers, records, added, withdrawn);
