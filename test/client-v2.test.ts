@@ -157,7 +157,7 @@ describe('agreements: only what this agency accepted, under its local terms', ()
     expect(noOfficer.stderr).toMatch(/--officer/);
     const show = await cli(['agreements', 'show', 'cli-check', '--dir', dir]);
     expect(show.code, show.stderr).toBe(0);
-    expect(show.stdout).toMatch(/ES-CNP\s+([0-9a-f]{4} ){7}[0-9a-f]{4}\s+\(this agency\)/);
+    expect(show.stdout).toMatch(/ES-CNP\s+([0-9a-f]{4} ){7}[0-9a-f]{4}\s+this agency/);
     const list = await cli(['agreements', 'list', '--dir', dir]);
     expect(list.stdout).toMatch(/cli-check\s+1\s+proposed\s+undecided/);
     const rej = await cli(['agreements', 'reject', 'cli-check', '--dir', dir, '--officer', 'o.one', '--yes']);

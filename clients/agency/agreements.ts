@@ -158,28 +158,6 @@ export async function showAgreement(agency: Agency, store: Store, client: Coordi
   return viewOf(agency, store, await findVersion(client, id, version));
 }
 
-/** Lines for a person to read before deciding; fingerprints are for comparing keys out of band (§8.3). */
-export function describeAgreement(v: AgreementView): string[] {
-  const t = v.terms;
-  const lines = [
-    `agreement ${t.id} version ${t.version} (${v.status}${v.local ? `, ${v.local} here` : ', not decided here'})`,
-    `  digest      ${v.digest}`,
-    `  mode        ${t.mode}`,
-    `  kinds       ${t.kinds.join(', ')}`,
-    `  purposes    ${t.purposes.length ? t.purposes.join(', ') : '(none: no targeted queries)'}`,
-    `  valid       ${t.validFrom} .. ${t.validUntil}`,
-    `  max set     ${t.maxSetSize} per side, pair and epoch`,
-    `  queries     ${t.queryQuota.perDay} per day, at most ${t.queryQuota.maxValues} values each`,
-    `  legal basis ${t.legalBasis.replace(/\s+/g, ' ')}`,
-    '  parties (compare each fingerprint with the agency itself, out of band):',
-    ...v.parties.map((p) => `    ${p.agency.padEnd(18)} ${p.fingerprint}${p.self ? '  (this agency)' : ''}${p.accepted ? '  accepted' : p.rejected ? '  rejected' : ''}`),
-  ];
-  if (v.ownKeyMismatch) {
-    lines.push(`  !!! WARNING: the terms list another signing key for this agency than its signing.pub: do not accept`);
-  }
-  return lines;
-}
-
 export interface DecisionResult {
   view: AgreementView;
   /** False when this agency had decided the same way already (nothing changed). */

@@ -178,7 +178,7 @@ export async function serveAgency(agency: Agency, o: ServeOptions): Promise<numb
   const { client } = o;
   const store = openStore(agency.dir);
   try {
-    return await serveWith(agency, o, new Responder(agency, await loadEngine('fast'), client, store));
+    return await serveWith(agency, o, new Responder(agency, await loadEngine(), client, store));
   } finally {
     store.close();
   }

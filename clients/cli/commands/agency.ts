@@ -4,7 +4,7 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import { engineNameFrom } from '../../../protocol/engine/index.js';
+import { ENGINE_NAMES, engineNameFrom } from '../../../protocol/engine/index.js';
 import { initAgency, loadAgency, lockAgency } from '../../agency/config.js';
 import { pullHitStatuses } from '../../agency/hits.js';
 import { defaultProgress } from '../../agency/progress.js';
@@ -94,7 +94,7 @@ export function registerAgency(program: Command): void {
     .command('sync')
     .description('push the watchlist delta to every pair, do pending partner work, pull results (idempotent, resumable)')
     .requiredOption('--dir <dir>', 'agency directory')
-    .addOption(new Option('--engine <name>', 'crypto engine (default: $CONCORDAT_ENGINE or fast)').choices(['fast', 'reference']))
+    .addOption(new Option('--engine <name>', 'crypto engine (default: $CONCORDAT_ENGINE, else native where the system libsodium loads, else fast)').choices([...ENGINE_NAMES]))
     .option('--json', 'print the report (every pair\'s summary, failed pairs, errors) as one JSON document on stdout; the lines go to stderr')
     .action(async (o: { dir: string; engine?: string; json?: boolean }) => {
       // With --json, stdout carries only the report.

@@ -2,7 +2,7 @@
 // hit/no-hit queries, the responder daemon, and the two-step status of hits
 // (API.md part 2). Values are never printed: results refer to them by index.
 import { Option, type Command } from 'commander';
-import { engineNameFrom, loadEngine } from '../../../protocol/engine/index.js';
+import { ENGINE_NAMES, engineNameFrom, loadEngine } from '../../../protocol/engine/index.js';
 import { loadAgency, lockAgency, SERVE_LOCK_FILE } from '../../agency/config.js';
 import { decideHit, formatHitsJson, formatHitsTable, HIT_STATUSES, listHits, type HitStatusName } from '../../agency/hits.js';
 import { canonicalizeValues, createQuery, followQuery, type QueryContext } from '../../agency/query.js';
@@ -135,7 +135,7 @@ export function registerInvestigate(program: Command): void {
     .requiredOption('--dir <dir>', 'agency directory')
     .option('--sync-every <minutes>', 'minutes between syncs (0: no scheduled sync)', '60')
     .option('--once', 'sync once, answer every pending query, and exit')
-    .addOption(new Option('--engine <name>', 'crypto engine of the sync (default: $CONCORDAT_ENGINE or fast)').choices(['fast', 'reference']))
+    .addOption(new Option('--engine <name>', 'crypto engine of the sync (default: $CONCORDAT_ENGINE, else native where the system libsodium loads, else fast)').choices([...ENGINE_NAMES]))
     .option('--ui', 'also serve the investigator console (needs an officer: `concordat officers add`)')
     .option('--ui-port <port>', `console port (default ${DEFAULT_UI_PORT}; 0 picks a free one)`)
     .option('--ui-host <address>', `console address (default ${DEFAULT_UI_HOST}; anything else is reachable from other machines)`)

@@ -5,7 +5,7 @@ import type { Context } from 'hono';
 import { decisionBody, getHits, HANDLE_PATTERN, hitStatusFilter, postConfirm, postDecline, sinceFilter } from '../../../wire/index.js';
 import type { AppEnv, Services } from '../../context.js';
 import { nightlyView, queryView, StatusBook, type HitView } from '../../hits.js';
-import { auditEntry, settlePair } from '../../pairs.js';
+import { auditEntry, settlePair, settlePairsOf } from '../../pairs.js';
 import { ProblemError } from '../../problem.js';
 import type { AgencyRecord, HitStatusName, NightlyHitRecord, PairRecord, QueryHitRecord } from '../../store/types.js';
 import { parseJsonBody, parseWith } from '../../validation.js';
@@ -43,6 +43,9 @@ export function hitRoutes(svc: Services): OpenAPIHono<AppEnv> {
   mount(app, getHits, async (c) => {
     const me = (c.get('caller').agency as AgencyRecord).id;
     const filter = parseFilter(c);
+    // A change committed but not yet published (its audit entry and hits still
+    // due) is published first, so the list never lags the pairs' state.
+    await settlePairsOf(svc, me);
     // Hits outlive agreements: every pair the agency was ever a party of.
     const pairs = new Map((await svc.store.listPairsOf(me)).map((p) => [p.id, p]));
     const { views, book } = await viewsOf(me, await svc.store.listNightlyHits([...pairs.keys()]), await svc.store.listQueryHits(me), pairs);

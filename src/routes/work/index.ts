@@ -5,7 +5,7 @@ import { bytesToHex } from '../../../protocol/bytes.js';
 import { getWork, type workResponse } from '../../../wire/index.js';
 import type { AgencyRecord } from '../../store/types.js';
 import type { AppEnv, Services } from '../../context.js';
-import { activePairsOf, contextFor } from '../../pairs.js';
+import { activePairsOf, contextFor, settlePair } from '../../pairs.js';
 import { mount } from '../mount.js';
 
 export function workRoutes(svc: Services): OpenAPIHono<AppEnv> {
@@ -16,6 +16,8 @@ export function workRoutes(svc: Services): OpenAPIHono<AppEnv> {
     const epoch = await svc.store.currentEpoch();
     const tasks: z.infer<typeof workResponse>['tasks'] = [];
     for (const { pair, agreement } of await activePairsOf(svc, me.id)) {
+      // A partner's chunk is offered only once its audit entry is published.
+      await settlePair(svc, { pair, agreement, ps: svc.store.pair(pair.id) });
       // Tokenising before publishing the pair's epoch key would let a partner
       // dodge the canary check (the owner derives expected tokens from that key).
       if (!(await svc.store.getPairEpochKey(me.id, epoch.id, pair.id))) continue;
