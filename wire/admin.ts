@@ -124,8 +124,8 @@ export const configBody = z
       .object({
         snapshotHours: z.number().int().min(1).max(8_760).optional(),
         snapshotMinChurn: z.number().int().min(1).max(MAX_SET_SIZE).optional(),
-        snapshotMinChurnPercent: z.number().min(0).max(100).optional(),
-        churnAlertPercent: z.number().min(1).max(1_000).optional(),
+        snapshotMinChurnPercent: z.number().int().min(0).max(100).optional().meta({ description: 'Whole percent (audited entries hold integers only).' }),
+        churnAlertPercent: z.number().int().min(1).max(1_000).optional().meta({ description: 'Whole percent.' }),
       })
       .strict()
       .optional()

@@ -179,6 +179,9 @@ describe('probing settings', () => {
       [{ snapshotHours: 0 }, 'body.probing.snapshotHours'],
       [{ snapshotMinChurn: 1.5 }, 'body.probing.snapshotMinChurn'],
       [{ churnAlertPercent: 0 }, 'body.probing.churnAlertPercent'],
+      // Whole percents: the audited config is canonical JSON, which holds integers only (a fraction was a 500).
+      [{ churnAlertPercent: 53.5 }, 'body.probing.churnAlertPercent'],
+      [{ snapshotMinChurnPercent: 4.087253543678886e-166 }, 'body.probing.snapshotMinChurnPercent'],
       [{ other: 1 }, 'body.probing'],
     ] as const) {
       const r = await h.json(h.admin, 'PUT', '/v1/admin/config', { body: { probing } });
