@@ -75,6 +75,14 @@ export function sentence(a: AuditAction, self: string): string {
     case 'hit.decline':
     case 'hit.declined':
       return t('s.hitDecline', vars);
+    case 'hit.note':
+      return t('s.hitNote', vars);
+    case 'report.create': {
+      const reason = str(d['reason']);
+      if (a.outcome !== 'ok') return t('s.reportRefused', { ...vars, reason: reason ? humanise(reason) : (str(d['message']) ?? outcomeText(a.outcome)) });
+      // The report's number is the local audit entry's sequence number (GET /api/reports/:id).
+      return t('s.reportCreate', { ...vars, id: a.local ? String(a.local.seq) : '?', partner: str(d['partner']) ?? '—' });
+    }
     case 'audit.export':
       return t('s.export', { ...vars, n: num(d['entries']) ?? 0 });
     case 'officer.preferences':

@@ -6,7 +6,8 @@
 // report (report.ts).
 import './worklist.css';
 import { ApiError, errorMessage, get, post, withQuery } from './api';
-import { announce, h, humanise, plural, replaceChildren, stateBadge, tableWrap, th, timeEl, type Tone } from './dom';
+import { announce, h, humanise, replaceChildren, stateBadge, tableWrap, th, timeEl, type Tone } from './dom';
+import { t, tn } from './i18n';
 import { emptyState, loading, notice, pageHeader, showLoadError, type PageContext } from './page';
 import { openReportDialog, type ReportTarget } from './report';
 import { replaceParams } from './router';
@@ -18,25 +19,26 @@ type Filters = Partial<Record<(typeof FILTERS)[number], string>>;
 /** Fired on window whenever the number of rows awaiting a decision is known anew (main.ts shows it in the navigation). */
 export const AWAITING_EVENT = 'concordat:awaiting';
 
-const MINE: Record<WorkStatus, { label: string; tone: Tone }> = {
-  awaiting: { label: 'Awaiting my decision', tone: 'warn' },
-  confirmed: { label: 'Confirmed by us', tone: 'ok' },
-  declined: { label: 'Declined by us', tone: 'bad' },
-};
-const SIDE: Record<MatchStatus, string> = { unverified: 'no decision yet', confirmed: 'confirmed', declined: 'declined' };
-const OVERALL: Record<MatchStatus, { label: string; tone: Tone }> = {
-  unverified: { label: 'Not confirmed by both', tone: 'warn' },
-  confirmed: { label: 'Confirmed by both', tone: 'ok' },
-  declined: { label: 'Declined', tone: 'bad' },
-};
-const SORTS: Array<[string, string]> = [
-  ['firstSeen:desc', 'Newest first'],
-  ['firstSeen:asc', 'Oldest first'],
-  ['lastSeen:desc', 'Latest hit first'],
-  ['record:asc', 'Record id'],
-  ['partner:asc', 'Partner'],
-  ['strength:desc', 'Strongest first'],
-  ['strength:asc', 'Weakest first'],
+// Functions, not constants: the labels follow the language chosen after the module loaded.
+const MINE = (): Record<WorkStatus, { label: string; tone: Tone }> => ({
+  awaiting: { label: t('m.mine.awaiting'), tone: 'warn' },
+  confirmed: { label: t('m.mine.confirmed'), tone: 'ok' },
+  declined: { label: t('m.mine.declined'), tone: 'bad' },
+});
+const SIDE = (): Record<MatchStatus, string> => ({ unverified: t('m.side.unverified'), confirmed: t('m.side.confirmed'), declined: t('m.side.declined') });
+const OVERALL = (): Record<MatchStatus, { label: string; tone: Tone }> => ({
+  unverified: { label: t('m.all.unverified'), tone: 'warn' },
+  confirmed: { label: t('m.all.confirmed'), tone: 'ok' },
+  declined: { label: t('m.all.declined'), tone: 'bad' },
+});
+const SORTS = (): Array<[string, string]> => [
+  ['firstSeen:desc', t('m.sort.newest')],
+  ['firstSeen:asc', t('m.sort.oldest')],
+  ['lastSeen:desc', t('m.sort.latest')],
+  ['record:asc', t('m.sort.record')],
+  ['partner:asc', t('m.sort.partner')],
+  ['strength:desc', t('m.sort.strongest')],
+  ['strength:asc', t('m.sort.weakest')],
 ];
 const LIMITS = ['10', '25', '50', '100'];
 
@@ -57,8 +59,8 @@ function readFilters(params: URLSearchParams): Filters {
 }
 
 const strengthText = (r: WorkRow): string =>
-  `${r.strength.matched} of ${r.strength.of} identifier${r.strength.of === 1 ? '' : 's'}${r.candidate ? ' · candidate: similar-sounding names, one birth date' : ''}`;
-const sideText = (s: MatchStatus | null): string => (s === null ? 'no decision yet' : SIDE[s]);
+  `${tn('m.strength', r.strength.of, { matched: r.strength.matched })}${r.candidate ? t('m.candidate') : ''}`;
+const sideText = (s: MatchStatus | null): string => (s === null ? t('m.side.unverified') : SIDE()[s]);
 
 export function renderMatches(ctx: PageContext): void {
   let filters = readFilters(ctx.params);
@@ -73,12 +75,13 @@ export function renderMatches(ctx: PageContext): void {
   const limitSel = h('select', { id: 'wl-limit' });
   const groupBox = h('input', { id: 'wl-group', type: 'checkbox' });
   groupBox.checked = filters.group !== 'none';
-  fillSelect(statusSel, [...(Object.keys(MINE) as WorkStatus[]).map((k) => [k, MINE[k].label] as const), ['any', 'Any decision']], filters.status ?? 'awaiting');
-  fillSelect(sortSel, SORTS, `${filters.sort ?? 'firstSeen'}:${filters.dir ?? (filters.sort === 'record' || filters.sort === 'partner' ? 'asc' : 'desc')}`);
-  fillSelect(limitSel, LIMITS.map((l) => [l, `${l} per page`] as const), filters.limit ?? '25');
+  const mine = MINE();
+  fillSelect(statusSel, [...(Object.keys(mine) as WorkStatus[]).map((k) => [k, mine[k].label] as const), ['any', t('m.anyDecision')]], filters.status ?? 'awaiting');
+  fillSelect(sortSel, SORTS(), `${filters.sort ?? 'firstSeen'}:${filters.dir ?? (filters.sort === 'record' || filters.sort === 'partner' ? 'asc' : 'desc')}`);
+  fillSelect(limitSel, LIMITS.map((l) => [l, t('m.perPage', { n: l })] as const), filters.limit ?? '25');
   const setChoices = (partners: string[], kinds: string[]): void => {
-    fillSelect(partnerSel, [['', 'All partners'], ...partners.map((p) => [p, p] as const)], filters.partner);
-    fillSelect(kindSel, [['', 'All kinds'], ...kinds.map((k) => [k, humanise(k)] as const)], filters.kind);
+    fillSelect(partnerSel, [['', t('m.allPartners')], ...partners.map((p) => [p, p] as const)], filters.partner);
+    fillSelect(kindSel, [['', t('m.allKinds')], ...kinds.map((k) => [k, humanise(k)] as const)], filters.kind);
   };
   setChoices([], []);
 
@@ -86,38 +89,38 @@ export function renderMatches(ctx: PageContext): void {
     h('div', { class: 'field' }, h('label', { for: id }, label), control, help ? h('p', { class: 'help', id: `${id}-help` }, help) : null);
   const form = h(
     'form',
-    { id: 'worklist-filters', class: 'filters', 'aria-label': 'Filter the worklist' },
-    field('wl-status', 'My decision', statusSel),
-    field('wl-partner', 'Partner', partnerSel),
-    field('wl-kind', 'Kind', kindSel),
-    field('wl-case', 'Case reference', caseIn, 'Part of it is enough.'),
-    field('wl-sort', 'Sort', sortSel),
-    field('wl-limit', 'Rows', limitSel),
-    h('div', { class: 'field field-check' }, groupBox, h('label', { for: 'wl-group' }, 'Group by case reference')),
+    { id: 'worklist-filters', class: 'filters', 'aria-label': t('m.filters') },
+    field('wl-status', t('m.f.decision'), statusSel),
+    field('wl-partner', t('m.f.partner'), partnerSel),
+    field('wl-kind', t('m.f.kind'), kindSel),
+    field('wl-case', t('m.f.case'), caseIn, t('m.f.caseHelp')),
+    field('wl-sort', t('m.f.sort'), sortSel),
+    field('wl-limit', t('m.f.rows'), limitSel),
+    h('div', { class: 'field field-check' }, groupBox, h('label', { for: 'wl-group' }, t('m.f.group'))),
     h(
       'div',
       { class: 'filter-actions' },
-      h('button', { id: 'wl-apply', type: 'submit', class: 'btn btn-primary' }, 'Apply'),
-      h('button', { id: 'wl-reset', type: 'button', class: 'btn btn-quiet' }, 'Reset'),
+      h('button', { id: 'wl-apply', type: 'submit', class: 'btn btn-primary' }, t('m.apply')),
+      h('button', { id: 'wl-reset', type: 'button', class: 'btn btn-quiet' }, t('common.reset')),
     ),
   );
 
   const summary = h('p', { id: 'wl-summary', class: 'wl-summary' });
   const selectAll = h('input', { id: 'wl-select-all', type: 'checkbox' });
-  const selectedCount = h('span', { id: 'wl-selected', class: 'muted small', 'aria-live': 'polite' }, '0 selected');
-  const bulkConfirm = h('button', { id: 'wl-bulk-confirm', type: 'button', class: 'btn btn-small', disabled: true }, 'Confirm selected');
-  const bulkDecline = h('button', { id: 'wl-bulk-decline', type: 'button', class: 'btn btn-small btn-quiet', disabled: true }, 'Decline selected');
+  const selectedCount = h('span', { id: 'wl-selected', class: 'muted small', 'aria-live': 'polite' }, t('m.selected', { n: 0 }));
+  const bulkConfirm = h('button', { id: 'wl-bulk-confirm', type: 'button', class: 'btn btn-small', disabled: true }, t('m.bulkConfirm'));
+  const bulkDecline = h('button', { id: 'wl-bulk-decline', type: 'button', class: 'btn btn-small btn-quiet', disabled: true }, t('m.bulkDecline'));
   const bulkBar = h(
     'div',
-    { id: 'wl-bulk', class: 'wl-bulk', role: 'group', 'aria-label': 'Decide the selected rows' },
-    h('span', { class: 'field-check' }, selectAll, h('label', { for: 'wl-select-all' }, 'Select every undecided row on this page')),
+    { id: 'wl-bulk', class: 'wl-bulk', role: 'group', 'aria-label': t('m.bulkGroup') },
+    h('span', { class: 'field-check' }, selectAll, h('label', { for: 'wl-select-all' }, t('m.selectAll'))),
     selectedCount,
     bulkConfirm,
     bulkDecline,
   );
   const banner = h('div', { id: 'wl-banner', class: 'wl-banner', tabindex: -1 });
   const body = h('div', { class: 'page-body', 'aria-busy': 'true' });
-  const pager = h('nav', { id: 'wl-pager', class: 'wl-pager', 'aria-label': 'Worklist pages' });
+  const pager = h('nav', { id: 'wl-pager', class: 'wl-pager', 'aria-label': t('m.pages') });
   const dialog = buildDecisionDialog();
   const requested = h('section', { id: 'requested-hits', class: 'wl-requested', 'aria-labelledby': 'requested-title' });
 
@@ -129,7 +132,7 @@ export function renderMatches(ctx: PageContext): void {
   const syncSelection = (): void => {
     const boxes = [...body.querySelectorAll<HTMLInputElement>('input[data-select]')];
     for (const b of boxes) b.checked = selected.has(b.dataset['select'] ?? '');
-    selectedCount.textContent = `${selected.size} selected`;
+    selectedCount.textContent = t('m.selected', { n: selected.size });
     bulkConfirm.disabled = selected.size === 0;
     bulkDecline.disabled = selected.size === 0;
     selectAll.checked = boxes.length > 0 && boxes.every((b) => b.checked);
@@ -140,7 +143,7 @@ export function renderMatches(ctx: PageContext): void {
 
   const load = (): void => {
     body.setAttribute('aria-busy', 'true');
-    replaceChildren(body, loading('Loading the worklist…'));
+    replaceChildren(body, loading(t('m.loading')));
     get<Worklist>(withQuery('/api/worklist', filters), ctx.signal)
       .then((l) => {
         list = l;
@@ -157,7 +160,7 @@ export function renderMatches(ctx: PageContext): void {
         });
         syncSelection();
       })
-      .catch((e: unknown) => showLoadError(body, e, 'the worklist', load));
+      .catch((e: unknown) => showLoadError(body, e, t('m.what'), load));
   };
 
   /** Rows decided stay on the page, changed in place, until the list is loaded again. */
@@ -165,7 +168,7 @@ export function renderMatches(ctx: PageContext): void {
     window.dispatchEvent(new CustomEvent(AWAITING_EVENT, { detail: reply.awaiting }));
     if (list) list.awaiting = reply.awaiting;
     const count = summary.querySelector('#wl-awaiting');
-    if (count) count.textContent = plural(reply.awaiting, 'person', 'people');
+    if (count) count.textContent = tn('people', reply.awaiting);
     const fresh = new Map(reply.rows.map((r) => [r.key, r]));
     if (list) list.rows = list.rows.map((r) => fresh.get(r.key) ?? r);
     for (const r of reply.rows) {
@@ -176,13 +179,13 @@ export function renderMatches(ctx: PageContext): void {
     syncSelection();
     const ok = reply.results.filter((x) => x.ok);
     const failed = reply.results.filter((x) => !x.ok);
-    const decided = reply.rows[0]?.myStatus === 'declined' ? 'declined' : 'confirmed';
-    const title = failed.length === 0 ? `${plural(ok.length, 'person', 'people')} ${decided}.` : `${ok.length} decided, ${failed.length} not.`;
+    const decided = reply.rows[0]?.myStatus === 'declined' ? 'm.doneDeclined' : 'm.doneConfirmed';
+    const title = failed.length === 0 ? t(decided, { people: tn('people', ok.length) }) : t('m.donePartly', { ok: ok.length, failed: failed.length });
     const n = notice(
       failed.length === 0 ? 'ok' : 'warn',
       title,
-      failed.length ? h('ul', null, failed.map((f) => h('li', null, `${f.key}: ${f.error ?? 'not decided'}`))) : null,
-      h('p', null, `${plural(reply.awaiting, 'person', 'people')} still awaiting your decision.`),
+      failed.length ? h('ul', null, failed.map((f) => h('li', null, `${f.key}: ${f.error ?? t('m.notDecided')}`))) : null,
+      h('p', null, t('m.stillAwaiting', { people: tn('people', reply.awaiting) })),
     );
     n.id = 'wl-result';
     // The confirmation appears beside the row the officer acted on, or above the table for a bulk decision.
@@ -272,7 +275,7 @@ export function renderMatches(ctx: PageContext): void {
   });
 
   ctx.root.append(
-    pageHeader('Matches', 'People this agency holds data for that a partner holds too. Check each against the record, then confirm or decline.'),
+    pageHeader(t('m.title'), t('m.lead')),
     form,
     summary,
     bulkBar,
@@ -294,13 +297,13 @@ function reportTargetOfRow(row: WorkRow): ReportTarget {
 function renderSummary(el: HTMLElement, l: Worklist, f: Filters): void {
   const first = l.total === 0 ? 0 : l.offset + 1;
   const last = Math.min(l.offset + l.limit, l.total);
-  const what = (f.status ?? 'awaiting') === 'awaiting' ? 'awaiting your decision' : f.status === 'any' ? 'in the worklist' : (MINE[f.status as WorkStatus]?.label ?? '').toLowerCase();
+  const what = (f.status ?? 'awaiting') === 'awaiting' ? t('m.whatAwaiting') : f.status === 'any' ? t('m.whatAny') : (MINE()[f.status as WorkStatus]?.label ?? '').toLowerCase();
   replaceChildren(
     el,
-    h('strong', { id: 'wl-awaiting' }, plural(l.awaiting, 'person', 'people')),
-    ' awaiting your decision. ',
-    l.total > 0 ? `Showing ${first}–${last} of ${plural(l.total, 'row')} ${what}.` : `No rows ${what} for these filters.`,
-    l.stale ? h('span', { id: 'wl-stale', class: 'wl-stale' }, ' The coordinator could not be reached: these rows are the local copy, and decisions wait until it answers.') : null,
+    h('strong', { id: 'wl-awaiting' }, tn('people', l.awaiting)),
+    t('m.sumAwaiting'),
+    l.total > 0 ? t('m.showing', { first, last, rows: tn('m.rows', l.total), what }) : t('m.noRowsWhat', { what }),
+    l.stale ? h('span', { id: 'wl-stale', class: 'wl-stale' }, t('m.stale')) : null,
   );
 }
 
@@ -311,52 +314,53 @@ interface RowHandlers {
 }
 
 function historyText(e: WorkHistoryEntry): string {
-  const who = e.officer ?? 'someone';
-  const what = e.action === 'report' ? `prepared request report no. ${e.report ?? '?'}` : `${e.action === 'confirm' ? 'confirmed' : 'declined'}${e.handles > 1 ? ` (${e.handles} identifiers)` : ''}`;
-  return `${who} ${what}`;
+  const who = e.officer ?? t('m.someone');
+  if (e.action === 'report') return t('m.h.report', { who, id: e.report === undefined ? '?' : String(e.report) });
+  if (e.action === 'confirm') return e.handles > 1 ? t('m.h.confirmN', { who, n: e.handles }) : t('m.h.confirm', { who });
+  return e.handles > 1 ? t('m.h.declineN', { who, n: e.handles }) : t('m.h.decline', { who });
 }
 
 function rowEl(r: WorkRow, on: RowHandlers): HTMLTableRowElement {
-  const label = `${r.recordId} with ${r.partner}`;
-  const box = h('input', { type: 'checkbox', 'data-select': r.key, 'aria-label': `Select ${label}`, disabled: !r.canDecide });
+  const label = t('m.rowLabel', { record: r.recordId, partner: r.partner });
+  const box = h('input', { type: 'checkbox', 'data-select': r.key, 'aria-label': t('m.selectRow', { label }), disabled: !r.canDecide });
   box.addEventListener('change', () => on.select(r.key, box.checked));
   const actions: HTMLElement[] = [];
   if (r.canDecide) {
-    const c = h('button', { type: 'button', class: 'btn btn-small', 'data-action': 'confirm', 'aria-label': `Confirm ${label}` }, 'Confirm');
-    const d = h('button', { type: 'button', class: 'btn btn-small btn-quiet', 'data-action': 'decline', 'aria-label': `Decline ${label}` }, 'Decline');
+    const c = h('button', { type: 'button', class: 'btn btn-small', 'data-action': 'confirm', 'aria-label': t('m.confirmRow', { label }) }, t('m.confirm'));
+    const d = h('button', { type: 'button', class: 'btn btn-small btn-quiet', 'data-action': 'decline', 'aria-label': t('m.declineRow', { label }) }, t('m.decline'));
     c.addEventListener('click', () => on.decide(r, 'confirm', c));
     d.addEventListener('click', () => on.decide(r, 'decline', d));
     actions.push(c, d);
   }
   if (r.canReport) {
-    const p = h('button', { type: 'button', class: 'btn btn-small btn-quiet', 'data-action': 'report', 'aria-label': `Prepare request for ${label}` }, 'Prepare request');
+    const p = h('button', { type: 'button', class: 'btn btn-small btn-quiet', 'data-action': 'report', 'aria-label': t('m.reportRow', { label }) }, t('m.report'));
     p.addEventListener('click', () => on.report(r, p));
     actions.push(p);
   }
-  if (actions.length === 0) actions.push(h('span', { class: 'muted small' }, 'Decided'));
+  if (actions.length === 0) actions.push(h('span', { class: 'muted small' }, t('m.decided')));
   const history = h(
     'details',
     { class: 'wl-more' },
-    h('summary', null, r.history.length ? `History (${r.history.length})` : 'Details'),
+    h('summary', null, r.history.length ? t('m.historyN', { n: r.history.length }) : t('m.details')),
     h(
       'ul',
-      { class: 'wl-handles', 'aria-label': 'Identifiers matched' },
+      { class: 'wl-handles', 'aria-label': t('m.handles') },
       r.handles.map((x) =>
         h(
           'li',
           { 'data-handle': x.handle },
           h('code', { class: 'handle' }, x.handle),
-          ` ${x.kinds.map(humanise).join(', ')} · ${x.source === 'query' ? 'query' : 'nightly'}`,
-          x.repeats > 0 ? ` · hit ${x.repeats + 1} times` : '',
-          x.caseRef ? ` · case ${x.caseRef}` : '',
-          ` · ours: ${sideText(x.myStatus)}, partner: ${sideText(x.partnerStatus)}`,
+          ` ${x.kinds.map(humanise).join(', ')} · ${x.source === 'query' ? t('m.src.query') : t('m.src.nightly')}`,
+          x.repeats > 0 ? t('m.repeats', { n: x.repeats + 1 }) : '',
+          x.caseRef ? t('m.handleCase', { c: x.caseRef }) : '',
+          t('m.sides', { ours: sideText(x.myStatus), partner: sideText(x.partnerStatus) }),
         ),
       ),
     ),
     r.history.length
       ? h(
           'ol',
-          { class: 'wl-history', 'aria-label': 'History' },
+          { class: 'wl-history', 'aria-label': t('m.history') },
           r.history.map((e) =>
             h(
               'li',
@@ -365,11 +369,11 @@ function rowEl(r: WorkRow, on: RowHandlers): HTMLTableRowElement {
               ' ',
               historyText(e),
               e.note ? h('blockquote', { class: 'wl-note' }, e.note) : null,
-              e.noteElsewhere ? h('span', { class: 'muted small' }, ' (with a note, given on the command line and kept at the coordinator)') : null,
+              e.noteElsewhere ? h('span', { class: 'muted small' }, t('m.noteElsewhere')) : null,
             ),
           ),
         )
-      : h('p', { class: 'muted small' }, 'No decision recorded here yet.'),
+      : h('p', { class: 'muted small' }, t('m.noHistory')),
   );
   return h(
     'tr',
@@ -381,11 +385,11 @@ function rowEl(r: WorkRow, on: RowHandlers): HTMLTableRowElement {
     h(
       'td',
       null,
-      stateBadge(MINE, r.myStatus),
-      h('div', { class: 'small' }, `Partner: ${sideText(r.partnerStatus)}`),
-      h('div', { class: 'small muted' }, OVERALL[r.status].label),
+      stateBadge(MINE(), r.myStatus),
+      h('div', { class: 'small' }, t('m.partnerSide', { s: sideText(r.partnerStatus) })),
+      h('div', { class: 'small muted' }, OVERALL()[r.status].label),
     ),
-    h('td', null, timeEl(r.firstSeen), r.lastSeen !== r.firstSeen ? h('div', { class: 'small muted' }, 'latest ', timeEl(r.lastSeen)) : null),
+    h('td', null, timeEl(r.firstSeen), r.lastSeen !== r.firstSeen ? h('div', { class: 'small muted' }, t('m.latest'), timeEl(r.lastSeen)) : null),
     h('td', null, h('div', { class: 'row-actions' }, actions), h('div', { class: 'wl-row-result' })),
   );
 }
@@ -393,7 +397,7 @@ function rowEl(r: WorkRow, on: RowHandlers): HTMLTableRowElement {
 function renderTable(body: HTMLElement, l: Worklist, grouped: boolean, on: RowHandlers): void {
   body.removeAttribute('aria-busy');
   if (l.rows.length === 0) {
-    replaceChildren(body, emptyState(l.awaiting === 0 ? 'Nothing awaits your decision.' : 'No rows for these filters.'));
+    replaceChildren(body, emptyState(l.awaiting === 0 ? t('m.nothingAwaits') : t('m.noRows')));
     return;
   }
   const groups = new Map<string, WorkRow[]>();
@@ -407,42 +411,42 @@ function renderTable(body: HTMLElement, l: Worklist, grouped: boolean, on: RowHa
   const table = h(
     'table',
     { class: 'data wl-table', id: 'worklist-table' },
-    h('caption', null, `Worklist: ${plural(l.rows.length, 'row')} on this page`),
-    h('thead', null, h('tr', null, th('Select'), th('Record'), th('Partner'), th('Strength'), th('Decision (ours / partner)'), th('First seen'), th('Actions'))),
+    h('caption', null, t('m.caption', { rows: tn('m.rows', l.rows.length) })),
+    h('thead', null, h('tr', null, th(t('m.col.select')), th(t('m.col.record')), th(t('m.col.partner')), th(t('m.col.strength')), th(t('m.col.decision')), th(t('m.col.firstSeen')), th(t('m.col.actions')))),
     [...groups.entries()].map(([k, rows]) =>
       h(
         'tbody',
         { 'data-case': k },
-        showHeads ? h('tr', { class: 'wl-group' }, h('th', { scope: 'colgroup', colspan: 7 }, k ? `Case ${k}` : 'No case reference', h('span', { class: 'muted small' }, ` · ${plural(rows.length, 'person', 'people')}`))) : null,
+        showHeads ? h('tr', { class: 'wl-group' }, h('th', { scope: 'colgroup', colspan: 7 }, k ? t('m.case', { c: k }) : t('m.noCase'), h('span', { class: 'muted small' }, ` · ${tn('people', rows.length)}`))) : null,
         rows.map((r) => rowEl(r, on)),
       ),
     ),
   );
-  replaceChildren(body, tableWrap('Worklist', table));
+  replaceChildren(body, tableWrap(t('m.worklist'), table));
 }
 
 function renderPager(el: HTMLElement, l: Worklist, go: (offset: number) => void): void {
   const pages = Math.max(1, Math.ceil(l.total / l.limit));
   const page = Math.floor(l.offset / l.limit) + 1;
-  const prev = h('button', { id: 'wl-prev', type: 'button', class: 'btn btn-small btn-quiet', disabled: l.offset === 0 }, 'Previous page');
-  const next = h('button', { id: 'wl-next', type: 'button', class: 'btn btn-small btn-quiet', disabled: l.offset + l.limit >= l.total }, 'Next page');
+  const prev = h('button', { id: 'wl-prev', type: 'button', class: 'btn btn-small btn-quiet', disabled: l.offset === 0 }, t('m.prev'));
+  const next = h('button', { id: 'wl-next', type: 'button', class: 'btn btn-small btn-quiet', disabled: l.offset + l.limit >= l.total }, t('m.next'));
   prev.addEventListener('click', () => go(Math.max(0, l.offset - l.limit)));
   next.addEventListener('click', () => go(l.offset + l.limit));
-  replaceChildren(el, prev, h('span', { id: 'wl-page', class: 'small' }, `Page ${page} of ${pages}`), next);
+  replaceChildren(el, prev, h('span', { id: 'wl-page', class: 'small' }, t('m.page', { page, pages })), next);
   el.hidden = l.total <= l.limit && l.offset === 0;
 }
 
 function loadRequested(section: HTMLElement, signal: AbortSignal, report: (hit: RequestedHit, opener: HTMLElement) => void): void {
-  const head = h('h2', { id: 'requested-title' }, 'Hits of our queries');
-  const lead = h('p', { class: 'lead small' }, 'Partners hold these; they decide on them. A hit can lead to a request.');
-  const slot = h('div', { 'aria-busy': 'true' }, loading('Loading query hits…'));
+  const head = h('h2', { id: 'requested-title' }, t('m.req.title'));
+  const lead = h('p', { class: 'lead small' }, t('m.req.lead'));
+  const slot = h('div', { 'aria-busy': 'true' }, loading(t('m.req.loading')));
   replaceChildren(section, head, lead, slot);
   const run = (): void => {
     get<RequestedHitList>('/api/worklist/requested', signal)
       .then((l) => {
         slot.removeAttribute('aria-busy');
         if (l.hits.length === 0) {
-          replaceChildren(slot, emptyState('No query of this agency has hit yet.'));
+          replaceChildren(slot, emptyState(t('m.req.empty')));
           return;
         }
         const byCase = new Map<string, RequestedHit[]>();
@@ -454,32 +458,32 @@ function loadRequested(section: HTMLElement, signal: AbortSignal, report: (hit: 
         const table = h(
           'table',
           { class: 'data', id: 'requested-table' },
-          h('caption', null, plural(l.hits.length, 'query hit')),
-          h('thead', null, h('tr', null, th('Partner'), th('Query'), th('Proof'), th('Partner’s decision'), th('Actions'))),
+          h('caption', null, tn('m.qhits', l.hits.length)),
+          h('thead', null, h('tr', null, th(t('m.col.partner')), th(t('m.req.query')), th(t('m.req.proof')), th(t('m.req.partnerDecision')), th(t('m.col.actions')))),
           [...byCase.entries()].map(([c, hits]) =>
             h(
               'tbody',
               { 'data-case': c },
-              h('tr', { class: 'wl-group' }, h('th', { scope: 'colgroup', colspan: 5 }, `Case ${c}`)),
+              h('tr', { class: 'wl-group' }, h('th', { scope: 'colgroup', colspan: 5 }, t('m.case', { c }))),
               hits.map((x) => {
-                const btn = h('button', { type: 'button', class: 'btn btn-small btn-quiet', 'data-action': 'report', 'aria-label': `Prepare request to ${x.partner} for value ${x.index + 1} of the query` }, 'Prepare request');
+                const btn = h('button', { type: 'button', class: 'btn btn-small btn-quiet', 'data-action': 'report', 'aria-label': t('m.req.reportAria', { partner: x.partner, i: x.index + 1 }) }, t('m.report'));
                 btn.addEventListener('click', () => report(x, btn));
                 return h(
                   'tr',
                   { 'data-handle': x.handle, 'data-query-id': x.queryId },
                   h('th', { scope: 'row' }, x.partner),
-                  h('td', null, `${humanise(x.kind)}, value ${x.index + 1} · ${humanise(x.purpose)} · `, timeEl(x.firstSeen), h('div', null, h('code', { class: 'handle' }, x.handle))),
-                  h('td', null, x.proofVerified ? 'Proof verified' : 'Proof NOT verified'),
-                  h('td', null, stateBadge(OVERALL, x.partnerStatus ?? 'unverified'), h('div', { class: 'small' }, sideText(x.partnerStatus))),
+                  h('td', null, t('m.req.value', { kind: humanise(x.kind), i: x.index + 1, purpose: humanise(x.purpose) }), timeEl(x.firstSeen), h('div', null, h('code', { class: 'handle' }, x.handle))),
+                  h('td', null, x.proofVerified ? t('m.req.proofOk') : t('m.req.proofBad')),
+                  h('td', null, stateBadge(OVERALL(), x.partnerStatus ?? 'unverified'), h('div', { class: 'small' }, sideText(x.partnerStatus))),
                   h('td', null, btn),
                 );
               }),
             ),
           ),
         );
-        replaceChildren(slot, l.stale ? notice('warn', 'The coordinator could not be reached: partner decisions may be out of date.') : null, tableWrap('Hits of our queries', table));
+        replaceChildren(slot, l.stale ? notice('warn', t('m.req.stale')) : null, tableWrap(t('m.req.title'), table));
       })
-      .catch((e: unknown) => showLoadError(slot, e, 'query hits', run));
+      .catch((e: unknown) => showLoadError(slot, e, t('m.req.what'), run));
   };
   run();
 }
@@ -497,7 +501,7 @@ function buildDecisionDialog(): DecisionDialog {
   const count = h('span', { id: 'decision-note-count', class: 'muted small' }, `0 / ${NOTE_MAX}`);
   const error = h('div', { id: 'decision-error', class: 'form-error-slot' });
   const submit = h('button', { id: 'decision-submit', type: 'submit', class: 'btn btn-primary' });
-  const cancel = h('button', { id: 'decision-cancel', type: 'button', class: 'btn btn-quiet' }, 'Cancel');
+  const cancel = h('button', { id: 'decision-cancel', type: 'button', class: 'btn btn-quiet' }, t('m.cancel'));
   const form = h(
     'form',
     { class: 'dialog-form', method: 'dialog' },
@@ -507,8 +511,8 @@ function buildDecisionDialog(): DecisionDialog {
     h(
       'div',
       { class: 'field' },
-      h('label', { for: 'decision-note' }, 'Note (optional)'),
-      h('p', { id: 'decision-note-help', class: 'help' }, 'Why you confirm or decline; shown in the row’s history and sent with the decision. Up to 500 characters; do not paste identifiers.'),
+      h('label', { for: 'decision-note' }, t('m.note')),
+      h('p', { id: 'decision-note-help', class: 'help' }, t('m.noteHelp')),
       note,
       count,
     ),
@@ -519,7 +523,8 @@ function buildDecisionDialog(): DecisionDialog {
 
   let current: { rows: WorkRow[]; decision: 'confirm' | 'decline'; opener: HTMLElement; onDone: (r: WorkDecisionReply) => void } | null = null;
   let busy = false;
-  const label = (d: 'confirm' | 'decline', n: number): string => `${d === 'confirm' ? 'Confirm' : 'Decline'} ${n === 1 ? 'this person' : plural(n, 'person', 'people')}`;
+  const label = (d: 'confirm' | 'decline', n: number): string =>
+    n === 1 ? t(d === 'confirm' ? 'm.confirmOne' : 'm.declineOne') : t(d === 'confirm' ? 'm.confirmMany' : 'm.declineMany', { people: tn('people', n) });
 
   note.addEventListener('input', () => {
     count.textContent = `${note.value.length} / ${NOTE_MAX}`;
@@ -542,7 +547,7 @@ function buildDecisionDialog(): DecisionDialog {
     busy = true;
     submit.disabled = true;
     cancel.disabled = true;
-    submit.textContent = decision === 'confirm' ? 'Confirming…' : 'Declining…';
+    submit.textContent = decision === 'confirm' ? t('m.confirming') : t('m.declining');
     replaceChildren(error);
     const body: { rows: Array<{ partner: string; recordId: string }>; decision: 'confirm' | 'decline'; note?: string } = {
       rows: rows.map((r) => ({ partner: r.partner, recordId: r.recordId })),
@@ -559,10 +564,10 @@ function buildDecisionDialog(): DecisionDialog {
       })
       .catch((e: unknown) => {
         busy = false;
-        const t = 'The decision was not recorded.';
-        const detail = e instanceof ApiError && e.status === 502 ? `${errorMessage(e)} Nothing was decided; try again when the coordinator answers.` : errorMessage(e);
-        replaceChildren(error, notice('error', t, h('p', null, detail)));
-        announce(`${t} ${detail}`, 'error');
+        const head = t('m.notRecorded');
+        const detail = e instanceof ApiError && e.status === 502 ? t('m.retryLater', { msg: errorMessage(e) }) : errorMessage(e);
+        replaceChildren(error, notice('error', head, h('p', null, detail)));
+        announce(`${head} ${detail}`, 'error');
         note.focus();
       })
       .finally(() => {
@@ -582,13 +587,13 @@ function buildDecisionDialog(): DecisionDialog {
         h(
           'ul',
           { class: 'wl-dialog-rows' },
-          rows.map((r) => h('li', null, h('span', { class: 'mono' }, r.recordId), ` with ${r.partner} · ${strengthText(r)} (${r.kinds.map(humanise).join(', ')})`)),
+          rows.map((r) => h('li', null, h('span', { class: 'mono' }, r.recordId), t('m.dialogRow', { partner: r.partner, strength: strengthText(r), kinds: r.kinds.map(humanise).join(', ') }))),
         ),
       );
       explain.textContent =
         decision === 'confirm'
-          ? 'Confirm only after checking that the local record really is the person the partner holds. Every identifier of the row still undecided is confirmed; the partner is told.'
-          : 'Decline when the local record does not correspond (a reused or mistyped identifier, say). Every identifier of the row still undecided is declined; the partner is told.';
+          ? t('m.explainConfirm')
+          : t('m.explainDecline');
       submit.textContent = label(decision, rows.length);
       submit.className = decision === 'confirm' ? 'btn btn-primary' : 'btn btn-danger';
       note.value = '';

@@ -4,6 +4,7 @@
 // trail and the page shows it ready to print, with its PDF to download.
 import { errorMessage, post } from './api';
 import { h, replaceChildren } from './dom';
+import { t } from './i18n';
 import { notice } from './page';
 import { FORMAT_TITLES, REPORT_FOOTNOTE, reportFields } from '../../report-fields';
 import type { ReportFormat, ReportRequest, RequestedHit, RequestReport, WorkRow } from './types';
@@ -11,9 +12,10 @@ import type { ReportFormat, ReportRequest, RequestedHit, RequestReport, WorkRow 
 export type ReportTarget = { kind: 'row'; row: WorkRow } | { kind: 'query'; hit: RequestedHit };
 
 const LEGAL_BASIS_MAX = 300;
+// The instruments keep their official English titles; only the "e.g." is the officer's language.
 const SUGGESTED: Record<ReportFormat, string> = {
-  mla: 'e.g. Convention on Mutual Assistance in Criminal Matters between the Member States of the EU (2000), Art. 1',
-  siena: 'e.g. Council Framework Decision 2006/960/JHA (Swedish Initiative), Art. 3',
+  mla: 'Convention on Mutual Assistance in Criminal Matters between the Member States of the EU (2000), Art. 1',
+  siena: 'Council Framework Decision 2006/960/JHA (Swedish Initiative), Art. 3',
 };
 
 let dialog: HTMLDialogElement | null = null;
@@ -41,35 +43,35 @@ function field(id: string, label: string, control: HTMLElement, help?: string): 
 
 export function openReportDialog(target: ReportTarget, opener: HTMLElement, onCreated: (id: number) => void): void {
   dialog?.remove();
-  const title = h('h2', { id: 'report-dialog-title' }, 'Prepare a request');
-  const format = h('select', { id: 'report-format' }, h('option', { value: 'mla' }, 'Mutual legal assistance request'), h('option', { value: 'siena' }, 'SIENA information request'));
+  const title = h('h2', { id: 'report-dialog-title' }, t('r.title'));
+  const format = h('select', { id: 'report-format' }, h('option', { value: 'mla' }, t('r.mla')), h('option', { value: 'siena' }, t('r.siena')));
   const basis = h('textarea', { id: 'report-legal-basis', rows: 3, maxlength: LEGAL_BASIS_MAX, required: true, spellcheck: 'false' });
   const caseRef = target.kind === 'row' ? target.row.caseRefs[0] : target.hit.caseRef;
   const purpose = target.kind === 'row' ? target.row.handles.find((x) => x.purpose)?.purpose : target.hit.purpose;
   const caseIn = caseRef ? null : h('input', { id: 'report-case', type: 'text', maxlength: 100, required: true, autocomplete: 'off' });
   const purposeIn = purpose ? null : h('input', { id: 'report-purpose', type: 'text', maxlength: 64, required: true, autocomplete: 'off' });
   const error = h('div', { id: 'report-error', class: 'form-error-slot' });
-  const submit = h('button', { id: 'report-submit', type: 'submit', class: 'btn btn-primary' }, 'Prepare report');
-  const cancel = h('button', { id: 'report-cancel', type: 'button', class: 'btn btn-quiet' }, 'Cancel');
+  const submit = h('button', { id: 'report-submit', type: 'submit', class: 'btn btn-primary' }, t('r.submit'));
+  const cancel = h('button', { id: 'report-cancel', type: 'button', class: 'btn btn-quiet' }, t('m.cancel'));
   const setHelp = (): void => {
-    basis.placeholder = SUGGESTED[format.value === 'siena' ? 'siena' : 'mla'];
+    basis.placeholder = t('r.suggest', { x: SUGGESTED[format.value === 'siena' ? 'siena' : 'mla'] });
   };
   setHelp();
   format.addEventListener('change', setHelp);
 
   const what =
     target.kind === 'row'
-      ? `${target.row.recordId} with ${target.row.partner}: ${target.row.kinds.join(', ')}`
-      : `${target.hit.partner}: value ${target.hit.index + 1} (${target.hit.kind}) of query ${target.hit.queryId}`;
+      ? t('r.whatRow', { record: target.row.recordId, partner: target.row.partner, kinds: target.row.kinds.join(', ') })
+      : t('r.whatHit', { partner: target.hit.partner, i: target.hit.index + 1, kind: target.hit.kind, query: String(target.hit.queryId) });
   const form = h(
     'form',
     { id: 'report-form', class: 'dialog-form', method: 'dialog' },
     title,
     h('p', { class: 'small' }, what),
-    field('report-format', 'Kind of request', format),
-    field('report-legal-basis', 'Legal basis', basis, 'The instrument and article the request relies on.'),
-    caseIn ? field('report-case', 'Case reference', caseIn, 'This match carries none: give the case the request is for.') : h('p', { class: 'small' }, `Case reference: ${caseRef ?? ''}`),
-    purposeIn ? field('report-purpose', 'Purpose', purposeIn, 'As the agreement names it, e.g. terrorism.') : h('p', { class: 'small' }, `Purpose: ${purpose ?? ''}`),
+    field('report-format', t('r.kind'), format),
+    field('report-legal-basis', t('r.basis'), basis, t('r.basisHelp')),
+    caseIn ? field('report-case', t('r.case'), caseIn, t('r.caseHelp')) : h('p', { class: 'small' }, t('r.caseIs', { c: caseRef ?? '' })),
+    purposeIn ? field('report-purpose', t('r.purpose'), purposeIn, t('r.purposeHelp')) : h('p', { class: 'small' }, t('r.purposeIs', { p: purpose ?? '' })),
     error,
     h('div', { class: 'form-actions' }, submit, cancel),
   );
@@ -112,7 +114,7 @@ export function openReportDialog(target: ReportTarget, opener: HTMLElement, onCr
       .catch((e: unknown) => {
         busy = false;
         submit.disabled = false;
-        replaceChildren(error, notice('error', 'The report was not prepared.', h('p', null, errorMessage(e))));
+        replaceChildren(error, notice('error', t('r.failed'), h('p', null, errorMessage(e))));
         basis.focus();
       });
   });
@@ -121,9 +123,9 @@ export function openReportDialog(target: ReportTarget, opener: HTMLElement, onCr
 }
 
 function showReport(el: HTMLDialogElement, r: RequestReport): void {
-  const print = h('button', { id: 'report-print', type: 'button', class: 'btn btn-primary' }, 'Print');
-  const pdf = h('a', { id: 'report-pdf', class: 'btn', href: `/api/reports/${r.id}/pdf`, download: '' }, 'Download PDF');
-  const close = h('button', { id: 'report-close', type: 'button', class: 'btn btn-quiet' }, 'Close');
+  const print = h('button', { id: 'report-print', type: 'button', class: 'btn btn-primary' }, t('r.print'));
+  const pdf = h('a', { id: 'report-pdf', class: 'btn', href: `/api/reports/${r.id}/pdf`, download: '' }, t('r.pdf'));
+  const close = h('button', { id: 'report-close', type: 'button', class: 'btn btn-quiet' }, t('r.close'));
   print.addEventListener('click', () => {
     // The print stylesheet shows only the report while this class is set.
     document.body.classList.add('print-report');
@@ -131,7 +133,7 @@ function showReport(el: HTMLDialogElement, r: RequestReport): void {
     window.print();
   });
   close.addEventListener('click', () => el.close());
-  const done = notice('ok', `Report no. ${r.id} prepared and recorded in the audit trail.`);
+  const done = notice('ok', t('r.done', { id: String(r.id) }));
   done.id = 'report-done';
   done.tabIndex = -1;
   replaceChildren(el, h('div', { class: 'dialog-form' }, done, reportView(r), h('div', { class: 'form-actions no-print' }, print, pdf, close)));
