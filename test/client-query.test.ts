@@ -78,7 +78,7 @@ describe('concordat query', () => {
     noValueIn(r.stdout + r.stderr, values);
 
     // The responder logged one line per query: who, kind, purpose, case, count — never a value.
-    await ptServe.waitFor(new RegExp(`query ${j.query_id} from ES-CNP: kind passport, purpose terrorism, case "OP-TEST/1", 4 value\\(s\\)`));
+    await ptServe.waitFor(new RegExp(`"reqId":"${j.query_id}","from":"ES-CNP","kind":"passport","purpose":"terrorism","case":"OP-TEST/1","values":4`));
     noValueIn(ptServe.out + ptServe.err, values);
 
     // One value, no hit.
@@ -118,7 +118,7 @@ describe('concordat query', () => {
     expect(r.stderr).toContain(`resume with: concordat query --dir ${es} --status ${j.query_id}`);
 
     const frServe = w.serve('FR-OC');
-    await frServe.waitFor(new RegExp(`query ${j.query_id} from ES-CNP`));
+    await frServe.waitFor(new RegExp(`"reqId":"${j.query_id}","from":"ES-CNP"`));
     const later = await cli(['query', '--dir', es, '--status', j.query_id, '--json']);
     expect(later.code, later.stderr).toBe(0);
     const lj = parse(later.stdout);
