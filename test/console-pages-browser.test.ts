@@ -234,6 +234,13 @@ describe('overview, query, audit and languages in Chromium', () => {
     await go('audit', '#audit-table tr[data-action]');
     expect(await page.textContent('#audit-export-csv')).toBe('Exportar CSV');
     expect(await page.locator('#audit-table .sentence').first().textContent()).toMatch(/[a-záéíóú]/);
+
+    // The Matches page follows the same choice: heading, filter labels and the sort's options.
+    await go('matches', '#worklist-filters');
+    expect(await page.textContent('#page-title')).toBe('Coincidencias');
+    expect(await page.textContent('label[for="wl-status"]')).toBe('Mi decisión');
+    expect(await page.textContent('#wl-sort option[value="firstSeen:desc"]')).toBe('Más recientes primero');
+    expect(await page.textContent('#wl-apply')).toBe('Aplicar');
   });
 
   it('a session that ended keeps the query form, nothing sent; an idle session is warned before it ends', async () => {
