@@ -163,9 +163,10 @@ describe('concordat agency CLI (built binary)', () => {
     expect(esJson.matches.map((m: { record_id: string }) => m.record_id).sort()).toEqual(both.map((p) => `ES-CNP-${p}`).sort());
     expect(esJson.counts).toEqual([]);
     for (const m of esJson.matches) {
-      expect(Object.keys(m)).toEqual(['partner', 'record_id', 'kinds', 'handle', 'first_seen', 'status']);
+      expect(Object.keys(m)).toEqual(['partner', 'record_id', 'kinds', 'handle', 'first_seen', 'status', 'candidate']);
       expect(m.kinds).toEqual(['email', 'passport']);
       expect(m.status).toBe('unverified');
+      expect(m.candidate).toBe(false);
     }
     const ptCsv = (await cli(['results', '--dir', pt, '--format', 'csv'])).stdout.trim().split('\n');
     expect(ptCsv[0]).toBe('partner,record_id,kinds,handle,first_seen,status');
