@@ -228,6 +228,15 @@ describe('the worklist in Chromium', () => {
     } finally {
       store.close();
     }
+    // The audit page reads both as sentences, and the notes kept with the decisions too.
+    await page.click('nav a[href="#/audit"]');
+    const reports = page.locator('#audit-table tr[data-action="report.create"] .sentence');
+    await reports.first().waitFor({ timeout: 20_000 });
+    const said = (await reports.allTextContents()).map((x) => x.replace(/no\. \d+/, 'no. N').replace(/for [A-Z]{2}-[A-Z]+/, 'for P')).sort();
+    expect(said).toEqual(['insp.garcia prepared request report no. N for P (case OP-ATLAS-7)', 'insp.garcia prepared request report no. N for P (case OP-BOREAS-2)']);
+    const notes = await page.locator('#audit-table tr[data-action="hit.note"] .sentence').allTextContents();
+    expect(notes.length).toBeGreaterThan(0);
+    for (const n of notes) expect(n).toMatch(/^insp\.garcia kept a note on the decision on match \S+$/);
     expect(errors).toEqual([]);
     const urls = requested.join('\n');
     for (const p of both) for (const v of [email(p), passport(p)]) expect(urls.includes(v)).toBe(false);
