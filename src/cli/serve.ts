@@ -1,6 +1,7 @@
 // `concordat coordinator serve`: the app on @hono/node-server over the SQLite store.
 import { existsSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { join } from 'node:path';
 import { serve } from '@hono/node-server';
 import { createApp, createServices, type AppDeps } from '../app.js';
@@ -11,6 +12,8 @@ import { maintenanceTick } from '../maintenance.js';
 import { openSqliteStore, type SqliteStore } from '../store/sqlite.js';
 import { tryLock, type LockResult } from '../node/lock.js';
 import { COORDINATOR_EXIT, CoordinatorCliError } from './exit-codes.js';
+import { problemDocument } from '../problem.js';
+import { PROBLEM_TYPE } from '../../wire/index.js';
 import { CORRUPT_RECOVERY, integrityFindings } from '../store/drivers/better-sqlite3.js';
 
 export const DB_FILE = 'coordinator.db';
@@ -126,6 +129,20 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
   });
   const server = serve({ fetch: app.fetch, hostname: o.host, port: o.port }, (info) => listening(info));
   server.once('error', (err: Error) => failed(err));
+  // Requests Node's HTTP parser refuses (oversized headers, bad framing)
+  // never reach the app; they still get a problem document, not a bare status line.
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+    if (err.code === 'ECONNRESET' || !socket.writable) return socket.destroy();
+    const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
+    const doc = {
+      ...problemDocument('validation', tooLarge ? 'request header fields too large' : 'malformed HTTP request'),
+      ...(tooLarge ? { title: 'Request header fields too large', status: 431 } : { title: 'Bad request', status: 400 }),
+    };
+    const body = JSON.stringify(doc);
+    socket.end(
+      `HTTP/1.1 ${doc.status} ${tooLarge ? 'Request Header Fields Too Large' : 'Bad Request'}\r\nContent-Type: ${PROBLEM_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  });
   let info: AddressInfo;
   try {
     info = await ready;
