@@ -4,18 +4,14 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { canonicalize } from '../protocol/identifiers/index.js';
+import { canonicalize, identifierInput } from '../protocol/identifiers/index.js';
+import type { EvalRecord } from '../scripts/generate-names-eval.js';
+import { median } from './util.js';
 import { phoneticKeys } from '../protocol/identifiers/phonetic.js';
 import { loadEngine } from '../protocol/engine/index.js';
 import { CONCORDAT_SUITE as SUITE } from '../protocol/constants.js';
-import { identifierInput } from '../protocol/identifiers/index.js';
 
-export interface EvalRecord {
-  person: string;
-  convention: string;
-  value: string;
-  distractor: boolean;
-}
+export type { EvalRecord };
 
 export function loadNamesEval(): EvalRecord[] {
   // dist/bench/names.js and bench/names.ts both sit two levels below the data.
@@ -118,11 +114,6 @@ export function scoreNames(records: readonly EvalRecord[], keysOf: (value: strin
   };
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] as number;
-}
-
 export async function benchNames(rounds: number, log: (s: string) => void): Promise<object> {
   const records = loadNamesEval();
   const result = scoreNames(records, phoneticKeys);
@@ -149,7 +140,7 @@ export async function benchNames(rounds: number, log: (s: string) => void): Prom
     exactUs.push(Number(process.hrtime.bigint() - t0) / 1e3 / values.length);
   }
   const engine = await loadEngine();
-  const inputs = values.flatMap((v) => phoneticKeys(v).map((k) => identifierInput('name_dob_phonetic' as never, k)));
+  const inputs = values.flatMap((v) => phoneticKeys(v).map((k) => identifierInput('name_dob_phonetic', k)));
   const sk = new Uint8Array(32);
   sk[0] = 7;
   const blindUs: number[] = [];

@@ -8,7 +8,6 @@
 // Durable Objects) instead of `coordinator serve`; the JSON has the same shape.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,7 +16,7 @@ import { CONCORDAT_SUITE } from '../protocol/constants.js';
 import { loadEngine, nativeAvailable, type EngineName } from '../protocol/engine/index.js';
 import { encodePoint, reduceScalarLE, scalarMulBase } from '../protocol/group.js';
 import { randomBytes } from '../protocol/rng.js';
-import { parseFlags } from './util.js';
+import { freePort, parseFlags } from './util.js';
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL(existsSync(fileURLToPath(new URL('../../bin/concordat.js', import.meta.url))) ? '../../' : '../', import.meta.url));
@@ -32,17 +31,6 @@ export function coordinatorFromArgv(argv: string[] = process.argv.slice(2)): Coo
   const v = parseFlags(argv).flags.get('coordinator') ?? 'node';
   if (v !== 'node' && v !== 'workers') throw new Error('--coordinator: node or workers');
   return v;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 /** Environment for wrangler here: no network, no telemetry. */

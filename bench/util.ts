@@ -1,3 +1,5 @@
+import { createServer } from 'node:net';
+
 export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = Math.floor(s.length / 2);
@@ -29,4 +31,16 @@ export function intFlag(flags: Map<string, string | true>, name: string, dflt: n
   const n = Number(String(v).replace(/_/g, ''));
   if (!Number.isInteger(n) || n <= 0) throw new Error(`--${name}: expected a positive integer`);
   return n;
+}
+
+/** A port free on the loopback interface at the moment of asking. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
 }
