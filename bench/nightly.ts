@@ -142,10 +142,25 @@ export async function startNodeCoordinator(data: string): Promise<RunningCoordin
     },
   };
 }
-const AGENCIES = [
+export const AGENCIES = [
   { id: 'ES-CNP', country: 'ESP' },
   { id: 'PT-PJ', country: 'PRT' },
 ] as const;
+
+/**
+ * The two bench agencies in `work`, enrolled at the coordinator at `url`, and
+ * the "bench" reveal agreement both accepted, as operators do it with the CLI.
+ */
+export async function enrolBenchAgencies(work: string, url: string, size: number): Promise<void> {
+  const admin = ['coordinator', 'admin', '--url', url, '--admin-key', join(work, 'coord', 'admin.key')];
+  for (const a of AGENCIES) {
+    await run(BIN, ['init', '--dir', join(work, a.id), '--agency', a.id, '--coordinator', url]);
+    await run(BIN, [...admin, 'agency', 'add', '--id', a.id, '--name', a.id, '--country', a.country, '--key', join(work, a.id, 'signing.pub')]);
+  }
+  await run(BIN, [...admin, 'agreement', 'add', '--id', 'bench', '--parties', AGENCIES.map((a) => a.id).join(','), '--kinds', 'passport,email,phone', '--mode', 'reveal', '--until', '2030-12-31', '--legal-basis', 'bench', '--max-set-size', String(4 * size + 1000)]);
+  // Every party accepts the agreement with its own key before anything flows (protocol/SPEC.md §8.6).
+  for (const a of AGENCIES) await run(BIN, ['agreements', 'accept', 'bench', '--dir', join(work, a.id), '--officer', 'bench', '--yes']);
+}
 
 interface StepResult {
   step: string;
@@ -289,14 +304,7 @@ export async function benchNightly(size: number, log: (s: string) => void, coord
     return r;
   };
   try {
-    const admin = ['coordinator', 'admin', '--url', url, '--admin-key', join(work, 'coord', 'admin.key')];
-    for (const a of AGENCIES) {
-      await run(BIN, ['init', '--dir', join(work, a.id), '--agency', a.id, '--coordinator', url]);
-      await run(BIN, [...admin, 'agency', 'add', '--id', a.id, '--name', a.id, '--country', a.country, '--key', join(work, a.id, 'signing.pub')]);
-    }
-    await run(BIN, [...admin, 'agreement', 'add', '--id', 'bench', '--parties', AGENCIES.map((a) => a.id).join(','), '--kinds', 'passport,email,phone', '--mode', 'reveal', '--until', '2030-12-31', '--legal-basis', 'bench', '--max-set-size', String(4 * size + 1000)]);
-    // Every party accepts the agreement with its own key before anything flows (protocol/SPEC.md §8.6).
-    for (const a of AGENCIES) await run(BIN, ['agreements', 'accept', 'bench', '--dir', join(work, a.id), '--officer', 'bench', '--yes']);
+    await enrolBenchAgencies(work, url, size);
 
     const shared = Math.round(size * 0.1);
     const sets: Record<string, number[]> = { 'ES-CNP': [], 'PT-PJ': [] };

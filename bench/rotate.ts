@@ -11,16 +11,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { rows, startNodeCoordinator } from './nightly.js';
+import { AGENCIES, enrolBenchAgencies, rows, startNodeCoordinator } from './nightly.js';
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL(existsSync(fileURLToPath(new URL('../../bin/concordat.js', import.meta.url))) ? '../../' : '../', import.meta.url));
 const BIN = join(ROOT, 'bin', 'concordat.js');
 const STEP = fileURLToPath(new URL('./agency-step.js', import.meta.url));
-const AGENCIES = [
-  { id: 'ES-CNP', country: 'ESP' },
-  { id: 'PT-PJ', country: 'PRT' },
-] as const;
 
 export interface RotateResult {
   size: number;
@@ -71,13 +67,8 @@ export async function benchRotate(size: number, log: (s: string) => void): Promi
     return (JSON.parse(stdout) as { matches: MatchJson[] }).matches;
   };
   try {
+    await enrolBenchAgencies(work, url, size);
     const admin = ['coordinator', 'admin', '--url', url, '--admin-key', join(work, 'coord', 'admin.key')];
-    for (const a of AGENCIES) {
-      await run(BIN, ['init', '--dir', join(work, a.id), '--agency', a.id, '--coordinator', url]);
-      await run(BIN, [...admin, 'agency', 'add', '--id', a.id, '--name', a.id, '--country', a.country, '--key', join(work, a.id, 'signing.pub')]);
-    }
-    await run(BIN, [...admin, 'agreement', 'add', '--id', 'bench', '--parties', AGENCIES.map((a) => a.id).join(','), '--kinds', 'passport,email,phone', '--mode', 'reveal', '--until', '2030-12-31', '--legal-basis', 'bench', '--max-set-size', String(4 * size + 1000)]);
-    for (const a of AGENCIES) await run(BIN, ['agreements', 'accept', 'bench', '--dir', join(work, a.id), '--officer', 'bench', '--yes']);
     const shared = Math.round(size * 0.1);
     let next = shared;
     for (const a of AGENCIES) {
