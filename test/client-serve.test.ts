@@ -10,6 +10,8 @@ import { createQuery, followQuery, type QueryContext } from '../clients/agency/q
 import { openStore, type Store } from '../clients/store/db.js';
 import { loadFastEngine } from '../protocol/engine/index.js';
 import { built, cli, passport, range, World } from './client-world.js';
+import { getInbox } from '../wire/queries.js';
+import { pathOf } from '../wire/route.js';
 
 const both = range(900_000, 6);
 let w: World;
@@ -103,8 +105,14 @@ describe('concordat serve', () => {
   });
 
   it('survives a coordinator restart and answers once it is back', async () => {
+    const seen = w.coord.seen.length;
     const pt = w.serve('PT-PJ');
     await pt.waitFor(/answering targeted queries/);
+    // Restart while the long poll is held open. (A restart at the very instant
+    // the daemon connects can be lost by Node's fetch; the daemon then notices
+    // only when the poll's own timeout ends, wait + 15 s.)
+    while (!w.coord.seen.slice(seen).some((r) => r.path === pathOf(getInbox, {}))) await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 100));
     await w.coord.pause();
     const until = Date.now() + 20_000;
     const down = () => logLines(pt.err).find((l) => l.msg === 'serve: inbox unreachable');

@@ -164,11 +164,14 @@ function detailOf(s: string): Record<string, unknown> {
   }
 }
 
+/** Entries of one action, officer and note this close in time are one decision. */
+const FOLD_WINDOW_MS = 5_000;
+
 /**
  * Fills each row's history from the local audit trail: this agency's
  * decisions on the row's handles with their notes, and the request reports
- * prepared from them. Entries of one action by one officer with one note in
- * the same second (a row or bulk decision) are one entry.
+ * prepared from them. Entries of one action by one officer with one note
+ * within a few seconds (a row or bulk decision) are one entry.
  */
 export function attachHistory(store: Store, rows: readonly RowWithHits[]): void {
   const handles = [...new Set(rows.flatMap((r) => r.hits.map((h) => h.handle)))];
@@ -187,7 +190,7 @@ export function attachHistory(store: Store, rows: readonly RowWithHits[]): void 
     else bySubject.set(e.subject, [e]);
   }
   for (const { row, hits } of rows) {
-    const folded = new Map<string, WorkHistoryEntry>();
+    const folded = new Map<string, WorkHistoryEntry[]>();
     for (const h of hits) {
       const list = bySubject.get(h.handle) ?? [];
       for (const e of list) {
@@ -205,13 +208,16 @@ export function attachHistory(store: Store, rows: readonly RowWithHits[]): void 
           if (typeof text === 'string' && text !== '') entry.note = text;
           else if (d['note'] === true) entry.noteElsewhere = true;
         } else continue;
-        const k = [entry.action, entry.officer ?? '', entry.note ?? '', entry.report ?? '', entry.at.slice(0, 19)].join('\u0000');
-        const same = folded.get(k);
+        // One decision over several handles writes one entry per handle, a few
+        // milliseconds apart, possibly across a second boundary: fold by
+        // closeness in time, not by the clock's second.
+        const k = [entry.action, entry.officer ?? '', entry.note ?? '', entry.report ?? ''].join('\u0000');
+        const same = folded.get(k)?.find((x) => Math.abs(Date.parse(x.at) - Date.parse(entry.at)) <= FOLD_WINDOW_MS);
         if (same) same.handles++;
-        else folded.set(k, entry);
+        else folded.set(k, [...(folded.get(k) ?? []), entry]);
       }
     }
-    row.history = [...folded.values()].sort((a, b) => byCodeUnits(a.at, b.at));
+    row.history = [...folded.values()].flat().sort((a, b) => byCodeUnits(a.at, b.at));
   }
 }
 
