@@ -188,6 +188,11 @@ describe('concordat agency CLI (built binary)', () => {
     expect(offline.code).toBe(0);
     expect(offline.stderr).toMatch(/warning: could not refresh/);
     expect(JSON.parse(offline.stdout)).toEqual(esJson);
+    // sync ends 7 (try again later), not 1 (look into it), and says so in one line.
+    const down = await cli(['sync', '--dir', es]);
+    expect(down.code, down.stderr).toBe(7);
+    expect(down.stderr).toMatch(/^concordat: coordinator unreachable at http:\/\/127\.0\.0\.1:\d+ after \d+ attempt\(s\)/m);
+    expect(down.stderr).not.toMatch(/\n\s+at /);
     await coord.listen();
   });
 });

@@ -4,7 +4,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { randomPermutation } from '../clients/agency/sync/shuffle.js';
 import { EXIT_MEANINGS, EXIT_TABLE_BEGIN, EXIT_TABLE_END, exitCodeTable } from '../clients/cli/exit-codes.js';
-import { AgencyError, CoordinatorError, EXIT, exitCodeFor, UsageError } from '../clients/sdk/errors.js';
+import { AgencyError, CoordinatorError, CoordinatorUnreachableError, EXIT, exitCodeFor, UsageError } from '../clients/sdk/errors.js';
 
 describe('exit codes', () => {
   it('are the table of clients/README-cli.md', () => {
@@ -29,7 +29,10 @@ describe('exit codes', () => {
     }
   });
 
-  it('follow the error: usage errors 2, every other failure 1', () => {
+  it('follow the error: usage errors 2, an absent or unavailable coordinator 7, every other failure 1', () => {
+    expect(exitCodeFor(new CoordinatorUnreachableError('http://127.0.0.1:1', 4, new Error('ECONNREFUSED')))).toBe(EXIT.unavailable);
+    expect(exitCodeFor(new CoordinatorError({ status: 503, type: 'urn:concordat:problem:unavailable', title: 'Service Unavailable', method: 'GET', path: '/v1/me' }))).toBe(EXIT.unavailable);
+    expect(exitCodeFor(new CoordinatorError({ status: 500, type: 'urn:concordat:problem:internal', title: 'Internal error', method: 'GET', path: '/v1/me' }))).toBe(EXIT.error);
     expect(exitCodeFor(new UsageError('--kind: not an identifier kind'))).toBe(EXIT.usage);
     expect(exitCodeFor(new AgencyError('cannot lock'))).toBe(EXIT.error);
     expect(exitCodeFor(new CoordinatorError({ status: 403, type: 'urn:concordat:problem:purpose', title: 'Forbidden', method: 'POST', path: '/v1/queries' }))).toBe(EXIT.error);

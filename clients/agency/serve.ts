@@ -23,7 +23,7 @@ import { epochNumber } from '../../protocol/ratchet.js';
 import { randomBytes } from '../../protocol/rng.js';
 import type { InboxQuery } from '../sdk/api.js';
 import type { CoordinatorClient, InboxEntry } from '../sdk/client.js';
-import { CoordinatorError, describeFailure, EXIT, isEpochKeyRequired } from '../sdk/errors.js';
+import { CoordinatorError, describeFailure, EXIT, exitCodeFor, isEpochKeyRequired } from '../sdk/errors.js';
 import { openStore, type Store } from '../store/db.js';
 import { lockAgency, type Agency } from './config.js';
 import { observeEpoch } from './epoch-secret.js';
@@ -298,14 +298,14 @@ async function serveWith(agency: Agency, o: ServeOptions, responder: Responder):
       await answerAll(await client.inboxEntries(0, { signal }));
     } catch (e) {
       logs.err.error({ err: describeFailure(e) }, 'serve: inbox');
-      code = EXIT.error;
+      code = exitCodeFor(e);
     }
     await startSync();
     try {
       await answerAll((await client.inboxEntries(0, { signal })).filter((e) => !e.ok || !failedQueries.has(e.query.queryId)));
     } catch (e) {
       logs.err.error({ err: describeFailure(e) }, 'serve: inbox');
-      code = EXIT.error;
+      code = exitCodeFor(e);
     }
     return code;
   }

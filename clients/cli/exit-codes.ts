@@ -10,13 +10,15 @@ export type ExitName = keyof typeof EXIT;
 export const EXIT_MEANINGS: Partial<Record<ExitName, string>> = {
   ok: 'success (for `results`, also when the refresh failed and stored results were shown; for `query`, every partner asked has a result or some have and the rest are pending)',
   error:
-    'error: unreadable files or a bad value a command checks itself, refused import (a file that cannot be read, decoded or parsed, a mass withdrawal without `--allow-mass-withdrawal`, a bad row with `--strict`), existing keys (`init`), an error in some pair or the coordinator unreachable (`sync`), a query refused by the coordinator (`query`), a directory already served (`serve`)',
+    'error: unreadable files or a bad value a command checks itself, refused import (a file that cannot be read, decoded or parsed, a mass withdrawal without `--allow-mass-withdrawal`, a bad row with `--strict`), existing keys (`init`), an error in some pair (`sync`), a query refused by the coordinator (`query`), a directory already served (`serve`)',
   usage:
     'bad usage, nothing was done: an unknown command or flag, a missing required option or argument, a value outside an option\'s choices (every command); `query`: a value that breaks its kind\'s rules (nothing was sent)',
   pairFailed: '`sync` finished, but a pair has failed its canary check',
   badProof: '`query`: a partner\'s answer failed its proof (ERROR, not a no-hit)',
   unanswered: '`query`: no partner\'s answer could be used yet (timed out, expired, or answered but not checkable before a sync); resume with `--status`',
   auditLog: '`sync`, `audit check`, `audit compare`, `audit verify-export`: the coordinator\'s audit transparency log failed a check',
+  unavailable:
+    'the coordinator could not be reached after every retry, or answered 503 (its storage full or read-only): nothing was lost, run the command again later (`sync`: every error of the run was of this kind; a cron job can retry on 7 and alert on 1)',
   interrupted: '`serve`: a second SIGINT or SIGTERM while it was stopping',
 };
 

@@ -10,7 +10,7 @@
  */
 export const EXIT = {
   ok: 0,
-  /** Bad arguments or files, a refused request, an error in some pair, the coordinator unreachable. */
+  /** Bad arguments or files, a refused request, an error in some pair. */
   error: 1,
   /** `query`: a bad argument or value; nothing was sent. */
   usage: 2,
@@ -22,6 +22,8 @@ export const EXIT = {
   unanswered: 5,
   /** `sync`, `audit check|compare|verify-export`: the coordinator's audit transparency log failed a check (a changed log key, a bad signature, a rollback, a rewritten or forked history, an entry that does not verify). */
   auditLog: 6,
+  /** The coordinator could not be reached, or answered 503 (its storage full or read-only, maintenance): nothing was lost; run the command again later. For `sync`, every error of the run was of this kind. */
+  unavailable: 7,
   /** `serve`: a second SIGINT or SIGTERM while it was stopping (128 + SIGINT, the shell's convention). */
   interrupted: 130,
 } as const;
@@ -67,7 +69,17 @@ export class ProtocolMismatchError extends AgencyError {
 
 /** The exit code a command that failed with `e` ends with. */
 export function exitCodeFor(e: unknown): ExitCode {
+  if (isCoordinatorUnavailable(e)) return EXIT.unavailable;
   return e instanceof AgencyError ? e.exitCode : EXIT.error;
+}
+
+/**
+ * The coordinator was not there to answer — unreachable after every retry, or
+ * 503 (storage full or read-only, maintenance): retrying later can succeed
+ * and nothing was lost. A 500 is not: that is a fault to look into.
+ */
+export function isCoordinatorUnavailable(e: unknown): boolean {
+  return e instanceof CoordinatorUnreachableError || (e instanceof CoordinatorError && e.status === 503);
 }
 
 export const PROBLEM_PREFIX = 'urn:concordat:problem:';

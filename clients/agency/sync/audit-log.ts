@@ -3,11 +3,11 @@
 // already in the local trail; here it becomes a `!!!` warning and an error of
 // the sync's report (a non-zero exit). A coordinator that cannot be reached
 // for it ends nothing: the check runs again at the next sync.
-import { AuditLogError, describeFailure, endsSync } from '../../sdk/errors.js';
+import { AuditLogError, isCoordinatorUnavailable, describeFailure, endsSync } from '../../sdk/errors.js';
 import { checkAuditLog, type AuditLogCheck } from '../transparency.js';
 import type { SyncContext } from './context.js';
 
-export async function checkSyncAuditLog(ctx: SyncContext, errors: string[]): Promise<AuditLogCheck | AuditLogError | undefined> {
+export async function checkSyncAuditLog(ctx: SyncContext, errors: string[], onUnavailable: () => void = () => {}): Promise<AuditLogCheck | AuditLogError | undefined> {
   try {
     const r = await checkAuditLog(ctx.client, ctx.store, { shown: ctx.me.auditLog });
     ctx.log(`sync: audit log: head of ${r.head.head.size} entries verified${r.previous ? `, consistent with ${r.previous.head.size}` : ''}; ${r.verified} entr${r.verified === 1 ? 'y' : 'ies'} of this agency proved included`);
@@ -19,6 +19,7 @@ export async function checkSyncAuditLog(ctx: SyncContext, errors: string[]): Pro
       return e;
     }
     if (endsSync(e)) throw e;
+    if (isCoordinatorUnavailable(e)) onUnavailable();
     errors.push(`audit log: ${describeFailure(e)}`);
     ctx.warn(`sync: ERROR audit log check: ${describeFailure(e)}`);
     return undefined;

@@ -22,7 +22,7 @@ import { createPool, type EnginePool } from '../../../protocol/engine/pool.js';
 import type { MePair } from '../../sdk/api.js';
 import { agencyClient } from '../../sdk/agency-client.js';
 import type { CoordinatorClient } from '../../sdk/client.js';
-import { AuditLogError, describeFailure, endsSync } from '../../sdk/errors.js';
+import { AuditLogError, isCoordinatorUnavailable, describeFailure, endsSync } from '../../sdk/errors.js';
 import type { Store } from '../../store/db.js';
 import type { Agency } from '../config.js';
 import { silentProgress, type ProgressFactory } from '../progress.js';
@@ -118,6 +118,7 @@ async function syncOnce(base: Base, store: Store): Promise<SyncReport> {
 
   const summaries: PairSyncSummary[] = [];
   const errors: string[] = [];
+  let unavailable = 0;
   const partnerChunks = new Map<string, number | null>();
   const today = nowIso().slice(0, 10);
   for (const listedPair of listed.pairs) {
@@ -143,6 +144,7 @@ async function syncOnce(base: Base, store: Store): Promise<SyncReport> {
       await withEpochKey(ctx, [p.pair], () => syncSide(ctx, p, s, partnerChunks));
     } catch (e) {
       if (endsSync(e)) throw e;
+      if (isCoordinatorUnavailable(e)) unavailable++;
       s.error = e instanceof Error ? e.message : String(e);
       errors.push(`pair ${listedPair.pair}: ${s.error}`);
       warn(`sync: ERROR pair ${listedPair.pair}: ${s.error}`);
@@ -155,14 +157,17 @@ async function syncOnce(base: Base, store: Store): Promise<SyncReport> {
     tokenized = await withEpochKey(ctx, [...pairs.keys()], () => doPartnerWork(ctx, partnerChunks, summaries, errors));
   } catch (e) {
     if (endsSync(e)) throw e;
+    if (isCoordinatorUnavailable(e)) unavailable++;
     const msg = e instanceof Error ? e.message : String(e);
     errors.push(`partner work: ${msg}`);
     warn(`sync: ERROR partner work: ${msg}`);
   }
 
   const failedPairs = reportPairs(summaries, await pullSyncResults(ctx, store), log, warn);
-  const auditLog = await checkSyncAuditLog(ctx, errors);
-  return { epoch, pairs: summaries, partnerChunksTokenized: tokenized, failedPairs, errors, auditLogFailed: auditLog instanceof AuditLogError };
+  const auditLog = await checkSyncAuditLog(ctx, errors, () => unavailable++);
+  const report: SyncReport = { epoch, pairs: summaries, partnerChunksTokenized: tokenized, failedPairs, errors, auditLogFailed: auditLog instanceof AuditLogError };
+  if (errors.length > 0 && unavailable === errors.length) report.unavailable = true;
+  return report;
 }
 
 /**

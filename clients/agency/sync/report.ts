@@ -38,6 +38,8 @@ export interface SyncReport {
   errors: string[];
   /** The coordinator's audit transparency log failed a check (one of `errors`; already in the local trail). */
   auditLogFailed?: boolean;
+  /** Every one of `errors` came from the coordinator being unreachable or answering 503: run sync again later (exit 7). */
+  unavailable?: boolean;
 }
 
 export function emptySummary(p: MePair): PairSyncSummary {

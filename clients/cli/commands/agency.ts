@@ -114,7 +114,7 @@ export function registerAgency(program: Command): void {
         if (o.json) out(JSON.stringify(report satisfies SyncReport));
         if (report.errors.length > 0) {
           err(`sync: ${report.errors.length} error(s); rerun sync to resume`);
-          process.exitCode = report.auditLogFailed ? EXIT.auditLog : EXIT.error;
+          process.exitCode = report.auditLogFailed ? EXIT.auditLog : report.unavailable ? EXIT.unavailable : EXIT.error;
         } else process.exitCode = report.failedPairs.length > 0 ? EXIT.pairFailed : EXIT.ok;
       } finally {
         store.close();
