@@ -201,6 +201,12 @@ export type SignInput = ({ url: string | URL } | { authority: string; path: stri
   nonce: string;
   /** Optional `expires` parameter (seconds since the epoch). */
   expires?: number;
+  /**
+   * Another Ed25519 (RFC 8032) implementation to sign with, e.g. `node:crypto`'s
+   * (about 20× faster than pure JS); Ed25519 is deterministic, so the
+   * signature is the same bytes. Default @noble/curves.
+   */
+  sign?: (message: Uint8Array, secretKey: Uint8Array) => Uint8Array;
 };
 
 // Headers this module sets itself; a caller's copy would be overwritten on the wire.
@@ -227,7 +233,7 @@ export function signRequest(i: SignInput): Record<string, string> {
   const input: InnerList = [covered.map((c) => [c, new Map()]), params];
   const target = 'url' in i ? { url: i.url } : { authority: i.authority, path: i.path, query: i.query ?? '?' };
   const base = signatureBase({ ...target, method: wireMethod(i.method), headers: { get: (n) => fields.get(n) } }, input);
-  const sig = ed25519.sign(utf8(base), i.secretKey);
+  const sig = (i.sign ?? ed25519.sign)(utf8(base), i.secretKey);
   return {
     'content-digest': digest,
     'signature-input': `${SIGNATURE_LABEL}=${serializeInnerList(input)}`,

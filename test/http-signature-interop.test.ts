@@ -163,6 +163,8 @@ describe('third-party signers are accepted', () => {
     const parts = signRequest({ method: 'PUT', authority: 'coordinator.example', path: '/v1/pairs/x~ES-CNP~PT-PJ/set/chunks/3', query: '?part=1', body: BODY, headers: { 'concordat-epoch': 'e3' }, keyid: 'ES-CNP', secretKey: seed, created: NOW, nonce: 'fixed-nonce-0000001' });
     const viaUrl = signRequest({ method: 'PUT', url: URL_, body: BODY, headers: { 'concordat-epoch': 'e3' }, keyid: 'ES-CNP', secretKey: seed, created: NOW, nonce: 'fixed-nonce-0000001' });
     expect(parts).toEqual(viaUrl);
+    // Signed through node:crypto instead of @noble/curves: the same headers, byte for byte.
+    expect(signRequest({ method: 'PUT', url: URL_, body: BODY, headers: { 'concordat-epoch': 'e3' }, keyid: 'ES-CNP', secretKey: seed, created: NOW, nonce: 'fixed-nonce-0000001', sign: (m) => nodeEd25519(m) })).toEqual(viaUrl);
   });
 
   it('takes @authority from the Host header when given only path and query', async () => {

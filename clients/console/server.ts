@@ -13,8 +13,9 @@ import { openStore } from '../store/db.js';
 import { createConsoleApp } from './app.js';
 import { defaultAssetsDir, loadAssets } from './assets.js';
 
-export const DEFAULT_UI_PORT = 8788;
-export const DEFAULT_UI_HOST = '127.0.0.1';
+import { DEFAULT_UI_HOST, DEFAULT_UI_PORT } from './defaults.js';
+
+export { DEFAULT_UI_HOST, DEFAULT_UI_PORT };
 /** A console query waits on a sync that holds the database for a batch of positions. */
 const BUSY_TIMEOUT_MS = 60_000;
 

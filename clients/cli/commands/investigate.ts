@@ -8,7 +8,8 @@ import { decideHit, formatHitsJson, formatHitsTable, HIT_STATUSES, listHits, typ
 import { canonicalizeValues, createQuery, followQuery, type QueryContext } from '../../agency/query.js';
 import { describeRefusal, formatQueryJson, formatQueryTable, queryExitCode, queryWarnings, readValuesFile } from '../../agency/query/output.js';
 import { serveAgency } from '../../agency/serve.js';
-import { DEFAULT_UI_HOST, DEFAULT_UI_PORT, startConsole, type ConsoleServer } from '../../console/server.js';
+import { DEFAULT_UI_HOST, DEFAULT_UI_PORT } from '../../console/defaults.js';
+import type { ConsoleServer } from '../../console/server.js';
 import { agencyClient } from '../../sdk/agency-client.js';
 import { AgencyError, CoordinatorError, EXIT, UsageError } from '../../sdk/errors.js';
 import { openStore } from '../../store/db.js';
@@ -151,6 +152,8 @@ export function registerInvestigate(program: Command): void {
       let console_: ConsoleServer | undefined;
       if (o.ui) {
         try {
+          // Loaded only here: the console's HTTP stack and PDF writer cost every other command ≈0.2 s at start.
+          const { startConsole } = await import('../../console/server.js');
           console_ = await startConsole({
             agency,
             client: agencyClient(agency, { retries: 2, timeoutMs: 30_000, warn: err, label: 'console' }),
