@@ -8,12 +8,12 @@
 // syncs alone; the syncs' results under load must equal theirs alone.
 // --profile writes a V8 CPU profile of the coordinator during the signed load
 // alone and prints where its time goes.
-import { createPrivateKey, sign as cryptoSign, type KeyObject } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon, { type Result } from 'autocannon';
 import { newNonce } from '../clients/sdk/client.js';
+import { nodeEd25519Sign } from '../clients/sdk/node-ed25519.js';
 import { hexToBytes } from '../protocol/bytes.js';
 import { signRequest } from '../protocol/http-signature.js';
 import { diffSnapshots, lastLine, Template, type Trial } from './soak/world.js';
@@ -66,17 +66,8 @@ function figures(r: Result): LoadFigures {
 }
 
 // The generator shares the machine with the coordinator: it signs through
-// node:crypto (≈28 µs a signature here, against ≈530 µs in pure JS), so the
-// figures measure the coordinator, not the signer. Same bytes (RFC 8032 is
-// deterministic).
-const PKCS8_ED25519_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
-const nodeKeys = new Map<Uint8Array, KeyObject>();
-function nodeSign(message: Uint8Array, secretKey: Uint8Array): Uint8Array {
-  let k = nodeKeys.get(secretKey);
-  if (!k) nodeKeys.set(secretKey, (k = createPrivateKey({ key: Buffer.concat([PKCS8_ED25519_PREFIX, secretKey]), format: 'der', type: 'pkcs8' })));
-  return new Uint8Array(cryptoSign(null, message, k));
-}
-
+// node:crypto as the agency client does (clients/sdk/node-ed25519.ts), so the
+// figures measure the coordinator, not the signer.
 /** Starts autocannon; `stop()` ends it and resolves with its figures. */
 function cannon(url: string, connections: number, signed: { keyid: string; key: Uint8Array }[] | undefined, path: string): { stop: () => Promise<LoadFigures> } {
   let n = 0;
@@ -100,7 +91,7 @@ function cannon(url: string, connections: number, signed: { keyid: string; key: 
             if (!signed) return req;
             // A fresh nonce and `created` for every request: the coordinator accepts a nonce once (src/API.md, "Authentication").
             const who = signed[n++ % signed.length] as { keyid: string; key: Uint8Array };
-            const sig = signRequest({ method: 'GET', url: target, body: new Uint8Array(0), keyid: who.keyid, secretKey: who.key, created: Math.floor(Date.now() / 1000), nonce: newNonce(), sign: nodeSign });
+            const sig = signRequest({ method: 'GET', url: target, body: new Uint8Array(0), keyid: who.keyid, secretKey: who.key, created: Math.floor(Date.now() / 1000), nonce: newNonce(), sign: nodeEd25519Sign });
             return { ...req, headers: { ...req.headers, ...sig, accept: 'application/json' } };
           },
         },

@@ -15,6 +15,7 @@ import { platformSha512, portableSha512 } from '../protocol/engine/sha512.js';
 import { createExpandXmd, type Sha512Into } from '../protocol/hash-to-group.js';
 import { deriveKeyPair } from '../protocol/keys.js';
 import { encodePoint, encodeScalar, GROUP_ORDER, Point } from '../protocol/group.js';
+import { canaryFromScalar } from '../protocol/token.js';
 
 const engines: Engine[] = await availableEngines();
 const suite = CONCORDAT_V2_SUITE;
@@ -94,6 +95,15 @@ describe('every engine gives the same bytes', () => {
       }),
       { numRuns: 60, seed: 9497 },
     );
+  });
+
+  test("a canary's expected token Token(r·K) is tokenize under r of the partner key K, on every engine", () => {
+    const K = engines[0]!.blind(suite, sk, [utf8('partner key')]);
+    for (let i = 1; i <= 5; i++) {
+      const r = encodeScalar(BigInt(i) * 7919n + 12345n);
+      const expected = bytesToHex(canaryFromScalar(suite, r, K).expectedToken);
+      for (const e of engines) expect(bytesToHex(e.tokenize(suite, r, K)), e.name).toBe(expected);
+    }
   });
 
   test('evaluateWithProof is identical under the same nonce, and each engine verifies every proof', () => {

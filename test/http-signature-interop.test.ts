@@ -9,6 +9,7 @@ import { createSignature, type SignatureComponent, type SignatureParameters } fr
 import { httpbis } from 'http-message-signatures';
 import { parseDictionary, type InnerList } from 'structured-headers';
 import { describe, expect, it } from 'vitest';
+import { nodeEd25519Sign } from '../clients/sdk/node-ed25519.js';
 import { utf8 } from '../protocol/bytes.js';
 import {
   contentDigest,
@@ -163,8 +164,8 @@ describe('third-party signers are accepted', () => {
     const parts = signRequest({ method: 'PUT', authority: 'coordinator.example', path: '/v1/pairs/x~ES-CNP~PT-PJ/set/chunks/3', query: '?part=1', body: BODY, headers: { 'concordat-epoch': 'e3' }, keyid: 'ES-CNP', secretKey: seed, created: NOW, nonce: 'fixed-nonce-0000001' });
     const viaUrl = signRequest({ method: 'PUT', url: URL_, body: BODY, headers: { 'concordat-epoch': 'e3' }, keyid: 'ES-CNP', secretKey: seed, created: NOW, nonce: 'fixed-nonce-0000001' });
     expect(parts).toEqual(viaUrl);
-    // Signed through node:crypto instead of @noble/curves: the same headers, byte for byte.
-    expect(signRequest({ method: 'PUT', url: URL_, body: BODY, headers: { 'concordat-epoch': 'e3' }, keyid: 'ES-CNP', secretKey: seed, created: NOW, nonce: 'fixed-nonce-0000001', sign: (m) => nodeEd25519(m) })).toEqual(viaUrl);
+    // Signed through node:crypto as the agency client signs (clients/sdk/node-ed25519.ts): the same headers, byte for byte.
+    expect(signRequest({ method: 'PUT', url: URL_, body: BODY, headers: { 'concordat-epoch': 'e3' }, keyid: 'ES-CNP', secretKey: seed, created: NOW, nonce: 'fixed-nonce-0000001', sign: nodeEd25519Sign })).toEqual(viaUrl);
   });
 
   it('takes @authority from the Host header when given only path and query', async () => {

@@ -3,6 +3,7 @@
 // "Authentication"). Every agency command builds its client here, so retries
 // are logged the same way everywhere.
 import { CoordinatorClient } from './client.js';
+import { nodeEd25519Sign } from './node-ed25519.js';
 
 /** What the client needs from an agency directory (clients/agency/config.ts loads it). */
 export interface AgencyCredentials {
@@ -34,6 +35,7 @@ export function agencyClient(agency: AgencyCredentials, o: AgencyClientOptions =
     keyId: agency.agency,
     secretKey: agency.signingKey,
     protocol: CLIENT_PROTOCOL,
+    sign: nodeEd25519Sign,
     ...(o.retries !== undefined ? { retries: o.retries } : {}),
     ...(o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {}),
     ...(o.backoffMaxMs !== undefined ? { backoffMaxMs: o.backoffMaxMs } : {}),

@@ -123,6 +123,8 @@ export interface CoordinatorClientOptions {
    * never signs anything for a coordinator speaking another protocol.
    */
   protocol?: string;
+  /** Another Ed25519 signer for the requests (same bytes; see signRequest); default @noble/curves, which runs anywhere. */
+  sign?: (message: Uint8Array, secretKey: Uint8Array) => Uint8Array;
 }
 
 export interface RawResponse {
@@ -210,6 +212,7 @@ export class CoordinatorClient {
   private readonly fetchImpl: typeof fetch;
   private readonly onRetry: ((e: RetryEvent) => void) | undefined;
   private readonly protocol: string | undefined;
+  private readonly sign: ((message: Uint8Array, secretKey: Uint8Array) => Uint8Array) | undefined;
   private protocolChecked: Promise<void> | undefined;
 
   constructor(o: CoordinatorClientOptions) {
@@ -224,6 +227,7 @@ export class CoordinatorClient {
     this.baseUrl = base;
     this.keyId = o.keyId;
     this.secretKey = o.secretKey;
+    this.sign = o.sign;
     this.timeoutMs = o.timeoutMs ?? 120_000;
     this.retries = o.retries ?? 5;
     this.backoffBaseMs = o.backoffBaseMs ?? 500;
@@ -307,6 +311,7 @@ export class CoordinatorClient {
         secretKey: this.secretKey,
         created: this.now(),
         nonce: newNonce(),
+        ...(this.sign ? { sign: this.sign } : {}),
       });
       const headers: Record<string, string> = { ...o.headers, ...sig, accept: o.accept ?? `${JSON_TYPE}, ${PROBLEM_TYPE}` };
       if (o.body !== undefined) headers['content-type'] = o.contentType ?? BINARY_TYPE;
