@@ -276,6 +276,36 @@ describe('import', () => {
     expect(stored()).toEqual(['r1|email|a@mail.example', 'r3|email|c@mail.example']);
   });
 
+  it('itemises changes in the changelog only while a side holds a watermark, and always advances its position', async () => {
+    const seq = (): number =>
+      (store.sqlite.prepare("SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'identifier_changes'), 0)").pluck().get() as number) ?? 0;
+    const changes = (): number => store.sqlite.prepare('SELECT count(*) FROM identifier_changes').pluck().get() as number;
+    const triggers = (): string[] =>
+      store.sqlite.prepare("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'identifiers' ORDER BY name").pluck().all() as string[];
+    const kept = triggers();
+    expect(kept).toHaveLength(3);
+    // No side: the first import writes no changelog rows, but its position moves.
+    await importWatchlist(store, file('a.csv', 'record_id,kind,value\nr1,email,a@mail.example\nr2,email,b@mail.example\n'));
+    expect(changes()).toBe(0);
+    const afterFirst = seq();
+    expect(afterFirst).toBeGreaterThan(0);
+    expect(triggers()).toEqual(kept);
+    // The same file again changes nothing: the position stays.
+    await importWatchlist(store, file('a.csv', 'record_id,kind,value\nr1,email,a@mail.example\nr2,email,b@mail.example\n'));
+    expect(seq()).toBe(afterFirst);
+    // A side with a watermark: the next import itemises what it changed.
+    store.sqlite
+      .prepare("INSERT INTO sides (pair, epoch, agreement, partner, created_at, canaries, delta_seq, delta_kinds) VALUES ('p', 'e', 'a', 'B', '2026-01-01T00:00:00Z', 0, ?, '[\"email\"]')")
+      .run(afterFirst);
+    await importWatchlist(store, file('b.csv', 'record_id,kind,value\nr1,email,a@mail.example\nr3,email,c@mail.example\n'), { allowMassWithdrawal: true });
+    const rows = store.sqlite.prepare('SELECT kind, canonical FROM identifier_changes WHERE seq > ? ORDER BY canonical').all(afterFirst);
+    expect(rows).toEqual([
+      { kind: 'email', canonical: 'b@mail.example' },
+      { kind: 'email', canonical: 'c@mail.example' },
+    ]);
+    expect(triggers()).toEqual(kept);
+  });
+
   it('refuses a CSV without the required header, keeping the stored watchlist', async () => {
     await importWatchlist(store, file('ok.csv', 'record_id,kind,value\nr1,email,a@mail.example\n'));
     await expect(importWatchlist(store, file('nohdr.csv', 'r2,email,b@mail.example\n'))).rejects.toThrow(/header must name the columns/);

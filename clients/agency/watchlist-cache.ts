@@ -268,8 +268,31 @@ export class LineCache {
     else this.insert(i);
   }
 
-  private grow(): void {
-    const cap = this.idh.length * 2;
+  /**
+   * Makes room for `entries` entries and `bytes` bytes of identifiers up
+   * front, so a first import of a large file neither copies its growing
+   * arrays nor holds the old and new copy at once (its peak memory).
+   */
+  reserve(entries: number, bytes: number): void {
+    if (entries > this.idh.length) {
+      this.grow(entries);
+      let size = this.table.length;
+      while (size < entries * 2) size *= 2;
+      if (size !== this.table.length) {
+        this.table = new Int32Array(size);
+        this.mask = size - 1;
+        for (let i = 0; i < this.n; i++) this.insert(i);
+      }
+    }
+    if (bytes > this.fresh.length) {
+      const next = Buffer.allocUnsafe(bytes);
+      this.fresh.copy(next, 0, 0, this.freshLen);
+      this.fresh = next;
+    }
+  }
+
+  private grow(to = this.idh.length * 2): void {
+    const cap = to;
     const more = <T extends Uint32Array | Int32Array | Uint8Array>(a: T, size: number): T => {
       const b = new (a.constructor as new (n: number) => T)(size);
       b.set(a);
@@ -349,15 +372,24 @@ export class LineCache {
       if (pick.length === 0) return;
       const k = pick.length;
       const base = k * 24 + 4;
-      const data = Buffer.alloc(base + bytes);
+      const data = Buffer.allocUnsafe(base + bytes);
+      // The fixed part built as 32-bit words and written in one copy (as load reads it).
+      const words = new Uint32Array(k * 6 + 1);
       let off = 0;
-      pick.forEach((e, j) => {
-        for (let w = 0; w < 4; w++) data.writeUInt32LE(this.dig[e * 4 + w] as number, j * 16 + w * 4);
-        data.writeUInt32LE(this.idh[e] as number, k * 16 + j * 4);
-        data.writeUInt32LE(off, k * 20 + j * 4);
-        off += this.bytes(e).copy(data, base + off);
-      });
-      data.writeUInt32LE(off, k * 20 + k * 4);
+      for (let j = 0; j < k; j++) {
+        const e = pick[j] as number;
+        words[j * 4] = this.dig[e * 4] as number;
+        words[j * 4 + 1] = this.dig[e * 4 + 1] as number;
+        words[j * 4 + 2] = this.dig[e * 4 + 2] as number;
+        words[j * 4 + 3] = this.dig[e * 4 + 3] as number;
+        words[k * 4 + j] = this.idh[e] as number;
+        words[k * 5 + j] = off;
+        const c = this.chunk[e] as number;
+        off += (c < 0 ? this.fresh : (this.blobs[c] as Buffer)).copy(data, base + off, this.start[e], this.end[e]);
+      }
+      words[k * 6] = off;
+      if (LITTLE_ENDIAN) data.set(new Uint8Array(words.buffer), 0);
+      else for (let w = 0; w < words.length; w++) data.writeUInt32LE(words[w] as number, w * 4);
       yield { entries: k, data };
     }
   }

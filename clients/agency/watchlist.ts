@@ -394,16 +394,44 @@ class CsvLines {
 
   private readonly d = new Uint32Array(4);
 
-  line: LineSink = (buf, s, e, line) => {
+  /** Where the next quote and CR of the piece being read are (its length: none). */
+  private scanned: Buffer | undefined;
+  private nextQuote = 0;
+  private nextCr = 0;
+
+  /**
+   * Quotes and CRs in [s, e), found with Buffer#indexOf (memchr) once per
+   * occurrence instead of a byte loop in JS: most files have neither, and
+   * then each is one scan per piece.
+   */
+  private countIn(buf: Buffer, s: number, e: number): [number, number] {
+    const next = (b: number, from: number): number => {
+      const i = buf.indexOf(b, from);
+      return i < 0 ? buf.length : i;
+    };
+    if (this.scanned !== buf) {
+      this.scanned = buf;
+      this.nextQuote = next(0x22, s);
+      this.nextCr = next(0x0d, s);
+    }
     let quotes = 0;
     let crs = 0;
-    let blank = true;
-    for (let i = s; i < e; i++) {
-      const c = buf[i] as number;
-      if (c === 0x22) quotes++;
-      else if (c === 0x0d) crs++;
-      if (blank && !isBlankByte(c)) blank = false;
+    while (this.nextQuote < e) {
+      quotes++;
+      this.nextQuote = next(0x22, this.nextQuote + 1);
     }
+    while (this.nextCr < e) {
+      crs++;
+      this.nextCr = next(0x0d, this.nextCr + 1);
+    }
+    return [quotes, crs];
+  }
+
+  line: LineSink = (buf, s, e, line) => {
+    const [quotes, crs] = this.countIn(buf, s, e);
+    let i = s;
+    while (i < e && isBlankByte(buf[i] as number)) i++;
+    const blank = i === e;
     if (this.quoted) {
       this.quoted.parts.push(buf.subarray(s, e));
       if (quotes & 1) this.endQuoted();
@@ -605,6 +633,46 @@ class BulkInsert {
   }
 }
 
+/**
+ * Sets the watchlist changelog's triggers (drizzle-client/0008) aside for
+ * this transaction when no side holds a delta watermark: such sides diff the
+ * whole watchlist at their next sync, so itemising every row of a large
+ * import would only cost time (about a second per million rows). The
+ * returned function puts the triggers back, exactly as stored, and advances
+ * the changelog's position once if anything changed, which is all a reader
+ * asking "has the watchlist changed?" (results.ts) looks at. A rollback
+ * undoes both.
+ */
+function suspendChangelog(db: Store['sqlite']): ((changed: boolean) => void) | undefined {
+  if (db.prepare('SELECT 1 FROM sides WHERE delta_seq IS NOT NULL LIMIT 1').get() !== undefined) return undefined;
+  const triggers = db.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'identifiers'").all() as Array<{ name: string; sql: string }>;
+  for (const t of triggers) db.exec(`DROP TRIGGER "${t.name.replaceAll('"', '""')}"`);
+  return (changed) => {
+    for (const t of triggers) db.exec(t.sql);
+    if (!changed) return;
+    db.prepare("INSERT INTO sqlite_sequence (name, seq) SELECT 'identifier_changes', 0 WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'identifier_changes')").run();
+    db.prepare("UPDATE sqlite_sequence SET seq = seq + 1 WHERE name = 'identifier_changes'").run();
+  };
+}
+
+/**
+ * Sizes an empty line cache for the file: its lines estimated from the
+ * first 64 KiB (a read at an offset, which leaves the reading position as it
+ * is), with a twentieth to spare. Only a hint: the cache still grows if the
+ * file holds more.
+ */
+async function reserveFor(cache: LineCache, fh: FileHandle): Promise<void> {
+  const size = (await fh.stat()).size;
+  if (size < 1 << 20) return;
+  const head = Buffer.allocUnsafe(1 << 16);
+  const { bytesRead } = await fh.read(head, 0, head.length, 0);
+  let lines = 0;
+  for (let i = head.indexOf(0x0a); i >= 0 && i < bytesRead; i = head.indexOf(0x0a, i + 1)) lines++;
+  if (lines === 0) return;
+  const estimate = Math.ceil(((size / bytesRead) * lines * 21) / 20);
+  cache.reserve(estimate, Math.ceil((size * 21) / 20));
+}
+
 const count = (store: Store, q: string): number => (store.sqlite.prepare(q).pluck().get() as number) ?? 0;
 
 /** The stored cache, if it was written with `identifiers` stored identifiers (the store as the last import left it). */
@@ -646,7 +714,10 @@ export async function importWatchlist(store: Store, file: string, o: ImportOptio
       let cache =
         !o.ignoreCache && storedBase && JSON.stringify(storedBase.base) === JSON.stringify(base) ? loadCache(store, before) : undefined;
       const cached = cache !== undefined;
-      cache ??= LineCache.empty();
+      if (cache === undefined) {
+        cache = LineCache.empty();
+        await reserveFor(cache, fh);
+      }
       // With a valid cache, or nothing stored, new identifiers go straight into
       // the watchlist; otherwise the whole file is staged and compared.
       const direct = cached || before === 0;
@@ -660,6 +731,7 @@ export async function importWatchlist(store: Store, file: string, o: ImportOptio
       // index is built once at the end (a sort) instead of row by row.
       const bulk = before === 0 && (db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'identifiers_kind_canonical'").get() ?? false);
       if (bulk) db.exec('DROP INDEX identifiers_kind_canonical');
+      const resumeChangelog = suspendChangelog(db);
       const insert = new BulkInsert(db, direct ? 'identifiers' : 'temp.staging');
       // Derived keys are counted apart: the summary, and the withdrawal limit,
       // speak of the identifiers the file holds.
@@ -725,6 +797,7 @@ export async function importWatchlist(store: Store, file: string, o: ImportOptio
         derivedAdded = put(true);
         db.exec('DELETE FROM temp.staging');
       }
+      resumeChangelog?.(added + withdrawn + derivedAdded + derivedWithdrawn > 0);
       // Every row added or withdrawn was counted by SQLite's changes().
       const identifiers = before - derivedBefore + added - withdrawn;
       const derivedNow = derivedBefore + derivedAdded - derivedWithdrawn;
