@@ -8,7 +8,7 @@ import { CONCORDAT_SUITE, ELEMENT_BYTES } from '../protocol/constants.js';
 import { loadFastEngine, type Engine } from '../protocol/engine/index.js';
 import { identifierInput } from '../protocol/identifiers/index.js';
 import { verifyAuditChain } from '../src/audit.js';
-import { addAgreement, type Signer } from './coordinator-harness.js';
+import { addAgreement, publishPairKey, type Signer } from './coordinator-harness.js';
 import { makeSqliteHarness, type SqliteHarness } from './coordinator-harness-sqlite.js';
 import { emails, keyOf, SimAgency as BaseSim, type Item } from './coordinator-sim.js';
 
@@ -115,6 +115,25 @@ describe('a state change commits with its audit entry and the hits it implies', 
     expect((await h.json(pt.signer, 'POST', `/v1/hits/${one}/confirm`, { body: { officer: 'pt-officer-1' } })).status).toBe(200);
     const all = await audit();
     expect(all.filter((e) => e.action === 'pair.complete')).toHaveLength(1);
+    expect(verifyAuditChain(all).ok).toBe(true);
+  });
+
+  it('an epoch key whose audit entry failed is not published, and the retry publishes both', async () => {
+    const fr = new SimAgency(h, await h.addAgency('FR-OC', 'FRA'), emails('fr.only', 3, 'oc.example'));
+    await addAgreement(h, { id: 'es-fr', parties: ['ES-CNP', 'FR-OC'], mode: 'reveal' });
+    const pair = ((await h.json(fr.signer, 'GET', '/v1/me')).body.pairs as { pair: string }[])[0]?.pair as string;
+    const published = () => h.store.client.prepare("SELECT count(*) AS n FROM pair_epoch_keys WHERE agency = 'FR-OC'").get();
+    inject('audit_log', "NEW.action = 'epoch_key.published'");
+    expect((await publishPairKey(h, fr.signer, pair, fr.kp)).status).toBe(500);
+    // Nothing was published: the partner cannot see, and no one can use, a key the log never recorded.
+    expect(published()).toEqual({ n: 0 });
+    heal();
+
+    expect((await publishPairKey(h, fr.signer, pair, fr.kp)).status).toBe(201);
+    expect((await publishPairKey(h, fr.signer, pair, fr.kp)).status).toBe(200);
+    expect(published()).toEqual({ n: 1 });
+    const all = await audit();
+    expect(all.filter((e) => e.action === 'epoch_key.published' && e.actor === 'FR-OC')).toMatchObject([{ subject: pair, detail: { epoch: 'e1' } }]);
     expect(verifyAuditChain(all).ok).toBe(true);
   });
 

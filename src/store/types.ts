@@ -599,7 +599,8 @@ export interface Store {
   listPairs(): Promise<PairRecord[]>;
   getPairEpochKey(agency: string, epoch: string, pairId: string): Promise<EpochKeyRecord | undefined>;
   /** Once per (agency, epoch, pair): 'same' for the same key, 'conflict' for another. */
-  putPairEpochKey(key: EpochKeyRecord): Promise<PutResult>;
+  /** With `audit`, the key and its entry commit together or not at all (a 'same' or 'conflict' writes no entry). */
+  putPairEpochKey(key: EpochKeyRecord, audit?: AuditInput): Promise<PutResult>;
 
   /**
    * Record a signature nonce (RFC 9421 §7.2.2 replay protection); false when

@@ -52,14 +52,19 @@ export function epochKeyRoutes(svc: Services): OpenAPIHono<AppEnv> {
       signature: body.signature,
       publishedAt: svc.now().toISOString(),
     };
-    const result = await svc.store.putPairEpochKey(record);
+    // The key and its audit entry commit together: a published key is never unaudited.
+    const result = await svc.store.putPairEpochKey(record, {
+      at: record.publishedAt,
+      outcome: 'ok',
+      actor: me.id,
+      action: 'epoch_key.published',
+      subject: ctx.pair.id,
+      detail: { epoch: ctx.epoch.id, agreementVersion: agreement.version },
+    });
     if (result === 'conflict') {
       throw new ProblemError('conflict', 'another key is already published for this pair and epoch', { audit });
     }
     const stored = (await svc.store.getPairEpochKey(me.id, ctx.epoch.id, ctx.pair.id)) as EpochKeyRecord;
-    if (result === 'created') {
-      await svc.audit({ actor: me.id, action: 'epoch_key.published', subject: ctx.pair.id, detail: { epoch: ctx.epoch.id, agreementVersion: agreement.version } });
-    }
     return c.json(
       {
         pair: ctx.pair.id,

@@ -3,14 +3,16 @@
 // next sequence number itself, a key is inserted once per agency, epoch and pair.
 import { and, asc, desc, eq, sql } from 'drizzle-orm';
 import * as schema from '../schema.js';
+import type { AuditInput } from '../../audit.js';
 import type { EpochKeyRecord, EpochRecord, PutResult } from '../types.js';
+import type { AppendWith } from './audit.js';
 import type { ControlPlane } from './control.js';
 import { atomic, notInitialised, type Executor } from './executor.js';
 import { buf, sameBytes, u8 } from './rows.js';
 
 const { epochs, pairEpochKeys } = schema;
 
-export function epochRows(x: Executor) {
+export function epochRows(x: Executor, appendWith: AppendWith) {
   const { db } = x;
 
   const getPairEpochKey = async (agency: string, epoch: string, pairId: string): Promise<EpochKeyRecord | undefined> => {
@@ -76,25 +78,32 @@ export function epochRows(x: Executor) {
 
     getPairEpochKey,
 
-    async putPairEpochKey(k: EpochKeyRecord): Promise<PutResult> {
-      const inserted = await db
-        .insert(pairEpochKeys)
-        .values({
-          agency: k.agency,
-          epoch: k.epoch,
-          pairId: k.pairId,
-          agreementId: k.agreementId,
-          agreementVersion: k.agreementVersion,
-          publicKey: buf(k.publicKey),
-          signature: buf(k.signature),
-          publishedAt: k.publishedAt,
-        })
-        .onConflictDoNothing()
-        .run();
-      if (x.changes(inserted) === 1) return 'created';
-      const r = await getPairEpochKey(k.agency, k.epoch, k.pairId);
-      // The same key under the same agreement version; a re-signed statement of it (Ed25519 is deterministic) is the same.
-      return r && sameBytes(r.publicKey, k.publicKey) && r.agreementVersion === k.agreementVersion ? 'same' : 'conflict';
+    async putPairEpochKey(k: EpochKeyRecord, audit?: AuditInput): Promise<PutResult> {
+      const values = {
+        agency: k.agency,
+        epoch: k.epoch,
+        pairId: k.pairId,
+        agreementId: k.agreementId,
+        agreementVersion: k.agreementVersion,
+        publicKey: buf(k.publicKey),
+        signature: buf(k.signature),
+        publishedAt: k.publishedAt,
+      };
+      const existing = async (): Promise<'same' | 'conflict' | undefined> => {
+        const r = await getPairEpochKey(k.agency, k.epoch, k.pairId);
+        if (!r) return undefined;
+        // The same key under the same agreement version; a re-signed statement of it (Ed25519 is deterministic) is the same.
+        return sameBytes(r.publicKey, k.publicKey) && r.agreementVersion === k.agreementVersion ? 'same' : 'conflict';
+      };
+      if (!audit) {
+        if (x.changes(await db.insert(pairEpochKeys).values(values).onConflictDoNothing().run()) === 1) return 'created';
+        return (await existing()) ?? 'conflict';
+      }
+      const before = await existing();
+      if (before) return before;
+      // The key and its audit entry in one batch: a plain insert, so a key published meanwhile fails the batch whole.
+      const done = await appendWith(audit, () => [db.insert(pairEpochKeys).values(values)], existing);
+      return 'entry' in done ? 'created' : done.settled;
     },
   } satisfies Partial<ControlPlane>;
 }
