@@ -137,6 +137,32 @@ describe('a state change commits with its audit entry and the hits it implies', 
     expect(verifyAuditChain(all).ok).toBe(true);
   });
 
+  it('a count snapshot whose audit entry failed is not taken, and the next read takes both', async () => {
+    const fr = new SimAgency(h, await h.addAgency('FR-OC', 'FRA'), [...emails('fr.only', 10, 'oc.example'), ...shared]);
+    await addAgreement(h, { id: 'es-fr', parties: ['ES-CNP', 'FR-OC'], mode: 'count' });
+    await es.publish();
+    await fr.publish();
+    const pair = ((await h.json(fr.signer, 'GET', '/v1/me')).body.pairs as { pair: string }[])[0]?.pair as string;
+    await es.upload(pair, fr.kp.pk, es.items, 3, 64);
+    await fr.upload(pair, es.kp.pk, fr.items, 3, 64);
+    await es.work();
+    await fr.work();
+    const snapshots = () => h.store.client.prepare('SELECT count(*) AS n FROM count_snapshots').get();
+    inject('pair_outbox', "NEW.entry LIKE '%pair.count_snapshot%'");
+    expect((await h.send(fr.signer, 'GET', '/v1/results')).status).toBe(500);
+    // No count was released, and none is kept to be released later without its entry.
+    expect(snapshots()).toEqual({ n: 0 });
+    heal();
+
+    const r = await h.json(fr.signer, 'GET', '/v1/results');
+    expect(r.status).toBe(200);
+    expect(r.body.pairs.find((p: { pair: string }) => p.pair === pair)).toMatchObject({ mode: 'count', state: 'complete', count: shared.length });
+    expect(snapshots()).toEqual({ n: 1 });
+    const taken = (await audit()).filter((e) => e.action === 'pair.count_snapshot');
+    expect(taken).toMatchObject([{ actor: 'coordinator', subject: pair, detail: { epoch: 'e1', churn: expect.any(Number) } }]);
+    expect(h.store.client.prepare('SELECT count(*) AS n FROM pair_outbox').get()).toEqual({ n: 0 });
+  });
+
   it('a hit confirmation whose audit entry failed is not recorded, and the retry records both', async () => {
     await es.upload(PAIR, pt.kp.pk, es.items, 3, 64);
     await pt.upload(PAIR, es.kp.pk, pt.items, 3, 64);

@@ -369,7 +369,8 @@ export interface PairStore {
    * the epoch, or `policy` allows the next), take the count now; return the
    * snapshot in force and whether this call took it.
    */
-  takeCountSnapshot(epoch: string, policy: SnapshotPolicy): Promise<{ snapshot: CountSnapshot | undefined; taken: boolean }>;
+  /** With `audit`, a snapshot taken writes the entry (its detail completed with the snapshot's `churn`) in the same transaction. */
+  takeCountSnapshot(epoch: string, policy: SnapshotPolicy, audit?: AuditInput): Promise<{ snapshot: CountSnapshot | undefined; taken: boolean }>;
   /** Mark the side's churn alert when its removals in the epoch exceed `threshold` and none was raised yet: true once per side and epoch. */
   raiseChurnAlert(epoch: string, side: Side, threshold: number, at: string, audit?: AuditInput): Promise<ChurnAlertResult>;
 

@@ -9,7 +9,7 @@ import { getResults, type pairResultSchema, type resultsResponse } from '../../.
 import { snapshotMinChurn } from '../../config.js';
 import type { AgencyRecord } from '../../store/types.js';
 import type { AppEnv, Services } from '../../context.js';
-import { activePairsOf, contextFor, refreshPairState, type PairContext } from '../../pairs.js';
+import { activePairsOf, auditEntry, contextFor, refreshPairState, settlePair, type PairContext } from '../../pairs.js';
 import { mount } from '../mount.js';
 import { conditionalJson } from './etag.js';
 
@@ -22,14 +22,13 @@ async function releasedCount(svc: Services, ctx: PairContext): Promise<{ count: 
   const { probing } = await svc.store.getConfig();
   const now = svc.now();
   const minChurn = snapshotMinChurn(probing, ctx.agreement.maxSetSize);
-  const r = await ctx.ps.takeCountSnapshot(ctx.epoch.id, {
-    takenBefore: new Date(now.getTime() - probing.snapshotHours * HOUR_MS).toISOString(),
-    minChurn,
-    at: now.toISOString(),
-  });
-  if (r.taken && r.snapshot) {
-    await svc.audit({ actor: 'coordinator', action: 'pair.count_snapshot', subject: ctx.pair.id, detail: { epoch: ctx.epoch.id, churn: r.snapshot.churn, minChurn } });
-  }
+  // The snapshot and its audit entry commit together; settlePair appends the entry to the chain.
+  const r = await ctx.ps.takeCountSnapshot(
+    ctx.epoch.id,
+    { takenBefore: new Date(now.getTime() - probing.snapshotHours * HOUR_MS).toISOString(), minChurn, at: now.toISOString() },
+    auditEntry(svc, { actor: 'coordinator', action: 'pair.count_snapshot', subject: ctx.pair.id, detail: { epoch: ctx.epoch.id, minChurn } }),
+  );
+  if (r.taken) await settlePair(svc, ctx);
   return r.snapshot ? { count: r.snapshot.count, takenAt: r.snapshot.takenAt } : undefined;
 }
 

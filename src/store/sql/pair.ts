@@ -658,7 +658,7 @@ export class SqlPairStore implements PairStore {
     return this.snapshotOf(this.db, epoch);
   }
 
-  async takeCountSnapshot(epoch: string, policy: SnapshotPolicy): Promise<{ snapshot: CountSnapshot | undefined; taken: boolean }> {
+  async takeCountSnapshot(epoch: string, policy: SnapshotPolicy, audit?: AuditInput): Promise<{ snapshot: CountSnapshot | undefined; taken: boolean }> {
     const k = this.key;
     return this.db.transaction(
       (tx) => {
@@ -683,6 +683,8 @@ export class SqlPairStore implements PairStore {
           .values({ pairKey: k, epoch, ...snapshot })
           .onConflictDoUpdate({ target: [countSnapshots.pairKey, countSnapshots.epoch], set: snapshot })
           .run();
+        // The entry records the churn the snapshot was taken at, known only here.
+        this.outbox(db, audit, { churn });
         return { snapshot, taken: true };
       },
       { behavior: 'immediate' },
