@@ -255,6 +255,33 @@ describe('CoordinatorClient', () => {
     // Checked once per client, unsigned.
     expect(seen.filter((x) => x.path === '/').length).toBe(3);
   });
+
+  it('retries the protocol check as any request: a refused connection and a 503 are passing states', async () => {
+    let first = true;
+    const { url, seen } = await serve((s, res) => {
+      if (s.path === '/') {
+        if (first) {
+          first = false;
+          return json(res, 503, { type: 'urn:concordat:problem:unavailable', title: 'Service Unavailable', status: 503 });
+        }
+        return json(res, 200, { service: 'concordat-coordinator', version: 'x', protocol: 'concordat-v2', epoch: 'e1' });
+      }
+      json(res, 200, { tasks: [] });
+    });
+    let refused = 1;
+    const retries: string[] = [];
+    const c = client(url, {
+      protocol: 'concordat-v2',
+      fetch: (input, init) => (refused-- > 0 ? Promise.reject(new TypeError('fetch failed', { cause: { code: 'ECONNREFUSED' } })) : globalThis.fetch(input, init)),
+      onRetry: (e) => retries.push(`${e.method} ${e.path} ${e.reason}`),
+    });
+    expect(await c.work()).toEqual([]);
+    expect(retries).toEqual(['GET / fetch failed (ECONNREFUSED)', 'GET / 503']);
+    expect(seen.filter((x) => x.path === '/').length).toBe(2);
+    // Out of retries, it says the coordinator is unreachable.
+    const down = client('http://127.0.0.1:1', { protocol: 'concordat-v2', retries: 1 });
+    await expect(down.work()).rejects.toThrow(/coordinator unreachable at http:\/\/127\.0\.0\.1:1 after 2 attempt\(s\)/);
+  });
 });
 
 describe('CoordinatorClient against the real coordinator: targeted-query routes', () => {

@@ -247,11 +247,25 @@ export class CoordinatorClient {
     const want = this.protocol;
     this.protocolChecked ??= (async () => {
       const url = this.urlFor('/');
-      let res: Response;
-      try {
-        res = await this.fetchImpl(url, { method: 'GET', headers: { accept: JSON_TYPE }, signal: AbortSignal.timeout(Math.min(this.timeoutMs, 30_000)) });
-      } catch (e) {
-        throw new CoordinatorUnreachableError(url.origin, 1, e);
+      let res: Response | undefined;
+      // Retried as every request is (a coordinator restarting answers a moment later); a 5xx or 429 too.
+      for (let attempt = 1; res === undefined; attempt++) {
+        let failure: string;
+        try {
+          const r = await this.fetchImpl(url, { method: 'GET', headers: { accept: JSON_TYPE }, signal: AbortSignal.timeout(Math.min(this.timeoutMs, 30_000)) });
+          if ((r.status < 500 && r.status !== 429) || attempt > this.retries) {
+            res = r;
+            break;
+          }
+          await r.body?.cancel();
+          failure = `${r.status}`;
+        } catch (e) {
+          if (attempt > this.retries) throw new CoordinatorUnreachableError(url.origin, attempt, e);
+          failure = describeNetworkError(e);
+        }
+        const delayMs = this.backoffDelay(attempt);
+        this.onRetry?.({ method: 'GET', path: '/', attempt, delayMs, reason: failure });
+        await sleep(delayMs);
       }
       let body: unknown;
       try {
