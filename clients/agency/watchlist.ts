@@ -336,7 +336,10 @@ function canonicalisationFingerprint(): Promise<string> {
 interface Row {
   line: number;
   row: unknown;
-  /** Digest of the line; undefined for a record over several lines (not cached). */
+  /**
+   * Digest of the line; undefined for a record over several lines (not
+   * cached). A view of the reader's own words, valid only during the call.
+   */
   digest: Uint32Array | undefined;
 }
 
@@ -393,6 +396,8 @@ class CsvLines {
   ) {}
 
   private readonly d = new Uint32Array(4);
+  /** The digests of the batched lines, four words each: views of it, not copies, go with the rows. */
+  private readonly digests = new Uint32Array(BATCH_ROWS * 4);
 
   /** Where the next quote and CR of the piece being read are (its length: none). */
   private scanned: Buffer | undefined;
@@ -451,6 +456,9 @@ class CsvLines {
       if (hit === 1) this.unchanged++;
       return;
     }
+    const at = this.batch.length * 4;
+    const d = this.digests.subarray(at, at + 4);
+    d.set(this.d);
     const header = this.header;
     // Without quotes, and with the record delimiter csv-parse would find
     // (CRLF after a CRLF header, else LF with no CR at all), a record is its
@@ -463,9 +471,9 @@ class CsvLines {
         throw csvError(this.label, line, 'CSV_RECORD_INCONSISTENT_FIELDS_LENGTH');
       }
       for (let i = 0; i < fields.length; i++) fields[i] = trimField(fields[i] as string);
-      this.batch.push({ line, bytes: undefined, fields, digest: this.d.slice() });
+      this.batch.push({ line, bytes: undefined, fields, digest: d });
     } else {
-      this.batch.push({ line, bytes: buf.subarray(s, e), fields: undefined, digest: this.d.slice() });
+      this.batch.push({ line, bytes: buf.subarray(s, e), fields: undefined, digest: d });
     }
     if (this.batch.length >= BATCH_ROWS) this.flush();
   };
@@ -586,7 +594,7 @@ class JsonLines {
       // V8's SyntaxError quotes the offending text; keep it out of the message.
       throw new AgencyError(`${this.label}:${line}: not a valid JSON object (JSON Lines: one object per line); nothing imported`);
     }
-    this.onRow({ line, row, digest: this.d.slice() });
+    this.onRow({ line, row, digest: this.d });
   };
 
   end(): boolean {
