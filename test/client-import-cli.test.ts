@@ -29,7 +29,7 @@ let dir: string;
 function snapshot(): unknown {
   const db = new Database(join(dir, 'agency.db'), { readonly: true });
   try {
-    return ['identifiers', 'imports', 'import_cache', 'import_cache_chunks'].map((t) => db.prepare(`SELECT * FROM ${t} ORDER BY 1, 2, 3`).raw().all());
+    return ['identifiers', 'imports', 'import_cache', 'import_cache_chunks', 'import_cache_dead'].map((t) => db.prepare(`SELECT * FROM ${t} ORDER BY ${t === 'import_cache_dead' ? '1' : '1, 2, 3'}`).raw().all());
   } finally {
     db.close();
   }

@@ -141,6 +141,11 @@ export class LineCache {
   private start: Uint32Array;
   private end: Uint32Array;
   seen: Uint8Array;
+  /** Old entries a previous import withdrew (their chunk's dead bitmap): neither found nor withdrawn again. */
+  private dead: Uint8Array;
+  /** Entries of each stored chunk, and how many of them were dead when loaded. */
+  private readonly chunkEntries: number[] = [];
+  private readonly chunkDead: number[] = [];
   private table: Int32Array;
   private mask: number;
   private fresh = Buffer.allocUnsafe(1 << 20);
@@ -159,6 +164,7 @@ export class LineCache {
     this.start = new Uint32Array(cap);
     this.end = new Uint32Array(cap);
     this.seen = new Uint8Array(cap);
+    this.dead = new Uint8Array(cap);
     let size = 2048;
     while (size < cap * 2) size *= 2;
     this.table = new Int32Array(size);
@@ -170,7 +176,7 @@ export class LineCache {
   }
 
   /** Rebuilds the cache from its stored chunks; undefined when they do not hold `entries` entries. */
-  static load(chunks: Array<{ entries: number; data: Buffer }>, entries: number): LineCache | undefined {
+  static load(chunks: Array<{ entries: number; data: Buffer; dead?: Buffer | null }>, entries: number): LineCache | undefined {
     if (chunks.reduce((s, c) => s + c.entries, 0) !== entries) return undefined;
     const c = new LineCache(
       chunks.map((x) => x.data),
@@ -192,12 +198,20 @@ export class LineCache {
       c.idh.set(words.subarray(k * 4, k * 5), i0);
       c.chunk.fill(ci, i0, i0 + k);
       const offs = k * 5;
+      const dead = ch.dead ?? undefined;
+      if (dead !== undefined && dead.length !== (k + 7) >> 3) throw new Error('import cache: a dead-entry bitmap has the wrong size');
+      let gone = 0;
       for (let j = 0; j < k; j++) {
         c.start[i0 + j] = base + (words[offs + j] as number);
         c.end[i0 + j] = base + (words[offs + j + 1] as number);
         if ((c.end[i0 + j] as number) > d.length) throw new Error('import cache: a chunk is truncated');
-        c.insert(i0 + j);
+        if (dead !== undefined && ((dead[j >> 3] as number) >> (j & 7)) & 1) {
+          c.dead[i0 + j] = 1;
+          gone++;
+        } else c.insert(i0 + j);
       }
+      c.chunkEntries.push(k);
+      c.chunkDead.push(gone);
       c.n += k;
     });
     return c;
@@ -281,7 +295,7 @@ export class LineCache {
       if (size !== this.table.length) {
         this.table = new Int32Array(size);
         this.mask = size - 1;
-        for (let i = 0; i < this.n; i++) this.insert(i);
+        for (let i = 0; i < this.n; i++) if (!this.dead[i]) this.insert(i);
       }
     }
     if (bytes > this.fresh.length) {
@@ -304,12 +318,13 @@ export class LineCache {
     this.start = more(this.start, cap);
     this.end = more(this.end, cap);
     this.seen = more(this.seen, cap);
+    this.dead = more(this.dead, cap);
   }
 
   private rehash(): void {
     this.table = new Int32Array(this.table.length * 2);
     this.mask = this.table.length - 1;
-    for (let i = 0; i < this.n; i++) this.insert(i);
+    for (let i = 0; i < this.n; i++) if (!this.dead[i]) this.insert(i);
   }
 
   private bytes(i: number): Buffer {
@@ -333,7 +348,7 @@ export class LineCache {
     const gone = new Map<string, number>();
     const hashes = new Set<number>();
     for (let i = 0; i < this.old; i++) {
-      if (this.seen[i]) continue;
+      if (this.seen[i] || this.dead[i]) continue;
       gone.set(this.bytes(i).toString('latin1'), i);
       hashes.add(this.idh[i] as number);
     }
@@ -347,8 +362,44 @@ export class LineCache {
   /** True when this import read every old line again and no new one: the stored chunks hold the cache as it is. */
   same(): boolean {
     if (this.n !== this.old) return false;
-    for (let i = 0; i < this.old; i++) if (!this.seen[i]) return false;
+    for (let i = 0; i < this.old; i++) if (!this.seen[i] && !this.dead[i]) return false;
     return true;
+  }
+
+  /**
+   * Whether the stored chunks can be kept, with dead bitmaps and one more
+   * chunk for the new lines ({@link deadMaps}, {@link chunks} from `old`),
+   * rather than rewritten: while at most a quarter of what they would hold
+   * is dead, and they are not many more than a rewrite would make.
+   */
+  appendable(): boolean {
+    if (this.old === 0) return false;
+    let dead = 0;
+    for (let i = 0; i < this.old; i++) if (!this.seen[i]) dead++;
+    return dead * 4 <= this.storedAfterAppend() && this.chunkEntries.length + 1 <= 2 * Math.ceil(this.live() / CHUNK_ENTRIES) + 2;
+  }
+
+  /** Entries the stored chunks hold after an append: old ones (dead or not) and the new ones read. */
+  storedAfterAppend(): number {
+    let k = this.old;
+    for (let i = this.old; i < this.n; i++) k += this.seen[i] as number;
+    return k;
+  }
+
+  /** For each stored chunk whose dead entries changed: its index and new bitmap. */
+  *deadMaps(): Generator<{ index: number; dead: Buffer }> {
+    let i0 = 0;
+    for (let ci = 0; ci < this.chunkEntries.length; ci++) {
+      const k = this.chunkEntries[ci] as number;
+      let gone = 0;
+      for (let j = 0; j < k; j++) gone += this.seen[i0 + j] ? 0 : 1;
+      if (gone !== this.chunkDead[ci]) {
+        const map = Buffer.alloc((k + 7) >> 3);
+        for (let j = 0; j < k; j++) if (!this.seen[i0 + j]) map[j >> 3] = (map[j >> 3] as number) | (1 << (j & 7));
+        yield { index: ci, dead: map };
+      }
+      i0 += k;
+    }
   }
 
   /** Entries read by this import (old ones read again and new ones). */
@@ -358,9 +409,9 @@ export class LineCache {
     return k;
   }
 
-  /** The live entries as stored chunks, one at a time. */
-  *chunks(): Generator<{ entries: number; data: Buffer }> {
-    let i = 0;
+  /** The live entries from entry `from` on (0: all of them) as stored chunks, one at a time. */
+  *chunks(from = 0): Generator<{ entries: number; data: Buffer }> {
+    let i = from;
     for (;;) {
       const pick: number[] = [];
       let bytes = 0;

@@ -687,7 +687,13 @@ const count = (store: Store, q: string): number => (store.sqlite.prepare(q).pluc
 function loadCache(store: Store, identifiers: number): LineCache | undefined {
   const meta = store.sqlite.prepare('SELECT entries, identifiers FROM import_cache WHERE id = 1').get() as { entries: number; identifiers: number } | undefined;
   if (!meta || meta.identifiers !== identifiers) return undefined;
-  const chunks = store.sqlite.prepare('SELECT entries, data FROM import_cache_chunks ORDER BY idx').all() as Array<{ entries: number; data: Buffer }>;
+  const chunks = store.sqlite
+    .prepare('SELECT c.entries, c.data, d.dead FROM import_cache_chunks c LEFT JOIN import_cache_dead d ON d.idx = c.idx ORDER BY c.idx')
+    .all() as Array<{
+    entries: number;
+    data: Buffer;
+    dead: Buffer | null;
+  }>;
   return LineCache.load(chunks, meta.entries);
 }
 
@@ -835,16 +841,28 @@ export async function importWatchlist(store: Store, file: string, o: ImportOptio
             `--max-withdrawal ${maxPercent} %; nothing imported. If the file is right, import it again with --allow-mass-withdrawal`,
         );
       }
-      // A file read whole from the cache leaves the stored chunks as they are.
-      if (!(cached && cache.same())) {
+      // A file read whole from the cache leaves the stored chunks as they are;
+      // one that changed a little marks its withdrawn lines dead and appends
+      // its new ones; anything else rewrites the chunks.
+      let entries = cache.live();
+      if (cached && cache.same()) entries = cache.old;
+      else if (cached && cache.appendable()) {
+        const mark = db.prepare('INSERT INTO import_cache_dead (idx, dead) VALUES (?, ?) ON CONFLICT (idx) DO UPDATE SET dead = excluded.dead');
+        for (const m of cache.deadMaps()) mark.run(m.index, m.dead);
+        const put = db.prepare('INSERT INTO import_cache_chunks (idx, entries, data) VALUES (?, ?, ?)');
+        let idx = db.prepare('SELECT count(*) FROM import_cache_chunks').pluck().get() as number;
+        for (const c of cache.chunks(cache.old)) put.run(idx++, c.entries, c.data);
+        entries = cache.storedAfterAppend();
+      } else {
         db.prepare('DELETE FROM import_cache_chunks').run();
+        db.prepare('DELETE FROM import_cache_dead').run();
         const put = db.prepare('INSERT INTO import_cache_chunks (idx, entries, data) VALUES (?, ?, ?)');
         let idx = 0;
         for (const c of cache.chunks()) put.run(idx++, c.entries, c.data);
       }
       db.prepare(
         'INSERT INTO import_cache (id, context, entries, identifiers) VALUES (1, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET context = excluded.context, entries = excluded.entries, identifiers = excluded.identifiers',
-      ).run(context, cache.live(), identifiers + derivedNow);
+      ).run(context, entries, identifiers + derivedNow);
       db.prepare(
         'INSERT INTO imports (file, imported_at, rows, rejected, identifiers, records, added, withdrawn) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
       ).run(basename(file), new Date().toISOString(), summary.rows, rejected, identifiers, records, added, withdrawn);

@@ -71,6 +71,18 @@ export const importCacheChunks = sqliteTable('import_cache_chunks', {
 });
 
 /**
+ * Per cached chunk, a bitmap of its entries no longer live (bit j of byte
+ * j >> 3: their lines left the watchlist); a chunk without a row has none.
+ * An import that changed a few lines marks them here and appends its new
+ * lines as a chunk of their own instead of rewriting every chunk. A table of
+ * its own: SQLite rewrites a whole row on update, blob included.
+ */
+export const importCacheDead = sqliteTable('import_cache_dead', {
+  index: integer('idx').primaryKey(),
+  dead: blob('dead', { mode: 'buffer' }).notNull(),
+});
+
+/**
  * This agency's side of a pair in an epoch: when it was first built, how many
  * canaries it carries (over all its chunks) and whether the expected tokens of
  * every chunk's canaries are registered (per chunk in `chunks`).

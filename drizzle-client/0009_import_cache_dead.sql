@@ -1,0 +1,4 @@
+CREATE TABLE `import_cache_dead` (
+	`idx` integer PRIMARY KEY NOT NULL,
+	`dead` blob NOT NULL
+);
