@@ -329,6 +329,32 @@ export function auditRows(x: Executor) {
 
 export type AppendWith = ReturnType<typeof auditRows>['appendWith'];
 
+/**
+ * A row inserted once: `inserted` when this call inserted it, otherwise what
+ * `existing` says of the row already there (the same one, or a conflict).
+ * With `audit`, the row and its entry land in one batch through
+ * {@link AppendWith}: a plain insert, so a row written meanwhile fails the
+ * batch whole and `existing` settles it.
+ */
+export async function insertOnce<T extends string>(
+  x: Executor,
+  appendWith: AppendWith,
+  audit: AuditInput | undefined,
+  insert: { plain: () => Statement; ignoring: () => unknown },
+  existing: () => Promise<T | undefined>,
+  inserted: T,
+  conflict: T,
+): Promise<T> {
+  if (!audit) {
+    if (x.changes(await insert.ignoring()) === 1) return inserted;
+    return (await existing()) ?? conflict;
+  }
+  const before = await existing();
+  if (before) return before;
+  const done = await appendWith(audit, () => [insert.plain()], existing);
+  return 'entry' in done ? inserted : done.settled;
+}
+
 /** A stored tree hash the computation needs is missing: the tree lost rows. */
 export class MissingTreeHash extends Error {
   constructor(

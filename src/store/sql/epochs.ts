@@ -5,7 +5,7 @@ import { and, asc, desc, eq, sql } from 'drizzle-orm';
 import * as schema from '../schema.js';
 import type { AuditInput } from '../../audit.js';
 import type { EpochKeyRecord, EpochRecord, PutResult } from '../types.js';
-import type { AppendWith } from './audit.js';
+import { type AppendWith, insertOnce } from './audit.js';
 import type { ControlPlane } from './control.js';
 import { atomic, notInitialised, type Executor } from './executor.js';
 import { buf, sameBytes, u8 } from './rows.js';
@@ -95,15 +95,12 @@ export function epochRows(x: Executor, appendWith: AppendWith) {
         // The same key under the same agreement version; a re-signed statement of it (Ed25519 is deterministic) is the same.
         return sameBytes(r.publicKey, k.publicKey) && r.agreementVersion === k.agreementVersion ? 'same' : 'conflict';
       };
-      if (!audit) {
-        if (x.changes(await db.insert(pairEpochKeys).values(values).onConflictDoNothing().run()) === 1) return 'created';
-        return (await existing()) ?? 'conflict';
-      }
-      const before = await existing();
-      if (before) return before;
-      // The key and its audit entry in one batch: a plain insert, so a key published meanwhile fails the batch whole.
-      const done = await appendWith(audit, () => [db.insert(pairEpochKeys).values(values)], existing);
-      return 'entry' in done ? 'created' : done.settled;
+      // The key and its audit entry in one batch.
+      const insert = {
+        plain: () => db.insert(pairEpochKeys).values(values),
+        ignoring: () => db.insert(pairEpochKeys).values(values).onConflictDoNothing().run(),
+      };
+      return insertOnce<PutResult>(x, appendWith, audit, insert, existing, 'created', 'conflict');
     },
   } satisfies Partial<ControlPlane>;
 }

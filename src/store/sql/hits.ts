@@ -5,7 +5,7 @@ import { and, eq, sql, type SQL } from 'drizzle-orm';
 import * as schema from '../schema.js';
 import type { AuditInput } from '../../audit.js';
 import type { HitStatusRecord, MatchedHandle, NightlyHitRecord, NightlyHitsSync, QueryHitRecord, SetHitStatusResult } from '../types.js';
-import type { AppendWith } from './audit.js';
+import { type AppendWith, insertOnce } from './audit.js';
 import type { ControlPlane } from './control.js';
 import { atomic, inJson, JSON_ROWS, pieces, type Executor, type Statement } from './executor.js';
 import { queryHitColumns } from './rows.js';
@@ -123,15 +123,12 @@ export function hitRows(x: Executor, appendWith: AppendWith) {
           .get();
         return cur === undefined ? undefined : cur.status === r.status ? 'same' : 'conflict';
       };
-      if (!audit) {
-        if (x.changes(await db.insert(hitStatus).values(r).onConflictDoNothing().run()) === 1) return 'set';
-        return (await existing()) ?? 'conflict';
-      }
-      const before = await existing();
-      if (before) return before;
-      // The status and its audit entry in one batch: a plain insert, so a status set meanwhile fails the batch whole.
-      const done = await appendWith(audit, () => [db.insert(hitStatus).values(r)], existing);
-      return 'entry' in done ? 'set' : done.settled;
+      // The status and its audit entry in one batch.
+      const insert = {
+        plain: () => db.insert(hitStatus).values(r),
+        ignoring: () => db.insert(hitStatus).values(r).onConflictDoNothing().run(),
+      };
+      return insertOnce<SetHitStatusResult>(x, appendWith, audit, insert, existing, 'set', 'conflict');
     },
   } satisfies Partial<ControlPlane>;
 }
