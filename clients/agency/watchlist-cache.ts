@@ -143,9 +143,8 @@ export class LineCache {
   seen: Uint8Array;
   /** Old entries a previous import withdrew (their chunk's dead bitmap): neither found nor withdrawn again. */
   private dead: Uint8Array;
-  /** Entries of each stored chunk, and how many of them were dead when loaded. */
+  /** Entries of each stored chunk. */
   private readonly chunkEntries: number[] = [];
-  private readonly chunkDead: number[] = [];
   private table: Int32Array;
   private mask: number;
   private fresh = Buffer.allocUnsafe(1 << 20);
@@ -200,18 +199,14 @@ export class LineCache {
       const offs = k * 5;
       const dead = ch.dead ?? undefined;
       if (dead !== undefined && dead.length !== (k + 7) >> 3) throw new Error('import cache: a dead-entry bitmap has the wrong size');
-      let gone = 0;
       for (let j = 0; j < k; j++) {
         c.start[i0 + j] = base + (words[offs + j] as number);
         c.end[i0 + j] = base + (words[offs + j + 1] as number);
         if ((c.end[i0 + j] as number) > d.length) throw new Error('import cache: a chunk is truncated');
-        if (dead !== undefined && ((dead[j >> 3] as number) >> (j & 7)) & 1) {
-          c.dead[i0 + j] = 1;
-          gone++;
-        } else c.insert(i0 + j);
+        if (dead !== undefined && ((dead[j >> 3] as number) >> (j & 7)) & 1) c.dead[i0 + j] = 1;
+        else c.insert(i0 + j);
       }
       c.chunkEntries.push(k);
-      c.chunkDead.push(gone);
       c.n += k;
     });
     return c;
@@ -386,14 +381,14 @@ export class LineCache {
     return k;
   }
 
-  /** For each stored chunk whose dead entries changed: its index and new bitmap. */
+  /** For each stored chunk with an entry this import withdrew: its index and new bitmap (dead entries are never seen). */
   *deadMaps(): Generator<{ index: number; dead: Buffer }> {
     let i0 = 0;
     for (let ci = 0; ci < this.chunkEntries.length; ci++) {
       const k = this.chunkEntries[ci] as number;
-      let gone = 0;
-      for (let j = 0; j < k; j++) gone += this.seen[i0 + j] ? 0 : 1;
-      if (gone !== this.chunkDead[ci]) {
+      let withdrawn = false;
+      for (let j = 0; j < k && !withdrawn; j++) withdrawn = !this.seen[i0 + j] && !this.dead[i0 + j];
+      if (withdrawn) {
         const map = Buffer.alloc((k + 7) >> 3);
         for (let j = 0; j < k; j++) if (!this.seen[i0 + j]) map[j >> 3] = (map[j >> 3] as number) | (1 << (j & 7));
         yield { index: ci, dead: map };

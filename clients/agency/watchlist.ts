@@ -399,44 +399,16 @@ class CsvLines {
   /** The digests of the batched lines, four words each: views of it, not copies, go with the rows. */
   private readonly digests = new Uint32Array(BATCH_ROWS * 4);
 
-  /** Where the next quote and CR of the piece being read are (its length: none). */
-  private scanned: Buffer | undefined;
-  private nextQuote = 0;
-  private nextCr = 0;
-
-  /**
-   * Quotes and CRs in [s, e), found with Buffer#indexOf (memchr) once per
-   * occurrence instead of a byte loop in JS: most files have neither, and
-   * then each is one scan per piece.
-   */
-  private countIn(buf: Buffer, s: number, e: number): [number, number] {
-    const next = (b: number, from: number): number => {
-      const i = buf.indexOf(b, from);
-      return i < 0 ? buf.length : i;
-    };
-    if (this.scanned !== buf) {
-      this.scanned = buf;
-      this.nextQuote = next(0x22, s);
-      this.nextCr = next(0x0d, s);
-    }
+  line: LineSink = (buf, s, e, line) => {
     let quotes = 0;
     let crs = 0;
-    while (this.nextQuote < e) {
-      quotes++;
-      this.nextQuote = next(0x22, this.nextQuote + 1);
+    let blank = true;
+    for (let i = s; i < e; i++) {
+      const c = buf[i] as number;
+      if (c === 0x22) quotes++;
+      else if (c === 0x0d) crs++;
+      if (blank && !isBlankByte(c)) blank = false;
     }
-    while (this.nextCr < e) {
-      crs++;
-      this.nextCr = next(0x0d, this.nextCr + 1);
-    }
-    return [quotes, crs];
-  }
-
-  line: LineSink = (buf, s, e, line) => {
-    const [quotes, crs] = this.countIn(buf, s, e);
-    let i = s;
-    while (i < e && isBlankByte(buf[i] as number)) i++;
-    const blank = i === e;
     if (this.quoted) {
       this.quoted.parts.push(buf.subarray(s, e));
       if (quotes & 1) this.endQuoted();
@@ -845,18 +817,17 @@ export async function importWatchlist(store: Store, file: string, o: ImportOptio
       // one that changed a little marks its withdrawn lines dead and appends
       // its new ones; anything else rewrites the chunks.
       let entries = cache.live();
+      const put = db.prepare('INSERT INTO import_cache_chunks (idx, entries, data) VALUES (?, ?, ?)');
       if (cached && cache.same()) entries = cache.old;
       else if (cached && cache.appendable()) {
         const mark = db.prepare('INSERT INTO import_cache_dead (idx, dead) VALUES (?, ?) ON CONFLICT (idx) DO UPDATE SET dead = excluded.dead');
         for (const m of cache.deadMaps()) mark.run(m.index, m.dead);
-        const put = db.prepare('INSERT INTO import_cache_chunks (idx, entries, data) VALUES (?, ?, ?)');
         let idx = db.prepare('SELECT count(*) FROM import_cache_chunks').pluck().get() as number;
         for (const c of cache.chunks(cache.old)) put.run(idx++, c.entries, c.data);
         entries = cache.storedAfterAppend();
       } else {
         db.prepare('DELETE FROM import_cache_chunks').run();
         db.prepare('DELETE FROM import_cache_dead').run();
-        const put = db.prepare('INSERT INTO import_cache_chunks (idx, entries, data) VALUES (?, ?, ?)');
         let idx = 0;
         for (const c of cache.chunks()) put.run(idx++, c.entries, c.data);
       }
