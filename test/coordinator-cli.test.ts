@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { bytesToHex, hexToBytes } from '../protocol/bytes.js';
 import { main } from '../src/cli/main.js';
 import { startServer } from '../src/cli/serve.js';
+import { batchedLines } from '../src/node/log.js';
 import { newSigner } from './coordinator-harness.js';
 
 let root: string;
@@ -163,6 +164,23 @@ describe('concordat coordinator CLI', () => {
     });
     expect(code).toBe(0);
     expect(out).toContain('"route":"/"');
+  });
+});
+
+describe('serve log lines', () => {
+  it('are joined into one write per turn of the event loop, in order, and flushed on demand', async () => {
+    const writes: string[] = [];
+    const lines = batchedLines({ write: (s: string) => writes.push(s) });
+    lines.write('{"a":1}');
+    lines.write('{"a":2}');
+    expect(writes).toEqual([]);
+    await new Promise((r) => setImmediate(r));
+    expect(writes).toEqual(['{"a":1}\n{"a":2}\n']);
+    lines.write('{"a":3}');
+    lines.flush();
+    expect(writes).toEqual(['{"a":1}\n{"a":2}\n', '{"a":3}\n']);
+    lines.flush();
+    expect(writes.length).toBe(2);
   });
 });
 

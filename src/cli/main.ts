@@ -23,6 +23,7 @@ import { AdminClient } from './admin-client.js';
 import { backup, DEFAULT_MIN_FREE_MB, doctor, restore } from './ops.js';
 import { COORDINATOR_EXIT, CoordinatorCliError } from './exit-codes.js';
 import { ADMIN_KEY_FILE, DB_FILE, startServer } from './serve.js';
+import { batchedLines } from '../node/log.js';
 
 export { ADMIN_KEY_FILE, DB_FILE };
 
@@ -86,10 +87,15 @@ async function serveCommand(data: string, host: string, port: number, integrityE
   const stop = () => ac.abort();
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+  const lines = batchedLines(process.stdout);
+  // A process that ends another way (an uncaught error) still writes what waits.
+  process.once('exit', lines.flush);
   try {
-    const server = await startServer({ data, host, port, integrityEveryMs, signal: ac.signal, out: (line) => process.stdout.write(`${line}\n`) });
+    const server = await startServer({ data, host, port, integrityEveryMs, signal: ac.signal, out: lines.write });
     return await server.closed;
   } finally {
+    lines.flush();
+    process.off('exit', lines.flush);
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
   }

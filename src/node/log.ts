@@ -15,6 +15,35 @@ export function createLogger(write: (line: string) => void, level: string = proc
   );
 }
 
+/**
+ * Lines to `stream`, those written in one turn of the event loop joined into
+ * one write: under load one write per request was a tenth of the
+ * coordinator's CPU (a synchronous syscall per line on a pipe). A line waits
+ * at most until the loop's next check phase; `flush()` writes what waits now.
+ */
+export function batchedLines(stream: { write(s: string): unknown }): { write: (line: string) => void; flush: () => void } {
+  let pending: string[] = [];
+  let scheduled = false;
+  const flush = (): void => {
+    scheduled = false;
+    if (pending.length === 0) return;
+    const text = `${pending.join('\n')}\n`;
+    pending = [];
+    stream.write(text);
+  };
+  return {
+    write(line) {
+      pending.push(line);
+      if (pending.length >= 512) flush();
+      else if (!scheduled) {
+        scheduled = true;
+        setImmediate(flush);
+      }
+    },
+    flush,
+  };
+}
+
 /** The app's request log (AppDeps.log) on a pino logger. */
 export function requestLogger(logger: Logger): (entry: LogEntry) => void {
   return (entry) => logger[requestLevel(entry)](requestFields(entry), 'request');

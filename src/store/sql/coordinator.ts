@@ -2,13 +2,13 @@
 // `coordinator init`, or by the Worker's first request), the deployment
 // configuration (src/API.md, "Deployment configuration") and the signature nonces that
 // refuse replays (RFC 9421 §7.2.2).
-import { eq, lt } from 'drizzle-orm';
+import { eq, lt, sql } from 'drizzle-orm';
 import { randomBytes } from '../../../protocol/rng.js';
 import { DEFAULT_PROBING, defaultConfig, type DeploymentConfig, type ProbingConfig } from '../../config.js';
 import * as schema from '../schema.js';
 import type { CoordinatorSecrets, InitialiseInput } from '../types.js';
 import type { ControlPlane } from './control.js';
-import { atomic, isConstraintError, type Executor } from './executor.js';
+import { atomic, isConstraintError, once, type Executor } from './executor.js';
 import { buf, u8 } from './rows.js';
 
 const { auditKeys, config, coordinator, epochs, nonces } = schema;
@@ -20,6 +20,14 @@ const NONCE_PRUNE_EVERY_S = 60;
 export function coordinatorRows(x: Executor) {
   const { db } = x;
   let lastNoncePrune = 0;
+  const configRow = once(() => db.select().from(config).where(eq(config.id, 1)).prepare());
+  const insertNonce = once(() =>
+    db
+      .insert(nonces)
+      .values({ keyid: sql.placeholder('keyid'), nonce: sql.placeholder('nonce'), created: sql.placeholder('created') })
+      .onConflictDoNothing()
+      .prepare(),
+  );
   const already = () => new Error('coordinator: this database is already initialised');
 
   const configUpsert = (c: DeploymentConfig, at: string) => {
@@ -70,7 +78,7 @@ export function coordinatorRows(x: Executor) {
     },
 
     async getConfig(): Promise<DeploymentConfig> {
-      const r = await db.select().from(config).where(eq(config.id, 1)).get();
+      const r = await configRow().get();
       if (!r) return defaultConfig();
       return {
         purposes: JSON.parse(r.purposes) as string[],
@@ -90,7 +98,7 @@ export function coordinatorRows(x: Executor) {
         lastNoncePrune = nowS;
         await db.delete(nonces).where(lt(nonces.created, nowS - NONCE_RETENTION_S)).run();
       }
-      return x.changes(await db.insert(nonces).values({ keyid, nonce, created: createdS }).onConflictDoNothing().run()) === 1;
+      return x.changes(await insertNonce().run({ keyid, nonce, created: createdS })) === 1;
     },
   } satisfies Partial<ControlPlane>;
 }

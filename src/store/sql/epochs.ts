@@ -7,7 +7,7 @@ import type { AuditInput } from '../../audit.js';
 import type { EpochKeyRecord, EpochRecord, PutResult } from '../types.js';
 import { type AppendWith, insertOnce } from './audit.js';
 import type { ControlPlane } from './control.js';
-import { atomic, notInitialised, type Executor } from './executor.js';
+import { atomic, notInitialised, once, type Executor } from './executor.js';
 import { buf, sameBytes, u8 } from './rows.js';
 
 const { epochs, pairEpochKeys } = schema;
@@ -15,12 +15,17 @@ const { epochs, pairEpochKeys } = schema;
 export function epochRows(x: Executor, appendWith: AppendWith) {
   const { db } = x;
 
-  const getPairEpochKey = async (agency: string, epoch: string, pairId: string): Promise<EpochKeyRecord | undefined> => {
-    const r = await db
+  const keyOf = once(() =>
+    db
       .select()
       .from(pairEpochKeys)
-      .where(and(eq(pairEpochKeys.agency, agency), eq(pairEpochKeys.epoch, epoch), eq(pairEpochKeys.pairId, pairId)))
-      .get();
+      .where(and(eq(pairEpochKeys.agency, sql.placeholder('agency')), eq(pairEpochKeys.epoch, sql.placeholder('epoch')), eq(pairEpochKeys.pairId, sql.placeholder('pairId'))))
+      .prepare(),
+  );
+  const latestEpoch = once(() => db.select().from(epochs).orderBy(desc(epochs.seq)).limit(1).prepare());
+
+  const getPairEpochKey = async (agency: string, epoch: string, pairId: string): Promise<EpochKeyRecord | undefined> => {
+    const r = await keyOf().get({ agency, epoch, pairId });
     return r
       ? {
           agency: r.agency,
@@ -37,7 +42,7 @@ export function epochRows(x: Executor, appendWith: AppendWith) {
 
   return {
     async currentEpoch(): Promise<EpochRecord> {
-      const r = await db.select().from(epochs).orderBy(desc(epochs.seq)).limit(1).get();
+      const r = await latestEpoch().get();
       if (!r) throw notInitialised(x);
       return { id: r.id, startedAt: r.startedAt };
     },

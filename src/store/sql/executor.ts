@@ -59,6 +59,18 @@ export async function atomic(x: Executor, statements: readonly Statement[]): Pro
   return x.batch(statements.map((st) => (is(st, SQL) ? dialect.sqlToQuery(st) : (st as Exclude<Statement, SQL>).toSQL())));
 }
 
+/**
+ * A statement built and prepared once per store, on first use, then run with
+ * its placeholders bound (drizzle's `.prepare()`): the requests every signed
+ * call makes (the caller's agency, its nonce, the current epoch) skip building
+ * the query and SQLite's parse and plan. First use, not construction: the
+ * table may not exist before the migrations have run.
+ */
+export function once<T>(build: () => T): () => T {
+  let made: { value: T } | undefined;
+  return () => (made ??= { value: build() }).value;
+}
+
 export function* pieces<T>(xs: readonly T[], size: number): Generator<T[]> {
   for (let i = 0; i < xs.length; i += size) yield xs.slice(i, i + size);
 }

@@ -6,7 +6,7 @@ import { and, asc, eq, gt, isNotNull, lt, or, sql } from 'drizzle-orm';
 import * as schema from '../schema.js';
 import type { AnswerInput, AnswerResult, CreateQueryResult, InboxEntry, NewQuery, OutcomeInput, OutcomeResult, QueryRecord, RefuseResult } from '../types.js';
 import type { ControlPlane } from './control.js';
-import { atomic, isConstraintError, type Executor } from './executor.js';
+import { atomic, isConstraintError, once, type Executor } from './executor.js';
 import { buf, legOf, queryOf, sameNullableBytes, u8 } from './rows.js';
 
 const { queries, queryHits, queryLegs, queryQuota } = schema;
@@ -15,12 +15,15 @@ export function queryRows(x: Executor) {
   const { db } = x;
   const legWhere = (queryId: string, partner: string) => and(eq(queryLegs.queryId, queryId), eq(queryLegs.partner, partner));
 
-  const queriesUsed = async (agency: string, agreementId: string, day: string): Promise<number> => {
-    const r = await db
+  const usedOn = once(() =>
+    db
       .select({ used: queryQuota.used })
       .from(queryQuota)
-      .where(and(eq(queryQuota.agency, agency), eq(queryQuota.agreementId, agreementId), eq(queryQuota.day, day)))
-      .get();
+      .where(and(eq(queryQuota.agency, sql.placeholder('agency')), eq(queryQuota.agreementId, sql.placeholder('agreementId')), eq(queryQuota.day, sql.placeholder('day'))))
+      .prepare(),
+  );
+  const queriesUsed = async (agency: string, agreementId: string, day: string): Promise<number> => {
+    const r = await usedOn().get({ agency, agreementId, day });
     return r?.used ?? 0;
   };
 

@@ -19,7 +19,7 @@ import type {
   RejectResult,
 } from '../types.js';
 import type { ControlPlane } from './control.js';
-import { atomic, inJson, isConstraintError, MAX_PARAMS, pieces, type Executor } from './executor.js';
+import { atomic, inJson, isConstraintError, MAX_PARAMS, once, pieces, type Executor } from './executor.js';
 import { agencyOf, agreementRecordOf, buf, pairOf, sameBytes, u8 } from './rows.js';
 
 const { agencies, agreementAcceptances, agreementRejections, agreements, agreementVersions, pairs } = schema;
@@ -47,12 +47,33 @@ export function registry(x: Executor) {
     }));
   };
 
+  const agencyById = once(() => db.select().from(agencies).where(eq(agencies.id, sql.placeholder('id'))).prepare());
+  // The active version governs; without one, the latest proposal describes the agreement.
+  const governingVersion = once(() =>
+    db
+      .select()
+      .from(agreementVersions)
+      .where(eq(agreementVersions.agreementId, sql.placeholder('id')))
+      .orderBy(desc(sql`${agreementVersions.status} = 'active'`), desc(agreementVersions.version))
+      .limit(1)
+      .prepare(),
+  );
+  const pairById = once(() => db.select().from(pairs).where(eq(pairs.id, sql.placeholder('id'))).prepare());
+  const pairsOfAgency = once(() =>
+    db
+      .select()
+      .from(pairs)
+      .where(or(eq(pairs.agencyA, sql.placeholder('agency')), eq(pairs.agencyB, sql.placeholder('agency'))))
+      .orderBy(asc(pairs.id))
+      .prepare(),
+  );
+
   const listAgreementVersions = (id?: string): Promise<AgreementVersionRecord[]> =>
     versionsWhere(id === undefined ? undefined : eq(agreementVersions.agreementId, id));
 
   return {
     async getAgency(id: string): Promise<AgencyRecord | undefined> {
-      const r = await db.select().from(agencies).where(eq(agencies.id, id)).get();
+      const r = await agencyById().get({ id });
       return r ? agencyOf(r) : undefined;
     },
 
@@ -68,14 +89,7 @@ export function registry(x: Executor) {
     },
 
     async getAgreement(id: string): Promise<AgreementRecord | undefined> {
-      // The active version governs; without one, the latest proposal describes the agreement.
-      const r = await db
-        .select()
-        .from(agreementVersions)
-        .where(eq(agreementVersions.agreementId, id))
-        .orderBy(desc(sql`${agreementVersions.status} = 'active'`), desc(agreementVersions.version))
-        .limit(1)
-        .get();
+      const r = await governingVersion().get({ id });
       return r ? agreementRecordOf(r) : undefined;
     },
 
@@ -190,18 +204,12 @@ export function registry(x: Executor) {
     },
 
     async getPair(id: string): Promise<PairRecord | undefined> {
-      const r = await db.select().from(pairs).where(eq(pairs.id, id)).get();
+      const r = await pairById().get({ id });
       return r ? pairOf(r) : undefined;
     },
 
     async listPairsOf(agencyId: string): Promise<PairRecord[]> {
-      const rows = await db
-        .select()
-        .from(pairs)
-        .where(or(eq(pairs.agencyA, agencyId), eq(pairs.agencyB, agencyId)))
-        .orderBy(asc(pairs.id))
-        .all();
-      return rows.map(pairOf);
+      return (await pairsOfAgency().all({ agency: agencyId })).map(pairOf);
     },
 
     async listPairs(): Promise<PairRecord[]> {
