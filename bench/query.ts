@@ -39,10 +39,17 @@ function percentile(sorted: number[], p: number): number {
 function waitFor(child: ChildProcess, re: RegExp, what: string): Promise<string> {
   let seen = '';
   return new Promise((resolve, reject) => {
+    // Once found, the child's later output is dropped unread: rescanning a
+    // growing log on every line cost this process more than the query itself.
+    let found = false;
     const on = (b: Buffer): void => {
-      seen += b.toString();
+      if (found) return;
+      seen = (seen + b.toString()).slice(-65536);
       const m = re.exec(seen);
-      if (m) resolve(m[1] ?? m[0]);
+      if (m) {
+        found = true;
+        resolve(m[1] ?? m[0]);
+      }
     };
     child.stdout?.on('data', on);
     child.stderr?.on('data', on);

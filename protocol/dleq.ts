@@ -33,39 +33,54 @@ function computeCompositesFast(suite: Suite, k: bigint, B: P, C: P[], D: P[]): {
   return { M, Z: M.multiply(k) };
 }
 
+/**
+ * The hashes of the §2.2.1 transcript. The reference path runs the portable
+ * ones; an engine passes its own native SHA-512 (the outputs are identical).
+ */
+export interface TranscriptHashes {
+  sha512(data: Uint8Array): Uint8Array;
+  hashToScalar(suite: Suite, input: Uint8Array): bigint;
+}
+
+const portableHashes: TranscriptHashes = { sha512, hashToScalar };
+
+/** RFC 9497 §2.2.1 seed = Hash(I2OSP(len(Bm), 2) ‖ Bm ‖ I2OSP(len(seedDST), 2) ‖ seedDST), over the encoded key. */
+export function compositeSeedOf(suite: Suite, B: Uint8Array, h: TranscriptHashes = portableHashes): Uint8Array {
+  return h.sha512(concatBytes(lengthPrefixed(B), lengthPrefixed(suite.seedDST)));
+}
+
+/** RFC 9497 §2.2.1 d_i over the encoded C[i] and D[i]. */
+export function compositeScalarOf(suite: Suite, seed: Uint8Array, i: number, Ci: Uint8Array, Di: Uint8Array, h: TranscriptHashes = portableHashes): bigint {
+  return h.hashToScalar(suite, concatBytes(lengthPrefixed(seed), i2osp(i, 2), lengthPrefixed(Ci), lengthPrefixed(Di), LABEL.composite));
+}
+
+/** RFC 9497 §2.2.1 challenge scalar c over the encoded transcript elements. */
+export function challengeOf(suite: Suite, B: Uint8Array, M: Uint8Array, Z: Uint8Array, t2: Uint8Array, t3: Uint8Array, h: TranscriptHashes = portableHashes): bigint {
+  const t = concatBytes(lengthPrefixed(B), lengthPrefixed(M), lengthPrefixed(Z), lengthPrefixed(t2), lengthPrefixed(t3), LABEL.challenge);
+  return h.hashToScalar(suite, t);
+}
+
 export function compositeSeed(suite: Suite, B: P): Uint8Array {
-  return sha512(concatBytes(lengthPrefixed(encodePoint(B)), lengthPrefixed(suite.seedDST)));
+  return compositeSeedOf(suite, encodePoint(B));
 }
 
 export function compositeScalar(suite: Suite, seed: Uint8Array, i: number, Ci: P, Di: P): bigint {
-  const t = concatBytes(
-    lengthPrefixed(seed),
-    i2osp(i, 2),
-    lengthPrefixed(encodePoint(Ci)),
-    lengthPrefixed(encodePoint(Di)),
-    LABEL.composite,
-  );
-  return hashToScalar(suite, t);
+  return compositeScalarOf(suite, seed, i, encodePoint(Ci), encodePoint(Di));
 }
 
-/** RFC 9497 §2.2.1 challenge scalar c over the proof transcript. */
 export function challenge(suite: Suite, B: P, M: P, Z: P, t2: P, t3: P): bigint {
-  const t = concatBytes(
-    lengthPrefixed(encodePoint(B)),
-    lengthPrefixed(encodePoint(M)),
-    lengthPrefixed(encodePoint(Z)),
-    lengthPrefixed(encodePoint(t2)),
-    lengthPrefixed(encodePoint(t3)),
-    LABEL.challenge,
-  );
-  return hashToScalar(suite, t);
+  return challengeOf(suite, encodePoint(B), encodePoint(M), encodePoint(Z), encodePoint(t2), encodePoint(t3));
+}
+
+/** The batch rules of §2.2.1 that precede decoding: equal lengths, not empty, an index that fits I2OSP(i, 2). */
+export function checkBatchShape(C: readonly Uint8Array[], D: readonly Uint8Array[]): void {
+  if (C.length !== D.length) throw new ProofError(`batch: ${C.length} blinded but ${D.length} evaluated elements`);
+  if (C.length === 0) throw new ProofError('batch: empty');
+  if (C.length > 0xffff) throw new ProofError('batch: more than 65535 elements');
 }
 
 export function decodeBatch(C: Uint8Array[], D: Uint8Array[]): { Cp: P[]; Dp: P[] } {
-  if (C.length !== D.length) throw new ProofError(`batch: ${C.length} blinded but ${D.length} evaluated elements`);
-  if (C.length === 0) throw new ProofError('batch: empty');
-  // RFC 9497 §2.2.1 frames the index with I2OSP(i, 2).
-  if (C.length > 0xffff) throw new ProofError('batch: more than 65535 elements');
+  checkBatchShape(C, D);
   return {
     Cp: C.map((c, i) => decodePoint(`blinded[${i}]`, c)),
     Dp: D.map((d, i) => decodePoint(`evaluated[${i}]`, d)),

@@ -11,9 +11,11 @@
 // "HitEvidence-"), so the responder's own query proof — the same statement
 // shape with P = K_B and U = R — can never serve as evidence for an element R
 // the requester copied from the responder's side.
-import { hitEvidenceSuite, PROOF_BYTES, type Suite } from './constants.js';
+import { equalBytes } from './bytes.js';
+import { ELEMENT_BYTES, hitEvidenceSuite, PROOF_BYTES, type Suite } from './constants.js';
 import { generateProofWithR, verifyProof } from './dleq.js';
-import { DecodeError, ProofError, type DecodeReason } from './errors.js';
+import type { Engine } from './engine/types.js';
+import { DecodeError, ProofError, ProtocolError, type DecodeReason } from './errors.js';
 import { decodePoint, decodeScalar, encodePoint, encodeScalar, Fn, Point, randomScalar } from './group.js';
 
 export interface HitEvidence {
@@ -52,26 +54,59 @@ export function hitEvidence(suite: Suite, blind: Uint8Array, evaluated: Uint8Arr
 }
 
 /**
+ * {@link hitEvidence} on an engine (the requester's own, native where it
+ * runs): U = r⁻¹·E, P = r·G and the proof as the engine's VOPRF evaluation
+ * of U under r, which re-derives E. Byte-identical to the reference path for
+ * the same `rng` (protocol/vectors.ts runs both).
+ */
+export function hitEvidenceOn(engine: Engine, suite: Suite, blind: Uint8Array, evaluated: Uint8Array, rng: (n: number) => Uint8Array): HitEvidence {
+  const r = decodeScalar('blind', blind);
+  const element = engine.evaluate(encodeScalar(Fn.inv(r)), evaluated, 'evaluated');
+  const blindPublic = engine.publicKey(blind);
+  const proven = engine.evaluateWithProof(hitEvidenceSuite(suite), blind, [element], rng);
+  // r·(r⁻¹·E) = E: anything else is an engine fault, never evidence.
+  if (!equalBytes(proven.evaluated[0] as Uint8Array, evaluated)) throw new ProtocolError('hit evidence: r·U does not give back the answer');
+  return { element, blindPublic, proof: proven.proof };
+}
+
+/** A §2.2.2 proof check with the engine interface's contract (malformed inputs throw a DecodeError naming pk, blinded[0] or proof.*). */
+export type ProofCheck = (suite: Suite, pk: Uint8Array, blinded: readonly Uint8Array[], evaluated: readonly Uint8Array[], proof: Uint8Array) => boolean;
+
+const referenceCheck: ProofCheck = (suite, pk, blinded, evaluated, proof) => verifyProof(suite, pk, [...blinded], [...evaluated], proof);
+
+/**
  * The coordinator's check of §8.11: `evaluated` is E as the coordinator
  * itself relayed it (never taken from the report). U and P are decoded
  * strictly (§1.1); the proof must verify. Malformed members are refused
  * under their own name, like a proof that does not verify.
  */
-export function checkHitEvidence(suite: Suite, evaluated: Uint8Array, ev: HitEvidence): HitEvidenceCheck {
+function elementRefusal(element: Uint8Array): HitEvidenceCheck | undefined {
+  try {
+    decodePoint('element', element);
+    return undefined;
+  } catch (e) {
+    if (e instanceof DecodeError) return { ok: false, field: 'element', reason: e.reason };
+    throw e;
+  }
+}
+
+export function checkHitEvidence(suite: Suite, evaluated: Uint8Array, ev: HitEvidence, verify: ProofCheck = referenceCheck): HitEvidenceCheck {
   for (const field of ['element', 'blindPublic'] as const) {
-    try {
-      decodePoint(field, ev[field]);
-    } catch (e) {
-      if (e instanceof DecodeError) return { ok: false, field, reason: e.reason };
-      throw e;
-    }
+    const b = ev[field];
+    if (!(b instanceof Uint8Array) || b.length !== ELEMENT_BYTES) return { ok: false, field, reason: 'length' };
   }
   if (!(ev.proof instanceof Uint8Array) || ev.proof.length !== PROOF_BYTES) return { ok: false, field: 'proof', reason: 'length' };
   try {
-    return verifyProof(hitEvidenceSuite(suite), ev.blindPublic, [ev.element], [evaluated], ev.proof) ? { ok: true } : { ok: false, field: 'proof', reason: 'proof' };
+    return verify(hitEvidenceSuite(suite), ev.blindPublic, [ev.element], [evaluated], ev.proof) ? { ok: true } : { ok: false, field: 'proof', reason: 'proof' };
   } catch (e) {
-    // Unreduced proof scalars: not a proof.
-    if (e instanceof DecodeError) return { ok: false, field: 'proof', reason: e.reason };
+    // The verifier decodes P as its `pk` and U as `blinded[0]`, strictly (§1.1).
+    if (e instanceof DecodeError) {
+      // The verifier checks P before U; a bad U is still reported first, as the element.
+      if (e.field === 'pk') return elementRefusal(ev.element) ?? { ok: false, field: 'blindPublic', reason: e.reason };
+      if (e.field === 'blinded[0]') return { ok: false, field: 'element', reason: e.reason };
+      // Unreduced proof scalars: not a proof.
+      return { ok: false, field: 'proof', reason: e.reason };
+    }
     if (e instanceof ProofError) return { ok: false, field: 'proof', reason: 'proof' };
     throw e;
   }

@@ -22,7 +22,7 @@ import { fingerprint, signDocument, signingInput, signingPublicKey, verifyDocume
 import { epochKeyStatementSchema } from './epoch-key.js';
 import { chunkDigest, chunkManifestSchema } from './manifest.js';
 import { queryStatementSchema, queryValuesDigest } from './signed-query.js';
-import { checkHitEvidence, hitEvidenceWithR } from './hit-evidence.js';
+import { checkHitEvidence, hitEvidenceOn, hitEvidenceWithR } from './hit-evidence.js';
 import { treeHeadSchema } from './tlog.js';
 import { concordatV2TlogVectorsSchema, verifyConcordatV2Tlog } from './vectors-tlog.js';
 
@@ -440,6 +440,18 @@ function verifyConcordatV2(v: ConcordatV2Vectors, engines: readonly Engine[]): V
         expect('evaluated', e.evaluate(h(t.responderSk), h(t.blinded)), h(t.evaluated));
         // §8.11: U is the responder's own blinded element of the input.
         expect('element', e.blind(suite, h(t.responderSk), [h(t.input)]), h(t.element));
+        // The evidence built and checked on the engine itself, with the vector's proof scalar as the draw.
+        const draw = (n: number): Uint8Array => {
+          const out = new Uint8Array(n);
+          out.set(h(t.proofRandomScalar));
+          return out;
+        };
+        const ev = hitEvidenceOn(e, suite, h(t.blind), h(t.evaluated), draw);
+        expect('element (engine)', ev.element, h(t.element));
+        expect('blindPublic (engine)', ev.blindPublic, h(t.blindPublic));
+        expect('proof (engine)', ev.proof, h(t.proof));
+        const given = { element: h(t.element), blindPublic: h(t.blindPublic), proof: h(t.proof) };
+        expect('checkHitEvidence (engine)', checkHitEvidence(suite, h(t.evaluated), given, (...a) => e.verifyProof(...a)).ok, true);
       });
     }
   });

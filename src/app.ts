@@ -66,7 +66,7 @@ export interface AppDeps {
   unready?: () => string | undefined;
 }
 
-const portableVerifyProof: ProofVerifier = (pk, blinded, evaluated, proof) => nobleVerifyProof(CONCORDAT_SUITE, pk, blinded, evaluated, proof);
+const portableVerifyProof: ProofVerifier = (suite, pk, blinded, evaluated, proof) => nobleVerifyProof(suite, pk, [...blinded], [...evaluated], proof);
 
 /** Where a failed zod-openapi validation points its `field` (as the routes' own parsing does). */
 const FIELD_PREFIX: Record<string, string> = { json: 'body', form: 'body', param: 'path', query: 'query', header: 'header', cookie: 'cookie' };

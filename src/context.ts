@@ -1,4 +1,5 @@
 // Types shared by the app factory, its middleware and the feature routes.
+import type { ProofCheck } from '../protocol/hit-evidence.js';
 import type { AuditDetail } from './audit.js';
 import type { ElementChecker } from './elements.js';
 import type { Notifier } from './notify.js';
@@ -61,4 +62,5 @@ export interface Services {
 }
 
 /** Checks a responder's batched DLEQ proof against its epoch public key (CONCORDAT_SUITE). */
-export type ProofVerifier = (pk: Uint8Array, blinded: Uint8Array[], evaluated: Uint8Array[], proof: Uint8Array) => boolean;
+/** RFC 9497 §2.2.2 VerifyProof under a suite, with the engines' contract (protocol/hit-evidence.ts ProofCheck). */
+export type ProofVerifier = ProofCheck;

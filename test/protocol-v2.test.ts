@@ -1,6 +1,7 @@
 // Concordat PSI v2 pieces (protocol/SPEC.md §8): canonical JSON, signed
 // documents, agreements, the ratchet, pair keys, and every refusal of the
 // epoch-key, chunk and query checks.
+import { ed25519 } from '@noble/curves/ed25519.js';
 import { sha512 } from '@noble/hashes/sha2.js';
 import { describe, expect, test } from 'vitest';
 import { bytesToHex, concatBytes, hexToBytes, utf8 } from '../protocol/bytes.js';
@@ -154,6 +155,28 @@ describe('signed documents (§8.3)', () => {
     // y = p (non-canonical encoding of 0)
     const nonCanonical = hexToBytes('edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f');
     expect(verifyDocument('query', doc, nonCanonical, sig)).toBe(false);
+  });
+
+  // On Node OpenSSL checks first and the portable code decides what it refuses: the verdicts are the portable ones.
+  test('edge-case signatures get the portable strict verdict on Node: non-canonical S refused, a torsion R as @noble/curves decides', () => {
+    const msg = signingInput('query', doc);
+    const strict = (sig: Uint8Array): boolean => ed25519.verify(sig, msg, pkES, { zip215: false });
+    const L = ed25519.Point.Fn.ORDER;
+    const le = (n: bigint): Uint8Array => Uint8Array.from({ length: 32 }, (_, i) => Number((n >> BigInt(8 * i)) & 0xffn));
+    const fromLe = (b: Uint8Array): bigint => b.reduceRight((acc, x) => (acc << 8n) | BigInt(x), 0n);
+    const good = signDocument('query', doc, skES);
+    // S + ℓ: the same point equation, a non-canonical scalar.
+    const sPlusL = concatBytes(good.subarray(0, 32), le(fromLe(good.subarray(32)) + L));
+    // R = r·B + T with T of order 8: valid only under the cofactored equation.
+    const T = ed25519.Point.fromHex('c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a');
+    expect(T.multiplyUnsafe(8n).is0()).toBe(true);
+    const a = ed25519.utils.getExtendedPublicKey(skES).scalar;
+    const r = 123456789n;
+    const R = ed25519.Point.BASE.multiply(r).add(T).toBytes();
+    const k = fromLe(sha512(concatBytes(R, pkES, msg))) % L;
+    const torsionR = concatBytes(R, le((r + k * a) % L));
+    for (const sig of [good, sPlusL, torsionR]) expect(verifyDocument('query', doc, pkES, sig)).toBe(strict(sig));
+    expect(verifyDocument('query', doc, pkES, sPlusL)).toBe(false);
   });
 
   test('fingerprint: 8 groups of 4 lower-case hex digits', () => {

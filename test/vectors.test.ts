@@ -112,8 +112,9 @@ describe('hit evidence (protocol/SPEC.md §8.11) beside its vectors', () => {
     blindPublic: hexToBytes(over.blindPublic ?? t.blindPublic),
     proof: hexToBytes(over.proof ?? t.proof),
   });
-  const check = (t: HitCase, evaluated: string, over: Partial<Record<'element' | 'blindPublic' | 'proof', string>> = {}) =>
-    checkHitEvidence(CONCORDAT_V2_SUITE, hexToBytes(evaluated), given(t, over));
+  const checkOn = (e: Engine | undefined, t: HitCase, evaluated: string, over: Partial<Record<'element' | 'blindPublic' | 'proof', string>> = {}) =>
+    checkHitEvidence(CONCORDAT_V2_SUITE, hexToBytes(evaluated), given(t, over), e ? (...x) => e.verifyProof(...x) : undefined);
+  const check = (t: HitCase, evaluated: string, over: Partial<Record<'element' | 'blindPublic' | 'proof', string>> = {}) => checkOn(undefined, t, evaluated, over);
   const flip = (x: string, at = 2) => x.slice(0, at) + (x[at] === '0' ? '1' : '0') + x.slice(at + 1);
 
   test('the vectors hold', () => {
@@ -137,13 +138,23 @@ describe('hit evidence (protocol/SPEC.md §8.11) beside its vectors', () => {
     expect(check(a, a.evaluated, { element: a.blinded, blindPublic: bytesToHex(K), proof: bytesToHex(queryProof) })).toEqual({ ok: false, field: 'proof', reason: 'proof' });
   });
 
-  test('malformed members are refused under their own name, never as a proof', () => {
-    expect(check(a, a.evaluated, { element: '00'.repeat(32) })).toEqual({ ok: false, field: 'element', reason: 'identity' });
-    expect(check(a, a.evaluated, { element: 'ff'.repeat(32) })).toMatchObject({ ok: false, field: 'element' });
-    expect(check(a, a.evaluated, { blindPublic: 'ab'.repeat(31) })).toEqual({ ok: false, field: 'blindPublic', reason: 'length' });
-    expect(check(a, a.evaluated, { proof: 'ab'.repeat(63) })).toEqual({ ok: false, field: 'proof', reason: 'length' });
-    expect(check(a, a.evaluated, { proof: 'ff'.repeat(64) })).toEqual({ ok: false, field: 'proof', reason: 'out-of-range' });
-  });
+  // The coordinator checks evidence on its own engine (native libsodium where it loads): every engine gives the reference's verdicts.
+  test.each([{ name: 'default', e: undefined as Engine | undefined }, ...engines.map((e) => ({ name: e.name, e }))])(
+    'malformed members are refused under their own name, never as a proof ($name verifier)',
+    ({ e }) => {
+      const on = (t: HitCase, ev: string, over: Partial<Record<'element' | 'blindPublic' | 'proof', string>> = {}) => checkOn(e, t, ev, over);
+      expect(on(a, a.evaluated)).toEqual({ ok: true });
+      expect(on(a, a.evaluated, { element: '00'.repeat(32) })).toEqual({ ok: false, field: 'element', reason: 'identity' });
+      expect(on(a, a.evaluated, { element: 'ff'.repeat(32) })).toMatchObject({ ok: false, field: 'element' });
+      expect(on(a, a.evaluated, { element: '00'.repeat(32), blindPublic: '00'.repeat(32) })).toEqual({ ok: false, field: 'element', reason: 'identity' });
+      expect(on(a, a.evaluated, { blindPublic: '00'.repeat(32) })).toEqual({ ok: false, field: 'blindPublic', reason: 'identity' });
+      expect(on(a, a.evaluated, { blindPublic: 'ab'.repeat(31) })).toEqual({ ok: false, field: 'blindPublic', reason: 'length' });
+      expect(on(a, a.evaluated, { proof: 'ab'.repeat(63) })).toEqual({ ok: false, field: 'proof', reason: 'length' });
+      expect(on(a, a.evaluated, { proof: 'ff'.repeat(64) })).toEqual({ ok: false, field: 'proof', reason: 'out-of-range' });
+      expect(on(a, a.evaluated, { proof: flip(a.proof) })).toEqual({ ok: false, field: 'proof', reason: 'proof' });
+      expect(on(a, b.evaluated)).toEqual({ ok: false, field: 'proof', reason: 'proof' });
+    },
+  );
 });
 
 type SignedCase = {

@@ -33,6 +33,7 @@ function wasmPrimitives(): SodiumPrimitives {
     add: (out, p, q) => attempt(out, () => sodium.crypto_core_ristretto255_add(p, q)),
     scalarMul: (out, a, b) => out.set(sodium.crypto_core_ristretto255_scalar_mul(a, b)),
     scalarSub: (out, a, b) => out.set(sodium.crypto_core_ristretto255_scalar_sub(a, b)),
+    isValid: (p) => sodium.crypto_core_ristretto255_is_valid_point(p),
     sha512: platformSha512(),
   };
 }

@@ -120,6 +120,7 @@ function nativePrimitives(c: NativeSodium): SodiumPrimitives {
     scalarSub: (out, a, b) => {
       c.scalar_sub(out, a, b);
     },
+    isValid: (p) => !topBitSet(p) && c.is_valid_point(p) === 1,
     sha512: (out, data) => {
       c.hash_sha512(out, data, data.length);
     },

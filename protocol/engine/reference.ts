@@ -2,7 +2,7 @@
 // yardstick the fast engine must match byte for byte.
 import { ELEMENT_BYTES, TOKEN_BYTES, type Suite } from '../constants.js';
 import { DecodeError } from '../errors.js';
-import { decodePoint, decodeScalar, encodePoint } from '../group.js';
+import { decodePoint, decodeScalar, encodePoint, Point } from '../group.js';
 import { hashToGroup } from '../hash-to-group.js';
 import { tokenOfEncoded } from '../token.js';
 import { generateProof, verifyProof } from '../dleq.js';
@@ -54,5 +54,8 @@ export const referenceEngine: Engine = {
   },
   verifyProof(suite: Suite, pk: Uint8Array, blinded: readonly Uint8Array[], evaluated: readonly Uint8Array[], proof: Uint8Array): boolean {
     return verifyProof(suite, pk, [...blinded], [...evaluated], proof);
+  },
+  publicKey(sk: Uint8Array): Uint8Array {
+    return encodePoint(Point.BASE.multiply(decodeScalar('sk', sk)));
   },
 };

@@ -8,13 +8,11 @@
 // the reference engine; the vector tests run every engine.
 import { ELEMENT_BYTES, PROOF_BYTES, SCALAR_BYTES, TOKEN_BYTES, type Suite } from '../constants.js';
 import { DecodeError, ProofError, ProtocolError } from '../errors.js';
-import { decodePoint, decodeScalar, encodePoint, encodeScalar, Point, randomScalar } from '../group.js';
+import { decodePoint, decodeScalar, encodeScalar, randomScalar, reduceScalarLE } from '../group.js';
 import { createExpandXmd, type Sha512Into } from '../hash-to-group.js';
-import { challenge, compositeScalar, compositeSeed, decodeBatch, verifyProof as referenceVerify } from '../dleq.js';
+import { challengeOf, checkBatchShape, compositeScalarOf, compositeSeedOf, verifyProof as referenceVerify, type TranscriptHashes } from '../dleq.js';
 import { bytesToHex, concatBytes, equalBytes } from '../bytes.js';
 import type { Engine, EngineName, ProvenEvaluation } from './types.js';
-
-type P = InstanceType<typeof Point>;
 
 /**
  * What an engine needs from a libsodium: each writes its result into `out`
@@ -33,6 +31,8 @@ export interface SodiumPrimitives {
   scalarMul(out: Uint8Array, a: Uint8Array, b: Uint8Array): void;
   /** a − b mod ℓ. */
   scalarSub(out: Uint8Array, a: Uint8Array, b: Uint8Array): void;
+  /** Whether P is a canonical RFC 9496 §4.3.1 encoding (the identity included: the engine refuses that itself). */
+  isValid(p: Uint8Array): boolean;
   sha512: Sha512Into;
 }
 
@@ -53,14 +53,39 @@ export function makeSodiumEngine(name: EngineName, s: SodiumPrimitives): Engine 
   // Per-DST expanders and token buffers; a pool task rebuilds its Suite from
   // the context bytes, so the cache is keyed by the bytes, not the object.
   const expanders = new Map<string, (msg: Uint8Array) => Uint8Array>();
-  const expanderFor = (suite: Suite): ((msg: Uint8Array) => Uint8Array) => {
-    const key = bytesToHex(suite.hashToGroupDST);
+  const expanderOf = (dst: Uint8Array): ((msg: Uint8Array) => Uint8Array) => {
+    const key = bytesToHex(dst);
     let f = expanders.get(key);
     if (!f) {
-      f = createExpandXmd(s.sha512, suite.hashToGroupDST, 64);
+      f = createExpandXmd(s.sha512, dst, 64);
       expanders.set(key, f);
     }
     return f;
+  };
+  const expanderFor = (suite: Suite): ((msg: Uint8Array) => Uint8Array) => expanderOf(suite.hashToGroupDST);
+  // The DLEQ transcript (RFC 9497 §2.2.1) hashed with this engine's SHA-512.
+  const hashes: TranscriptHashes = {
+    sha512: (data) => {
+      const out = new Uint8Array(64);
+      s.sha512(out, data);
+      return out;
+    },
+    hashToScalar: (suite, input) => reduceScalarLE(expanderOf(suite.hashToScalarDST)(input)),
+  };
+  /**
+   * RFC 9497 §4.1 DeserializeElement without leaving libsodium: canonical and
+   * not the identity (whose only encoding is 32 zero bytes). On refusal the
+   * strict decoder names the field and the rule, as on every engine.
+   */
+  const checkPoint = (field: string, p: Uint8Array): void => {
+    if (p instanceof Uint8Array && p.length === ELEMENT_BYTES && !isZero(p) && s.isValid(p)) return;
+    decodePoint(field, p);
+    throw new DecodeError(field, 'non-canonical', 'not a canonical ristretto255 encoding');
+  };
+  const checkBatch = (C: readonly Uint8Array[], D: readonly Uint8Array[]): void => {
+    checkBatchShape(C, D);
+    C.forEach((c, i) => checkPoint(`blinded[${i}]`, c));
+    D.forEach((d, i) => checkPoint(`evaluated[${i}]`, d));
   };
   const tokenBuffers = new Map<string, Uint8Array>();
   const tokenBufferFor = (suite: Suite): Uint8Array => {
@@ -110,19 +135,28 @@ export function makeSodiumEngine(name: EngineName, s: SodiumPrimitives): Engine 
     return out;
   };
 
-  /** Σ d_i·X_i over the batch, X = C or D (RFC 9497 §2.2.1 ComputeComposites). */
-  const composite = (suite: Suite, B: P, Cp: P[], Dp: P[], which: 'C' | 'D'): Uint8Array => {
-    const seed = compositeSeed(suite, B);
-    let acc: Uint8Array | undefined;
-    for (let i = 0; i < Cp.length; i++) {
-      const ci = Cp[i] as P;
-      const di = Dp[i] as P;
-      const d = encodeScalar(compositeScalar(suite, seed, i, ci, di));
-      const term = mult(d, encodePoint(which === 'C' ? ci : di), `composite[${i}]`);
-      acc = acc ? add(acc, term) : term;
+  /**
+   * RFC 9497 §2.2.1 composites over encoded elements: d_i once per index, then
+   * M = Σ d_i·C[i] and, for the verifier, Z = Σ d_i·D[i] (the prover passes
+   * `withZ = false` and takes Z = k·M, ComputeCompositesFast).
+   */
+  const composites = (suite: Suite, B: Uint8Array, C: readonly Uint8Array[], D: readonly Uint8Array[], withZ: boolean): { M: Uint8Array; Z?: Uint8Array } => {
+    const seed = compositeSeedOf(suite, B, hashes);
+    let M: Uint8Array | undefined;
+    let Z: Uint8Array | undefined;
+    for (let i = 0; i < C.length; i++) {
+      const ci = C[i] as Uint8Array;
+      const di = D[i] as Uint8Array;
+      const d = encodeScalar(compositeScalarOf(suite, seed, i, ci, di, hashes));
+      const m = mult(d, ci, `composite[${i}]`);
+      M = M ? add(M, m) : m;
+      if (withZ) {
+        const z = mult(d, di, `composite[${i}]`);
+        Z = Z ? add(Z, z) : z;
+      }
     }
-    if (!acc) throw new ProofError('batch: empty');
-    return acc;
+    if (!M) throw new ProofError('batch: empty');
+    return Z ? { M, Z } : { M };
   };
 
   return {
@@ -174,15 +208,14 @@ export function makeSodiumEngine(name: EngineName, s: SodiumPrimitives): Engine 
       const evaluated = blinded.map((b, i) => mult(sk, b, `blinded[${i}]`));
       // Composites and the challenge involve public values only; every
       // operation on k or on the proof nonce r runs in libsodium.
-      const { Cp, Dp } = decodeBatch([...blinded], evaluated);
+      checkBatch(blinded, evaluated);
       const pk = base(sk, 'sk');
-      const B = decodePoint('pk', pk);
-      const M = composite(suite, B, Cp, Dp, 'C');
-      const Z = composite(suite, B, Cp, Dp, 'D');
+      const { M } = composites(suite, pk, blinded, evaluated, false);
+      const Z = mult(sk, M, 'M');
       const r = encodeScalar(randomScalar(rng));
       const t2 = base(r, 'r');
       const t3 = mult(r, M, 'M');
-      const c = encodeScalar(challenge(suite, B, Point.fromBytes(M), Point.fromBytes(Z), Point.fromBytes(t2), Point.fromBytes(t3)));
+      const c = encodeScalar(challengeOf(suite, pk, M, Z, t2, t3, hashes));
       const ck = new Uint8Array(SCALAR_BYTES);
       s.scalarMul(ck, c, sk);
       const sc = new Uint8Array(SCALAR_BYTES);
@@ -190,8 +223,8 @@ export function makeSodiumEngine(name: EngineName, s: SodiumPrimitives): Engine 
       return { evaluated, proof: concatBytes(c, sc) };
     },
     verifyProof(suite: Suite, pk: Uint8Array, blinded: readonly Uint8Array[], evaluated: readonly Uint8Array[], proof: Uint8Array): boolean {
-      const B = decodePoint('pk', pk);
-      const { Cp, Dp } = decodeBatch([...blinded], [...evaluated]);
+      checkPoint('pk', pk);
+      checkBatch(blinded, evaluated);
       if (!(proof instanceof Uint8Array) || proof.length !== PROOF_BYTES) {
         throw new ProofError(`proof: expected ${PROOF_BYTES} bytes, got ${proof?.length ?? 'none'}`);
       }
@@ -200,18 +233,20 @@ export function makeSodiumEngine(name: EngineName, s: SodiumPrimitives): Engine 
       decodeScalar('proof.c', c, true);
       decodeScalar('proof.s', sc, true);
       try {
-        const M = composite(suite, B, Cp, Dp, 'C');
-        const Z = composite(suite, B, Cp, Dp, 'D');
+        const { M, Z } = composites(suite, pk, blinded, evaluated, true) as { M: Uint8Array; Z: Uint8Array };
         // t2 = s·G + c·B, t3 = s·M + c·Z (RFC 9497 §2.2.2); all public values.
         const t2 = add(base(sc, 'proof.s'), mult(c, pk, 'pk'));
         const t3 = add(mult(sc, M, 'M'), mult(c, Z, 'Z'));
-        const expected = challenge(suite, B, Point.fromBytes(M), Point.fromBytes(Z), Point.fromBytes(t2), Point.fromBytes(t3));
-        return equalBytes(encodeScalar(expected), c);
+        return equalBytes(encodeScalar(challengeOf(suite, pk, M, Z, t2, t3, hashes)), c);
       } catch {
         // libsodium refuses identity intermediates (a zero scalar, or a composite
         // that cancels out); the reference path handles those exactly.
-        return referenceVerify(suite, pk, Cp.map((p) => encodePoint(p)), Dp.map((p) => encodePoint(p)), proof);
+        return referenceVerify(suite, pk, [...blinded], [...evaluated], proof);
       }
+    },
+    publicKey(sk: Uint8Array): Uint8Array {
+      decodeScalar('sk', sk);
+      return base(sk, 'sk');
     },
   };
 }

@@ -29,6 +29,8 @@ export interface Engine {
    * contract as `verifyProof` in dleq.ts (malformed inputs throw).
    */
   verifyProof(suite: Suite, pk: Uint8Array, blinded: readonly Uint8Array[], evaluated: readonly Uint8Array[], proof: Uint8Array): boolean;
+  /** k·G (RFC 9497 §3.3.2 the evaluator's public key; §8.11 the blind's P = r·G); k is a non-zero reduced scalar. */
+  publicKey(sk: Uint8Array): Uint8Array;
 }
 
 /** Split packed n×size bytes into views (no copy). */

@@ -159,7 +159,7 @@ export async function finishLeg(
     outcome: {
       partner,
       // Each hit goes with its evidence (protocol/SPEC.md §8.11), built from the blind kept until the outcome is reported.
-      hits: hits.flatMap((h, index) => (h ? [evidenceOfHit(blinded, leg.evaluated as string[], index)] : [])),
+      hits: hits.flatMap((h, index) => (h ? [evidenceOfHit(ctx.engine, blinded, leg.evaluated as string[], index)] : [])),
       noHits: hits.filter((h) => !h).length,
     },
   };

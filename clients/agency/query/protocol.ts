@@ -10,7 +10,7 @@ import { CONCORDAT_SUITE } from '../../../protocol/constants.js';
 import type { Engine } from '../../../protocol/engine/index.js';
 import { DecodeError, ProofError, ProtocolError } from '../../../protocol/errors.js';
 import { identifierInput, type IdentifierKind } from '../../../protocol/identifiers/index.js';
-import { hitEvidence } from '../../../protocol/hit-evidence.js';
+import { hitEvidenceOn } from '../../../protocol/hit-evidence.js';
 import { blindQuery, finishQuery } from '../../../protocol/query.js';
 import { randomBytes } from '../../../protocol/rng.js';
 
@@ -60,7 +60,7 @@ export function tokensFromAnswer(engine: Engine, q: Blinded, a: Answer, mySecret
 }
 
 /** The §8.11 evidence of a hit on value `index` (hex, as POST /v1/queries/{id}/outcome takes it). */
-export function evidenceOfHit(q: Blinded, evaluated: readonly string[], index: number): { index: number; element: string; blindPublic: string; proof: string } {
-  const ev = hitEvidence(CONCORDAT_SUITE, q.blinds[index] as Uint8Array, hexToBytes(evaluated[index] as string), randomBytes);
+export function evidenceOfHit(engine: Engine, q: Blinded, evaluated: readonly string[], index: number): { index: number; element: string; blindPublic: string; proof: string } {
+  const ev = hitEvidenceOn(engine, CONCORDAT_SUITE, q.blinds[index] as Uint8Array, hexToBytes(evaluated[index] as string), randomBytes);
   return { index, element: bytesToHex(ev.element), blindPublic: bytesToHex(ev.blindPublic), proof: bytesToHex(ev.proof) };
 }

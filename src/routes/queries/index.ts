@@ -321,7 +321,7 @@ export function queryRoutes(svc: Services): OpenAPIHono<AppEnv> {
     if (!key) throw refuse('epoch-key-required', `publish the epoch key of pair ${leg.pairId} for ${body.epoch} first`, 'body.epoch');
     let proofValid: boolean;
     try {
-      proofValid = svc.verifyProof(key.publicKey, unpack(q.blinded, ELEMENT_BYTES), body.evaluated, body.proof);
+      proofValid = svc.verifyProof(CONCORDAT_SUITE, key.publicKey, unpack(q.blinded, ELEMENT_BYTES), body.evaluated, body.proof);
     } catch {
       // Non-canonical proof scalars: not a valid proof, relayed as such.
       proofValid = false;
@@ -455,7 +455,7 @@ export function queryRoutes(svc: Services): OpenAPIHono<AppEnv> {
       if (leg.evaluated === null) throw refuseHit(leg.partner, `${f}.hits`, 'answer-purged', 'the answer of this leg is no longer held, so its hits cannot be checked');
       const evaluated = unpack(leg.evaluated, ELEMENT_BYTES);
       plan.hits.forEach((h, j) => {
-        const check = checkHitEvidence(CONCORDAT_SUITE, evaluated[h.index] as Uint8Array, h);
+        const check = checkHitEvidence(CONCORDAT_SUITE, evaluated[h.index] as Uint8Array, h, svc.verifyProof);
         if (!check.ok) {
           const what = check.reason === 'proof' ? 'the proof does not verify against the answer relayed for this value' : `not a valid encoding (${check.reason})`;
           throw refuseHit(leg.partner, `${f}.hits[${j}].${check.field}`, check.reason === 'proof' ? 'proof' : `${check.field}-${check.reason}`, what);
