@@ -15,7 +15,7 @@ import { createQuery, followQuery, type QueryContext } from '../clients/agency/q
 import { agencyClient } from '../clients/sdk/agency-client.js';
 import { openStore } from '../clients/store/db.js';
 import { canonicalize } from '../protocol/identifiers/index.js';
-import { loadFastEngine } from '../protocol/engine/index.js';
+import { loadEngine } from '../protocol/engine/index.js';
 import { median } from './util.js';
 
 const run = promisify(execFile);
@@ -88,7 +88,7 @@ export async function benchQuery(size: number, queries: number, log: (s: string)
 
     const agency = loadAgency(join(work, 'ES-CNP'));
     const store = openStore(agency.dir);
-    const ctx: QueryContext = { agency, store, client: agencyClient(agency), engine: await loadFastEngine() };
+    const ctx: QueryContext = { agency, store, client: agencyClient(agency), engine: await loadEngine() };
     const me = await ctx.client.me();
     const times: number[] = [];
     let hits = 0;

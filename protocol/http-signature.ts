@@ -2,6 +2,7 @@
 // Content-Digest, as every agency and admin request to the coordinator uses
 // them. Pure: the caller supplies the clock and the nonce store.
 import { ed25519 } from '@noble/curves/ed25519.js';
+import { nodeVerifyEd25519 } from './signed.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { parseDictionary, serializeInnerList, serializeByteSequence, type InnerList } from 'structured-headers';
 import { equalBytes, utf8 } from './bytes.js';
@@ -339,11 +340,15 @@ export async function verifyRequest(v: VerifyInput): Promise<Verified> {
 let webCryptoEd25519: boolean | undefined;
 
 /**
- * Ed25519 verification (RFC 8032): WebCrypto where the runtime has it (Node ≥ 20,
- * Workers; about 7× faster than pure JS, which matters on every request), else
- * @noble/curves. Both reject non-canonical signatures and keys.
+ * Ed25519 verification (RFC 8032), on every request: on Node OpenSSL called
+ * synchronously with the key imported once (node:crypto); elsewhere WebCrypto
+ * where the runtime has it (Workers), else @noble/curves. All reject
+ * non-canonical signatures and keys. WebCrypto on Node is the same OpenSSL
+ * check, but a round trip through the thread pool and a key import per request.
  */
 async function verifyEd25519(sig: Uint8Array, msg: Uint8Array, key: Uint8Array): Promise<boolean> {
+  const onNode = nodeVerifyEd25519(sig, msg, key);
+  if (onNode !== undefined) return onNode;
   const subtle = globalThis.crypto?.subtle;
   if (subtle && webCryptoEd25519 !== false) {
     try {
