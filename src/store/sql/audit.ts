@@ -14,7 +14,7 @@ import { AUDIT_GENESIS_HASH, canonicalJSON, chainHash, entryLeafHash, type Audit
 import * as schema from '../schema.js';
 import type { AuditHeadRecord, AuditKeys } from '../types.js';
 import type { ControlPlane } from './control.js';
-import { atomic, backoff, inJson, isConstraintError, pieces, type ControlDb, type Executor, type Statement } from './executor.js';
+import { atomic, backoff, inJson, isConstraintError, once, pieces, type ControlDb, type Executor, type Statement } from './executor.js';
 import { auditOf, buf, u8 } from './rows.js';
 
 const { auditCheckpoint, auditHeads, auditKeys, auditLog, auditTree } = schema;
@@ -88,8 +88,9 @@ export function auditRows(x: Executor) {
   };
 
   /** The last entry; after a purge that removed every entry the chain continues from the checkpoint. */
+  const newest = once(() => lastEntry(db).prepare());
   const head = async (): Promise<AuditCheckpoint> => {
-    const last = await lastEntry(db).get();
+    const last = await newest().get();
     if (last) return { seq: last.seq, hash: u8(last.hash) };
     return (await getAuditCheckpoint()) ?? { seq: 0, hash: AUDIT_GENESIS_HASH };
   };
@@ -118,10 +119,12 @@ export function auditRows(x: Executor) {
     return keys;
   };
 
+  // Every append reads the left siblings it completes: one prepared statement, the ids bound as one JSON list.
+  const treeRows = once(() => db.select().from(auditTree).where(sql`${auditTree.id} IN (SELECT value FROM json_each(${sql.placeholder('ids')}))`).prepare());
   const readTree = async (nodes: readonly TreeNode[]): Promise<(Uint8Array | undefined)[]> => {
     if (nodes.length === 0) return [];
     const ids = nodes.map((n) => storedHashIndex(n.level, n.index));
-    const rows = await db.select().from(auditTree).where(inJson(auditTree.id, ids)).all();
+    const rows = await treeRows().all({ ids: JSON.stringify(ids) });
     const byId = new Map(rows.map((r) => [r.id, u8(r.hash)]));
     return ids.map((id) => byId.get(id));
   };

@@ -22,6 +22,32 @@ export function queryRows(x: Executor) {
       .where(and(eq(queryQuota.agency, sql.placeholder('agency')), eq(queryQuota.agreementId, sql.placeholder('agreementId')), eq(queryQuota.day, sql.placeholder('day'))))
       .prepare(),
   );
+  const queryById = once(() => db.select().from(queries).where(eq(queries.id, sql.placeholder('id'))).prepare());
+  const legsOf = once(() => db.select().from(queryLegs).where(eq(queryLegs.queryId, sql.placeholder('id'))).orderBy(asc(queryLegs.partner)).prepare());
+  // The responder's long poll reads its inbox on every wake.
+  const inboxOf = once(() =>
+    db
+      .select({
+        queryId: queries.id,
+        from: queries.requester,
+        pairId: queryLegs.pairId,
+        agreementId: queryLegs.agreementId,
+        agreementVersion: queryLegs.agreementVersion,
+        signature: queryLegs.signature,
+        kind: queries.kind,
+        purpose: queries.purpose,
+        caseRef: queries.caseRef,
+        epoch: sql<string>`coalesce(${queryLegs.legEpoch}, ${queries.epoch})`,
+        blinded: queries.blinded,
+        values: queries.values,
+        createdAt: sql<string>`coalesce(${queries.statedAt}, ${queries.createdAt})`,
+      })
+      .from(queryLegs)
+      .innerJoin(queries, eq(queries.id, queryLegs.queryId))
+      .where(and(eq(queryLegs.partner, sql.placeholder('agency')), eq(queryLegs.status, 'pending'), gt(queryLegs.createdAt, sql.placeholder('since'))))
+      .orderBy(asc(queryLegs.createdAt), asc(queryLegs.queryId))
+      .prepare(),
+  );
   const queriesUsed = async (agency: string, agreementId: string, day: string): Promise<number> => {
     const r = await usedOn().get({ agency, agreementId, day });
     return r?.used ?? 0;
@@ -74,34 +100,14 @@ export function queryRows(x: Executor) {
     queriesUsed,
 
     async getQuery(id: string): Promise<QueryRecord | undefined> {
-      const q = await db.select().from(queries).where(eq(queries.id, id)).get();
+      const q = await queryById().get({ id });
       if (!q) return undefined;
-      const legs = (await db.select().from(queryLegs).where(eq(queryLegs.queryId, id)).orderBy(asc(queryLegs.partner)).all()).map(legOf);
+      const legs = (await legsOf().all({ id })).map(legOf);
       return queryOf(q, legs);
     },
 
     async inbox(agency: string, since: string): Promise<InboxEntry[]> {
-      const rows = await db
-        .select({
-          queryId: queries.id,
-          from: queries.requester,
-          pairId: queryLegs.pairId,
-          agreementId: queryLegs.agreementId,
-          agreementVersion: queryLegs.agreementVersion,
-          signature: queryLegs.signature,
-          kind: queries.kind,
-          purpose: queries.purpose,
-          caseRef: queries.caseRef,
-          epoch: sql<string>`coalesce(${queryLegs.legEpoch}, ${queries.epoch})`,
-          blinded: queries.blinded,
-          values: queries.values,
-          createdAt: sql<string>`coalesce(${queries.statedAt}, ${queries.createdAt})`,
-        })
-        .from(queryLegs)
-        .innerJoin(queries, eq(queries.id, queryLegs.queryId))
-        .where(and(eq(queryLegs.partner, agency), eq(queryLegs.status, 'pending'), gt(queryLegs.createdAt, since)))
-        .orderBy(asc(queryLegs.createdAt), asc(queryLegs.queryId))
-        .all();
+      const rows = await inboxOf().all({ agency, since });
       return rows.map((r) => ({ ...r, blinded: r.blinded ? u8(r.blinded) : null, signature: r.signature ? u8(r.signature) : null }));
     },
 
