@@ -57,6 +57,12 @@ export interface AppDeps {
   checkElements?: ElementChecker;
   /** Wakes long polls at once (src/node/notifier.ts on Node); without one they poll the store every 250 ms. */
   notifier?: Notifier;
+  /**
+   * Aborted when the server begins to stop (`coordinator serve` on SIGTERM):
+   * open long polls answer at once with what they have, as when their wait
+   * runs out, so the stop never cuts a request off or reads a closed store.
+   */
+  draining?: AbortSignal;
   /** DLEQ proof check for query answers; defaults to the portable @noble/curves verifier (RFC 9497 §2.2.2). */
   verifyProof?: ProofVerifier;
   /**
@@ -94,6 +100,7 @@ export function createServices(deps: AppDeps): Services {
     checkElements: deps.checkElements ?? portableCheckElements,
     verifyProof: deps.verifyProof ?? portableVerifyProof,
     notifier: deps.notifier,
+    draining: deps.draining,
     refusals: new RefusalTracker(),
     secrets() {
       secrets ??= deps.store.getSecrets().then((s) => {

@@ -55,6 +55,8 @@ export interface Services {
   verifyProof: ProofVerifier;
   /** Wakes long polls; absent, they re-read the store every 250 ms. */
   notifier: Notifier | undefined;
+  /** Aborted when the server begins to stop: a long poll then answers with what it has, at once (src/notify.ts). */
+  draining: AbortSignal | undefined;
   secrets(): Promise<CoordinatorSecrets>;
   audit(entry: AuditRecordInput): Promise<void>;
   /** Refused authentication per source and hour (src/refusals.ts): what is audited in full, what only counted, who waits. */

@@ -64,6 +64,10 @@ export async function longPoll<T>(
       const r = await check();
       if (r.done || woken === undefined || signal?.aborted) return r.value;
       await woken;
+      // Woken by the abort (the client left, or the server is stopping): answer
+      // with the last check rather than read the store again, which a stopping
+      // server is about to close.
+      if (signal?.aborted) return r.value;
     } finally {
       ac.abort();
       signal?.removeEventListener('abort', stop);

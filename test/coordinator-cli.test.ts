@@ -9,6 +9,7 @@ import { bytesToHex, hexToBytes } from '../protocol/bytes.js';
 import { main } from '../src/cli/main.js';
 import { startServer } from '../src/cli/serve.js';
 import { batchedLines } from '../src/node/log.js';
+import { CoordinatorClient } from '../clients/sdk/client.js';
 import { newSigner } from './coordinator-harness.js';
 
 let root: string;
@@ -138,6 +139,32 @@ describe('concordat coordinator CLI', () => {
     expect((await run(['audit', 'verify', '--data', join(root, 'nowhere')])).code).toBe(1);
     expect((await run(['init'])).code).toBe(2);
     expect((await run(['frobnicate'])).code).toBe(2);
+  });
+
+  it('a stop answers the long polls it finds open at once, then closes the database: no request fails', async () => {
+    const dir = join(root, 'drain');
+    expect((await run(['init', '--data', dir])).code).toBe(0);
+    const lines: string[] = [];
+    const ac = new AbortController();
+    const server = await startServer({ data: dir, host: '127.0.0.1', port: 0, signal: ac.signal, out: (l) => lines.push(l) });
+    const signer = newSigner('ES-CNP');
+    const pub = join(root, 'drain-ES-CNP.pub');
+    writeFileSync(pub, `${bytesToHex(signer.publicKey)}\n`);
+    const added = await run(['admin', '--url', server.url, '--admin-key', join(dir, 'admin.key'), 'agency', 'add', '--id', 'ES-CNP', '--name', 'ES', '--country', 'ESP', '--key', pub]);
+    expect(added.code, added.err).toBe(0);
+    const client = new CoordinatorClient({ baseUrl: server.url, keyId: 'ES-CNP', secretKey: signer.secretKey, retries: 0 });
+    const polls = [client.inbox(30), client.inbox(30)];
+    // Both polls are waiting inside the coordinator before the stop.
+    for (let i = 0; i < 200 && lines.filter((l) => l.includes('/v1/queries/inbox')).length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, 300));
+    const t0 = Date.now();
+    ac.abort();
+    expect(await Promise.all(polls)).toEqual([[], []]);
+    expect(await server.closed).toBe(0);
+    expect(Date.now() - t0).toBeLessThan(2_000);
+    const logs = lines.slice(1).map((l) => JSON.parse(l) as { status?: number; level: string; route?: string });
+    expect(logs.filter((l) => l.route === '/v1/queries/inbox').map((l) => l.status)).toEqual([200, 200]);
+    expect(logs.filter((l) => l.level === 'error' || (l.status ?? 0) >= 500)).toEqual([]);
   });
 
   const built = join(process.cwd(), 'dist', 'src', 'cli', 'main.js');

@@ -77,7 +77,9 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
   }
   const logger = createLogger(o.out);
   let damaged: string | undefined;
+  const draining = new AbortController();
   const deps: AppDeps = {
+    draining: draining.signal,
     unready: () => damaged,
     store,
     checkElements: await loadSodiumElementChecker(),
@@ -127,7 +129,25 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
     listening = resolve;
     failed = reject;
   });
-  const server = serve({ fetch: app.fetch, hostname: o.host, port: o.port }, (info) => listening(info));
+  // Requests still being handled: the store is closed only once none is, so
+  // a handler never reads a closed database on the way out.
+  let inFlight = 0;
+  let settled: (() => void) | undefined;
+  const fetch = async (req: Request, env: unknown): Promise<Response> => {
+    inFlight++;
+    try {
+      return await app.fetch(req, env);
+    } finally {
+      if (--inFlight === 0) settled?.();
+      // Once stopping, a keep-alive socket whose last answer has gone out is dropped at once.
+      if (draining.signal.aborted) setImmediate(dropIdle);
+    }
+  };
+  const allSettled = (): Promise<void> => (inFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => (settled = resolve)));
+  const server = serve({ fetch, hostname: o.host, port: o.port }, (info) => listening(info));
+  const dropIdle = (): void => {
+    if ('closeIdleConnections' in server) server.closeIdleConnections();
+  };
   server.once('error', (err: Error) => failed(err));
   // Requests Node's HTTP parser refuses (oversized headers, bad framing)
   // never reach the app; they still get a problem document, not a bare status line.
@@ -158,7 +178,9 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
 
   const closed = new Promise<number>((resolve) => {
     const stop = () => {
-      // Let in-flight requests finish, drop idle keep-alive sockets, give up after 10 s.
+      // Open long polls answer now; other in-flight requests finish; idle
+      // keep-alive sockets are dropped; after 10 s the rest are cut off.
+      draining.abort();
       const force = setTimeout(() => {
         if ('closeAllConnections' in server) server.closeAllConnections();
       }, 10_000);
@@ -167,7 +189,7 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
       clearInterval(integrityTimer);
       server.close(() => {
         clearTimeout(force);
-        void (purging ?? Promise.resolve())
+        void Promise.all([purging, allSettled()])
           .then(() => store.close())
           .finally(unlock)
           .then(
@@ -175,7 +197,7 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
             () => resolve(1),
           );
       });
-      if ('closeIdleConnections' in server) server.closeIdleConnections();
+      dropIdle();
     };
     if (o.signal.aborted) stop();
     else o.signal.addEventListener('abort', stop, { once: true });

@@ -252,7 +252,7 @@ export function queryRoutes(svc: Services): OpenAPIHono<AppEnv> {
         const entries = (await svc.store.inbox(me.id, since)).filter((e) => e.blinded !== null && e.signature !== null && e.agreementVersion !== null);
         return { done: entries.length > 0, value: entries };
       },
-      c.req.raw.signal,
+      pollSignal(c),
     );
     return c.json({
       queries: list.map((e) => ({
@@ -270,6 +270,11 @@ export function queryRoutes(svc: Services): OpenAPIHono<AppEnv> {
       })),
     } satisfies z.infer<typeof inboxResponse>);
   });
+
+  /** What ends a long poll early: the client going away, or the server beginning to stop. */
+  function pollSignal(c: Context<AppEnv>): AbortSignal {
+    return svc.draining ? AbortSignal.any([c.req.raw.signal, svc.draining]) : c.req.raw.signal;
+  }
 
   /** The query, for a caller that `may` see it; 404 when it does not exist, 403 (audited) otherwise. */
   async function loadQuery(c: Context<AppEnv>, may: (q: QueryRecord, me: string) => boolean, what: string): Promise<{ q: QueryRecord; me: string }> {
@@ -375,7 +380,7 @@ export function queryRoutes(svc: Services): OpenAPIHono<AppEnv> {
               const cur = (await svc.store.getQuery(first.id)) as QueryRecord;
               return { done: cur.legs.some((l) => pendingAtStart.has(l.partner) && legStatus(l, now) !== 'pending'), value: cur };
             },
-            c.req.raw.signal,
+            pollSignal(c),
           );
     const now = svc.now();
     const legs = [];
