@@ -308,7 +308,8 @@ export class SyncStore {
 
   /** Withdrawn positions whose removal is not known to be sent (`all`: every withdrawn one), in position order. */
   removals(pair: string, epoch: string, all: boolean): number[] {
-    return this.sql(`SELECT position FROM positions WHERE pair = ? AND epoch = ? AND removed = 1 ${all ? '' : 'AND removal_sent = 0'} ORDER BY position`)
+    // Left to itself SQLite walks the primary key for the ORDER BY, every position of the side (0.1 s at 3·10^5).
+    return this.sql(`SELECT position FROM positions INDEXED BY positions_pending_removal WHERE pair = ? AND epoch = ? AND removed = 1 ${all ? '' : 'AND removal_sent = 0'} ORDER BY position`)
       .pluck()
       .all(pair, epoch) as number[];
   }

@@ -60,7 +60,7 @@ export function hitRoutes(svc: Services): OpenAPIHono<AppEnv> {
       })
       .map((v) => v.view)
       .sort((a, b) => (a.createdAt === b.createdAt ? (a.handle < b.handle ? -1 : a.handle > b.handle ? 1 : 0) : a.createdAt < b.createdAt ? -1 : 1));
-    return conditionalJson(c, { hits });
+    return await conditionalJson(c, { hits });
   });
 
   for (const decision of ['confirm', 'decline'] as const) {

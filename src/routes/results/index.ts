@@ -63,7 +63,7 @@ export function resultsRoutes(svc: Services): OpenAPIHono<AppEnv> {
     }
     await svc.audit({ actor: me.id, action: 'results.served', subject: me.id, detail: { epoch: epoch.id, pairs: out.length, released } });
     // Audited above either way: a 304 serves the same document the caller already holds.
-    return conditionalJson(c, { epoch: epoch.id, pairs: out } satisfies z.infer<typeof resultsResponse>);
+    return await conditionalJson(c, { epoch: epoch.id, pairs: out } satisfies z.infer<typeof resultsResponse>);
   });
 
   return app;

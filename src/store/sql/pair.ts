@@ -617,13 +617,38 @@ export class SqlPairStore implements PairStore {
   async listMatches(epoch: string, side: Side): Promise<MatchRecord[]> {
     const k = this.key;
     const pos = side === 0 ? matches.posA : matches.posB;
-    return this.db
-      .selectDistinct({ position: pos, handle: matches.handle, firstSeen: handles.firstSeen })
+    // Two index-ordered reads joined here: SQLite's join looked every handle
+    // up in its random-keyed index and sorted the result twice more (for
+    // DISTINCT and the handle order), twice the time of both reads together.
+    // Plain value rows: drizzle's per-row mapping cost as much as the reads.
+    const rows = this.db
+      .select({ position: pos, handle: matches.handle })
       .from(matches)
-      .innerJoin(handles, and(eq(handles.pairKey, matches.pairKey), eq(handles.epoch, matches.epoch), eq(handles.handle, matches.handle)))
       .where(and(eq(matches.pairKey, k), eq(matches.epoch, epoch)))
-      .orderBy(asc(pos), asc(matches.handle))
-      .all();
+      .orderBy(asc(pos))
+      .values()
+      .map(([position, handle]) => ({ position: position as number, handle: handle as string }));
+    const seen = new Map(
+      this.db
+        .select({ handle: handles.handle, firstSeen: handles.firstSeen })
+        .from(handles)
+        .where(and(eq(handles.pairKey, k), eq(handles.epoch, epoch)))
+        .values() as [string, string][],
+    );
+    // Rows of one position are adjacent: within it, distinct handles in order.
+    const out: MatchRecord[] = [];
+    for (let i = 0; i < rows.length; ) {
+      let j = i + 1;
+      while (j < rows.length && (rows[j] as { position: number }).position === (rows[i] as { position: number }).position) j++;
+      const run = j - i === 1 ? [rows[i] as { position: number; handle: string }] : [...new Map(rows.slice(i, j).map((r) => [r.handle, r])).values()].sort((a, b) => (a.handle < b.handle ? -1 : a.handle > b.handle ? 1 : 0));
+      for (const r of run) {
+        const firstSeen = seen.get(r.handle);
+        // A match always has its handle row (both are written in one transaction); one without is not listed, as the join did.
+        if (firstSeen !== undefined) out.push({ position: r.position, handle: r.handle, firstSeen });
+      }
+      i = j;
+    }
+    return out;
   }
 
   async churnMark(epoch: string): Promise<number> {
