@@ -4,6 +4,7 @@
 // complete pair without its hits, and the client's ordinary retry converges.
 // Node only: the trigger is SQLite's own, on the file the coordinator writes.
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { bytesToHex } from '../protocol/bytes.js';
 import { CONCORDAT_SUITE, ELEMENT_BYTES } from '../protocol/constants.js';
 import { loadFastEngine, type Engine } from '../protocol/engine/index.js';
 import { identifierInput } from '../protocol/identifiers/index.js';
@@ -182,6 +183,71 @@ describe('a state change commits with its audit entry and the hits it implies', 
     expect(retry.status).toBe(200);
     expect(retry.body.myStatus).toBe('confirmed');
     expect((await audit()).filter((e) => e.action === 'hit.confirmed')).toMatchObject([{ actor: 'PT-PJ', subject: handle, detail: { officer: 'pt-officer-1' } }]);
+  });
+
+  it('a query, its answer, a refusal and an outcome whose audit entries failed are not recorded, and the retries record both', async () => {
+    await es.upload(PAIR, pt.kp.pk, es.items, 3, 64);
+    await pt.upload(PAIR, es.kp.pk, pt.items, 3, 64);
+    await es.work();
+    await pt.work();
+    const count = (table: string) => (h.store.client.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+    const entries = async (action: string) => (await audit()).filter((e) => e.action === action);
+    const ask = (values: Item[]) =>
+      h.json(es.signer, 'POST', '/v1/queries', {
+        body: { partners: ['PT-PJ'], kind: 'email', purpose: 'terrorism', caseRef: 'OP-NORTE-7', officer: 'es-officer-1', blinded: es.blindQuery(values).blinded.map(bytesToHex) },
+      });
+
+    // Created: nothing of a query whose entry failed, not even its quota count.
+    inject('audit_log', "NEW.action = 'query.created'");
+    expect((await ask([shared[0] as Item])).status).toBe(500);
+    expect([count('queries'), count('query_legs'), count('query_quota')]).toEqual([0, 0, 0]);
+    expect((await h.json(pt.signer, 'GET', '/v1/queries/inbox')).body.queries).toEqual([]);
+    heal();
+    const q = es.blindQuery([shared[0] as Item, emails('nobody', 1, 'x.example')[0] as Item]);
+    const made = await h.json(es.signer, 'POST', '/v1/queries', {
+      body: { partners: ['PT-PJ'], kind: 'email', purpose: 'terrorism', caseRef: 'OP-NORTE-7', officer: 'es-officer-1', blinded: q.blinded.map(bytesToHex) },
+    });
+    expect(made.status).toBe(201);
+    expect(await entries('query.created')).toMatchObject([{ actor: 'ES-CNP', subject: made.body.queryId }]);
+    expect(h.store.client.prepare('SELECT used FROM query_quota').all()).toEqual([{ used: 1 }]);
+
+    // Answered: the leg stays pending until the answer lands with its entry.
+    const entry = (await h.json(pt.signer, 'GET', '/v1/queries/inbox')).body.queries[0];
+    const answer = { epoch: entry.epoch, ...pt.answer(entry.blinded) };
+    inject('audit_log', "NEW.action = 'query.answered'");
+    expect((await h.send(pt.signer, 'POST', `/v1/queries/${made.body.queryId}/answer`, { body: answer })).status).toBe(500);
+    expect(h.store.client.prepare('SELECT status FROM query_legs').all()).toEqual([{ status: 'pending' }]);
+    heal();
+    expect((await h.json(pt.signer, 'POST', `/v1/queries/${made.body.queryId}/answer`, { body: answer })).status).toBe(200);
+    expect((await h.json(pt.signer, 'POST', `/v1/queries/${made.body.queryId}/answer`, { body: answer })).status).toBe(200);
+    expect(await entries('query.answered')).toMatchObject([{ actor: 'PT-PJ', subject: made.body.queryId }]);
+
+    // Outcome: neither the outcome nor its hits without the entry.
+    const leg = (await h.json(es.signer, 'GET', `/v1/queries/${made.body.queryId}`)).body.legs[0];
+    const outcome = { legs: [{ partner: 'PT-PJ', ...es.conclude(PAIR, q, leg) }] };
+    expect(outcome.legs[0]?.hits).toHaveLength(1);
+    inject('audit_log', "NEW.action = 'query.outcome'");
+    expect((await h.send(es.signer, 'POST', `/v1/queries/${made.body.queryId}/outcome`, { body: outcome })).status).toBe(500);
+    expect([count('query_hits'), h.store.client.prepare('SELECT outcome_at FROM query_legs').get()]).toEqual([0, { outcome_at: null }]);
+    heal();
+    const out = await h.json(es.signer, 'POST', `/v1/queries/${made.body.queryId}/outcome`, { body: outcome });
+    expect(out.status).toBe(200);
+    expect((await h.json(es.signer, 'POST', `/v1/queries/${made.body.queryId}/outcome`, { body: outcome })).status).toBe(200);
+    expect(count('query_hits')).toBe(1);
+    expect(await entries('query.outcome')).toMatchObject([{ actor: 'ES-CNP', subject: made.body.queryId, detail: { hits: 1, noHits: 1 } }]);
+
+    // Refused: a responder's refusal lands with its entry or not at all.
+    const second = await ask([shared[1] as Item]);
+    expect(second.status).toBe(201);
+    inject('audit_log', "NEW.action = 'query.responder_refused'");
+    const refusal = { reason: 'no-legal-basis' };
+    expect((await h.send(pt.signer, 'POST', `/v1/queries/${second.body.queryId}/refusal`, { body: refusal })).status).toBe(500);
+    expect(h.store.client.prepare('SELECT status FROM query_legs WHERE query_id = ?').get(second.body.queryId)).toEqual({ status: 'pending' });
+    heal();
+    expect((await h.json(pt.signer, 'POST', `/v1/queries/${second.body.queryId}/refusal`, { body: refusal })).status).toBe(200);
+    expect((await h.json(pt.signer, 'POST', `/v1/queries/${second.body.queryId}/refusal`, { body: refusal })).status).toBe(200);
+    expect(await entries('query.responder_refused')).toMatchObject([{ actor: 'PT-PJ', subject: second.body.queryId }]);
+    expect(verifyAuditChain(await audit()).ok).toBe(true);
   });
 
   it('removals whose hits failed to follow still take the hits along before the next read', async () => {

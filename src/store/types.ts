@@ -638,18 +638,18 @@ export interface Store {
    * daily quota; refuses (creating nothing) when any agreement's quota for
    * `day` is used up.
    */
-  createQuery(query: NewQuery, quotas: readonly { agreementId: string; perDay: number }[], day: string): Promise<CreateQueryResult>;
+  createQuery(query: NewQuery, quotas: readonly { agreementId: string; perDay: number }[], day: string, audit?: AuditInput): Promise<CreateQueryResult>;
   /** Queries `agency` made under `agreementId` on UTC day `day`. */
   queriesUsed(agency: string, agreementId: string, day: string): Promise<number>;
   getQuery(id: string): Promise<QueryRecord | undefined>;
   /** Pending legs addressed to `agency` created after `since`, oldest first. */
   inbox(agency: string, since: string): Promise<InboxEntry[]>;
   /** Store an answer once; 'same' for an identical re-send, 'conflict' for another. */
-  answerQuery(queryId: string, partner: string, answer: AnswerInput): Promise<AnswerResult>;
+  answerQuery(queryId: string, partner: string, answer: AnswerInput, audit?: AuditInput): Promise<AnswerResult>;
   /** A responder refuses its pending leg once; 'same' for the same reason again, 'conflict' otherwise. */
-  refuseQuery(queryId: string, partner: string, reason: string, at: string): Promise<RefuseResult>;
+  refuseQuery(queryId: string, partner: string, reason: string, at: string, audit?: AuditInput): Promise<RefuseResult>;
   /** Record a leg's outcome and its hits once; 'same' for an identical re-send. */
-  recordOutcome(queryId: string, partner: string, outcome: OutcomeInput): Promise<OutcomeResult>;
+  recordOutcome(queryId: string, partner: string, outcome: OutcomeInput, audit?: AuditInput): Promise<OutcomeResult>;
   /** Drop blinded and evaluated elements and proofs of queries created before `before`; returns the number of queries. */
   purgeQueryValues(before: string): Promise<number>;
   /** Drop quota counters of days before `day`. */

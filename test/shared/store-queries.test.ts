@@ -53,6 +53,37 @@ describe('creating queries against the daily quota', () => {
     expect(await fx.store.queriesUsed('ES', 'es-pt', DAY)).toBe(3);
   });
 
+  it('with audit entries, racing queries let exactly the quota through and each created query has its one entry', async () => {
+    const qs = Array.from({ length: 8 }, () => newQuery(['PT']));
+    const entry = (subject: string) => ({ at: AT, actor: 'ES', action: 'query.created', subject, outcome: 'ok', detail: {} });
+    const results = await Promise.all(qs.map((q) => fx.store.createQuery(q, quotaOf(['PT'], 3), DAY, entry(q.id))));
+    expect(results.filter((r) => r.ok)).toHaveLength(3);
+    expect(results.filter((r) => !r.ok)).toEqual(Array.from({ length: 5 }, () => ({ ok: false, reason: 'quota', agreementId: 'es-pt', used: 3 })));
+    expect(await fx.store.queriesUsed('ES', 'es-pt', DAY)).toBe(3);
+    const created = qs.filter((_, i) => results[i]?.ok).map((q) => q.id);
+    const audited = (await fx.store.readAudit(0, 100)).filter((e) => e.action === 'query.created').map((e) => e.subject);
+    expect(audited.sort()).toEqual(created.sort());
+  });
+
+  it('with audit entries, of racing answers and refusals exactly one lands, with exactly one entry', async () => {
+    const q = newQuery(['PT']);
+    expect(await fx.store.createQuery(q, quotaOf(['PT'], 5), DAY)).toEqual({ ok: true });
+    const entry = (action: string) => ({ at: AT, actor: 'PT', action, subject: q.id, outcome: 'ok', detail: {} });
+    const results = await Promise.all([
+      fx.store.answerQuery(q.id, 'PT', answer(), entry('query.answered')),
+      fx.store.answerQuery(q.id, 'PT', answer(), entry('query.answered')),
+      fx.store.refuseQuery(q.id, 'PT', 'no-legal-basis', AT, entry('query.responder_refused')),
+      fx.store.answerQuery(q.id, 'PT', answer({ proof: new Uint8Array(64).fill(9) }), entry('query.answered')),
+    ]);
+    const landed = results.filter((r) => r === 'answered' || r === 'refused');
+    expect(landed).toHaveLength(1);
+    const audited = (await fx.store.readAudit(0, 100)).filter((e) => e.subject === q.id).map((e) => e.action);
+    expect(audited).toEqual([landed[0] === 'answered' ? 'query.answered' : 'query.responder_refused']);
+    expect(await fx.store.recordOutcome(q.id, 'PT', outcome(), entry('query.outcome'))).toBe('recorded');
+    expect(await fx.store.recordOutcome(q.id, 'PT', outcome(), entry('query.outcome'))).toBe('same');
+    expect((await fx.store.readAudit(0, 100)).filter((e) => e.action === 'query.outcome')).toHaveLength(1);
+  });
+
   it('drops the counters of days before a given day', async () => {
     await fx.store.createQuery(newQuery(['PT']), quotaOf(['PT'], 5), '2026-03-09');
     await fx.store.createQuery(newQuery(['PT', 'FR']), quotaOf(['PT', 'FR'], 5), DAY);

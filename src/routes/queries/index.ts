@@ -43,7 +43,7 @@ import type { JsonValue } from '../../audit.js';
 import type { AppEnv, Services } from '../../context.js';
 import { matchHandle } from '../../matching.js';
 import { inboxKey, longPoll, queryKey } from '../../notify.js';
-import { activePairsOf, sideOf } from '../../pairs.js';
+import { activePairsOf, auditEntry, sideOf } from '../../pairs.js';
 import { ProblemError, type ProblemSlug } from '../../problem.js';
 import { QUERY_LEG_TTL_MS } from '../../retention.js';
 import { badSignature, verifies } from '../../signatures.js';
@@ -213,6 +213,13 @@ export function queryRoutes(svc: Services): OpenAPIHono<AppEnv> {
       },
       quotas,
       todayUTC(now),
+      // The query and its entry commit together: no leg reaches an inbox unaudited.
+      auditEntry(svc, {
+        actor: me.id,
+        action: 'query.created',
+        subject: id,
+        detail: { ...about, agreements: legs.map((l) => ({ id: l.agreement.id, version: l.agreement.version })), epoch: epoch.id },
+      }),
     );
     if (!created.ok && created.reason === 'taken') {
       throw refuse('conflict', 'a query with this id exists: choose a fresh id', { field: 'body.queryId' });
@@ -229,12 +236,6 @@ export function queryRoutes(svc: Services): OpenAPIHono<AppEnv> {
         { extensions: { resetsAt: resetsAt.toISOString() }, headers: { 'Retry-After': String(retryAfter) } },
       );
     }
-    await svc.audit({
-      actor: me.id,
-      action: 'query.created',
-      subject: id,
-      detail: { ...about, agreements: legs.map((l) => ({ id: l.agreement.id, version: l.agreement.version })), epoch: epoch.id },
-    });
     for (const l of legs) svc.notifier?.notify(inboxKey(l.partner));
     return c.json({ queryId: id, legs: legs.map((l) => ({ partner: l.partner, status: 'pending' as const })) } satisfies z.infer<typeof createQueryResponse>, 201);
   });
@@ -331,18 +332,21 @@ export function queryRoutes(svc: Services): OpenAPIHono<AppEnv> {
       // Non-canonical proof scalars: not a valid proof, relayed as such.
       proofValid = false;
     }
-    const r = await svc.store.answerQuery(q.id, me, { epoch: body.epoch, evaluated, proof: body.proof, proofValid, at: now.toISOString() });
-    if (r === 'conflict') throw refuse('conflict', 'this query was already answered');
-    if (r === 'answered') {
-      await svc.audit({
+    // The answer and its entry commit together.
+    const r = await svc.store.answerQuery(
+      q.id,
+      me,
+      { epoch: body.epoch, evaluated, proof: body.proof, proofValid, at: now.toISOString() },
+      auditEntry(svc, {
         actor: me,
         action: proofValid ? 'query.answered' : 'query.bad_proof',
         subject: q.id,
         outcome: proofValid ? 'ok' : 'bad-proof',
         detail: { ...about, epoch: body.epoch, proofValid },
-      });
-      svc.notifier?.notify(queryKey(q.id));
-    }
+      }),
+    );
+    if (r === 'conflict') throw refuse('conflict', 'this query was already answered');
+    if (r === 'answered') svc.notifier?.notify(queryKey(q.id));
     return c.json({ queryId: q.id, status: 'answered', proofValid } satisfies z.infer<typeof answerResponse>);
   }, ID);
 
@@ -353,13 +357,17 @@ export function queryRoutes(svc: Services): OpenAPIHono<AppEnv> {
     const about = { requester: q.requester, partner: me, caseRef: q.caseRef, purpose: q.purpose, kind: q.kind, values: q.values, reason: body.reason };
     const conflict = (detail: string) => new ProblemError('conflict', detail, { audit: { action: 'query.refusal_refused', subject: q.id, detail: about } });
     if (legExpired(leg, svc.now())) throw conflict('this query expired unanswered');
-    const r = await svc.store.refuseQuery(q.id, me, body.reason, svc.now().toISOString());
+    // The refusal and its entry commit together. The responder's own trail holds the same
+    // refusal (protocol/SPEC.md §5.3, item 6); this entry is the coordinator's.
+    const r = await svc.store.refuseQuery(
+      q.id,
+      me,
+      body.reason,
+      svc.now().toISOString(),
+      auditEntry(svc, { actor: me, action: 'query.responder_refused', subject: q.id, outcome: body.reason, detail: about }),
+    );
     if (r === 'conflict') throw conflict(leg.status === 'answered' ? 'this query was already answered' : 'this query was already refused for another reason');
-    if (r === 'refused') {
-      // The responder's own trail holds the same refusal (protocol/SPEC.md §5.3, item 6); this entry is the coordinator's.
-      await svc.audit({ actor: me, action: 'query.responder_refused', subject: q.id, outcome: body.reason, detail: about });
-      svc.notifier?.notify(queryKey(q.id));
-    }
+    if (r === 'refused') svc.notifier?.notify(queryKey(q.id));
     return c.json({ queryId: q.id, status: 'refused', reason: body.reason } satisfies z.infer<typeof refusalResponse>);
   }, ID);
 
@@ -485,14 +493,12 @@ export function queryRoutes(svc: Services): OpenAPIHono<AppEnv> {
     const replies: { partner: string; hits: { index: number; handle: string }[] }[] = [];
     for (const { plan, epoch, hits } of located) {
       const { leg } = plan;
-      const r = await svc.store.recordOutcome(q.id, leg.partner, { hits, noHits: plan.noHits, error: plan.error, at });
-      if (r === 'conflict') {
-        throw new ProblemError('conflict', `the outcome of the leg of ${leg.partner} was already reported differently`, {
-          audit: { action: 'query.outcome_refused', subject: q.id, detail: { ...about, partner: leg.partner } },
-        });
-      }
-      if (r === 'recorded') {
-        await svc.audit({
+      // The outcome, its hits and its entry commit together.
+      const r = await svc.store.recordOutcome(
+        q.id,
+        leg.partner,
+        { hits, noHits: plan.noHits, error: plan.error, at },
+        auditEntry(svc, {
           actor: me,
           action: 'query.outcome',
           subject: q.id,
@@ -505,6 +511,11 @@ export function queryRoutes(svc: Services): OpenAPIHono<AppEnv> {
             noHits: plan.noHits,
             ...(plan.error ? { error: plan.error } : {}),
           },
+        }),
+      );
+      if (r === 'conflict') {
+        throw new ProblemError('conflict', `the outcome of the leg of ${leg.partner} was already reported differently`, {
+          audit: { action: 'query.outcome_refused', subject: q.id, detail: { ...about, partner: leg.partner } },
         });
       }
       replies.push({ partner: leg.partner, hits: hits.map((h) => ({ index: h.index, handle: h.handle })) });

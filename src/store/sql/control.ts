@@ -18,5 +18,5 @@ export type ControlPlane = Omit<Store, 'pair' | 'close'> & {
 
 export function controlPlane(x: Executor): ControlPlane {
   const audit = auditRows(x);
-  return { ...coordinatorRows(x), ...registry(x), ...epochRows(x, audit.appendWith), ...audit, ...queryRows(x), ...hitRows(x, audit.appendWith) };
+  return { ...coordinatorRows(x), ...registry(x), ...epochRows(x, audit.appendWith), ...audit, ...queryRows(x, audit.appendWith), ...hitRows(x, audit.appendWith) };
 }
