@@ -6,7 +6,7 @@ import { hexToBytes } from '../protocol/bytes.js';
 import { ISO_3166_ALPHA3 } from '../protocol/identifiers/countries.js';
 import { HANDLE_HEX_CHARS } from './limits.js';
 
-export { identifierKindSchema } from '../protocol/identifiers/index.js';
+export { identifierKindSchema } from '../protocol/identifiers/kinds.js';
 
 export const AGENCY_ID_RE = /^[A-Z]{2}-[A-Z0-9]{2,16}$/;
 export const AGREEMENT_ID_RE = /^[a-z0-9][a-z0-9-]{0,63}$/;

@@ -3,8 +3,9 @@
 import { z } from '@hono/zod-openapi';
 import { jsonResponse, problemResponse, publicRoute } from './route.js';
 
-/** What `GET /` names as the protocol in use (protocol/SPEC.md §8.1); a client refuses a coordinator naming another. */
-export const PROTOCOL_NAME = 'concordat-v2';
+import { PROTOCOL_NAME } from './protocol-name.js';
+
+export { PROTOCOL_NAME };
 
 export const serviceResponse = z.object({
   service: z.string(),

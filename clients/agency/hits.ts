@@ -10,10 +10,8 @@ import type { Store } from '../store/db.js';
 import { appendAudit } from './audit.js';
 import { byCodeUnits, printable, table } from './text.js';
 
-export const HIT_STATUSES = ['unverified', 'confirmed', 'declined'] as const;
-export type HitStatusName = (typeof HIT_STATUSES)[number];
-export const NOTE_MAX = 500;
-export const OFFICER_MAX = 64;
+import { HIT_STATUSES, NOTE_MAX, OFFICER_MAX, type HitStatusName } from './hit-names.js';
+export { HIT_STATUSES, NOTE_MAX, OFFICER_MAX, type HitStatusName };
 
 /**
  * Replaces the local copy of every hit status (GET /v1/hits without a

@@ -1,7 +1,7 @@
 // Pulling results from the coordinator (GET /v1/results) into the local
 // store, and printing them. The coordinator returns positions of this
 // agency's own side; only the local store can turn them back into records.
-import { isCandidateMatch } from '../../protocol/identifiers/index.js';
+import { isCandidateMatch } from '../../protocol/identifiers/kinds.js';
 import { stringify as stringifyCsv } from 'csv-stringify/sync';
 import { z } from 'zod';
 import { ENTITY_TAG_PATTERN } from '../../wire/agency.js';

@@ -24,6 +24,7 @@ import type { Statement } from 'better-sqlite3';
 import type { Store } from '../store/db.js';
 import { AgencyError } from '../sdk/errors.js';
 import { derivedDigest, digest128, LineCache } from './watchlist-cache.js';
+import { DEFAULT_MAX_WITHDRAWAL_PERCENT } from './withdrawal.js';
 
 export type WatchlistFormat = 'csv' | 'jsonl';
 
@@ -32,8 +33,7 @@ export interface RejectedRow {
   reason: string;
 }
 
-/** Share of the stored watchlist one import may withdraw unless told otherwise (percent). */
-export const DEFAULT_MAX_WITHDRAWAL_PERCENT = 20;
+export { DEFAULT_MAX_WITHDRAWAL_PERCENT };
 
 export interface ImportOptions {
   defaultCountry?: string;

@@ -2,7 +2,7 @@
 // this module in the source tree and in dist/ alike) and the protocol spoken.
 import { readFileSync } from 'node:fs';
 import { CONCORDAT_V2_CONTEXT } from '../../protocol/constants.js';
-import { PROTOCOL_NAME } from '../../wire/index.js';
+import { PROTOCOL_NAME } from '../../wire/protocol-name.js';
 
 /** The version of the concordat package this module belongs to. */
 export function packageVersion(): string {

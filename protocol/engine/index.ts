@@ -1,15 +1,21 @@
 // Engine selection: the native engine (system libsodium) where it loads, else
 // the WebAssembly one; CONCORDAT_ENGINE (or an explicit name) selects any
 // engine, `reference` being the audited @noble/curves yardstick.
-import { loadFastEngine } from './fast.js';
 import { loadNativeEngine, nativeAvailable } from './native.js';
 import { referenceEngine } from './reference.js';
 import { ENGINE_NAMES, type Engine, type EngineName } from './types.js';
 
 export * from './types.js';
 export { referenceEngine } from './reference.js';
-export { loadFastEngine } from './fast.js';
 export { loadNativeEngine, nativeAvailable } from './native.js';
+
+/**
+ * The libsodium WebAssembly engine, its module loaded on first use: where the
+ * native engine runs, a process never pays for compiling the WebAssembly.
+ */
+export async function loadFastEngine(): Promise<Engine> {
+  return (await import('./fast.js')).loadFastEngine();
+}
 
 export function isEngineName(s: string): s is EngineName {
   return (ENGINE_NAMES as readonly string[]).includes(s);

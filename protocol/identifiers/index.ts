@@ -9,6 +9,7 @@ import { canonicalizeCryptoAddress, CRYPTO_ADDRESS_RULE } from './crypto-address
 import { canonicalizeDocument, NATIONAL_ID_RULE, PASSPORT_RULE } from './document.js';
 import { canonicalizeEmail, EMAIL_RULE } from './email.js';
 import { fail, IdentifierError } from './errors.js';
+import { identifierInput, identifierKindSchema, isIdentifierKind, LONE_SURROGATE, type IdentifierKind } from './kinds.js';
 import { canonicalizeIban, IBAN_RULE } from './iban.js';
 import { canonicalizeImei, IMEI_RULE } from './imei.js';
 import { canonicalizeNameDob, NAME_DOB_RULE } from './name-dob.js';
@@ -18,57 +19,22 @@ import { canonicalizeVin, VIN_RULE } from './vin.js';
 
 export { IdentifierError };
 export { phoneticKeys };
-
-/**
- * Kinds an agency never imports directly: their elements are derived from
- * another kind's input (name_dob_phonetic from name_dob, SPEC.md).
- */
-export const DERIVED_KINDS: Readonly<Partial<Record<string, IdentifierKindBase>>> = { name_dob_phonetic: 'name_dob' };
-type IdentifierKindBase = 'name_dob';
-
-/**
- * Kinds whose matches are candidates (SPEC.md, name_dob_phonetic): a match on
- * these kinds alone is shown as such and counts only once officers on both
- * sides confirmed it.
- */
-export const CANDIDATE_KINDS: readonly string[] = ['name_dob_phonetic'];
-
-/** Whether a match on exactly these kinds is only a candidate. */
-export function isCandidateMatch(kinds: readonly string[]): boolean {
-  return kinds.length > 0 && kinds.every((k) => CANDIDATE_KINDS.includes(k));
-}
-
-export const IDENTIFIER_KINDS = [
-  'passport',
-  'national_id',
-  'phone',
-  'email',
-  'iban',
-  'name_dob',
-  'imei',
-  'vin',
-  'crypto_address',
-  'name_dob_phonetic',
-] as const;
-
-export type IdentifierKind = (typeof IDENTIFIER_KINDS)[number];
-
-export const identifierKindSchema = z.enum(IDENTIFIER_KINDS);
-
-const KIND_SET: ReadonlySet<string> = new Set(IDENTIFIER_KINDS);
-
-export function isIdentifierKind(k: string): k is IdentifierKind {
-  return KIND_SET.has(k);
-}
+export {
+  CANDIDATE_KINDS,
+  DERIVED_KINDS,
+  IDENTIFIER_KINDS,
+  identifierInput,
+  identifierKindSchema,
+  isCandidateMatch,
+  isIdentifierKind,
+  type IdentifierKind,
+} from './kinds.js';
 
 export interface CanonicalizeOptions {
   /** ISO 3166-1 alpha-2 country for phone numbers written without a country calling code. */
   defaultCountry?: string;
 }
 
-// A lone surrogate cannot be encoded as UTF-8 (TextEncoder would silently
-// substitute U+FFFD, merging distinct inputs), so it is rejected up front.
-const LONE_SURROGATE = /\p{Cs}/u;
 
 /** Common steps for every kind: trim, reject empty, Unicode NFKC (UAX #15). */
 function prepare(kind: IdentifierKind, raw: unknown): string {
@@ -120,29 +86,6 @@ export function tryCanonicalize(kind: string, raw: string, opts?: CanonicalizeOp
     if (error instanceof IdentifierError) return { ok: false, error };
     throw error;
   }
-}
-
-const utf8 = new TextEncoder();
-
-/**
- * Input(kind, value) = UTF8(kind) ‖ 0x00 ‖ UTF8(canonical).
- *
- * The kind is bound into the hashed input so equal strings of different kinds
- * never collide; no kind name contains 0x00, so the encoding is injective.
- * `canonical` must already be the output of {@link canonicalize}.
- */
-export function identifierInput(kind: IdentifierKind, canonical: string): Uint8Array {
-  if (!isIdentifierKind(kind)) throw new IdentifierError(String(kind), 'kind.unknown');
-  if (typeof canonical !== 'string') return fail(kind, 'value.type');
-  if (canonical === '') return fail(kind, 'value.empty');
-  if (LONE_SURROGATE.test(canonical)) return fail(kind, 'value.encoding');
-  const k = utf8.encode(kind);
-  const v = utf8.encode(canonical);
-  const out = new Uint8Array(k.length + 1 + v.length);
-  out.set(k, 0);
-  out[k.length] = 0x00;
-  out.set(v, k.length + 1);
-  return out;
 }
 
 /** {@link canonicalize} then {@link identifierInput}. */

@@ -9,7 +9,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '../../../protocol/bytes.js';
 import { CONCORDAT_SUITE, ELEMENT_BYTES } from '../../../protocol/constants.js';
 import { encodePoint, encodeScalar, randomScalar, reduceScalarLE, scalarMulBase } from '../../../protocol/group.js';
-import { identifierInput, type IdentifierKind } from '../../../protocol/identifiers/index.js';
+import { identifierInput, type IdentifierKind } from '../../../protocol/identifiers/kinds.js';
 import { randomBytes } from '../../../protocol/rng.js';
 import { liveCap, UPLOAD_CAP_ALLOWANCE, uploadCap } from '../../../wire/limits.js';
 import type { MePair } from '../../sdk/api.js';

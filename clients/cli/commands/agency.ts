@@ -6,13 +6,9 @@ import type { Command } from 'commander';
 import { Option } from 'commander';
 import { ENGINE_NAMES, engineNameFrom } from '../../../protocol/engine/index.js';
 import { initAgency, loadAgency, lockAgency } from '../../agency/config.js';
-import { pullHitStatuses } from '../../agency/hits.js';
 import { defaultProgress } from '../../agency/progress.js';
-import { failedPairs, formatCsv, formatJson, formatTable, loadResultsView, pullResults } from '../../agency/results.js';
-import { sync } from '../../agency/sync.js';
 import type { SyncReport } from '../../agency/sync/report.js';
-import { DEFAULT_MAX_WITHDRAWAL_PERCENT, formatImportSummary, importWatchlist } from '../../agency/watchlist.js';
-import { agencyClient } from '../../sdk/agency-client.js';
+import { DEFAULT_MAX_WITHDRAWAL_PERCENT } from '../../agency/withdrawal.js';
 import { AgencyError, EXIT } from '../../sdk/errors.js';
 import { openStore } from '../../store/db.js';
 
@@ -62,6 +58,8 @@ export function registerAgency(program: Command): void {
             throw new AgencyError('--max-withdrawal: expected a percentage from 0 to 100, such as 20');
           }
         }
+        // Each command loads only what it runs: `concordat` starts once per cron step.
+        const { formatImportSummary, importWatchlist } = await import('../../agency/watchlist.js');
         const agency = loadAgency(o.dir, err);
         const unlock = lockAgency(agency.dir, 'import');
         const store = openStore(agency.dir);
@@ -99,6 +97,7 @@ export function registerAgency(program: Command): void {
     .action(async (o: { dir: string; engine?: string; json?: boolean }) => {
       // With --json, stdout carries only the report.
       const line = o.json ? err : out;
+      const { sync } = await import('../../agency/sync.js');
       const agency = loadAgency(o.dir, err);
       const unlock = lockAgency(agency.dir, 'sync');
       const store = openStore(agency.dir);
@@ -129,6 +128,11 @@ export function registerAgency(program: Command): void {
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'csv', 'json']).default('table'))
     .option('--no-refresh', 'print the results last pulled, without asking the coordinator')
     .action(async (o: { dir: string; format: 'table' | 'csv' | 'json'; refresh: boolean }) => {
+      const [{ failedPairs, formatCsv, formatJson, formatTable, loadResultsView, pullResults }, { pullHitStatuses }, { agencyClient }] = await Promise.all([
+        import('../../agency/results.js'),
+        import('../../agency/hits.js'),
+        import('../../sdk/agency-client.js'),
+      ]);
       const agency = loadAgency(o.dir, err);
       const store = openStore(agency.dir);
       try {

@@ -4,11 +4,10 @@
 // signing key. Nothing flows under an agreement this agency did not accept.
 import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
-import { acceptAgreementVersion, listAgreements, rejectAgreementVersion, showAgreement, type AgreementView } from '../../agency/agreements.js';
+import type { AgreementView } from '../../agency/agreements.js';
 import { loadAgency } from '../../agency/config.js';
-import { OFFICER_MAX } from '../../agency/hits.js';
+import { OFFICER_MAX } from '../../agency/hit-names.js';
 import { printable, table } from '../../agency/text.js';
-import { agencyClient } from '../../sdk/agency-client.js';
 import { AgencyError, EXIT, UsageError } from '../../sdk/errors.js';
 import { openStore } from '../../store/db.js';
 
@@ -78,12 +77,15 @@ function confirmer(yes: boolean, verb: string): (v: AgreementView) => Promise<bo
 }
 
 export function registerAgreements(program: Command): void {
+  /** What the commands run, loaded by the one that runs (`concordat` starts once per command). */
+  const implementation = async () => ({ ...(await import('../../agency/agreements.js')), ...(await import('../../sdk/agency-client.js')) });
   const ag = program.command('agreements').description('list, show, accept or reject agreement versions (signed with the agency key)');
 
   ag.command('list')
     .description('every agreement version the coordinator lists for this agency, with the local decision and who accepted')
     .requiredOption('--dir <dir>', 'agency directory')
     .action(async (o: { dir: string }) => {
+      const { listAgreements, agencyClient } = await implementation();
       const agency = loadAgency(o.dir, err);
       const store = openStore(agency.dir);
       try {
@@ -113,6 +115,7 @@ export function registerAgreements(program: Command): void {
     .option('--version <n>', 'version (default: the highest listed)')
     .requiredOption('--dir <dir>', 'agency directory')
     .action(async (id: string, o: { dir: string; version?: string }) => {
+      const { showAgreement, agencyClient } = await implementation();
       const agency = loadAgency(o.dir, err);
       const store = openStore(agency.dir);
       try {
@@ -135,6 +138,7 @@ export function registerAgreements(program: Command): void {
       .action(async (id: string, o: { dir: string; version?: string; officer: string; yes?: boolean }) => {
         const officer = officerOf(o.officer);
         const version = versionOf(o.version);
+        const { acceptAgreementVersion, rejectAgreementVersion, agencyClient } = await implementation();
         const agency = loadAgency(o.dir, err);
         const store = openStore(agency.dir);
         try {

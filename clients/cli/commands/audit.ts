@@ -12,8 +12,6 @@ import { hexToBytes } from '../../../protocol/bytes.js';
 import { auditLogId } from '../../../protocol/tlog.js';
 import { appendAudit } from '../../agency/audit.js';
 import { loadAgency, type Agency } from '../../agency/config.js';
-import { checkAuditLog, compareHeads, exportWithProofs, latestHead, logKeyFingerprint, pinnedLogKey, verifyExport } from '../../agency/transparency.js';
-import { agencyClient } from '../../sdk/agency-client.js';
 import { AgencyError, AuditLogError, EXIT } from '../../sdk/errors.js';
 import { openStore, type Store } from '../../store/db.js';
 
@@ -37,6 +35,9 @@ async function withAgency<T>(dir: string, f: (agency: Agency, store: Store) => P
   }
 }
 
+/** What the commands run, loaded by the one that runs (`concordat` starts once per command). */
+const implementation = async () => ({ ...(await import('../../agency/transparency.js')), ...(await import('../../sdk/agency-client.js')) });
+
 export function registerAudit(program: Command): void {
   const audit = program.command('audit').description("the coordinator's audit transparency log: check it, show and compare its heads, verify exports");
 
@@ -46,6 +47,7 @@ export function registerAudit(program: Command): void {
     .requiredOption('--dir <dir>', 'agency directory')
     .option('--export <file>', 'then write the entries involving this agency, each with its inclusion proof, for `audit verify-export`')
     .action(async (o: { dir: string; export?: string }) => {
+      const { checkAuditLog, exportWithProofs, logKeyFingerprint, pinnedLogKey, agencyClient } = await implementation();
       await withAgency(o.dir, async (agency, store) => {
         const client = agencyClient(agency, { warn: err });
         try {
@@ -81,6 +83,7 @@ export function registerAudit(program: Command): void {
     .requiredOption('--dir <dir>', 'agency directory')
     .option('--json', 'as JSON, the input of `audit compare`')
     .action(async (o: { dir: string; json?: boolean }) => {
+      const { latestHead, logKeyFingerprint, pinnedLogKey } = await implementation();
       await withAgency(o.dir, async (agency, store) => {
         const h = latestHead(store);
         const key = pinnedLogKey(store);
@@ -108,6 +111,7 @@ export function registerAudit(program: Command): void {
     .option('--dir <dir>', 'agency directory: its pinned log key, the coordinator for consistency proofs, and its local trail for a split view')
     .option('--log-key <hex>', 'the log public key (without --dir)')
     .action(async (files: string[], o: { dir?: string; logKey?: string }) => {
+      const { compareHeads, pinnedLogKey, agencyClient } = await implementation();
       const heads = files.map((f) => {
         let v: { head?: unknown; signature?: unknown; agency?: unknown };
         try {
@@ -147,6 +151,7 @@ export function registerAudit(program: Command): void {
     .requiredOption('--log-key <hex>', 'the log public key, as pinned (`concordat audit head`)')
     .option('--dir <dir>', "agency directory whose local trail records a refused export")
     .action(async (file: string, o: { logKey: string; dir?: string }) => {
+      const { verifyExport } = await implementation();
       const key = parseLogKey(o.logKey);
       const r = verifyExport(readFileSync(file, 'utf8'), key);
       if (r.ok) {

@@ -2,15 +2,12 @@
 // hit/no-hit queries, the responder daemon, and the two-step status of hits
 // (API.md part 2). Values are never printed: results refer to them by index.
 import { Option, type Command } from 'commander';
-import { ENGINE_NAMES, engineNameFrom, loadEngine } from '../../../protocol/engine/index.js';
+import { ENGINE_NAMES } from '../../../protocol/engine/types.js';
 import { loadAgency, lockAgency, SERVE_LOCK_FILE } from '../../agency/config.js';
-import { decideHit, formatHitsJson, formatHitsTable, HIT_STATUSES, listHits, type HitStatusName } from '../../agency/hits.js';
-import { canonicalizeValues, createQuery, followQuery, type QueryContext } from '../../agency/query.js';
-import { describeRefusal, formatQueryJson, formatQueryTable, queryExitCode, queryWarnings, readValuesFile } from '../../agency/query/output.js';
-import { serveAgency } from '../../agency/serve.js';
+import { HIT_STATUSES, type HitStatusName } from '../../agency/hit-names.js';
+import type { QueryContext } from '../../agency/query.js';
 import { DEFAULT_UI_HOST, DEFAULT_UI_PORT } from '../../console/defaults.js';
 import type { ConsoleServer } from '../../console/server.js';
-import { agencyClient } from '../../sdk/agency-client.js';
 import { AgencyError, CoordinatorError, EXIT, UsageError } from '../../sdk/errors.js';
 import { openStore } from '../../store/db.js';
 
@@ -62,6 +59,9 @@ export function registerInvestigate(program: Command): void {
     .option('--default-country <iso2>', 'country for phone numbers without a country calling code')
     .option('--status <queryId>', 'follow up a query asked earlier from this directory')
     .action(async (o: QueryOpts) => {
+      // Each command loads only what it runs.
+      const [{ loadEngine }, { canonicalizeValues, createQuery, followQuery }, { describeRefusal, formatQueryJson, formatQueryTable, queryExitCode, queryWarnings, readValuesFile }, { agencyClient }] =
+        await Promise.all([import('../../../protocol/engine/index.js'), import('../../agency/query.js'), import('../../agency/query/output.js'), import('../../sdk/agency-client.js')]);
       const timeout = seconds('--timeout', o.timeout);
       if (o.status !== undefined) {
         const extra = (['partner', 'all', 'kind', 'value', 'values', 'case', 'purpose', 'officer', 'defaultCountry'] as const).filter((k) => o[k] !== undefined);
@@ -142,6 +142,11 @@ export function registerInvestigate(program: Command): void {
     .option('--ui-host <address>', `console address (default ${DEFAULT_UI_HOST}; anything else is reachable from other machines)`)
     .action(async (o: { dir: string; syncEvery: string; once?: boolean; engine?: string; ui?: boolean; uiPort?: string; uiHost?: string }) => {
       if (!/^\d+(\.\d+)?$/.test(o.syncEvery)) throw new AgencyError('--sync-every: expected a number of minutes');
+      const [{ engineNameFrom, loadEngine }, { serveAgency }, { agencyClient }] = await Promise.all([
+        import('../../../protocol/engine/index.js'),
+        import('../../agency/serve.js'),
+        import('../../sdk/agency-client.js'),
+      ]);
       if (!o.ui && (o.uiPort !== undefined || o.uiHost !== undefined)) throw new AgencyError('--ui-port and --ui-host need --ui');
       if (o.ui && o.once) throw new AgencyError('--ui serves the console until stopped; it cannot be combined with --once');
       const uiPort = o.uiPort === undefined ? DEFAULT_UI_PORT : Number(o.uiPort);
@@ -211,6 +216,7 @@ export function registerInvestigate(program: Command): void {
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
     .action(async (o: { dir?: string; status?: HitStatusName; format: 'table' | 'json' }) => {
       if (!o.dir) throw new AgencyError("required option '--dir <dir>' not specified");
+      const [{ formatHitsJson, formatHitsTable, listHits }, { agencyClient }] = await Promise.all([import('../../agency/hits.js'), import('../../sdk/agency-client.js')]);
       const agency = loadAgency(o.dir, err);
       const store = openStore(agency.dir);
       try {
@@ -232,6 +238,7 @@ export function registerInvestigate(program: Command): void {
       .action(async (handle: string, _o: unknown, cmd: Command) => {
         const o = cmd.optsWithGlobals<{ dir?: string; officer: string; note?: string; format: 'table' | 'json' }>();
         if (!o.dir) throw new AgencyError("required option '--dir <dir>' not specified");
+        const [{ decideHit, formatHitsTable }, { agencyClient }] = await Promise.all([import('../../agency/hits.js'), import('../../sdk/agency-client.js')]);
         const agency = loadAgency(o.dir, err);
         const store = openStore(agency.dir);
         try {

@@ -6,9 +6,6 @@ import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { EXIT } from '../../sdk/errors.js';
-import { availableEngines } from '../../../protocol/engine/index.js';
-import { verifyVectors } from '../../../protocol/vectors.js';
-import { renderConcordatV2Vectors, renderConcordatVectors } from '../../../protocol/vectors-generate.js';
 
 /** vectors/ of the installed package (dist/clients/cli/commands → package root). */
 export function packageVectorsDir(): string {
@@ -16,6 +13,7 @@ export function packageVectorsDir(): string {
 }
 
 export async function verifyFiles(files: string[], out: (line: string) => void): Promise<{ passed: number; failed: number }> {
+  const [{ availableEngines }, { verifyVectors }] = await Promise.all([import('../../../protocol/engine/index.js'), import('../../../protocol/vectors.js')]);
   const engines = await availableEngines();
   let passed = 0;
   let failed = 0;
@@ -66,6 +64,7 @@ export function registerVectors(program: Command): void {
     .option('--out <file>', 'output file for the v1 vectors', join(packageVectorsDir(), 'concordat-v1.json'))
     .option('--out-v2 <file>', 'output file for the v2 vectors', join(packageVectorsDir(), 'concordat-v2.json'))
     .action(async (opts: { out: string; outV2: string }) => {
+      const { renderConcordatV2Vectors, renderConcordatVectors } = await import('../../../protocol/vectors-generate.js');
       writeFileSync(opts.out, renderConcordatVectors());
       writeFileSync(opts.outV2, renderConcordatV2Vectors());
       console.log(`wrote ${basename(opts.out)}, ${basename(opts.outV2)}`);
