@@ -91,7 +91,12 @@ export function hitRows(x: Executor, appendWith: AppendWith) {
 
     async listNightlyHits(pairIds: readonly string[]): Promise<NightlyHitRecord[]> {
       const out: NightlyHitRecord[] = [];
-      for (const part of pieces(pairIds, JSON_ROWS)) out.push(...(await db.select().from(nightlyHits).where(inJson(nightlyHits.pairId, part)).all()));
+      // Plain value rows, mapped here: drizzle's per-row mapping cost as much as the read (an agency's hits are read whole).
+      const h = nightlyHits;
+      for (const part of pieces(pairIds, JSON_ROWS)) {
+        const rows = (await db.select({ pairId: h.pairId, handle: h.handle, epoch: h.epoch, posA: h.posA, posB: h.posB, createdAt: h.createdAt }).from(h).where(inJson(h.pairId, part)).values()) as [string, string, string, number, number, string][];
+        for (const [pairId, handle, epoch, posA, posB, createdAt] of rows) out.push({ pairId, handle, epoch, posA, posB, createdAt });
+      }
       return out;
     },
 
