@@ -14,6 +14,8 @@ import { acceptAgreement, parseAgreement } from '../protocol/agreement.js';
 import { bytesToHex } from '../protocol/bytes.js';
 import { chunkManifest, signChunk } from '../protocol/manifest.js';
 import { ratchetTo } from '../protocol/ratchet.js';
+import { pairKeyPair } from '../protocol/pair-key.js';
+import { CONCORDAT_SUITE } from '../protocol/constants.js';
 import { randomBytes } from '../protocol/rng.js';
 import { queryValuesDigest, signQuery } from '../protocol/signed-query.js';
 import { listAudit } from '../clients/agency/audit.js';
@@ -342,7 +344,14 @@ describe('epochs move forward only; secrets are erased', () => {
       expect(secrets.answerable()).toEqual(['e3', 'e2']);
       expect(bytesToHex(secrets.secretOf('e2') as Uint8Array)).toBe(bytesToHex(ratchetTo(seed, 1, 2)));
       expect(secrets.secretOf('e1')).toBeUndefined();
+      // Pair keys are derived once per process and epoch, and never outlive their epoch's secret.
+      const e2 = secrets.pairKey('e2', 'es-pt~ES-CNP~PT-PJ');
+      expect(bytesToHex(e2.pk)).toBe(bytesToHex(pairKeyPair(CONCORDAT_SUITE, ratchetTo(seed, 1, 2), 'e2', 'es-pt~ES-CNP~PT-PJ').pk));
+      (e2.sk as Uint8Array).fill(0);
+      expect(bytesToHex(secrets.pairKey('e2', 'es-pt~ES-CNP~PT-PJ').sk)).toBe(bytesToHex(pairKeyPair(CONCORDAT_SUITE, ratchetTo(seed, 1, 2), 'e2', 'es-pt~ES-CNP~PT-PJ').sk));
+      expect(bytesToHex(secrets.pairKey('e3', 'es-pt~ES-CNP~PT-PJ').pk)).not.toBe(bytesToHex(e2.pk));
       t += 49 * 3_600_000;
+      expect(() => secrets.pairKey('e2', 'es-pt~ES-CNP~PT-PJ')).toThrow(/the epoch secret of e2 is no longer held/);
       expect(secrets.secretOf('e2')).toBeUndefined();
       expect(secrets.answerable()).toEqual(['e3']);
       // Nothing of an earlier epoch is left on disk.

@@ -94,6 +94,14 @@ function wipeSeed(dir: string): void {
  */
 export class EpochSecrets {
   private readonly path: string;
+  /**
+   * Pair key pairs derived in this process, by epoch and pair, with the
+   * secret they came from: a daemon answering queries derives each once
+   * (a scalar multiplication in portable code) instead of per query. An
+   * entry is used only while its epoch's secret is still held and is
+   * dropped once it is not, so erasure (§8.5) reaches the memory as well.
+   */
+  private readonly keys = new Map<string, { epoch: string; secret: string; kp: KeyPair }>();
 
   constructor(
     readonly dir: string,
@@ -184,10 +192,19 @@ export class EpochSecrets {
 
   /** The agency's key pair for `pair` in epoch `id` (§8.5), or an error when that epoch's secret is gone. */
   pairKey(id: string, pair: string): KeyPair {
-    const s = this.secretOf(id);
-    if (!s) throw new AgencyError(`the epoch secret of ${id} is no longer held (epochs before the current one are erased after the grace period)`);
-    return pairKeyPair(CONCORDAT_SUITE, s, id, pair);
+    const state = this.load();
+    const held = new Map([[epochId(state.epoch), state.secret], ...(state.previous ? ([[epochId(state.previous.epoch), state.previous.secret]] as const) : [])]);
+    for (const [k, v] of this.keys) if (held.get(v.epoch) !== v.secret) this.keys.delete(k);
+    const secret = held.get(id);
+    if (secret === undefined) throw new AgencyError(`the epoch secret of ${id} is no longer held (epochs before the current one are erased after the grace period)`);
+    const key = `${id}\n${pair}`;
+    const cached = this.keys.get(key);
+    if (cached) return { sk: cached.kp.sk.slice(), pk: cached.kp.pk.slice() };
+    const kp = pairKeyPair(CONCORDAT_SUITE, hexToBytes(secret), id, pair);
+    this.keys.set(key, { epoch: id, secret, kp: { sk: kp.sk.slice(), pk: kp.pk.slice() } });
+    return kp;
   }
+
 }
 
 const HIGHEST_KEY = 'highest_epoch';
