@@ -15,7 +15,7 @@ import type { AnswerInput, AnswerResult, CreateQueryResult, InboxEntry, NewQuery
 import type { AuditInput } from '../../audit.js';
 import type { AppendWith } from './audit.js';
 import type { ControlPlane } from './control.js';
-import { atomic, isConstraintError, once, type Executor } from './executor.js';
+import { atomic, isConstraintError, once, type Executor, type Statement } from './executor.js';
 import { buf, legOf, queryOf, sameNullableBytes, u8 } from './rows.js';
 
 const { queries, queryHits, queryLegs, queryQuota } = schema;
@@ -62,6 +62,34 @@ export function queryRows(x: Executor, appendWith: AppendWith) {
       .orderBy(asc(queryLegs.createdAt), asc(queryLegs.queryId))
       .prepare(),
   );
+  /**
+   * A pending leg's one move (answered, or refused): with `audit`, one batch
+   * with its entry that fails unless the move `landed`; without, a plain
+   * conditional update. When the leg had moved already, `judge` tells a
+   * re-send ('same') from another move ('conflict').
+   */
+  const leavePending = async <L extends { status: string }, R extends string>(
+    read: () => Promise<L>,
+    judge: (leg: L) => R,
+    update: () => Statement,
+    landed: SQL,
+    audit: AuditInput | undefined,
+    moved: R,
+  ): Promise<R> => {
+    if (audit) {
+      const before = await read();
+      if (before.status !== 'pending') return judge(before);
+      const done = await appendWith(audit, () => [update(), failUnless(landed)], async () => {
+        const leg = await read();
+        return leg.status === 'pending' ? undefined : judge(leg);
+      });
+      return 'entry' in done ? moved : done.settled;
+    }
+    const [r] = await atomic(x, [update()]);
+    if (r?.changes === 1) return moved;
+    return judge(await read());
+  };
+
   const queriesUsed = async (agency: string, agreementId: string, day: string): Promise<number> => {
     const r = await usedOn().get({ agency, agreementId, day });
     return r?.used ?? 0;
@@ -159,18 +187,8 @@ export function queryRows(x: Executor, appendWith: AppendWith) {
           .update(queryLegs)
           .set({ status: 'refused', refusalReason: reason, refusedAt: at })
           .where(and(where, eq(queryLegs.status, 'pending')));
-      if (audit) {
-        const before = await read();
-        if (before.status !== 'pending') return judge(before);
-        const landed = sql`EXISTS (SELECT 1 FROM ${queryLegs} WHERE query_id = ${queryId} AND partner = ${partner} AND status = 'refused' AND refused_at = ${at} AND refusal_reason = ${reason})`;
-        const done = await appendWith(audit, () => [update(), failUnless(landed)], async () => {
-          const leg = await read();
-          return leg.status === 'pending' ? undefined : judge(leg);
-        });
-        return 'entry' in done ? 'refused' : done.settled;
-      }
-      if (x.changes(await update().run()) === 1) return 'refused';
-      return judge(await read());
+      const landed = sql`EXISTS (SELECT 1 FROM ${queryLegs} WHERE query_id = ${queryId} AND partner = ${partner} AND status = 'refused' AND refused_at = ${at} AND refusal_reason = ${reason})`;
+      return leavePending(read, judge, update, landed, audit, 'refused');
     },
 
     async answerQuery(queryId: string, partner: string, a: AnswerInput, audit?: AuditInput): Promise<AnswerResult> {
@@ -192,18 +210,8 @@ export function queryRows(x: Executor, appendWith: AppendWith) {
           .update(queryLegs)
           .set({ status: 'answered', answerEpoch: a.epoch, evaluated: buf(a.evaluated), proof: buf(a.proof), proofValid: a.proofValid ? 1 : 0, answeredAt: a.at })
           .where(and(where, eq(queryLegs.status, 'pending')));
-      if (audit) {
-        const before = await read();
-        if (before.status !== 'pending') return judge(before);
-        const landed = sql`EXISTS (SELECT 1 FROM ${queryLegs} WHERE query_id = ${queryId} AND partner = ${partner} AND status = 'answered' AND answered_at = ${a.at} AND answer_epoch = ${a.epoch})`;
-        const done = await appendWith(audit, () => [update(), failUnless(landed)], async () => {
-          const leg = await read();
-          return leg.status === 'pending' ? undefined : judge(leg);
-        });
-        return 'entry' in done ? 'answered' : done.settled;
-      }
-      if (x.changes(await update().run()) === 1) return 'answered';
-      return judge(await read());
+      const landed = sql`EXISTS (SELECT 1 FROM ${queryLegs} WHERE query_id = ${queryId} AND partner = ${partner} AND status = 'answered' AND answered_at = ${a.at} AND answer_epoch = ${a.epoch})`;
+      return leavePending(read, judge, update, landed, audit, 'answered');
     },
 
     async recordOutcome(queryId: string, partner: string, o: OutcomeInput, audit?: AuditInput): Promise<OutcomeResult> {
