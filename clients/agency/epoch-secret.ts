@@ -101,7 +101,7 @@ export class EpochSecrets {
    * entry is used only while its epoch's secret is still held and is
    * dropped once it is not, so erasure (§8.5) reaches the memory as well.
    */
-  private readonly keys = new Map<string, { epoch: string; secret: string; kp: KeyPair }>();
+  private readonly keys = new Map<string, { epoch: number; secret: string; kp: KeyPair }>();
 
   constructor(
     readonly dir: string,
@@ -177,34 +177,35 @@ export class EpochSecrets {
    * answer must not move the agency's epoch).
    */
   secretOf(id: string): Uint8Array | undefined {
-    const m = epochNumber(id);
-    const state = this.load();
-    if (m === state.epoch) return hexToBytes(state.secret);
-    if (state.previous && m === state.previous.epoch) return hexToBytes(state.previous.secret);
-    return undefined;
+    const s = this.held().get(epochNumber(id));
+    return s === undefined ? undefined : hexToBytes(s);
   }
 
   /** Epochs this agency answers in now: the current and, during grace, the previous (protocol/SPEC.md §8.9). */
   answerable(): string[] {
+    return [...this.held().keys()].map(epochId);
+  }
+
+  /** The secrets held now (hex) by epoch number: the current, then the previous during its grace. */
+  private held(): Map<number, string> {
     const state = this.load();
-    return [epochId(state.epoch), ...(state.previous ? [epochId(state.previous.epoch)] : [])];
+    return new Map([[state.epoch, state.secret], ...(state.previous ? ([[state.previous.epoch, state.previous.secret]] as const) : [])]);
   }
 
   /** The agency's key pair for `pair` in epoch `id` (§8.5), or an error when that epoch's secret is gone. */
   pairKey(id: string, pair: string): KeyPair {
-    const state = this.load();
-    const held = new Map([[epochId(state.epoch), state.secret], ...(state.previous ? ([[epochId(state.previous.epoch), state.previous.secret]] as const) : [])]);
+    const held = this.held();
     for (const [k, v] of this.keys) if (held.get(v.epoch) !== v.secret) this.keys.delete(k);
-    const secret = held.get(id);
+    const m = epochNumber(id);
+    const secret = held.get(m);
     if (secret === undefined) throw new AgencyError(`the epoch secret of ${id} is no longer held (epochs before the current one are erased after the grace period)`);
     const key = `${id}\n${pair}`;
     const cached = this.keys.get(key);
     if (cached) return { sk: cached.kp.sk.slice(), pk: cached.kp.pk.slice() };
     const kp = pairKeyPair(CONCORDAT_SUITE, hexToBytes(secret), id, pair);
-    this.keys.set(key, { epoch: id, secret, kp: { sk: kp.sk.slice(), pk: kp.pk.slice() } });
+    this.keys.set(key, { epoch: m, secret, kp: { sk: kp.sk.slice(), pk: kp.pk.slice() } });
     return kp;
   }
-
 }
 
 const HIGHEST_KEY = 'highest_epoch';

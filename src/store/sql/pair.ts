@@ -635,16 +635,17 @@ export class SqlPairStore implements PairStore {
         .where(and(eq(handles.pairKey, k), eq(handles.epoch, epoch)))
         .values() as [string, string][],
     );
-    // Rows of one position are adjacent: within it, distinct handles in order.
+    // Rows of one position are adjacent: within it, distinct handles in code-unit order (SQLite's BINARY).
     const out: MatchRecord[] = [];
     for (let i = 0; i < rows.length; ) {
+      const position = (rows[i] as { position: number }).position;
       let j = i + 1;
-      while (j < rows.length && (rows[j] as { position: number }).position === (rows[i] as { position: number }).position) j++;
-      const run = j - i === 1 ? [rows[i] as { position: number; handle: string }] : [...new Map(rows.slice(i, j).map((r) => [r.handle, r])).values()].sort((a, b) => (a.handle < b.handle ? -1 : a.handle > b.handle ? 1 : 0));
-      for (const r of run) {
-        const firstSeen = seen.get(r.handle);
+      while (j < rows.length && (rows[j] as { position: number }).position === position) j++;
+      const here = j - i === 1 ? [(rows[i] as { handle: string }).handle] : [...new Set(rows.slice(i, j).map((r) => r.handle))].sort();
+      for (const handle of here) {
+        const firstSeen = seen.get(handle);
         // A match always has its handle row (both are written in one transaction); one without is not listed, as the join did.
-        if (firstSeen !== undefined) out.push({ position: r.position, handle: r.handle, firstSeen });
+        if (firstSeen !== undefined) out.push({ position, handle, firstSeen });
       }
       i = j;
     }
