@@ -19,10 +19,11 @@ import { basename, dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CsvError } from 'csv-parse';
 import { parse as parseCsv } from 'csv-parse/sync';
-import { IdentifierError, identifierRowSchema, phoneticKeys, tryCanonicalize } from '../../protocol/identifiers/index.js';
 import type { Statement } from 'better-sqlite3';
 import type { Store } from '../store/db.js';
 import { AgencyError } from '../sdk/errors.js';
+import { RowPipeline, type RowBatch } from './import-pipeline.js';
+import type { CheckedRows } from './import-rows.js';
 import { derivedDigest, digest128, LineCache } from './watchlist-cache.js';
 import { DEFAULT_MAX_WITHDRAWAL_PERCENT } from './withdrawal.js';
 
@@ -51,6 +52,8 @@ export interface ImportOptions {
   label?: string;
   /** Read every line afresh, as if nothing were cached. */
   ignoreCache?: boolean;
+  /** Check a large file's rows in a worker thread beside the reading (default true); false keeps it all on this thread. */
+  threads?: boolean;
 }
 
 export interface ImportSummary {
@@ -202,7 +205,13 @@ function toUtf8(piece: Buffer, enc: Encoding, linesBefore: number, label: string
 type LineSink = (buf: Buffer, start: number, end: number, line: number) => void;
 
 /** Reads the file strictly decoded, calling `onLine` for each line's UTF-8 bytes (without its newline). */
-async function readLines(fh: FileHandle, label: string, requested: string | undefined, onLine: LineSink): Promise<Encoding> {
+async function readLines(
+  fh: FileHandle,
+  label: string,
+  requested: string | undefined,
+  onLine: LineSink,
+  pause: () => Promise<void> | undefined,
+): Promise<Encoding> {
   let enc: Encoding | undefined;
   let carry: Buffer | undefined;
   let line = 0;
@@ -234,6 +243,7 @@ async function readLines(fh: FileHandle, label: string, requested: string | unde
       }
     }
     if (eof) return enc;
+    await pause();
   }
 }
 
@@ -253,37 +263,6 @@ export async function detectFormat(file: string, encoding?: string): Promise<Wat
   } finally {
     await fh.close();
   }
-}
-
-/**
- * The identifiers derived from a valid row: the name_dob_phonetic keys of a
- * name_dob row, none for other kinds. A name the keys cannot be built from
- * (one name part) gives none; the name_dob identifier itself still counts.
- */
-export function derived(kind: string, row: unknown): string[] {
-  if (kind !== 'name_dob') return [];
-  const value = (row as { value: string }).value.trim().normalize('NFKC').trim();
-  try {
-    return phoneticKeys(value);
-  } catch (e) {
-    if (e instanceof IdentifierError) return [];
-    throw e;
-  }
-}
-
-/** Validates one parsed row; returns the canonical identifier or the reason it was rejected. */
-export function checkRow(
-  row: unknown,
-  defaultCountry: string | undefined,
-): { ok: true; recordId: string; kind: string; canonical: string } | { ok: false; reason: string } {
-  const r = identifierRowSchema.safeParse(row);
-  if (!r.success) {
-    const reason = r.error.issues.map((i) => `${i.path.length > 0 ? i.path.join('.') : 'row'}: ${i.message}`).join('; ');
-    return { ok: false, reason };
-  }
-  const c = tryCanonicalize(r.data.kind, r.data.value, defaultCountry ? { defaultCountry } : {});
-  if (!c.ok) return { ok: false, reason: c.error.message };
-  return { ok: true, recordId: r.data.record_id, kind: r.data.kind, canonical: c.canonical };
 }
 
 // ---------------------------------------------------------------------------
@@ -333,15 +312,12 @@ function canonicalisationFingerprint(): Promise<string> {
 // ---------------------------------------------------------------------------
 // Parsing.
 
-interface Row {
-  line: number;
-  row: unknown;
-  /**
-   * Digest of the line; undefined for a record over several lines (not
-   * cached). A view of the reader's own words, valid only during the call.
-   */
-  digest: Uint32Array | undefined;
-}
+/**
+ * Where the readers hand their rows, in file order. `digest` is the line's,
+ * undefined for a record over several lines (not cached); a view of the
+ * reader's own words, valid only during the call.
+ */
+type RowSink = Pick<RowPipeline, 'push' | 'pushFields'>;
 
 const isBlankByte = (c: number): boolean => c === 0x20 || c === 0x09 || c === 0x0d;
 
@@ -392,23 +368,39 @@ class CsvLines {
   constructor(
     private readonly label: string,
     private readonly cache: LineCache,
-    private readonly onRow: (r: Row) => void,
+    private readonly out: RowSink,
   ) {}
 
   private readonly d = new Uint32Array(4);
   /** The digests of the batched lines, four words each: views of it, not copies, go with the rows. */
   private readonly digests = new Uint32Array(BATCH_ROWS * 4);
 
+  /** The piece being read, and the next quote and CR in it at or after the current line (-1: none). */
+  private piece: Buffer | undefined;
+  private nextQuote = -1;
+  private nextCr = -1;
+
   line: LineSink = (buf, s, e, line) => {
+    // Quotes and CRs are looked for once per piece, not byte by byte per
+    // line: most watchlists have neither, and the lines that do are counted.
+    if (buf !== this.piece) {
+      this.piece = buf;
+      this.nextQuote = buf.indexOf(0x22);
+      this.nextCr = buf.indexOf(0x0d);
+    }
+    if (this.nextQuote >= 0 && this.nextQuote < s) this.nextQuote = buf.indexOf(0x22, s);
+    if (this.nextCr >= 0 && this.nextCr < s) this.nextCr = buf.indexOf(0x0d, s);
     let quotes = 0;
     let crs = 0;
-    let blank = true;
-    for (let i = s; i < e; i++) {
-      const c = buf[i] as number;
-      if (c === 0x22) quotes++;
-      else if (c === 0x0d) crs++;
-      if (blank && !isBlankByte(c)) blank = false;
+    if ((this.nextQuote >= 0 && this.nextQuote < e) || (this.nextCr >= 0 && this.nextCr < e)) {
+      for (let i = s; i < e; i++) {
+        const c = buf[i] as number;
+        if (c === 0x22) quotes++;
+        else if (c === 0x0d) crs++;
+      }
     }
+    let blank = true;
+    for (let i = s; i < e && blank; i++) if (!isBlankByte(buf[i] as number)) blank = false;
     if (this.quoted) {
       this.quoted.parts.push(buf.subarray(s, e));
       if (quotes & 1) this.endQuoted();
@@ -480,9 +472,9 @@ class CsvLines {
     this.headerDigest = createHash('sha256').update(bytes).digest('hex');
   }
 
-  private toRow(fields: string[]): Record<string, string | undefined> {
+  private emit(line: number, fields: string[], digest: Uint32Array | undefined): void {
     const [r, k, v] = (this.header as NonNullable<CsvLines['header']>).at;
-    return { record_id: fields[r], kind: fields[k], value: fields[v] };
+    this.out.pushFields(line, fields[r], fields[k], fields[v], digest);
   }
 
   private parse(parts: Buffer[], firstLine: (inputLine: number) => number, info: boolean): unknown[] {
@@ -514,7 +506,7 @@ class CsvLines {
         b.fields = records[i];
       });
     }
-    for (const b of batch) this.onRow({ line: b.line, row: this.toRow(b.fields as string[]), digest: b.digest });
+    for (const b of batch) this.emit(b.line, b.fields as string[], b.digest);
   }
 
   private endQuoted(): void {
@@ -523,7 +515,7 @@ class CsvLines {
     const records = this.parse(q.parts, (l) => q.line + l - 2, true) as Array<{ record: string[] }>;
     for (const r of records) {
       this.rows++;
-      this.onRow({ line: q.line, row: this.toRow(r.record), digest: undefined });
+      this.emit(q.line, r.record, undefined);
     }
   }
 
@@ -545,7 +537,7 @@ class JsonLines {
   constructor(
     private readonly label: string,
     private readonly cache: LineCache,
-    private readonly onRow: (r: Row) => void,
+    private readonly out: RowSink,
   ) {}
 
   line: LineSink = (buf, s, e, line) => {
@@ -566,7 +558,7 @@ class JsonLines {
       // V8's SyntaxError quotes the offending text; keep it out of the message.
       throw new AgencyError(`${this.label}:${line}: not a valid JSON object (JSON Lines: one object per line); nothing imported`);
     }
-    this.onRow({ line, row, digest: this.d });
+    this.out.push(line, row, this.d);
   };
 
   end(): boolean {
@@ -681,6 +673,7 @@ export async function importWatchlist(store: Store, file: string, o: ImportOptio
   if (!(maxPercent >= 0 && maxPercent <= 100)) throw new AgencyError('--max-withdrawal: expected a percentage from 0 to 100');
   const fh = await openFile(file, label);
   const db = store.sqlite;
+  let pipeline: RowPipeline | undefined;
   try {
     const format = o.format ?? (await detectFormat(file, o.encoding));
     const fingerprint = await canonicalisationFingerprint();
@@ -725,26 +718,41 @@ export async function importWatchlist(store: Store, file: string, o: ImportOptio
       const derivedBefore = count(store, "SELECT count(*) FROM identifiers WHERE kind = 'name_dob_phonetic'");
       let rejected = 0;
       const lineCache = cache;
-      const onRow = (r: Row): void => {
-        if (r.digest && lineCache.find(r.digest) >= 0) return; // the same line again
-        const checked = checkRow(r.row, o.defaultCountry);
-        if (!checked.ok) {
-          rejected++;
-          o.onReject?.({ line: r.line, reason: checked.reason });
-          return;
+      const scratch = new Uint32Array(4);
+      const apply = (b: RowBatch, c: CheckedRows): void => {
+        let s = 0;
+        for (let i = 0; i < b.lines.length; i++) {
+          const keys = c.counts[i] as number;
+          const at = s;
+          s += keys < 0 ? 1 : 3 + keys;
+          const d = b.hasDigest[i] === 1 ? b.digests.subarray(i * 4, i * 4 + 4) : undefined;
+          if (d && lineCache.find(d) >= 0) continue; // the same line again
+          if (keys < 0) {
+            rejected++;
+            o.onReject?.({ line: b.lines[i] as number, reason: c.strings[at] as string });
+            continue;
+          }
+          const recordId = c.strings[at] as string;
+          const kind = c.strings[at + 1] as string;
+          const canonical = c.strings[at + 2] as string;
+          if (d) lineCache.add(d, recordId, kind, canonical);
+          insert.add(recordId, kind, canonical);
+          // name_dob rows also give the derived name_dob_phonetic keys (SPEC.md);
+          // an agreement that lists the kind uploads them, others never read them.
+          for (let j = 1; j <= keys; j++) {
+            const key = c.strings[at + 2 + j] as string;
+            if (d) lineCache.add(derivedDigest(d, j, scratch), recordId, 'name_dob_phonetic', key);
+            insertDerived.add(recordId, 'name_dob_phonetic', key);
+          }
         }
-        if (r.digest) lineCache.add(r.digest, checked.recordId, checked.kind, checked.canonical);
-        insert.add(checked.recordId, checked.kind, checked.canonical);
-        // name_dob rows also give the derived name_dob_phonetic keys (SPEC.md);
-        // an agreement that lists the kind uploads them, others never read them.
-        derived(checked.kind, r.row).forEach((key, j) => {
-          if (r.digest) lineCache.add(derivedDigest(r.digest, j + 1), checked.recordId, 'name_dob_phonetic', key);
-          insertDerived.add(checked.recordId, 'name_dob_phonetic', key);
-        });
       };
-      const reader = format === 'csv' ? new CsvLines(label, cache, onRow) : new JsonLines(label, cache, onRow);
-      const enc = await readLines(fh, label, o.encoding, reader.line);
-      if (!reader.end()) {
+      pipeline = new RowPipeline(apply, o.defaultCountry, o.threads ?? true);
+      const rows = pipeline;
+      const reader = format === 'csv' ? new CsvLines(label, cache, rows) : new JsonLines(label, cache, rows);
+      const enc = await readLines(fh, label, o.encoding, reader.line, () => rows.ready());
+      const hadHeader = reader.end();
+      await rows.finish();
+      if (!hadHeader) {
         throw new AgencyError(
           format === 'csv'
             ? `${label}: the file is empty (no header ${REQUIRED_COLUMNS.join(',')}); nothing imported`
@@ -845,6 +853,7 @@ export async function importWatchlist(store: Store, file: string, o: ImportOptio
       db.pragma(`cache_size = ${cacheSize}`);
     }
   } finally {
+    await pipeline?.close();
     await fh.close().catch(() => {});
   }
 }
