@@ -9,6 +9,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { AgencyError } from '../sdk/errors.js';
 import { checkRows, type CheckedRows, type RowInput } from './import-rows.js';
 import type { ImportReply, ImportTask } from './import-worker.js';
 
@@ -22,12 +23,13 @@ const BATCH_ROWS = 4096;
 const INLINE_ROWS = 16_384;
 /** Batches handed to the worker and not yet applied: the reader waits beyond this. */
 const IN_FLIGHT = 4;
-/** The worker's heap is capped; should it run out, the rest is checked inline. */
-const WORKER_LIMITS = { maxOldGenerationSizeMb: 96, maxYoungGenerationSizeMb: 16 };
+/** The worker's heap is capped, well above what it holds (a few batches and the rules). */
+const WORKER_LIMITS = { maxOldGenerationSizeMb: 96, maxYoungGenerationSizeMb: 8 };
 
 export interface RowBatch {
   /** File line of each row. */
   lines: number[];
+  /** Emptied once handed to the worker. */
   input: { rows: unknown[] } & { fields: Array<string | undefined> };
   /** The rows' line digests, four words each (meaningful where `hasDigest`). */
   digests: Uint32Array;
@@ -62,26 +64,42 @@ export class RowPipeline {
     private readonly apply: (batch: RowBatch, checked: CheckedRows) => void,
     private readonly defaultCountry: string | undefined,
     private readonly threads: boolean,
+    /** The worker's module; another only in tests. */
+    private readonly workerUrl = new URL('./import-worker.js', import.meta.url),
   ) {}
 
-  /** Adds a parsed JSON row; `digest` is copied. */
-  push(line: number, row: unknown, digest: Uint32Array | undefined): void {
+  /**
+   * Adds a parsed JSON row. Its line's digest is the four words of `digest`
+   * from `at` (copied); none for a record over several lines.
+   */
+  push(line: number, row: unknown, digest: Uint32Array | undefined, at = 0): void {
     this.batch.input.rows.push(row);
-    this.added(line, digest);
+    this.added(line, digest, at);
   }
 
   /** Adds a CSV row by its three fields. */
-  pushFields(line: number, recordId: string | undefined, kind: string | undefined, value: string | undefined, digest: Uint32Array | undefined): void {
+  pushFields(
+    line: number,
+    recordId: string | undefined,
+    kind: string | undefined,
+    value: string | undefined,
+    digest: Uint32Array | undefined,
+    at = 0,
+  ): void {
     this.batch.input.fields.push(recordId, kind, value);
-    this.added(line, digest);
+    this.added(line, digest, at);
   }
 
-  private added(line: number, digest: Uint32Array | undefined): void {
+  private added(line: number, digest: Uint32Array | undefined, at: number): void {
     const b = this.batch;
     const i = b.lines.length;
     b.lines.push(line);
     if (digest) {
-      b.digests.set(digest, i * 4);
+      const o = i * 4;
+      b.digests[o] = digest[at] as number;
+      b.digests[o + 1] = digest[at + 1] as number;
+      b.digests[o + 2] = digest[at + 2] as number;
+      b.digests[o + 3] = digest[at + 3] as number;
       b.hasDigest[i] = 1;
     }
     if (i + 1 === BATCH_ROWS) this.dispatch();
@@ -97,13 +115,16 @@ export class RowPipeline {
       this.apply(b, checkRows(taskInput(b), this.defaultCountry));
       return;
     }
-    this.sent.push(b);
     this.worker.postMessage({ id: this.nextId++, input: taskInput(b) } satisfies ImportTask);
+    // The rows were copied to the worker; only what applying needs stays here,
+    // so they die young instead of filling the old generation.
+    b.input = { rows: [], fields: [] };
+    this.sent.push(b);
   }
 
   private start(): void {
     this.starting = true;
-    const url = new URL('./import-worker.js', import.meta.url);
+    const url = this.workerUrl;
     // Run from sources (the tests' transform), the worker module is not built: check inline.
     if (!existsSync(fileURLToPath(url))) return;
     const w = new Worker(url, { workerData: { defaultCountry: this.defaultCountry }, resourceLimits: WORKER_LIMITS });
@@ -113,28 +134,30 @@ export class RowPipeline {
       const b = this.sent.shift();
       if (b === undefined || this.failure !== undefined) return;
       try {
-        if (!reply.ok) throw new Error(`import worker: ${reply.message}`);
+        if (!reply.ok) throw new AgencyError(`the import's worker thread failed (${reply.error}); nothing imported`);
         this.apply(b, { counts: reply.counts, strings: reply.strings });
       } catch (e) {
         this.failure = e;
       }
       this.notify();
     });
-    w.on('error', () => this.lose(w));
-    w.on('exit', () => this.lose(w));
+    w.on('error', (e) => this.lose(w, e));
+    w.on('exit', () => this.lose(w, undefined));
   }
 
-  /** The worker died (its heap cap, a kill): what it held is checked inline, in order. */
-  private lose(w: Worker): void {
+  /**
+   * The worker stopped before it answered (its heap cap, an exception it did
+   * not catch): the rows it held are gone from this thread too, so the
+   * import fails as a whole and is not half applied.
+   */
+  private lose(w: Worker, why: unknown): void {
     if (this.worker !== w) return;
     this.worker = undefined;
     void w.terminate();
-    try {
-      for (let b = this.sent.shift(); b !== undefined && this.failure === undefined; b = this.sent.shift()) {
-        this.apply(b, checkRows(taskInput(b), this.defaultCountry));
-      }
-    } catch (e) {
-      this.failure = e;
+    if (this.sent.length > 0 && this.failure === undefined) {
+      // The name only: a message could quote the row it choked on.
+      const detail = why instanceof Error ? ` (${why.name}${'code' in why ? ` ${String(why.code)}` : ''})` : '';
+      this.failure = new AgencyError(`the import's worker thread stopped${detail}; nothing imported`);
     }
     this.sent.length = 0;
     this.notify();

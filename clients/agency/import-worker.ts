@@ -9,7 +9,7 @@ export interface ImportTask {
   input: RowInput;
 }
 
-export type ImportReply = { id: number; ok: true; counts: Int16Array; strings: string[] } | { id: number; ok: false; message: string };
+export type ImportReply = { id: number; ok: true; counts: Int16Array; strings: string[] } | { id: number; ok: false; error: string };
 
 const defaultCountry = (workerData as { defaultCountry?: string } | null)?.defaultCountry;
 
@@ -19,7 +19,8 @@ parentPort?.on('message', (task: ImportTask) => {
     const { counts, strings } = checkRows(task.input, defaultCountry);
     reply = { id: task.id, ok: true, counts, strings };
   } catch (e) {
-    reply = { id: task.id, ok: false, message: e instanceof Error ? e.message : String(e) };
+    // The error's name only: its message could quote the row it came from.
+    reply = { id: task.id, ok: false, error: e instanceof Error ? e.name : typeof e };
   }
   parentPort?.postMessage(reply, reply.ok ? [reply.counts.buffer as ArrayBuffer] : []);
 });

@@ -121,11 +121,11 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
  * cached: the line's digest with its words tweaked by j. A 128-bit digest
  * leaves no practical chance that a tweaked digest is another line's.
  */
-export function derivedDigest(d: Uint32Array, j: number, out: Uint32Array = new Uint32Array(4)): Uint32Array {
-  out[0] = ((d[0] as number) ^ Math.imul(j, 0x9e3779b9)) >>> 0;
-  out[1] = d[1] as number;
-  out[2] = d[2] as number;
-  out[3] = ((d[3] as number) ^ j) >>> 0;
+export function derivedDigest(d: Uint32Array, j: number, out: Uint32Array = new Uint32Array(4), at = 0): Uint32Array {
+  out[0] = ((d[at] as number) ^ Math.imul(j, 0x9e3779b9)) >>> 0;
+  out[1] = d[at + 1] as number;
+  out[2] = d[at + 2] as number;
+  out[3] = ((d[at + 3] as number) ^ j) >>> 0;
   return out;
 }
 
@@ -218,15 +218,15 @@ export class LineCache {
     this.table[slot] = i + 1;
   }
 
-  /** The entry with digest `d`, or -1. */
-  find(d: Uint32Array): number {
-    const d0 = d[0] as number;
+  /** The entry with digest `d` (the four words of `d` from `at`), or -1. */
+  find(d: Uint32Array, at = 0): number {
+    const d0 = d[at] as number;
     let slot = d0 & this.mask;
     for (;;) {
       const e = this.table[slot] as number;
       if (e === 0) return -1;
       const i = (e - 1) * 4;
-      if (this.dig[i] === d0 && this.dig[i + 1] === d[1] && this.dig[i + 2] === d[2] && this.dig[i + 3] === d[3]) return e - 1;
+      if (this.dig[i] === d0 && this.dig[i + 1] === d[at + 1] && this.dig[i + 2] === d[at + 2] && this.dig[i + 3] === d[at + 3]) return e - 1;
       slot = (slot + 1) & this.mask;
     }
   }
@@ -249,8 +249,8 @@ export class LineCache {
     return i < this.old ? 1 : 2;
   }
 
-  /** Adds a line this import canonicalised (its digest must not be cached yet). */
-  add(d: Uint32Array, recordId: string, kind: string, canonical: string): void {
+  /** Adds a line this import canonicalised (its digest, the four words of `d` from `at`, must not be cached yet). */
+  add(d: Uint32Array, recordId: string, kind: string, canonical: string, at = 0): void {
     if (this.n === this.idh.length) this.grow();
     const triple = `${recordId}\0${kind}\0${canonical}`;
     // At most 3 UTF-8 bytes per UTF-16 code unit: room is made once, without measuring.
@@ -263,10 +263,10 @@ export class LineCache {
     const s = this.freshLen;
     this.freshLen += this.fresh.write(triple, s);
     const o = i * 4;
-    this.dig[o] = d[0] as number;
-    this.dig[o + 1] = d[1] as number;
-    this.dig[o + 2] = d[2] as number;
-    this.dig[o + 3] = d[3] as number;
+    this.dig[o] = d[at] as number;
+    this.dig[o + 1] = d[at + 1] as number;
+    this.dig[o + 2] = d[at + 2] as number;
+    this.dig[o + 3] = d[at + 3] as number;
     digest128(this.fresh, s, this.freshLen, this.scratch);
     this.idh[i] = this.scratch[0] as number;
     this.chunk[i] = -1;

@@ -82,8 +82,8 @@ const READ_BYTES = 1 << 20;
 /** As migration 0000 creates it. */
 const IDENTIFIERS_INDEX = 'CREATE INDEX `identifiers_kind_canonical` ON `identifiers` (`kind`,`canonical`)';
 const BATCH_ROWS = 8192;
-/** SQLite page cache during an import: 16 MiB (negative: KiB). */
-const IMPORT_CACHE_SIZE = -16_384;
+/** SQLite page cache during an import: 8 MiB (negative: KiB); 16 MiB measured no faster at 10^6 rows and 10 MB more at peak. */
+const IMPORT_CACHE_SIZE = -8192;
 
 interface Encoding {
   /** WHATWG name. */
@@ -360,7 +360,7 @@ class CsvLines {
   private header: { bytes: Buffer; columns: number; at: [number, number, number]; crlf: boolean } | undefined;
   private quoted: { line: number; parts: Buffer[] } | undefined;
   /** Lines to hand on, in file order: split already, or (`bytes`) left to csv-parse. */
-  private batch: Array<{ line: number; bytes: Buffer | undefined; fields: string[] | undefined; digest: Uint32Array }> = [];
+  private batch: Array<{ line: number; bytes: Buffer | undefined; fields: string[] | undefined }> = [];
   headerDigest = '';
   rows = 0;
   unchanged = 0;
@@ -372,7 +372,7 @@ class CsvLines {
   ) {}
 
   private readonly d = new Uint32Array(4);
-  /** The digests of the batched lines, four words each: views of it, not copies, go with the rows. */
+  /** The digests of the batched lines, four words each, in batch order. */
   private readonly digests = new Uint32Array(BATCH_ROWS * 4);
 
   /** The piece being read, and the next quote and CR in it at or after the current line (-1: none). */
@@ -420,9 +420,6 @@ class CsvLines {
       if (hit === 1) this.unchanged++;
       return;
     }
-    const at = this.batch.length * 4;
-    const d = this.digests.subarray(at, at + 4);
-    d.set(this.d);
     const header = this.header;
     // Without quotes, and with the record delimiter csv-parse would find
     // (CRLF after a CRLF header, else LF with no CR at all), a record is its
@@ -435,9 +432,13 @@ class CsvLines {
         throw csvError(this.label, line, 'CSV_RECORD_INCONSISTENT_FIELDS_LENGTH');
       }
       for (let i = 0; i < fields.length; i++) fields[i] = trimField(fields[i] as string);
-      this.batch.push({ line, bytes: undefined, fields, digest: d });
+      // Nothing waiting for csv-parse before it: handed on at once.
+      if (this.batch.length === 0) return this.emit(line, fields, this.d, 0);
+      this.digests.set(this.d, this.batch.length * 4);
+      this.batch.push({ line, bytes: undefined, fields });
     } else {
-      this.batch.push({ line, bytes: buf.subarray(s, e), fields: undefined, digest: d });
+      this.digests.set(this.d, this.batch.length * 4);
+      this.batch.push({ line, bytes: buf.subarray(s, e), fields: undefined });
     }
     if (this.batch.length >= BATCH_ROWS) this.flush();
   };
@@ -472,9 +473,10 @@ class CsvLines {
     this.headerDigest = createHash('sha256').update(bytes).digest('hex');
   }
 
-  private emit(line: number, fields: string[], digest: Uint32Array | undefined): void {
+  /** Hands on a record with its digest (the four words of `digest` from `at`; none for one over several lines). */
+  private emit(line: number, fields: string[], digest: Uint32Array | undefined, at: number): void {
     const [r, k, v] = (this.header as NonNullable<CsvLines['header']>).at;
-    this.out.pushFields(line, fields[r], fields[k], fields[v], digest);
+    this.out.pushFields(line, fields[r], fields[k], fields[v], digest, at);
   }
 
   private parse(parts: Buffer[], firstLine: (inputLine: number) => number, info: boolean): unknown[] {
@@ -506,7 +508,7 @@ class CsvLines {
         b.fields = records[i];
       });
     }
-    for (const b of batch) this.emit(b.line, b.fields as string[], b.digest);
+    batch.forEach((b, i) => this.emit(b.line, b.fields as string[], this.digests, i * 4));
   }
 
   private endQuoted(): void {
@@ -515,7 +517,7 @@ class CsvLines {
     const records = this.parse(q.parts, (l) => q.line + l - 2, true) as Array<{ record: string[] }>;
     for (const r of records) {
       this.rows++;
-      this.emit(q.line, r.record, undefined);
+      this.emit(q.line, r.record, undefined, 0);
     }
   }
 
@@ -725,8 +727,9 @@ export async function importWatchlist(store: Store, file: string, o: ImportOptio
           const keys = c.counts[i] as number;
           const at = s;
           s += keys < 0 ? 1 : 3 + keys;
-          const d = b.hasDigest[i] === 1 ? b.digests.subarray(i * 4, i * 4 + 4) : undefined;
-          if (d && lineCache.find(d) >= 0) continue; // the same line again
+          const d = b.hasDigest[i] === 1;
+          const w = i * 4;
+          if (d && lineCache.find(b.digests, w) >= 0) continue; // the same line again
           if (keys < 0) {
             rejected++;
             o.onReject?.({ line: b.lines[i] as number, reason: c.strings[at] as string });
@@ -735,13 +738,13 @@ export async function importWatchlist(store: Store, file: string, o: ImportOptio
           const recordId = c.strings[at] as string;
           const kind = c.strings[at + 1] as string;
           const canonical = c.strings[at + 2] as string;
-          if (d) lineCache.add(d, recordId, kind, canonical);
+          if (d) lineCache.add(b.digests, recordId, kind, canonical, w);
           insert.add(recordId, kind, canonical);
           // name_dob rows also give the derived name_dob_phonetic keys (SPEC.md);
           // an agreement that lists the kind uploads them, others never read them.
           for (let j = 1; j <= keys; j++) {
             const key = c.strings[at + 2 + j] as string;
-            if (d) lineCache.add(derivedDigest(d, j, scratch), recordId, 'name_dob_phonetic', key);
+            if (d) lineCache.add(derivedDigest(b.digests, j, scratch, w), recordId, 'name_dob_phonetic', key);
             insertDerived.add(recordId, 'name_dob_phonetic', key);
           }
         }
