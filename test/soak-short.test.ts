@@ -2,11 +2,12 @@
 // trial of each scenario against a two-agency world, with real processes —
 // the built `concordat` CLI killed with SIGKILL, `coordinator serve` killed
 // mid-upload and restarted, a flaky proxy, a flipped bit in the stopped
-// database, a full tmpfs under the coordinator, and fuzzed requests and
-// import files. Each must converge to the clean reference run.
+// database, a full tmpfs under the coordinator, an agency directory made
+// immutable mid-sync, and fuzzed requests and import files. Each must
+// converge to the clean reference run.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fuzz } from '../bench/soak/fuzz.js';
-import { bitFlips, crashCoordinator, flakyProxy, fullDisk, killSync, reference, type Reference, type ScenarioResult } from '../bench/soak/scenarios.js';
+import { bitFlips, crashCoordinator, flakyProxy, fullDisk, killSync, readOnlyAgency, reference, type Reference, type ScenarioResult } from '../bench/soak/scenarios.js';
 import { Template } from '../bench/soak/world.js';
 import { prng } from '../scripts/synthetic.js';
 import { rmSync } from 'node:fs';
@@ -56,6 +57,12 @@ describe('fault suite (short)', () => {
 
   it('the coordinator disk full: the sync says so, and converges once space returns', async () => {
     clean(await fullDisk(ref, { trials: 1, rnd: prng(15) }));
+  }, T);
+
+  it('the agency directory and its files made immutable mid-sync: an exit code naming the cause, never SIGBUS, then the reference', async () => {
+    const r = await readOnlyAgency(ref, { trials: 2, rnd: prng(17), maxSyncIndex: 3, immutableFiles: true });
+    clean(r);
+    expect(r.notes.some((n) => n.startsWith('refused by name')), r.notes.join(', ')).toBe(true);
   }, T);
 
   it('fuzzed requests on every route, binary uploads and import files: no 5xx, no stack trace, problem documents only', async () => {

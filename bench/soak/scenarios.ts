@@ -4,7 +4,7 @@
 // database, a full filesystem), lets the agencies sync to convergence as
 // their nightly job would, and compares the outcome with the clean reference.
 import { execFileSync } from 'node:child_process';
-import { closeSync, cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CoordinatorExited, diffSnapshots, lastLine, sleep, STACK_RE, Template, Trial, type SeenRequest, type Snapshot } from './world.js';
@@ -147,6 +147,8 @@ export interface ScenarioOptions {
   rnd: Rng;
   /** Only the first this many syncs of the reference sequence are faulted (the short run keeps it small). */
   maxSyncIndex?: number;
+  /** read-only-agency: make the files immutable too (default: a coin flip per trial). */
+  immutableFiles?: boolean;
   log?: (line: string) => void;
 }
 
@@ -473,3 +475,94 @@ function dirSize(dir: string): number {
   return n;
 }
 
+
+/** Whether `chattr` can set the immutable attribute under `dir` (root on ext4, xfs, btrfs…). */
+function canChattr(dir: string): { ok: true } | { ok: false; why: string } {
+  const probe = mkdtempSync(join(dir, 'chattr-'));
+  try {
+    execFileSync('chattr', ['+i', probe], { stdio: 'pipe' });
+    execFileSync('chattr', ['-i', probe], { stdio: 'pipe' });
+    return { ok: true };
+  } catch (e) {
+    return { ok: false, why: lastLine(String((e as { stderr?: unknown }).stderr ?? e)) };
+  } finally {
+    rmSync(probe, { recursive: true, force: true });
+  }
+}
+
+/** Its cause named: what the agency says when its own directory cannot be written. */
+const CLEAR_LOCAL_RE = /EPERM|EROFS|EACCES|read-only|readonly|not permitted|permission/i;
+
+/**
+ * (f) the agency's own directory made immutable in the middle of a sync
+ * (`chattr +i`: the directory alone, or with every file in it): the sync
+ * must end by itself with an exit code and a message naming the cause —
+ * never a signal such as SIGBUS, never a stack trace — and, once the
+ * attribute is cleared, the next syncs converge to the reference.
+ */
+export async function readOnlyAgency(ref: Reference, o: ScenarioOptions): Promise<ScenarioResult> {
+  const tally = new Tally('agency directory immutable mid-sync');
+  const last = Math.min(ref.syncs.length, o.maxSyncIndex ?? ref.syncs.length);
+  for (let i = 1; i <= o.trials; i++) {
+    const t = await ref.template.trial();
+    const can = canChattr(t.dir);
+    if (!can.ok) {
+      t.remove();
+      tally.failures = 1;
+      tally.diverged.push(`cannot set the immutable attribute here (${can.why}): run the suite as root on a filesystem with chattr`);
+      return tally.result();
+    }
+    let locked: string[] = [];
+    try {
+      await t.start();
+      const k = Math.floor(o.rnd() * last);
+      const s = ref.syncs[k] as ReferenceSync;
+      const broken = await replayUntil(t, ref, k);
+      if (broken) {
+        tally.record(i, [broken]);
+        continue;
+      }
+      const dir = t.agencyDir(s.agency);
+      const withFiles = o.immutableFiles ?? o.rnd() < 0.5;
+      const p = t.spawnSync(s.agency);
+      const done = { done: false };
+      const j = Math.floor(o.rnd() * Math.max(1, s.requests.length));
+      const kind = s.requests[j];
+      const lock = (): void => {
+        if (p.child.exitCode !== null || p.child.signalCode !== null) return;
+        locked = withFiles ? [dir, ...readdirSync(dir).map((f) => join(dir, f))] : [dir];
+        execFileSync('chattr', ['+i', ...locked], { stdio: 'pipe' });
+      };
+      if (kind === undefined) setTimeout(lock, o.rnd() * s.ms);
+      else {
+        const n = s.requests.slice(0, j + 1).filter((x) => x === kind).length;
+        void whenSeen(t, kind, n, done).then((r) => (r ? lock() : undefined));
+      }
+      const hung = setTimeout(() => p.kill('SIGKILL'), 120_000);
+      const r = await p.done;
+      clearTimeout(hung);
+      done.done = true;
+      const what: string[] = [];
+      if (locked.length === 0) tally.note('finished before the directory was made immutable');
+      else if (r.signal === 'SIGKILL') what.push('the sync hung for 120 s once its directory was immutable');
+      else if (r.signal !== null) what.push(`the sync died of ${r.signal}`);
+      else if (r.code === 0) tally.note('finished with nothing left to write');
+      else if (!CLEAR_LOCAL_RE.test(r.stderr)) what.push(`exit ${r.code}, the cause not named: "${lastLine(r.stderr).slice(0, 160)}"`);
+      else tally.note(`refused by name (exit ${r.code})`);
+      if (STACK_RE.test(r.stderr)) what.push('a stack trace on stderr');
+      if (locked.length) execFileSync('chattr', ['-i', ...locked], { stdio: 'pipe' });
+      locked = [];
+      what.push(...(await judge(t, ref)));
+      tally.record(i, what);
+      o.log?.(
+        `  immutable agency #${i}: ${s.agency} sync ${k + 1}, ${withFiles ? 'directory and files' : 'directory'} after ${kind ?? 'a random moment'}; ` +
+          `exit ${r.code ?? r.signal} "${lastLine(r.stderr).slice(0, 100)}" → ${what.length ? what[0] : 'converged to the reference'}`,
+      );
+    } finally {
+      if (locked.length) execFileSync('chattr', ['-i', ...locked], { stdio: 'pipe' });
+      await t.stop();
+      t.remove();
+    }
+  }
+  return tally.result();
+}

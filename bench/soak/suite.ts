@@ -1,6 +1,6 @@
 // The scenarios of the fault suite by name, and the table `npm run soak` prints.
 import { fuzz } from './fuzz.js';
-import { bitFlips, crashCoordinator, flakyProxy, fullDisk, killSync, type Reference, type ScenarioOptions, type ScenarioResult } from './scenarios.js';
+import { bitFlips, crashCoordinator, flakyProxy, fullDisk, killSync, readOnlyAgency, type Reference, type ScenarioOptions, type ScenarioResult } from './scenarios.js';
 
 export const SCENARIOS: Record<string, (ref: Reference, o: ScenarioOptions) => Promise<ScenarioResult>> = {
   'kill-sync': killSync,
@@ -8,6 +8,7 @@ export const SCENARIOS: Record<string, (ref: Reference, o: ScenarioOptions) => P
   'flaky-proxy': flakyProxy,
   'bit-flip': bitFlips,
   'full-disk': fullDisk,
+  'read-only-agency': readOnlyAgency,
   // Each trial is 250 requests over the routes plus 25 import files.
   fuzz: (ref, o) => fuzz(ref, { ...o, cases: o.trials * 250 }),
 };

@@ -241,7 +241,9 @@ export function lockAgency(dir: string, what: string, file = LOCK_FILE): () => v
     }
   };
   try {
-    writeFileSync(info, `${process.pid} ${what}\n`, { mode: 0o600 });
+    // The process the operator started: under bin/concordat.js's watch, the watcher (a stop sent to it is passed on).
+    const pid = Number(process.env.CONCORDAT_SUPERVISOR_PID) || process.pid;
+    writeFileSync(info, `${pid} ${what}\n`, { mode: 0o600 });
   } catch (e) {
     release();
     throw lockFailure(dir, info, e);

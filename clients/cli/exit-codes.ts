@@ -10,7 +10,7 @@ export type ExitName = keyof typeof EXIT;
 export const EXIT_MEANINGS: Partial<Record<ExitName, string>> = {
   ok: 'success (for `results`, also when the refresh failed and stored results were shown; for `query`, every partner asked has a result or some have and the rest are pending)',
   error:
-    'error: unreadable files or a bad value a command checks itself, refused import (a file that cannot be read, decoded or parsed, a mass withdrawal without `--allow-mass-withdrawal`, a bad row with `--strict`), existing keys (`init`), an error in some pair (`sync`), a query refused by the coordinator (`query`), a directory already served (`serve`)',
+    'error: unreadable files or a bad value a command checks itself, refused import (a file that cannot be read, decoded or parsed, a mass withdrawal without `--allow-mass-withdrawal`, a bad row with `--strict`), existing keys (`init`), an error in some pair (`sync`), a query refused by the coordinator (`query`), a directory already served (`serve`), a `sync` or `import` stopped by a signal it did not ask for (SIGBUS when the agency directory turned read-only or immutable under it: the message names the cause)',
   usage:
     'bad usage, nothing was done: an unknown command or flag, a missing required option or argument, a value outside an option\'s choices (every command); `query`: a value that breaks its kind\'s rules (nothing was sent)',
   pairFailed: '`sync` finished, but a pair has failed its canary check',
