@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The `concordat` command. Agency commands live in clients/, the coordinator's
 // own commands (`concordat coordinator …`) in src/; the two share only protocol/.
-import { existsSync } from 'node:fs';
+import { existsSync, fstatSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const dist = new URL('../dist/', import.meta.url);
@@ -17,7 +17,18 @@ const args = process.argv.slice(2);
 // an exit code and a message naming the cause (clients/cli/stopped.ts), not in
 // a signal. The child dies with this process: the pipe on its fd 3 closes.
 const SUPERVISED = new Set(['sync', 'import']);
-if (process.env.CONCORDAT_SUPERVISOR_PID !== undefined) {
+/** fd 3 is the watcher's pipe only when the watcher started this process (the variable alone may be inherited). */
+function watched() {
+  if (process.env.CONCORDAT_SUPERVISOR_PID === undefined) return false;
+  try {
+    if (fstatSync(3).isSocket()) return true;
+  } catch {
+    // no fd 3
+  }
+  delete process.env.CONCORDAT_SUPERVISOR_PID;
+  return false;
+}
+if (watched()) {
   const { Socket } = await import('node:net');
   const parent = new Socket({ fd: 3, readable: true, writable: false });
   parent.on('close', () => process.kill(process.pid, 'SIGKILL'));
