@@ -9,7 +9,7 @@
 // --profile writes a V8 CPU profile of the coordinator during the signed load
 // alone and prints where its time goes.
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon, { type Result } from 'autocannon';
 import { newNonce } from '../clients/sdk/client.js';
@@ -47,8 +47,63 @@ export interface LoadResult {
   sync_slowdown: number;
   results_equal: boolean;
   differences: string[];
+  /**
+   * Where the CPU went while the syncs ran, alone and under load (Linux: from
+   * /proc): on a small machine the load and the syncs share the cores, and
+   * the syncs' slowdown is bounded by the CPU the load leaves them.
+   */
+  cpu?: { cores: number; alone: CpuShare; under_load: CpuShare };
   target: { rps: 1000; p99_ms: 100; slowdown: 1.5 };
   target_met: boolean;
+}
+
+export interface CpuShare {
+  wall_s: number;
+  /** The whole machine's busy CPU seconds. */
+  machine_s: number;
+  coordinator_s: number;
+  /** This process: autocannon and its request signing. */
+  generator_s: number;
+  /** The rest: the agencies' syncs (and anything else running). */
+  syncs_s: number;
+  /** Share of the cores busy over the wall time. */
+  busy: number;
+}
+
+interface CpuClock {
+  at: number;
+  machine: number;
+  coordinator: number;
+  generator: number;
+}
+
+/** CPU seconds so far (clock ticks of 1/100 s, as Linux reports them), or undefined where /proc is not there. */
+function cpuClock(coordinator: number | undefined): CpuClock | undefined {
+  try {
+    const f = (readFileSync('/proc/stat', 'utf8').split('\n')[0] as string).trim().split(/\s+/).slice(1).map(Number);
+    const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = f;
+    let coord = 0;
+    if (coordinator !== undefined) {
+      const st = readFileSync(`/proc/${coordinator}/stat`, 'utf8');
+      // Fields after the command name: state is field 3, utime and stime fields 14 and 15.
+      const after = st.slice(st.lastIndexOf(')') + 2).split(' ');
+      coord = (Number(after[11]) + Number(after[12])) / 100;
+    }
+    const u = process.cpuUsage();
+    return { at: performance.now(), machine: (user + nice + system + irq + softirq + steal) / 100, coordinator: coord, generator: (u.user + u.system) / 1e6 };
+  } catch {
+    return undefined;
+  }
+}
+
+function share(a: CpuClock | undefined, b: CpuClock | undefined, cores: number): CpuShare | undefined {
+  if (!a || !b) return undefined;
+  const r = (x: number): number => Number(x.toFixed(2));
+  const wall = (b.at - a.at) / 1000;
+  const machine = b.machine - a.machine;
+  const coordinator = b.coordinator - a.coordinator;
+  const generator = b.generator - a.generator;
+  return { wall_s: r(wall), machine_s: r(machine), coordinator_s: r(coordinator), generator_s: r(generator), syncs_s: r(machine - coordinator - generator), busy: r(machine / (wall * cores)) };
 }
 
 function figures(r: Result): LoadFigures {
@@ -177,20 +232,35 @@ export async function benchLoad(flags: Map<string, string | true>, log: (s: stri
       await alone.coord.start();
     }
 
+    const cores = availableParallelism();
+    const c0 = cpuClock(alone.coord.child?.pid);
     const a = await nightlySyncs(alone);
+    const c1 = cpuClock(alone.coord.child?.pid);
     const ref = await alone.snapshot();
     log(`syncs alone: ${a.seconds.toFixed(1)} s${a.failures.length ? ` (${a.failures.length} failed and were run again: ${a.failures[0]})` : ''}`);
 
     await loaded.start();
     const keys2 = loaded.agencies.map((x) => ({ keyid: x, key: hexToBytes(readFileSync(join(loaded.agencyDir(x), 'signing.key'), 'utf8').trim()) }));
     const during = cannon(loaded.coord.url, connections, keys2, '/v1/me');
+    const c2 = cpuClock(loaded.coord.child?.pid);
     const l = await nightlySyncs(loaded);
+    const c3 = cpuClock(loaded.coord.child?.pid);
     const meDuring = await during.stop();
     const got = await loaded.snapshot();
     const differences = diffSnapshots(ref, got);
     log(`signed GET /v1/me during the syncs: ${meDuring.rps} req/s, p50 ${meDuring.p50_ms} ms, p99 ${meDuring.p99_ms} ms, ${meDuring.errors} errors, ${meDuring.non2xx} non-2xx`);
     log(`syncs under load: ${l.seconds.toFixed(1)} s (${(l.seconds / a.seconds).toFixed(2)}× alone)${l.failures.length ? `, ${l.failures.length} failed and were run again: ${l.failures[0]}` : ''}; results ${differences.length ? `DIFFER: ${differences.join('; ')}` : 'equal to the syncs alone'}`);
     const slowdown = Number((l.seconds / a.seconds).toFixed(3));
+    const cpuAlone = share(c0, c1, cores);
+    const cpuLoaded = share(c2, c3, cores);
+    if (cpuAlone && cpuLoaded) {
+      for (const [name, x] of [['alone', cpuAlone], ['under load', cpuLoaded]] as const) {
+        log(
+          `  CPU, syncs ${name}: ${x.wall_s} s wall, the ${cores} cores ${Math.round(x.busy * 100)} % busy: ` +
+            `coordinator ${x.coordinator_s} s, load generator ${x.generator_s} s, syncs ${x.syncs_s} s`,
+        );
+      }
+    }
     return {
       connections,
       records_per_agency: own + 15,
@@ -205,6 +275,7 @@ export async function benchLoad(flags: Map<string, string | true>, log: (s: stri
       results_equal: differences.length === 0,
       differences,
       ...(top ? { profile: top } : {}),
+      ...(cpuAlone && cpuLoaded ? { cpu: { cores, alone: cpuAlone, under_load: cpuLoaded } } : {}),
       loadavg: [load0, Number(loadavg()[0]?.toFixed(2))],
       target: { rps: 1000, p99_ms: 100, slowdown: 1.5 },
       target_met:

@@ -142,6 +142,14 @@ async function replayUntil(t: Trial, ref: Reference, k: number): Promise<string 
   return undefined;
 }
 
+/** Starts the trial and replays the reference up to a random one of its first `o.maxSyncIndex` syncs: that sync, or why the replay broke. */
+async function startAtRandomSync(t: Trial, ref: Reference, o: ScenarioOptions): Promise<{ k: number; s: ReferenceSync; broken: string | undefined }> {
+  await t.start();
+  const last = Math.min(ref.syncs.length, o.maxSyncIndex ?? ref.syncs.length);
+  const k = Math.floor(o.rnd() * last);
+  return { k, s: ref.syncs[k] as ReferenceSync, broken: await replayUntil(t, ref, k) };
+}
+
 export interface ScenarioOptions {
   trials: number;
   rnd: Rng;
@@ -170,14 +178,10 @@ function whenSeen(t: Trial, kind: string, n: number, signal: { done: boolean }):
 /** (a) kill -9 of `concordat sync` at a random moment, or just after a random request of its reached the coordinator. */
 export async function killSync(ref: Reference, o: ScenarioOptions): Promise<ScenarioResult> {
   const tally = new Tally('kill -9 sync');
-  const last = Math.min(ref.syncs.length, o.maxSyncIndex ?? ref.syncs.length);
   for (let i = 1; i <= o.trials; i++) {
     const t = await ref.template.trial();
     try {
-      await t.start();
-      const k = Math.floor(o.rnd() * last);
-      const s = ref.syncs[k] as ReferenceSync;
-      const broken = await replayUntil(t, ref, k);
+      const { k, s, broken } = await startAtRandomSync(t, ref, o);
       if (broken) {
         tally.record(i, [broken]);
         continue;
@@ -502,7 +506,6 @@ const CLEAR_LOCAL_RE = /EPERM|EROFS|EACCES|read-only|readonly|not permitted|perm
  */
 export async function readOnlyAgency(ref: Reference, o: ScenarioOptions): Promise<ScenarioResult> {
   const tally = new Tally('agency directory immutable mid-sync');
-  const last = Math.min(ref.syncs.length, o.maxSyncIndex ?? ref.syncs.length);
   for (let i = 1; i <= o.trials; i++) {
     const t = await ref.template.trial();
     const can = canChattr(t.dir);
@@ -514,10 +517,7 @@ export async function readOnlyAgency(ref: Reference, o: ScenarioOptions): Promis
     }
     let locked: string[] = [];
     try {
-      await t.start();
-      const k = Math.floor(o.rnd() * last);
-      const s = ref.syncs[k] as ReferenceSync;
-      const broken = await replayUntil(t, ref, k);
+      const { k, s, broken } = await startAtRandomSync(t, ref, o);
       if (broken) {
         tally.record(i, [broken]);
         continue;
