@@ -196,6 +196,8 @@ export interface BlindResult {
   koffi_raw_us_per_element: Record<Op, number> | null;
   engines: EngineFigures[];
   expand_us: Record<string, number>;
+  /** µs per element of the coordinator's check of an upload (Engine.checkElements), per engine. */
+  check_us: Record<string, number>;
   pool: { engine: string; threads: number; blind_us_wall: number; tokenise_us_wall: number; blind_cpu_us_per_core: number; speedup: number };
   pool_crossing: Array<{ batch: number; inline_ms: number; threads_ms: number }>;
   thread_start_ms: number;
@@ -315,6 +317,14 @@ export async function benchBlind(n: number, log: (s: string) => void): Promise<B
     );
   }
 
+  // The coordinator's strict decode of every uploaded element, per engine (the reference on a tenth).
+  const checkUs: Record<string, number> = {};
+  for (const e of engines) {
+    const m = e.name === 'reference' ? Math.max(1, Math.floor(em / 10)) : em;
+    const packed = truth.blind.subarray(0, 32 * m);
+    checkUs[e.name] = Number(cpuPerElement(m, () => e.checkElements(packed)).toFixed(3));
+  }
+
   // The pool over all cores, with threads warm (started once per process).
   const poolEngine = fastest.name;
   const pool = await createPool({ engine: poolEngine });
@@ -382,6 +392,7 @@ export async function benchBlind(n: number, log: (s: string) => void): Promise<B
   if (limit.us_per_element) log(`${`limit (${limit.kind})`.padEnd(26)}${OPS.map((o) => fmt(limit.us_per_element![o]).padStart(16)).join('')}   ${OPS.map(() => '   1.00×').join('')}`);
   log('');
   log(`expand_message_xmd alone, µs: ${Object.entries(expandUs).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  log(`upload check (strict decode of each element, the coordinator's), µs: ${Object.entries(checkUs).map(([k, v]) => `${k} ${v}`).join(', ')}`);
   log(
     `pool (${poolFig.engine}, ${poolFig.threads} threads): blind ${poolFig.blind_us_wall} µs/element wall (${poolFig.speedup}× one thread, ${poolFig.blind_cpu_us_per_core} µs CPU per element), tokenise ${poolFig.tokenise_us_wall} µs/element wall`,
   );
@@ -399,6 +410,7 @@ export async function benchBlind(n: number, log: (s: string) => void): Promise<B
     koffi_raw_us_per_element: raw,
     engines: figures,
     expand_us: expandUs,
+    check_us: checkUs,
     pool: poolFig,
     pool_crossing: crossing,
     thread_start_ms: threadStartMs,

@@ -22,16 +22,16 @@ const suite = CONCORDAT_V2_SUITE;
 const { sk, pk } = deriveKeyPair(suite, new Uint8Array(32).fill(7), epochInfo('native'));
 
 /** What an engine call did: its bytes, or the error's class and message. */
-function outcome(f: () => Uint8Array | boolean): string {
+function outcome(f: () => Uint8Array | boolean | void): string {
   try {
     const r = f();
-    return typeof r === 'boolean' ? `ok ${r}` : `ok ${bytesToHex(r)}`;
+    return r === undefined ? 'ok' : typeof r === 'boolean' ? `ok ${r}` : `ok ${bytesToHex(r)}`;
   } catch (e) {
     return `${(e as Error).name}: ${(e as Error).message}`;
   }
 }
 
-function sameOnEveryEngine(f: (e: Engine) => Uint8Array | boolean): string {
+function sameOnEveryEngine(f: (e: Engine) => Uint8Array | boolean | void): string {
   const results = engines.map((e) => ({ engine: e.name, r: outcome(() => f(e)) }));
   for (const { engine, r } of results) expect({ engine, r }).toEqual({ engine, r: results[0]!.r });
   return results[0]!.r;
@@ -133,6 +133,8 @@ describe('every engine refuses the same inputs with the same error', () => {
     const packed = concatBytes(G, G, bad, G);
     const e1 = sameOnEveryEngine((e) => e.evaluate(sk, packed, 'partnerSet'));
     expect(e1).toMatch(/^DecodeError: partnerSet\[2\]: /);
+    // The coordinator's check of an upload refuses exactly what evaluating it would.
+    expect(sameOnEveryEngine((e) => e.checkElements(packed, 'partnerSet'))).toBe(e1);
     expect(sameOnEveryEngine((e) => e.tokenize(suite, sk, packed, 'partnerSet'))).toBe(e1);
     expect(sameOnEveryEngine((e) => e.evaluateWithProof(suite, sk, [G, bad], () => new Uint8Array(64).fill(1)).proof)).toMatch(/^DecodeError: blinded\[1\]: /);
     expect(sameOnEveryEngine((e) => e.verifyProof(suite, pk, [G, bad], [G, G], new Uint8Array(64)))).toMatch(/^DecodeError: /);
@@ -143,6 +145,7 @@ describe('every engine refuses the same inputs with the same error', () => {
     for (const n of [1, 31, 33, 65]) {
       expect(sameOnEveryEngine((e) => e.evaluate(sk, new Uint8Array(n), 'set'))).toMatch(/^DecodeError: set: packed elements must be a multiple of 32 bytes/);
       expect(sameOnEveryEngine((e) => e.tokenize(suite, sk, new Uint8Array(n), 'set'))).toMatch(/^DecodeError: set: /);
+      expect(sameOnEveryEngine((e) => e.checkElements(new Uint8Array(n), 'set'))).toMatch(/^DecodeError: set: packed elements must be a multiple of 32 bytes/);
     }
   });
 
@@ -159,7 +162,9 @@ describe('every engine refuses the same inputs with the same error', () => {
   test('random 32-byte strings are accepted or refused alike (property)', () => {
     fc.assert(
       fc.property(fc.uint8Array({ minLength: 32, maxLength: 32 }), (b) => {
-        sameOnEveryEngine((e) => e.evaluate(sk, b));
+        const r = sameOnEveryEngine((e) => e.evaluate(sk, b));
+        // Accepted by the check exactly when evaluating it succeeds, refused with the same error otherwise.
+        expect(sameOnEveryEngine((e) => e.checkElements(b))).toBe(r.startsWith('ok') ? 'ok' : r);
       }),
       { numRuns: 300, seed: 9496 },
     );

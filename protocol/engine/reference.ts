@@ -38,6 +38,10 @@ export const referenceEngine: Engine = {
     }
     return out;
   },
+  checkElements(elements: Uint8Array, label = 'element'): void {
+    const n = checkPacked(label, elements);
+    for (let i = 0; i < n; i++) decodePoint(`${label}[${i}]`, elements.subarray(i * ELEMENT_BYTES, (i + 1) * ELEMENT_BYTES));
+  },
   tokenize(suite: Suite, sk: Uint8Array, elements: Uint8Array, label = 'element'): Uint8Array {
     const evaluated = this.evaluate(sk, elements, label);
     const n = evaluated.length / ELEMENT_BYTES;

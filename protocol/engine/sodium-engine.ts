@@ -188,6 +188,14 @@ export function makeSodiumEngine(name: EngineName, s: SodiumPrimitives): Engine 
       }
       return out;
     },
+    checkElements(elements: Uint8Array, label = 'element'): void {
+      const n = checkPacked(label, elements);
+      for (let i = 0; i < n; i++) {
+        const e = elements.subarray(i * ELEMENT_BYTES, (i + 1) * ELEMENT_BYTES);
+        if (!isZero(e) && s.isValid(e)) continue;
+        checkPoint(`${label}[${i}]`, e);
+      }
+    },
     tokenize(suite: Suite, sk: Uint8Array, elements: Uint8Array, label = 'element'): Uint8Array {
       decodeScalar('sk', sk);
       const n = checkPacked(label, elements);

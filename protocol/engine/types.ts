@@ -17,6 +17,13 @@ export interface Engine {
    * strictly decoded; a bad one throws a DecodeError naming `${label}[i]`.
    */
   evaluate(sk: Uint8Array, elements: Uint8Array, label?: string): Uint8Array;
+  /**
+   * RFC 9497 §4.1 DeserializeElement of each packed element, nothing computed:
+   * canonical RFC 9496 §4.3.1 encodings only, never the identity. A bad one
+   * throws a DecodeError naming `${label}[i]` (what the coordinator checks of
+   * every upload before it stores it).
+   */
+  checkElements(elements: Uint8Array, label?: string): void;
   /** Token(k·E) for each packed element: n×16 bytes (a partner tokenising a set). */
   tokenize(suite: Suite, sk: Uint8Array, elements: Uint8Array, label?: string): Uint8Array;
   /**
