@@ -18,5 +18,6 @@ import m0005 from '../../drizzle/0005_v2_canaries_snapshots.sql';
 import m0006 from '../../drizzle/0006_audit_transparency_log.sql';
 import m0007 from '../../drizzle/0007_config_settings.sql';
 import m0008 from '../../drizzle/0008_atomic_state_changes.sql';
+import m0009 from '../../drizzle/0009_revisions.sql';
 
-export const doMigrations = { journal, migrations: { m0000, m0001, m0002, m0003, m0004, m0005, m0006, m0007, m0008 } };
+export const doMigrations = { journal, migrations: { m0000, m0001, m0002, m0003, m0004, m0005, m0006, m0007, m0008, m0009 } };

@@ -430,6 +430,24 @@ export const matches = sqliteTable(
 );
 
 /**
+ * The version of a pair's matches and handles in an epoch: a fresh random
+ * value whenever a row of either changes, set by triggers (migration 0009),
+ * so no write path can forget it. GET /v1/results tags its document with the
+ * revisions it was built from and answers 304 without reading the matches
+ * (src/routes/results/etag.ts). Random rather than counted: a store restored
+ * from a backup cannot hand an old revision to a different set of matches.
+ */
+export const matchRevisions = sqliteTable(
+  'match_revisions',
+  {
+    pairKey: integer('pair_key').notNull(),
+    epoch: text('epoch').notNull(),
+    revision: blob('revision', { mode: 'buffer' }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.pairKey, t.epoch] })],
+);
+
+/**
  * Handle continuity across rotation: a new-epoch position of one side that
  * held an identifier matched in the previous epoch, and that previous position.
  */
@@ -575,3 +593,14 @@ export const hitStatus = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.handle, t.agency] })],
 );
+
+/**
+ * The version of every hits document (one row): a fresh random value whenever
+ * a nightly hit, a query hit, a hit status or a query's listed fields change,
+ * set by triggers (migration 0009). GET /v1/hits tags its document with it
+ * and answers 304 without building the document.
+ */
+export const hitsRevision = sqliteTable('hits_revision', {
+  id: integer('id').primaryKey(),
+  revision: blob('revision', { mode: 'buffer' }).notNull(),
+});

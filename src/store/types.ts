@@ -358,6 +358,12 @@ export interface PairStore {
   transitionState(epoch: string, from: PairStateName | undefined, to: PairStateRecord, audit?: AuditInput): Promise<boolean>;
   /** Matched positions of one side (distinct per position and handle), by position. */
   listMatches(epoch: string, side: Side): Promise<MatchRecord[]>;
+  /**
+   * The revision of the epoch's matches and handles (hex), new whenever a row
+   * of either changes; null while the epoch has never had one. Read before
+   * listMatches, a document built from the list is at least as new as it.
+   */
+  matchRevision(epoch: string): Promise<string | null>;
   /** Number of matched position pairs. */
   countMatches(epoch: string): Promise<number>;
   /** The pair's churn mark in the epoch: positions uploaded plus positions removed, both sides. */
@@ -677,6 +683,12 @@ export interface Store {
   /** Nightly and query hits carrying this handle. */
   hitsByHandle(handle: string): Promise<{ nightly: NightlyHitRecord[]; query: QueryHitRecord[] }>;
   hitStatuses(handles: readonly string[]): Promise<HitStatusRecord[]>;
+  /**
+   * The revision of everything a hits document lists (hex): new whenever a
+   * nightly hit, a query hit, a hit status or a query's listed fields change;
+   * null while there never was one.
+   */
+  hitsRevision(): Promise<string | null>;
   /**
    * Set a holder's final status once; 'same' when already that status,
    * 'conflict' when the other one. With `audit`, the status and its entry

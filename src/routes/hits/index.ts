@@ -10,7 +10,7 @@ import { ProblemError } from '../../problem.js';
 import type { AgencyRecord, HitStatusName, NightlyHitRecord, PairRecord, QueryHitRecord } from '../../store/types.js';
 import { parseJsonBody, parseWith } from '../../validation.js';
 import { mount } from '../mount.js';
-import { conditionalJson } from '../results/etag.js';
+import { basisTag, conditionalJson } from '../results/etag.js';
 
 /** `status` (one of the three) and `since` (a date or an ISO 8601 time); empty means no filter. */
 function parseFilter(c: Context<AppEnv>): { status?: HitStatusName; since?: string } {
@@ -48,19 +48,24 @@ export function hitRoutes(svc: Services): OpenAPIHono<AppEnv> {
     await settlePairsOf(svc, me);
     // Hits outlive agreements: every pair the agency was ever a party of.
     const pairs = new Map((await svc.store.listPairsOf(me)).map((p) => [p.id, p]));
-    const { views, book } = await viewsOf(me, await svc.store.listNightlyHits([...pairs.keys()]), await svc.store.listQueryHits(me), pairs);
-    const hits = views
-      .filter(({ view, holders }) => {
-        if (filter.status && view.status !== filter.status) return false;
-        if (filter.since) {
-          const changed = book.lastChange(view.handle, holders);
-          if (view.createdAt < filter.since && (changed === undefined || changed < filter.since)) return false;
-        }
-        return true;
-      })
-      .map((v) => v.view)
-      .sort((a, b) => (a.createdAt === b.createdAt ? (a.handle < b.handle ? -1 : a.handle > b.handle ? 1 : 0) : a.createdAt < b.createdAt ? -1 : 1));
-    return await conditionalJson(c, { hits });
+    // Read before the hits: a document built after it is at least as new as the tag says.
+    const revision = await svc.store.hitsRevision();
+    const tag = await basisTag('hits', [me, filter.status ?? null, filter.since ?? null, revision, [...pairs.values()].map((p) => [p.id, p.agencies])]);
+    return await conditionalJson(c, tag, async () => {
+      const { views, book } = await viewsOf(me, await svc.store.listNightlyHits([...pairs.keys()]), await svc.store.listQueryHits(me), pairs);
+      const hits = views
+        .filter(({ view, holders }) => {
+          if (filter.status && view.status !== filter.status) return false;
+          if (filter.since) {
+            const changed = book.lastChange(view.handle, holders);
+            if (view.createdAt < filter.since && (changed === undefined || changed < filter.since)) return false;
+          }
+          return true;
+        })
+        .map((v) => v.view)
+        .sort((a, b) => (a.createdAt === b.createdAt ? (a.handle < b.handle ? -1 : a.handle > b.handle ? 1 : 0) : a.createdAt < b.createdAt ? -1 : 1));
+      return { hits };
+    });
   });
 
   for (const decision of ['confirm', 'decline'] as const) {

@@ -11,7 +11,7 @@ import type { AgencyRecord } from '../../store/types.js';
 import type { AppEnv, Services } from '../../context.js';
 import { activePairsOf, auditEntry, contextFor, refreshPairState, settlePair, type PairContext } from '../../pairs.js';
 import { mount } from '../mount.js';
-import { conditionalJson } from './etag.js';
+import { basisTag, conditionalJson } from './etag.js';
 
 type PairResult = z.infer<typeof pairResultSchema>;
 
@@ -39,6 +39,9 @@ export function resultsRoutes(svc: Services): OpenAPIHono<AppEnv> {
     const me = c.get('caller').agency as AgencyRecord;
     const epoch = await svc.store.currentEpoch();
     const out: PairResult[] = [];
+    // The matches of a released reveal pair are read only for a 200; its revision, read first, stands for them in the tag.
+    const reveal: { r: PairResult; ctx: PairContext }[] = [];
+    const basis: unknown[] = [epoch.id];
     let released = 0;
     for (const { pair, agreement } of await activePairsOf(svc, me.id)) {
       const ctx = contextFor(svc, pair, agreement, epoch, me.id);
@@ -48,7 +51,8 @@ export function resultsRoutes(svc: Services): OpenAPIHono<AppEnv> {
       if (state.state === 'complete') {
         if (agreement.mode === 'reveal') {
           released++;
-          r.matches = await ctx.ps.listMatches(epoch.id, ctx.side);
+          reveal.push({ r, ctx });
+          basis.push([r, ctx.side, await ctx.ps.matchRevision(epoch.id)]);
         } else {
           const snap = await releasedCount(svc, ctx);
           // Undefined only if the pair stopped being complete between the two reads: nothing is released.
@@ -59,11 +63,15 @@ export function resultsRoutes(svc: Services): OpenAPIHono<AppEnv> {
           }
         }
       }
+      if (!reveal.some((x) => x.r === r)) basis.push(r);
       out.push(r);
     }
     await svc.audit({ actor: me.id, action: 'results.served', subject: me.id, detail: { epoch: epoch.id, pairs: out.length, released } });
     // Audited above either way: a 304 serves the same document the caller already holds.
-    return await conditionalJson(c, { epoch: epoch.id, pairs: out } satisfies z.infer<typeof resultsResponse>);
+    return await conditionalJson(c, await basisTag('results', basis), async () => {
+      for (const { r, ctx } of reveal) r.matches = await ctx.ps.listMatches(epoch.id, ctx.side);
+      return { epoch: epoch.id, pairs: out } satisfies z.infer<typeof resultsResponse>;
+    });
   });
 
   return app;

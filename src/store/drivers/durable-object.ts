@@ -33,6 +33,7 @@ export const PAIR_METHODS = [
   'summary',
   'transitionState',
   'listMatches',
+  'matchRevision',
   'countMatches',
   'churnMark',
   'getCountSnapshot',

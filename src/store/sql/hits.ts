@@ -2,15 +2,16 @@
 // (nightly matches and query hits, two-step status)"). Lists of pairs or
 // handles travel as one JSON value, under D1's limit on bound values.
 import { and, eq, sql, type SQL } from 'drizzle-orm';
+import { bytesToHex } from '../../../protocol/bytes.js';
 import * as schema from '../schema.js';
 import type { AuditInput } from '../../audit.js';
 import type { HitStatusRecord, MatchedHandle, NightlyHitRecord, NightlyHitsSync, QueryHitRecord, SetHitStatusResult } from '../types.js';
 import { type AppendWith, insertOnce } from './audit.js';
 import type { ControlPlane } from './control.js';
 import { atomic, inJson, JSON_ROWS, pieces, type Executor, type Statement } from './executor.js';
-import { queryHitColumns } from './rows.js';
+import { queryHitColumns, u8 } from './rows.js';
 
-const { hitStatus, nightlyHits, queries, queryHits } = schema;
+const { hitStatus, hitsRevision, nightlyHits, queries, queryHits } = schema;
 
 export function hitRows(x: Executor, appendWith: AppendWith) {
   const { db } = x;
@@ -117,6 +118,11 @@ export function hitRows(x: Executor, appendWith: AppendWith) {
       const out: HitStatusRecord[] = [];
       for (const part of pieces([...new Set(list)], JSON_ROWS)) out.push(...(await db.select().from(hitStatus).where(inJson(hitStatus.handle, part)).all()));
       return out;
+    },
+
+    async hitsRevision(): Promise<string | null> {
+      const r = await db.select({ revision: hitsRevision.revision }).from(hitsRevision).get();
+      return r ? bytesToHex(u8(r.revision)) : null;
     },
 
     async setHitStatus(r: HitStatusRecord, audit?: AuditInput): Promise<SetHitStatusResult> {

@@ -13,6 +13,7 @@ import { alias, type BaseSQLiteDatabase } from 'drizzle-orm/sqlite-core';
 import { ELEMENT_BYTES, TOKEN_BYTES } from '../../../protocol/constants.js';
 import type { AuditDetail, AuditInput } from '../../audit.js';
 import { matchHandle } from '../../matching.js';
+import { bytesToHex } from '../../../protocol/bytes.js';
 import { buf, sameBytes, u8 } from './rows.js';
 import * as schema from '../schema.js';
 import type {
@@ -42,7 +43,7 @@ import type {
   SnapshotPolicy,
 } from '../types.js';
 
-const { canaries, carriedMatches, chunkPieces, chunks, countSnapshots, handles, links, matches, pairHitsDue, pairOutbox, pairState, removals, sideState, tokens } = schema;
+const { canaries, carriedMatches, chunkPieces, chunks, countSnapshots, handles, links, matchRevisions, matches, pairHitsDue, pairOutbox, pairState, removals, sideState, tokens } = schema;
 
 /** A synchronous drizzle SQLite database over the coordinator schema (better-sqlite3 or Durable Object storage). */
 export type SyncDb = BaseSQLiteDatabase<'sync', unknown, typeof schema>;
@@ -650,6 +651,15 @@ export class SqlPairStore implements PairStore {
       i = j;
     }
     return out;
+  }
+
+  async matchRevision(epoch: string): Promise<string | null> {
+    const r = this.db
+      .select({ revision: matchRevisions.revision })
+      .from(matchRevisions)
+      .where(and(eq(matchRevisions.pairKey, this.key), eq(matchRevisions.epoch, epoch)))
+      .get();
+    return r ? bytesToHex(u8(r.revision)) : null;
   }
 
   async churnMark(epoch: string): Promise<number> {
