@@ -595,10 +595,11 @@ export const hitStatus = sqliteTable(
 );
 
 /**
- * The version of every hits document (one row): a fresh random value whenever
- * a nightly hit, a query hit, a hit status or a query's listed fields change,
- * set by triggers (migration 0009). GET /v1/hits tags its document with it
- * and answers 304 without building the document.
+ * The version of every hits document (one row): a fresh random value in the
+ * same batch as every write to nightly hits, query hits or hit statuses
+ * (bumpHits, src/store/sql/hits.ts; not triggers: D1's change counts would
+ * include the rows they write). GET /v1/hits tags its document with it and
+ * answers 304 without building the document.
  */
 export const hitsRevision = sqliteTable('hits_revision', {
   id: integer('id').primaryKey(),

@@ -3,8 +3,10 @@
 // must change with every change to what the document lists, on every write
 // path, or an agency would keep a stale copy. Each write path the API offers
 // is exercised here (new matches, a removal retracting them, a re-addition, a
-// decision, a query hit), and below it every insert, update and delete on the
-// tables the documents are built from, so a path added later is covered too.
+// decision), then below it every insert, update and delete on the pair tables
+// the results are built from (kept by triggers, so a path added later is
+// covered too) and every store method that writes hits (the query hit of an
+// outcome: test/shared/coordinator-queries.test.ts).
 // Both runtimes.
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Engine } from '../../protocol/engine/index.js';
@@ -107,7 +109,7 @@ describe('results and hits tags follow every change', () => {
     expect((await current(pt, '/v1/results')).etag).not.toBe(r.etag);
   });
 
-  it('every insert, update and delete on the tables the documents list gives a new revision', async () => {
+  it('every insert, update and delete of matches and handles, and every write of hits, gives a new revision', async () => {
     const epoch = (await h.store.currentEpoch()).id;
     const ps = h.store.pair(PAIR);
     const [{ pair_key: key }] = (await h.pairRows(PAIR, 'SELECT pair_key FROM matches LIMIT 1')) as [{ pair_key: number }];
@@ -132,32 +134,29 @@ describe('results and hits tags follow every change', () => {
     expect(await ps.matchRevision(epoch)).toBe(before);
     expect(await ps.matchRevision('e-other')).toMatch(/^[0-9a-f]{32}$/);
 
-    const controlWrites: (readonly [string, ...unknown[]])[] = [
-      ["INSERT INTO nightly_hits (pair_id, handle, epoch, pos_a, pos_b, created_at) VALUES (?, 'h-test', ?, 1, 1, 't') RETURNING 1", PAIR, epoch],
-      ["UPDATE nightly_hits SET pos_a = 2 WHERE handle = 'h-test' RETURNING 1"],
-      ["DELETE FROM nightly_hits WHERE handle = 'h-test' RETURNING 1"],
-      ["INSERT INTO hit_status (handle, agency, status, officer, note, updated_at) VALUES ('h-test', 'ES-CNP', 'confirmed', 'o', NULL, 't') RETURNING 1"],
-      ["UPDATE hit_status SET note = 'n' WHERE handle = 'h-test' RETURNING 1"],
-      ["DELETE FROM hit_status WHERE handle = 'h-test' RETURNING 1"],
-      ["INSERT INTO query_hits (query_id, partner, idx, handle, pair_id, epoch, position, created_at) VALUES ('q-test', 'PT-PJ', 0, 'h-test', ?, ?, 1, 't') RETURNING 1", PAIR, epoch],
-      ["UPDATE query_hits SET position = 2 WHERE query_id = 'q-test' RETURNING 1"],
-      ["DELETE FROM query_hits WHERE query_id = 'q-test' RETURNING 1"],
-      // A query's fields a hit lists; a query made (no hit yet) lists nothing new.
-      ["UPDATE queries SET case_ref = 'CASE-T' WHERE id = 'q-test' RETURNING 1"],
-      ["UPDATE queries SET purpose = 'p2' WHERE id = 'q-test' RETURNING 1"],
-      ["DELETE FROM queries WHERE id = 'q-test' RETURNING 1"],
+    // Hits live in the control plane (D1 on Workers): every store method that writes them renews the revision.
+    const matched = (handle: string) => ({ handle, posA: 1, posB: 2, firstSeen: 't' });
+    const status = { handle: 'h-test', agency: 'ES-CNP', status: 'confirmed' as const, officer: 'o', note: null, updatedAt: 't' };
+    const hitWrites: [string, () => Promise<unknown>][] = [
+      ['upsertNightlyHits', () => h.store.upsertNightlyHits(PAIR, epoch, [matched('h-test')])],
+      ['syncNightlyHits adding', () => h.store.syncNightlyHits(PAIR, epoch, [matched('h-test'), matched('h-test-2')], true)],
+      ['syncNightlyHits removing', () => h.store.syncNightlyHits(PAIR, epoch, [matched('h-test')], true)],
+      ['pruneNightlyHits', () => h.store.pruneNightlyHits(PAIR, epoch, [])],
+      ['setHitStatus', () => h.store.setHitStatus(status)],
+      ['setHitStatus, audited', () => h.store.setHitStatus({ ...status, agency: 'PT-PJ' }, { at: 't', actor: 'PT-PJ', action: 'hit.confirmed', subject: 'h-test', outcome: 'ok', detail: {} })],
     ];
-    await h.controlRows(
-      "INSERT INTO queries (id, requester, kind, purpose, case_ref, officer, n_values, epoch, created_at) VALUES ('q-test', 'ES-CNP', 'email', 'p', 'CASE-1', 'o', 1, ?, 't') RETURNING 1",
-      epoch,
-    );
     let hits = await h.store.hitsRevision();
     expect(hits).toMatch(/^[0-9a-f]{32}$/);
-    for (const [sql, ...params] of controlWrites) {
-      await h.controlRows(sql, ...params);
+    for (const [name, write] of hitWrites) {
+      await write();
       const now = await h.store.hitsRevision();
-      expect({ sql, changed: now !== hits }).toEqual({ sql, changed: true });
+      expect({ name, changed: now !== hits }).toEqual({ name, changed: true });
       hits = now;
     }
+    // Nothing to write: the revision stays.
+    await h.store.syncNightlyHits(PAIR, epoch, await ps.matchedHandles(epoch), true);
+    const settled = await h.store.hitsRevision();
+    await h.store.syncNightlyHits(PAIR, epoch, await ps.matchedHandles(epoch), true);
+    expect(await h.store.hitsRevision()).toBe(settled);
   });
 });

@@ -98,8 +98,11 @@ async function round(values: Item[]) {
   const leg = st.legs[0];
   expect(leg).toMatchObject({ partner: 'PT-PJ', status: 'answered', epoch: 'e1', partnerEpochKey: { publicKey: bytesToHex(pt.kp.pk), signature: epochKeySignature(pt.signer, PAIR, { id: 'es-pt', version: 1 }, pt.kp.pk) }, proofValid: true });
   const concluded = es.conclude(PAIR, a.q, leg);
+  const hitsBefore = await h.store.hitsRevision();
   const out = await h.json(es.signer, 'POST', `/v1/queries/${a.body.queryId}/outcome`, { body: { legs: [{ partner: 'PT-PJ', ...concluded }] } });
   expect(out.status, JSON.stringify(out.body)).toBe(200);
+  // An outcome with hits renews the hits revision: GET /v1/hits answers 304 to no tag from before it.
+  if (concluded.hits.length > 0) expect(await h.store.hitsRevision()).not.toBe(hitsBefore);
   return { id: a.body.queryId as string, concluded, handles: out.body.legs[0].hits as { index: number; handle: string }[], blinded: a.q.blinded, leg };
 }
 

@@ -2,8 +2,8 @@
 // §13.1.2): a night with nothing new answers 304 without a body, and without
 // building the document. The tag is a digest of everything the document is
 // built from, read before the document is: the epoch, each pair's state, mode
-// and released count, and the revisions the store gives the matches and the
-// hits on every change (triggers, drizzle/0009_revisions.sql). Equal tags
+// and released count, and the revisions the store renews on every change to
+// the matches and to the hits (src/store/schema.ts). Equal tags
 // therefore mean equal documents, and a 304 costs a few small reads where
 // building a document of 10^4 matches took a quarter of a second here.
 // The digest is the runtime's own (WebCrypto on Node and in workerd).

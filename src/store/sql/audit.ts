@@ -343,7 +343,7 @@ export async function insertOnce<T extends string>(
   x: Executor,
   appendWith: AppendWith,
   audit: AuditInput | undefined,
-  insert: { plain: () => Statement; ignoring: () => unknown },
+  insert: { plain: () => Statement | readonly Statement[]; ignoring: () => unknown },
   existing: () => Promise<T | undefined>,
   inserted: T,
   conflict: T,
@@ -354,7 +354,7 @@ export async function insertOnce<T extends string>(
   }
   const before = await existing();
   if (before) return before;
-  const done = await appendWith(audit, () => [insert.plain()], existing);
+  const done = await appendWith(audit, () => [insert.plain()].flat() as Statement[], existing);
   return 'entry' in done ? inserted : done.settled;
 }
 

@@ -13,6 +13,16 @@ import { queryHitColumns, u8 } from './rows.js';
 
 const { hitStatus, hitsRevision, nightlyHits, queries, queryHits } = schema;
 
+/**
+ * A new hits revision (src/store/schema.ts, hitsRevision): part of the batch
+ * of every statement that writes nightly hits, query hits or hit statuses, so
+ * GET /v1/hits never answers 304 over a change. A batch that ends up writing
+ * nothing still renews it, which costs one document sent again.
+ */
+export function bumpHits(): SQL {
+  return sql`INSERT INTO ${hitsRevision} (id, revision) VALUES (1, randomblob(16)) ON CONFLICT (id) DO UPDATE SET revision = excluded.revision`;
+}
+
 export function hitRows(x: Executor, appendWith: AppendWith) {
   const { db } = x;
   const queryHitsWhere = (where: SQL) => db.select(queryHitColumns).from(queryHits).innerJoin(queries, eq(queries.id, queryHits.queryId)).where(where).all();
@@ -55,9 +65,12 @@ export function hitRows(x: Executor, appendWith: AppendWith) {
           })
         : [];
       const gone = [...held.values()].filter((h) => h.epoch === epoch && !keep.has(h.handle)).map((h) => h.handle);
-      const results = await atomic(x, [...upserts(pairId, epoch, changed), ...deletes(pairId, epoch, gone)]);
-      const written = results.slice(0, results.length - [...pieces(gone, JSON_ROWS)].length);
-      return { upserted: written.reduce((n, r) => n + r.changes, 0), removed: results.slice(written.length).reduce((n, r) => n + r.changes, 0) };
+      const up = upserts(pairId, epoch, changed);
+      const del = deletes(pairId, epoch, gone);
+      if (up.length + del.length === 0) return { upserted: 0, removed: 0 };
+      const results = await atomic(x, [...up, ...del, bumpHits()]);
+      const count = (from: number, to: number) => results.slice(from, to).reduce((n, r) => n + r.changes, 0);
+      return { upserted: count(0, up.length), removed: count(up.length, up.length + del.length) };
     },
 
     async upsertNightlyHits(pairId: string, epoch: string, list: readonly MatchedHandle[]): Promise<number> {
@@ -69,7 +82,8 @@ export function hitRows(x: Executor, appendWith: AppendWith) {
           FROM json_each(${rows}) j WHERE true
           ON CONFLICT (pair_id, handle) DO UPDATE SET epoch = excluded.epoch, pos_a = excluded.pos_a, pos_b = excluded.pos_b`;
       });
-      return (await atomic(x, statements)).reduce((n, r) => n + r.changes, 0);
+      if (statements.length === 0) return 0;
+      return (await atomic(x, [...statements, bumpHits()])).slice(0, statements.length).reduce((n, r) => n + r.changes, 0);
     },
 
     async pruneNightlyHits(pairId: string, epoch: string, matched: readonly string[]): Promise<number> {
@@ -87,7 +101,8 @@ export function hitRows(x: Executor, appendWith: AppendWith) {
           WHERE pair_id = ${pairId} AND epoch = ${epoch} AND handle IN (SELECT value FROM json_each(${JSON.stringify(part)}))
           AND NOT EXISTS (SELECT 1 FROM ${hitStatus} s WHERE s.handle = ${nightlyHits}.handle)`,
       );
-      return (await atomic(x, statements)).reduce((n, r) => n + r.changes, 0);
+      if (statements.length === 0) return 0;
+      return (await atomic(x, [...statements, bumpHits()])).slice(0, statements.length).reduce((n, r) => n + r.changes, 0);
     },
 
     async listNightlyHits(pairIds: readonly string[]): Promise<NightlyHitRecord[]> {
@@ -134,11 +149,12 @@ export function hitRows(x: Executor, appendWith: AppendWith) {
           .get();
         return cur === undefined ? undefined : cur.status === r.status ? 'same' : 'conflict';
       };
-      // The status and its audit entry in one batch.
-      const insert = {
-        plain: () => db.insert(hitStatus).values(r),
-        ignoring: () => db.insert(hitStatus).values(r).onConflictDoNothing().run(),
-      };
+      if (!audit) {
+        const [set] = await atomic(x, [db.insert(hitStatus).values(r).onConflictDoNothing(), bumpHits()]);
+        return set?.changes === 1 ? 'set' : ((await existing()) ?? 'conflict');
+      }
+      // The status, the hits revision and the audit entry in one batch.
+      const insert = { plain: () => [db.insert(hitStatus).values(r), bumpHits()], ignoring: () => undefined };
       return insertOnce<SetHitStatusResult>(x, appendWith, audit, insert, existing, 'set', 'conflict');
     },
   } satisfies Partial<ControlPlane>;

@@ -16,6 +16,7 @@ import type { AuditInput } from '../../audit.js';
 import type { AppendWith } from './audit.js';
 import type { ControlPlane } from './control.js';
 import { atomic, isConstraintError, once, type Executor, type Statement } from './executor.js';
+import { bumpHits } from './hits.js';
 import { buf, legOf, queryOf, sameNullableBytes, u8 } from './rows.js';
 
 const { queries, queryHits, queryLegs, queryQuota } = schema;
@@ -234,6 +235,7 @@ export function queryRows(x: Executor, appendWith: AppendWith) {
             FROM json_each(${hitsJson}) j
             WHERE ${landed}
             ON CONFLICT DO NOTHING`,
+          ...(o.hits.length > 0 ? [bumpHits()] : []),
         ];
         if (audit) {
           const done = await appendWith(audit, () => [...statements(), failUnless(landed)], async () => {
