@@ -21,7 +21,7 @@ import { bytesToHex, utf8 } from '../protocol/bytes.js';
 import { CONCORDAT_SUITE, epochInfo } from '../protocol/constants.js';
 import { availableEngines, type Engine } from '../protocol/engine/index.js';
 import { nativeSodium, type NativeSodium } from '../protocol/engine/native.js';
-import { closeSharedPools, createPool, INLINE_BELOW } from '../protocol/engine/pool.js';
+import { closeSharedPools, COLD_INLINE_BELOW, createPool, INLINE_BELOW } from '../protocol/engine/pool.js';
 import { platformSha512, portableSha512 } from '../protocol/engine/sha512.js';
 import { createExpandXmd, type Sha512Into } from '../protocol/hash-to-group.js';
 import { deriveKeyPair } from '../protocol/keys.js';
@@ -202,6 +202,8 @@ export interface BlindResult {
   pool_crossing: Array<{ batch: number; inline_ms: number; threads_ms: number }>;
   thread_start_ms: number;
   inline_below: number;
+  /** The same before the process started its threads. */
+  cold_inline_below: number;
   // Kept for older consumers: blind ops/s.
   reference_ops_per_s: number;
   fast_ops_per_s: number;
@@ -396,7 +398,7 @@ export async function benchBlind(n: number, log: (s: string) => void): Promise<B
   log(
     `pool (${poolFig.engine}, ${poolFig.threads} threads): blind ${poolFig.blind_us_wall} µs/element wall (${poolFig.speedup}× one thread, ${poolFig.blind_cpu_us_per_core} µs CPU per element), tokenise ${poolFig.tokenise_us_wall} µs/element wall`,
   );
-  log(`pool crossing (tokenise, ms inline vs warm threads): ${crossing.map((x) => `${x.batch}: ${x.inline_ms}/${x.threads_ms}`).join(', ')}; starting the threads cost ${threadStartMs} ms; the pool runs inline below ${INLINE_BELOW}`);
+  log(`pool crossing (tokenise, ms inline vs warm threads): ${crossing.map((x) => `${x.batch}: ${x.inline_ms}/${x.threads_ms}`).join(', ')}; starting the threads cost ${threadStartMs} ms; the pool runs inline below ${INLINE_BELOW} elements once its threads run, below ${COLD_INLINE_BELOW} before`);
 
   const ops = (name: string): number => {
     const f = figures.find((x) => x.engine === name);
@@ -415,6 +417,7 @@ export async function benchBlind(n: number, log: (s: string) => void): Promise<B
     pool_crossing: crossing,
     thread_start_ms: threadStartMs,
     inline_below: INLINE_BELOW,
+    cold_inline_below: COLD_INLINE_BELOW,
     reference_ops_per_s: ops('reference'),
     fast_ops_per_s: ops('fast'),
     native_ops_per_s: lib ? ops('native') : null,

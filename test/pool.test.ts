@@ -12,7 +12,7 @@ import { bytesToHex, concatBytes, utf8 } from '../protocol/bytes.js';
 import { CONCORDAT_SUITE, epochInfo } from '../protocol/constants.js';
 import { referenceEngine } from '../protocol/engine/index.js';
 import { deriveKeyPair } from '../protocol/keys.js';
-import { closeSharedPools, createPool, INLINE_BELOW, sharedPoolCount } from '../dist/protocol/engine/pool.js';
+import { closeSharedPools, COLD_INLINE_BELOW, createPool, INLINE_BELOW, sharedPoolCount } from '../dist/protocol/engine/pool.js';
 
 const suite = CONCORDAT_SUITE;
 const { sk } = deriveKeyPair(suite, new Uint8Array(32).fill(3), epochInfo('e1'));
@@ -74,17 +74,32 @@ describe('threads are started once per process', () => {
     await pool.close();
   });
 
+  test('before the threads run, batches below the cold threshold run inline too; once they run, only those below the inline threshold', async () => {
+    await closeSharedPools();
+    const pool = await createPool({ engine: 'native', threads: 2 });
+    expect(bytesToHex(await pool.blind(suite, sk, inputs))).toBe(refBlinded);
+    expect(inputs.length).toBeGreaterThan(INLINE_BELOW);
+    expect(sharedPoolCount()).toBe(0);
+    const many = Array.from({ length: COLD_INLINE_BELOW }, (_, i) => utf8(`email\u0000cold${i}@mail.example`));
+    expect(bytesToHex(await pool.blind(suite, sk, many))).toBe(bytesToHex(referenceEngine.blind(suite, sk, many)));
+    expect(sharedPoolCount()).toBe(1);
+    // Warm: the 700 inputs now go to the threads (same bytes either way).
+    expect(bytesToHex(await pool.blind(suite, sk, inputs))).toBe(refBlinded);
+    await pool.close();
+    await closeSharedPools();
+  });
+
   test('pools created one after another (one per sync) share one set of threads; closing a pool keeps them', async () => {
     await closeSharedPools();
     for (let sync = 0; sync < 3; sync++) {
-      const pool = await createPool({ engine: 'native', threads: 2 });
+      const pool = await createPool({ engine: 'native', threads: 2, inlineBelow: INLINE_BELOW });
       const blinded = await pool.blind(suite, sk, inputs);
       expect(bytesToHex(blinded)).toBe(refBlinded);
       await pool.close();
       await expect(pool.blind(suite, sk, inputs)).rejects.toThrow(/pool: closed/);
       expect(sharedPoolCount()).toBe(1);
     }
-    const other = await createPool({ engine: 'fast', threads: 2 });
+    const other = await createPool({ engine: 'fast', threads: 2, inlineBelow: INLINE_BELOW });
     await other.blind(suite, sk, inputs);
     expect(sharedPoolCount()).toBe(2);
     await closeSharedPools();
@@ -93,7 +108,7 @@ describe('threads are started once per process', () => {
 
   test('a private pool keeps its own threads and ends them on close', async () => {
     await closeSharedPools();
-    const pool = await createPool({ engine: 'native', threads: 2, shared: false });
+    const pool = await createPool({ engine: 'native', threads: 2, shared: false, inlineBelow: 0 });
     await pool.tokenize(suite, sk, referenceEngine.hashToGroup(suite, inputs));
     expect(sharedPoolCount()).toBe(0);
     await pool.close();

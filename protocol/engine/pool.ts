@@ -38,7 +38,8 @@ export interface PoolOptions {
   /**
    * Batches below this many elements run inline on the calling thread: below
    * it, handing work to threads costs more than it saves (bench/blind.ts
-   * measures the crossing). Default INLINE_BELOW.
+   * measures the crossing). Default INLINE_BELOW once the threads run,
+   * COLD_INLINE_BELOW before.
    */
   inlineBelow?: number;
   /**
@@ -56,6 +57,16 @@ export interface PoolOptions {
  * loads the modules and libsodium: 0.1–1 s depending on load).
  */
 export const INLINE_BELOW = 512;
+
+/**
+ * The same crossing while the process has not started its threads yet: the
+ * first threaded batch also pays their start (≈ 190 ms measured by
+ * bench/blind.ts on 2 cores, more under load), which inline work on one core
+ * recovers only past several thousand elements (≈ 60 µs a blind, and two
+ * threads give ≈ 1.6× one). A sync of a night's churn (a few thousand
+ * elements) then never starts threads.
+ */
+export const COLD_INLINE_BELOW = 4096;
 
 /** Wire form of a task sent to a worker. */
 export type TaskOp = 'hashToGroup' | 'blind' | 'evaluate' | 'tokenize';
@@ -250,7 +261,7 @@ export async function createPool(opts: PoolOptions = {}): Promise<EnginePool> {
   await loadEngine(engine);
   const threads = opts.threads ?? (await defaultThreads());
   const taskSize = opts.taskSize ?? 2048;
-  const inlineBelow = opts.inlineBelow ?? INLINE_BELOW;
+  const inlineBelow = opts.inlineBelow;
   const shared = opts.shared ?? true;
   const inline = inlineRunner(engine);
   let own: Promise<Runner> | undefined;
@@ -273,7 +284,8 @@ export async function createPool(opts: PoolOptions = {}): Promise<EnginePool> {
   ): Promise<Uint8Array> {
     if (closed) throw new Error('pool: closed');
     const out = new Uint8Array(count * outSize);
-    const runner = count < inlineBelow ? inline : await threaded();
+    const started = threads === 0 || (shared ? sharedRunners.has(`${engine}/${threads}`) : own !== undefined);
+    const runner = count < (inlineBelow ?? (started ? INLINE_BELOW : COLD_INLINE_BELOW)) ? inline : await threaded();
     // Equal shares, so no thread idles while another finishes a long tail.
     const parts = runner.threads === 0 ? Math.max(1, Math.ceil(count / taskSize)) : Math.max(runner.threads, Math.ceil(count / taskSize));
     const size = Math.max(1, Math.ceil(count / parts));
