@@ -22,6 +22,6 @@ export function pairKeyInfo(suite: Suite, epochId: string, pairId: string): Uint
 }
 
 /** The agency's key pair for one pair in epoch `epochId`, from that epoch's secret s_n (§8.4). */
-export function pairKeyPair(suite: Suite, epochSecret: Uint8Array, epochId: string, pairId: string): KeyPair {
-  return deriveKeyPair(suite, epochSecret, pairKeyInfo(suite, epochId, pairId));
+export function pairKeyPair(suite: Suite, epochSecret: Uint8Array, epochId: string, pairId: string, publicKey?: (sk: Uint8Array) => Uint8Array): KeyPair {
+  return deriveKeyPair(suite, epochSecret, pairKeyInfo(suite, epochId, pairId), publicKey);
 }

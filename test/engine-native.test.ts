@@ -97,6 +97,15 @@ describe('every engine gives the same bytes', () => {
     );
   });
 
+  test('deriveKeyPair gives the same key pair with any engine computing k·G (the agency uses the native one for its pair keys)', () => {
+    for (let i = 0; i < 20; i++) {
+      const seed = new Uint8Array(32).fill(i);
+      const info = epochInfo(`e${i}`);
+      const expected = bytesToHex(concatBytes(...Object.values(deriveKeyPair(suite, seed, info))));
+      for (const e of engines) expect({ engine: e.name, kp: bytesToHex(concatBytes(...Object.values(deriveKeyPair(suite, seed, info, (k) => e.publicKey(k))))) }).toEqual({ engine: e.name, kp: expected });
+    }
+  });
+
   test("a canary's expected token Token(r·K) is tokenize under r of the partner key K, on every engine", () => {
     const K = engines[0]!.blind(suite, sk, [utf8('partner key')]);
     for (let i = 1; i <= 5; i++) {

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { bytesToHex, hexToBytes } from '../../protocol/bytes.js';
 import { CONCORDAT_SUITE } from '../../protocol/constants.js';
+import { loadNativeEngine, nativeAvailable } from '../../protocol/engine/native.js';
 import type { KeyPair } from '../../protocol/keys.js';
 import { pairKeyPair } from '../../protocol/pair-key.js';
 import { epochId, epochNumber, ratchetTo } from '../../protocol/ratchet.js';
@@ -202,7 +203,8 @@ export class EpochSecrets {
     const key = `${id}\n${pair}`;
     const cached = this.keys.get(key);
     if (cached) return { sk: cached.kp.sk.slice(), pk: cached.kp.pk.slice() };
-    const kp = pairKeyPair(CONCORDAT_SUITE, hexToBytes(secret), id, pair);
+    // The native engine's k·G where it loads: the same bytes, without @noble/curves building its tables in every sync.
+    const kp = pairKeyPair(CONCORDAT_SUITE, hexToBytes(secret), id, pair, nativeAvailable() ? (sk) => loadNativeEngine().publicKey(sk) : undefined);
     this.keys.set(key, { epoch: m, secret, kp: { sk: kp.sk.slice(), pk: kp.pk.slice() } });
     return kp;
   }
