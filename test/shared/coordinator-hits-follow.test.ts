@@ -192,6 +192,10 @@ describe('nightly hits follow removals and re-additions, and the tags of results
     await h.pairRows(PAIR, "INSERT INTO matches (pair_key, epoch, pos_a, pos_b, handle, created_at) VALUES (?, 'e-other', 1, 1, 'h', 't') RETURNING 1", key);
     expect(await ps.matchRevision(epoch)).toBe(before);
     expect(await ps.matchRevision('e-other')).toMatch(/^[0-9a-f]{32}$/);
+    // A purged epoch keeps no revision (nor matches it could stand for).
+    await ps.purgeEpochs(['e-other'], undefined);
+    expect(await ps.matchRevision('e-other')).toBeNull();
+    expect(await ps.matchRevision(epoch)).toBe(before);
 
     // Hits live in the control plane (D1 on Workers): every store method that writes them renews the revision.
     const matched = (handle: string) => ({ handle, posA: 1, posB: 2, firstSeen: 't' });

@@ -950,7 +950,9 @@ export class SqlPairStore implements PairStore {
               JOIN ${handles} h ON h.pair_key = m.pair_key AND h.epoch = m.epoch AND h.handle = m.handle
               WHERE m.pair_key = ${k} AND m.epoch = ${epoch}`);
           }
-          const del = (t: typeof chunks | typeof chunkPieces | typeof tokens | typeof removals | typeof canaries | typeof matches | typeof links | typeof sideState | typeof pairState | typeof handles | typeof countSnapshots | typeof pairHitsDue) =>
+          const del = (
+            t: typeof chunks | typeof chunkPieces | typeof tokens | typeof removals | typeof canaries | typeof matches | typeof links | typeof sideState | typeof pairState | typeof handles | typeof countSnapshots | typeof pairHitsDue | typeof matchRevisions,
+          ) =>
             this.changed(tx.delete(t).where(and(eq(t.pairKey, k), eq(t.epoch, epoch))).run());
           counts.chunks += del(chunks);
           del(chunkPieces);
@@ -964,6 +966,8 @@ export class SqlPairStore implements PairStore {
           del(handles);
           del(countSnapshots);
           del(pairHitsDue);
+          // Last: deleting the matches and handles above renewed it (triggers).
+          del(matchRevisions);
         }
         tx.delete(carriedMatches)
           .where(carry === undefined ? eq(carriedMatches.pairKey, k) : and(eq(carriedMatches.pairKey, k), ne(carriedMatches.epoch, carry)))
