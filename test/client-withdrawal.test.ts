@@ -12,6 +12,7 @@ import { initAgency, loadAgency, type Agency } from '../clients/agency/config.js
 import { createQuery, followQuery, type QueryContext } from '../clients/agency/query.js';
 import { Responder } from '../clients/agency/serve.js';
 import { sync } from '../clients/agency/sync.js';
+import { SyncStore } from '../clients/agency/sync/store.js';
 import { importWatchlist } from '../clients/agency/watchlist.js';
 import { openStore, type Store } from '../clients/store/db.js';
 import { loadFastEngine, type Engine } from '../protocol/engine/index.js';
@@ -108,6 +109,14 @@ describe('a withdrawal reaches the tokenising agency', () => {
     // A second sync reads no removal twice.
     await run(es);
     expect(es.store.sqlite.prepare('SELECT count(*) FROM partner_removals WHERE pair = ?').pluck().get(PAIR)).toBe(known);
+    // The side's counts the caps are checked against, read without a scan, are those of every position.
+    for (const a of [es, pt]) {
+      const epoch = a.store.sqlite.prepare('SELECT epoch FROM sides WHERE pair = ?').pluck().get(PAIR) as string;
+      const scan = (where: string) => a.store.sqlite.prepare(`SELECT count(*) FROM positions WHERE pair = ? AND epoch = ? AND ${where}`).pluck().get(PAIR, epoch);
+      const sides = new SyncStore(a.store);
+      expect([sides.liveCount(PAIR, epoch), sides.liveIdentifierCount(PAIR, epoch)]).toEqual([scan('removed = 0'), scan('removed = 0 AND canary_r IS NULL')]);
+    }
+    expect(pt.store.sqlite.prepare('SELECT count(*) FROM positions WHERE removed = 1').pluck().get()).toBeGreaterThan(0);
   });
 
   it('before the requester syncs, the coordinator refuses the stale hit; the leg waits for the sync and then reports no hit', async () => {

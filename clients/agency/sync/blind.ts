@@ -8,7 +8,8 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '../../../protocol/bytes.js';
 import { CONCORDAT_SUITE, ELEMENT_BYTES } from '../../../protocol/constants.js';
-import { encodePoint, encodeScalar, randomScalar, reduceScalarLE, scalarMulBase } from '../../../protocol/group.js';
+import { encodeScalar, randomScalar, reduceScalarLE } from '../../../protocol/group.js';
+import { loadEngine } from '../../../protocol/engine/index.js';
 import { identifierInput, type IdentifierKind } from '../../../protocol/identifiers/kinds.js';
 import { randomBytes } from '../../../protocol/rng.js';
 import { liveCap, UPLOAD_CAP_ALLOWANCE, uploadCap } from '../../../wire/limits.js';
@@ -107,6 +108,10 @@ async function blindChunks(ctx: SyncContext, p: MePair, d: Delta, placed: readon
   // Every pair has its own key (protocol/SPEC.md §8.5): no element is shared with another pair.
   const key = pairCrypto(ctx, p.pair).key;
   ctx.log(`sync: ${p.pair}: blinding ${d.added} new identifier(s) and planting ${d.canaries} canar${d.canaries === 1 ? 'y' : 'ies'} in ${placed.length} chunk(s)`);
+  // A canary's element r·G by the sync's engine: the same bytes as @noble/curves (test/engine-native.test.ts), in
+  // microseconds where @noble/curves builds its tables first (the canaries of a night's one new chunk took 0.2 s).
+  const pool = await ctx.pool();
+  const engine = await loadEngine(pool.engine);
   try {
     for (const { index: idx, firstPosition, count } of placed) {
       const list = ctx.sides.positionsIn(p.pair, ctx.epoch, firstPosition, firstPosition + count);
@@ -116,7 +121,7 @@ async function blindChunks(ctx: SyncContext, p: MePair, d: Delta, placed: readon
       const data = new Uint8Array(list.length * ELEMENT_BYTES);
       list.forEach((row, j) => {
         if (row.canaryR) {
-          data.set(encodePoint(scalarMulBase(reduceScalarLE(row.canaryR))), j * ELEMENT_BYTES);
+          data.set(engine.publicKey(encodeScalar(reduceScalarLE(row.canaryR))), j * ELEMENT_BYTES);
           return;
         }
         inputs.push(identifierInput(row.kind as IdentifierKind, row.canonical as string));
@@ -124,7 +129,6 @@ async function blindChunks(ctx: SyncContext, p: MePair, d: Delta, placed: readon
       });
       bar.update(blinded);
       if (inputs.length > 0) {
-        const pool = await ctx.pool();
         const base = blinded;
         const onProgress = (n: number) => bar.update(base + n);
         const out = ctx.hashed

@@ -289,11 +289,28 @@ export class SyncStore {
 
   /** Live positions that hold an identifier (not a canary). */
   liveIdentifierCount(pair: string, epoch: string): number {
-    return this.sql('SELECT count(*) FROM positions WHERE pair = ? AND epoch = ? AND removed = 0 AND canary_r IS NULL').pluck().get(pair, epoch) as number;
+    // The live positions less the live canaries: the side counts its canaries, and any withdrawn are among the few
+    // withdrawn positions (a seek each), not found by reading every position.
+    return (
+      this.liveCount(pair, epoch) -
+      (this.sql(
+        `SELECT coalesce((SELECT canaries FROM sides WHERE pair = @pair AND epoch = @epoch), 0)
+              - (SELECT count(*) FROM positions WHERE pair = @pair AND epoch = @epoch AND removed = 1 AND canary_r IS NOT NULL)`,
+      )
+        .pluck()
+        .get({ pair, epoch }) as number)
+    );
   }
 
   liveCount(pair: string, epoch: string): number {
-    return this.sql('SELECT count(*) FROM positions WHERE pair = ? AND epoch = ? AND removed = 0').pluck().get(pair, epoch) as number;
+    // Every position is written with its chunk, in one transaction, and goes only with its whole epoch: the
+    // chunks' counts less the withdrawn (a seek on positions_pending_removal), not a count of every position.
+    return this.sql(
+      `SELECT (SELECT coalesce(sum(count), 0) FROM chunks WHERE pair = @pair AND epoch = @epoch)
+            - (SELECT count(*) FROM positions WHERE pair = @pair AND epoch = @epoch AND removed = 1)`,
+    )
+      .pluck()
+      .get({ pair, epoch }) as number;
   }
 
   nextPosition(pair: string, epoch: string): number {
