@@ -54,8 +54,14 @@ export function applyResults(store: Store, res: Results, now = new Date()): Pull
 function applyKept(store: Store, res: Results, now: Date): { pulled: Pulled; kept: KeptPull[] } {
   const db = store.sqlite;
   const at = now.toISOString();
-  const positionOf = db.prepare('SELECT kind, canonical, canary_r IS NOT NULL AS canary FROM positions WHERE pair = ? AND epoch = ? AND position = ?');
-  const recordsOf = db.prepare('SELECT record_id FROM identifiers WHERE kind = ? AND canonical = ?').pluck();
+  // One row per match and record holding it (one with nulls when none does), in the document's order.
+  const lookup = db.prepare(
+    `SELECT j.key AS i, p.kind, p.canonical, p.canary_r IS NOT NULL AS canary, r.record_id AS recordId
+     FROM json_each(@positions) j
+     LEFT JOIN positions p ON p.pair = @pair AND p.epoch = @epoch AND p.position = j.value
+     LEFT JOIN identifiers r ON p.canary_r IS NULL AND r.kind = p.kind AND r.canonical = p.canonical
+     ORDER BY j.key`,
+  );
   const clear = db.prepare('DELETE FROM matches WHERE pair = ?');
   const keptMatches = db.prepare('SELECT position, record_id AS recordId, partner, epoch, kind, handle, first_seen AS firstSeen FROM matches WHERE pair = ?');
   const dropMatch = db.prepare('DELETE FROM matches WHERE pair = ? AND position = ? AND record_id = ?');
@@ -97,16 +103,34 @@ function applyKept(store: Store, res: Results, now: Date): { pulled: Pulled; kep
           const before = new Map<string, Row>();
           for (const r of keptMatches.all(p.pair) as Row[]) before.set(`${r.position}\u0000${r.recordId}`, r);
           const seen = new Set<string>();
-          for (const m of p.matches ?? []) {
-            const pos = positionOf.get(p.pair, res.epoch, m.position) as { kind: string | null; canonical: string | null; canary: number } | undefined;
+          const list = p.matches ?? [];
+          // Each match's position and the records holding its identifier, in one statement over the whole list (a
+          // seek per match inside SQLite instead of two round trips from here: 30,000 matches took 0.75 s that way).
+          const rows = lookup.all({ pair: p.pair, epoch: res.epoch, positions: JSON.stringify(list.map((m) => m.position)) }) as Array<{
+            i: number;
+            kind: string | null;
+            canonical: string | null;
+            canary: number | null;
+            recordId: string | null;
+          }>;
+          const times = new Map<string, string>();
+          for (let at = 0; at < rows.length; ) {
+            const first = rows[at] as (typeof rows)[number];
+            const m = list[first.i] as (typeof list)[number];
+            const recs: string[] = [];
+            for (; at < rows.length && (rows[at] as (typeof rows)[number]).i === first.i; at++) {
+              const r = (rows[at] as (typeof rows)[number]).recordId;
+              if (r !== null) recs.push(r);
+            }
+            const pos = first.kind === null ? undefined : first;
             if (!pos || pos.canary || pos.kind === null || pos.canonical === null) {
               unmapped++;
               continue;
             }
             overlaps++;
-            const recs = recordsOf.all(pos.kind, pos.canonical) as string[];
             if (recs.length === 0) unmapped++;
-            const firstSeen = normaliseTime(m.firstSeen);
+            let firstSeen = times.get(m.firstSeen);
+            if (firstSeen === undefined) times.set(m.firstSeen, (firstSeen = normaliseTime(m.firstSeen)));
             for (const r of recs) {
               const key = `${m.position}\u0000${r}`;
               // The first entry for a (position, record) wins, as the document lists it.
