@@ -122,8 +122,8 @@ function applyKept(store: Store, res: Results, now: Date): { pulled: Pulled; kep
               const r = (rows[at] as (typeof rows)[number]).recordId;
               if (r !== null) recs.push(r);
             }
-            const pos = first.kind === null ? undefined : first;
-            if (!pos || pos.canary || pos.kind === null || pos.canonical === null) {
+            // No position row, a canary's, or one without an identifier: nothing local to map it to.
+            if (first.kind === null || first.canonical === null || first.canary) {
               unmapped++;
               continue;
             }
@@ -137,8 +137,8 @@ function applyKept(store: Store, res: Results, now: Date): { pulled: Pulled; kep
               if (seen.has(key)) continue;
               seen.add(key);
               const o = before.get(key);
-              if (o && o.partner === p.partner && o.epoch === res.epoch && o.kind === pos.kind && o.handle === m.handle && o.firstSeen === firstSeen) continue;
-              putMatch.run(p.pair, p.partner, res.epoch, m.position, r, pos.kind, m.handle, firstSeen);
+              if (o && o.partner === p.partner && o.epoch === res.epoch && o.kind === first.kind && o.handle === m.handle && o.firstSeen === firstSeen) continue;
+              putMatch.run(p.pair, p.partner, res.epoch, m.position, r, first.kind, m.handle, firstSeen);
             }
           }
           for (const [key, o] of before) if (!seen.has(key)) dropMatch.run(p.pair, o.position, o.recordId);

@@ -228,8 +228,11 @@ function startRunner(engine: EngineName, threads: number): Promise<Runner> {
   return threadRunner(engine, threads).catch(() => inlineRunner(engine));
 }
 
+/** The process-wide runner's key for this engine and size. */
+const runnerKey = (engine: EngineName, threads: number): string => `${engine}/${threads}`;
+
 function sharedRunner(engine: EngineName, threads: number): Promise<Runner> {
-  const key = `${engine}/${threads}`;
+  const key = runnerKey(engine, threads);
   let r = sharedRunners.get(key);
   if (!r) {
     r = startRunner(engine, threads);
@@ -284,7 +287,7 @@ export async function createPool(opts: PoolOptions = {}): Promise<EnginePool> {
   ): Promise<Uint8Array> {
     if (closed) throw new Error('pool: closed');
     const out = new Uint8Array(count * outSize);
-    const started = threads === 0 || (shared ? sharedRunners.has(`${engine}/${threads}`) : own !== undefined);
+    const started = threads === 0 || (shared ? sharedRunners.has(runnerKey(engine, threads)) : own !== undefined);
     const runner = count < (inlineBelow ?? (started ? INLINE_BELOW : COLD_INLINE_BELOW)) ? inline : await threaded();
     // Equal shares, so no thread idles while another finishes a long tail.
     const parts = runner.threads === 0 ? Math.max(1, Math.ceil(count / taskSize)) : Math.max(runner.threads, Math.ceil(count / taskSize));

@@ -685,8 +685,8 @@ export interface Store {
   hitStatuses(handles: readonly string[]): Promise<HitStatusRecord[]>;
   /**
    * The revision of everything a hits document lists (hex): new whenever a
-   * nightly hit, a query hit, a hit status or a query's listed fields change;
-   * null while there never was one.
+   * nightly hit, a query hit or a hit status is written; null while there
+   * never was one.
    */
   hitsRevision(): Promise<string | null>;
   /**

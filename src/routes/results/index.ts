@@ -48,11 +48,13 @@ export function resultsRoutes(svc: Services): OpenAPIHono<AppEnv> {
       const { state } = await refreshPairState(svc, ctx);
       const r: PairResult = { pair: pair.id, agreement: agreement.id, partner: ctx.partner, mode: agreement.mode, state: state.state };
       if (state.reason) r.reason = state.reason;
+      // The pair's part of the tag: its entry, and for a released reveal pair the revision standing for its matches.
+      let entry: unknown = r;
       if (state.state === 'complete') {
         if (agreement.mode === 'reveal') {
           released++;
           reveal.push({ r, ctx });
-          basis.push([r, ctx.side, await ctx.ps.matchRevision(epoch.id)]);
+          entry = [r, ctx.side, await ctx.ps.matchRevision(epoch.id)];
         } else {
           const snap = await releasedCount(svc, ctx);
           // Undefined only if the pair stopped being complete between the two reads: nothing is released.
@@ -63,7 +65,7 @@ export function resultsRoutes(svc: Services): OpenAPIHono<AppEnv> {
           }
         }
       }
-      if (!reveal.some((x) => x.r === r)) basis.push(r);
+      basis.push(entry);
       out.push(r);
     }
     await svc.audit({ actor: me.id, action: 'results.served', subject: me.id, detail: { epoch: epoch.id, pairs: out.length, released } });

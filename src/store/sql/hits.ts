@@ -45,6 +45,12 @@ export function hitRows(x: Executor, appendWith: AppendWith) {
         AND NOT EXISTS (SELECT 1 FROM ${hitStatus} s WHERE s.handle = ${nightlyHits}.handle)`,
     );
 
+  /** Rows the statements wrote, run in one batch with a new hits revision (none when there is nothing to write). */
+  const written = async (statements: readonly Statement[]): Promise<number> => {
+    if (statements.length === 0) return 0;
+    return (await atomic(x, [...statements, bumpHits()])).slice(0, statements.length).reduce((n, r) => n + r.changes, 0);
+  };
+
   return {
     async syncNightlyHits(pairId: string, epoch: string, matched: readonly MatchedHandle[], add: boolean): Promise<NightlyHitsSync> {
       const held = new Map(
@@ -74,16 +80,7 @@ export function hitRows(x: Executor, appendWith: AppendWith) {
     },
 
     async upsertNightlyHits(pairId: string, epoch: string, list: readonly MatchedHandle[]): Promise<number> {
-      const statements = [...pieces(list, JSON_ROWS)].map((part) => {
-        const rows = JSON.stringify(part.map((m) => [m.handle, m.posA, m.posB, m.firstSeen]));
-        // First-seen times (created_at) never change on a refresh.
-        return sql`INSERT INTO ${nightlyHits} (pair_id, handle, epoch, pos_a, pos_b, created_at)
-          SELECT ${pairId}, json_extract(j.value, '$[0]'), ${epoch}, json_extract(j.value, '$[1]'), json_extract(j.value, '$[2]'), json_extract(j.value, '$[3]')
-          FROM json_each(${rows}) j WHERE true
-          ON CONFLICT (pair_id, handle) DO UPDATE SET epoch = excluded.epoch, pos_a = excluded.pos_a, pos_b = excluded.pos_b`;
-      });
-      if (statements.length === 0) return 0;
-      return (await atomic(x, [...statements, bumpHits()])).slice(0, statements.length).reduce((n, r) => n + r.changes, 0);
+      return written(upserts(pairId, epoch, list));
     },
 
     async pruneNightlyHits(pairId: string, epoch: string, matched: readonly string[]): Promise<number> {
@@ -93,16 +90,7 @@ export function hitRows(x: Executor, appendWith: AppendWith) {
         .from(nightlyHits)
         .where(and(eq(nightlyHits.pairId, pairId), eq(nightlyHits.epoch, epoch)))
         .all();
-      const gone = held.map((r) => r.handle).filter((h) => !keep.has(h));
-      // A hit a holder already confirmed or declined stays, whatever the matching says now; one a
-      // concurrent refresh moved to another epoch is not this epoch's to drop.
-      const statements = [...pieces(gone, JSON_ROWS)].map(
-        (part) => sql`DELETE FROM ${nightlyHits}
-          WHERE pair_id = ${pairId} AND epoch = ${epoch} AND handle IN (SELECT value FROM json_each(${JSON.stringify(part)}))
-          AND NOT EXISTS (SELECT 1 FROM ${hitStatus} s WHERE s.handle = ${nightlyHits}.handle)`,
-      );
-      if (statements.length === 0) return 0;
-      return (await atomic(x, [...statements, bumpHits()])).slice(0, statements.length).reduce((n, r) => n + r.changes, 0);
+      return written(deletes(pairId, epoch, held.map((r) => r.handle).filter((h) => !keep.has(h))));
     },
 
     async listNightlyHits(pairIds: readonly string[]): Promise<NightlyHitRecord[]> {
